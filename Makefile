@@ -1,0 +1,40 @@
+# eddy — see README.md. `make demo` and `make test` do all the set-up on a fresh Debian 12.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo test test-asan format-check bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash examples/flights/run-demo.sh $(BUILD)/eddy
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Unit and SQL tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI's second step).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDDY_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS=-O1 $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && EDDY_ASAN=1 ctest --output-on-failure -j $(JOBS) --timeout 900 -E '^integration/'
+
+format-check:
+	@scripts/check-format
+
+bench: build
+	@bash bench/run-flights-bench.sh $(BUILD)/eddy
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,21 @@
+// Small string utilities shared by the SQL front end and the CLI.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy {
+
+/// Levenshtein edit distance between `a` and `b`, case-insensitive. O(|a|·|b|) time.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+/// The candidate closest to `name` by case-insensitive edit distance, or "" when none is within
+/// max(2, |name|/3) edits. Used for "did you mean" hints on unknown tables, columns, functions.
+std::string ClosestName(std::string_view name, const std::vector<std::string>& candidates);
+
+/// ASCII upper/lower case copies.
+std::string ToUpper(std::string_view s);
+std::string ToLower(std::string_view s);
+
+}  // namespace eddy

@@ -1,0 +1,25 @@
+#include "sql/sql_error.h"
+
+#include <fmt/format.h>
+
+namespace eddy::sql {
+
+absl::Status SqlError(std::string_view script, Pos pos, std::string_view message,
+                      std::string_view hint) {
+  size_t begin = pos.offset <= script.size() ? pos.offset : script.size();
+  while (begin > 0 && script[begin - 1] != '\n') --begin;
+  size_t end = script.find('\n', begin);
+  if (end == std::string_view::npos) end = script.size();
+  std::string line(script.substr(begin, end - begin));
+  std::string caret(pos.col > 1 ? pos.col - 1 : 0, ' ');
+  // Keep tabs so the caret lines up under the offending text.
+  for (size_t i = 0; i < caret.size() && i < line.size(); ++i) {
+    if (line[i] == '\t') caret[i] = '\t';
+  }
+  std::string msg = fmt::format("SQL error at line {}, column {}: {}\n  {}\n  {}^", pos.line,
+                                pos.col, message, line, caret);
+  if (!hint.empty()) msg += fmt::format("\n{}", hint);
+  return absl::InvalidArgumentError(msg);
+}
+
+}  // namespace eddy::sql
