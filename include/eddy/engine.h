@@ -1,0 +1,106 @@
+// eddy's embedding API: run Flink SQL scripts and read their results. Start here.
+//
+//   eddy::Engine engine;
+//   auto status = engine.ExecuteScript("CREATE TABLE t (...) WITH (...); SELECT ...;");
+//
+// An Engine holds one session: its catalog (tables, views) and its configuration (SET). It is not
+// thread-safe: use it from one thread; the jobs it runs use their own threads.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace eddy {
+
+/// The rows of a SELECT, formatted as text (Flink's tableau formatting: TIMESTAMP(3) as
+/// "2001-01-01 00:00:00.000", NULL as "<NULL>").
+struct QueryResult {
+  std::vector<std::string> column_names;
+  std::vector<std::string> column_types;  // Flink SQL type names
+  std::vector<bool> numeric;              // right-aligned columns
+  /// "+I", "-U", "+U", "-D" per row; all "+I" when the result is insert-only.
+  std::vector<std::string> kinds;
+  std::vector<std::vector<std::string>> rows;
+  bool updating = false;  // the result is a changelog with retractions
+};
+
+/// What a job did, for the end-of-run summary.
+struct JobSummary {
+  struct Source {
+    std::string table;
+    int64_t rows = 0, bad_skipped = 0, bad_dead_lettered = 0;
+  };
+  struct Sink {
+    std::string table;
+    int64_t rows = 0;
+  };
+  struct Late {
+    std::string op;
+    int64_t rows = 0;
+  };
+  std::vector<Source> sources;
+  std::vector<Sink> sinks;
+  std::vector<Late> late;
+  double seconds = 0;
+};
+
+/// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).
+struct Progress {
+  int64_t rows = 0;
+  uint64_t bytes = 0, total_bytes = 0;
+  double seconds = 0;
+};
+
+/// How ExecuteScript prints query results.
+struct OutputOptions {
+  enum class Format { kTable, kCsv, kJson };
+  Format format = Format::kTable;
+  FILE* out = stdout;
+  /// Called about every 250 ms while a job runs (from another thread), when set.
+  std::function<void(const Progress&)> on_progress;
+  /// Called after each job with its summary, when set.
+  std::function<void(const std::string& statement, const JobSummary&)> on_summary;
+};
+
+class EngineImpl;
+
+/// A SQL session. See the file comment.
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Runs every statement of `script` (separated by ';') in order: DDL updates the catalog,
+  /// SET/RESET the configuration, SELECT prints its rows through `output`, INSERT INTO runs a job
+  /// writing to its table, EXPLAIN/SHOW/DESCRIBE print. Stops at the first error, which names
+  /// line:column for SQL errors and file:line for bad data.
+  absl::Status ExecuteScript(std::string_view script, const OutputOptions& output = {});
+
+  /// Runs one SELECT and returns its rows (ORDER BY applies; without it, row order follows the
+  /// job and may vary with parallelism).
+  absl::StatusOr<QueryResult> Query(std::string_view select);
+
+  /// Equivalent of SET 'key' = 'value'.
+  void Set(const std::string& key, const std::string& value);
+
+  /// Summary of the last job run.
+  const JobSummary& last_summary() const;
+
+  /// Requests cancellation of the running job (thread-safe; e.g. from a signal handler thread).
+  void Cancel();
+
+ private:
+  std::unique_ptr<EngineImpl> impl_;
+};
+
+}  // namespace eddy

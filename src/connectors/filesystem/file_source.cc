@@ -1,0 +1,394 @@
+// The 'filesystem' source: CSV or JSON Lines files (plain or .gz), a file, a directory or a glob.
+// Chunks of whole records are parsed in parallel by the scan's subtasks; chunk k goes to subtask
+// k mod P, and consumers read chunks back in file order, so results do not depend on parallelism.
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "connectors/connector.h"
+#include "connectors/filesystem/options.h"
+#include "formats/line_reader.h"
+#include "formats/row_decoder.h"
+#include "runtime/calc.h"
+#include "types/time_util.h"
+
+namespace eddy::connectors {
+
+namespace {
+
+struct Chunk {
+  std::shared_ptr<Arena> arena;  // owns the bytes
+  const char* data = nullptr;
+  size_t size = 0;
+  size_t first_line = 0;
+  size_t file = 0;
+};
+
+// Hands out the chunks of a list of files in order; chunk k to whoever asks for k.
+// Thread-safe.
+class ChunkDispenser {
+ public:
+  ChunkDispenser(std::vector<std::string> files, size_t chunk_bytes, bool csv, CsvFraming framing,
+                 std::shared_ptr<SourceMetrics> metrics)
+      : files_(std::move(files)), chunk_bytes_(chunk_bytes), csv_(csv), framing_(framing),
+        metrics_(std::move(metrics)) {}
+
+  const std::string& file(size_t i) const { return files_[i]; }
+
+  /// Chunk number `k`, or nullopt when the input has fewer chunks.
+  absl::StatusOr<std::optional<Chunk>> Get(int64_t k) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = buffered_.find(k);
+    if (it != buffered_.end()) {
+      Chunk c = std::move(it->second);
+      buffered_.erase(it);
+      return std::optional<Chunk>(std::move(c));
+    }
+    while (next_ <= k) {
+      EDDY_ASSIGN_OR_RETURN(auto c, ReadNext());
+      if (!c) return std::optional<Chunk>();
+      int64_t id = next_++;
+      if (id == k) return c;
+      buffered_.emplace(id, std::move(*c));
+    }
+    return std::optional<Chunk>();
+  }
+
+ private:
+  absl::StatusOr<std::optional<Chunk>> ReadNext() {
+    while (true) {
+      if (!src_) {
+        if (file_ >= files_.size()) return std::optional<Chunk>();
+        EDDY_ASSIGN_OR_RETURN(src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_));
+        done_bytes_ = 0;
+      }
+      std::unique_ptr<char[]> data;
+      size_t size = 0, first_line = 0;
+      EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&data, &size, &first_line));
+      uint64_t now = src_->bytes_read();
+      metrics_->bytes_read += now - done_bytes_;
+      done_bytes_ = now;
+      if (!more) {
+        src_.reset();
+        ++file_;
+        continue;
+      }
+      Chunk c;
+      c.arena = std::make_shared<Arena>();
+      c.data = data.get();
+      c.size = size;
+      c.arena->Adopt(std::move(data));
+      c.first_line = first_line;
+      c.file = file_;
+      return std::optional<Chunk>(std::move(c));
+    }
+  }
+
+  std::mutex mu_;
+  std::vector<std::string> files_;
+  size_t chunk_bytes_;
+  bool csv_;
+  CsvFraming framing_;
+  std::shared_ptr<SourceMetrics> metrics_;
+  std::unique_ptr<LineSource> src_;
+  size_t file_ = 0;
+  uint64_t done_bytes_ = 0;
+  int64_t next_ = 0;
+  std::map<int64_t, Chunk> buffered_;
+};
+
+// Appends bad rows to the dead-letter file as JSON Lines. Thread-safe.
+class DeadLetterWriter {
+ public:
+  static absl::StatusOr<std::shared_ptr<DeadLetterWriter>> Open(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "a");
+    if (!f) {
+      return absl::InvalidArgumentError(
+          fmt::format("cannot open 'error.dead-letter.path' {}: {}", path, std::strerror(errno)));
+    }
+    auto w = std::make_shared<DeadLetterWriter>();
+    w->f_ = f;
+    return w;
+  }
+  ~DeadLetterWriter() {
+    if (f_) std::fclose(f_);
+  }
+  void Write(const std::string& where, size_t column, const std::string& reason,
+             std::string_view raw) {
+    std::string line = "{\"source\":" + Json(where) + ",\"column\":" + std::to_string(column) +
+                       ",\"reason\":" + Json(reason) + ",\"row\":" + Json(raw) + "}\n";
+    std::lock_guard<std::mutex> l(mu_);
+    std::fwrite(line.data(), 1, line.size(), f_);
+    std::fflush(f_);
+  }
+
+ private:
+  static std::string Json(std::string_view s) {
+    std::string o = "\"";
+    for (char ch : s) {
+      unsigned char c = static_cast<unsigned char>(ch);
+      if (c == '"' || c == '\\') {
+        o += '\\';
+        o += ch;
+      } else if (c < 0x20) {
+        o += fmt::format("\\u{:04x}", c);
+      } else {
+        o += ch;
+      }
+    }
+    return o + "\"";
+  }
+  std::mutex mu_;
+  FILE* f_ = nullptr;
+};
+
+struct Shared {
+  ScanSpec spec;
+  FileFormatOptions fmt;
+  std::shared_ptr<ChunkDispenser> dispenser;
+  std::shared_ptr<DeadLetterWriter> dead_letter;
+  std::shared_ptr<SourceMetrics> metrics;
+};
+
+class FileSourceSubtask final : public runtime::SourceOperator {
+ public:
+  FileSourceSubtask(std::shared_ptr<Shared> sh, runtime::SubtaskInfo info,
+                    std::unique_ptr<RowDecoder> decoder)
+      : sh_(std::move(sh)), info_(info), decoder_(std::move(decoder)) {
+    const TableDef& t = *sh_->spec.table;
+    rowtime_ = t.has_watermark ? t.rowtime : -1;
+    delay_ = t.watermark_delay;
+  }
+
+  absl::Status Run(runtime::SourceOutput* out) override {
+    for (int64_t k = info_.index;; k += info_.parallelism) {
+      if (out->cancelled()) return absl::CancelledError("job cancelled");
+      EDDY_ASSIGN_OR_RETURN(auto chunk, sh_->dispenser->Get(k));
+      if (!chunk) break;
+      EDDY_RETURN_IF_ERROR(ProcessChunk(*chunk, out));
+      int64_t wm = INT64_MIN;
+      if (chunk_max_ != INT64_MIN) wm = WatermarkOf(chunk_max_);
+      EDDY_RETURN_IF_ERROR(out->EmitChunkEnd(k, wm));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t WatermarkOf(int64_t max_ts) const {
+    // Flink's BoundedOutOfOrdernessWatermarks: max timestamp - delay - 1.
+    if (max_ts < INT64_MIN + delay_ + 1) return INT64_MIN;
+    return max_ts - delay_ - 1;
+  }
+
+  absl::Status ProcessChunk(const Chunk& c, runtime::SourceOutput* out) {
+    chunk_max_ = INT64_MIN;
+    NewBatch(c);
+    const std::string& path = sh_->dispenser->file(c.file);
+    absl::Status status;
+    auto on_record = [&](std::string_view rec, size_t index) -> bool {
+      size_t line = c.first_line + index;
+      if (line == 1 && sh_->fmt.ignore_first_line) return true;
+      if (rec.empty() && sh_->fmt.json) return true;
+      DecodeError err;
+      if (!decoder_->Decode(rec, &batch_, batch_.arenas.back().get(), &err)) {
+        status = BadRow(path, line, err.column, err.reason, rec);
+        return status.ok();
+      }
+      lines_.push_back(line);
+      if (batch_.num_rows() >= sh_->spec.batch_size) {
+        status = Flush(path, out);
+        if (!status.ok()) return false;
+        NewBatch(c);
+      }
+      return true;
+    };
+    if (sh_->fmt.json) {
+      ForEachLine(c.data, c.size, on_record);
+    } else {
+      ForEachCsvRecord(c.data, c.size, on_record, sh_->fmt.framing);
+    }
+    EDDY_RETURN_IF_ERROR(status);
+    return Flush(path, out);
+  }
+
+  void NewBatch(const Chunk& c) {
+    batch_ = Batch::Empty(sh_->spec.table->physical);
+    for (auto& col : batch_.columns) col.Reserve(sh_->spec.batch_size);
+    batch_.arenas.push_back(c.arena);
+    batch_.NewArena();  // for unescaped strings
+    lines_.clear();
+  }
+
+  absl::Status BadRow(const std::string& path, size_t line, size_t column,
+                      const std::string& reason, std::string_view raw) {
+    const std::string& policy = sh_->spec.error_policy;
+    if (policy == "skip") {
+      sh_->metrics->bad_skipped++;
+      return absl::OkStatus();
+    }
+    if (policy == "dead-letter") {
+      sh_->dead_letter->Write(fmt::format("{}:{}", path, line), column, reason, raw);
+      sh_->metrics->bad_dead_lettered++;
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(fmt::format(
+        "{}:{}:{}: bad row in table '{}': {} (set 'error.policy' = 'skip' or 'dead-letter' to "
+        "continue past bad rows)",
+        path, line, column, sh_->spec.table->name, reason));
+  }
+
+  // Adds computed columns and the per-row watermark, then emits.
+  absl::Status Flush(const std::string& path, runtime::SourceOutput* out) {
+    size_t n = batch_.num_rows();
+    if (n == 0) return absl::OkStatus();
+    batch_.kinds.assign(n, RowKind::kInsert);
+    const TableDef& t = *sh_->spec.table;
+    Batch full;
+    full.arenas = batch_.arenas;
+    EvalContext ctx;
+    ctx.now_micros = runtime::NowMicros();
+    ctx.arena = full.NewArena();
+    size_t p = 0;
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      if (!sh_->spec.computed[i]) {
+        full.columns.push_back(std::move(batch_.columns[p++]));
+        continue;
+      }
+      Column col(sh_->spec.computed[i]->type());
+      col.Reserve(n);
+      // Computed columns read the physical batch (its columns are moved one by one, so evaluate
+      // against a view that still holds them).
+      full.columns.push_back(std::move(col));
+    }
+    // Evaluate computed columns over the physical columns.
+    if (p != t.columns.size()) {
+      Batch phys;
+      phys.kinds = batch_.kinds;
+      for (size_t i = 0, q = 0; i < t.columns.size(); ++i) {
+        if (!sh_->spec.computed[i]) {
+          phys.columns.push_back(full.columns[i]);
+          ++q;
+        }
+      }
+      for (size_t i = 0; i < t.columns.size(); ++i) {
+        if (!sh_->spec.computed[i]) continue;
+        absl::Status s = sh_->spec.computed[i]->Eval(phys, &ctx, &full.columns[i]);
+        if (!s.ok()) {
+          return absl::InvalidArgumentError(fmt::format(
+              "{}: computed column '{}' of table '{}': {}", path, t.columns[i].name, t.name,
+              std::string(s.message())));
+        }
+      }
+    }
+    full.kinds = std::move(batch_.kinds);
+    if (rowtime_ >= 0) {
+      // NULL event time is a bad row.
+      const Column& ts = full.columns[rowtime_];
+      std::vector<uint32_t> keep;
+      bool any_null = false;
+      for (size_t i = 0; i < n; ++i) {
+        if (ts.valid[i]) {
+          keep.push_back(static_cast<uint32_t>(i));
+        } else {
+          any_null = true;
+          EDDY_RETURN_IF_ERROR(BadRow(path, lines_[i], 1,
+                                      fmt::format("the event-time column '{}' is NULL",
+                                                  t.columns[rowtime_].name),
+                                      ""));
+        }
+      }
+      if (any_null) full = runtime::GatherRows(full, keep);
+      const Column& ts2 = full.columns[rowtime_];
+      Column wm(DataType::Bigint());
+      wm.Reserve(full.num_rows());
+      for (size_t i = 0; i < full.num_rows(); ++i) {
+        wm.AppendInt(chunk_max_ == INT64_MIN ? INT64_MIN : WatermarkOf(chunk_max_));
+        if (ts2.i64[i] > chunk_max_) chunk_max_ = ts2.i64[i];
+      }
+      full.columns.push_back(std::move(wm));
+    }
+    sh_->metrics->rows_read += static_cast<int64_t>(full.num_rows());
+    return out->Emit(std::move(full));
+  }
+
+  std::shared_ptr<Shared> sh_;
+  runtime::SubtaskInfo info_;
+  std::unique_ptr<RowDecoder> decoder_;
+  int rowtime_ = -1;
+  int64_t delay_ = 0;
+  int64_t chunk_max_ = INT64_MIN;
+  Batch batch_;
+  std::vector<size_t> lines_;
+};
+
+class FileSourceFactory final : public SourceFactory {
+ public:
+  explicit FileSourceFactory(std::shared_ptr<Shared> sh) : sh_(std::move(sh)) {
+    metrics = sh_->metrics;
+  }
+  absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> Create(
+      const runtime::SubtaskInfo& info) override {
+    std::unique_ptr<RowDecoder> dec;
+    if (sh_->fmt.json) {
+      EDDY_ASSIGN_OR_RETURN(dec, MakeJsonDecoder(sh_->spec.table->physical, sh_->fmt.json_options));
+    } else {
+      EDDY_ASSIGN_OR_RETURN(dec, MakeCsvDecoder(sh_->spec.table->physical, sh_->fmt.csv));
+    }
+    return std::unique_ptr<runtime::SourceOperator>(
+        new FileSourceSubtask(sh_, info, std::move(dec)));
+  }
+  bool chunked() const override { return true; }
+
+ private:
+  std::shared_ptr<Shared> sh_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanSpec& spec) {
+  auto sh = std::make_shared<Shared>();
+  sh->spec = spec;
+  sh->metrics = std::make_shared<SourceMetrics>();
+  sh->metrics->table = spec.table->name;
+  EDDY_ASSIGN_OR_RETURN(sh->fmt, ParseFileFormatOptions(*spec.table));
+  std::string path = spec.table->Option("path");
+  if (path.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("table '{}': the filesystem connector needs a 'path' option", spec.table->name));
+  }
+  auto files = ExpandPath(path);
+  if (!files.ok()) {
+    return absl::NotFoundError(fmt::format("table '{}': {}", spec.table->name,
+                                           std::string(files.status().message())));
+  }
+  uint64_t total = 0;
+  for (const auto& f : *files) {
+    FILE* fp = std::fopen(f.c_str(), "rb");
+    if (!fp) continue;
+    std::fseek(fp, 0, SEEK_END);
+    total += static_cast<uint64_t>(std::ftell(fp));
+    std::fclose(fp);
+  }
+  sh->metrics->bytes_total = total;
+  if (spec.error_policy == "dead-letter") {
+    if (spec.dead_letter_path.empty()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "table '{}': 'error.policy' = 'dead-letter' needs 'error.dead-letter.path'",
+          spec.table->name));
+    }
+    EDDY_ASSIGN_OR_RETURN(sh->dead_letter, DeadLetterWriter::Open(spec.dead_letter_path));
+  } else if (spec.error_policy != "fail" && spec.error_policy != "skip") {
+    return absl::InvalidArgumentError(
+        fmt::format("table '{}': 'error.policy' must be 'fail', 'skip' or 'dead-letter', not '{}'",
+                    spec.table->name, spec.error_policy));
+  }
+  sh->dispenser = std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json,
+                                                   sh->fmt.framing, sh->metrics);
+  return std::shared_ptr<SourceFactory>(new FileSourceFactory(sh));
+}
+
+}  // namespace eddy::connectors

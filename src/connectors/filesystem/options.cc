@@ -1,0 +1,88 @@
+#include "connectors/filesystem/options.h"
+
+#include <fmt/format.h>
+
+namespace eddy::connectors {
+
+namespace {
+absl::StatusOr<bool> Bool(const TableDef& t, const std::string& key, bool def) {
+  std::string v = t.Option(key);
+  if (v.empty()) return def;
+  if (v == "true" || v == "TRUE") return true;
+  if (v == "false" || v == "FALSE") return false;
+  return absl::InvalidArgumentError(
+      fmt::format("table '{}': option '{}' must be 'true' or 'false', not '{}'", t.name, key, v));
+}
+
+absl::StatusOr<char> Char(const TableDef& t, const std::string& key, char def) {
+  std::string v = t.Option(key);
+  if (v.empty()) return def;
+  if (v == "\\t") return '\t';
+  if (v.size() != 1) {
+    return absl::InvalidArgumentError(
+        fmt::format("table '{}': option '{}' must be a single character, not '{}'", t.name, key, v));
+  }
+  return v[0];
+}
+}  // namespace
+
+absl::StatusOr<FileFormatOptions> ParseFileFormatOptions(const TableDef& t) {
+  FileFormatOptions o;
+  std::string format = t.Option("format", "");
+  if (format.empty()) {
+    return absl::InvalidArgumentError(fmt::format(
+        "table '{}': the filesystem connector needs a 'format' option ('csv' or 'json')", t.name));
+  }
+  if (format == "json") {
+    o.json = true;
+  } else if (format != "csv") {
+    return absl::InvalidArgumentError(fmt::format(
+        "table '{}': unsupported format '{}' (eddy reads 'csv' and 'json')", t.name, format));
+  }
+  auto fd = Char(t, "csv.field-delimiter", ',');
+  if (!fd.ok()) return fd.status();
+  o.csv.field_delimiter = *fd;
+  auto q = Char(t, "csv.quote-character", '"');
+  if (!q.ok()) return q.status();
+  o.csv.quote = *q;
+  auto dq = Bool(t, "csv.disable-quote-character", false);
+  if (!dq.ok()) return dq.status();
+  if (*dq) o.csv.quote = '\0';
+  auto esc = Char(t, "csv.escape-character", '\0');
+  if (!esc.ok()) return esc.status();
+  o.csv.escape = *esc;
+  if (t.options.count("csv.null-literal")) {
+    o.csv.null_literal = t.Option("csv.null-literal");
+    o.csv.has_null_literal = true;
+  }
+  auto ac = Bool(t, "csv.allow-comments", false);
+  if (!ac.ok()) return ac.status();
+  o.csv.allow_comments = *ac;
+  auto ipe = Bool(t, "csv.ignore-parse-errors", false);
+  if (!ipe.ok()) return ipe.status();
+  o.csv.ignore_parse_errors = *ipe;
+  auto ifl = Bool(t, "csv.ignore-first-line", false);
+  if (!ifl.ok()) return ifl.status();
+  o.ignore_first_line = *ifl;
+  auto jipe = Bool(t, "json.ignore-parse-errors", false);
+  if (!jipe.ok()) return jipe.status();
+  o.json_options.ignore_parse_errors = *jipe;
+  auto jfm = Bool(t, "json.fail-on-missing-field", false);
+  if (!jfm.ok()) return jfm.status();
+  o.json_options.fail_on_missing_field = *jfm;
+  o.json_options.timestamp_iso8601 = t.Option("json.timestamp-format.standard") == "ISO-8601";
+  o.framing = {o.csv.field_delimiter, o.csv.quote, o.csv.escape};
+  std::string cs = t.Option("source.chunk-size");
+  if (!cs.empty()) {
+    try {
+      o.chunk_bytes = std::stoull(cs);
+    } catch (...) {
+      return absl::InvalidArgumentError(
+          fmt::format("table '{}': 'source.chunk-size' must be a number of bytes", t.name));
+    }
+    if (o.chunk_bytes < 1) o.chunk_bytes = 1;
+  }
+  return o;
+}
+
+}  // namespace eddy::connectors

@@ -1,0 +1,26 @@
+// Format options of the 'filesystem' connector (Flink names: 'format', 'csv.*', 'json.*').
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/catalog.h"
+#include "formats/line_reader.h"
+#include "formats/row_decoder.h"
+
+namespace eddy::connectors {
+
+/// Parsed 'format' options of a file table.
+struct FileFormatOptions {
+  bool json = false;                // 'format' = 'json' (else 'csv')
+  CsvOptions csv;                   // csv.field-delimiter, csv.quote-character, csv.null-literal…
+  CsvFraming framing;               // the same, for record splitting
+  JsonOptions json_options;         // json.ignore-parse-errors, json.fail-on-missing-field…
+  bool ignore_first_line = false;   // csv.ignore-first-line (eddy/Flink legacy CSV option)
+  size_t chunk_bytes = 4 << 20;     // 'source.chunk-size' (eddy), bytes per parallel chunk
+};
+
+/// Reads the format options of `t`. Errors: InvalidArgument naming the bad option and value.
+absl::StatusOr<FileFormatOptions> ParseFileFormatOptions(const TableDef& t);
+
+}  // namespace eddy::connectors

@@ -1,0 +1,652 @@
+// Binder, part 2: tables, FROM items, SELECT blocks, grouping and window TVFs.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "engine/plan.h"
+#include "function/aggregate.h"
+#include "sql/parser.h"
+#include "types/time_util.h"
+
+namespace eddy {
+
+using sql::Expr;
+using sql::ExprKind;
+using sql::Pos;
+
+struct Binder::FromResult {
+  PlanPtr node;
+  Scope scope;
+  bool window = false;
+  runtime::WindowSpec spec;
+  int time_col = -1;
+  bool proctime = false;
+  std::string window_text;
+  std::vector<sql::ExprPtr> session_keys;
+  Pos pos;
+};
+
+namespace {
+const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole"};
+
+std::string Human(int64_t us) {
+  if (us % kMicrosPerDay == 0) return fmt::format("{} d", us / kMicrosPerDay);
+  if (us % kMicrosPerHour == 0) return fmt::format("{} h", us / kMicrosPerHour);
+  if (us % kMicrosPerMinute == 0) return fmt::format("{} min", us / kMicrosPerMinute);
+  if (us % kMicrosPerSecond == 0) return fmt::format("{} s", us / kMicrosPerSecond);
+  return fmt::format("{} ms", us / 1000.0);
+}
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement& s) {
+  auto t = std::make_shared<TableDef>();
+  t->name = s.name;
+  t->ddl = s.text;
+  Scope phys;
+  for (const auto& c : s.columns) {
+    for (const auto& f : t->columns) {
+      if (ToLower(f.name) == ToLower(c.name)) {
+        return Error(c.pos, fmt::format("column '{}' is declared twice", c.name));
+      }
+    }
+    if (c.is_metadata) {
+      return Error(c.pos, "METADATA columns are not supported by the filesystem, print and "
+                          "blackhole connectors");
+    }
+    if (!c.computed) {
+      phys.cols.push_back({"", c.name, static_cast<int>(t->physical.fields.size()), c.type});
+      t->physical.fields.push_back({c.name, c.type});
+      t->columns.push_back({c.name, c.type});
+      t->computed.push_back(nullptr);
+    }
+  }
+  // Computed columns reference physical columns (Flink SQL: computed columns).
+  for (const auto& c : s.columns) {
+    if (!c.computed) continue;
+    EDDY_ASSIGN_OR_RETURN(auto b, Bind(*c.computed, phys, nullptr));
+    t->columns.push_back({c.name, b->type()});
+    t->computed.push_back(c.computed);
+  }
+  // Restore declaration order: physical and computed columns as written.
+  {
+    std::vector<Field> cols;
+    std::vector<sql::ExprPtr> comp;
+    for (const auto& c : s.columns) {
+      for (size_t i = 0; i < t->columns.size(); ++i) {
+        if (t->columns[i].name == c.name) {
+          cols.push_back(t->columns[i]);
+          comp.push_back(t->computed[i]);
+        }
+      }
+    }
+    t->columns = std::move(cols);
+    t->computed = std::move(comp);
+  }
+  if (s.watermark) {
+    const auto& w = *s.watermark;
+    int idx = -1;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < t->columns.size(); ++i) {
+      names.push_back(t->columns[i].name);
+      if (ToLower(t->columns[i].name) == ToLower(w.column)) idx = static_cast<int>(i);
+    }
+    if (idx < 0) {
+      std::string near = ClosestName(w.column, names);
+      return Error(w.pos, fmt::format("WATERMARK column '{}' is not a column of {}", w.column, s.name),
+                   near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+    }
+    if (!t->columns[idx].type.is_timestamp()) {
+      return Error(w.pos, fmt::format("the WATERMARK column '{}' must be TIMESTAMP or TIMESTAMP_LTZ, "
+                                      "not {}", w.column, t->columns[idx].type.ToString()));
+    }
+    const Expr& e = *w.expr;
+    auto is_col = [&](const Expr& x) {
+      return x.kind == ExprKind::kColumn && ToLower(x.name) == ToLower(w.column);
+    };
+    if (is_col(e)) {
+      t->watermark_delay = 0;
+    } else if (e.kind == ExprKind::kBinary && e.op == "-" && is_col(*e.args[0]) &&
+               e.args[1]->kind == ExprKind::kInterval) {
+      EDDY_ASSIGN_OR_RETURN(t->watermark_delay, IntervalMicros(*e.args[1]));
+      if (t->watermark_delay < 0) return Error(e.args[1]->pos, "the watermark delay must not be negative");
+    } else {
+      return Error(e.pos, fmt::format("eddy supports bounded out-of-orderness watermarks: "
+                                      "WATERMARK FOR {0} AS {0} - INTERVAL 'n' unit", w.column));
+    }
+    t->rowtime = idx;
+    t->has_watermark = true;
+    t->columns[idx].type.time_attr = TimeAttr::kRowtime;
+    for (auto& f : t->physical.fields) {
+      if (f.name == t->columns[idx].name) f.type.time_attr = TimeAttr::kRowtime;
+    }
+  }
+  for (const auto& [k, v] : s.options) t->options[k] = v;
+  t->primary_key = s.primary_key;
+  std::string conn = t->Option("connector");
+  if (conn.empty()) {
+    return Error(s.name_pos, fmt::format("table '{}' needs a 'connector' option in WITH (…)", s.name));
+  }
+  bool known = false;
+  std::vector<std::string> known_names;
+  for (const char* k : kKnownConnectors) {
+    known |= conn == k;
+    known_names.push_back(k);
+  }
+  if (!known) {
+    std::string near = ClosestName(conn, known_names);
+    return Error(s.name_pos, fmt::format("unknown connector '{}'", conn),
+                 near.empty() ? fmt::format("available connectors: {}", fmt::join(known_names, ", "))
+                              : fmt::format("did you mean '{}'?", near));
+  }
+  return t;
+}
+
+absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table) {
+  auto n = std::make_shared<PlanNode>();
+  n->kind = PlanNode::Kind::kScan;
+  n->table = table;
+  Scope phys;
+  for (size_t i = 0; i < table->physical.fields.size(); ++i) {
+    phys.cols.push_back({"", table->physical.fields[i].name, static_cast<int>(i),
+                         table->physical.fields[i].type});
+  }
+  for (size_t i = 0; i < table->columns.size(); ++i) {
+    BoundExprPtr c;
+    if (table->computed[i]) {
+      EDDY_ASSIGN_OR_RETURN(c, Bind(*table->computed[i], phys, nullptr));
+    }
+    n->computed.push_back(c);
+    n->schema.fields.push_back(table->columns[i]);
+  }
+  n->schema.rowtime_index = table->rowtime;
+  if (table->has_watermark) n->schema.fields.push_back({kRowWatermarkColumn, DataType::Bigint()});
+  return n;
+}
+
+absl::StatusOr<PlanPtr> Binder::BindNamed(const std::string& name, Pos pos) {
+  std::string key = ToLower(name);
+  auto c = ctes_.find(key);
+  if (c != ctes_.end()) return BindQuery(*c->second, nullptr);
+  auto v = views_.find(key);
+  if (v != views_.end()) {
+    const ViewDef& view = *v->second;
+    std::string_view saved = script_;
+    script_ = view.text;
+    auto r = BindQuery(*view.query, nullptr);
+    script_ = saved;
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("in view '{}': {}", view.name, std::string(r.status().message())));
+    }
+    PlanPtr p = *r;
+    if (!view.column_names.empty()) {
+      std::vector<BoundExprPtr> proj;
+      std::vector<std::string> names;
+      size_t k = 0;
+      for (size_t i = 0; i < p->schema.fields.size(); ++i) {
+        const auto& f = p->schema.fields[i];
+        if (f.name.rfind("$", 0) == 0) continue;
+        proj.push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
+        names.push_back(k < view.column_names.size() ? view.column_names[k] : f.name);
+        ++k;
+      }
+      p = MakeCalc(p, nullptr, proj, names);
+    }
+    return p;
+  }
+  auto t = tables_.find(key);
+  if (t != tables_.end()) return ScanTable(t->second);
+  std::vector<std::string> names;
+  for (const auto& [k, d] : tables_) names.push_back(d->name);
+  for (const auto& [k, d] : views_) names.push_back(d->name);
+  for (const auto& [k, d] : ctes_) names.push_back(k);
+  std::string near = ClosestName(name, names);
+  return Error(pos, fmt::format("unknown table or view '{}'", name),
+               near.empty() ? (names.empty() ? "no tables are defined yet: CREATE TABLE first"
+                                             : fmt::format("known tables and views: {}", fmt::join(names, ", ")))
+                            : fmt::format("did you mean '{}'?", near));
+}
+
+absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
+  FromResult r;
+  r.pos = ref.pos;
+  auto scope_of = [](const PlanPtr& p, const std::string& qual) {
+    Scope s;
+    for (size_t i = 0; i < p->schema.fields.size(); ++i) {
+      s.cols.push_back({ToLower(qual), p->schema.fields[i].name, static_cast<int>(i),
+                        p->schema.fields[i].type});
+    }
+    return s;
+  };
+  auto last_part = [](const std::string& n) {
+    size_t d = n.rfind('.');
+    return d == std::string::npos ? n : n.substr(d + 1);
+  };
+  switch (ref.kind) {
+    case sql::TableRefKind::kNamed: {
+      if (ref.system_time) {
+        return Error(ref.pos, "FOR SYSTEM_TIME AS OF (temporal and lookup joins) is not supported yet");
+      }
+      EDDY_ASSIGN_OR_RETURN(r.node, BindNamed(ref.name, ref.pos));
+      r.scope = scope_of(r.node, ref.alias.empty() ? last_part(ref.name) : ref.alias);
+      return r;
+    }
+    case sql::TableRefKind::kSubquery: {
+      EDDY_ASSIGN_OR_RETURN(r.node, BindQuery(*ref.subquery, nullptr));
+      r.scope = scope_of(r.node, ref.alias);
+      return r;
+    }
+    case sql::TableRefKind::kJoin:
+      return Error(ref.pos, "joins are not supported yet");
+    case sql::TableRefKind::kWindowTvf: break;
+  }
+  // Window TVF.
+  const sql::TableRef& in = *ref.tvf_input;
+  EDDY_ASSIGN_OR_RETURN(FromResult inner, BindFrom(in));
+  if (inner.window) return Error(in.pos, "a window TVF cannot take another window TVF as input");
+  r.node = inner.node;
+  if (r.node->updating) {
+    return Error(ref.pos, "window TVFs take an insert-only input, but this input is an updating "
+                          "result (e.g. a GROUP BY without window)");
+  }
+  std::string qual = ref.alias.empty() ? (in.alias.empty() ? last_part(in.name) : in.alias) : ref.alias;
+  r.scope = scope_of(r.node, qual);
+  int n = static_cast<int>(r.node->schema.fields.size());
+  int tc = -1;
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) {
+    const auto& f = r.node->schema.fields[i];
+    if (f.name.rfind("$", 0) == 0) continue;
+    names.push_back(f.name);
+    if (ToLower(f.name) == ToLower(ref.descriptor)) tc = i;
+  }
+  if (tc < 0) {
+    std::string near = ClosestName(ref.descriptor, names);
+    return Error(ref.descriptor_pos, fmt::format("DESCRIPTOR column '{}' is not a column of the input", ref.descriptor),
+                 near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+  }
+  const DataType& tt = r.node->schema.fields[tc].type;
+  if (tt.time_attr == TimeAttr::kNone) {
+    return Error(ref.descriptor_pos,
+                 fmt::format("the window function requires the time column to be a time attribute "
+                             "(declare WATERMARK FOR {0} … or {0} AS PROCTIME()), but '{0}' is {1}",
+                             ref.descriptor, tt.ToString()));
+  }
+  r.time_col = tc;
+  r.proctime = tt.time_attr == TimeAttr::kProctime;
+  std::vector<int64_t> iv;
+  for (const auto& a : ref.tvf_args) {
+    EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*a));
+    if (us <= 0 && &a != &ref.tvf_args.back()) return Error(a->pos, "window intervals must be positive");
+    iv.push_back(us);
+  }
+  auto need = [&](size_t lo, size_t hi) -> absl::Status {
+    if (iv.size() < lo || iv.size() > hi) {
+      return Error(ref.pos, fmt::format("{} takes {} interval argument(s), got {}", ref.tvf,
+                                        lo == hi ? std::to_string(lo) : fmt::format("{} or {}", lo, hi),
+                                        iv.size()));
+    }
+    return absl::OkStatus();
+  };
+  runtime::WindowSpec& s = r.spec;
+  if (ref.tvf == "TUMBLE") {
+    EDDY_RETURN_IF_ERROR(need(1, 2));
+    s.kind = runtime::WindowKind::kTumble;
+    s.size = iv[0];
+    s.offset = iv.size() > 1 ? iv[1] : 0;
+    r.window_text = fmt::format("TUMBLE(size=[{}]{})", Human(s.size), s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
+  } else if (ref.tvf == "HOP") {
+    EDDY_RETURN_IF_ERROR(need(2, 3));
+    s.kind = runtime::WindowKind::kHop;
+    s.slide = iv[0];
+    s.size = iv[1];
+    s.offset = iv.size() > 2 ? iv[2] : 0;
+    if (s.size % s.slide != 0) {
+      return Error(ref.pos, "HOP window size must be an integral multiple of the slide");
+    }
+    r.window_text = fmt::format("HOP(slide=[{}], size=[{}])", Human(s.slide), Human(s.size));
+  } else if (ref.tvf == "CUMULATE") {
+    EDDY_RETURN_IF_ERROR(need(2, 3));
+    s.kind = runtime::WindowKind::kCumulate;
+    s.step = iv[0];
+    s.size = iv[1];
+    s.offset = iv.size() > 2 ? iv[2] : 0;
+    if (s.size % s.step != 0) {
+      return Error(ref.pos, "CUMULATE window max size must be an integral multiple of the step");
+    }
+    r.window_text = fmt::format("CUMULATE(step=[{}], size=[{}])", Human(s.step), Human(s.size));
+  } else if (ref.tvf == "SESSION") {
+    EDDY_RETURN_IF_ERROR(need(1, 1));
+    s.kind = runtime::WindowKind::kSession;
+    s.gap = iv[0];
+    r.session_keys = ref.partition_by;
+    r.window_text = fmt::format("SESSION(gap=[{}])", Human(s.gap));
+  } else {
+    return Error(ref.pos, fmt::format("unknown window function {}", ref.tvf));
+  }
+  r.window = true;
+  // The TVF adds window_start, window_end, window_time after the input's columns.
+  r.scope.cols.push_back({ToLower(qual), "window_start", n, DataType::Timestamp(3)});
+  r.scope.cols.push_back({ToLower(qual), "window_end", n + 1, DataType::Timestamp(3)});
+  DataType wt = DataType::Timestamp(3);
+  wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
+  r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
+  return r;
+}
+
+absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* order) {
+  if (++depth_ > 64) {
+    --depth_;
+    return Error(q.pos, "queries are nested too deeply");
+  }
+  struct DepthGuard {
+    int* d;
+    ~DepthGuard() { --*d; }
+  } guard{&depth_};
+  auto saved_ctes = ctes_;
+  struct CteRestore {
+    std::map<std::string, sql::QueryPtr>* target;
+    std::map<std::string, sql::QueryPtr> saved;
+    ~CteRestore() { *target = std::move(saved); }
+  } restore{&ctes_, saved_ctes};
+  for (const auto& [name, cq] : q.with) ctes_[ToLower(name)] = cq;
+
+  if (!q.union_all.empty()) {
+    if (q.union_all.size() > 1) return Error(q.pos, "UNION ALL is not supported yet");
+    if (!q.order_by.empty() || q.limit) {
+      return Error(q.pos, "ORDER BY / LIMIT on a parenthesized query is not supported");
+    }
+    return BindQuery(*q.union_all[0], order);
+  }
+  if (!q.from) return Error(q.pos, "SELECT without FROM is not supported yet");
+  EDDY_ASSIGN_OR_RETURN(FromResult from, BindFrom(*q.from));
+  PlanPtr node = from.node;
+  Scope scope = from.scope;
+
+  auto identity = [](const PlanPtr& p, std::vector<BoundExprPtr>* proj, std::vector<std::string>* names) {
+    for (size_t i = 0; i < p->schema.fields.size(); ++i) {
+      const auto& f = p->schema.fields[i];
+      if (f.name.rfind("$", 0) == 0) continue;
+      proj->push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
+      names->push_back(f.name);
+    }
+  };
+
+  // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.
+  if (q.where) {
+    Scope wscope = scope;
+    if (from.window) wscope.cols.resize(wscope.cols.size() - 3);
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*q.where, wscope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(q.where->pos,
+                   fmt::format("WHERE needs a BOOLEAN condition, got {}", f->type().ToString()));
+    }
+    std::vector<BoundExprPtr> proj;
+    std::vector<std::string> names;
+    identity(node, &proj, &names);
+    node = MakeCalc(node, f, proj, names);
+  }
+
+  // Aggregation? A first pass over SELECT and HAVING gathers the aggregate calls.
+  AggContext collect;
+  collect.collecting = true;
+  for (const auto& it : q.items) {
+    if (it.expr->kind == ExprKind::kStar) continue;
+    EDDY_RETURN_IF_ERROR(Bind(*it.expr, scope, &collect).status());
+  }
+  if (q.having) EDDY_RETURN_IF_ERROR(Bind(*q.having, scope, &collect).status());
+  bool has_agg = !q.group_by.empty() || !collect.calls.empty();
+  if (from.window && !has_agg) {
+    return Error(q.from->pos,
+                 "a window TVF must be followed by GROUP BY window_start, window_end (window "
+                 "assignment without aggregation is not supported yet)");
+  }
+  if (q.having && !has_agg) return Error(q.having->pos, "HAVING needs GROUP BY or an aggregate");
+
+  std::vector<BoundExprPtr> items;
+  std::vector<std::string> names;
+  BoundExprPtr having;
+  if (has_agg) {
+    if (node->updating && from.window) {
+      return Error(q.pos, "window aggregation over an updating input is not supported");
+    }
+    std::vector<BoundExprPtr> pre;
+    std::vector<std::string> pre_names;
+    std::vector<const Expr*> key_asts;
+    bool ws = false, we = false;
+    std::vector<std::pair<std::string, int>> window_keys;  // AstKey → offset (0 start,1 end,2 time)
+    Scope kscope = scope;
+    if (from.window) kscope.cols.resize(kscope.cols.size() - 3);
+    for (const auto& g : q.group_by) {
+      if (from.window && g->kind == ExprKind::kColumn) {
+        std::string n = ToLower(g->name);
+        if (n == "window_start" || n == "window_end" || n == "window_time") {
+          ws |= n == "window_start";
+          we |= n == "window_end";
+          continue;
+        }
+      }
+      if (g->kind == ExprKind::kLiteral) {
+        return Error(g->pos, "GROUP BY a constant is not supported (positional GROUP BY is not "
+                             "Flink SQL)");
+      }
+      EDDY_ASSIGN_OR_RETURN(auto k, Bind(*g, kscope, nullptr));
+      DataType kt = k->type();
+      if (kt.time_attr != TimeAttr::kNone) {
+        kt.time_attr = TimeAttr::kNone;
+        k = MakeCast(k, kt, false);
+      }
+      pre.push_back(k);
+      pre_names.push_back(g->kind == ExprKind::kColumn ? g->name
+                                                       : fmt::format("EXPR${}", pre.size() - 1));
+      key_asts.push_back(g.get());
+    }
+    if (from.window && !(ws && we)) {
+      return Error(q.group_by.empty() ? q.pos : q.group_by[0]->pos,
+                   "GROUP BY of a window TVF must contain both window_start and window_end");
+    }
+    size_t nk = pre.size();
+    if (from.window && from.spec.kind == runtime::WindowKind::kSession) {
+      // Flink: the SESSION PARTITION BY keys and the GROUP BY keys must be the same.
+      std::set<std::string> pk, gk;
+      for (const auto& k : from.session_keys) pk.insert(AstKey(*k));
+      for (const Expr* k : key_asts) gk.insert(AstKey(*k));
+      if (!from.session_keys.empty() && pk != gk) {
+        return Error(q.from->pos,
+                     "the GROUP BY keys of a SESSION window must equal its PARTITION BY keys");
+      }
+    }
+    // Aggregate calls (deduplicated), their arguments and FILTER conditions.
+    std::vector<runtime::AggCall> calls;
+    std::vector<std::string> call_keys, call_texts;
+    for (const Expr* c : collect.calls) {
+      std::string key = AstKey(*c);
+      if (std::find(call_keys.begin(), call_keys.end(), key) != call_keys.end()) continue;
+      std::string name = ToUpper(c->name);
+      runtime::AggCall call;
+      std::vector<DataType> at;
+      std::string arg_text = "*";
+      if (!c->star_arg) {
+        if (c->args.size() != 1) {
+          return Error(c->pos, fmt::format("{} takes exactly one argument", name));
+        }
+        EDDY_ASSIGN_OR_RETURN(auto a, Bind(*c->args[0], kscope, nullptr));
+        arg_text = a->ToString();
+        DataType plain = a->type();
+        if (plain.time_attr != TimeAttr::kNone) {
+          plain.time_attr = TimeAttr::kNone;
+          a = MakeCast(a, plain, false);
+        }
+        at.push_back(plain);
+        call.arg = static_cast<int>(pre.size());
+        pre.push_back(a);
+        pre_names.push_back(fmt::format("$arg{}", pre.size()));
+      } else if (name != "COUNT") {
+        return Error(c->pos, fmt::format("{}(*) is not allowed; only COUNT(*)", name));
+      }
+      auto fn = ResolveAggregate(name, at, c->distinct);
+      if (!fn.ok()) return Error(c->pos, std::string(fn.status().message()));
+      call.fn = *fn;
+      if (c->filter) {
+        EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c->filter, kscope, nullptr));
+        if (f->type().id != TypeId::kBoolean) {
+          return Error(c->filter->pos, "FILTER needs a BOOLEAN condition");
+        }
+        call.filter = static_cast<int>(pre.size());
+        pre.push_back(f);
+        pre_names.push_back(fmt::format("$filter{}", pre.size()));
+      }
+      calls.push_back(call);
+      call_keys.push_back(key);
+      call_texts.push_back(fmt::format("{}({}{}){}", name, c->distinct ? "DISTINCT " : "",
+                                       arg_text, c->filter ? " FILTER" : ""));
+    }
+    int time_pre = -1;
+    if (from.window) {
+      const Field& tf = node->schema.fields[from.time_col];
+      time_pre = static_cast<int>(pre.size());
+      pre.push_back(MakeColumnRef(from.time_col, tf.type, tf.name));
+      pre_names.push_back("$time");
+    }
+    PlanPtr pre_node = MakeCalc(node, nullptr, pre, pre_names);
+    auto agg = std::make_shared<PlanNode>();
+    agg->kind = from.window ? PlanNode::Kind::kWindowAgg : PlanNode::Kind::kGroupAgg;
+    agg->input = pre_node;
+    agg->updating = !from.window;
+    agg->proctime_window = from.proctime;
+    agg->window_text = from.window_text;
+    agg->agg_texts = call_texts;
+    auto& cfg = agg->agg;
+    for (size_t k = 0; k < nk; ++k) cfg.key_columns.push_back(static_cast<int>(k));
+    cfg.aggs = calls;
+    cfg.time_column = time_pre;
+    cfg.window = from.spec;
+    cfg.input_fields = pre_node->schema.fields;
+    AggContext post;
+    for (size_t k = 0; k < nk; ++k) {
+      agg->schema.fields.push_back({pre_names[k], pre[k]->type()});
+      post.keys[AstKey(*key_asts[k])] = {static_cast<int>(k), pre[k]->type()};
+    }
+    if (from.window) {
+      int base = static_cast<int>(nk);
+      DataType wt = DataType::Timestamp(3);
+      wt.time_attr = from.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
+      agg->schema.fields.push_back({"window_start", DataType::Timestamp(3)});
+      agg->schema.fields.push_back({"window_end", DataType::Timestamp(3)});
+      agg->schema.fields.push_back({"window_time", wt});
+      agg->schema.rowtime_index = base + 2;
+      Expr col;
+      col.kind = ExprKind::kColumn;
+      for (const char* n : {"window_start", "window_end", "window_time"}) {
+        col.name = n;
+        int off = std::string(n) == "window_start" ? 0 : std::string(n) == "window_end" ? 1 : 2;
+        post.keys[AstKey(col)] = {base + off, agg->schema.fields[base + off].type};
+      }
+    }
+    int abase = static_cast<int>(agg->schema.fields.size());
+    for (size_t a = 0; a < calls.size(); ++a) {
+      agg->schema.fields.push_back({fmt::format("EXPR${}", a), calls[a].fn->result_type()});
+      post.aggs[call_keys[a]] = {abase + static_cast<int>(a), calls[a].fn->result_type()};
+    }
+    node = agg;
+    for (size_t i = 0; i < q.items.size(); ++i) {
+      const auto& it = q.items[i];
+      if (it.expr->kind == ExprKind::kStar) {
+        return Error(it.pos, "SELECT * cannot be combined with GROUP BY or aggregates");
+      }
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*it.expr, scope, &post));
+      items.push_back(b);
+      names.push_back(!it.alias.empty() ? it.alias
+                      : it.expr->kind == ExprKind::kColumn ? it.expr->name
+                                                           : fmt::format("EXPR${}", i));
+    }
+    if (q.having) {
+      EDDY_ASSIGN_OR_RETURN(having, Bind(*q.having, scope, &post));
+      if (having->type().id != TypeId::kBoolean) {
+        return Error(q.having->pos, "HAVING needs a BOOLEAN condition");
+      }
+    }
+  } else {
+    for (size_t i = 0; i < q.items.size(); ++i) {
+      const auto& it = q.items[i];
+      if (it.expr->kind == ExprKind::kStar) {
+        std::string qual = ToLower(it.expr->qualifier);
+        bool any = false;
+        for (const auto& c : scope.cols) {
+          if (c.name.rfind("$", 0) == 0 || (!qual.empty() && c.qualifier != qual)) continue;
+          items.push_back(MakeColumnRef(c.index, c.type, c.name));
+          names.push_back(c.name);
+          any = true;
+        }
+        if (!any) return Error(it.pos, fmt::format("no table named '{}' in FROM", it.expr->qualifier));
+        continue;
+      }
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*it.expr, scope, nullptr));
+      items.push_back(b);
+      names.push_back(!it.alias.empty() ? it.alias
+                      : it.expr->kind == ExprKind::kColumn ? it.expr->name
+                                                           : fmt::format("EXPR${}", i));
+    }
+  }
+  // Duplicate output names get a suffix, as Flink does (name0, name1, …).
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (ToLower(names[j]) == ToLower(names[i])) {
+        names[i] = fmt::format("{}{}", names[i], i);
+        break;
+      }
+    }
+  }
+  node = MakeCalc(node, having, items, names);
+  if (q.distinct) {
+    auto d = std::make_shared<PlanNode>();
+    d->kind = PlanNode::Kind::kGroupAgg;
+    d->input = node;
+    d->updating = true;
+    for (size_t i = 0; i < items.size(); ++i) {
+      d->agg.key_columns.push_back(static_cast<int>(i));
+      d->schema.fields.push_back(node->schema.fields[i]);
+      d->schema.fields.back().type.time_attr = TimeAttr::kNone;
+    }
+    d->agg.input_fields = node->schema.fields;
+    d->agg_texts = {};
+    node = d;
+  }
+  if (!q.order_by.empty() || q.limit) {
+    if (!order) {
+      return Error(q.pos, "ORDER BY and LIMIT are only supported on the outermost query whose "
+                          "result is printed");
+    }
+    for (const auto& o : q.order_by) {
+      int idx = -1;
+      if (o.expr->kind == ExprKind::kLiteral && o.expr->lit_type == sql::LiteralType::kInteger) {
+        idx = std::stoi(o.expr->text) - 1;
+        if (idx < 0 || idx >= static_cast<int>(names.size())) {
+          return Error(o.expr->pos, "ORDER BY position is out of range");
+        }
+      } else {
+        std::string key = AstKey(*o.expr);
+        for (size_t i = 0; i < q.items.size() && idx < 0; ++i) {
+          if (q.items[i].expr->kind != ExprKind::kStar && AstKey(*q.items[i].expr) == key) {
+            idx = static_cast<int>(i);
+          }
+        }
+        if (o.expr->kind == ExprKind::kColumn) {
+          for (size_t i = 0; i < names.size() && idx < 0; ++i) {
+            if (ToLower(names[i]) == ToLower(o.expr->name)) idx = static_cast<int>(i);
+          }
+        }
+        if (idx < 0) {
+          return Error(o.expr->pos, "ORDER BY must name a column or expression of the SELECT list");
+        }
+      }
+      order->keys.push_back({idx, o.desc});
+    }
+    if (q.limit) order->limit = *q.limit;
+  }
+  return node;
+}
+
+}  // namespace eddy

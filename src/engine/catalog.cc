@@ -1,0 +1,44 @@
+#include "engine/catalog.h"
+
+#include <thread>
+
+namespace eddy {
+
+const std::map<std::string, std::string>& SessionConfig::Defaults() {
+  static const std::map<std::string, std::string> kDefaults = {
+      {"parallelism.default", std::to_string(std::max(1u, std::thread::hardware_concurrency()))},
+      {"pipeline.max-parallelism", "128"},
+      {"eddy.batch-size", "1024"},
+      {"table.exec.late-rows.sink", ""},
+      {"error.policy", "fail"},
+      {"error.dead-letter.path", ""},
+      {"sql-client.execution.result-mode", "tableau"},
+      {"table.local-time-zone", "UTC"},
+  };
+  return kDefaults;
+}
+
+SessionConfig::SessionConfig() { values_ = Defaults(); }
+
+void SessionConfig::Reset(const std::string& key) {
+  auto it = Defaults().find(key);
+  if (it == Defaults().end()) values_.erase(key);
+  else values_[key] = it->second;
+}
+
+void SessionConfig::ResetAll() { values_ = Defaults(); }
+
+std::string SessionConfig::Get(const std::string& key) const {
+  auto it = values_.find(key);
+  return it == values_.end() ? "" : it->second;
+}
+
+int64_t SessionConfig::GetInt(const std::string& key) const {
+  try {
+    return std::stoll(Get(key));
+  } catch (...) {
+    return 0;
+  }
+}
+
+}  // namespace eddy

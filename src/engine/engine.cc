@@ -1,0 +1,617 @@
+// EngineImpl: runs SQL statements against a session catalog.
+#include "eddy/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "engine/catalog.h"
+#include "engine/job_builder.h"
+#include "engine/plan.h"
+#include "function/aggregate.h"
+#include "sql/parser.h"
+#include "sql/sql_error.h"
+#include "types/value.h"
+
+namespace eddy {
+
+namespace {
+
+// Collects the rows of a SELECT (thread-safe; the collect sink runs on one subtask).
+struct Collector {
+  std::mutex mu;
+  QueryResult result;
+};
+
+class CollectSink final : public runtime::Operator {
+ public:
+  CollectSink(std::shared_ptr<Collector> c, std::shared_ptr<connectors::SinkMetrics> m)
+      : c_(std::move(c)), m_(std::move(m)) {}
+  absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
+    std::lock_guard<std::mutex> l(c_->mu);
+    for (size_t r = 0; r < b.num_rows(); ++r) {
+      std::vector<std::string> row;
+      row.reserve(b.columns.size());
+      for (const auto& col : b.columns) row.push_back(FormatCell(col, r, "<NULL>", true));
+      c_->result.rows.push_back(std::move(row));
+      c_->result.kinds.push_back(RowKindName(b.kinds[r]));
+    }
+    m_->rows_written += static_cast<int64_t>(b.num_rows());
+    return absl::OkStatus();
+  }
+  absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
+
+ private:
+  std::shared_ptr<Collector> c_;
+  std::shared_ptr<connectors::SinkMetrics> m_;
+};
+
+std::string Pad(const std::string& s, size_t w, bool right) {
+  size_t len = 0;
+  for (char c : s) len += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  if (len >= w) return s;
+  return right ? std::string(w - len, ' ') + s : s + std::string(w - len, ' ');
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  return o + "\"";
+}
+
+std::string JsonString(const std::string& s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (c < 0x20) {
+      o += fmt::format("\\u{:04x}", c);
+    } else {
+      o += ch;
+    }
+  }
+  return o + "\"";
+}
+
+}  // namespace
+
+/// Prints `r` in the given format (tableau like Flink's SQL client for kTable).
+void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) {
+  std::string text;
+  bool op = r.updating;
+  if (format == OutputOptions::Format::kCsv) {
+    std::vector<std::string> h;
+    if (op) h.push_back("op");
+    for (const auto& n : r.column_names) h.push_back(CsvField(n));
+    text += fmt::format("{}\n", fmt::join(h, ","));
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      std::vector<std::string> f;
+      if (op) f.push_back(r.kinds[i]);
+      for (const auto& c : r.rows[i]) f.push_back(CsvField(c == "<NULL>" ? "" : c));
+      text += fmt::format("{}\n", fmt::join(f, ","));
+    }
+  } else if (format == OutputOptions::Format::kJson) {
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      std::string line = "{";
+      if (op) line += "\"op\":" + JsonString(r.kinds[i]) + ",";
+      for (size_t c = 0; c < r.rows[i].size(); ++c) {
+        const std::string& v = r.rows[i][c];
+        line += (c ? "," : "") + JsonString(r.column_names[c]) + ":" +
+                (v == "<NULL>" ? "null" : r.numeric[c] ? v : JsonString(v));
+      }
+      text += line + "}\n";
+    }
+  } else {
+    std::vector<std::string> names = r.column_names;
+    std::vector<bool> right = r.numeric;
+    if (op) {
+      names.insert(names.begin(), "op");
+      right.insert(right.begin(), false);
+    }
+    std::vector<size_t> w(names.size());
+    for (size_t c = 0; c < names.size(); ++c) w[c] = names[c].size();
+    auto cell = [&](size_t i, size_t c) -> const std::string& {
+      return op ? (c == 0 ? r.kinds[i] : r.rows[i][c - 1]) : r.rows[i][c];
+    };
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      for (size_t c = 0; c < names.size(); ++c) w[c] = std::max(w[c], cell(i, c).size());
+    }
+    std::string sep = "+";
+    for (size_t c = 0; c < names.size(); ++c) sep += std::string(w[c] + 2, '-') + "+";
+    text += sep + "\n|";
+    for (size_t c = 0; c < names.size(); ++c) text += " " + Pad(names[c], w[c], right[c]) + " |";
+    text += "\n" + sep + "\n";
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      text += "|";
+      for (size_t c = 0; c < names.size(); ++c) text += " " + Pad(cell(i, c), w[c], right[c]) + " |";
+      text += "\n";
+    }
+    text += sep + "\n";
+    text += fmt::format("{} row{} in set\n", r.rows.size(), r.rows.size() == 1 ? "" : "s");
+  }
+  std::fwrite(text.data(), 1, text.size(), out);
+  std::fflush(out);
+}
+
+class EngineImpl {
+ public:
+  absl::Status ExecuteScript(std::string_view script_view, const OutputOptions& output) {
+    auto script = std::make_shared<std::string>(script_view);
+    scripts_.push_back(script);
+    EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(*script));
+    for (const auto& st : stmts) {
+      EDDY_RETURN_IF_ERROR(Execute(*st, *script, output, nullptr));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<QueryResult> Query(std::string_view sql) {
+    auto script = std::make_shared<std::string>(sql);
+    scripts_.push_back(script);
+    EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(*script));
+    if (stmts.size() != 1 || stmts[0]->kind != sql::StmtKind::kQuery) {
+      return absl::InvalidArgumentError("Query() takes exactly one SELECT statement");
+    }
+    QueryResult r;
+    EDDY_RETURN_IF_ERROR(Execute(*stmts[0], *script, {}, &r));
+    return r;
+  }
+
+  void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
+  const JobSummary& summary() const { return summary_; }
+  void Cancel() { cancel_.cancelled = true; }
+
+ private:
+  Binder MakeBinder(std::string_view script) { return Binder(tables_, views_, config_, script); }
+
+  absl::Status Execute(const sql::Statement& st, const std::string& script,
+                       const OutputOptions& output, QueryResult* capture) {
+    using K = sql::StmtKind;
+    switch (st.kind) {
+      case K::kCreateTable: {
+        std::string key = ToLower(st.name);
+        if (tables_.count(key) || views_.count(key)) {
+          if (st.if_not_exists) return absl::OkStatus();
+          return sql::SqlError(script, st.name_pos,
+                               fmt::format("table or view '{}' already exists", st.name));
+        }
+        Binder b = MakeBinder(script);
+        EDDY_ASSIGN_OR_RETURN(auto t, b.BindTable(st));
+        tables_[key] = t;
+        return absl::OkStatus();
+      }
+      case K::kCreateView: {
+        std::string key = ToLower(st.name);
+        if (tables_.count(key) || views_.count(key)) {
+          if (st.if_not_exists) return absl::OkStatus();
+          return sql::SqlError(script, st.name_pos,
+                               fmt::format("table or view '{}' already exists", st.name));
+        }
+        Binder b = MakeBinder(script);
+        EDDY_RETURN_IF_ERROR(b.BindQuery(*st.query, nullptr).status());
+        auto v = std::make_shared<ViewDef>();
+        v->name = st.name;
+        v->query = st.query;
+        v->column_names = st.view_columns;
+        v->text = script;
+        views_[key] = v;
+        return absl::OkStatus();
+      }
+      case K::kDropTable:
+      case K::kDropView: {
+        auto& m = st.kind == K::kDropTable ? tables_ : tables_;
+        std::string key = ToLower(st.name);
+        size_t n = st.kind == K::kDropTable ? m.erase(key) : views_.erase(key);
+        if (n == 0 && !st.if_exists) {
+          return sql::SqlError(script, st.name_pos,
+                               fmt::format("{} '{}' does not exist",
+                                           st.kind == K::kDropTable ? "table" : "view", st.name));
+        }
+        return absl::OkStatus();
+      }
+      case K::kSet: {
+        if (st.key.empty()) {
+          std::string text;
+          for (const auto& [k, v] : config_.values()) text += fmt::format("'{}' = '{}'\n", k, v);
+          std::fwrite(text.data(), 1, text.size(), output.out);
+          return absl::OkStatus();
+        }
+        EDDY_RETURN_IF_ERROR(ValidateSetting(st, script));
+        config_.Set(st.key, st.value);
+        return absl::OkStatus();
+      }
+      case K::kReset:
+        if (st.key.empty()) config_.ResetAll();
+        else config_.Reset(st.key);
+        return absl::OkStatus();
+      case K::kShowTables:
+      case K::kShowViews:
+      case K::kShowFunctions: {
+        QueryResult r;
+        r.numeric = {false};
+        if (st.kind == K::kShowFunctions) {
+          r.column_names = {"function name"};
+          std::vector<std::string> names = ScalarFunctionNames();
+          for (const auto& n : AggregateFunctionNames()) names.push_back(n);
+          std::sort(names.begin(), names.end());
+          for (const auto& n : names) r.rows.push_back({n});
+        } else {
+          r.column_names = {st.kind == K::kShowTables ? "table name" : "view name"};
+          if (st.kind == K::kShowTables) {
+            for (const auto& [k, t] : tables_) r.rows.push_back({t->name});
+          }
+          for (const auto& [k, v] : views_) r.rows.push_back({v->name});
+        }
+        r.kinds.assign(r.rows.size(), "+I");
+        PrintResult(r, output.format, output.out);
+        return absl::OkStatus();
+      }
+      case K::kDescribe: return Describe(st, script, output);
+      case K::kExplain: return Explain(st, script, output);
+      case K::kQuery: {
+        Binder b = MakeBinder(script);
+        ResultOrder order;
+        EDDY_ASSIGN_OR_RETURN(PlanPtr plan, b.BindQuery(*st.query, &order));
+        QueryResult r;
+        EDDY_RETURN_IF_ERROR(RunSelect(plan, order, st.text, output, &r));
+        if (capture) {
+          *capture = std::move(r);
+        } else {
+          PrintResult(r, output.format, output.out);
+        }
+        return absl::OkStatus();
+      }
+      case K::kInsert: return Insert(st, script, output);
+    }
+    return absl::UnimplementedError("statement not supported");
+  }
+
+  absl::Status ValidateSetting(const sql::Statement& st, const std::string& script) {
+    auto positive = [&](const std::string& k) -> absl::Status {
+      if (st.key != k) return absl::OkStatus();
+      try {
+        size_t used;
+        long long v = std::stoll(st.value, &used);
+        if (used == st.value.size() && v > 0 && v <= 1 << 20) return absl::OkStatus();
+      } catch (...) {
+      }
+      return sql::SqlError(script, st.pos, fmt::format("'{}' must be a positive integer, not '{}'",
+                                                       k, st.value));
+    };
+    EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
+    EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
+    EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
+    if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
+        st.value != "dead-letter") {
+      return sql::SqlError(script, st.pos, "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Describe(const sql::Statement& st, const std::string& script,
+                        const OutputOptions& output) {
+    QueryResult r;
+    r.column_names = {"name", "type", "null", "key", "extras", "watermark"};
+    r.numeric.assign(6, false);
+    std::string key = ToLower(st.name);
+    auto t = tables_.find(key);
+    if (t != tables_.end()) {
+      const TableDef& d = *t->second;
+      for (size_t i = 0; i < d.columns.size(); ++i) {
+        const Field& f = d.columns[i];
+        bool pk = std::find(d.primary_key.begin(), d.primary_key.end(), f.name) != d.primary_key.end();
+        std::string extras;
+        if (d.computed[i]) extras = "computed";
+        std::string wm;
+        if (static_cast<int>(i) == d.rowtime) {
+          wm = d.watermark_delay == 0 ? f.name
+                                      : fmt::format("{} - {} µs", f.name, d.watermark_delay);
+        }
+        DataType ty = f.type;
+        r.rows.push_back({f.name, ty.ToString(), ty.nullable ? "TRUE" : "FALSE",
+                          pk ? fmt::format("PRI({})", fmt::join(d.primary_key, ", ")) : "",
+                          extras, wm});
+      }
+    } else if (views_.count(key)) {
+      Binder b = MakeBinder(script);
+      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*views_[key]->query, nullptr));
+      for (const auto& f : p->schema.fields) {
+        if (f.name.rfind("$", 0) == 0) continue;
+        r.rows.push_back({f.name, f.type.ToString(), f.type.nullable ? "TRUE" : "FALSE", "", "", ""});
+      }
+    } else {
+      return sql::SqlError(script, st.name_pos, fmt::format("unknown table or view '{}'", st.name));
+    }
+    r.kinds.assign(r.rows.size(), "+I");
+    PrintResult(r, output.format, output.out);
+    return absl::OkStatus();
+  }
+
+  absl::Status Explain(const sql::Statement& st, const std::string& script,
+                       const OutputOptions& output) {
+    const sql::Statement& inner = *st.explained;
+    Binder b = MakeBinder(script);
+    PlanPtr plan;
+    SinkTarget sink;
+    if (inner.kind == sql::StmtKind::kInsert) {
+      EDDY_ASSIGN_OR_RETURN(auto target, InsertTarget(inner, script, &plan, &sink));
+      (void)target;
+    } else if (inner.kind == sql::StmtKind::kQuery) {
+      ResultOrder order;
+      EDDY_ASSIGN_OR_RETURN(plan, b.BindQuery(*inner.query, &order));
+      sink.name = "Sink: collect (print to terminal)";
+      sink.make = [](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+        return absl::InternalError("EXPLAIN does not run");
+      };
+    } else {
+      return sql::SqlError(script, inner.pos, "EXPLAIN takes a query or an INSERT statement");
+    }
+    SinkTarget late;
+    bool has_late = false;
+    EDDY_RETURN_IF_ERROR(LateSink(script, &late, &has_late));
+    // Build only the graph (sources are opened to validate options, nothing runs).
+    EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
+    std::string text = "== Abstract Syntax Tree / Optimized Logical Plan ==\n" + ExplainPlan(plan) +
+                       "\n== Job Graph ==\n" + job.Explain();
+    std::fwrite(text.data(), 1, text.size(), output.out);
+    return absl::OkStatus();
+  }
+
+  absl::Status LateSink(const std::string& script, SinkTarget* out, bool* has) {
+    std::string name = config_.Get("table.exec.late-rows.sink");
+    *has = false;
+    if (name.empty()) return absl::OkStatus();
+    auto it = tables_.find(ToLower(name));
+    if (it == tables_.end()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "'table.exec.late-rows.sink' names table '{}', which does not exist", name));
+    }
+    auto t = it->second;
+    Schema ls = runtime::LateRowSchema();
+    if (t->physical.fields.size() != ls.fields.size()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "the late-row sink '{}' must have 4 columns (operator STRING, event_time TIMESTAMP(3), "
+          "watermark TIMESTAMP(3), `row` STRING), but has {}",
+          t->name, t->physical.fields.size()));
+    }
+    for (size_t i = 0; i < ls.fields.size(); ++i) {
+      const DataType& want = t->physical.fields[i].type;
+      const DataType& have = ls.fields[i].type;
+      if (have.SameAs(want)) {
+        out->casts.push_back(nullptr);
+      } else if (CanCast(have, want) && (want.is_string() == have.is_string())) {
+        out->casts.push_back(MakeCast(MakeColumnRef(static_cast<int>(i), have, ls.fields[i].name), want, false));
+      } else {
+        return absl::InvalidArgumentError(fmt::format(
+            "column {} of the late-row sink '{}' is {}, expected {}", i + 1, t->name,
+            want.ToString(), have.ToString()));
+      }
+    }
+    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, t->physical, false, 1));
+    out->name = fmt::format("Sink: {}", t->name);
+    out->make = sp.make;
+    out->metrics = sp.metrics;
+    *has = true;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::shared_ptr<const TableDef>> InsertTarget(const sql::Statement& st,
+                                                              const std::string& script,
+                                                              PlanPtr* plan, SinkTarget* sink) {
+    auto it = tables_.find(ToLower(st.name));
+    if (it == tables_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, t] : tables_) names.push_back(t->name);
+      std::string near = ClosestName(st.name, names);
+      if (views_.count(ToLower(st.name))) {
+        return sql::SqlError(script, st.name_pos, fmt::format("cannot INSERT INTO view '{}'", st.name));
+      }
+      return sql::SqlError(script, st.name_pos, fmt::format("unknown table '{}'", st.name),
+                           near.empty() ? "" : fmt::format("did you mean '{}'?", near));
+    }
+    auto t = it->second;
+    if (!st.insert_columns.empty()) {
+      return sql::SqlError(script, st.name_pos, "INSERT with a column list is not supported yet");
+    }
+    Binder b = MakeBinder(script);
+    EDDY_ASSIGN_OR_RETURN(*plan, b.BindQuery(*st.query, nullptr));
+    std::vector<Field> vis;
+    for (const auto& f : (*plan)->schema.fields) {
+      if (f.name.rfind("$", 0) != 0) vis.push_back(f);
+    }
+    const auto& want = t->physical.fields;
+    auto schemas = [&]() {
+      std::vector<std::string> a, b2;
+      for (const auto& f : vis) a.push_back(fmt::format("{} {}", f.name, f.type.ToString()));
+      for (const auto& f : want) b2.push_back(fmt::format("{} {}", f.name, f.type.ToString()));
+      return fmt::format("query schema: [{}]\nsink schema:  [{}]", fmt::join(a, ", "),
+                         fmt::join(b2, ", "));
+    };
+    if (vis.size() != want.size()) {
+      return sql::SqlError(script, st.query->pos,
+                           fmt::format("column types of query result and sink for '{}' do not "
+                                       "match: {} columns versus {}",
+                                       t->name, vis.size(), want.size()),
+                           schemas());
+    }
+    int idx = 0;
+    for (size_t i = 0; i < (*plan)->schema.fields.size(); ++i) {
+      const Field& f = (*plan)->schema.fields[i];
+      if (f.name.rfind("$", 0) == 0) continue;
+      const DataType& w = want[idx].type;
+      BoundExprPtr cast;
+      if (!f.type.SameAs(w) || (w.is_string() && w.length >= 0 && f.type.length != w.length)) {
+        if (!CanImplicitlyCast(f.type, w) && !(f.type.is_string() && w.is_string()) &&
+            !(f.type.is_timestamp() && w.is_timestamp())) {
+          return sql::SqlError(script, st.query->pos,
+                               fmt::format("column '{}' of the query is {}, which cannot be "
+                                           "written to column '{}' {} of '{}'",
+                                           f.name, f.type.ToString(), want[idx].name,
+                                           w.ToString(), t->name),
+                               schemas());
+        }
+        cast = MakeCast(MakeColumnRef(static_cast<int>(i), f.type, f.name), w, false);
+      }
+      sink->casts.push_back(cast);
+      ++idx;
+    }
+    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
+    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, t->physical, (*plan)->updating, n));
+    sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
+    sink->make = sp.make;
+    sink->parallelism = sp.parallelism;
+    sink->metrics = sp.metrics;
+    return t;
+  }
+
+  absl::Status Insert(const sql::Statement& st, const std::string& script,
+                      const OutputOptions& output) {
+    PlanPtr plan;
+    SinkTarget sink;
+    EDDY_ASSIGN_OR_RETURN(auto t, InsertTarget(st, script, &plan, &sink));
+    (void)t;
+    return Run(plan, sink, st.text, output);
+  }
+
+  absl::Status RunSelect(const PlanPtr& plan, const ResultOrder& order, const std::string& text,
+                         const OutputOptions& output, QueryResult* r) {
+    auto collector = std::make_shared<Collector>();
+    SinkTarget sink;
+    sink.name = "Sink: collect";
+    sink.metrics = std::make_shared<connectors::SinkMetrics>();
+    sink.metrics->table = "(terminal)";
+    auto m = sink.metrics;
+    sink.make = [collector, m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return std::unique_ptr<runtime::Operator>(new CollectSink(collector, m));
+    };
+    EDDY_RETURN_IF_ERROR(Run(plan, sink, text, output));
+    *r = std::move(collector->result);
+    r->updating = plan->updating;
+    for (const auto& f : plan->schema.fields) {
+      if (f.name.rfind("$", 0) == 0) continue;
+      r->column_names.push_back(f.name);
+      DataType t = f.type;
+      r->column_types.push_back(t.ToString());
+      r->numeric.push_back(t.is_numeric());
+    }
+    if (!order.keys.empty()) {
+      std::vector<size_t> idx(r->rows.size());
+      for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      auto less = [&](size_t a, size_t b) {
+        for (auto [c, desc] : order.keys) {
+          const std::string& x = r->rows[a][c];
+          const std::string& y = r->rows[b][c];
+          if (x == y) continue;
+          bool xn = x == "<NULL>", yn = y == "<NULL>";
+          bool lt;
+          if (xn || yn) {
+            lt = xn;  // NULLs first ascending (Flink's default NULLS FIRST for ASC)
+          } else if (r->numeric[c]) {
+            lt = std::stod(x) < std::stod(y);
+          } else {
+            lt = x < y;
+          }
+          return desc ? !lt : lt;
+        }
+        return a < b;
+      };
+      std::stable_sort(idx.begin(), idx.end(), less);
+      QueryResult s = *r;
+      for (size_t i = 0; i < idx.size(); ++i) {
+        s.rows[i] = r->rows[idx[i]];
+        s.kinds[i] = r->kinds[idx[i]];
+      }
+      *r = std::move(s);
+    }
+    if (order.limit >= 0 && static_cast<int64_t>(r->rows.size()) > order.limit) {
+      r->rows.resize(order.limit);
+      r->kinds.resize(order.limit);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Run(const PlanPtr& plan, const SinkTarget& sink, const std::string& text,
+                   const OutputOptions& output) {
+    SinkTarget late;
+    bool has_late = false;
+    EDDY_RETURN_IF_ERROR(LateSink(text, &late, &has_late));
+    EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
+    cancel_.cancelled = false;
+    auto start = std::chrono::steady_clock::now();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread progress;
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    if (output.on_progress) {
+      progress = std::thread([&] {
+        std::unique_lock<std::mutex> l(mu);
+        while (!cv.wait_for(l, std::chrono::milliseconds(250), [&] { return done; })) {
+          Progress p;
+          for (const auto& s : job.sources) {
+            p.rows += s->rows_read.load();
+            p.bytes += s->bytes_read.load();
+            p.total_bytes += s->bytes_total.load();
+          }
+          p.seconds = elapsed();
+          output.on_progress(p);
+        }
+      });
+    }
+    absl::Status status = runtime::ExecuteJob(job.graph, &cancel_);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      done = true;
+    }
+    cv.notify_all();
+    if (progress.joinable()) progress.join();
+    summary_ = JobSummary();
+    summary_.seconds = elapsed();
+    for (const auto& s : job.sources) {
+      summary_.sources.push_back({s->table, s->rows_read.load(), s->bad_skipped.load(),
+                                  s->bad_dead_lettered.load()});
+    }
+    for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
+    for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});
+    if (output.on_summary) output.on_summary(text, summary_);
+    if (absl::IsCancelled(status) && cancel_.cancelled) {
+      return absl::CancelledError("the job was cancelled");
+    }
+    return status;
+  }
+
+  std::map<std::string, std::shared_ptr<const TableDef>> tables_;
+  std::map<std::string, std::shared_ptr<const ViewDef>> views_;
+  std::vector<std::shared_ptr<std::string>> scripts_;
+  SessionConfig config_;
+  JobSummary summary_;
+  runtime::CancelFlag cancel_;
+};
+
+Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
+Engine::~Engine() = default;
+absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions& output) {
+  return impl_->ExecuteScript(script, output);
+}
+absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl_->Query(select); }
+void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
+const JobSummary& Engine::last_summary() const { return impl_->summary(); }
+void Engine::Cancel() { impl_->Cancel(); }
+
+}  // namespace eddy

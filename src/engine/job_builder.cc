@@ -1,0 +1,238 @@
+#include "engine/job_builder.h"
+
+#include <fmt/format.h>
+
+#include "base/status.h"
+#include "runtime/calc.h"
+
+namespace eddy {
+
+std::string ExplainPlan(const PlanPtr& plan) {
+  std::vector<const PlanNode*> nodes;
+  for (const PlanNode* n = plan.get(); n; n = n->input.get()) nodes.push_back(n);
+  std::string out;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    out += std::string(i * 2, ' ') + (i ? "+- " : "") + nodes[i]->Describe() + "\n";
+  }
+  return out;
+}
+
+std::string BuiltJob::Explain() const {
+  std::string out;
+  for (size_t v = 0; v < graph.vertices.size(); ++v) {
+    const auto& spec = graph.vertices[v];
+    std::string in;
+    for (const auto& e : spec.inputs) {
+      std::string part = e.partitioning == runtime::Partitioning::kHash     ? "HASH"
+                         : e.partitioning == runtime::Partitioning::kGlobal ? "GLOBAL"
+                                                                            : "FORWARD";
+      if (e.partitioning == runtime::Partitioning::kHash) {
+        std::vector<std::string> k;
+        for (int c : e.key_columns) k.push_back(fmt::format("${}", c));
+        part += "[" + fmt::format("{}", fmt::join(k, ", ")) + "]";
+      }
+      in += fmt::format("{}{} from #{}{}{}", in.empty() ? "" : ", ", part, e.from,
+                        e.ordered ? " (in file order)" : "",
+                        e.output_tag == 1 ? " (late rows)" : "");
+    }
+    out += fmt::format("#{} {} [parallelism={}]{}\n", v, spec.name, spec.parallelism,
+                       in.empty() ? "" : " <- " + in);
+  }
+  return out;
+}
+
+namespace {
+
+using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(
+    const runtime::SubtaskInfo&, const runtime::SideOutputs&)>;
+
+struct VertexDraft {
+  runtime::VertexSpec spec;
+  std::vector<OpFactory> ops;
+  std::vector<std::string> op_names;
+};
+
+void Seal(VertexDraft* d) {
+  auto ops = d->ops;
+  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
+      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::Operator>>> {
+    std::vector<std::unique_ptr<runtime::Operator>> chain;
+    for (const auto& f : ops) {
+      EDDY_ASSIGN_OR_RETURN(auto op, f(info, side));
+      chain.push_back(std::move(op));
+    }
+    return chain;
+  };
+  if (!d->op_names.empty()) {
+    d->spec.name += " -> " + fmt::format("{}", fmt::join(d->op_names, " -> "));
+  }
+}
+
+OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj) {
+  return [filter, proj](const runtime::SubtaskInfo&, const runtime::SideOutputs&)
+             -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+    return runtime::MakeCalc(filter, proj);
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& config,
+                                  const SinkTarget& sink, const SinkTarget* late_sink) {
+  BuiltJob job;
+  int n = static_cast<int>(std::max<int64_t>(1, config.GetInt("parallelism.default")));
+  int64_t maxp = std::max<int64_t>(1, config.GetInt("pipeline.max-parallelism"));
+  job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
+  size_t batch = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("eddy.batch-size")));
+
+  std::vector<const PlanNode*> nodes;
+  for (const PlanNode* p = plan.get(); p; p = p->input.get()) nodes.push_back(p);
+  std::reverse(nodes.begin(), nodes.end());
+  const PlanNode* scan = nodes[0];
+  if (scan->kind != PlanNode::Kind::kScan) return absl::InternalError("plan does not start with a scan");
+
+  // Source vertex.
+  connectors::ScanSpec ss;
+  ss.table = scan->table;
+  ss.computed = scan->computed;
+  ss.batch_size = batch;
+  ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
+  ss.dead_letter_path =
+      scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+  EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
+  job.sources.push_back(factory->metrics);
+
+  std::vector<VertexDraft> drafts;
+  drafts.emplace_back();
+  drafts[0].spec.name = fmt::format("Source: {}", scan->table->name);
+  drafts[0].spec.parallelism = n;
+  drafts[0].spec.make_source = [factory](const runtime::SubtaskInfo& info) {
+    return factory->Create(info);
+  };
+  bool from_source = true;
+  const PlanNode* last = scan;
+  for (size_t i = 1; i < nodes.size(); ++i) {
+    const PlanNode* node = nodes[i];
+    VertexDraft& cur = drafts.back();
+    if (node->kind == PlanNode::Kind::kCalc) {
+      cur.ops.push_back(CalcFactory(node->filter, node->projections));
+      cur.op_names.push_back("Calc");
+      last = node;
+      continue;
+    }
+    // Aggregation: a new vertex behind a key-group exchange.
+    Seal(&cur);
+    int from = static_cast<int>(drafts.size()) - 1;
+    const auto& cfg0 = node->agg;
+    VertexDraft d;
+    d.spec.name = node->Describe();
+    d.spec.parallelism = cfg0.key_columns.empty() ? 1 : n;
+    runtime::EdgeSpec e;
+    e.from = from;
+    e.partitioning = cfg0.key_columns.empty() ? runtime::Partitioning::kGlobal
+                                              : runtime::Partitioning::kHash;
+    e.key_columns = cfg0.key_columns;
+    e.ordered = from_source;
+    e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
+    d.spec.inputs.push_back(e);
+    auto metrics = d.spec.metrics;
+    metrics->name = node->Describe();
+    runtime::AggregateConfig cfg = cfg0;
+    cfg.name = node->Describe();
+    cfg.metrics = metrics;
+    bool window = node->kind == PlanNode::Kind::kWindowAgg;
+    bool proctime = node->proctime_window;
+    cfg.processing_time = proctime;
+    if (window) {
+      d.spec.has_late_output = late_sink != nullptr;
+      job.windows.push_back(metrics);
+    }
+    d.ops.push_back([cfg, window](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
+                        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      if (window) return runtime::MakeWindowAggregate(cfg, side);
+      return runtime::MakeGroupAggregate(cfg);
+    });
+    drafts.push_back(std::move(d));
+    from_source = false;
+    last = node;
+  }
+  // Final projection: drop hidden columns and cast to the sink's types.
+  std::vector<BoundExprPtr> out;
+  bool identity = true;
+  int vis = 0;
+  for (size_t c = 0; c < last->schema.fields.size(); ++c) {
+    const Field& f = last->schema.fields[c];
+    if (f.name.rfind("$", 0) == 0) {
+      identity = false;
+      continue;
+    }
+    BoundExprPtr ref = MakeColumnRef(static_cast<int>(c), f.type, f.name);
+    if (vis < static_cast<int>(sink.casts.size()) && sink.casts[vis]) {
+      ref = sink.casts[vis];
+      identity = false;
+    }
+    out.push_back(ref);
+    ++vis;
+  }
+  VertexDraft& tail = drafts.back();
+  int tail_parallelism = tail.spec.parallelism;
+  Seal(&tail);
+  VertexDraft sd;
+  sd.spec.name = sink.name;
+  sd.spec.parallelism = sink.parallelism == tail_parallelism ? sink.parallelism : 1;
+  runtime::EdgeSpec se;
+  se.from = static_cast<int>(drafts.size()) - 1;
+  se.partitioning = sd.spec.parallelism == tail_parallelism && tail_parallelism > 1
+                        ? runtime::Partitioning::kForward
+                        : runtime::Partitioning::kGlobal;
+  se.ordered = from_source;
+  sd.spec.inputs.push_back(se);
+  if (!identity) {
+    sd.ops.push_back(CalcFactory(nullptr, out));
+    sd.op_names.push_back("Calc");
+  }
+  SinkFactory make = sink.make;
+  sd.ops.push_back([make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
+    return make(info);
+  });
+  Seal(&sd);
+  if (sink.metrics) job.sinks.push_back(sink.metrics);
+  drafts.push_back(std::move(sd));
+
+  if (late_sink && !job.windows.empty()) {
+    VertexDraft ld;
+    ld.spec.name = late_sink->name + " (late rows)";
+    ld.spec.parallelism = 1;
+    for (size_t v = 0; v < drafts.size(); ++v) {
+      if (!drafts[v].spec.has_late_output) continue;
+      runtime::EdgeSpec le;
+      le.from = static_cast<int>(v);
+      le.output_tag = 1;
+      le.partitioning = runtime::Partitioning::kGlobal;
+      ld.spec.inputs.push_back(le);
+    }
+    std::vector<BoundExprPtr> casts;
+    Schema ls = runtime::LateRowSchema();
+    bool cast_needed = false;
+    for (size_t c = 0; c < ls.fields.size(); ++c) {
+      BoundExprPtr ref = MakeColumnRef(static_cast<int>(c), ls.fields[c].type, ls.fields[c].name);
+      if (c < late_sink->casts.size() && late_sink->casts[c]) {
+        ref = late_sink->casts[c];
+        cast_needed = true;
+      }
+      casts.push_back(ref);
+    }
+    if (cast_needed) ld.ops.push_back(CalcFactory(nullptr, casts));
+    SinkFactory lmake = late_sink->make;
+    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
+      return lmake(info);
+    });
+    Seal(&ld);
+    if (late_sink->metrics) job.sinks.push_back(late_sink->metrics);
+    drafts.push_back(std::move(ld));
+  }
+  for (auto& d : drafts) job.graph.vertices.push_back(std::move(d.spec));
+  return job;
+}
+
+}  // namespace eddy

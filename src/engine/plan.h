@@ -1,0 +1,120 @@
+// Logical plans: the binder turns a SQL query into a chain of plan nodes (scan, calc, window
+// aggregate, group aggregate); the job builder lowers them to a runtime::JobGraph.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/catalog.h"
+#include "function/expr.h"
+#include "runtime/aggregate_ops.h"
+#include "sql/ast.h"
+
+namespace eddy {
+
+/// Name of the hidden per-row watermark column a file source appends (see RowWatermarks).
+inline constexpr const char* kRowWatermarkColumn = "$wm";
+
+struct PlanNode;
+using PlanPtr = std::shared_ptr<PlanNode>;
+
+/// One node of a logical plan. Every node but a scan has exactly one input.
+struct PlanNode {
+  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg };
+  Kind kind = Kind::kScan;
+  PlanPtr input;
+  /// Output columns. Hidden columns (names starting with '$') are not visible to SQL.
+  Schema schema;
+  /// Whether the output is a changelog with retractions (-U/-D), not insert-only.
+  bool updating = false;
+  // kScan
+  std::shared_ptr<const TableDef> table;
+  std::vector<BoundExprPtr> computed;  // per table column: null for physical, else expression
+  // kCalc
+  BoundExprPtr filter;
+  std::vector<BoundExprPtr> projections;
+  // kWindowAgg / kGroupAgg
+  runtime::AggregateConfig agg;
+  bool proctime_window = false;
+  std::string window_text;  // "TUMBLE(size=1 h)" for EXPLAIN
+  std::vector<std::string> agg_texts;
+
+  /// One-line description for EXPLAIN and logs.
+  std::string Describe() const;
+};
+
+/// ORDER BY / LIMIT of a top-level SELECT (applied when its bounded result is printed).
+struct ResultOrder {
+  std::vector<std::pair<int, bool>> keys;  // (output column, descending)
+  int64_t limit = -1;
+};
+
+/// Name resolution and plan construction for one statement. Not thread-safe.
+class Binder {
+ public:
+  Binder(const std::map<std::string, std::shared_ptr<const TableDef>>& tables,
+         const std::map<std::string, std::shared_ptr<const ViewDef>>& views,
+         const SessionConfig& config, std::string_view script)
+      : tables_(tables), views_(views), config_(config), script_(script) {}
+
+  /// Binds a query. `order` receives ORDER BY/LIMIT when allowed (top-level SELECT), else must
+  /// be null and ORDER BY is an error. Errors: SqlError with line:column for unknown names (with
+  /// a "did you mean" hint), type errors, unsupported constructs.
+  absl::StatusOr<PlanPtr> BindQuery(const sql::Query& q, ResultOrder* order);
+
+  /// Binds the columns of a CREATE TABLE into a TableDef (computed column and watermark checks).
+  absl::StatusOr<std::shared_ptr<TableDef>> BindTable(const sql::Statement& s);
+
+  /// Binds a scalar expression over `schema` (used for sink casts and tests).
+  absl::StatusOr<BoundExprPtr> BindScalar(const sql::Expr& e, const Schema& schema);
+
+  /// Plan that reads every column of `table` (a scan plus its computed columns).
+  absl::StatusOr<PlanPtr> ScanTable(std::shared_ptr<const TableDef> table);
+
+ private:
+  struct ScopeColumn {
+    std::string qualifier;  // lower case
+    std::string name;
+    int index;
+    DataType type;
+  };
+  struct Scope {
+    std::vector<ScopeColumn> cols;
+  };
+  struct AggContext {
+    // Post-aggregation binding: expressions matching a GROUP BY key or an aggregate call become
+    // references to the aggregate's output columns.
+    std::map<std::string, std::pair<int, DataType>> keys;  // AstKey → output column
+    std::map<std::string, std::pair<int, DataType>> aggs;  // AstKey of the call → output column
+    bool collecting = false;                               // first pass: gather aggregate calls
+    std::vector<const sql::Expr*> calls;                        // gathered calls (first pass)
+    bool in_agg = false;
+  };
+  struct FromResult;
+
+  absl::StatusOr<FromResult> BindFrom(const sql::TableRef& ref);
+  absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);
+  absl::StatusOr<BoundExprPtr> Bind(const sql::Expr& e, const Scope& scope, AggContext* agg);
+  absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,
+                                        const std::vector<sql::Pos>& arg_pos, sql::Pos pos);
+  absl::StatusOr<int64_t> IntervalMicros(const sql::Expr& e);
+  absl::Status Error(sql::Pos pos, const std::string& msg, const std::string& hint = "") const;
+  PlanPtr MakeCalc(PlanPtr input, BoundExprPtr filter, std::vector<BoundExprPtr> proj,
+                   std::vector<std::string> names);
+
+  const std::map<std::string, std::shared_ptr<const TableDef>>& tables_;
+  const std::map<std::string, std::shared_ptr<const ViewDef>>& views_;
+  std::map<std::string, sql::QueryPtr> ctes_;
+  const SessionConfig& config_;
+  std::string_view script_;
+  int depth_ = 0;
+};
+
+/// Canonical text of an AST expression (identifiers lower-cased, qualifiers dropped), used to
+/// match SELECT expressions against GROUP BY expressions.
+std::string AstKey(const sql::Expr& e);
+
+}  // namespace eddy

@@ -1,0 +1,418 @@
+#include "function/aggregate.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <new>
+
+#include "function/numeric.h"
+
+namespace eddy {
+
+void AggregateFunction::AccumulateBatch(char* const* states, const Column* arg,
+                                        const uint8_t* mask, size_t n) const {
+  for (size_t i = 0; i < n; ++i) {
+    if (!mask || mask[i]) Accumulate(states[i], arg, i);
+  }
+}
+
+namespace {
+
+struct CountState {
+  int64_t count;
+};
+
+class Count final : public AggregateFunction {
+ public:
+  explicit Count(bool star) : star_(star) {
+    result_type_ = DataType::Bigint();
+    result_type_.nullable = false;
+    state_size_ = sizeof(CountState);
+  }
+  void Init(char* s) const override { reinterpret_cast<CountState*>(s)->count = 0; }
+  void Accumulate(char* s, const Column* a, size_t i) const override {
+    if (star_ || a->valid[i]) reinterpret_cast<CountState*>(s)->count++;
+  }
+  void Retract(char* s, const Column* a, size_t i) const override {
+    if (star_ || a->valid[i]) reinterpret_cast<CountState*>(s)->count--;
+  }
+  void Merge(char* d, const char* s) const override {
+    reinterpret_cast<CountState*>(d)->count += reinterpret_cast<const CountState*>(s)->count;
+  }
+  Value Result(const char* s) const override {
+    return Value::Int64(result_type_, reinterpret_cast<const CountState*>(s)->count);
+  }
+  void AccumulateBatch(char* const* st, const Column* a, const uint8_t* mask,
+                       size_t n) const override {
+    for (size_t i = 0; i < n; ++i) {
+      if ((!mask || mask[i]) && (star_ || a->valid[i])) {
+        reinterpret_cast<CountState*>(st[i])->count++;
+      }
+    }
+  }
+
+ private:
+  bool star_;
+};
+
+// SUM and AVG over an int64 lane (INT, BIGINT, DECIMAL) or a double lane.
+template <class T>
+struct SumState {
+  T sum;
+  int64_t count;
+};
+
+template <class T>
+class SumAvg final : public AggregateFunction {
+ public:
+  SumAvg(bool avg, DataType arg) : avg_(avg), arg_(arg) {
+    state_size_ = sizeof(SumState<T>);
+    if (!avg) {
+      result_type_ = arg;
+    } else if (arg.id == TypeId::kDecimal) {
+      result_type_ = DataType::Decimal(18, std::max(6, arg.scale));
+    } else {
+      result_type_ = arg;  // Flink: AVG of an integer type stays that integer type
+    }
+    result_type_.nullable = true;
+    result_type_.time_attr = TimeAttr::kNone;
+  }
+  void Init(char* s) const override { *reinterpret_cast<SumState<T>*>(s) = {T{}, 0}; }
+  static T Get(const Column* a, size_t i) {
+    if constexpr (std::is_same_v<T, double>) return a->f64[i];
+    else return a->i64[i];
+  }
+  void Accumulate(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto* st = reinterpret_cast<SumState<T>*>(s);
+    if constexpr (std::is_same_v<T, double>) st->sum += a->f64[i];
+    else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
+    st->count++;
+  }
+  void Retract(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto* st = reinterpret_cast<SumState<T>*>(s);
+    if constexpr (std::is_same_v<T, double>) st->sum -= a->f64[i];
+    else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) - static_cast<uint64_t>(a->i64[i]));
+    st->count--;
+  }
+  void AccumulateBatch(char* const* states, const Column* a, const uint8_t* mask,
+                       size_t n) const override {
+    for (size_t i = 0; i < n; ++i) {
+      if ((!mask || mask[i]) && a->valid[i]) {
+        auto* st = reinterpret_cast<SumState<T>*>(states[i]);
+        if constexpr (std::is_same_v<T, double>) st->sum += a->f64[i];
+        else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
+        st->count++;
+      }
+    }
+  }
+  void Merge(char* d, const char* s) const override {
+    auto* a = reinterpret_cast<SumState<T>*>(d);
+    auto* b = reinterpret_cast<const SumState<T>*>(s);
+    a->sum += b->sum;
+    a->count += b->count;
+  }
+  Value Result(const char* s) const override {
+    auto* st = reinterpret_cast<const SumState<T>*>(s);
+    if (st->count == 0) return Value::Null(result_type_);
+    if constexpr (std::is_same_v<T, double>) {
+      Value v = Value::Double(avg_ ? st->sum / static_cast<double>(st->count) : st->sum);
+      v.type = result_type_;
+      return v;
+    } else {
+      int64_t r = st->sum;
+      if (avg_) {
+        if (arg_.id == TypeId::kDecimal) {
+          // sum at scale s → average at the result scale, rounded half up.
+          __int128 p = static_cast<__int128>(st->sum) * Pow10(result_type_.scale - arg_.scale);
+          __int128 q = p / st->count, rem = p % st->count;
+          if (2 * (rem < 0 ? -rem : rem) >= st->count) q += p < 0 ? -1 : 1;
+          r = static_cast<int64_t>(q);
+        } else {
+          r = st->sum / st->count;  // Java long division truncates toward zero
+        }
+      }
+      if (result_type_.id == TypeId::kInt) r = static_cast<int32_t>(static_cast<uint32_t>(r));
+      return Value::Int64(result_type_, r);
+    }
+  }
+
+ private:
+  bool avg_;
+  DataType arg_;
+};
+
+// MIN / MAX. Numeric lanes keep the value inline; strings keep a std::string in the state.
+// Retraction needs every value (issue 4 adds a multiset state); not supported here.
+template <class T>
+struct ExtState {
+  T v;
+  bool has;
+};
+
+template <class T>
+class MinMax final : public AggregateFunction {
+ public:
+  MinMax(bool is_max, DataType arg) : max_(is_max) {
+    result_type_ = arg;
+    result_type_.nullable = true;
+    result_type_.time_attr = TimeAttr::kNone;
+    state_size_ = sizeof(ExtState<T>);
+  }
+  void Init(char* s) const override { new (s) ExtState<T>{T{}, false}; }
+  void Destroy(char* s) const override { reinterpret_cast<ExtState<T>*>(s)->~ExtState<T>(); }
+  bool supports_retract() const override { return false; }
+  static T Get(const Column* a, size_t i) {
+    if constexpr (std::is_same_v<T, double>) return a->f64[i];
+    else if constexpr (std::is_same_v<T, int64_t>) return a->i64[i];
+    else return std::string(a->str[i]);
+  }
+  void Accumulate(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto* st = reinterpret_cast<ExtState<T>*>(s);
+    if constexpr (std::is_same_v<T, std::string>) {
+      std::string_view x = a->str[i];
+      if (!st->has || (max_ ? x > std::string_view(st->v) : x < std::string_view(st->v))) {
+        st->v.assign(x.data(), x.size());
+        st->has = true;
+      }
+    } else {
+      T x = Get(a, i);
+      if (!st->has || (max_ ? x > st->v : x < st->v)) {
+        st->v = x;
+        st->has = true;
+      }
+    }
+  }
+  void Merge(char* d, const char* s) const override {
+    auto* a = reinterpret_cast<ExtState<T>*>(d);
+    auto* b = reinterpret_cast<const ExtState<T>*>(s);
+    if (b->has && (!a->has || (max_ ? b->v > a->v : b->v < a->v))) {
+      a->v = b->v;
+      a->has = true;
+    }
+  }
+  Value Result(const char* s) const override {
+    auto* st = reinterpret_cast<const ExtState<T>*>(s);
+    if (!st->has) return Value::Null(result_type_);
+    Value v{result_type_};
+    v.is_null = false;
+    if constexpr (std::is_same_v<T, double>) v.d = st->v;
+    else if constexpr (std::is_same_v<T, int64_t>) v.i = st->v;
+    else v.s = st->v;
+    return v;
+  }
+
+ private:
+  bool max_;
+};
+
+// STDDEV_POP, STDDEV_SAMP, VAR_POP, VAR_SAMP with Welford's update and Chan's merge.
+struct VarState {
+  int64_t n;
+  double mean;
+  double m2;
+};
+
+class Variance final : public AggregateFunction {
+ public:
+  Variance(bool sqrt, bool sample, DataType arg) : sqrt_(sqrt), sample_(sample), arg_(arg) {
+    // Flink derives the result type from the argument (Calcite's reduction of these functions).
+    result_type_ = arg.id == TypeId::kDecimal ? DataType::Double() : arg;
+    result_type_.nullable = true;
+    result_type_.time_attr = TimeAttr::kNone;
+    state_size_ = sizeof(VarState);
+  }
+  void Init(char* s) const override { *reinterpret_cast<VarState*>(s) = {0, 0, 0}; }
+  void Accumulate(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto* st = reinterpret_cast<VarState*>(s);
+    double x = ToDouble(*a, i);
+    st->n++;
+    double d = x - st->mean;
+    st->mean += d / static_cast<double>(st->n);
+    st->m2 += d * (x - st->mean);
+  }
+  void Retract(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto* st = reinterpret_cast<VarState*>(s);
+    double x = ToDouble(*a, i);
+    if (st->n <= 1) {
+      *st = {0, 0, 0};
+      return;
+    }
+    double mean_old = (st->mean * static_cast<double>(st->n) - x) / static_cast<double>(st->n - 1);
+    st->m2 -= (x - st->mean) * (x - mean_old);
+    st->mean = mean_old;
+    st->n--;
+  }
+  void Merge(char* d, const char* s) const override {
+    auto* a = reinterpret_cast<VarState*>(d);
+    auto* b = reinterpret_cast<const VarState*>(s);
+    if (b->n == 0) return;
+    if (a->n == 0) {
+      *a = *b;
+      return;
+    }
+    int64_t n = a->n + b->n;
+    double delta = b->mean - a->mean;
+    a->m2 += b->m2 + delta * delta * static_cast<double>(a->n) * static_cast<double>(b->n) /
+                         static_cast<double>(n);
+    a->mean += delta * static_cast<double>(b->n) / static_cast<double>(n);
+    a->n = n;
+  }
+  Value Result(const char* s) const override {
+    auto* st = reinterpret_cast<const VarState*>(s);
+    int64_t denom = sample_ ? st->n - 1 : st->n;
+    if (st->n == 0 || denom <= 0) return Value::Null(result_type_);
+    double v = std::max(0.0, st->m2) / static_cast<double>(denom);
+    if (sqrt_) v = std::sqrt(v);
+    if (result_type_.id == TypeId::kDouble) {
+      Value r = Value::Double(v);
+      r.type = result_type_;
+      return r;
+    }
+    int64_t iv = static_cast<int64_t>(v);
+    return Value::Int64(result_type_, iv);
+  }
+
+ private:
+  bool sqrt_, sample_;
+  DataType arg_;
+};
+
+// DISTINCT wrapper: keeps each distinct non-NULL value with its multiplicity and recomputes the
+// inner aggregate from the distinct values when asked for the result.
+struct DistinctState {
+  std::map<std::string, std::pair<int64_t, Value>>* values;
+};
+
+class Distinct final : public AggregateFunction {
+ public:
+  explicit Distinct(std::shared_ptr<const AggregateFunction> inner, DataType arg)
+      : inner_(std::move(inner)), arg_(arg) {
+    result_type_ = inner_->result_type();
+    state_size_ = sizeof(DistinctState);
+  }
+  void Init(char* s) const override {
+    reinterpret_cast<DistinctState*>(s)->values =
+        new std::map<std::string, std::pair<int64_t, Value>>();
+  }
+  void Destroy(char* s) const override { delete reinterpret_cast<DistinctState*>(s)->values; }
+  static std::string Key(const Column* a, size_t i) {
+    switch (a->type.physical()) {
+      case Physical::kInt64: return std::string(reinterpret_cast<const char*>(&a->i64[i]), 8);
+      case Physical::kDouble: return std::string(reinterpret_cast<const char*>(&a->f64[i]), 8);
+      case Physical::kString: return std::string(a->str[i]);
+    }
+    return "";
+  }
+  void Accumulate(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
+    auto [it, inserted] = m.try_emplace(Key(a, i));
+    if (inserted) it->second.second = Value::FromColumn(*a, i);
+    it->second.first++;
+  }
+  void Retract(char* s, const Column* a, size_t i) const override {
+    if (!a->valid[i]) return;
+    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
+    auto it = m.find(Key(a, i));
+    if (it != m.end() && --it->second.first <= 0) m.erase(it);
+  }
+  void Merge(char* d, const char* s) const override {
+    auto& dm = *reinterpret_cast<DistinctState*>(d)->values;
+    for (const auto& [k, v] : *reinterpret_cast<const DistinctState*>(s)->values) {
+      auto [it, inserted] = dm.try_emplace(k, v);
+      if (!inserted) it->second.first += v.first;
+    }
+  }
+  Value Result(const char* s) const override {
+    const auto& m = *reinterpret_cast<const DistinctState*>(s)->values;
+    std::vector<char> st(inner_->state_size());
+    inner_->Init(st.data());
+    Column c(arg_);
+    Arena arena;
+    for (const auto& [k, v] : m) v.second.AppendTo(&c, &arena);
+    for (size_t i = 0; i < c.size(); ++i) inner_->Accumulate(st.data(), &c, i);
+    Value r = inner_->Result(st.data());
+    inner_->Destroy(st.data());
+    return r;
+  }
+
+ private:
+  std::shared_ptr<const AggregateFunction> inner_;
+  DataType arg_;
+};
+
+const std::vector<std::string>& Names() {
+  static const std::vector<std::string> kNames = {"AVG",        "COUNT",       "MAX",
+                                                  "MIN",        "STDDEV_POP",  "STDDEV_SAMP",
+                                                  "SUM",        "VAR_POP",     "VAR_SAMP",
+                                                  "VARIANCE",   "STDDEV"};
+  return kNames;
+}
+
+}  // namespace
+
+bool IsAggregateFunction(const std::string& name) {
+  for (const auto& n : Names()) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> AggregateFunctionNames() { return Names(); }
+
+absl::StatusOr<std::shared_ptr<const AggregateFunction>> ResolveAggregate(
+    const std::string& name, const std::vector<DataType>& args, bool distinct) {
+  std::shared_ptr<const AggregateFunction> f;
+  auto bad = [&]() {
+    std::string s;
+    for (size_t i = 0; i < args.size(); ++i) s += (i ? ", " : "") + args[i].ToString();
+    return absl::InvalidArgumentError(
+        fmt::format("cannot apply {} to argument type{} {}", name, args.size() == 1 ? "" : "s", s));
+  };
+  if (name == "COUNT") {
+    if (args.size() > 1) return absl::InvalidArgumentError("COUNT takes one argument or *");
+    f = std::make_shared<Count>(args.empty());
+  } else {
+    if (args.size() != 1) {
+      return absl::InvalidArgumentError(fmt::format("{} takes exactly one argument", name));
+    }
+    DataType a = args[0];
+    a.time_attr = TimeAttr::kNone;
+    if (a.id == TypeId::kNull) a = DataType::Int();
+    if (name == "SUM" || name == "AVG") {
+      if (!a.is_numeric()) return bad();
+      if (a.id == TypeId::kDouble) f = std::make_shared<SumAvg<double>>(name == "AVG", a);
+      else f = std::make_shared<SumAvg<int64_t>>(name == "AVG", a);
+    } else if (name == "MIN" || name == "MAX") {
+      bool mx = name == "MAX";
+      if (a.is_interval()) return bad();
+      switch (a.physical()) {
+        case Physical::kInt64: f = std::make_shared<MinMax<int64_t>>(mx, a); break;
+        case Physical::kDouble: f = std::make_shared<MinMax<double>>(mx, a); break;
+        case Physical::kString: f = std::make_shared<MinMax<std::string>>(mx, a); break;
+      }
+    } else if (name == "STDDEV_POP" || name == "STDDEV_SAMP" || name == "VAR_POP" ||
+               name == "VAR_SAMP" || name == "VARIANCE" || name == "STDDEV") {
+      if (!a.is_numeric()) return bad();
+      bool sq = name.rfind("STDDEV", 0) == 0;
+      bool sample = name.find("SAMP") != std::string::npos || name == "VARIANCE" || name == "STDDEV";
+      f = std::make_shared<Variance>(sq, sample, a);
+    } else {
+      return absl::NotFoundError(fmt::format("no aggregate function named {}", name));
+    }
+  }
+  if (distinct && !args.empty()) {
+    DataType a = args[0];
+    a.time_attr = TimeAttr::kNone;
+    f = std::make_shared<Distinct>(f, a);
+  }
+  return f;
+}
+
+}  // namespace eddy

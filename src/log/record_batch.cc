@@ -1,0 +1,241 @@
+#include "log/record_batch.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "log/crc32c.h"
+#include "log/log_error.h"
+
+namespace eddy::log {
+namespace {
+
+uint16_t LoadU16(const char* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return __builtin_bswap16(v);
+}
+uint32_t LoadU32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return __builtin_bswap32(v);
+}
+uint64_t LoadU64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return __builtin_bswap64(v);
+}
+
+absl::Status Corrupt(const std::string& message) {
+  return LogError(absl::StatusCode::kDataLoss, KafkaError::kCorruptMessage, message);
+}
+absl::Status InvalidRecord(const std::string& message) {
+  return LogError(absl::StatusCode::kInvalidArgument, KafkaError::kInvalidRecord, message);
+}
+
+}  // namespace
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "eddy's log assumes a little-endian host");
+
+int16_t ReadBigEndian16(const char* p) { return static_cast<int16_t>(LoadU16(p)); }
+int32_t ReadBigEndian32(const char* p) { return static_cast<int32_t>(LoadU32(p)); }
+int64_t ReadBigEndian64(const char* p) { return static_cast<int64_t>(LoadU64(p)); }
+
+void WriteBigEndian16(char* p, int16_t v) {
+  uint16_t b = __builtin_bswap16(static_cast<uint16_t>(v));
+  std::memcpy(p, &b, sizeof(b));
+}
+void WriteBigEndian32(char* p, int32_t v) {
+  uint32_t b = __builtin_bswap32(static_cast<uint32_t>(v));
+  std::memcpy(p, &b, sizeof(b));
+}
+void WriteBigEndian64(char* p, int64_t v) {
+  uint64_t b = __builtin_bswap64(static_cast<uint64_t>(v));
+  std::memcpy(p, &b, sizeof(b));
+}
+
+absl::StatusOr<RecordBatchHeader> DecodeBatchHeader(std::string_view bytes) {
+  if (bytes.size() < kBatchHeaderSize) {
+    return Corrupt(
+        fmt::format("record batch header needs {} bytes, have {}", kBatchHeaderSize, bytes.size()));
+  }
+  const char* p = bytes.data();
+  RecordBatchHeader h;
+  h.base_offset = ReadBigEndian64(p + kBaseOffsetPos);
+  h.batch_length = ReadBigEndian32(p + kBatchLengthPos);
+  h.partition_leader_epoch = ReadBigEndian32(p + kPartitionLeaderEpochPos);
+  h.magic = static_cast<int8_t>(p[kMagicPos]);
+  h.crc = LoadU32(p + kCrcPos);
+  h.attributes = ReadBigEndian16(p + kAttributesPos);
+  h.last_offset_delta = ReadBigEndian32(p + kLastOffsetDeltaPos);
+  h.base_timestamp = ReadBigEndian64(p + kBaseTimestampPos);
+  h.max_timestamp = ReadBigEndian64(p + kMaxTimestampPos);
+  h.producer_id = ReadBigEndian64(p + kProducerIdPos);
+  h.producer_epoch = ReadBigEndian16(p + kProducerEpochPos);
+  h.base_sequence = ReadBigEndian32(p + kBaseSequencePos);
+  h.records_count = ReadBigEndian32(p + kRecordsCountPos);
+  return h;
+}
+
+uint32_t ComputeBatchCrc(std::string_view batch) { return Crc32c(batch.substr(kAttributesPos)); }
+
+absl::StatusOr<RecordBatchHeader> ValidateRecordBatch(std::string_view batch) {
+  auto header = DecodeBatchHeader(batch);
+  if (!header.ok()) return header.status();
+  const RecordBatchHeader& h = *header;
+  if (h.batch_length < static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix) ||
+      static_cast<uint64_t>(h.size_bytes()) != batch.size()) {
+    return Corrupt(fmt::format("record batch length {} does not match its {} bytes", h.batch_length,
+                               batch.size()));
+  }
+  if (h.magic != kMagicV2) {
+    return Corrupt(fmt::format("record batch magic {} (only magic 2 is supported)", h.magic));
+  }
+  uint32_t crc = ComputeBatchCrc(batch);
+  if (crc != h.crc) {
+    return Corrupt(
+        fmt::format("record batch CRC mismatch: stored {:#010x}, computed {:#010x}", h.crc, crc));
+  }
+  if (h.records_count < 1 || h.last_offset_delta != h.records_count - 1) {
+    return InvalidRecord(fmt::format("record batch has recordsCount {} and lastOffsetDelta {}",
+                                     h.records_count, h.last_offset_delta));
+  }
+  if (h.compression() > 4) {
+    return InvalidRecord(fmt::format("record batch has unknown compression {}", h.compression()));
+  }
+  if (h.compression() == 0) {
+    int64_t expected_delta = 0;
+    absl::Status bad_delta;
+    absl::Status st = ForEachRecord(batch, [&](const RecordView& r) {
+      if (r.offset - h.base_offset != expected_delta) {
+        bad_delta = InvalidRecord(
+            fmt::format("record {} has offset delta {}", expected_delta, r.offset - h.base_offset));
+        return false;
+      }
+      ++expected_delta;
+      return true;
+    });
+    if (!st.ok()) return st;
+    if (!bad_delta.ok()) return bad_delta;
+    if (expected_delta != h.records_count) {
+      return InvalidRecord(fmt::format("record batch declares {} records but holds {}",
+                                       h.records_count, expected_delta));
+    }
+  }
+  return h;
+}
+
+void SetBaseOffset(char* batch, Offset base_offset) {
+  WriteBigEndian64(batch + kBaseOffsetPos, base_offset.value());
+}
+
+void SetPartitionLeaderEpoch(char* batch, int32_t epoch) {
+  WriteBigEndian32(batch + kPartitionLeaderEpochPos, epoch);
+}
+
+void SetLogAppendTime(char* batch, size_t size, int64_t append_time_ms) {
+  int16_t attributes = ReadBigEndian16(batch + kAttributesPos);
+  WriteBigEndian16(batch + kAttributesPos, static_cast<int16_t>(attributes | kTimestampTypeBit));
+  WriteBigEndian64(batch + kMaxTimestampPos, append_time_ms);
+  uint32_t crc = ComputeBatchCrc(std::string_view(batch, size));
+  WriteBigEndian32(batch + kCrcPos, static_cast<int32_t>(crc));
+}
+
+bool ReadVarint64(const char** p, const char* end, int64_t* out) {
+  uint64_t raw = 0;
+  int shift = 0;
+  const char* q = *p;
+  while (true) {
+    if (q >= end || shift > 63) return false;
+    uint8_t byte = static_cast<uint8_t>(*q++);
+    raw |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) break;
+    shift += 7;
+  }
+  *p = q;
+  *out = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+  return true;
+}
+
+bool ReadVarint32(const char** p, const char* end, int32_t* out) {
+  uint32_t raw = 0;
+  int shift = 0;
+  const char* q = *p;
+  while (true) {
+    if (q >= end || shift > 28) return false;
+    uint8_t byte = static_cast<uint8_t>(*q++);
+    if (shift == 28 && (byte & 0xF0) != 0) return false;
+    raw |= static_cast<uint32_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) break;
+    shift += 7;
+  }
+  *p = q;
+  *out = static_cast<int32_t>((raw >> 1) ^ (~(raw & 1) + 1));
+  return true;
+}
+
+absl::Status ForEachRecord(std::string_view batch,
+                           const std::function<bool(const RecordView&)>& fn) {
+  auto header = DecodeBatchHeader(batch);
+  if (!header.ok()) return header.status();
+  const RecordBatchHeader& h = *header;
+  if (h.compression() != 0) {
+    return absl::FailedPreconditionError(fmt::format(
+        "record batch at offset {} is compressed (codec {})", h.base_offset, h.compression()));
+  }
+  const char* p = batch.data() + kBatchHeaderSize;
+  const char* end = batch.data() + batch.size();
+  for (int32_t i = 0; i < h.records_count; ++i) {
+    auto bad = [&](const char* what) {
+      return InvalidRecord(
+          fmt::format("record {} of batch at offset {}: {}", i, h.base_offset, what));
+    };
+    int32_t length = 0;
+    if (!ReadVarint32(&p, end, &length)) return bad("truncated length");
+    if (length < 0 || length > end - p) return bad("length beyond the batch");
+    const char* record_end = p + length;
+    if (p >= record_end) return bad("empty record");
+    ++p;  // attributes (unused, int8)
+    int64_t timestamp_delta = 0;
+    int32_t offset_delta = 0;
+    RecordView r;
+    if (!ReadVarint64(&p, record_end, &timestamp_delta)) return bad("bad timestampDelta");
+    if (!ReadVarint32(&p, record_end, &offset_delta)) return bad("bad offsetDelta");
+    if (!ReadVarint32(&p, record_end, &r.key_size)) return bad("bad key length");
+    if (r.key_size < -1 || r.key_size > record_end - p) return bad("key beyond the record");
+    if (r.key_size > 0) r.key = std::string_view(p, r.key_size);
+    if (r.key_size > 0) p += r.key_size;
+    if (!ReadVarint32(&p, record_end, &r.value_size)) return bad("bad value length");
+    if (r.value_size < -1 || r.value_size > record_end - p) return bad("value beyond the record");
+    if (r.value_size > 0) r.value = std::string_view(p, r.value_size);
+    if (r.value_size > 0) p += r.value_size;
+    if (!ReadVarint32(&p, record_end, &r.headers_count)) return bad("bad headers count");
+    if (r.headers_count < 0) return bad("negative headers count");
+    for (int32_t k = 0; k < r.headers_count; ++k) {
+      int32_t key_size = 0;
+      int32_t value_size = 0;
+      if (!ReadVarint32(&p, record_end, &key_size) || key_size < 0 || key_size > record_end - p) {
+        return bad("bad header key");
+      }
+      p += key_size;
+      if (!ReadVarint32(&p, record_end, &value_size) || value_size < -1 ||
+          value_size > record_end - p) {
+        return bad("bad header value");
+      }
+      if (value_size > 0) p += value_size;
+    }
+    if (p != record_end) return bad("record length does not match its fields");
+    r.offset = h.base_offset + offset_delta;
+    r.timestamp = h.timestamp_type() == TimestampType::kLogAppendTime
+                      ? h.max_timestamp
+                      : h.base_timestamp + timestamp_delta;
+    if (!fn(r)) return absl::OkStatus();
+  }
+  if (p != end) {
+    return InvalidRecord(fmt::format("batch at offset {} has {} bytes after its last record",
+                                     h.base_offset, end - p));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace eddy::log

@@ -1,0 +1,503 @@
+#include "runtime/aggregate_ops.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "types/time_util.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+Schema LateRowSchema() {
+  Schema s;
+  s.fields = {{"operator", DataType::String()},
+              {"event_time", DataType::Timestamp(6)},
+              {"watermark", DataType::Timestamp(6)},
+              {"row", DataType::String()}};
+  return s;
+}
+
+namespace {
+
+void AppendKey(std::string* buf, const Column& c, size_t row) {
+  if (!c.valid[row]) {
+    buf->push_back(0);
+    return;
+  }
+  buf->push_back(1);
+  switch (c.type.physical()) {
+    case Physical::kInt64: buf->append(reinterpret_cast<const char*>(&c.i64[row]), 8); break;
+    case Physical::kDouble: {
+      double d = c.f64[row] == 0 ? 0.0 : c.f64[row];
+      buf->append(reinterpret_cast<const char*>(&d), 8);
+      break;
+    }
+    case Physical::kString: {
+      uint32_t n = static_cast<uint32_t>(c.str[row].size());
+      buf->append(reinterpret_cast<const char*>(&n), 4);
+      buf->append(c.str[row]);
+      break;
+    }
+  }
+}
+
+// Appends the key values encoded in `key` (by AppendKey) to `cols`; returns bytes consumed.
+size_t DecodeKey(std::string_view key, std::vector<Column>* cols, size_t first, size_t count,
+                 Arena* arena) {
+  size_t p = 0;
+  for (size_t k = 0; k < count; ++k) {
+    Column& c = (*cols)[first + k];
+    if (key[p++] == 0) {
+      c.AppendNull();
+      continue;
+    }
+    switch (c.type.physical()) {
+      case Physical::kInt64: {
+        int64_t v;
+        std::memcpy(&v, key.data() + p, 8);
+        p += 8;
+        c.AppendInt(v);
+        break;
+      }
+      case Physical::kDouble: {
+        double v;
+        std::memcpy(&v, key.data() + p, 8);
+        p += 8;
+        c.AppendDouble(v);
+        break;
+      }
+      case Physical::kString: {
+        uint32_t n;
+        std::memcpy(&n, key.data() + p, 4);
+        p += 4;
+        c.AppendString(arena->Add(key.substr(p, n)));
+        p += n;
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (c < 0x20) {
+      o += fmt::format("\\u{:04x}", c);
+    } else {
+      o += ch;
+    }
+  }
+  return o + "\"";
+}
+
+// Fixed-size agg state slots with a free list.
+class SlotStore {
+ public:
+  explicit SlotStore(const std::vector<AggCall>* aggs) : aggs_(aggs) {
+    for (const auto& a : *aggs) {
+      offsets_.push_back(size_);
+      size_ += (a.fn->state_size() + 7) / 8 * 8;
+    }
+    if (size_ == 0) size_ = 8;
+  }
+  uint32_t Alloc() {
+    uint32_t s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+    } else {
+      s = static_cast<uint32_t>(data_.size() / size_);
+      data_.resize(data_.size() + size_);
+    }
+    for (size_t a = 0; a < aggs_->size(); ++a) (*aggs_)[a].fn->Init(State(s, a));
+    return s;
+  }
+  void Free(uint32_t s) {
+    for (size_t a = 0; a < aggs_->size(); ++a) (*aggs_)[a].fn->Destroy(State(s, a));
+    free_.push_back(s);
+  }
+  char* State(uint32_t slot, size_t agg) { return data_.data() + slot * size_ + offsets_[agg]; }
+  void Merge(uint32_t dst, uint32_t src) {
+    for (size_t a = 0; a < aggs_->size(); ++a) {
+      (*aggs_)[a].fn->Merge(State(dst, a), State(src, a));
+    }
+  }
+  size_t live() const { return data_.size() / size_ - free_.size(); }
+
+ private:
+  const std::vector<AggCall>* aggs_;
+  std::vector<size_t> offsets_;
+  size_t size_ = 0;
+  std::vector<char> data_;
+  std::vector<uint32_t> free_;
+};
+
+class WindowAggregate final : public Operator {
+ public:
+  WindowAggregate(AggregateConfig c, const SideOutputs& side)
+      : c_(std::move(c)), late_(side.late), slots_(&c_.aggs) {
+    out_schema_.fields.clear();
+    for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
+    out_schema_.fields.push_back({"window_start", DataType::Timestamp(3)});
+    out_schema_.fields.push_back({"window_end", DataType::Timestamp(3)});
+    out_schema_.fields.push_back({"window_time", DataType::Timestamp(3)});
+    for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
+  }
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
+    const Column& tcol = in.columns[c_.time_column];
+    size_t n = in.num_rows();
+    rows_.clear();
+    row_slots_.clear();
+    for (size_t i = 0; i < n; ++i) {
+      if (!tcol.valid[i]) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}: the event-time attribute is NULL", c_.name));
+      }
+      int64_t ts = tcol.i64[i];
+      int64_t w = c_.processing_time ? INT64_MIN : wm.At(i);
+      key_.clear();
+      for (int k : c_.key_columns) AppendKey(&key_, in.columns[k], i);
+      if (c_.window.kind == WindowKind::kSession) {
+        int64_t slot = AssignSession(ts, w);
+        if (slot < 0) {
+          EDDY_RETURN_IF_ERROR(Late(in, i, ts, w));
+          continue;
+        }
+        rows_.push_back(static_cast<uint32_t>(i));
+        row_slots_.push_back(static_cast<uint32_t>(slot));
+        continue;
+      }
+      Windows(ts, &wins_);
+      bool any = false;
+      for (auto [start, end] : wins_) {
+        if (end - 1 <= w) continue;  // this window already fired
+        any = true;
+        rows_.push_back(static_cast<uint32_t>(i));
+        row_slots_.push_back(Slot(start, end));
+      }
+      if (!any) EDDY_RETURN_IF_ERROR(Late(in, i, ts, w));
+    }
+    // Accumulate: per aggregate, one pass over the (row, slot) pairs.
+    for (size_t a = 0; a < c_.aggs.size(); ++a) {
+      const AggCall& call = c_.aggs[a];
+      const Column* arg = call.arg >= 0 ? &in.columns[call.arg] : nullptr;
+      const Column* filt = call.filter >= 0 ? &in.columns[call.filter] : nullptr;
+      for (size_t r = 0; r < rows_.size(); ++r) {
+        uint32_t slot = row_slots_[r];
+        uint32_t row = rows_[r];
+        if (filt && !(filt->valid[row] && filt->i64[row])) continue;
+        call.fn->Accumulate(slots_.State(slot, a), arg, row);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessWatermark(int64_t w, Output* out) override {
+    if (c_.processing_time && w != INT64_MAX) return out->EmitWatermark(w);
+    EDDY_RETURN_IF_ERROR(Fire(w, out));
+    return out->EmitWatermark(w);
+  }
+
+ private:
+  void Windows(int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w) {
+    w->clear();
+    const WindowSpec& s = c_.window;
+    switch (s.kind) {
+      case WindowKind::kTumble: {
+        int64_t start = ts - FloorMod(ts - s.offset, s.size);
+        w->push_back({start, start + s.size});
+        break;
+      }
+      case WindowKind::kHop: {
+        int64_t last = ts - FloorMod(ts - s.offset, s.slide);
+        for (int64_t start = last; start > ts - s.size; start -= s.slide) {
+          w->push_back({start, start + s.size});
+        }
+        std::reverse(w->begin(), w->end());
+        break;
+      }
+      case WindowKind::kCumulate: {
+        int64_t start = ts - FloorMod(ts - s.offset, s.size);
+        for (int64_t end = start + s.step; end <= start + s.size; end += s.step) {
+          if (end > ts) w->push_back({start, end});
+        }
+        break;
+      }
+      case WindowKind::kSession: break;
+    }
+  }
+
+  uint32_t Slot(int64_t start, int64_t end) {
+    size_t klen = key_.size();
+    key_.append(reinterpret_cast<const char*>(&start), 8);
+    key_.append(reinterpret_cast<const char*>(&end), 8);
+    auto it = index_.find(absl::string_view(key_.data(), key_.size()));
+    uint32_t slot;
+    if (it != index_.end()) {
+      slot = it->second;
+    } else {
+      slot = slots_.Alloc();
+      std::string k = key_;
+      index_.emplace(k, slot);
+      if (slot >= slot_keys_.size()) slot_keys_.resize(slot + 1);
+      slot_keys_[slot] = std::move(k);
+      timers_[end].push_back(slot);
+    }
+    key_.resize(klen);
+    return slot;
+  }
+
+  struct Session {
+    int64_t start, end;
+    uint32_t slot;
+  };
+
+  // Returns the slot of the session the row joins, or -1 when the row is late.
+  int64_t AssignSession(int64_t ts, int64_t w) {
+    auto& list = sessions_[std::string(key_)];
+    int64_t start = ts, end = ts + c_.window.gap;
+    std::vector<size_t> hits;
+    for (size_t i = 0; i < list.size(); ++i) {
+      // Flink's TimeWindow.intersects: touching windows merge too.
+      if (list[i].start <= end && list[i].end >= start) hits.push_back(i);
+    }
+    int64_t mstart = start, mend = end;
+    for (size_t h : hits) {
+      mstart = std::min(mstart, list[h].start);
+      mend = std::max(mend, list[h].end);
+    }
+    if (mend - 1 <= w) return -1;
+    uint32_t slot;
+    if (hits.empty()) {
+      slot = slots_.Alloc();
+      list.push_back({mstart, mend, slot});
+    } else {
+      slot = list[hits[0]].slot;
+      for (size_t k = hits.size(); k-- > 1;) {
+        slots_.Merge(slot, list[hits[k]].slot);
+        slots_.Free(list[hits[k]].slot);
+        list.erase(list.begin() + static_cast<long>(hits[k]));
+      }
+      list[hits[0]].start = mstart;
+      list[hits[0]].end = mend;
+    }
+    if (slot >= slot_keys_.size()) slot_keys_.resize(slot + 1);
+    slot_keys_[slot] = key_;
+    timers_[mend].push_back(slot);
+    return slot;
+  }
+
+  absl::Status Late(const Batch& in, size_t i, int64_t ts, int64_t w) {
+    c_.metrics->late_rows++;
+    if (!late_) return absl::OkStatus();
+    Batch b = Batch::Empty(LateRowSchema());
+    Arena* arena = b.NewArena();
+    b.columns[0].AppendString(arena->Add(c_.name));
+    b.columns[1].AppendInt(ts);
+    if (w == INT64_MIN) b.columns[2].AppendNull();
+    else b.columns[2].AppendInt(w);
+    std::string json = "{";
+    for (size_t c = 0; c < c_.input_fields.size(); ++c) {
+      if (c_.input_fields[c].name.rfind("$", 0) == 0) continue;
+      if (json.size() > 1) json += ",";
+      json += JsonEscape(c_.input_fields[c].name) + ":";
+      const Column& col = in.columns[c];
+      if (!col.valid[i]) {
+        json += "null";
+      } else if (col.type.is_numeric() || col.type.id == TypeId::kBoolean) {
+        json += FormatCell(col, i, "null", true);
+      } else {
+        json += JsonEscape(FormatCell(col, i, "null", true));
+      }
+    }
+    json += "}";
+    b.columns[3].AppendString(arena->Add(json));
+    b.kinds.push_back(RowKind::kInsert);
+    return late_->Emit(std::move(b));
+  }
+
+  absl::Status Fire(int64_t w, Output* out) {
+    Batch b;
+    auto flush = [&]() -> absl::Status {
+      if (b.num_rows() == 0) return absl::OkStatus();
+      return out->Emit(std::move(b));
+    };
+    auto fresh = [&]() {
+      b = Batch::Empty(out_schema_);
+      b.NewArena();
+    };
+    fresh();
+    size_t nk = c_.key_columns.size();
+    while (!timers_.empty()) {
+      auto it = timers_.begin();
+      int64_t end = it->first;
+      if (end - 1 > w) break;
+      for (uint32_t slot : it->second) {
+        int64_t start;
+        if (c_.window.kind == WindowKind::kSession) {
+          // Timers of merged sessions may be stale: only fire the session that ends here.
+          auto sit = sessions_.find(slot_keys_[slot]);
+          if (sit == sessions_.end()) continue;
+          auto& list = sit->second;
+          auto pos = std::find_if(list.begin(), list.end(),
+                                  [&](const Session& s) { return s.slot == slot && s.end == end; });
+          if (pos == list.end()) continue;
+          start = pos->start;
+          list.erase(pos);
+          DecodeKey(slot_keys_[slot], &b.columns, 0, nk, b.arenas.back().get());
+          if (list.empty()) sessions_.erase(sit);
+        } else {
+          std::string_view k = slot_keys_[slot];
+          size_t used = DecodeKey(k, &b.columns, 0, nk, b.arenas.back().get());
+          std::memcpy(&start, k.data() + used, 8);
+          index_.erase(absl::string_view(k.data(), k.size()));
+        }
+        b.columns[nk].AppendInt(start);
+        b.columns[nk + 1].AppendInt(end);
+        b.columns[nk + 2].AppendInt(end - 1);
+        for (size_t a = 0; a < c_.aggs.size(); ++a) {
+          Value v = c_.aggs[a].fn->Result(slots_.State(slot, a));
+          v.AppendTo(&b.columns[nk + 3 + a], b.arenas.back().get());
+        }
+        b.kinds.push_back(RowKind::kInsert);
+        slots_.Free(slot);
+        if (b.num_rows() >= c_.max_output_rows) {
+          EDDY_RETURN_IF_ERROR(flush());
+          fresh();
+        }
+      }
+      timers_.erase(it);
+    }
+    return flush();
+  }
+
+  AggregateConfig c_;
+  Output* late_;
+  SlotStore slots_;
+  Schema out_schema_;
+  absl::flat_hash_map<std::string, uint32_t> index_;
+  absl::flat_hash_map<std::string, std::vector<Session>> sessions_;
+  std::vector<std::string> slot_keys_;
+  std::map<int64_t, std::vector<uint32_t>> timers_;
+  std::string key_;
+  std::vector<std::pair<int64_t, int64_t>> wins_;
+  std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
+};
+
+class GroupAggregate final : public Operator {
+ public:
+  explicit GroupAggregate(AggregateConfig c) : c_(std::move(c)), slots_(&c_.aggs) {
+    for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
+    for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
+  }
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
+    Batch b = Batch::Empty(out_schema_);
+    Arena* arena = b.NewArena();
+    size_t nk = c_.key_columns.size();
+    for (size_t i = 0; i < in.num_rows(); ++i) {
+      key_.clear();
+      for (int k : c_.key_columns) AppendKey(&key_, in.columns[k], i);
+      bool acc = IsAccumulate(in.kinds[i]);
+      auto it = index_.find(absl::string_view(key_.data(), key_.size()));
+      Group* g;
+      if (it == index_.end()) {
+        if (!acc) continue;  // retraction of a row never seen (e.g. filtered): ignore
+        Group ng;
+        ng.slot = slots_.Alloc();
+        it = index_.emplace(key_, std::move(ng)).first;
+      }
+      g = &it->second;
+      for (size_t a = 0; a < c_.aggs.size(); ++a) {
+        const AggCall& call = c_.aggs[a];
+        const Column* arg = call.arg >= 0 ? &in.columns[call.arg] : nullptr;
+        if (call.filter >= 0) {
+          const Column& f = in.columns[call.filter];
+          if (!(f.valid[i] && f.i64[i])) continue;
+        }
+        if (acc) {
+          call.fn->Accumulate(slots_.State(g->slot, a), arg, i);
+        } else {
+          if (!call.fn->supports_retract()) {
+            return absl::UnimplementedError(fmt::format(
+                "{}: this aggregate cannot consume retractions (updating input) yet", c_.name));
+          }
+          call.fn->Retract(slots_.State(g->slot, a), arg, i);
+        }
+      }
+      g->rows += acc ? 1 : -1;
+      if (g->rows <= 0) {
+        if (g->emitted) Append(&b, arena, it->first, g->prev, RowKind::kDelete, nk);
+        slots_.Free(g->slot);
+        index_.erase(it);
+        continue;
+      }
+      std::vector<Value> cur;
+      cur.reserve(c_.aggs.size());
+      for (size_t a = 0; a < c_.aggs.size(); ++a) {
+        cur.push_back(c_.aggs[a].fn->Result(slots_.State(g->slot, a)));
+      }
+      if (!g->emitted) {
+        Append(&b, arena, it->first, cur, RowKind::kInsert, nk);
+        g->emitted = true;
+      } else if (!Same(cur, g->prev)) {
+        Append(&b, arena, it->first, g->prev, RowKind::kUpdateBefore, nk);
+        Append(&b, arena, it->first, cur, RowKind::kUpdateAfter, nk);
+      }
+      g->prev = std::move(cur);
+    }
+    return out->Emit(std::move(b));
+  }
+
+ private:
+  struct Group {
+    uint32_t slot = 0;
+    int64_t rows = 0;
+    bool emitted = false;
+    std::vector<Value> prev;
+  };
+
+  static bool Same(const std::vector<Value>& a, const std::vector<Value>& b) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].is_null != b[i].is_null) return false;
+      if (a[i].is_null) continue;
+      if (a[i].i != b[i].i || a[i].s != b[i].s) return false;
+      if (!(a[i].d == b[i].d || (a[i].d != a[i].d && b[i].d != b[i].d))) return false;
+    }
+    return true;
+  }
+
+  void Append(Batch* b, Arena* arena, const std::string& key, const std::vector<Value>& vals,
+              RowKind kind, size_t nk) {
+    DecodeKey(key, &b->columns, 0, nk, arena);
+    for (size_t a = 0; a < vals.size(); ++a) vals[a].AppendTo(&b->columns[nk + a], arena);
+    b->kinds.push_back(kind);
+  }
+
+  AggregateConfig c_;
+  SlotStore slots_;
+  Schema out_schema_;
+  absl::flat_hash_map<std::string, Group> index_;
+  std::string key_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side) {
+  return std::make_unique<WindowAggregate>(std::move(config), side);
+}
+
+std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config) {
+  return std::make_unique<GroupAggregate>(std::move(config));
+}
+
+}  // namespace eddy::runtime

@@ -1,0 +1,66 @@
+// Keyed aggregation operators: window aggregation over window TVFs (Flink SQL: "Window
+// Aggregation": TUMBLE, HOP, CUMULATE, SESSION) and unwindowed GROUP BY producing an updating
+// changelog (Flink SQL: "Group Aggregation").
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "function/aggregate.h"
+#include "runtime/operator.h"
+
+namespace eddy::runtime {
+
+/// One aggregate call: function, input column of its argument (-1 for COUNT(*)), and the
+/// BOOLEAN column of its FILTER (WHERE …) clause (-1 when none).
+struct AggCall {
+  std::shared_ptr<const AggregateFunction> fn;
+  int arg = -1;
+  int filter = -1;
+};
+
+enum class WindowKind { kTumble, kHop, kCumulate, kSession };
+
+/// Window assignment parameters, all in µs. Windows are aligned to the epoch plus `offset`
+/// (Flink: window TVF alignment).
+struct WindowSpec {
+  WindowKind kind = WindowKind::kTumble;
+  int64_t size = 0;    // TUMBLE/HOP size, CUMULATE max size
+  int64_t slide = 0;   // HOP slide
+  int64_t step = 0;    // CUMULATE step
+  int64_t gap = 0;     // SESSION gap
+  int64_t offset = 0;  // TUMBLE/HOP/CUMULATE offset
+};
+
+/// Configuration shared by both aggregation operators.
+struct AggregateConfig {
+  std::string name;                 // for logs and late-row records
+  std::vector<int> key_columns;     // GROUP BY keys (window columns excluded)
+  std::vector<AggCall> aggs;
+  int time_column = -1;             // event-time column (window aggregation)
+  WindowSpec window;
+  std::vector<Field> input_fields;  // names/types of the input, for late-row records
+  size_t max_output_rows = 4096;    // rows per emitted batch
+  /// Processing-time windows (PROCTIME() descriptor): rows are never late and windows fire at
+  /// the end of input.
+  bool processing_time = false;
+  std::shared_ptr<OperatorMetrics> metrics;
+};
+
+/// Window aggregation. Output rows (+I): keys…, window_start, window_end, window_time
+/// (= window_end - 1 µs, the rowtime of the result), aggregates…. A window fires when the
+/// watermark reaches window_end - 1. A row is late when every window it belongs to has fired
+/// (for SESSION: when its merged session has); late rows are counted in metrics and, when
+/// `side.late` is set, emitted as (operator, event_time, watermark, row) records.
+std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side);
+
+/// Group aggregation over an append or updating input. Output: keys…, aggregates…, as a
+/// changelog: +I for a new group, -U/+U when its result changes (nothing when unchanged), -D when
+/// its last row is retracted.
+std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config);
+
+/// Fixed schema of late-row records.
+Schema LateRowSchema();
+
+}  // namespace eddy::runtime

@@ -1,0 +1,84 @@
+#include "runtime/calc.h"
+
+#include <chrono>
+
+#include "base/status.h"
+
+namespace eddy::runtime {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel) {
+  Batch out;
+  out.columns.reserve(in.columns.size());
+  for (const Column& c : in.columns) {
+    Column oc(c.type);
+    oc.Reserve(sel.size());
+    for (uint32_t r : sel) oc.AppendFrom(c, r);
+    out.columns.push_back(std::move(oc));
+  }
+  out.kinds.reserve(sel.size());
+  for (uint32_t r : sel) out.kinds.push_back(in.kinds[r]);
+  out.arenas = in.arenas;
+  return out;
+}
+
+namespace {
+
+class Calc final : public Operator {
+ public:
+  Calc(BoundExprPtr filter, std::vector<BoundExprPtr> proj)
+      : filter_(std::move(filter)), proj_(std::move(proj)) {}
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
+    EvalContext ctx;
+    ctx.current_watermark = wm.base;
+    ctx.now_micros = NowMicros();
+    Batch tmp;
+    const Batch* src = &in;
+    if (filter_) {
+      Column f(DataType::Boolean());
+      f.Reserve(in.num_rows());
+      ctx.arena = tmp.NewArena();
+      EDDY_RETURN_IF_ERROR(filter_->Eval(in, &ctx, &f));
+      sel_.clear();
+      for (size_t i = 0; i < in.num_rows(); ++i) {
+        if (f.valid[i] && f.i64[i]) sel_.push_back(static_cast<uint32_t>(i));
+      }
+      if (sel_.empty()) return absl::OkStatus();
+      if (sel_.size() != in.num_rows()) {
+        tmp = GatherRows(in, sel_);
+        src = &tmp;
+      }
+    }
+    Batch res;
+    res.arenas = src->arenas;
+    ctx.arena = res.NewArena();
+    res.columns.reserve(proj_.size());
+    for (const auto& p : proj_) {
+      Column c(p->type());
+      c.Reserve(src->num_rows());
+      EDDY_RETURN_IF_ERROR(p->Eval(*src, &ctx, &c));
+      res.columns.push_back(std::move(c));
+    }
+    res.kinds = src->kinds;
+    return out->Emit(std::move(res));
+  }
+
+ private:
+  BoundExprPtr filter_;
+  std::vector<BoundExprPtr> proj_;
+  std::vector<uint32_t> sel_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections) {
+  return std::make_unique<Calc>(std::move(filter), std::move(projections));
+}
+
+}  // namespace eddy::runtime

@@ -1,0 +1,22 @@
+// Stateless operators: filter and projection (Flink: Calc), chained in the producing subtask.
+#pragma once
+
+#include <vector>
+
+#include "function/expr.h"
+#include "runtime/operator.h"
+
+namespace eddy::runtime {
+
+/// Keeps the rows where `filter` is TRUE (NULL and FALSE drop the row; nullptr keeps all) and
+/// emits `projections` evaluated over them (RowKinds preserved). Errors from expressions (a
+/// failed CAST) fail the job with the operator's description.
+std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections);
+
+/// Gathers rows `sel` of `in` into a new batch sharing `in`'s arenas.
+Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel);
+
+/// Current time in µs since the epoch (processing time).
+int64_t NowMicros();
+
+}  // namespace eddy::runtime

@@ -1,0 +1,146 @@
+// Operators and the job graph they run in. A job is a DAG of vertices; each vertex runs as
+// `parallelism` subtasks, and each subtask runs a chain of operators (source or input gate first).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime/stream.h"
+#include "types/batch.h"
+
+namespace eddy::runtime {
+
+/// Where an operator sends what it produces. Not thread-safe: one per subtask.
+class Output {
+ public:
+  virtual ~Output() = default;
+  /// Hands a batch downstream (may block on backpressure). Empty batches are allowed and dropped.
+  virtual absl::Status Emit(Batch batch) = 0;
+  /// Forwards a watermark (µs).
+  virtual absl::Status EmitWatermark(int64_t watermark) = 0;
+};
+
+/// Per-row watermarks of a batch as seen by the receiving operator: row i's watermark is
+/// max(base, local[i]) when `local` is set, else `base` (the operator's current watermark).
+/// Rows of a file source carry the prefix watermark of the rows before them, which makes
+/// lateness independent of batch size and parallelism.
+struct RowWatermarks {
+  int64_t base = INT64_MIN;
+  const int64_t* local = nullptr;
+  int64_t At(size_t i) const { return local && local[i] > base ? local[i] : base; }
+};
+
+/// Counters a job exposes in its end-of-run summary. Thread-safe (atomics).
+struct OperatorMetrics {
+  std::string name;
+  std::atomic<int64_t> rows_in{0};
+  std::atomic<int64_t> rows_out{0};
+  std::atomic<int64_t> late_rows{0};
+};
+
+/// A streaming operator. Called from one thread (its subtask); never concurrently.
+class Operator {
+ public:
+  virtual ~Operator() = default;
+  /// Processes a batch. `wm` gives each row's watermark (for lateness).
+  virtual absl::Status ProcessBatch(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
+  /// The operator's input watermark advanced to `watermark`; fire timers/windows up to it, then
+  /// forward a watermark (usually the same) through `out`.
+  virtual absl::Status ProcessWatermark(int64_t watermark, Output* out) {
+    return out->EmitWatermark(watermark);
+  }
+  /// End of input (after the maximum watermark was processed). Flush buffered output.
+  virtual absl::Status Finish(Output* out) { return absl::OkStatus(); }
+};
+
+/// A source subtask: produces elements until its input is exhausted.
+class SourceOperator {
+ public:
+  virtual ~SourceOperator() = default;
+  /// Runs to completion, emitting batches and ChunkEnd/watermark elements through `emit`.
+  /// Returns an error to fail the job. Must return promptly when `cancelled()` becomes true.
+  virtual absl::Status Run(class SourceOutput* out) = 0;
+};
+
+/// Output of a source subtask: batches plus chunk boundaries for ordered consumers.
+class SourceOutput : public Output {
+ public:
+  /// Marks the end of chunk `chunk`; `chunk_watermark` is the watermark after all its rows.
+  virtual absl::Status EmitChunkEnd(int64_t chunk, int64_t chunk_watermark) = 0;
+  virtual bool cancelled() const = 0;
+};
+
+/// How records travel from a producer vertex to a consumer vertex.
+enum class Partitioning {
+  kForward,  // subtask i → subtask i (same parallelism)
+  kHash,     // by key group of `key_columns` (Flink: keyBy)
+  kGlobal,   // everything to subtask 0
+};
+
+/// An edge into a vertex.
+struct EdgeSpec {
+  int from = -1;                  // producer vertex id
+  int output_tag = 0;             // 0 = main output, 1 = late-row side output
+  Partitioning partitioning = Partitioning::kForward;
+  std::vector<int> key_columns;   // for kHash
+  /// Consume the producer's chunks in order (chunk k from producer subtask k mod P). Requires a
+  /// chunked source producer; gives deterministic, file-order semantics at any parallelism.
+  bool ordered = false;
+  /// Index of the per-row local watermark column in arriving batches (ordered edges), or -1.
+  int row_watermark_column = -1;
+};
+
+/// Context given to operator factories.
+struct SubtaskInfo {
+  int index = 0;
+  int parallelism = 1;
+  int max_parallelism = 128;
+};
+
+/// Outputs an operator may write besides its main output (late rows).
+struct SideOutputs {
+  Output* late = nullptr;
+};
+
+/// One vertex of the job graph.
+struct VertexSpec {
+  std::string name;
+  int parallelism = 1;
+  /// For source vertices: creates the source of subtask i.
+  std::function<absl::StatusOr<std::unique_ptr<SourceOperator>>(const SubtaskInfo&)> make_source;
+  /// The operator chain of subtask i (applied in order after the source or input gate).
+  std::function<absl::StatusOr<std::vector<std::unique_ptr<Operator>>>(const SubtaskInfo&,
+                                                                       const SideOutputs&)>
+      make_chain;
+  std::vector<EdgeSpec> inputs;  // empty for sources
+  bool has_late_output = false;
+  std::shared_ptr<OperatorMetrics> metrics = std::make_shared<OperatorMetrics>();
+};
+
+struct JobGraph {
+  std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
+  int max_parallelism = 128;
+  size_t channel_capacity = 16;  // batches per channel before backpressure
+};
+
+/// Runs a job to completion on threads (one per subtask). Returns the first error of any subtask
+/// (the others are cancelled). `cancel` may be set from outside (Ctrl-C) to stop the job.
+absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel);
+
+/// Key group of a 64-bit key hash (Flink: KeyGroupRangeAssignment), and its owning subtask.
+inline int KeyGroupOf(uint64_t hash, int max_parallelism) {
+  return static_cast<int>(hash % static_cast<uint64_t>(max_parallelism));
+}
+inline int SubtaskOfKeyGroup(int key_group, int parallelism, int max_parallelism) {
+  return key_group * parallelism / max_parallelism;
+}
+
+/// Hash of row `row` over `columns` of `batch` (stable across runs and machines).
+uint64_t HashRow(const Batch& batch, const std::vector<int>& columns, size_t row);
+
+}  // namespace eddy::runtime

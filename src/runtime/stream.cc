@@ -1,0 +1,61 @@
+#include "runtime/stream.h"
+
+namespace eddy::runtime {
+
+InputGate::InputGate(int channels, size_t capacity, CancelFlag* cancel)
+    : queues_(channels), capacity_(capacity), cancel_(cancel) {}
+
+bool InputGate::Push(int ch, StreamElement e) {
+  std::unique_lock<std::mutex> l(mu_);
+  // End and watermark elements never block: they are small and must not deadlock shutdown.
+  bool control = e.kind != StreamElement::Kind::kBatch;
+  not_full_.wait(l, [&] {
+    return control || queues_[ch].size() < capacity_ || cancel_->cancelled.load();
+  });
+  if (cancel_->cancelled.load()) return false;
+  queues_[ch].push_back(std::move(e));
+  not_empty_.notify_one();
+  return true;
+}
+
+bool InputGate::PopFrom(int ch, StreamElement* out) {
+  std::unique_lock<std::mutex> l(mu_);
+  not_empty_.wait(l, [&] { return !queues_[ch].empty() || cancel_->cancelled.load(); });
+  if (cancel_->cancelled.load()) return false;
+  *out = std::move(queues_[ch].front());
+  queues_[ch].pop_front();
+  not_full_.notify_all();
+  return true;
+}
+
+bool InputGate::PopAny(StreamElement* out, int* ch) {
+  std::unique_lock<std::mutex> l(mu_);
+  int n = static_cast<int>(queues_.size());
+  int found = -1;
+  not_empty_.wait(l, [&] {
+    if (cancel_->cancelled.load()) return true;
+    for (int k = 0; k < n; ++k) {
+      int c = (next_ + k) % n;
+      if (!queues_[c].empty()) {
+        found = c;
+        return true;
+      }
+    }
+    return false;
+  });
+  if (cancel_->cancelled.load()) return false;
+  next_ = (found + 1) % n;
+  *ch = found;
+  *out = std::move(queues_[found].front());
+  queues_[found].pop_front();
+  not_full_.notify_all();
+  return true;
+}
+
+void InputGate::WakeAll() {
+  std::lock_guard<std::mutex> l(mu_);
+  not_empty_.notify_all();
+  not_full_.notify_all();
+}
+
+}  // namespace eddy::runtime
