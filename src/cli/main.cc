@@ -41,8 +41,11 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   }
   for (const auto& l : s.late) {
     text += fmt::format("  late rows: {} in {}\n", l.rows, l.op);
+    (void)0;
   }
-  for (const auto& k : s.sinks) text += fmt::format("  sink {}: {} rows written\n", k.table, k.rows);
+  for (const auto& k : s.sinks) {
+    text += fmt::format("  sink {}: {} row{} written\n", k.table, k.rows, k.rows == 1 ? "" : "s");
+  }
   std::fputs(text.c_str(), stderr);
 }
 
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
   bool quiet = false, no_progress = false;
   run->add_option("file", file, "SQL script to run");
   run->add_option("-e,--execute", inline_sql, "SQL text to run instead of a file");
-  run->add_option("--set", sets, "Configuration key=value, like SET 'key' = 'value' (repeatable)");
+  run->add_option("--set", sets, "Configuration key=value, like SET 'key' = 'value' (repeatable)")
+      ->allow_extra_args(false);
   run->add_option("--format", format, "How SELECT results print: table, csv or json")
       ->check(CLI::IsMember({"table", "csv", "json"}));
   run->add_flag("-q,--quiet", quiet, "No progress and no summary on stderr");

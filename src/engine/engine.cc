@@ -266,13 +266,11 @@ class EngineImpl {
         ResultOrder order;
         EDDY_ASSIGN_OR_RETURN(PlanPtr plan, b.BindQuery(*st.query, &order));
         QueryResult r;
-        EDDY_RETURN_IF_ERROR(RunSelect(plan, order, st.text, output, &r));
-        if (capture) {
-          *capture = std::move(r);
-        } else {
-          PrintResult(r, output.format, output.out);
-        }
-        return absl::OkStatus();
+        absl::Status s = RunSelect(plan, order, st.text, output, &r);
+        if (s.ok() && !capture) PrintResult(r, output.format, output.out);
+        if (output.on_summary) output.on_summary(st.text, summary_);
+        if (s.ok() && capture) *capture = std::move(r);
+        return s;
       }
       case K::kInsert: return Insert(st, script, output);
     }
@@ -483,7 +481,9 @@ class EngineImpl {
     SinkTarget sink;
     EDDY_ASSIGN_OR_RETURN(auto t, InsertTarget(st, script, &plan, &sink));
     (void)t;
-    return Run(plan, sink, st.text, output);
+    absl::Status s = Run(plan, sink, st.text, output);
+    if (output.on_summary) output.on_summary(st.text, summary_);
+    return s;
   }
 
   absl::Status RunSelect(const PlanPtr& plan, const ResultOrder& order, const std::string& text,
@@ -527,7 +527,8 @@ class EngineImpl {
           }
           return desc ? !lt : lt;
         }
-        return a < b;
+        // Ties: by the whole row, so the printed order does not depend on parallelism.
+        return r->rows[a] < r->rows[b];
       };
       std::stable_sort(idx.begin(), idx.end(), less);
       QueryResult s = *r;
@@ -589,7 +590,6 @@ class EngineImpl {
     }
     for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
     for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});
-    if (output.on_summary) output.on_summary(text, summary_);
     if (absl::IsCancelled(status) && cancel_.cancelled) {
       return absl::CancelledError("the job was cancelled");
     }

@@ -225,7 +225,7 @@ absl::Status LogManager::Load() {
   if (ec) return IoError(ec.value(), "cannot list", data_dir_);
 
   std::set<std::string> owned_dirs;
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   for (const std::string& file : topic_files) {
     absl::StatusOr<Topic> topic = LoadTopic(data_dir_ + "/" + file);
     if (!topic.ok()) return topic.status();
@@ -273,7 +273,7 @@ absl::StatusOr<TopicInfo> LogManager::CreateTopic(const std::string& name, int32
       TopicConfig::WithOverrides(options_.default_config, configs, &ignored);
   if (!config.ok()) return config.status();
 
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   if (closed_) return Closed();
   if (topics_.count(name) > 0) {
     return LogError(absl::StatusCode::kAlreadyExists, KafkaError::kTopicAlreadyExists,
@@ -327,7 +327,7 @@ absl::StatusOr<TopicInfo> LogManager::CreateTopic(const std::string& name, int32
 absl::Status LogManager::DeleteTopic(const std::string& name) {
   Topic topic;
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return Closed();
     auto it = topics_.find(name);
     if (it == topics_.end()) return UnknownTopic(name);
@@ -356,7 +356,7 @@ absl::Status LogManager::DeleteTopic(const std::string& name) {
 }
 
 absl::Status LogManager::AddPartitions(const std::string& name, int32_t total) {
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   if (closed_) return Closed();
   auto it = topics_.find(name);
   if (it == topics_.end()) return UnknownTopic(name);
@@ -399,7 +399,7 @@ absl::Status LogManager::AddPartitions(const std::string& name, int32_t total) {
 
 absl::Status LogManager::AlterTopicConfig(
     const std::string& name, const std::map<std::string, std::optional<std::string>>& changes) {
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   if (closed_) return Closed();
   auto it = topics_.find(name);
   if (it == topics_.end()) return UnknownTopic(name);
@@ -430,14 +430,14 @@ absl::Status LogManager::AlterTopicConfig(
 }
 
 std::vector<TopicInfo> LogManager::ListTopics() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   std::vector<TopicInfo> topics;
   for (const auto& [name, topic] : topics_) topics.push_back(topic.info);
   return topics;
 }
 
 absl::StatusOr<TopicInfo> LogManager::DescribeTopic(const std::string& name) const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) return UnknownTopic(name);
   return it->second.info;
@@ -445,7 +445,7 @@ absl::StatusOr<TopicInfo> LogManager::DescribeTopic(const std::string& name) con
 
 absl::StatusOr<std::shared_ptr<Partition>> LogManager::GetPartition(const std::string& topic,
                                                                     PartitionId partition) const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   if (closed_) return Closed();
   auto it = topics_.find(topic);
   if (it == topics_.end()) return UnknownTopic(topic);
@@ -457,7 +457,7 @@ absl::StatusOr<std::shared_ptr<Partition>> LogManager::GetPartition(const std::s
 }
 
 std::vector<std::shared_ptr<Partition>> LogManager::AllPartitions() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   std::vector<std::shared_ptr<Partition>> all;
   for (const auto& [name, topic] : topics_) {
     all.insert(all.end(), topic.partitions.begin(), topic.partitions.end());
@@ -495,7 +495,7 @@ absl::Status LogManager::SyncAll() {
 absl::Status LogManager::Close() {
   std::map<std::string, Topic> topics;
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return absl::OkStatus();
     closed_ = true;
     topics = topics_;

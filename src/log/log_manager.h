@@ -13,13 +13,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "base/ids.h"
 #include "log/file_util.h"
 #include "log/partition.h"
@@ -139,9 +138,9 @@ class LogManager {
   LogManagerOptions options_;
   FileHandle lock_file_;
 
-  mutable absl::Mutex mu_;
-  std::map<std::string, Topic> topics_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  mutable std::shared_mutex mu_;  // guards topics_ and closed_
+  std::map<std::string, Topic> topics_;
+  bool closed_ = false;
 };
 
 /// The topic id as 32 lowercase hex digits.

@@ -72,7 +72,7 @@ absl::StatusOr<std::shared_ptr<Partition>> Partition::Open(const std::string& di
   std::shared_ptr<Partition> partition(new Partition(dir, topic, id, config, options));
   absl::Status st = partition->Recover();
   if (!st.ok()) {
-    absl::MutexLock l(&partition->mu_);
+    std::unique_lock l(partition->mu_);
     partition->closed_ = true;  // nothing to flush: the destructor must not touch the files
     return st;
   }
@@ -124,10 +124,10 @@ absl::StatusOr<Partition::Meta> Partition::ReadMeta() const {
 }
 
 absl::Status Partition::WriteMeta() {
-  absl::MutexLock ml(&meta_mu_);
+  std::unique_lock ml(meta_mu_);
   Meta meta;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (segments_.empty()) return absl::OkStatus();
     meta.log_start_offset = log_start_offset_;
     meta.recovery_point = RecoveryPointLocked();
@@ -192,7 +192,7 @@ absl::Status Partition::Recover() {
   const int64_t now = Now();
   bool dir_changed = false;
 
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   for (size_t i = 0; i < bases.size(); ++i) {
     Offset base(bases[i]);
     bool last = i + 1 == bases.size();
@@ -255,10 +255,10 @@ absl::Status Partition::Recover() {
     }
     if (s.synced_bytes() < s.size_bytes()) EDDY_RETURN_IF_ERROR(s.SyncData(s.size_bytes()));
   }
-  mu_.Unlock();
+  l.unlock();
   absl::Status st = dir_changed ? SyncDirectory(dir_) : absl::OkStatus();
   if (st.ok()) st = WriteMeta();
-  mu_.Lock();
+  l.lock();
   if (!st.ok()) return st;
   durable_end_.store(next_offset_.value(), std::memory_order_release);
   last_flush_ms_.store(now, std::memory_order_release);
@@ -293,7 +293,7 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
   }
   TopicConfig config;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     config = config_;
   }
@@ -353,7 +353,7 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
   for (const RecordBatchHeader& h : headers) record_count += h.last_offset_delta + 1;
 
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     const Segment& active = *segments_.back();
     int64_t newest_timestamp = -1;
@@ -405,7 +405,7 @@ absl::Status Partition::SyncOnce(Offset* synced_end) {
   std::vector<std::shared_ptr<Segment>> sealed;
   Offset target;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     target = next_offset_;
     for (size_t i = 0; i < segments_.size(); ++i) {
@@ -435,28 +435,29 @@ absl::Status Partition::SyncOnce(Offset* synced_end) {
 }
 
 absl::Status Partition::SyncUpToImpl(Offset offset, bool force) {
-  sync_mu_.Lock();
+  std::unique_lock sync_lock(sync_mu_);
   while (true) {
     if (!force && durable_end_.load(std::memory_order_acquire) > offset.value()) {
-      sync_mu_.Unlock();
       return absl::OkStatus();
     }
     if (!sync_running_) break;
-    sync_cv_.Wait(&sync_mu_);
+    sync_cv_.wait(sync_lock);
   }
   sync_running_ = true;
-  sync_mu_.Unlock();
+  sync_lock.unlock();
 
+  // The fsync runs without any lock: appends and reads go on meanwhile, and callers arriving
+  // now wait above and then share the next fsync.
   Offset end;
   absl::Status st = SyncOnce(&end);
 
-  sync_mu_.Lock();
+  sync_lock.lock();
   sync_running_ = false;
   if (st.ok() && end.value() > durable_end_.load(std::memory_order_acquire)) {
     durable_end_.store(end.value(), std::memory_order_release);
   }
-  sync_cv_.SignalAll();
-  sync_mu_.Unlock();
+  sync_cv_.notify_all();
+  sync_lock.unlock();
   if (!st.ok()) return st;
   if (durable_end_.load(std::memory_order_acquire) > offset.value()) return absl::OkStatus();
   return LogError(absl::StatusCode::kOutOfRange, KafkaError::kOffsetOutOfRange,
@@ -479,7 +480,7 @@ absl::Status Partition::Sync() { return SyncUpToImpl(HighWatermark() - 1, /*forc
 absl::Status Partition::FlushIfDue(int64_t now_ms) {
   bool due = false;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     bool unflushed = durable_end_.load(std::memory_order_acquire) < next_offset_.value();
     if (unflushed && config_.flush_ms != std::numeric_limits<int64_t>::max() &&
@@ -499,7 +500,7 @@ absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_byte
   std::vector<SegmentSnapshot> snapshots;
   int64_t start_position = 0;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     result.high_watermark = next_offset_;
     result.last_stable_offset = next_offset_;
@@ -591,7 +592,7 @@ absl::StatusOr<std::optional<TimestampOffset>> Partition::OffsetForTimestamp(
   int64_t start_position = 0;
   Offset log_start;
   {
-    absl::ReaderMutexLock l(&mu_);
+    std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     if (timestamp_ms == kLatestTimestamp) return TimestampOffset{next_offset_, -1, true};
     if (timestamp_ms == kEarliestTimestamp) return TimestampOffset{log_start_offset_, -1, true};
@@ -663,7 +664,7 @@ absl::StatusOr<RetentionResult> Partition::RunRetention(int64_t now_ms) {
   RetentionResult result;
   std::vector<std::shared_ptr<Segment>> doomed;
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     if (config_.retention_ms >= 0) {
       size_t count = 0;
@@ -703,7 +704,7 @@ absl::StatusOr<RetentionResult> Partition::TruncateBefore(Offset offset) {
   std::vector<std::shared_ptr<Segment>> doomed;
   bool moved = false;
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     if (offset > next_offset_ || offset < Offset(0)) {
       return LogError(absl::StatusCode::kOutOfRange, KafkaError::kOffsetOutOfRange,
@@ -730,7 +731,7 @@ absl::StatusOr<RetentionResult> Partition::TruncateBefore(Offset offset) {
 absl::Status Partition::Close() {
   std::vector<std::shared_ptr<Segment>> segments;
   {
-    absl::MutexLock l(&mu_);
+    std::unique_lock l(mu_);
     if (closed_) return absl::OkStatus();
     for (const auto& s : segments_) EDDY_RETURN_IF_ERROR(s->WriteIndexes());
     segments = segments_;
@@ -738,28 +739,28 @@ absl::Status Partition::Close() {
   EDDY_RETURN_IF_ERROR(Sync());
   EDDY_RETURN_IF_ERROR(segments.back()->SyncIndexes());
   EDDY_RETURN_IF_ERROR(WriteMeta());
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   closed_ = true;
   return absl::OkStatus();
 }
 
 void Partition::SetConfig(const TopicConfig& config) {
-  absl::MutexLock l(&mu_);
+  std::unique_lock l(mu_);
   config_ = config;
 }
 
 TopicConfig Partition::config() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   return config_;
 }
 
 Offset Partition::LogStartOffset() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   return log_start_offset_;
 }
 
 Offset Partition::HighWatermark() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   return next_offset_;
 }
 
@@ -768,19 +769,19 @@ Offset Partition::DurableOffset() const {
 }
 
 int64_t Partition::SizeBytes() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   int64_t total = 0;
   for (const auto& s : segments_) total += s->size_bytes();
   return total;
 }
 
 size_t Partition::SegmentCount() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   return segments_.size();
 }
 
 std::vector<Offset> Partition::SegmentBaseOffsets() const {
-  absl::ReaderMutexLock l(&mu_);
+  std::shared_lock l(mu_);
   std::vector<Offset> bases;
   for (const auto& s : segments_) bases.push_back(s->base_offset());
   return bases;

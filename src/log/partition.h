@@ -16,18 +16,19 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "base/ids.h"
 #include "log/segment.h"
 #include "log/topic_config.h"
@@ -216,15 +217,15 @@ class Partition {
   absl::Status Recover();
   absl::StatusOr<Meta> ReadMeta() const;
   absl::Status WriteMeta();
-  Offset RecoveryPointLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::Status RollLocked(int64_t now_ms) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Offset RecoveryPointLocked() const;       // requires mu_ (shared)
+  absl::Status RollLocked(int64_t now_ms);  // requires mu_
   absl::Status SyncOnce(Offset* synced_end);
   absl::Status SyncUpToImpl(Offset offset, bool force);
   int64_t Now() const { return options_.clock_ms(); }
   std::string Name() const;
+  // Requires mu_ (exclusive).
   void DeleteSegmentsLocked(size_t count, RetentionResult* result,
-                            std::vector<std::shared_ptr<Segment>>* doomed)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                            std::vector<std::shared_ptr<Segment>>* doomed);
   absl::Status RemoveDoomed(const std::vector<std::shared_ptr<Segment>>& doomed);
 
   const std::string dir_;
@@ -232,26 +233,29 @@ class Partition {
   const PartitionId id_;
   PartitionOptions options_;
 
-  mutable absl::Mutex mu_;
-  TopicConfig config_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<Segment>> segments_ ABSL_GUARDED_BY(mu_);  // oldest first
-  Offset next_offset_ ABSL_GUARDED_BY(mu_);
-  Offset log_start_offset_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Guards the members below it up to the atomics. Exclusive for appends, rolls, retention;
+  // shared for locating segments on reads and for the accessors.
+  mutable std::shared_mutex mu_;
+  TopicConfig config_;
+  std::vector<std::shared_ptr<Segment>> segments_;  // oldest first, the last one active
+  Offset next_offset_;
+  Offset log_start_offset_;
+  bool closed_ = false;
   std::atomic<bool> dir_dirty_{false};  // segment files created since the last directory fsync
   std::atomic<int64_t> last_flush_ms_{0};
 
-  // Group commit.
-  absl::Mutex sync_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  absl::CondVar sync_cv_;
-  bool sync_running_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // Group commit: sync_mu_ guards sync_running_ (one fsync pass at a time); never held while
+  // taking mu_.
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool sync_running_ = false;
   std::atomic<int64_t> durable_end_{0};  // every offset below is fsynced
   std::atomic<int64_t> sync_count_{0};
 
-  // Serializes partition.meta writes; taken before mu_.
-  absl::Mutex meta_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  Offset persisted_log_start_ ABSL_GUARDED_BY(meta_mu_){-1};
-  Offset persisted_recovery_point_ ABSL_GUARDED_BY(meta_mu_){-1};
+  // Serializes partition.meta writes and guards the two members below; taken before mu_.
+  std::mutex meta_mu_;
+  Offset persisted_log_start_{-1};
+  Offset persisted_recovery_point_{-1};
 };
 
 }  // namespace eddy::log

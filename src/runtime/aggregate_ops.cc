@@ -236,23 +236,38 @@ class WindowAggregate final : public Operator {
     }
   }
 
+  // State of one group key: its open (not yet fired) windows. Usually one or a few.
+  struct KeyWindows {
+    std::string key;
+    std::vector<std::pair<int64_t, uint32_t>> wins;  // (window start, slot); end is in timers_
+  };
+
   uint32_t Slot(int64_t start, int64_t end) {
-    size_t klen = key_.size();
-    key_.append(reinterpret_cast<const char*>(&start), 8);
-    key_.append(reinterpret_cast<const char*>(&end), 8);
-    auto it = index_.find(absl::string_view(key_.data(), key_.size()));
-    uint32_t slot;
-    if (it != index_.end()) {
-      slot = it->second;
+    KeyWindows* kw;
+    if (last_ && last_->key == key_) {
+      kw = last_;
     } else {
-      slot = slots_.Alloc();
-      std::string k = key_;
-      index_.emplace(k, slot);
-      if (slot >= slot_keys_.size()) slot_keys_.resize(slot + 1);
-      slot_keys_[slot] = std::move(k);
-      timers_[end].push_back(slot);
+      auto it = keys_.find(absl::string_view(key_.data(), key_.size()));
+      if (it == keys_.end()) {
+        auto owned = std::make_unique<KeyWindows>();
+        owned->key = key_;
+        it = keys_.emplace(owned->key, std::move(owned)).first;
+      }
+      kw = it->second.get();
+      last_ = kw;
     }
-    key_.resize(klen);
+    for (const auto& [s, slot] : kw->wins) {
+      if (s == start && slot_end_[slot] == end) return slot;
+    }
+    uint32_t slot = slots_.Alloc();
+    if (slot >= slot_owner_.size()) {
+      slot_owner_.resize(slot + 1);
+      slot_end_.resize(slot + 1);
+    }
+    slot_owner_[slot] = kw;
+    slot_end_[slot] = end;
+    kw->wins.push_back({start, slot});
+    timers_[end].push_back(slot);
     return slot;
   }
 
@@ -356,10 +371,16 @@ class WindowAggregate final : public Operator {
           DecodeKey(slot_keys_[slot], &b.columns, 0, nk, b.arenas.back().get());
           if (list.empty()) sessions_.erase(sit);
         } else {
-          std::string_view k = slot_keys_[slot];
-          size_t used = DecodeKey(k, &b.columns, 0, nk, b.arenas.back().get());
-          std::memcpy(&start, k.data() + used, 8);
-          index_.erase(absl::string_view(k.data(), k.size()));
+          KeyWindows* kw = slot_owner_[slot];
+          DecodeKey(kw->key, &b.columns, 0, nk, b.arenas.back().get());
+          auto pos = std::find_if(kw->wins.begin(), kw->wins.end(),
+                                  [&](const auto& w) { return w.second == slot; });
+          start = pos->first;
+          kw->wins.erase(pos);
+          if (kw->wins.empty()) {
+            if (last_ == kw) last_ = nullptr;
+            keys_.erase(absl::string_view(kw->key.data(), kw->key.size()));
+          }
         }
         b.columns[nk].AppendInt(start);
         b.columns[nk + 1].AppendInt(end);
@@ -384,7 +405,10 @@ class WindowAggregate final : public Operator {
   Output* late_;
   SlotStore slots_;
   Schema out_schema_;
-  absl::flat_hash_map<std::string, uint32_t> index_;
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyWindows>> keys_;
+  KeyWindows* last_ = nullptr;              // key of the previous row (runs of equal keys)
+  std::vector<KeyWindows*> slot_owner_;     // per slot: its key
+  std::vector<int64_t> slot_end_;           // per slot: its window end
   absl::flat_hash_map<std::string, std::vector<Session>> sessions_;
   std::vector<std::string> slot_keys_;
   std::map<int64_t, std::vector<uint32_t>> timers_;

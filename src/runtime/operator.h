@@ -125,7 +125,7 @@ struct VertexSpec {
 struct JobGraph {
   std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
   int max_parallelism = 128;
-  size_t channel_capacity = 16;  // batches per channel before backpressure
+  size_t channel_capacity = 64;  // batches per channel before backpressure
 };
 
 /// Runs a job to completion on threads (one per subtask). Returns the first error of any subtask

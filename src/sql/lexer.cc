@@ -114,7 +114,8 @@ Token Lexer::Next() {
   char c = src_[i_];
   if (IsIdentStart(c)) {
     while (!AtEnd() && IsIdentPart(src_[i_])) Bump();
-    return Finish(TokenKind::kIdent, start, std::string(src_.substr(start.offset, i_ - start.offset)));
+    return Finish(TokenKind::kIdent, start,
+                  std::string(src_.substr(start.offset, i_ - start.offset)));
   }
   if (IsDigit(c) || (c == '.' && IsDigit(At(i_ + 1)))) return LexNumber(start);
   if (c == '\'' || c == '`') return LexQuoted(start, c);

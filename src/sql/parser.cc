@@ -22,9 +22,9 @@
 namespace eddy::sql {
 namespace {
 
-constexpr int kMaxDepth = 256;         // nesting of parentheses, subqueries, unary operators
-constexpr int kMaxExprHeight = 1000;   // height of one expression tree (e.g. a+a+…+a)
-constexpr int kMaxJoins = 1000;        // joins in one statement (join trees are left-deep)
+constexpr int kMaxDepth = 256;        // nesting of parentheses, subqueries, unary operators
+constexpr int kMaxExprHeight = 1000;  // height of one expression tree (e.g. a+a+…+a)
+constexpr int kMaxJoins = 1000;       // joins in one statement (join trees are left-deep)
 
 // Binding strength of operators, loosest first. Flink SQL (Calcite): OR < AND < NOT < IS … <
 // comparison < BETWEEN/IN/LIKE < + - || < * / % < unary sign.
@@ -45,21 +45,78 @@ enum Prec : int {
 // other Flink keywords (DATE, VALUE, YEAR, …) stay usable as names.
 bool IsReserved(std::string_view upper) {
   static const std::unordered_set<std::string_view> kReserved = {
-      "ALL",       "AND",          "AS",         "ASC",         "BETWEEN",
-      "BY",        "CASE",         "CAST",       "CREATE",      "CROSS",
-      "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "DESC", "DISTINCT",
-      "DROP",      "ELSE",         "END",        "ESCAPE",      "EXCEPT",
-      "EXISTS",    "FALSE",        "FETCH",      "FILTER",      "FOR",
-      "FROM",      "FULL",         "GROUP",      "HAVING",      "IN",
-      "INNER",     "INSERT",       "INTERSECT",  "INTERVAL",    "INTO",
-      "IS",        "JOIN",         "LATERAL",    "LEFT",        "LIKE",
-      "LIMIT",     "LOCALTIME",    "LOCALTIMESTAMP", "MATCH_RECOGNIZE", "MINUS",
-      "NATURAL",   "NOT",          "NULL",       "OFFSET",      "ON",
-      "OR",        "ORDER",        "OUTER",      "OVER",        "PARTITION",
-      "RIGHT",     "SELECT",       "SET",        "SIMILAR",     "TABLE",
-      "TABLESAMPLE", "THEN",       "TRUE",       "UNION",       "UNKNOWN",
-      "UNNEST",    "USING",        "VALUES",     "WHEN",        "WHERE",
-      "WINDOW",    "WITH",
+      "ALL",
+      "AND",
+      "AS",
+      "ASC",
+      "BETWEEN",
+      "BY",
+      "CASE",
+      "CAST",
+      "CREATE",
+      "CROSS",
+      "CURRENT_DATE",
+      "CURRENT_TIME",
+      "CURRENT_TIMESTAMP",
+      "DESC",
+      "DISTINCT",
+      "DROP",
+      "ELSE",
+      "END",
+      "ESCAPE",
+      "EXCEPT",
+      "EXISTS",
+      "FALSE",
+      "FETCH",
+      "FILTER",
+      "FOR",
+      "FROM",
+      "FULL",
+      "GROUP",
+      "HAVING",
+      "IN",
+      "INNER",
+      "INSERT",
+      "INTERSECT",
+      "INTERVAL",
+      "INTO",
+      "IS",
+      "JOIN",
+      "LATERAL",
+      "LEFT",
+      "LIKE",
+      "LIMIT",
+      "LOCALTIME",
+      "LOCALTIMESTAMP",
+      "MATCH_RECOGNIZE",
+      "MINUS",
+      "NATURAL",
+      "NOT",
+      "NULL",
+      "OFFSET",
+      "ON",
+      "OR",
+      "ORDER",
+      "OUTER",
+      "OVER",
+      "PARTITION",
+      "RIGHT",
+      "SELECT",
+      "SET",
+      "SIMILAR",
+      "TABLE",
+      "TABLESAMPLE",
+      "THEN",
+      "TRUE",
+      "UNION",
+      "UNKNOWN",
+      "UNNEST",
+      "USING",
+      "VALUES",
+      "WHEN",
+      "WHERE",
+      "WINDOW",
+      "WITH",
   };
   return kReserved.count(upper) > 0;
 }
@@ -68,10 +125,10 @@ bool IsReserved(std::string_view upper) {
 // name or expression is expected.
 bool IsClauseKeyword(std::string_view upper) {
   static const std::unordered_set<std::string_view> kClause = {
-      "SELECT", "FROM", "WHERE", "GROUP", "BY",    "HAVING", "ORDER", "LIMIT", "UNION",
-      "JOIN",   "ON",   "AS",    "AND",   "OR",    "THEN",   "WHEN",  "ELSE",  "WITH",
-      "VALUES", "INSERT", "INTO", "CREATE", "DROP", "SET",   "FETCH", "OFFSET", "INTERSECT",
-      "EXCEPT", "MINUS", "INNER", "LEFT",  "RIGHT", "FULL",  "CROSS", "OUTER", "NATURAL",
+      "SELECT", "FROM",   "WHERE", "GROUP",  "BY",    "HAVING", "ORDER", "LIMIT",  "UNION",
+      "JOIN",   "ON",     "AS",    "AND",    "OR",    "THEN",   "WHEN",  "ELSE",   "WITH",
+      "VALUES", "INSERT", "INTO",  "CREATE", "DROP",  "SET",    "FETCH", "OFFSET", "INTERSECT",
+      "EXCEPT", "MINUS",  "INNER", "LEFT",   "RIGHT", "FULL",   "CROSS", "OUTER",  "NATURAL",
   };
   return kClause.count(upper) > 0;
 }
@@ -118,25 +175,24 @@ std::string KeywordHint(const Token& t, const std::vector<std::string>& kws) {
   return fmt::format("did you mean {}?", best);
 }
 
-const std::vector<std::string> kStatementKeywords = {
-    "SELECT", "INSERT", "CREATE", "DROP",    "SET",  "RESET",
-    "SHOW",   "DESCRIBE", "EXPLAIN", "WITH", "VALUES"};
-const std::vector<std::string> kSelectListFollowers = {"FROM", "WHERE", "GROUP", "HAVING",
+const std::vector<std::string> kStatementKeywords = {"SELECT",  "INSERT", "CREATE", "DROP",
+                                                     "SET",     "RESET",  "SHOW",   "DESCRIBE",
+                                                     "EXPLAIN", "WITH",   "VALUES"};
+const std::vector<std::string> kSelectListFollowers = {"FROM",  "WHERE", "GROUP", "HAVING",
                                                        "ORDER", "LIMIT", "UNION"};
-const std::vector<std::string> kFromFollowers = {"JOIN", "WHERE", "GROUP", "HAVING", "ORDER",
-                                                 "LIMIT", "UNION", "INNER", "LEFT", "RIGHT",
-                                                 "FULL", "CROSS"};
-const std::vector<std::string> kIntervalUnits = {"YEAR", "MONTH", "DAY", "HOUR", "MINUTE",
-                                                 "SECOND"};
-const std::vector<std::string> kExtractUnits = {"YEAR",  "QUARTER", "MONTH",  "WEEK",
-                                                "DAY",   "HOUR",    "MINUTE", "SECOND",
-                                                "MILLISECOND", "DOW", "DOY",   "EPOCH"};
-const std::vector<std::string> kFloorUnits = {"YEAR", "QUARTER", "MONTH",  "WEEK",
-                                              "DAY",  "HOUR",    "MINUTE", "SECOND",
-                                              "MILLISECOND"};
+const std::vector<std::string> kFromFollowers = {"JOIN",  "WHERE", "GROUP", "HAVING",
+                                                 "ORDER", "LIMIT", "UNION", "INNER",
+                                                 "LEFT",  "RIGHT", "FULL",  "CROSS"};
+const std::vector<std::string> kIntervalUnits = {"YEAR", "MONTH",  "DAY",
+                                                 "HOUR", "MINUTE", "SECOND"};
+const std::vector<std::string> kExtractUnits = {"YEAR",        "QUARTER", "MONTH",  "WEEK",
+                                                "DAY",         "HOUR",    "MINUTE", "SECOND",
+                                                "MILLISECOND", "DOW",     "DOY",    "EPOCH"};
+const std::vector<std::string> kFloorUnits = {"YEAR", "QUARTER", "MONTH",  "WEEK",       "DAY",
+                                              "HOUR", "MINUTE",  "SECOND", "MILLISECOND"};
 const std::vector<std::string> kTypeNames = {
-    "BOOLEAN", "TINYINT", "SMALLINT", "INT",       "INTEGER", "BIGINT", "FLOAT",
-    "REAL",    "DOUBLE",  "DECIMAL",  "DEC",       "NUMERIC", "STRING", "VARCHAR",
+    "BOOLEAN", "TINYINT",   "SMALLINT",      "INT",  "INTEGER", "BIGINT", "FLOAT",
+    "REAL",    "DOUBLE",    "DECIMAL",       "DEC",  "NUMERIC", "STRING", "VARCHAR",
     "CHAR",    "TIMESTAMP", "TIMESTAMP_LTZ", "DATE", "INTERVAL"};
 
 class Parser {
@@ -174,6 +230,13 @@ class Parser {
     while (la_.size() <= k) la_.push_back(lexer_.Next());
     return la_[k];
   }
+  void Skip() {
+    Peek();
+    if (la_.front().kind != TokenKind::kEnd && la_.front().kind != TokenKind::kError) {
+      prev_end_ = la_.front().end;
+    }
+    la_.pop_front();
+  }
   Token Advance() {
     Peek();
     Token t = std::move(la_.front());
@@ -198,12 +261,12 @@ class Parser {
   bool PeekOp(std::string_view op, size_t k = 0) { return IsOp(Peek(k), op); }
   bool AcceptKw(std::string_view kw) {
     if (!PeekKw(kw)) return false;
-    Advance();
+    Skip();
     return true;
   }
   bool AcceptOp(std::string_view op) {
     if (!PeekOp(op)) return false;
-    Advance();
+    Skip();
     return true;
   }
   absl::Status ExpectKw(std::string_view kw) {
@@ -234,8 +297,8 @@ class Parser {
                                        "levels)",
                                        kMaxDepth));
   }
-  absl::Status FollowerError(const std::optional<Token>& implicit_alias,
-                             std::string_view expected, const std::vector<std::string>& kws);
+  absl::Status FollowerError(const std::optional<Token>& implicit_alias, std::string_view expected,
+                             const std::vector<std::string>& kws);
   static bool IsQueryFollower(const Token& t);
 
   // ---- names ----
@@ -263,7 +326,17 @@ class Parser {
 
   // ---- queries ----
   absl::StatusOr<QueryPtr> ParseQuery();
+  absl::Status ParseWithList(std::vector<std::pair<std::string, QueryPtr>>* with);
+  absl::StatusOr<QueryPtr> ParseQueryTail(QueryPtr body,
+                                          std::vector<std::pair<std::string, QueryPtr>> with);
+  absl::StatusOr<QueryPtr> ParseSelectList();
+  absl::StatusOr<QueryPtr> ParseSelectClauses(QueryPtr q);
+  bool StartsJoin();
+  absl::StatusOr<TableRefPtr> ParseJoin(TableRefPtr left);
+  absl::StatusOr<TableRefPtr> ParseParenTableRef();
+  absl::StatusOr<TableRefPtr> ParseNamedTableRef();
   absl::StatusOr<QueryPtr> ParseSetExpr();
+  absl::StatusOr<QueryPtr> ParseUnionRest(QueryPtr first);
   absl::StatusOr<QueryPtr> ParseQueryTerm();
   absl::StatusOr<QueryPtr> ParseSelect();
   absl::StatusOr<QueryPtr> ParseValues();
@@ -277,10 +350,21 @@ class Parser {
 
   // ---- expressions ----
   absl::StatusOr<ExprPtr> ParseExpr(int min_prec = 0);
+  absl::StatusOr<ExprPtr> ParsePrefix();
+  absl::StatusOr<ExprPtr> ParseUnary(const char* op, int operand_prec);
+  absl::StatusOr<ExprPtr> ParseInfix(ExprPtr lhs, int min_prec, bool* more);
+  absl::StatusOr<ExprPtr> ParseBinaryRhs(ExprPtr lhs, int prec);
+  absl::StatusOr<ExprPtr> ParseIsSuffix(ExprPtr lhs);
+  absl::StatusOr<ExprPtr> ParseInSuffix(ExprPtr lhs, bool negated);
+  absl::StatusOr<ExprPtr> ParseBetweenSuffix(ExprPtr lhs, bool negated);
+  absl::StatusOr<ExprPtr> ParseLikeSuffix(ExprPtr lhs, bool negated);
   absl::StatusOr<ExprPtr> ParsePrimary();
+  absl::StatusOr<ExprPtr> ParseLiteral();
+  absl::StatusOr<ExprPtr> ParseKeywordOrName();
   absl::StatusOr<ExprPtr> ParseParenthesized();
   absl::StatusOr<ExprPtr> ParseName();
   absl::StatusOr<ExprPtr> ParseFunctionCall(std::string name, Pos pos);
+  absl::StatusOr<ExprPtr> ParseCallSuffix(ExprPtr e);
   absl::StatusOr<std::shared_ptr<OverSpec>> ParseOver();
   absl::StatusOr<FrameBound> ParseFrameBound();
   absl::StatusOr<ExprPtr> ParseCase();
@@ -333,14 +417,13 @@ bool Parser::IsQueryFollower(const Token& t) {
   if (t.kind == TokenKind::kEnd || t.kind == TokenKind::kError) return true;
   if (IsOp(t, ")") || IsOp(t, ";")) return true;
   static const std::unordered_set<std::string_view> kFollowers = {
-      "FROM",  "WHERE", "GROUP",  "HAVING",    "ORDER",  "LIMIT",
+      "FROM",  "WHERE",  "GROUP", "HAVING",    "ORDER",  "LIMIT",
       "FETCH", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "MINUS"};
   return t.kind == TokenKind::kIdent && kFollowers.count(t.upper) > 0;
 }
 
 absl::Status Parser::FollowerError(const std::optional<Token>& implicit_alias,
-                                   std::string_view expected,
-                                   const std::vector<std::string>& kws) {
+                                   std::string_view expected, const std::vector<std::string>& kws) {
   const Token& t = Peek();
   std::string hint = KeywordHint(t, kws);
   // `SELECT a FORM t`: FORM was read as an alias of `a`; blame it rather than `t`.
@@ -348,9 +431,10 @@ absl::Status Parser::FollowerError(const std::optional<Token>& implicit_alias,
       implicit_alias->end == prev_end_) {
     std::string alias_hint = KeywordHint(*implicit_alias, kws);
     if (!alias_hint.empty()) {
-      return ErrorAt(*implicit_alias,
-                     fmt::format("unexpected {}, expected {}", DescribeToken(*implicit_alias), expected),
-                     alias_hint);
+      return ErrorAt(
+          *implicit_alias,
+          fmt::format("unexpected {}, expected {}", DescribeToken(*implicit_alias), expected),
+          alias_hint);
     }
   }
   return Unexpected(expected, hint);
@@ -362,7 +446,7 @@ absl::Status Parser::Identifier(std::string_view what, bool quote_hint, std::str
   if (IsAliasToken(t)) {
     *name = t.text;
     if (pos != nullptr) *pos = t.pos;
-    Advance();
+    Skip();
     return absl::OkStatus();
   }
   std::string hint;
@@ -376,7 +460,7 @@ absl::Status Parser::Identifier(std::string_view what, bool quote_hint, std::str
 absl::Status Parser::ObjectName(std::string_view what, std::string* name, Pos* pos) {
   EDDY_RETURN_IF_ERROR(Identifier(what, false, name, pos));
   while (PeekOp(".")) {
-    Advance();
+    Skip();
     if (!IsName(Peek())) return Unexpected("a name after '.'");
     *name += "." + Advance().text;
   }
@@ -477,7 +561,7 @@ absl::StatusOr<StatementPtr> Parser::ParseStatement() {
 }
 
 absl::StatusOr<StatementPtr> Parser::Insert() {
-  Advance();  // INSERT
+  Skip();  // INSERT
   if (PeekKw("OVERWRITE")) {
     return ErrorAt(Peek(), "INSERT OVERWRITE is not supported in streaming mode",
                    "use INSERT INTO");
@@ -493,7 +577,7 @@ absl::StatusOr<StatementPtr> Parser::Insert() {
 }
 
 absl::StatusOr<StatementPtr> Parser::Create() {
-  Advance();  // CREATE
+  Skip();  // CREATE
   if (PeekKw("OR")) return ErrorAt(Peek(), "CREATE OR REPLACE is not supported");
   bool temporary = AcceptKw("TEMPORARY");
   if (PeekKw("TABLE")) return CreateTable(temporary);
@@ -508,11 +592,11 @@ absl::StatusOr<StatementPtr> Parser::Create() {
 }
 
 absl::StatusOr<StatementPtr> Parser::CreateTable(bool temporary) {
-  Advance();  // TABLE
+  Skip();  // TABLE
   StatementPtr st = NewStatement(StmtKind::kCreateTable);
   st->temporary = temporary;
   if (PeekKw("IF")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("NOT"));
     EDDY_RETURN_IF_ERROR(ExpectKw("EXISTS"));
     st->if_not_exists = true;
@@ -538,7 +622,7 @@ absl::StatusOr<StatementPtr> Parser::CreateTable(bool temporary) {
 absl::Status Parser::TableElement(Statement* st) {
   if (PeekKw("WATERMARK") && PeekKw("FOR", 1)) {
     Token wm = Advance();
-    Advance();  // FOR
+    Skip();  // FOR
     if (st->watermark) return ErrorAt(wm, "only one WATERMARK definition is allowed");
     WatermarkDef w;
     w.pos = wm.pos;
@@ -564,8 +648,8 @@ absl::Status Parser::TableElement(Statement* st) {
     return NotEnforced();
   }
   ColumnDef c;
-  EDDY_RETURN_IF_ERROR(Identifier("a column name, WATERMARK or PRIMARY KEY", true, &c.name,
-                                  &c.pos));
+  EDDY_RETURN_IF_ERROR(
+      Identifier("a column name, WATERMARK or PRIMARY KEY", true, &c.name, &c.pos));
   if (AcceptKw("AS")) {
     EDDY_ASSIGN_OR_RETURN(c.computed, ParseExpr());
   } else {
@@ -598,8 +682,8 @@ absl::Status Parser::NotEnforced() {
       "Flink does not own the data, so it cannot enforce keys: write PRIMARY KEY (…) NOT "
       "ENFORCED";
   if (PeekKw("NOT") && PeekKw("ENFORCED", 1)) {
-    Advance();
-    Advance();
+    Skip();
+    Skip();
     return absl::OkStatus();
   }
   if (PeekKw("ENFORCED")) {
@@ -618,7 +702,7 @@ absl::Status Parser::Options(Statement* st) {
     } else if (IsName(k)) {
       key = Advance().text;
       while (PeekOp(".") && IsName(Peek(1))) {
-        Advance();
+        Skip();
         key += "." + Advance().text;
       }
     } else {
@@ -639,11 +723,11 @@ absl::Status Parser::Options(Statement* st) {
 }
 
 absl::StatusOr<StatementPtr> Parser::CreateView(bool temporary) {
-  Advance();  // VIEW
+  Skip();  // VIEW
   StatementPtr st = NewStatement(StmtKind::kCreateView);
   st->temporary = temporary;
   if (PeekKw("IF")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("NOT"));
     EDDY_RETURN_IF_ERROR(ExpectKw("EXISTS"));
     st->if_not_exists = true;
@@ -661,7 +745,7 @@ absl::StatusOr<StatementPtr> Parser::CreateView(bool temporary) {
 }
 
 absl::StatusOr<StatementPtr> Parser::Drop() {
-  Advance();  // DROP
+  Skip();  // DROP
   bool temporary = AcceptKw("TEMPORARY");
   StatementPtr st;
   if (AcceptKw("TABLE")) {
@@ -673,8 +757,8 @@ absl::StatusOr<StatementPtr> Parser::Drop() {
   }
   st->temporary = temporary;
   if (PeekKw("IF") && PeekKw("EXISTS", 1)) {
-    Advance();
-    Advance();
+    Skip();
+    Skip();
     st->if_exists = true;
   }
   EDDY_RETURN_IF_ERROR(ObjectName(st->kind == StmtKind::kDropTable ? "a table name" : "a view name",
@@ -683,7 +767,7 @@ absl::StatusOr<StatementPtr> Parser::Drop() {
 }
 
 absl::StatusOr<StatementPtr> Parser::Set() {
-  Advance();  // SET
+  Skip();  // SET
   StatementPtr st = NewStatement(StmtKind::kSet);
   if (AtStatementEnd()) return st;
   if (Peek().kind == TokenKind::kString) {
@@ -703,7 +787,7 @@ absl::StatusOr<StatementPtr> Parser::Set() {
 }
 
 absl::StatusOr<StatementPtr> Parser::Reset() {
-  Advance();  // RESET
+  Skip();  // RESET
   StatementPtr st = NewStatement(StmtKind::kReset);
   if (AtStatementEnd()) return st;
   if (Peek().kind == TokenKind::kString) {
@@ -716,7 +800,7 @@ absl::StatusOr<StatementPtr> Parser::Reset() {
 }
 
 absl::StatusOr<StatementPtr> Parser::Show() {
-  Advance();  // SHOW
+  Skip();  // SHOW
   if (AcceptKw("TABLES")) return NewStatement(StmtKind::kShowTables);
   if (AcceptKw("VIEWS")) return NewStatement(StmtKind::kShowViews);
   if (AcceptKw("FUNCTIONS")) return NewStatement(StmtKind::kShowFunctions);
@@ -725,14 +809,14 @@ absl::StatusOr<StatementPtr> Parser::Show() {
 }
 
 absl::StatusOr<StatementPtr> Parser::ParseDescribe() {
-  Advance();  // DESCRIBE / DESC
+  Skip();  // DESCRIBE / DESC
   StatementPtr st = NewStatement(StmtKind::kDescribe);
   EDDY_RETURN_IF_ERROR(ObjectName("a table or view name", &st->name, &st->name_pos));
   return st;
 }
 
 absl::StatusOr<StatementPtr> Parser::Explain() {
-  Advance();  // EXPLAIN
+  Skip();  // EXPLAIN
   if (AcceptKw("PLAN")) EDDY_RETURN_IF_ERROR(ExpectKw("FOR"));
   if (!StartsQuery() && !PeekKw("INSERT")) return Unexpected("a query or an INSERT statement");
   StatementPtr st = NewStatement(StmtKind::kExplain);
@@ -744,33 +828,46 @@ absl::StatusOr<StatementPtr> Parser::Explain() {
 // Queries
 // ============================================================================================
 
+// The nesting path ParseQuery → ParseSetExpr → ParseQueryTerm → ParseSelect → ParseSelectClauses
+// → ParseFrom → ParseTablePrimary → ParseParenTableRef → ParseQuery keeps frames small; the
+// clause-specific work happens in helpers that return before recursing.
 absl::StatusOr<QueryPtr> Parser::ParseQuery() {
   Nest nest(&depth_);
   if (nest.too_deep()) return TooDeep();
   std::vector<std::pair<std::string, QueryPtr>> with;
-  if (AcceptKw("WITH")) {
-    if (PeekKw("RECURSIVE")) return ErrorAt(Peek(), "WITH RECURSIVE is not supported");
-    do {
-      std::string name;
-      EDDY_RETURN_IF_ERROR(Identifier("a name for the WITH query", true, &name, nullptr));
-      if (PeekOp("(")) {
-        return ErrorAt(Peek(), "column lists in WITH are not supported",
-                       "name the columns with aliases inside the query");
-      }
-      EDDY_RETURN_IF_ERROR(ExpectKw("AS"));
-      EDDY_RETURN_IF_ERROR(ExpectOp("("));
-      if (!StartsQuery()) return Unexpected("a query (SELECT, VALUES or WITH)");
-      EDDY_ASSIGN_OR_RETURN(QueryPtr q, ParseQuery());
-      EDDY_RETURN_IF_ERROR(ExpectOp(")"));
-      with.emplace_back(std::move(name), std::move(q));
-    } while (AcceptOp(","));
-  }
-  EDDY_ASSIGN_OR_RETURN(QueryPtr body, ParseSetExpr());
+  if (PeekKw("WITH")) EDDY_RETURN_IF_ERROR(ParseWithList(&with));
+  absl::StatusOr<QueryPtr> body = ParseSetExpr();
+  if (!body.ok()) return body;
+  return ParseQueryTail(*std::move(body), std::move(with));
+}
 
+absl::Status Parser::ParseWithList(std::vector<std::pair<std::string, QueryPtr>>* with) {
+  Skip();  // WITH
+  if (PeekKw("RECURSIVE")) return ErrorAt(Peek(), "WITH RECURSIVE is not supported");
+  do {
+    std::string name;
+    EDDY_RETURN_IF_ERROR(Identifier("a name for the WITH query", true, &name, nullptr));
+    if (PeekOp("(")) {
+      return ErrorAt(Peek(), "column lists in WITH are not supported",
+                     "name the columns with aliases inside the query");
+    }
+    EDDY_RETURN_IF_ERROR(ExpectKw("AS"));
+    EDDY_RETURN_IF_ERROR(ExpectOp("("));
+    if (!StartsQuery()) return Unexpected("a query (SELECT, VALUES or WITH)");
+    EDDY_ASSIGN_OR_RETURN(QueryPtr q, ParseQuery());
+    EDDY_RETURN_IF_ERROR(ExpectOp(")"));
+    with->emplace_back(std::move(name), std::move(q));
+  } while (AcceptOp(","));
+  return absl::OkStatus();
+}
+
+// ORDER BY / LIMIT / FETCH after a query body, and attaching them (and WITH) to it.
+absl::StatusOr<QueryPtr> Parser::ParseQueryTail(
+    QueryPtr body, std::vector<std::pair<std::string, QueryPtr>> with) {
   std::vector<OrderItem> order;
   std::optional<int64_t> limit;
   if (PeekKw("ORDER")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
     EDDY_RETURN_IF_ERROR(ParseOrderItems(&order));
   }
@@ -799,7 +896,16 @@ absl::StatusOr<QueryPtr> Parser::ParseQuery() {
 }
 
 absl::StatusOr<QueryPtr> Parser::ParseSetExpr() {
-  EDDY_ASSIGN_OR_RETURN(QueryPtr first, ParseQueryTerm());
+  absl::StatusOr<QueryPtr> first = ParseQueryTerm();
+  if (!first.ok()) return first;
+  if (!PeekKw("UNION") && !PeekKw("INTERSECT") && !PeekKw("EXCEPT") && !PeekKw("MINUS")) {
+    return first;
+  }
+  return ParseUnionRest(*std::move(first));
+}
+
+// `first` UNION ALL term UNION ALL … (flattened into one union node).
+absl::StatusOr<QueryPtr> Parser::ParseUnionRest(QueryPtr first) {
   std::vector<QueryPtr> terms;
   terms.push_back(first);
   while (true) {
@@ -809,8 +915,8 @@ absl::StatusOr<QueryPtr> Parser::ParseSetExpr() {
         return ErrorAt(t, "only UNION ALL is supported",
                        "UNION without ALL (UNION DISTINCT) is not supported; use UNION ALL");
       }
-      Advance();
-      Advance();
+      Skip();
+      Skip();
       EDDY_ASSIGN_OR_RETURN(QueryPtr term, ParseQueryTerm());
       terms.push_back(std::move(term));
       continue;
@@ -831,7 +937,7 @@ absl::StatusOr<QueryPtr> Parser::ParseQueryTerm() {
   if (PeekKw("SELECT")) return ParseSelect();
   if (PeekKw("VALUES")) return ParseValues();
   if (PeekOp("(")) {
-    Advance();
+    Skip();
     if (!StartsQuery()) return Unexpected("a query (SELECT, VALUES or WITH)");
     EDDY_ASSIGN_OR_RETURN(QueryPtr q, ParseQuery());
     EDDY_RETURN_IF_ERROR(ExpectOp(")"));
@@ -866,8 +972,16 @@ absl::StatusOr<QueryPtr> Parser::ParseValues() {
 }
 
 absl::StatusOr<QueryPtr> Parser::ParseSelect() {
+  absl::StatusOr<QueryPtr> q = ParseSelectList();
+  if (!q.ok()) return q;
+  return ParseSelectClauses(*std::move(q));
+}
+
+// SELECT [DISTINCT|ALL] item, …
+absl::StatusOr<QueryPtr> Parser::ParseSelectList() {
   auto q = std::make_shared<Query>();
-  q->pos = Advance().pos;  // SELECT
+  q->pos = Peek().pos;
+  Skip();  // SELECT
   if (AcceptKw("DISTINCT")) {
     q->distinct = true;
   } else {
@@ -883,6 +997,11 @@ absl::StatusOr<QueryPtr> Parser::ParseSelect() {
   if (!IsQueryFollower(Peek())) {
     return FollowerError(implicit_alias, "',' or FROM", kSelectListFollowers);
   }
+  return q;
+}
+
+// [FROM …] [WHERE …] [GROUP BY …] [HAVING …]
+absl::StatusOr<QueryPtr> Parser::ParseSelectClauses(QueryPtr q) {
   if (AcceptKw("FROM")) {
     EDDY_ASSIGN_OR_RETURN(q->from, ParseFrom());
     if (!IsQueryFollower(Peek()) || PeekKw("FROM")) {
@@ -895,7 +1014,7 @@ absl::StatusOr<QueryPtr> Parser::ParseSelect() {
     EDDY_ASSIGN_OR_RETURN(q->where, ParseExpr());
   }
   if (PeekKw("GROUP")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
     do {
       EDDY_ASSIGN_OR_RETURN(ExprPtr e, ParseExpr());
@@ -918,9 +1037,9 @@ absl::Status Parser::ParseSelectItem(SelectItem* item, std::optional<Token>* imp
     std::vector<std::string> parts;
     for (size_t i = 0; i < k; i += 2) {
       parts.push_back(Advance().text);
-      Advance();  // .
+      Skip();  // .
     }
-    Advance();  // *
+    Skip();  // *
     star->qualifier = Join(parts, ".");
     item->expr = std::move(star);
     if (PeekKw("AS")) return ErrorAt(Peek(), "'*' cannot have an alias");
@@ -962,90 +1081,106 @@ absl::StatusOr<int64_t> Parser::ParseRowCount(std::string_view clause) {
   if (ec != std::errc() || end != t.text.data() + t.text.size()) {
     return ErrorAt(t, fmt::format("{} row count {} is too large", clause, t.text));
   }
-  Advance();
+  Skip();
   return n;
 }
 
 absl::StatusOr<TableRefPtr> Parser::ParseFrom() {
-  EDDY_ASSIGN_OR_RETURN(TableRefPtr left, ParseTablePrimary());
-  while (true) {
-    Token jt = Peek();
-    JoinType type;
-    if (AcceptOp(",")) {
-      type = JoinType::kCross;
-    } else if (AcceptKw("JOIN")) {
-      type = JoinType::kInner;
-    } else if (AcceptKw("INNER")) {
-      type = JoinType::kInner;
-      EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
-    } else if (IsKw(jt, "LEFT") || IsKw(jt, "RIGHT") || IsKw(jt, "FULL")) {
-      Advance();
-      type = IsKw(jt, "LEFT") ? JoinType::kLeft
-                              : (IsKw(jt, "RIGHT") ? JoinType::kRight : JoinType::kFull);
-      AcceptKw("OUTER");
-      EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
-    } else if (AcceptKw("CROSS")) {
-      type = JoinType::kCross;
-      EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
-    } else if (IsKw(jt, "NATURAL")) {
-      return ErrorAt(jt, "NATURAL JOIN is not supported", "use JOIN … ON");
-    } else {
-      break;
-    }
-    if (++joins_ > kMaxJoins) {
-      return ErrorAt(jt, fmt::format("too many joins in one statement (more than {})", kMaxJoins));
-    }
-    EDDY_ASSIGN_OR_RETURN(TableRefPtr right, ParseTablePrimary());
-    auto join = std::make_shared<TableRef>();
-    join->kind = TableRefKind::kJoin;
-    join->pos = left->pos;
-    join->join_type = type;
-    join->left = std::move(left);
-    join->right = std::move(right);
-    if (type != JoinType::kCross) {
-      if (PeekKw("USING")) return ErrorAt(Peek(), "JOIN … USING is not supported", "use ON");
-      if (!AcceptKw("ON")) return Unexpected("ON and a join condition");
-      EDDY_ASSIGN_OR_RETURN(join->on, ParseExpr());
-    } else if (PeekKw("ON")) {
-      return ErrorAt(Peek(), "a CROSS JOIN or comma join cannot have an ON condition",
-                     "use JOIN … ON");
-    }
-    left = std::move(join);
-  }
+  absl::StatusOr<TableRefPtr> left = ParseTablePrimary();
+  while (left.ok() && StartsJoin()) left = ParseJoin(*std::move(left));
   return left;
+}
+
+bool Parser::StartsJoin() {
+  const Token& t = Peek();
+  return IsOp(t, ",") || IsKw(t, "JOIN") || IsKw(t, "INNER") || IsKw(t, "LEFT") ||
+         IsKw(t, "RIGHT") || IsKw(t, "FULL") || IsKw(t, "CROSS") || IsKw(t, "NATURAL");
+}
+
+// `left` followed by one join: [INNER|LEFT [OUTER]|RIGHT [OUTER]|FULL [OUTER]] JOIN r ON c,
+// CROSS JOIN r, or `, r`. Joins are left-associative.
+absl::StatusOr<TableRefPtr> Parser::ParseJoin(TableRefPtr left) {
+  Pos join_pos = Peek().pos;
+  JoinType type;
+  if (AcceptOp(",")) {
+    type = JoinType::kCross;
+  } else if (AcceptKw("JOIN")) {
+    type = JoinType::kInner;
+  } else if (AcceptKw("INNER")) {
+    type = JoinType::kInner;
+    EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
+  } else if (PeekKw("LEFT") || PeekKw("RIGHT") || PeekKw("FULL")) {
+    type =
+        PeekKw("LEFT") ? JoinType::kLeft : (PeekKw("RIGHT") ? JoinType::kRight : JoinType::kFull);
+    Skip();
+    AcceptKw("OUTER");
+    EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
+  } else if (AcceptKw("CROSS")) {
+    type = JoinType::kCross;
+    EDDY_RETURN_IF_ERROR(ExpectKw("JOIN"));
+  } else {
+    return ErrorAt(Peek(), "NATURAL JOIN is not supported", "use JOIN … ON");
+  }
+  if (++joins_ > kMaxJoins) {
+    return SqlError(src_, join_pos,
+                    fmt::format("too many joins in one statement (more than {})", kMaxJoins));
+  }
+  EDDY_ASSIGN_OR_RETURN(TableRefPtr right, ParseTablePrimary());
+  auto join = std::make_shared<TableRef>();
+  join->kind = TableRefKind::kJoin;
+  join->pos = left->pos;
+  join->join_type = type;
+  join->left = std::move(left);
+  join->right = std::move(right);
+  if (type != JoinType::kCross) {
+    if (PeekKw("USING")) return ErrorAt(Peek(), "JOIN … USING is not supported", "use ON");
+    if (!AcceptKw("ON")) return Unexpected("ON and a join condition");
+    EDDY_ASSIGN_OR_RETURN(join->on, ParseExpr());
+  } else if (PeekKw("ON")) {
+    return ErrorAt(Peek(), "a CROSS JOIN or comma join cannot have an ON condition",
+                   "use JOIN … ON");
+  }
+  return join;
 }
 
 absl::StatusOr<TableRefPtr> Parser::ParseTablePrimary() {
   Nest nest(&depth_);
   if (nest.too_deep()) return TooDeep();
-  Token first = Peek();
-  if (IsOp(first, "(")) {
-    size_t k = 1;
-    while (PeekOp("(", k)) ++k;
-    if (StartsQueryKeyword(k)) {
-      Advance();
-      auto ref = std::make_shared<TableRef>();
-      ref->kind = TableRefKind::kSubquery;
-      ref->pos = first.pos;
-      EDDY_ASSIGN_OR_RETURN(ref->subquery, ParseQuery());
-      EDDY_RETURN_IF_ERROR(ExpectOp(")"));
-      EDDY_RETURN_IF_ERROR(ParseTableAlias(ref.get()));
-      return ref;
-    }
-    Advance();
-    EDDY_ASSIGN_OR_RETURN(TableRefPtr inner, ParseFrom());
-    EDDY_RETURN_IF_ERROR(ExpectOp(")", "a JOIN or ')'"));
-    return inner;
+  if (PeekOp("(")) return ParseParenTableRef();
+  if (PeekKw("TABLE") && PeekOp("(", 1)) return ParseWindowTvf();
+  return ParseNamedTableRef();
+}
+
+// (query) [AS] alias, or a parenthesized join.
+absl::StatusOr<TableRefPtr> Parser::ParseParenTableRef() {
+  size_t k = 1;
+  while (PeekOp("(", k)) ++k;
+  if (StartsQueryKeyword(k)) {
+    auto ref = std::make_shared<TableRef>();
+    ref->kind = TableRefKind::kSubquery;
+    ref->pos = Peek().pos;
+    Skip();
+    EDDY_ASSIGN_OR_RETURN(ref->subquery, ParseQuery());
+    EDDY_RETURN_IF_ERROR(ExpectOp(")"));
+    EDDY_RETURN_IF_ERROR(ParseTableAlias(ref.get()));
+    return ref;
   }
-  if (IsKw(first, "TABLE") && PeekOp("(", 1)) return ParseWindowTvf();
-  if (IsKw(first, "LATERAL") || IsKw(first, "UNNEST")) {
-    return ErrorAt(first, fmt::format("{} is not supported", first.upper));
+  Skip();
+  EDDY_ASSIGN_OR_RETURN(TableRefPtr inner, ParseFrom());
+  EDDY_RETURN_IF_ERROR(ExpectOp(")", "a JOIN or ')'"));
+  return inner;
+}
+
+// name [FOR SYSTEM_TIME AS OF expr] [[AS] alias]
+absl::StatusOr<TableRefPtr> Parser::ParseNamedTableRef() {
+  if (PeekKw("LATERAL") || PeekKw("UNNEST")) {
+    return ErrorAt(Peek(), fmt::format("{} is not supported", Peek().upper));
   }
   auto ref = std::make_shared<TableRef>();
   ref->kind = TableRefKind::kNamed;
   EDDY_RETURN_IF_ERROR(ObjectName("a table name", &ref->name, &ref->pos));
   if (PeekKw("FOR")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("SYSTEM_TIME"));
     EDDY_RETURN_IF_ERROR(ExpectKw("AS"));
     EDDY_RETURN_IF_ERROR(ExpectKw("OF"));
@@ -1073,7 +1208,7 @@ absl::StatusOr<TableRefPtr> Parser::ParseWindowTvf() {
   auto ref = std::make_shared<TableRef>();
   ref->kind = TableRefKind::kWindowTvf;
   ref->pos = Advance().pos;  // TABLE
-  Advance();                 // (
+  Skip();                    // (
   static const std::vector<std::string> kWindows = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};
   const Token& fn = Peek();
   if (fn.kind != TokenKind::kIdent || !Contains(kWindows, fn.upper)) {
@@ -1124,14 +1259,14 @@ absl::StatusOr<TableRefPtr> Parser::ParseWindowTvf() {
       }
       slot = static_cast<size_t>(it - params.begin());
       if (given[slot]) return ErrorAt(at, fmt::format("parameter {} is given twice", upper));
-      Advance();
-      Advance();  // =>
+      Skip();
+      Skip();  // =>
     } else {
       if (mode == 2) return ErrorAt(at, "cannot mix named and positional arguments");
       mode = 1;
       if (next >= params.size()) {
-        return ErrorAt(at, fmt::format("too many arguments for {}; expected {}", ref->tvf,
-                                       signature));
+        return ErrorAt(at,
+                       fmt::format("too many arguments for {}; expected {}", ref->tvf, signature));
       }
       slot = next++;
     }
@@ -1146,17 +1281,17 @@ absl::StatusOr<TableRefPtr> Parser::ParseWindowTvf() {
         if (ref->tvf != "SESSION") {
           return ErrorAt(Peek(), "PARTITION BY is only allowed in SESSION windows");
         }
-        Advance();
+        Skip();
         EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
         bool parenthesized = AcceptOp("(");
         while (true) {
           EDDY_ASSIGN_OR_RETURN(ExprPtr key, ParseExpr());
           ref->partition_by.push_back(std::move(key));
           // In `PARTITION BY a, b, DESCRIPTOR(ts)` the list ends before the next argument.
-          bool next_is_arg = (PeekKw("DESCRIPTOR", 1) && PeekOp("(", 2)) ||
-                             (IsName(Peek(1)) && PeekOp("=>", 2));
+          bool next_is_arg =
+              (PeekKw("DESCRIPTOR", 1) && PeekOp("(", 2)) || (IsName(Peek(1)) && PeekOp("=>", 2));
           if (PeekOp(",") && (parenthesized || !next_is_arg)) {
-            Advance();
+            Skip();
             continue;
           }
           break;
@@ -1221,196 +1356,234 @@ absl::StatusOr<ExprPtr> Parser::Node(ExprPtr e) {
   return e;
 }
 
+// The recursion runs through ParseExpr → ParsePrefix/ParseInfix → … → ParseExpr, so these
+// functions keep small frames (no Token copies, one job each): 256 levels fit in well under 1 MB.
 absl::StatusOr<ExprPtr> Parser::ParseExpr(int min_prec) {
   Nest nest(&depth_);
   if (nest.too_deep()) return TooDeep();
-  ExprPtr lhs;
-  {
-    const Token& t = Peek();
-    if (IsKw(t, "NOT")) {
-      Pos pos = Advance().pos;
-      EDDY_ASSIGN_OR_RETURN(ExprPtr operand, ParseExpr(kPrecNot));
-      auto e = NewExpr(ExprKind::kUnary, pos);
-      e->op = "NOT";
-      e->args.push_back(std::move(operand));
-      EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-    } else if (IsOp(t, "-") || IsOp(t, "+")) {
-      Token sign = Advance();
-      EDDY_ASSIGN_OR_RETURN(ExprPtr operand, ParseExpr(kPrecUnary));
-      auto e = NewExpr(ExprKind::kUnary, sign.pos);
-      e->op = sign.text;
-      e->args.push_back(std::move(operand));
-      EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-    } else {
-      EDDY_ASSIGN_OR_RETURN(lhs, ParsePrimary());
-    }
-  }
-  while (true) {
-    const Token& t = Peek();
-    if (t.kind != TokenKind::kIdent && t.kind != TokenKind::kOp) break;
-    // AND / OR
-    if (IsKw(t, "OR") || IsKw(t, "AND")) {
-      int prec = IsKw(t, "OR") ? kPrecOr : kPrecAnd;
-      if (prec < min_prec) break;
-      std::string op = Advance().upper;
-      EDDY_ASSIGN_OR_RETURN(ExprPtr rhs, ParseExpr(prec + 1));
-      auto e = NewExpr(ExprKind::kBinary, lhs->pos);
-      e->op = std::move(op);
-      e->args = {std::move(lhs), std::move(rhs)};
-      EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-      continue;
-    }
-    // IS [NOT] NULL / TRUE / FALSE / UNKNOWN
-    if (IsKw(t, "IS")) {
-      if (kPrecIs < min_prec) break;
-      Advance();
-      bool negated = AcceptKw("NOT");
-      ExprPtr e;
-      if (AcceptKw("NULL") || AcceptKw("UNKNOWN")) {
-        e = NewExpr(ExprKind::kIsNull, lhs->pos);
-      } else if (PeekKw("TRUE") || PeekKw("FALSE")) {
-        e = NewExpr(ExprKind::kIsBool, lhs->pos);
-        e->bool_value = Advance().upper == "TRUE";
-      } else if (PeekKw("DISTINCT")) {
-        return ErrorAt(Peek(), "IS [NOT] DISTINCT FROM is not supported");
-      } else {
-        return Unexpected(negated ? "NULL, TRUE or FALSE after IS NOT"
-                                  : "NOT, NULL, TRUE or FALSE after IS");
-      }
-      e->negated = negated;
-      e->args.push_back(std::move(lhs));
-      EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-      continue;
-    }
-    // comparison
-    if (t.kind == TokenKind::kOp &&
-        (t.text == "=" || t.text == "<>" || t.text == "!=" || t.text == "<" || t.text == "<=" ||
-         t.text == ">" || t.text == ">=")) {
-      if (kPrecCmp < min_prec) break;
-      std::string op = Advance().text;
-      if (op == "!=") op = "<>";
-      EDDY_ASSIGN_OR_RETURN(ExprPtr rhs, ParseExpr(kPrecCmp + 1));
-      auto e = NewExpr(ExprKind::kBinary, lhs->pos);
-      e->op = std::move(op);
-      e->args = {std::move(lhs), std::move(rhs)};
-      EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-      continue;
-    }
-    // [NOT] IN / BETWEEN / LIKE
-    {
-      size_t k = IsKw(t, "NOT") ? 1 : 0;
-      const Token& op = Peek(k);
-      if (IsKw(op, "IN") || IsKw(op, "BETWEEN") || IsKw(op, "LIKE")) {
-        if (kPrecLike < min_prec) break;
-        bool negated = k == 1;
-        if (negated) Advance();
-        std::string which = Advance().upper;
-        ExprPtr e;
-        if (which == "IN") {
-          e = NewExpr(ExprKind::kIn, lhs->pos);
-          e->args.push_back(std::move(lhs));
-          EDDY_RETURN_IF_ERROR(ExpectOp("(", "'(' and a list of values after IN"));
-          if (StartsQueryKeyword()) {
-            return ErrorAt(Peek(), "subqueries in expressions (IN (SELECT …)) are not supported");
-          }
-          do {
-            EDDY_ASSIGN_OR_RETURN(ExprPtr v, ParseExpr());
-            e->args.push_back(std::move(v));
-          } while (AcceptOp(","));
-          EDDY_RETURN_IF_ERROR(ExpectOp(")", "',' or ')'"));
-        } else if (which == "BETWEEN") {
-          if (PeekKw("SYMMETRIC")) return ErrorAt(Peek(), "BETWEEN SYMMETRIC is not supported");
-          AcceptKw("ASYMMETRIC");
-          e = NewExpr(ExprKind::kBetween, lhs->pos);
-          EDDY_ASSIGN_OR_RETURN(ExprPtr low, ParseExpr(kPrecLike + 1));
-          EDDY_RETURN_IF_ERROR(ExpectKw("AND"));
-          EDDY_ASSIGN_OR_RETURN(ExprPtr high, ParseExpr(kPrecLike + 1));
-          e->args = {std::move(lhs), std::move(low), std::move(high)};
-        } else {
-          e = NewExpr(ExprKind::kLike, lhs->pos);
-          EDDY_ASSIGN_OR_RETURN(ExprPtr pattern, ParseExpr(kPrecLike + 1));
-          e->args = {std::move(lhs), std::move(pattern)};
-          if (AcceptKw("ESCAPE")) {
-            EDDY_ASSIGN_OR_RETURN(ExprPtr esc, ParseExpr(kPrecLike + 1));
-            e->args.push_back(std::move(esc));
-          }
-        }
-        e->negated = negated;
-        EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-        continue;
-      }
-    }
-    // arithmetic and concatenation
-    if (t.kind == TokenKind::kOp) {
-      int prec = 0;
-      if (t.text == "+" || t.text == "-" || t.text == "||") {
-        prec = kPrecAdd;
-      } else if (t.text == "*" || t.text == "/" || t.text == "%") {
-        prec = kPrecMul;
-      }
-      if (prec != 0 && prec >= min_prec) {
-        std::string op = Advance().text;
-        EDDY_ASSIGN_OR_RETURN(ExprPtr rhs, ParseExpr(prec + 1));
-        auto e = NewExpr(ExprKind::kBinary, lhs->pos);
-        e->op = std::move(op);
-        e->args = {std::move(lhs), std::move(rhs)};
-        EDDY_ASSIGN_OR_RETURN(lhs, Node(std::move(e)));
-        continue;
-      }
-    }
-    break;
-  }
+  absl::StatusOr<ExprPtr> lhs = ParsePrefix();
+  bool more = true;
+  while (lhs.ok() && more) lhs = ParseInfix(*std::move(lhs), min_prec, &more);
   return lhs;
+}
+
+// NOT x, -x, +x or a primary.
+absl::StatusOr<ExprPtr> Parser::ParsePrefix() {
+  const Token& t = Peek();
+  if (IsKw(t, "NOT")) return ParseUnary("NOT", kPrecNot);
+  if (IsOp(t, "-")) return ParseUnary("-", kPrecUnary);
+  if (IsOp(t, "+")) return ParseUnary("+", kPrecUnary);
+  return ParsePrimary();
+}
+
+absl::StatusOr<ExprPtr> Parser::ParseUnary(const char* op, int operand_prec) {
+  Pos pos = Peek().pos;
+  Skip();
+  absl::StatusOr<ExprPtr> operand = ParseExpr(operand_prec);
+  if (!operand.ok()) return operand;
+  auto e = NewExpr(ExprKind::kUnary, pos);
+  e->op = op;
+  e->args.push_back(*std::move(operand));
+  return Node(std::move(e));
+}
+
+// Applies the infix or postfix operator at the current token to `lhs` when it binds at least as
+// tightly as `min_prec`; otherwise returns `lhs` unchanged and sets *more = false.
+absl::StatusOr<ExprPtr> Parser::ParseInfix(ExprPtr lhs, int min_prec, bool* more) {
+  *more = true;
+  const Token& t = Peek();
+  if (t.kind == TokenKind::kIdent) {
+    if (t.upper == "OR" && kPrecOr >= min_prec) return ParseBinaryRhs(std::move(lhs), kPrecOr);
+    if (t.upper == "AND" && kPrecAnd >= min_prec) return ParseBinaryRhs(std::move(lhs), kPrecAnd);
+    if (t.upper == "IS" && kPrecIs >= min_prec) return ParseIsSuffix(std::move(lhs));
+    if (kPrecLike >= min_prec) {
+      bool negated = t.upper == "NOT";
+      const Token& op = Peek(negated ? 1 : 0);
+      if (IsKw(op, "IN")) return ParseInSuffix(std::move(lhs), negated);
+      if (IsKw(op, "BETWEEN")) return ParseBetweenSuffix(std::move(lhs), negated);
+      if (IsKw(op, "LIKE")) return ParseLikeSuffix(std::move(lhs), negated);
+    }
+  } else if (t.kind == TokenKind::kOp) {
+    const std::string& s = t.text;
+    int prec = 0;
+    if (s == "=" || s == "<>" || s == "!=" || s == "<" || s == "<=" || s == ">" || s == ">=") {
+      prec = kPrecCmp;
+    } else if (s == "+" || s == "-" || s == "||") {
+      prec = kPrecAdd;
+    } else if (s == "*" || s == "/" || s == "%") {
+      prec = kPrecMul;
+    }
+    if (prec != 0 && prec >= min_prec) return ParseBinaryRhs(std::move(lhs), prec);
+  }
+  *more = false;
+  return lhs;
+}
+
+// lhs OP rhs for a left-associative binary operator at the current token.
+absl::StatusOr<ExprPtr> Parser::ParseBinaryRhs(ExprPtr lhs, int prec) {
+  auto e = NewExpr(ExprKind::kBinary, lhs->pos);
+  const Token& t = Peek();
+  e->op = t.kind == TokenKind::kIdent ? t.upper : (t.text == "!=" ? "<>" : t.text);
+  Skip();
+  absl::StatusOr<ExprPtr> rhs = ParseExpr(prec + 1);
+  if (!rhs.ok()) return rhs;
+  e->args.push_back(std::move(lhs));
+  e->args.push_back(*std::move(rhs));
+  return Node(std::move(e));
+}
+
+absl::StatusOr<ExprPtr> Parser::ParseIsSuffix(ExprPtr lhs) {
+  Skip();  // IS
+  bool negated = AcceptKw("NOT");
+  ExprPtr e;
+  if (AcceptKw("NULL") || AcceptKw("UNKNOWN")) {
+    e = NewExpr(ExprKind::kIsNull, lhs->pos);
+  } else if (PeekKw("TRUE") || PeekKw("FALSE")) {
+    e = NewExpr(ExprKind::kIsBool, lhs->pos);
+    e->bool_value = PeekKw("TRUE");
+    Skip();
+  } else if (PeekKw("DISTINCT")) {
+    return ErrorAt(Peek(), "IS [NOT] DISTINCT FROM is not supported");
+  } else {
+    return Unexpected(negated ? "NULL, TRUE or FALSE after IS NOT"
+                              : "NOT, NULL, TRUE or FALSE after IS");
+  }
+  e->negated = negated;
+  e->args.push_back(std::move(lhs));
+  return Node(std::move(e));
+}
+
+absl::StatusOr<ExprPtr> Parser::ParseInSuffix(ExprPtr lhs, bool negated) {
+  if (negated) Skip();
+  Skip();  // IN
+  auto e = NewExpr(ExprKind::kIn, lhs->pos);
+  e->negated = negated;
+  e->args.push_back(std::move(lhs));
+  EDDY_RETURN_IF_ERROR(ExpectOp("(", "'(' and a list of values after IN"));
+  if (StartsQueryKeyword()) {
+    return ErrorAt(Peek(), "subqueries in expressions (IN (SELECT …)) are not supported");
+  }
+  do {
+    absl::StatusOr<ExprPtr> v = ParseExpr();
+    if (!v.ok()) return v;
+    e->args.push_back(*std::move(v));
+  } while (AcceptOp(","));
+  EDDY_RETURN_IF_ERROR(ExpectOp(")", "',' or ')'"));
+  return Node(std::move(e));
+}
+
+absl::StatusOr<ExprPtr> Parser::ParseBetweenSuffix(ExprPtr lhs, bool negated) {
+  if (negated) Skip();
+  Skip();  // BETWEEN
+  if (PeekKw("SYMMETRIC")) return ErrorAt(Peek(), "BETWEEN SYMMETRIC is not supported");
+  AcceptKw("ASYMMETRIC");
+  auto e = NewExpr(ExprKind::kBetween, lhs->pos);
+  e->negated = negated;
+  e->args.push_back(std::move(lhs));
+  absl::StatusOr<ExprPtr> low = ParseExpr(kPrecLike + 1);
+  if (!low.ok()) return low;
+  e->args.push_back(*std::move(low));
+  EDDY_RETURN_IF_ERROR(ExpectKw("AND"));
+  absl::StatusOr<ExprPtr> high = ParseExpr(kPrecLike + 1);
+  if (!high.ok()) return high;
+  e->args.push_back(*std::move(high));
+  return Node(std::move(e));
+}
+
+absl::StatusOr<ExprPtr> Parser::ParseLikeSuffix(ExprPtr lhs, bool negated) {
+  if (negated) Skip();
+  Skip();  // LIKE
+  auto e = NewExpr(ExprKind::kLike, lhs->pos);
+  e->negated = negated;
+  e->args.push_back(std::move(lhs));
+  absl::StatusOr<ExprPtr> pattern = ParseExpr(kPrecLike + 1);
+  if (!pattern.ok()) return pattern;
+  e->args.push_back(*std::move(pattern));
+  if (AcceptKw("ESCAPE")) {
+    absl::StatusOr<ExprPtr> esc = ParseExpr(kPrecLike + 1);
+    if (!esc.ok()) return esc;
+    e->args.push_back(*std::move(esc));
+  }
+  return Node(std::move(e));
 }
 
 absl::StatusOr<ExprPtr> Parser::ParsePrimary() {
   const Token& t = Peek();
-  auto literal = [&](LiteralType type) {
-    auto e = NewExpr(ExprKind::kLiteral, t.pos);
-    e->lit_type = type;
-    e->text = t.text;
-    Advance();
-    return e;
-  };
   switch (t.kind) {
     case TokenKind::kInteger:
-      return literal(LiteralType::kInteger);
     case TokenKind::kDecimal:
-      return literal(LiteralType::kDecimal);
     case TokenKind::kDouble:
-      return literal(LiteralType::kDouble);
     case TokenKind::kString:
-      return literal(LiteralType::kString);
+      return ParseLiteral();
     case TokenKind::kQuotedIdent:
       return ParseName();
+    case TokenKind::kIdent:
+      return ParseKeywordOrName();
     case TokenKind::kOp:
       if (t.text == "(") return ParseParenthesized();
       return Unexpected("an expression");
-    case TokenKind::kIdent:
-      break;
     default:
       return Unexpected("an expression");
   }
-  const std::string upper = t.upper;
-  if (upper == "NULL" || upper == "UNKNOWN") return literal(LiteralType::kNull);
-  if (upper == "TRUE") return literal(LiteralType::kTrue);
-  if (upper == "FALSE") return literal(LiteralType::kFalse);
+}
+
+// Number, string, NULL/TRUE/FALSE/UNKNOWN, or DATE/TIME/TIMESTAMP 'text'.
+absl::StatusOr<ExprPtr> Parser::ParseLiteral() {
+  const Token& t = Peek();
+  auto e = NewExpr(ExprKind::kLiteral, t.pos);
+  switch (t.kind) {
+    case TokenKind::kInteger:
+      e->lit_type = LiteralType::kInteger;
+      break;
+    case TokenKind::kDecimal:
+      e->lit_type = LiteralType::kDecimal;
+      break;
+    case TokenKind::kDouble:
+      e->lit_type = LiteralType::kDouble;
+      break;
+    case TokenKind::kString:
+      e->lit_type = LiteralType::kString;
+      break;
+    default: {
+      const std::string& u = t.upper;
+      if (u == "NULL" || u == "UNKNOWN") {
+        e->lit_type = LiteralType::kNull;
+      } else if (u == "TRUE") {
+        e->lit_type = LiteralType::kTrue;
+      } else if (u == "FALSE") {
+        e->lit_type = LiteralType::kFalse;
+      } else {  // DATE / TIME / TIMESTAMP followed by a string
+        e->lit_type = u == "DATE"   ? LiteralType::kDate
+                      : u == "TIME" ? LiteralType::kTime
+                                    : LiteralType::kTimestamp;
+        Skip();
+      }
+    }
+  }
+  e->text = Peek().text;
+  Skip();
+  return e;
+}
+
+// An expression starting with an unquoted word: keyword literal or syntax, function call, or
+// column reference.
+absl::StatusOr<ExprPtr> Parser::ParseKeywordOrName() {
+  const Token& t = Peek();
+  const std::string& upper = t.upper;
+  if (upper == "NULL" || upper == "UNKNOWN" || upper == "TRUE" || upper == "FALSE") {
+    return ParseLiteral();
+  }
   if ((upper == "DATE" || upper == "TIME" || upper == "TIMESTAMP") &&
       Peek(1).kind == TokenKind::kString) {
-    Pos pos = Advance().pos;
-    auto e = NewExpr(ExprKind::kLiteral, pos);
-    e->lit_type = upper == "DATE"   ? LiteralType::kDate
-                  : upper == "TIME" ? LiteralType::kTime
-                                    : LiteralType::kTimestamp;
-    e->text = Advance().text;
-    return e;
+    return ParseLiteral();
   }
   if (upper == "INTERVAL") return ParseInterval();
   if (upper == "CASE") return ParseCase();
   bool call = PeekOp("(", 1);
   if (IsNiladicFunction(upper) && !call) {
     auto e = NewExpr(ExprKind::kFunction, t.pos);
-    e->name = Advance().text;
+    e->name = t.text;
+    Skip();
     return e;
   }
   if (call) {
@@ -1423,8 +1596,7 @@ absl::StatusOr<ExprPtr> Parser::ParsePrimary() {
     if (upper == "OVERLAY") return ParseOverlay();
     if (upper == "EXISTS") return ErrorAt(t, "EXISTS subqueries are not supported");
     if (!IsReserved(upper) || upper == "LEFT" || upper == "RIGHT" || IsNiladicFunction(upper)) {
-      Token name = Advance();
-      return ParseFunctionCall(name.text, name.pos);
+      return ParseName();
     }
   }
   if (!IsReserved(upper)) return ParseName();
@@ -1437,7 +1609,7 @@ absl::StatusOr<ExprPtr> Parser::ParsePrimary() {
 }
 
 absl::StatusOr<ExprPtr> Parser::ParseParenthesized() {
-  Advance();  // (
+  Skip();  // (
   if (StartsQueryKeyword()) {
     return ErrorAt(Peek(), "subqueries in expressions are not supported");
   }
@@ -1448,28 +1620,35 @@ absl::StatusOr<ExprPtr> Parser::ParseParenthesized() {
 
 // a, t.a, db.t.a (column) or name(…) / db.name(…) (function call).
 absl::StatusOr<ExprPtr> Parser::ParseName() {
-  Token first = Advance();
-  std::vector<std::string> parts = {first.text};
+  Pos pos = Peek().pos;
+  std::string name = Peek().text;
+  std::string qualifier;
+  Skip();
   while (PeekOp(".")) {
     if (IsName(Peek(1))) {
-      Advance();
-      parts.push_back(Advance().text);
+      Skip();
+      if (!qualifier.empty()) qualifier += '.';
+      qualifier += name;
+      name = Peek().text;
+      Skip();
       continue;
     }
     if (PeekOp("*", 1)) return ErrorAt(Peek(1), "'t.*' is only allowed as a SELECT item");
-    Advance();
+    Skip();
     return Unexpected("a column name after '.'");
   }
-  if (PeekOp("(")) return ParseFunctionCall(Join(parts, "."), first.pos);
-  auto e = NewExpr(ExprKind::kColumn, first.pos);
-  e->name = parts.back();
-  parts.pop_back();
-  e->qualifier = Join(parts, ".");
+  if (PeekOp("(")) {
+    if (!qualifier.empty()) name = qualifier + "." + name;
+    return ParseFunctionCall(std::move(name), pos);
+  }
+  auto e = NewExpr(ExprKind::kColumn, pos);
+  e->name = std::move(name);
+  e->qualifier = std::move(qualifier);
   return e;
 }
 
 absl::StatusOr<ExprPtr> Parser::ParseFunctionCall(std::string name, Pos pos) {
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kFunction, pos);
   e->name = std::move(name);
   if (!AcceptOp(")")) {
@@ -1479,19 +1658,26 @@ absl::StatusOr<ExprPtr> Parser::ParseFunctionCall(std::string name, Pos pos) {
       AcceptKw("ALL");
     }
     if (PeekOp("*") && PeekOp(")", 1)) {
-      Advance();
+      Skip();
       e->star_arg = true;
     } else {
       if (StartsQueryKeyword()) {
         return ErrorAt(Peek(), "subqueries in expressions are not supported");
       }
       do {
-        EDDY_ASSIGN_OR_RETURN(ExprPtr a, ParseExpr());
-        e->args.push_back(std::move(a));
+        absl::StatusOr<ExprPtr> a = ParseExpr();
+        if (!a.ok()) return a;
+        e->args.push_back(*std::move(a));
       } while (AcceptOp(","));
     }
     EDDY_RETURN_IF_ERROR(ExpectOp(")", "',' or ')'"));
   }
+  if (PeekKw("FILTER") || PeekKw("OVER")) return ParseCallSuffix(std::move(e));
+  return Node(std::move(e));
+}
+
+// agg(…) FILTER (WHERE cond) and f(…) OVER (…).
+absl::StatusOr<ExprPtr> Parser::ParseCallSuffix(ExprPtr e) {
   if (AcceptKw("FILTER")) {
     EDDY_RETURN_IF_ERROR(ExpectOp("(", "'(' after FILTER"));
     EDDY_RETURN_IF_ERROR(ExpectKw("WHERE"));
@@ -1511,7 +1697,7 @@ absl::StatusOr<std::shared_ptr<OverSpec>> Parser::ParseOver() {
   EDDY_RETURN_IF_ERROR(ExpectOp("(", "'(' after OVER"));
   auto over = std::make_shared<OverSpec>();
   if (PeekKw("PARTITION")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
     do {
       EDDY_ASSIGN_OR_RETURN(ExprPtr p, ParseExpr());
@@ -1519,7 +1705,7 @@ absl::StatusOr<std::shared_ptr<OverSpec>> Parser::ParseOver() {
     } while (AcceptOp(","));
   }
   if (PeekKw("ORDER")) {
-    Advance();
+    Skip();
     EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
     std::vector<OrderItem> items;
     EDDY_RETURN_IF_ERROR(ParseOrderItems(&items));
@@ -1618,7 +1804,7 @@ absl::StatusOr<ExprPtr> Parser::ParseCase() {
 
 absl::StatusOr<ExprPtr> Parser::ParseCast() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kCast, kw.pos);
   e->try_cast = kw.upper == "TRY_CAST";
   EDDY_ASSIGN_OR_RETURN(ExprPtr arg, ParseExpr());
@@ -1631,7 +1817,7 @@ absl::StatusOr<ExprPtr> Parser::ParseCast() {
 
 absl::StatusOr<ExprPtr> Parser::ParseExtract() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kExtract, kw.pos);
   EDDY_ASSIGN_OR_RETURN(e->unit, ParseUnit(kExtractUnits, "a time unit such as YEAR or HOUR"));
   EDDY_RETURN_IF_ERROR(ExpectKw("FROM"));
@@ -1643,7 +1829,7 @@ absl::StatusOr<ExprPtr> Parser::ParseExtract() {
 
 absl::StatusOr<ExprPtr> Parser::ParseFloorCeil() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   EDDY_ASSIGN_OR_RETURN(ExprPtr arg, ParseExpr());
   ExprPtr e;
   if (AcceptKw("TO")) {
@@ -1666,7 +1852,7 @@ absl::StatusOr<ExprPtr> Parser::ParseFloorCeil() {
 
 absl::StatusOr<ExprPtr> Parser::ParseSubstring() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kFunction, kw.pos);
   EDDY_ASSIGN_OR_RETURN(ExprPtr s, ParseExpr());
   e->args.push_back(std::move(s));
@@ -1691,7 +1877,7 @@ absl::StatusOr<ExprPtr> Parser::ParseSubstring() {
 
 absl::StatusOr<ExprPtr> Parser::ParseTrim() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kFunction, kw.pos);
   e->name = "TRIM";
   e->unit = "BOTH";
@@ -1720,7 +1906,7 @@ absl::StatusOr<ExprPtr> Parser::ParseTrim() {
 
 absl::StatusOr<ExprPtr> Parser::ParsePosition() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kFunction, kw.pos);
   e->name = "POSITION";
   EDDY_ASSIGN_OR_RETURN(ExprPtr needle, ParseExpr(kPrecLike + 1));
@@ -1733,7 +1919,7 @@ absl::StatusOr<ExprPtr> Parser::ParsePosition() {
 
 absl::StatusOr<ExprPtr> Parser::ParseOverlay() {
   Token kw = Advance();
-  Advance();  // (
+  Skip();  // (
   auto e = NewExpr(ExprKind::kFunction, kw.pos);
   e->name = "OVERLAY";
   EDDY_ASSIGN_OR_RETURN(ExprPtr s, ParseExpr());
@@ -1770,7 +1956,7 @@ absl::Status Parser::ParseIntervalQualifier(std::string* unit, std::string* unit
   EDDY_ASSIGN_OR_RETURN(*unit, ParseUnit(kIntervalUnits, kWhat));
   EDDY_RETURN_IF_ERROR(SkipUnitPrecision());
   if (!PeekKw("TO")) return absl::OkStatus();
-  Advance();
+  Skip();
   Token to = Peek();
   EDDY_ASSIGN_OR_RETURN(*unit2, ParseUnit(kIntervalUnits, kWhat));
   EDDY_RETURN_IF_ERROR(SkipUnitPrecision());
@@ -1790,11 +1976,11 @@ absl::Status Parser::ParseIntervalQualifier(std::string* unit, std::string* unit
 // Optional `(p)` or `(p, s)` after an interval unit: accepted and ignored.
 absl::Status Parser::SkipUnitPrecision() {
   if (!PeekOp("(") || Peek(1).kind != TokenKind::kInteger) return absl::OkStatus();
-  Advance();
-  Advance();
+  Skip();
+  Skip();
   if (AcceptOp(",")) {
     if (Peek().kind != TokenKind::kInteger) return Unexpected("an integer");
-    Advance();
+    Skip();
   }
   return ExpectOp(")");
 }
@@ -1806,11 +1992,11 @@ absl::StatusOr<std::string> Parser::ParseUnit(const std::vector<std::string>& al
   if (t.kind == TokenKind::kIdent) {
     std::string u = t.upper;
     if (Contains(allowed, u)) {
-      Advance();
+      Skip();
       return u;
     }
     if (u.size() > 1 && u.back() == 'S' && Contains(allowed, u.substr(0, u.size() - 1))) {
-      Advance();
+      Skip();
       return u.substr(0, u.size() - 1);
     }
     std::string best = ClosestName(t.text, allowed);
@@ -1828,8 +2014,7 @@ absl::StatusOr<int64_t> Parser::ParseTypeParam(std::string_view what, Token* tok
   if (t.kind != TokenKind::kInteger) return Unexpected(what);
   *token = Advance();
   int64_t n = 0;
-  auto [end, ec] =
-      std::from_chars(token->text.data(), token->text.data() + token->text.size(), n);
+  auto [end, ec] = std::from_chars(token->text.data(), token->text.data() + token->text.size(), n);
   if (ec != std::errc() || end != token->text.data() + token->text.size()) {
     n = std::numeric_limits<int64_t>::max();
   }
@@ -1839,7 +2024,7 @@ absl::StatusOr<int64_t> Parser::ParseTypeParam(std::string_view what, Token* tok
 absl::StatusOr<DataType> Parser::ParseType() {
   Token t = Peek();
   if (t.kind != TokenKind::kIdent) return Unexpected("a data type");
-  Advance();
+  Skip();
   const std::string& u = t.upper;
   DataType type;
   if (u == "BOOLEAN") {
@@ -1863,8 +2048,8 @@ absl::StatusOr<DataType> Parser::ParseType() {
       if (AcceptOp(",")) {
         EDDY_ASSIGN_OR_RETURN(s, ParseTypeParam("a scale", &st));
         if (s > p) {
-          return ErrorAt(st, fmt::format("DECIMAL scale must be between 0 and the precision ({})",
-                                         p));
+          return ErrorAt(st,
+                         fmt::format("DECIMAL scale must be between 0 and the precision ({})", p));
         }
       }
       EDDY_RETURN_IF_ERROR(ExpectOp(")"));
@@ -1899,7 +2084,7 @@ absl::StatusOr<DataType> Parser::ParseType() {
     }
     bool ltz = u == "TIMESTAMP_LTZ";
     if (!ltz && PeekKw("WITHOUT")) {
-      Advance();
+      Skip();
       EDDY_RETURN_IF_ERROR(ExpectKw("TIME"));
       EDDY_RETURN_IF_ERROR(ExpectKw("ZONE"));
     } else if (!ltz && PeekKw("WITH") && (PeekKw("LOCAL", 1) || PeekKw("TIME", 1))) {
@@ -1931,8 +2116,8 @@ absl::StatusOr<DataType> Parser::ParseType() {
                    best.empty() ? "" : fmt::format("did you mean {}?", best));
   }
   if (PeekKw("NOT") && PeekKw("NULL", 1)) {
-    Advance();
-    Advance();
+    Skip();
+    Skip();
     type.nullable = false;
   } else {
     AcceptKw("NULL");

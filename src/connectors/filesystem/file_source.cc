@@ -192,7 +192,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     auto on_record = [&](std::string_view rec, size_t index) -> bool {
       size_t line = c.first_line + index;
       if (line == 1 && sh_->fmt.ignore_first_line) return true;
-      if (rec.empty() && sh_->fmt.json) return true;
+      if (rec.empty()) return true;  // blank lines carry no record
       DecodeError err;
       if (!decoder_->Decode(rec, &batch_, batch_.arenas.back().get(), &err)) {
         status = BadRow(path, line, err.column, err.reason, rec);
