@@ -314,7 +314,20 @@ std::optional<ParseError> ParseFile(const std::string& path, TestFile* out) {
       }
       r.kind = words[1] == "skip" ? RecordKind::kSkip : RecordKind::kUnskip;
       std::string reason = Trim(t.substr(t.find(words[1]) + words[1].size()));
-      for (const auto& c : comments) reason += (reason.empty() ? "" : " ") + c;
+      // The reason: the text after `mode skip`, else the comment block above it (from its first
+      // line mentioning "BUG", when there is one).
+      size_t from = 0;
+      for (size_t k = 0; k < comments.size(); ++k) {
+        if (comments[k].find("BUG") != std::string::npos) {
+          from = k;
+          break;
+        }
+      }
+      if (reason.empty()) {
+        for (size_t k = from; k < comments.size(); ++k) {
+          reason += (k > from ? " " : "") + comments[k];
+        }
+      }
       r.skip_reason = reason.empty() ? "(no reason given)" : reason;
       out->records.push_back(r);
       comments.clear();
@@ -483,6 +496,13 @@ class FileRunner {
         tally_->passed++;
       } else {
         tally_->failed++;
+        std::string& seen = reported_[r.line];
+        if (seen == failure) {
+          std::printf("FAIL %s:%d [%s]: same failure as above\n", file_.path.c_str(), r.line,
+                      combo_text_.c_str());
+          continue;
+        }
+        seen = failure;
         std::string sql = ReplaceAll(r.sql, "__TEST_DIR__", test_dir_);
         std::printf("FAIL %s:%d [%s]\n  %s\n%s%s\n", file_.path.c_str(), r.line,
                     combo_text_.c_str(), r.header.c_str(), Indent(TrimRight(sql)).c_str(),
@@ -619,6 +639,7 @@ class FileRunner {
   Tally* tally_;
   std::string combo_text_;
   std::string test_dir_;
+  std::map<int, std::string> reported_;  // record line → last failure printed in full
 };
 
 }  // namespace

@@ -172,8 +172,8 @@ class WindowAggregate final : public Operator {
           EDDY_RETURN_IF_ERROR(Late(in, i, ts, w));
           continue;
         }
-        rows_.push_back(static_cast<uint32_t>(i));
-        row_slots_.push_back(static_cast<uint32_t>(slot));
+        // Accumulate now: a later row of this batch may merge this session into another slot.
+        AccumulateRow(in, i, static_cast<uint32_t>(slot));
         continue;
       }
       Windows(ts, &wins_);
@@ -199,6 +199,18 @@ class WindowAggregate final : public Operator {
       }
     }
     return absl::OkStatus();
+  }
+
+  void AccumulateRow(const Batch& in, size_t row, uint32_t slot) {
+    for (size_t a = 0; a < c_.aggs.size(); ++a) {
+      const AggCall& call = c_.aggs[a];
+      if (call.filter >= 0) {
+        const Column& f = in.columns[call.filter];
+        if (!(f.valid[row] && f.i64[row])) continue;
+      }
+      call.fn->Accumulate(slots_.State(slot, a), call.arg >= 0 ? &in.columns[call.arg] : nullptr,
+                          row);
+    }
   }
 
   absl::Status ProcessWatermark(int64_t w, Output* out) override {
@@ -282,6 +294,9 @@ class WindowAggregate final : public Operator {
     int64_t start = ts, end = ts + c_.window.gap;
     std::vector<size_t> hits;
     for (size_t i = 0; i < list.size(); ++i) {
+      // A session whose end has passed this row's watermark has fired (it may still wait here
+      // for the next watermark element): it takes no more rows.
+      if (list[i].end - 1 <= w) continue;
       // Flink's TimeWindow.intersects: touching windows merge too.
       if (list[i].start <= end && list[i].end >= start) hits.push_back(i);
     }
