@@ -9,10 +9,10 @@
 #include "absl/status/statusor.h"
 
 /// Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define EDDY_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::absl::Status _eddy_st = (expr);           \
-    if (!_eddy_st.ok()) return _eddy_st;        \
+#define EDDY_RETURN_IF_ERROR(expr)       \
+  do {                                   \
+    ::absl::Status _eddy_st = (expr);    \
+    if (!_eddy_st.ok()) return _eddy_st; \
   } while (0)
 
 #define EDDY_CONCAT_INNER(a, b) a##b
@@ -29,10 +29,10 @@
 
 /// Aborts with file:line and the condition when `cond` is false. For invariants (bugs), never for
 /// bad input.
-#define EDDY_CHECK(cond)                                                               \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
+#define EDDY_CHECK(cond)                                                                    \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
       std::fprintf(stderr, "eddy: check failed at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                    \
-    }                                                                                  \
+      std::abort();                                                                         \
+    }                                                                                       \
   } while (0)

@@ -1,8 +1,8 @@
 // The eddy command line: subcommands are wiring only (DESIGN.md §2).
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -78,12 +78,15 @@ int Run(const std::string& file, const std::string& inline_sql,
     engine.Set(kv.substr(0, eq), kv.substr(eq + 1));
   }
   eddy::OutputOptions out;
-  if (format == "csv") out.format = eddy::OutputOptions::Format::kCsv;
-  else if (format == "json") out.format = eddy::OutputOptions::Format::kJson;
+  if (format == "csv")
+    out.format = eddy::OutputOptions::Format::kCsv;
+  else if (format == "json")
+    out.format = eddy::OutputOptions::Format::kJson;
   bool tty = isatty(STDERR_FILENO);
   if (tty && !quiet && !no_progress) {
     out.on_progress = [](const eddy::Progress& p) {
-      std::string pct = p.total_bytes ? fmt::format(", {:.0f}% of input", 100.0 * p.bytes / p.total_bytes) : "";
+      std::string pct =
+          p.total_bytes ? fmt::format(", {:.0f}% of input", 100.0 * p.bytes / p.total_bytes) : "";
       std::fprintf(stderr, "\r\033[Keddy: %s rows read, %s rows/s%s", Human(p.rows).c_str(),
                    Human(p.seconds > 0 ? p.rows / p.seconds : 0).c_str(), pct.c_str());
       std::fflush(stderr);
@@ -108,8 +111,9 @@ int Run(const std::string& file, const std::string& inline_sql,
 
 int main(int argc, char** argv) {
   eddy::SetLogLevel("info");
-  CLI::App app{"eddy: event stream processing with Flink SQL in one binary.\n"
-               "Run `eddy <command> --help` for the options of a command."};
+  CLI::App app{
+      "eddy: event stream processing with Flink SQL in one binary.\n"
+      "Run `eddy <command> --help` for the options of a command."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "eddy 0.1.0");
 

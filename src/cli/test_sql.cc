@@ -580,9 +580,10 @@ class FileRunner {
     std::vector<Row> expected;
     if (auto e = ExpectedRows(r.expected, ncols, changelog, &expected)) return "  " + *e + "\n";
     auto mismatch = [&](const std::string& what, const std::vector<Row>& exp,
-                        const std::vector<Row>& act) {
-      return fmt::format("  {}\n  expected ({} rows):\n{}  actual ({} rows):\n{}", what, exp.size(),
-                         RowsText(exp), act.size(), RowsText(act));
+                        const std::vector<Row>& act, const char* exp_label = "expected",
+                        const char* act_label = "actual") {
+      return fmt::format("  {}\n  {} ({} rows):\n{}  {} ({} rows):\n{}", what, exp_label,
+                         exp.size(), RowsText(exp), act_label, act.size(), RowsText(act));
     };
     if (!changelog) {
       if (!only_inserts) {
@@ -624,7 +625,8 @@ class FileRunner {
       SortRows(r.types, &exp_final);
       if (!SameRows(r.types, stated, exp_final)) {
         return mismatch("the test's final table does not follow from its expected changelog",
-                        stated, exp_final);
+                        stated, exp_final, "stated final table",
+                        "final table of the expected changelog");
       }
     }
     SortRows(r.types, &exp_final);

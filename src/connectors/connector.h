@@ -18,11 +18,11 @@ namespace eddy::connectors {
 /// Counters of one table scan, shared by its subtasks. Thread-safe.
 struct SourceMetrics {
   std::string table;
-  std::atomic<int64_t> rows_read{0};      // rows decoded and emitted
-  std::atomic<int64_t> bad_skipped{0};     // bad rows skipped ('error.policy' = 'skip')
+  std::atomic<int64_t> rows_read{0};          // rows decoded and emitted
+  std::atomic<int64_t> bad_skipped{0};        // bad rows skipped ('error.policy' = 'skip')
   std::atomic<int64_t> bad_dead_lettered{0};  // bad rows written to the dead-letter file
-  std::atomic<uint64_t> bytes_read{0};     // input bytes consumed (compressed bytes for .gz)
-  std::atomic<uint64_t> bytes_total{0};    // input size in bytes, 0 when unknown
+  std::atomic<uint64_t> bytes_read{0};        // input bytes consumed (compressed bytes for .gz)
+  std::atomic<uint64_t> bytes_total{0};       // input size in bytes, 0 when unknown
 };
 
 /// What a scan must produce: every column of the table (physical then computed in declaration
@@ -31,7 +31,7 @@ struct ScanSpec {
   std::shared_ptr<const TableDef> table;
   std::vector<BoundExprPtr> computed;  // per table column; null for physical columns
   size_t batch_size = 1024;
-  std::string error_policy = "fail";   // fail | skip | dead-letter
+  std::string error_policy = "fail";  // fail | skip | dead-letter
   std::string dead_letter_path;
 };
 

@@ -92,15 +92,16 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
     std::string id = table->Option("print-identifier");
     bool err = table->Option("standard-error") == "true";
     auto m = plan.metrics;
-    plan.make = [id, err, m](const runtime::SubtaskInfo&)
-        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+    plan.make =
+        [id, err,
+         m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
       return std::unique_ptr<runtime::Operator>(new PrintSink(id.empty() ? "" : id + "> ", err, m));
     };
     plan.description = "print";
   } else if (c == "blackhole") {
     auto m = plan.metrics;
-    plan.make = [m](const runtime::SubtaskInfo&)
-        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+    plan.make =
+        [m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
       return std::unique_ptr<runtime::Operator>(new BlackholeSink(m));
     };
     plan.description = "blackhole";

@@ -22,9 +22,12 @@ using sql::Pos;
 std::string AstKey(const Expr& e) {
   std::string s = fmt::format("{}|", static_cast<int>(e.kind));
   switch (e.kind) {
-    case ExprKind::kColumn: return s + ToLower(e.name);
-    case ExprKind::kLiteral: return s + fmt::format("{}:{}", static_cast<int>(e.lit_type), e.text);
-    default: break;
+    case ExprKind::kColumn:
+      return s + ToLower(e.name);
+    case ExprKind::kLiteral:
+      return s + fmt::format("{}:{}", static_cast<int>(e.lit_type), e.text);
+    default:
+      break;
   }
   s += ToUpper(e.name) + "|" + e.op + "|" + e.unit + "|" + e.unit2 + "|" + e.text + "|" +
        (e.distinct ? "D" : "") + (e.star_arg ? "*" : "") + (e.negated ? "N" : "") +
@@ -108,14 +111,18 @@ namespace {
 
 absl::StatusOr<Value> LiteralValue(const Expr& e) {
   switch (e.lit_type) {
-    case sql::LiteralType::kNull: return Value::Null();
-    case sql::LiteralType::kTrue: return Value::Bool(true);
-    case sql::LiteralType::kFalse: return Value::Bool(false);
+    case sql::LiteralType::kNull:
+      return Value::Null();
+    case sql::LiteralType::kTrue:
+      return Value::Bool(true);
+    case sql::LiteralType::kFalse:
+      return Value::Bool(false);
     case sql::LiteralType::kInteger: {
       int64_t v;
       if (!ParseInt64(e.text, &v)) {
         // Too large for BIGINT: Flink reads it as DECIMAL; eddy's DECIMAL holds 18 digits.
-        return absl::InvalidArgumentError(fmt::format("integer literal {} is out of range", e.text));
+        return absl::InvalidArgumentError(
+            fmt::format("integer literal {} is out of range", e.text));
       }
       if (v >= INT32_MIN && v <= INT32_MAX) return Value::Int64(DataType::Int(), v);
       return Value::Int64(DataType::Bigint(), v);
@@ -154,7 +161,9 @@ absl::StatusOr<Value> LiteralValue(const Expr& e) {
         return absl::InvalidArgumentError(fmt::format("bad TIMESTAMP literal '{}'", e.text));
       }
       size_t dot = e.text.find('.');
-      int p = dot == std::string::npos ? 0 : std::min<int>(9, static_cast<int>(e.text.size() - dot - 1));
+      int p = dot == std::string::npos
+                  ? 0
+                  : std::min<int>(9, static_cast<int>(e.text.size() - dot - 1));
       return Value::Int64(DataType::Timestamp(std::min(p, 6)), *ts);
     }
     case sql::LiteralType::kDate: {
@@ -195,11 +204,13 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
   if (unit2.empty()) {
     if (mul(unit) == 0) {
       return Error(e.pos, fmt::format("unsupported interval unit {} here (use DAY, HOUR, MINUTE, "
-                                      "SECOND or MILLISECOND)", unit));
+                                      "SECOND or MILLISECOND)",
+                                      unit));
     }
     if (unit == "SECOND" && text.find('.') != std::string::npos) {
       double d;
-      if (!ParseDouble(text, &d) || d < 0) return Error(e.pos, fmt::format("bad interval '{}'", e.text));
+      if (!ParseDouble(text, &d) || d < 0)
+        return Error(e.pos, fmt::format("bad interval '{}'", e.text));
       total = static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
     } else {
       int64_t v;
@@ -226,7 +237,8 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
     }
     parts.push_back(cur);
     if (parts.size() != static_cast<size_t>(to - from + 1)) {
-      return Error(e.pos, fmt::format("interval '{}' does not match {} TO {}", e.text, unit, unit2));
+      return Error(e.pos,
+                   fmt::format("interval '{}' does not match {} TO {}", e.text, unit, unit2));
     }
     for (size_t i = 0; i < parts.size(); ++i) {
       const std::string& u = *(from + static_cast<long>(i));
@@ -243,8 +255,6 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
   }
   return neg ? -total : total;
 }
-
-
 
 absl::StatusOr<BoundExprPtr> Binder::BindCall(const std::string& name,
                                               std::vector<BoundExprPtr> args,
@@ -269,12 +279,14 @@ absl::StatusOr<BoundExprPtr> Binder::BindCall(const std::string& name,
   for (size_t i = 0; i < args.size() && i < r->arg_types.size(); ++i) {
     const DataType& want = r->arg_types[i];
     const DataType& have = args[i]->type();
-    bool same = have.SameAs(want) && (have.time_attr == TimeAttr::kNone || want.time_attr != TimeAttr::kNone || true);
+    bool same = have.SameAs(want) &&
+                (have.time_attr == TimeAttr::kNone || want.time_attr != TimeAttr::kNone || true);
     if (same || (want.is_string() && have.is_string())) continue;
     BoundExprPtr cast = MakeCast(args[i], want, false);
     if (args[i]->literal()) {
       auto v = EvalConstant(*cast);
-      if (!v.ok()) return Error(i < arg_pos.size() ? arg_pos[i] : pos, std::string(v.status().message()));
+      if (!v.ok())
+        return Error(i < arg_pos.size() ? arg_pos[i] : pos, std::string(v.status().message()));
       cast = MakeLiteral(*v);
     }
     args[i] = cast;
@@ -305,7 +317,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
   if (agg && !agg->collecting) {
     std::string key = AstKey(e);
     auto k = agg->keys.find(key);
-    if (k != agg->keys.end()) return MakeColumnRef(k->second.first, k->second.second, e.name.empty() ? key : e.name);
+    if (k != agg->keys.end())
+      return MakeColumnRef(k->second.first, k->second.second, e.name.empty() ? key : e.name);
     auto a = agg->aggs.find(key);
     if (a != agg->aggs.end()) return MakeColumnRef(a->second.first, a->second.second, "agg");
   }
@@ -331,7 +344,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
     }
     case ExprKind::kInterval: {
       std::string unit = SingularUnit(e.unit);
-      if ((unit == "YEAR" || unit == "MONTH") && (e.unit2.empty() || SingularUnit(e.unit2) == "MONTH")) {
+      if ((unit == "YEAR" || unit == "MONTH") &&
+          (e.unit2.empty() || SingularUnit(e.unit2) == "MONTH")) {
         int64_t months = 0;
         std::string t(TrimAscii(e.text));
         size_t dash = t.find('-', 1);
@@ -353,7 +367,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
     case ExprKind::kColumn: {
       if (agg && !agg->collecting && !agg->in_agg) {
         return Error(e.pos, fmt::format("column '{}' must appear in the GROUP BY clause or be used "
-                                        "in an aggregate function", e.name));
+                                        "in an aggregate function",
+                                        e.name));
       }
       std::string q = ToLower(e.qualifier), n = ToLower(e.name);
       const ScopeColumn* hit = nullptr;
@@ -369,7 +384,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       if (!hit) {
         std::string near = ClosestName(e.name, names);
         return Error(e.pos,
-                     fmt::format("unknown column '{}'{}", e.qualifier.empty() ? e.name : e.qualifier + "." + e.name,
+                     fmt::format("unknown column '{}'{}",
+                                 e.qualifier.empty() ? e.name : e.qualifier + "." + e.name,
                                  names.empty() ? "" : ""),
                      near.empty() ? fmt::format("available columns: {}", fmt::join(names, ", "))
                                   : fmt::format("did you mean '{}'?", near));
@@ -428,7 +444,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       }
       if (e.over) return Error(e.pos, "OVER windows are not supported yet");
       if (e.filter) return Error(e.pos, "FILTER (WHERE …) is only allowed on aggregate functions");
-      if (name == "PROCTIME" && !e.args.empty()) return Error(e.pos, "PROCTIME() takes no arguments");
+      if (name == "PROCTIME" && !e.args.empty())
+        return Error(e.pos, "PROCTIME() takes no arguments");
       std::vector<BoundExprPtr> args;
       std::vector<Pos> pos;
       EDDY_RETURN_IF_ERROR(bind_args(&args, &pos));
@@ -455,7 +472,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       for (; i + 1 < end + 1 && i < end; i += 2) {
         EDDY_ASSIGN_OR_RETURN(auto c, Bind(*e.args[i], scope, agg));
         if (operand) {
-          EDDY_ASSIGN_OR_RETURN(c, BindCall("=", {operand, c}, {e.args[0]->pos, e.args[i]->pos}, e.args[i]->pos));
+          EDDY_ASSIGN_OR_RETURN(
+              c, BindCall("=", {operand, c}, {e.args[0]->pos, e.args[i]->pos}, e.args[i]->pos));
         }
         EDDY_RETURN_IF_ERROR(boolean(c, e.args[i]->pos));
         EDDY_ASSIGN_OR_RETURN(auto v, Bind(*e.args[i + 1], scope, agg));
@@ -463,8 +481,9 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
         vals.push_back(v);
         auto ct = t ? CommonType(*t, v->type()) : std::optional<DataType>(v->type());
         if (!ct) {
-          return Error(e.args[i + 1]->pos, fmt::format("CASE branches have incompatible types {} and {}",
-                                                       t->ToString(), v->type().ToString()));
+          return Error(e.args[i + 1]->pos,
+                       fmt::format("CASE branches have incompatible types {} and {}", t->ToString(),
+                                   v->type().ToString()));
         }
         t = ct;
       }
@@ -506,7 +525,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
     }
     case ExprKind::kIsBool: {
       EDDY_ASSIGN_OR_RETURN(auto a, Bind(*e.args[0], scope, agg));
-      std::string fn = std::string("IS ") + (e.negated ? "NOT " : "") + (e.bool_value ? "TRUE" : "FALSE");
+      std::string fn =
+          std::string("IS ") + (e.negated ? "NOT " : "") + (e.bool_value ? "TRUE" : "FALSE");
       return BindCall(fn, {a}, {e.args[0]->pos}, e.pos);
     }
     case ExprKind::kIn: {
@@ -514,7 +534,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       std::vector<BoundExprPtr> ors;
       for (size_t i = 1; i < e.args.size(); ++i) {
         EDDY_ASSIGN_OR_RETURN(auto v, Bind(*e.args[i], scope, agg));
-        EDDY_ASSIGN_OR_RETURN(auto eq, BindCall("=", {x, v}, {e.args[0]->pos, e.args[i]->pos}, e.args[i]->pos));
+        EDDY_ASSIGN_OR_RETURN(
+            auto eq, BindCall("=", {x, v}, {e.args[0]->pos, e.args[i]->pos}, e.args[i]->pos));
         ors.push_back(eq);
       }
       BoundExprPtr r = ors.size() == 1 ? ors[0] : MakeOr(ors);
@@ -543,8 +564,8 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       std::string fn = e.kind == ExprKind::kExtract ? "EXTRACT"
                        : ToUpper(e.name) == "FLOOR" ? "FLOOR_TO"
                                                     : "CEIL_TO";
-      return BindCall(fn, {MakeLiteral(Value::String(SingularUnit(e.unit))), a}, {e.pos, e.args[0]->pos},
-                      e.pos);
+      return BindCall(fn, {MakeLiteral(Value::String(SingularUnit(e.unit))), a},
+                      {e.pos, e.args[0]->pos}, e.pos);
     }
   }
   return Error(e.pos, "unsupported expression");

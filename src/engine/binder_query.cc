@@ -52,8 +52,9 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       }
     }
     if (c.is_metadata) {
-      return Error(c.pos, "METADATA columns are not supported by the filesystem, print and "
-                          "blackhole connectors");
+      return Error(c.pos,
+                   "METADATA columns are not supported by the filesystem, print and "
+                   "blackhole connectors");
     }
     if (!c.computed) {
       phys.cols.push_back({"", c.name, static_cast<int>(t->physical.fields.size()), c.type});
@@ -94,12 +95,15 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
     }
     if (idx < 0) {
       std::string near = ClosestName(w.column, names);
-      return Error(w.pos, fmt::format("WATERMARK column '{}' is not a column of {}", w.column, s.name),
+      return Error(w.pos,
+                   fmt::format("WATERMARK column '{}' is not a column of {}", w.column, s.name),
                    near.empty() ? "" : fmt::format("did you mean '{}'?", near));
     }
     if (!t->columns[idx].type.is_timestamp()) {
-      return Error(w.pos, fmt::format("the WATERMARK column '{}' must be TIMESTAMP or TIMESTAMP_LTZ, "
-                                      "not {}", w.column, t->columns[idx].type.ToString()));
+      return Error(w.pos,
+                   fmt::format("the WATERMARK column '{}' must be TIMESTAMP or TIMESTAMP_LTZ, "
+                               "not {}",
+                               w.column, t->columns[idx].type.ToString()));
     }
     const Expr& e = *w.expr;
     auto is_col = [&](const Expr& x) {
@@ -110,10 +114,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
     } else if (e.kind == ExprKind::kBinary && e.op == "-" && is_col(*e.args[0]) &&
                e.args[1]->kind == ExprKind::kInterval) {
       EDDY_ASSIGN_OR_RETURN(t->watermark_delay, IntervalMicros(*e.args[1]));
-      if (t->watermark_delay < 0) return Error(e.args[1]->pos, "the watermark delay must not be negative");
+      if (t->watermark_delay < 0)
+        return Error(e.args[1]->pos, "the watermark delay must not be negative");
     } else {
       return Error(e.pos, fmt::format("eddy supports bounded out-of-orderness watermarks: "
-                                      "WATERMARK FOR {0} AS {0} - INTERVAL 'n' unit", w.column));
+                                      "WATERMARK FOR {0} AS {0} - INTERVAL 'n' unit",
+                                      w.column));
     }
     t->rowtime = idx;
     t->has_watermark = true;
@@ -126,7 +132,8 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
   t->primary_key = s.primary_key;
   std::string conn = t->Option("connector");
   if (conn.empty()) {
-    return Error(s.name_pos, fmt::format("table '{}' needs a 'connector' option in WITH (…)", s.name));
+    return Error(s.name_pos,
+                 fmt::format("table '{}' needs a 'connector' option in WITH (…)", s.name));
   }
   bool known = false;
   std::vector<std::string> known_names;
@@ -137,8 +144,9 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
   if (!known) {
     std::string near = ClosestName(conn, known_names);
     return Error(s.name_pos, fmt::format("unknown connector '{}'", conn),
-                 near.empty() ? fmt::format("available connectors: {}", fmt::join(known_names, ", "))
-                              : fmt::format("did you mean '{}'?", near));
+                 near.empty()
+                     ? fmt::format("available connectors: {}", fmt::join(known_names, ", "))
+                     : fmt::format("did you mean '{}'?", near));
   }
   return t;
 }
@@ -149,8 +157,8 @@ absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table)
   n->table = table;
   Scope phys;
   for (size_t i = 0; i < table->physical.fields.size(); ++i) {
-    phys.cols.push_back({"", table->physical.fields[i].name, static_cast<int>(i),
-                         table->physical.fields[i].type});
+    phys.cols.push_back(
+        {"", table->physical.fields[i].name, static_cast<int>(i), table->physical.fields[i].type});
   }
   for (size_t i = 0; i < table->columns.size(); ++i) {
     BoundExprPtr c;
@@ -205,7 +213,8 @@ absl::StatusOr<PlanPtr> Binder::BindNamed(const std::string& name, Pos pos) {
   std::string near = ClosestName(name, names);
   return Error(pos, fmt::format("unknown table or view '{}'", name),
                near.empty() ? (names.empty() ? "no tables are defined yet: CREATE TABLE first"
-                                             : fmt::format("known tables and views: {}", fmt::join(names, ", ")))
+                                             : fmt::format("known tables and views: {}",
+                                                           fmt::join(names, ", ")))
                             : fmt::format("did you mean '{}'?", near));
 }
 
@@ -215,8 +224,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   auto scope_of = [](const PlanPtr& p, const std::string& qual) {
     Scope s;
     for (size_t i = 0; i < p->schema.fields.size(); ++i) {
-      s.cols.push_back({ToLower(qual), p->schema.fields[i].name, static_cast<int>(i),
-                        p->schema.fields[i].type});
+      s.cols.push_back(
+          {ToLower(qual), p->schema.fields[i].name, static_cast<int>(i), p->schema.fields[i].type});
     }
     return s;
   };
@@ -227,7 +236,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   switch (ref.kind) {
     case sql::TableRefKind::kNamed: {
       if (ref.system_time) {
-        return Error(ref.pos, "FOR SYSTEM_TIME AS OF (temporal and lookup joins) is not supported yet");
+        return Error(ref.pos,
+                     "FOR SYSTEM_TIME AS OF (temporal and lookup joins) is not supported yet");
       }
       EDDY_ASSIGN_OR_RETURN(r.node, BindNamed(ref.name, ref.pos));
       r.scope = scope_of(r.node, ref.alias.empty() ? last_part(ref.name) : ref.alias);
@@ -240,7 +250,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
     }
     case sql::TableRefKind::kJoin:
       return Error(ref.pos, "joins are not supported yet");
-    case sql::TableRefKind::kWindowTvf: break;
+    case sql::TableRefKind::kWindowTvf:
+      break;
   }
   // Window TVF.
   const sql::TableRef& in = *ref.tvf_input;
@@ -248,10 +259,12 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   if (inner.window) return Error(in.pos, "a window TVF cannot take another window TVF as input");
   r.node = inner.node;
   if (r.node->updating) {
-    return Error(ref.pos, "window TVFs take an insert-only input, but this input is an updating "
-                          "result (e.g. a GROUP BY without window)");
+    return Error(ref.pos,
+                 "window TVFs take an insert-only input, but this input is an updating "
+                 "result (e.g. a GROUP BY without window)");
   }
-  std::string qual = ref.alias.empty() ? (in.alias.empty() ? last_part(in.name) : in.alias) : ref.alias;
+  std::string qual =
+      ref.alias.empty() ? (in.alias.empty() ? last_part(in.name) : in.alias) : ref.alias;
   r.scope = scope_of(r.node, qual);
   int n = static_cast<int>(r.node->schema.fields.size());
   int tc = -1;
@@ -264,7 +277,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   }
   if (tc < 0) {
     std::string near = ClosestName(ref.descriptor, names);
-    return Error(ref.descriptor_pos, fmt::format("DESCRIPTOR column '{}' is not a column of the input", ref.descriptor),
+    return Error(ref.descriptor_pos,
+                 fmt::format("DESCRIPTOR column '{}' is not a column of the input", ref.descriptor),
                  near.empty() ? "" : fmt::format("did you mean '{}'?", near));
   }
   const DataType& tt = r.node->schema.fields[tc].type;
@@ -279,14 +293,16 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   std::vector<int64_t> iv;
   for (const auto& a : ref.tvf_args) {
     EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*a));
-    if (us <= 0 && &a != &ref.tvf_args.back()) return Error(a->pos, "window intervals must be positive");
+    if (us <= 0 && &a != &ref.tvf_args.back())
+      return Error(a->pos, "window intervals must be positive");
     iv.push_back(us);
   }
   auto need = [&](size_t lo, size_t hi) -> absl::Status {
     if (iv.size() < lo || iv.size() > hi) {
-      return Error(ref.pos, fmt::format("{} takes {} interval argument(s), got {}", ref.tvf,
-                                        lo == hi ? std::to_string(lo) : fmt::format("{} or {}", lo, hi),
-                                        iv.size()));
+      return Error(
+          ref.pos,
+          fmt::format("{} takes {} interval argument(s), got {}", ref.tvf,
+                      lo == hi ? std::to_string(lo) : fmt::format("{} or {}", lo, hi), iv.size()));
     }
     return absl::OkStatus();
   };
@@ -296,7 +312,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
     s.kind = runtime::WindowKind::kTumble;
     s.size = iv[0];
     s.offset = iv.size() > 1 ? iv[1] : 0;
-    r.window_text = fmt::format("TUMBLE(size=[{}]{})", Human(s.size), s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
+    r.window_text = fmt::format("TUMBLE(size=[{}]{})", Human(s.size),
+                                s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
   } else if (ref.tvf == "HOP") {
     EDDY_RETURN_IF_ERROR(need(2, 3));
     s.kind = runtime::WindowKind::kHop;
@@ -365,7 +382,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   PlanPtr node = from.node;
   Scope scope = from.scope;
 
-  auto identity = [](const PlanPtr& p, std::vector<BoundExprPtr>* proj, std::vector<std::string>* names) {
+  auto identity = [](const PlanPtr& p, std::vector<BoundExprPtr>* proj,
+                     std::vector<std::string>* names) {
     for (size_t i = 0; i < p->schema.fields.size(); ++i) {
       const auto& f = p->schema.fields[i];
       if (f.name.rfind("$", 0) == 0) continue;
@@ -429,8 +447,9 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
         }
       }
       if (g->kind == ExprKind::kLiteral) {
-        return Error(g->pos, "GROUP BY a constant is not supported (positional GROUP BY is not "
-                             "Flink SQL)");
+        return Error(g->pos,
+                     "GROUP BY a constant is not supported (positional GROUP BY is not "
+                     "Flink SQL)");
       }
       EDDY_ASSIGN_OR_RETURN(auto k, Bind(*g, kscope, nullptr));
       DataType kt = k->type();
@@ -500,8 +519,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       }
       calls.push_back(call);
       call_keys.push_back(key);
-      call_texts.push_back(fmt::format("{}({}{}){}", name, c->distinct ? "DISTINCT " : "",
-                                       arg_text, c->filter ? " FILTER" : ""));
+      call_texts.push_back(fmt::format("{}({}{}){}", name, c->distinct ? "DISTINCT " : "", arg_text,
+                                       c->filter ? " FILTER" : ""));
     }
     int time_pre = -1;
     if (from.window) {
@@ -558,7 +577,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       }
       EDDY_ASSIGN_OR_RETURN(auto b, Bind(*it.expr, scope, &post));
       items.push_back(b);
-      names.push_back(!it.alias.empty() ? it.alias
+      names.push_back(!it.alias.empty()                    ? it.alias
                       : it.expr->kind == ExprKind::kColumn ? it.expr->name
                                                            : fmt::format("EXPR${}", i));
     }
@@ -580,12 +599,13 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
           names.push_back(c.name);
           any = true;
         }
-        if (!any) return Error(it.pos, fmt::format("no table named '{}' in FROM", it.expr->qualifier));
+        if (!any)
+          return Error(it.pos, fmt::format("no table named '{}' in FROM", it.expr->qualifier));
         continue;
       }
       EDDY_ASSIGN_OR_RETURN(auto b, Bind(*it.expr, scope, nullptr));
       items.push_back(b);
-      names.push_back(!it.alias.empty() ? it.alias
+      names.push_back(!it.alias.empty()                    ? it.alias
                       : it.expr->kind == ExprKind::kColumn ? it.expr->name
                                                            : fmt::format("EXPR${}", i));
     }
@@ -616,8 +636,9 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   }
   if (!q.order_by.empty() || q.limit) {
     if (!order) {
-      return Error(q.pos, "ORDER BY and LIMIT are only supported on the outermost query whose "
-                          "result is printed");
+      return Error(q.pos,
+                   "ORDER BY and LIMIT are only supported on the outermost query whose "
+                   "result is printed");
     }
     for (const auto& o : q.order_by) {
       int idx = -1;

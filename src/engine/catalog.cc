@@ -22,8 +22,10 @@ SessionConfig::SessionConfig() { values_ = Defaults(); }
 
 void SessionConfig::Reset(const std::string& key) {
   auto it = Defaults().find(key);
-  if (it == Defaults().end()) values_.erase(key);
-  else values_[key] = it->second;
+  if (it == Defaults().end())
+    values_.erase(key);
+  else
+    values_[key] = it->second;
 }
 
 void SessionConfig::ResetAll() { values_ = Defaults(); }

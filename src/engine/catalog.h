@@ -22,12 +22,12 @@ struct TableDef {
   /// physical column, else the AST of `name AS expr`.
   std::vector<Field> columns;
   std::vector<sql::ExprPtr> computed;
-  int rowtime = -1;          // index in `columns` of the WATERMARK column, -1 when none
+  int rowtime = -1;             // index in `columns` of the WATERMARK column, -1 when none
   int64_t watermark_delay = 0;  // bounded out-of-orderness, µs
   bool has_watermark = false;
   std::vector<std::string> primary_key;
   std::map<std::string, std::string> options;  // WITH (…), keys lower-case as written
-  std::string ddl;  // the CREATE TABLE text
+  std::string ddl;                             // the CREATE TABLE text
 
   /// Option value or `def`.
   std::string Option(const std::string& key, const std::string& def = "") const {

@@ -110,7 +110,9 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
       for (size_t c = 0; c < r.rows[i].size(); ++c) {
         const std::string& v = r.rows[i][c];
         line += (c ? "," : "") + JsonString(r.column_names[c]) + ":" +
-                (v == "<NULL>" ? "null" : r.numeric[c] ? v : JsonString(v));
+                (v == "<NULL>"  ? "null"
+                 : r.numeric[c] ? v
+                                : JsonString(v));
       }
       text += line + "}\n";
     }
@@ -136,7 +138,8 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
     text += "\n" + sep + "\n";
     for (size_t i = 0; i < r.rows.size(); ++i) {
       text += "|";
-      for (size_t c = 0; c < names.size(); ++c) text += " " + Pad(cell(i, c), w[c], right[c]) + " |";
+      for (size_t c = 0; c < names.size(); ++c)
+        text += " " + Pad(cell(i, c), w[c], right[c]) + " |";
       text += "\n";
     }
     text += sep + "\n";
@@ -234,8 +237,10 @@ class EngineImpl {
         return absl::OkStatus();
       }
       case K::kReset:
-        if (st.key.empty()) config_.ResetAll();
-        else config_.Reset(st.key);
+        if (st.key.empty())
+          config_.ResetAll();
+        else
+          config_.Reset(st.key);
         return absl::OkStatus();
       case K::kShowTables:
       case K::kShowViews:
@@ -259,8 +264,10 @@ class EngineImpl {
         PrintResult(r, output.format, output.out);
         return absl::OkStatus();
       }
-      case K::kDescribe: return Describe(st, script, output);
-      case K::kExplain: return Explain(st, script, output);
+      case K::kDescribe:
+        return Describe(st, script, output);
+      case K::kExplain:
+        return Explain(st, script, output);
       case K::kQuery: {
         Binder b = MakeBinder(script);
         ResultOrder order;
@@ -272,7 +279,8 @@ class EngineImpl {
         if (s.ok() && capture) *capture = std::move(r);
         return s;
       }
-      case K::kInsert: return Insert(st, script, output);
+      case K::kInsert:
+        return Insert(st, script, output);
     }
     return absl::UnimplementedError("statement not supported");
   }
@@ -286,15 +294,16 @@ class EngineImpl {
         if (used == st.value.size() && v > 0 && v <= 1 << 20) return absl::OkStatus();
       } catch (...) {
       }
-      return sql::SqlError(script, st.pos, fmt::format("'{}' must be a positive integer, not '{}'",
-                                                       k, st.value));
+      return sql::SqlError(script, st.pos,
+                           fmt::format("'{}' must be a positive integer, not '{}'", k, st.value));
     };
     EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
     EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
     EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
     if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
         st.value != "dead-letter") {
-      return sql::SqlError(script, st.pos, "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
+      return sql::SqlError(script, st.pos,
+                           "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
     }
     return absl::OkStatus();
   }
@@ -310,7 +319,8 @@ class EngineImpl {
       const TableDef& d = *t->second;
       for (size_t i = 0; i < d.columns.size(); ++i) {
         const Field& f = d.columns[i];
-        bool pk = std::find(d.primary_key.begin(), d.primary_key.end(), f.name) != d.primary_key.end();
+        bool pk =
+            std::find(d.primary_key.begin(), d.primary_key.end(), f.name) != d.primary_key.end();
         std::string extras;
         if (d.computed[i]) extras = "computed";
         std::string wm;
@@ -320,15 +330,16 @@ class EngineImpl {
         }
         DataType ty = f.type;
         r.rows.push_back({f.name, ty.ToString(), ty.nullable ? "TRUE" : "FALSE",
-                          pk ? fmt::format("PRI({})", fmt::join(d.primary_key, ", ")) : "",
-                          extras, wm});
+                          pk ? fmt::format("PRI({})", fmt::join(d.primary_key, ", ")) : "", extras,
+                          wm});
       }
     } else if (views_.count(key)) {
       Binder b = MakeBinder(script);
       EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*views_[key]->query, nullptr));
       for (const auto& f : p->schema.fields) {
         if (f.name.rfind("$", 0) == 0) continue;
-        r.rows.push_back({f.name, f.type.ToString(), f.type.nullable ? "TRUE" : "FALSE", "", "", ""});
+        r.rows.push_back(
+            {f.name, f.type.ToString(), f.type.nullable ? "TRUE" : "FALSE", "", "", ""});
       }
     } else {
       return sql::SqlError(script, st.name_pos, fmt::format("unknown table or view '{}'", st.name));
@@ -351,7 +362,8 @@ class EngineImpl {
       ResultOrder order;
       EDDY_ASSIGN_OR_RETURN(plan, b.BindQuery(*inner.query, &order));
       sink.name = "Sink: collect (print to terminal)";
-      sink.make = [](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      sink.make =
+          [](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
         return absl::InternalError("EXPLAIN does not run");
       };
     } else {
@@ -374,8 +386,8 @@ class EngineImpl {
     if (name.empty()) return absl::OkStatus();
     auto it = tables_.find(ToLower(name));
     if (it == tables_.end()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "'table.exec.late-rows.sink' names table '{}', which does not exist", name));
+      return absl::InvalidArgumentError(
+          fmt::format("'table.exec.late-rows.sink' names table '{}', which does not exist", name));
     }
     auto t = it->second;
     Schema ls = runtime::LateRowSchema();
@@ -391,11 +403,12 @@ class EngineImpl {
       if (have.SameAs(want)) {
         out->casts.push_back(nullptr);
       } else if (CanCast(have, want) && (want.is_string() == have.is_string())) {
-        out->casts.push_back(MakeCast(MakeColumnRef(static_cast<int>(i), have, ls.fields[i].name), want, false));
+        out->casts.push_back(
+            MakeCast(MakeColumnRef(static_cast<int>(i), have, ls.fields[i].name), want, false));
       } else {
-        return absl::InvalidArgumentError(fmt::format(
-            "column {} of the late-row sink '{}' is {}, expected {}", i + 1, t->name,
-            want.ToString(), have.ToString()));
+        return absl::InvalidArgumentError(
+            fmt::format("column {} of the late-row sink '{}' is {}, expected {}", i + 1, t->name,
+                        want.ToString(), have.ToString()));
       }
     }
     EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, t->physical, false, 1));
@@ -407,15 +420,16 @@ class EngineImpl {
   }
 
   absl::StatusOr<std::shared_ptr<const TableDef>> InsertTarget(const sql::Statement& st,
-                                                              const std::string& script,
-                                                              PlanPtr* plan, SinkTarget* sink) {
+                                                               const std::string& script,
+                                                               PlanPtr* plan, SinkTarget* sink) {
     auto it = tables_.find(ToLower(st.name));
     if (it == tables_.end()) {
       std::vector<std::string> names;
       for (const auto& [k, t] : tables_) names.push_back(t->name);
       std::string near = ClosestName(st.name, names);
       if (views_.count(ToLower(st.name))) {
-        return sql::SqlError(script, st.name_pos, fmt::format("cannot INSERT INTO view '{}'", st.name));
+        return sql::SqlError(script, st.name_pos,
+                             fmt::format("cannot INSERT INTO view '{}'", st.name));
       }
       return sql::SqlError(script, st.name_pos, fmt::format("unknown table '{}'", st.name),
                            near.empty() ? "" : fmt::format("did you mean '{}'?", near));
@@ -454,12 +468,12 @@ class EngineImpl {
       if (!f.type.SameAs(w) || (w.is_string() && w.length >= 0 && f.type.length != w.length)) {
         if (!CanImplicitlyCast(f.type, w) && !(f.type.is_string() && w.is_string()) &&
             !(f.type.is_timestamp() && w.is_timestamp())) {
-          return sql::SqlError(script, st.query->pos,
-                               fmt::format("column '{}' of the query is {}, which cannot be "
-                                           "written to column '{}' {} of '{}'",
-                                           f.name, f.type.ToString(), want[idx].name,
-                                           w.ToString(), t->name),
-                               schemas());
+          return sql::SqlError(
+              script, st.query->pos,
+              fmt::format("column '{}' of the query is {}, which cannot be "
+                          "written to column '{}' {} of '{}'",
+                          f.name, f.type.ToString(), want[idx].name, w.ToString(), t->name),
+              schemas());
         }
         cast = MakeCast(MakeColumnRef(static_cast<int>(i), f.type, f.name), w, false);
       }
@@ -494,8 +508,9 @@ class EngineImpl {
     sink.metrics = std::make_shared<connectors::SinkMetrics>();
     sink.metrics->table = "(terminal)";
     auto m = sink.metrics;
-    sink.make = [collector, m](const runtime::SubtaskInfo&)
-        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+    sink.make =
+        [collector,
+         m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
       return std::unique_ptr<runtime::Operator>(new CollectSink(collector, m));
     };
     EDDY_RETURN_IF_ERROR(Run(plan, sink, text, output));
@@ -585,8 +600,8 @@ class EngineImpl {
     summary_ = JobSummary();
     summary_.seconds = elapsed();
     for (const auto& s : job.sources) {
-      summary_.sources.push_back({s->table, s->rows_read.load(), s->bad_skipped.load(),
-                                  s->bad_dead_lettered.load()});
+      summary_.sources.push_back(
+          {s->table, s->rows_read.load(), s->bad_skipped.load(), s->bad_dead_lettered.load()});
     }
     for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
     for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});

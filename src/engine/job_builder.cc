@@ -31,9 +31,9 @@ std::string BuiltJob::Explain() const {
         for (int c : e.key_columns) k.push_back(fmt::format("${}", c));
         part += "[" + fmt::format("{}", fmt::join(k, ", ")) + "]";
       }
-      in += fmt::format("{}{} from #{}{}{}", in.empty() ? "" : ", ", part, e.from,
-                        e.ordered ? " (in file order)" : "",
-                        e.output_tag == 1 ? " (late rows)" : "");
+      in +=
+          fmt::format("{}{} from #{}{}{}", in.empty() ? "" : ", ", part, e.from,
+                      e.ordered ? " (in file order)" : "", e.output_tag == 1 ? " (late rows)" : "");
     }
     out += fmt::format("#{} {} [parallelism={}]{}\n", v, spec.name, spec.parallelism,
                        in.empty() ? "" : " <- " + in);
@@ -69,8 +69,9 @@ void Seal(VertexDraft* d) {
 }
 
 OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj) {
-  return [filter, proj](const runtime::SubtaskInfo&, const runtime::SideOutputs&)
-             -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+  return [filter, proj](
+             const runtime::SubtaskInfo&,
+             const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
     return runtime::MakeCalc(filter, proj);
   };
 }
@@ -89,7 +90,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   for (const PlanNode* p = plan.get(); p; p = p->input.get()) nodes.push_back(p);
   std::reverse(nodes.begin(), nodes.end());
   const PlanNode* scan = nodes[0];
-  if (scan->kind != PlanNode::Kind::kScan) return absl::InternalError("plan does not start with a scan");
+  if (scan->kind != PlanNode::Kind::kScan)
+    return absl::InternalError("plan does not start with a scan");
 
   // Source vertex.
   connectors::ScanSpec ss;
@@ -129,8 +131,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     d.spec.parallelism = cfg0.key_columns.empty() ? 1 : n;
     runtime::EdgeSpec e;
     e.from = from;
-    e.partitioning = cfg0.key_columns.empty() ? runtime::Partitioning::kGlobal
-                                              : runtime::Partitioning::kHash;
+    e.partitioning =
+        cfg0.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
     e.key_columns = cfg0.key_columns;
     e.ordered = from_source;
     e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
@@ -192,9 +194,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     sd.op_names.push_back("Calc");
   }
   SinkFactory make = sink.make;
-  sd.ops.push_back([make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
-    return make(info);
-  });
+  sd.ops.push_back(
+      [make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) { return make(info); });
   Seal(&sd);
   if (sink.metrics) job.sinks.push_back(sink.metrics);
   drafts.push_back(std::move(sd));

@@ -30,7 +30,7 @@ struct BuiltJob {
 
 /// Where the job's rows go.
 struct SinkTarget {
-  std::string name;             // "Sink: print_table" / "Collect"
+  std::string name;  // "Sink: print_table" / "Collect"
   SinkFactory make;
   int parallelism = 1;
   /// Casts from the plan's visible columns to the sink's columns (null = identity), evaluated

@@ -90,7 +90,7 @@ class Binder {
     std::map<std::string, std::pair<int, DataType>> keys;  // AstKey → output column
     std::map<std::string, std::pair<int, DataType>> aggs;  // AstKey of the call → output column
     bool collecting = false;                               // first pass: gather aggregate calls
-    std::vector<const sql::Expr*> calls;                        // gathered calls (first pass)
+    std::vector<const sql::Expr*> calls;                   // gathered calls (first pass)
     bool in_agg = false;
   };
   struct FromResult;

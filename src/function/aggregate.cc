@@ -10,8 +10,8 @@
 
 namespace eddy {
 
-void AggregateFunction::AccumulateBatch(char* const* states, const Column* arg,
-                                        const uint8_t* mask, size_t n) const {
+void AggregateFunction::AccumulateBatch(char* const* states, const Column* arg, const uint8_t* mask,
+                                        size_t n) const {
   for (size_t i = 0; i < n; ++i) {
     if (!mask || mask[i]) Accumulate(states[i], arg, i);
   }
@@ -80,21 +80,27 @@ class SumAvg final : public AggregateFunction {
   }
   void Init(char* s) const override { *reinterpret_cast<SumState<T>*>(s) = {T{}, 0}; }
   static T Get(const Column* a, size_t i) {
-    if constexpr (std::is_same_v<T, double>) return a->f64[i];
-    else return a->i64[i];
+    if constexpr (std::is_same_v<T, double>)
+      return a->f64[i];
+    else
+      return a->i64[i];
   }
   void Accumulate(char* s, const Column* a, size_t i) const override {
     if (!a->valid[i]) return;
     auto* st = reinterpret_cast<SumState<T>*>(s);
-    if constexpr (std::is_same_v<T, double>) st->sum += a->f64[i];
-    else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
+    if constexpr (std::is_same_v<T, double>)
+      st->sum += a->f64[i];
+    else
+      st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
     st->count++;
   }
   void Retract(char* s, const Column* a, size_t i) const override {
     if (!a->valid[i]) return;
     auto* st = reinterpret_cast<SumState<T>*>(s);
-    if constexpr (std::is_same_v<T, double>) st->sum -= a->f64[i];
-    else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) - static_cast<uint64_t>(a->i64[i]));
+    if constexpr (std::is_same_v<T, double>)
+      st->sum -= a->f64[i];
+    else
+      st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) - static_cast<uint64_t>(a->i64[i]));
     st->count--;
   }
   void AccumulateBatch(char* const* states, const Column* a, const uint8_t* mask,
@@ -102,8 +108,11 @@ class SumAvg final : public AggregateFunction {
     for (size_t i = 0; i < n; ++i) {
       if ((!mask || mask[i]) && a->valid[i]) {
         auto* st = reinterpret_cast<SumState<T>*>(states[i]);
-        if constexpr (std::is_same_v<T, double>) st->sum += a->f64[i];
-        else st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
+        if constexpr (std::is_same_v<T, double>)
+          st->sum += a->f64[i];
+        else
+          st->sum =
+              static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
         st->count++;
       }
     }
@@ -165,9 +174,12 @@ class MinMax final : public AggregateFunction {
   void Destroy(char* s) const override { reinterpret_cast<ExtState<T>*>(s)->~ExtState<T>(); }
   bool supports_retract() const override { return false; }
   static T Get(const Column* a, size_t i) {
-    if constexpr (std::is_same_v<T, double>) return a->f64[i];
-    else if constexpr (std::is_same_v<T, int64_t>) return a->i64[i];
-    else return std::string(a->str[i]);
+    if constexpr (std::is_same_v<T, double>)
+      return a->f64[i];
+    else if constexpr (std::is_same_v<T, int64_t>)
+      return a->i64[i];
+    else
+      return std::string(a->str[i]);
   }
   void Accumulate(char* s, const Column* a, size_t i) const override {
     if (!a->valid[i]) return;
@@ -199,9 +211,12 @@ class MinMax final : public AggregateFunction {
     if (!st->has) return Value::Null(result_type_);
     Value v{result_type_};
     v.is_null = false;
-    if constexpr (std::is_same_v<T, double>) v.d = st->v;
-    else if constexpr (std::is_same_v<T, int64_t>) v.i = st->v;
-    else v.s = st->v;
+    if constexpr (std::is_same_v<T, double>)
+      v.d = st->v;
+    else if constexpr (std::is_same_v<T, int64_t>)
+      v.i = st->v;
+    else
+      v.s = st->v;
     return v;
   }
 
@@ -303,9 +318,12 @@ class Distinct final : public AggregateFunction {
   void Destroy(char* s) const override { delete reinterpret_cast<DistinctState*>(s)->values; }
   static std::string Key(const Column* a, size_t i) {
     switch (a->type.physical()) {
-      case Physical::kInt64: return std::string(reinterpret_cast<const char*>(&a->i64[i]), 8);
-      case Physical::kDouble: return std::string(reinterpret_cast<const char*>(&a->f64[i]), 8);
-      case Physical::kString: return std::string(a->str[i]);
+      case Physical::kInt64:
+        return std::string(reinterpret_cast<const char*>(&a->i64[i]), 8);
+      case Physical::kDouble:
+        return std::string(reinterpret_cast<const char*>(&a->f64[i]), 8);
+      case Physical::kString:
+        return std::string(a->str[i]);
     }
     return "";
   }
@@ -348,10 +366,9 @@ class Distinct final : public AggregateFunction {
 };
 
 const std::vector<std::string>& Names() {
-  static const std::vector<std::string> kNames = {"AVG",        "COUNT",       "MAX",
-                                                  "MIN",        "STDDEV_POP",  "STDDEV_SAMP",
-                                                  "SUM",        "VAR_POP",     "VAR_SAMP",
-                                                  "VARIANCE",   "STDDEV"};
+  static const std::vector<std::string> kNames = {"AVG",        "COUNT",       "MAX",   "MIN",
+                                                  "STDDEV_POP", "STDDEV_SAMP", "SUM",   "VAR_POP",
+                                                  "VAR_SAMP",   "VARIANCE",    "STDDEV"};
   return kNames;
 }
 
@@ -387,21 +404,30 @@ absl::StatusOr<std::shared_ptr<const AggregateFunction>> ResolveAggregate(
     if (a.id == TypeId::kNull) a = DataType::Int();
     if (name == "SUM" || name == "AVG") {
       if (!a.is_numeric()) return bad();
-      if (a.id == TypeId::kDouble) f = std::make_shared<SumAvg<double>>(name == "AVG", a);
-      else f = std::make_shared<SumAvg<int64_t>>(name == "AVG", a);
+      if (a.id == TypeId::kDouble)
+        f = std::make_shared<SumAvg<double>>(name == "AVG", a);
+      else
+        f = std::make_shared<SumAvg<int64_t>>(name == "AVG", a);
     } else if (name == "MIN" || name == "MAX") {
       bool mx = name == "MAX";
       if (a.is_interval()) return bad();
       switch (a.physical()) {
-        case Physical::kInt64: f = std::make_shared<MinMax<int64_t>>(mx, a); break;
-        case Physical::kDouble: f = std::make_shared<MinMax<double>>(mx, a); break;
-        case Physical::kString: f = std::make_shared<MinMax<std::string>>(mx, a); break;
+        case Physical::kInt64:
+          f = std::make_shared<MinMax<int64_t>>(mx, a);
+          break;
+        case Physical::kDouble:
+          f = std::make_shared<MinMax<double>>(mx, a);
+          break;
+        case Physical::kString:
+          f = std::make_shared<MinMax<std::string>>(mx, a);
+          break;
       }
     } else if (name == "STDDEV_POP" || name == "STDDEV_SAMP" || name == "VAR_POP" ||
                name == "VAR_SAMP" || name == "VARIANCE" || name == "STDDEV") {
       if (!a.is_numeric()) return bad();
       bool sq = name.rfind("STDDEV", 0) == 0;
-      bool sample = name.find("SAMP") != std::string::npos || name == "VARIANCE" || name == "STDDEV";
+      bool sample =
+          name.find("SAMP") != std::string::npos || name == "VARIANCE" || name == "STDDEV";
       f = std::make_shared<Variance>(sq, sample, a);
     } else {
       return absl::NotFoundError(fmt::format("no aggregate function named {}", name));

@@ -18,10 +18,14 @@ bool IsNumericOrBool(const DataType& t) { return t.is_numeric() || t.id == TypeI
 
 int IntegerDigits(const DataType& t) {
   switch (t.id) {
-    case TypeId::kInt: return 10;
-    case TypeId::kBigint: return 18;
-    case TypeId::kDecimal: return t.precision - t.scale;
-    default: return 0;
+    case TypeId::kInt:
+      return 10;
+    case TypeId::kBigint:
+      return 18;
+    case TypeId::kDecimal:
+      return t.precision - t.scale;
+    default:
+      return 0;
   }
 }
 
@@ -44,8 +48,14 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
       case TypeId::kBoolean: {
         std::string u;
         for (char c : s) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (u == "TRUE") { out->AppendInt(1); return true; }
-        if (u == "FALSE") { out->AppendInt(0); return true; }
+        if (u == "TRUE") {
+          out->AppendInt(1);
+          return true;
+        }
+        if (u == "FALSE") {
+          out->AppendInt(0);
+          return true;
+        }
         return false;
       }
       case TypeId::kInt:
@@ -81,7 +91,8 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
         out->AppendInt(*d);
         return true;
       }
-      default: return false;
+      default:
+        return false;
     }
   }
   if (IsNumericOrBool(from) && IsNumericOrBool(to)) {
@@ -103,10 +114,14 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
     int64_t v;
     if (from.id == TypeId::kDouble) {
       double d = in.f64[i];
-      if (std::isnan(d)) v = 0;
-      else if (d >= 9.2233720368547758e18) v = INT64_MAX;
-      else if (d <= -9.2233720368547758e18) v = INT64_MIN;
-      else v = static_cast<int64_t>(d);
+      if (std::isnan(d))
+        v = 0;
+      else if (d >= 9.2233720368547758e18)
+        v = INT64_MAX;
+      else if (d <= -9.2233720368547758e18)
+        v = INT64_MIN;
+      else
+        v = static_cast<int64_t>(d);
     } else if (from.id == TypeId::kDecimal) {
       v = in.i64[i] / Pow10(from.scale);
     } else {
@@ -150,9 +165,9 @@ class CastExpr final : public BoundExpr {
         if (try_) {
           out->AppendNull();
         } else {
-          return absl::InvalidArgumentError(fmt::format(
-              "CAST of '{}' from {} to {} failed (use TRY_CAST to get NULL instead)",
-              FormatCell(c, i), c.type.ToString(), type_.ToString()));
+          return absl::InvalidArgumentError(
+              fmt::format("CAST of '{}' from {} to {} failed (use TRY_CAST to get NULL instead)",
+                          FormatCell(c, i), c.type.ToString(), type_.ToString()));
         }
       }
     }
@@ -201,12 +216,18 @@ bool CanImplicitlyCast(const DataType& from, const DataType& to) {
       return to.id == TypeId::kBigint || to.id == TypeId::kDouble ||
              (to.id == TypeId::kDecimal && to.precision - to.scale >= 10);
     case TypeId::kBigint:
-      return to.id == TypeId::kDouble || (to.id == TypeId::kDecimal && to.precision - to.scale >= 18);
-    case TypeId::kDecimal: return to.id == TypeId::kDouble;
-    case TypeId::kTimestamp: return to.id == TypeId::kTimestampLtz;
-    case TypeId::kTimestampLtz: return to.id == TypeId::kTimestamp;
-    case TypeId::kDate: return to.is_timestamp();
-    default: return false;
+      return to.id == TypeId::kDouble ||
+             (to.id == TypeId::kDecimal && to.precision - to.scale >= 18);
+    case TypeId::kDecimal:
+      return to.id == TypeId::kDouble;
+    case TypeId::kTimestamp:
+      return to.id == TypeId::kTimestampLtz;
+    case TypeId::kTimestampLtz:
+      return to.id == TypeId::kTimestamp;
+    case TypeId::kDate:
+      return to.is_timestamp();
+    default:
+      return false;
   }
 }
 
@@ -217,7 +238,8 @@ std::optional<DataType> CommonType(const DataType& a, const DataType& b) {
     DataType t = a;
     t.time_attr = TimeAttr::kNone;
     t.nullable = a.nullable || b.nullable;
-    if (a.id == TypeId::kString) t.length = (a.length < 0 || b.length < 0) ? -1 : std::max(a.length, b.length);
+    if (a.id == TypeId::kString)
+      t.length = (a.length < 0 || b.length < 0) ? -1 : std::max(a.length, b.length);
     if (a.is_timestamp()) t.precision = std::max(a.precision, b.precision);
     if (a.id == TypeId::kDecimal) {
       int scale = std::max(a.scale, b.scale);
@@ -243,14 +265,14 @@ std::optional<DataType> CommonType(const DataType& a, const DataType& b) {
   }
   // A string compared with another type is converted to that type (Calcite's implicit coercion
   // of character literals in comparisons).
-  if (a.is_string() && (b.is_numeric() || b.is_timestamp() || b.id == TypeId::kDate ||
-                        b.id == TypeId::kBoolean)) {
+  if (a.is_string() &&
+      (b.is_numeric() || b.is_timestamp() || b.id == TypeId::kDate || b.id == TypeId::kBoolean)) {
     DataType t = b;
     t.time_attr = TimeAttr::kNone;
     return t;
   }
-  if (b.is_string() && (a.is_numeric() || a.is_timestamp() || a.id == TypeId::kDate ||
-                        a.id == TypeId::kBoolean)) {
+  if (b.is_string() &&
+      (a.is_numeric() || a.is_timestamp() || a.id == TypeId::kDate || a.id == TypeId::kBoolean)) {
     DataType t = a;
     t.time_attr = TimeAttr::kNone;
     return t;

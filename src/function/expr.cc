@@ -16,13 +16,21 @@ class ColumnRef final : public BoundExpr {
     const Column& c = in.columns[index_];
     out->valid.insert(out->valid.end(), c.valid.begin(), c.valid.end());
     switch (c.type.physical()) {
-      case Physical::kInt64: out->i64.insert(out->i64.end(), c.i64.begin(), c.i64.end()); break;
-      case Physical::kDouble: out->f64.insert(out->f64.end(), c.f64.begin(), c.f64.end()); break;
-      case Physical::kString: out->str.insert(out->str.end(), c.str.begin(), c.str.end()); break;
+      case Physical::kInt64:
+        out->i64.insert(out->i64.end(), c.i64.begin(), c.i64.end());
+        break;
+      case Physical::kDouble:
+        out->f64.insert(out->f64.end(), c.f64.begin(), c.f64.end());
+        break;
+      case Physical::kString:
+        out->str.insert(out->str.end(), c.str.begin(), c.str.end());
+        break;
     }
     return absl::OkStatus();
   }
-  std::string ToString() const override { return name_.empty() ? fmt::format("${}", index_) : name_; }
+  std::string ToString() const override {
+    return name_.empty() ? fmt::format("${}", index_) : name_;
+  }
   int column_index() const override { return index_; }
 
  private:
@@ -37,8 +45,12 @@ class Literal final : public BoundExpr {
     size_t n = in.num_rows();
     out->valid.insert(out->valid.end(), n, v_.is_null ? 0 : 1);
     switch (type_.physical()) {
-      case Physical::kInt64: out->i64.insert(out->i64.end(), n, v_.i); break;
-      case Physical::kDouble: out->f64.insert(out->f64.end(), n, v_.d); break;
+      case Physical::kInt64:
+        out->i64.insert(out->i64.end(), n, v_.i);
+        break;
+      case Physical::kDouble:
+        out->f64.insert(out->f64.end(), n, v_.d);
+        break;
       case Physical::kString: {
         std::string_view s = n > 0 && !v_.is_null ? ctx->arena->Add(v_.s) : std::string_view();
         out->str.insert(out->str.end(), n, s);
@@ -112,11 +124,15 @@ class AndOr final : public BoundExpr {
       for (size_t i = 0; i < n; ++i) {
         uint8_t v = c.valid[i] ? (c.i64[i] ? 1 : 0) : 2;
         if (is_and_) {
-          if (st[i] == 0 || v == 0) st[i] = 0;
-          else if (v == 2) st[i] = 2;
+          if (st[i] == 0 || v == 0)
+            st[i] = 0;
+          else if (v == 2)
+            st[i] = 2;
         } else {
-          if (st[i] == 1 || v == 1) st[i] = 1;
-          else if (v == 2) st[i] = 2;
+          if (st[i] == 1 || v == 1)
+            st[i] = 1;
+          else if (v == 2)
+            st[i] = 2;
         }
       }
     }

@@ -19,9 +19,18 @@ bool ParseInt64(std::string_view s, int64_t* out) {
 
 bool ParseDouble(std::string_view s, double* out) {
   if (s.empty()) return false;
-  if (s == "NaN") { *out = NAN; return true; }
-  if (s == "Infinity" || s == "+Infinity") { *out = INFINITY; return true; }
-  if (s == "-Infinity") { *out = -INFINITY; return true; }
+  if (s == "NaN") {
+    *out = NAN;
+    return true;
+  }
+  if (s == "Infinity" || s == "+Infinity") {
+    *out = INFINITY;
+    return true;
+  }
+  if (s == "-Infinity") {
+    *out = -INFINITY;
+    return true;
+  }
   const char* b = s.data();
   const char* e = b + s.size();
   if (*b == '+') ++b;
@@ -71,9 +80,12 @@ bool ParseDecimal(std::string_view s, int precision, int scale, int64_t* out) {
 
 double ToDouble(const Column& c, size_t i) {
   switch (c.type.id) {
-    case TypeId::kDouble: return c.f64[i];
-    case TypeId::kDecimal: return static_cast<double>(c.i64[i]) / static_cast<double>(Pow10(c.type.scale));
-    default: return static_cast<double>(c.i64[i]);
+    case TypeId::kDouble:
+      return c.f64[i];
+    case TypeId::kDecimal:
+      return static_cast<double>(c.i64[i]) / static_cast<double>(Pow10(c.type.scale));
+    default:
+      return static_cast<double>(c.i64[i]);
   }
 }
 

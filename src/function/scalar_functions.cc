@@ -44,8 +44,10 @@ ScalarKernel DoubleBinary(F f) {
     const Column& x = *a[0];
     const Column& y = *a[1];
     for (size_t i = 0; i < n; ++i) {
-      if (x.valid[i] && y.valid[i]) out->AppendDouble(f(x.f64[i], y.f64[i]));
-      else out->AppendNull();
+      if (x.valid[i] && y.valid[i])
+        out->AppendDouble(f(x.f64[i], y.f64[i]));
+      else
+        out->AppendNull();
     }
     return absl::OkStatus();
   };
@@ -73,8 +75,10 @@ ScalarKernel RowKernel(F f, bool null_aware = false) {
 
 int Compare(const Column& x, size_t i, const Column& y, size_t j) {
   switch (x.type.physical()) {
-    case Physical::kInt64: return x.i64[i] < y.i64[j] ? -1 : x.i64[i] > y.i64[j];
-    case Physical::kDouble: return x.f64[i] < y.f64[j] ? -1 : x.f64[i] > y.f64[j];
+    case Physical::kInt64:
+      return x.i64[i] < y.i64[j] ? -1 : x.i64[i] > y.i64[j];
+    case Physical::kDouble:
+      return x.f64[i] < y.f64[j] ? -1 : x.f64[i] > y.f64[j];
     case Physical::kString: {
       int c = x.str[i].compare(y.str[j]);
       return c < 0 ? -1 : c > 0;
@@ -96,8 +100,10 @@ ScalarKernel CompareKernel(Physical p, Pred pred) {
       }
     } else {
       for (size_t i = 0; i < n; ++i) {
-        if (x.valid[i] && y.valid[i]) out->AppendInt(pred(Compare(x, i, y, i)));
-        else out->AppendNull();
+        if (x.valid[i] && y.valid[i])
+          out->AppendInt(pred(Compare(x, i, y, i)));
+        else
+          out->AppendNull();
       }
     }
     return absl::OkStatus();
@@ -324,13 +330,49 @@ std::string UnitOf(const std::vector<const Value*>& lits, size_t i) {
 }
 
 const std::vector<std::string>& Names() {
-  static const std::vector<std::string> kNames = {
-      "ABS", "CEIL", "CEILING", "CHAR_LENGTH", "CHARACTER_LENGTH", "COALESCE", "CONCAT",
-      "CURRENT_TIMESTAMP", "CURRENT_WATERMARK", "DATE_FORMAT", "DAYOFMONTH", "EXP", "EXTRACT",
-      "FLOOR", "HOUR", "IF", "LN", "LOCALTIMESTAMP", "LOG10", "LOWER", "LTRIM", "MINUTE", "MOD",
-      "MONTH", "NOW", "NULLIF", "POSITION", "POWER", "PROCTIME", "REGEXP_EXTRACT",
-      "REGEXP_REPLACE", "REPLACE", "ROUND", "RTRIM", "SECOND", "SQRT", "SUBSTR", "SUBSTRING",
-      "TO_TIMESTAMP", "TO_TIMESTAMP_LTZ", "TRIM", "UPPER", "YEAR"};
+  static const std::vector<std::string> kNames = {"ABS",
+                                                  "CEIL",
+                                                  "CEILING",
+                                                  "CHAR_LENGTH",
+                                                  "CHARACTER_LENGTH",
+                                                  "COALESCE",
+                                                  "CONCAT",
+                                                  "CURRENT_TIMESTAMP",
+                                                  "CURRENT_WATERMARK",
+                                                  "DATE_FORMAT",
+                                                  "DAYOFMONTH",
+                                                  "EXP",
+                                                  "EXTRACT",
+                                                  "FLOOR",
+                                                  "HOUR",
+                                                  "IF",
+                                                  "LN",
+                                                  "LOCALTIMESTAMP",
+                                                  "LOG10",
+                                                  "LOWER",
+                                                  "LTRIM",
+                                                  "MINUTE",
+                                                  "MOD",
+                                                  "MONTH",
+                                                  "NOW",
+                                                  "NULLIF",
+                                                  "POSITION",
+                                                  "POWER",
+                                                  "PROCTIME",
+                                                  "REGEXP_EXTRACT",
+                                                  "REGEXP_REPLACE",
+                                                  "REPLACE",
+                                                  "ROUND",
+                                                  "RTRIM",
+                                                  "SECOND",
+                                                  "SQRT",
+                                                  "SUBSTR",
+                                                  "SUBSTRING",
+                                                  "TO_TIMESTAMP",
+                                                  "TO_TIMESTAMP_LTZ",
+                                                  "TRIM",
+                                                  "UPPER",
+                                                  "YEAR"};
   return kNames;
 }
 
@@ -338,9 +380,9 @@ const std::vector<std::string>& Names() {
 
 std::vector<std::string> ScalarFunctionNames() { return Names(); }
 
-absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
-    const std::string& name, const std::vector<DataType>& t,
-    const std::vector<const Value*>& lits) {
+absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
+                                                       const std::vector<DataType>& t,
+                                                       const std::vector<const Value*>& lits) {
   const size_t n = t.size();
   auto bad = [&]() {
     return Err(fmt::format("cannot apply {} to argument types {}", name, Sig(name, t)));
@@ -371,7 +413,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                                 *o = (date ? x * kMicrosPerDay : x) + sign * y;
                                 return true;
                               }),
-                              r, {t[0], t[1]}};
+                              r,
+                              {t[0], t[1]}};
     }
     if (op == "+" && t[0].id == TypeId::kIntervalDayTime && is_ts(1)) {
       DataType r = t[1];
@@ -380,14 +423,15 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                                 *o = x + y;
                                 return true;
                               }),
-                              r, {t[0], t[1]}};
+                              r,
+                              {t[0], t[1]}};
     }
     if ((op == "+" || op == "-") && t[0].is_interval() && t[0].id == t[1].id) {
       return ResolvedFunction{ArithKernel(op, DataType::Bigint()), t[0], {t[0], t[1]}};
     }
     if ((op == "*") && t[0].id == TypeId::kIntervalDayTime && t[1].is_integral()) {
-      return ResolvedFunction{ArithKernel(op, DataType::Bigint()), t[0],
-                              {t[0], DataType::Bigint()}};
+      return ResolvedFunction{
+          ArithKernel(op, DataType::Bigint()), t[0], {t[0], DataType::Bigint()}};
     }
     auto r = ArithType(op, t[0], t[1]);
     if (!r) return bad();
@@ -428,11 +472,14 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     DataType r = t[0].id == TypeId::kNull ? DataType::Int() : t[0];
     bool dbl = r.id == TypeId::kDouble;
     return ResolvedFunction{RowKernel([dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-                              if (dbl) out->AppendDouble(-a[0]->f64[i]);
-                              else out->AppendInt(-a[0]->i64[i]);
+                              if (dbl)
+                                out->AppendDouble(-a[0]->f64[i]);
+                              else
+                                out->AppendInt(-a[0]->i64[i]);
                               return absl::OkStatus();
                             }),
-                            r, {r}};
+                            r,
+                            {r}};
   }
 
   // ---- comparison ----
@@ -443,12 +490,18 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     DataType ct = c->id == TypeId::kNull ? DataType::Int() : *c;
     Physical p = ct.physical();
     ScalarKernel k;
-    if (name == "=") k = CompareKernel(p, [](int x) { return x == 0; });
-    else if (name == "<>") k = CompareKernel(p, [](int x) { return x != 0; });
-    else if (name == "<") k = CompareKernel(p, [](int x) { return x < 0; });
-    else if (name == "<=") k = CompareKernel(p, [](int x) { return x <= 0; });
-    else if (name == ">") k = CompareKernel(p, [](int x) { return x > 0; });
-    else k = CompareKernel(p, [](int x) { return x >= 0; });
+    if (name == "=")
+      k = CompareKernel(p, [](int x) { return x == 0; });
+    else if (name == "<>")
+      k = CompareKernel(p, [](int x) { return x != 0; });
+    else if (name == "<")
+      k = CompareKernel(p, [](int x) { return x < 0; });
+    else if (name == "<=")
+      k = CompareKernel(p, [](int x) { return x <= 0; });
+    else if (name == ">")
+      k = CompareKernel(p, [](int x) { return x > 0; });
+    else
+      k = CompareKernel(p, [](int x) { return x >= 0; });
     return ResolvedFunction{k, DataType::Boolean(), {ct, ct}};
   }
   if (name == "NOT") {
@@ -458,19 +511,20 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                               out->AppendInt(!a[0]->i64[i]);
                               return absl::OkStatus();
                             }),
-                            DataType::Boolean(), {DataType::Boolean()}};
+                            DataType::Boolean(),
+                            {DataType::Boolean()}};
   }
   if (name == "IS NULL" || name == "IS NOT NULL") {
     EDDY_RETURN_IF_ERROR(want(1, 1));
     bool neg = name == "IS NOT NULL";
-    return ResolvedFunction{
-        RowKernel(
-            [neg](const Args& a, size_t i, EvalContext*, Column* out) {
-              out->AppendInt(a[0]->valid[i] ? neg : !neg);
-              return absl::OkStatus();
-            },
-            true),
-        DataType{TypeId::kBoolean, 0, 0, -1, false}, {t[0]}};
+    return ResolvedFunction{RowKernel(
+                                [neg](const Args& a, size_t i, EvalContext*, Column* out) {
+                                  out->AppendInt(a[0]->valid[i] ? neg : !neg);
+                                  return absl::OkStatus();
+                                },
+                                true),
+                            DataType{TypeId::kBoolean, 0, 0, -1, false},
+                            {t[0]}};
   }
   if (name == "IS TRUE" || name == "IS FALSE" || name == "IS NOT TRUE" || name == "IS NOT FALSE") {
     EDDY_RETURN_IF_ERROR(want(1, 1));
@@ -485,7 +539,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
               return absl::OkStatus();
             },
             true),
-        DataType{TypeId::kBoolean, 0, 0, -1, false}, {DataType::Boolean()}};
+        DataType{TypeId::kBoolean, 0, 0, -1, false},
+        {DataType::Boolean()}};
   }
   if (name == "LIKE" || name == "NOT LIKE") {
     EDDY_RETURN_IF_ERROR(want(2, 3));
@@ -501,31 +556,31 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
       esc = lits[2]->s[0];
     }
     std::vector<DataType> at(n, DataType::String());
-    return ResolvedFunction{RowKernel([neg, esc](const Args& a, size_t i, EvalContext*, Column* out) {
-                              out->AppendInt(LikeMatch(a[0]->str[i], a[1]->str[i], esc) != neg);
-                              return absl::OkStatus();
-                            }),
-                            DataType::Boolean(), at};
+    return ResolvedFunction{
+        RowKernel([neg, esc](const Args& a, size_t i, EvalContext*, Column* out) {
+          out->AppendInt(LikeMatch(a[0]->str[i], a[1]->str[i], esc) != neg);
+          return absl::OkStatus();
+        }),
+        DataType::Boolean(), at};
   }
   if (name == "||" || name == "CONCAT") {
     if (n < 1) return want(1, 1000);
     for (size_t i = 0; i < n; ++i) {
       if (!is_str(i)) return bad();
     }
-    return ResolvedFunction{
-        RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-          size_t len = 0;
-          for (const Column* c : a) len += c->str[i].size();
-          char* p = ctx->arena->Allocate(len);
-          size_t off = 0;
-          for (const Column* c : a) {
-            std::memcpy(p + off, c->str[i].data(), c->str[i].size());
-            off += c->str[i].size();
-          }
-          out->AppendString({p, len});
-          return absl::OkStatus();
-        }),
-        DataType::String(), std::vector<DataType>(n, DataType::String())};
+    return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+                              size_t len = 0;
+                              for (const Column* c : a) len += c->str[i].size();
+                              char* p = ctx->arena->Allocate(len);
+                              size_t off = 0;
+                              for (const Column* c : a) {
+                                std::memcpy(p + off, c->str[i].data(), c->str[i].size());
+                                off += c->str[i].size();
+                              }
+                              out->AppendString({p, len});
+                              return absl::OkStatus();
+                            }),
+                            DataType::String(), std::vector<DataType>(n, DataType::String())};
   }
 
   // ---- conditional ----
@@ -558,18 +613,19 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     if (!c) return bad();
     DataType ct = *c;
     ct.time_attr = TimeAttr::kNone;
-    return ResolvedFunction{RowKernel(
-                                [](const Args& a, size_t i, EvalContext*, Column* out) {
-                                  if (!a[0]->valid[i] ||
-                                      (a[1]->valid[i] && Compare(*a[0], i, *a[1], i) == 0)) {
-                                    out->AppendNull();
-                                  } else {
-                                    out->AppendFrom(*a[0], i);
-                                  }
-                                  return absl::OkStatus();
-                                },
-                                true),
-                            ct, {ct, ct}};
+    return ResolvedFunction{
+        RowKernel(
+            [](const Args& a, size_t i, EvalContext*, Column* out) {
+              if (!a[0]->valid[i] || (a[1]->valid[i] && Compare(*a[0], i, *a[1], i) == 0)) {
+                out->AppendNull();
+              } else {
+                out->AppendFrom(*a[0], i);
+              }
+              return absl::OkStatus();
+            },
+            true),
+        ct,
+        {ct, ct}};
   }
   if (name == "IF") {
     EDDY_RETURN_IF_ERROR(want(3, 3));
@@ -582,7 +638,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                                   return absl::OkStatus();
                                 },
                                 true),
-                            *c, {DataType::Boolean(), *c, *c}};
+                            *c,
+                            {DataType::Boolean(), *c, *c}};
   }
 
   // ---- strings ----
@@ -600,7 +657,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                               out->AppendString({p, s.size()});
                               return absl::OkStatus();
                             }),
-                            DataType::String(), {DataType::String()}};
+                            DataType::String(),
+                            {DataType::String()}};
   }
   if (name == "TRIM" || name == "LTRIM" || name == "RTRIM") {
     EDDY_RETURN_IF_ERROR(want(1, 2));
@@ -629,27 +687,28 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     if (!is_str(0) || !is_num(1) || (n == 3 && !is_num(2))) return bad();
     std::vector<DataType> at = {DataType::String(), DataType::Bigint()};
     if (n == 3) at.push_back(DataType::Bigint());
-    return ResolvedFunction{
-        RowKernel([](const Args& a, size_t i, EvalContext*, Column* out) {
-          std::string_view s = a[0]->str[i];
-          // Positions count code points, 1-based; start <= 0 counts from 1 (Flink/Calcite).
-          int64_t start = a[1]->i64[i];
-          int64_t len = a.size() > 2 ? a[2]->i64[i] : INT64_MAX;
-          if (len < 0) return Err("SUBSTRING length must not be negative");
-          int64_t total = Utf8Length(s);
-          if (start < 0) start = total + start + 1;
-          int64_t from = std::max<int64_t>(start, 1);
-          int64_t to = len == INT64_MAX ? total + 1 : std::min(total + 1, start + len);
-          if (to <= from) {
-            out->AppendString({});
-            return absl::OkStatus();
-          }
-          size_t b = Utf8Prefix(s, static_cast<int>(from - 1)).size();
-          size_t e = Utf8Prefix(s, static_cast<int>(to - 1)).size();
-          out->AppendString(s.substr(b, e - b));
-          return absl::OkStatus();
-        }),
-        DataType::String(), at};
+    return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext*, Column* out) {
+                              std::string_view s = a[0]->str[i];
+                              // Positions count code points, 1-based; start <= 0 counts from 1
+                              // (Flink/Calcite).
+                              int64_t start = a[1]->i64[i];
+                              int64_t len = a.size() > 2 ? a[2]->i64[i] : INT64_MAX;
+                              if (len < 0) return Err("SUBSTRING length must not be negative");
+                              int64_t total = Utf8Length(s);
+                              if (start < 0) start = total + start + 1;
+                              int64_t from = std::max<int64_t>(start, 1);
+                              int64_t to =
+                                  len == INT64_MAX ? total + 1 : std::min(total + 1, start + len);
+                              if (to <= from) {
+                                out->AppendString({});
+                                return absl::OkStatus();
+                              }
+                              size_t b = Utf8Prefix(s, static_cast<int>(from - 1)).size();
+                              size_t e = Utf8Prefix(s, static_cast<int>(to - 1)).size();
+                              out->AppendString(s.substr(b, e - b));
+                              return absl::OkStatus();
+                            }),
+                            DataType::String(), at};
   }
   if (name == "CHAR_LENGTH" || name == "CHARACTER_LENGTH") {
     EDDY_RETURN_IF_ERROR(want(1, 1));
@@ -658,7 +717,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                               out->AppendInt(Utf8Length(a[0]->str[i]));
                               return absl::OkStatus();
                             }),
-                            DataType::Int(), {DataType::String()}};
+                            DataType::Int(),
+                            {DataType::String()}};
   }
   if (name == "POSITION") {
     EDDY_RETURN_IF_ERROR(want(2, 2));
@@ -670,32 +730,32 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                                                  : Utf8Length(a[1]->str[i].substr(0, p)) + 1);
                               return absl::OkStatus();
                             }),
-                            DataType::Int(), {DataType::String(), DataType::String()}};
+                            DataType::Int(),
+                            {DataType::String(), DataType::String()}};
   }
   if (name == "REPLACE") {
     EDDY_RETURN_IF_ERROR(want(3, 3));
     for (size_t i = 0; i < 3; ++i) {
       if (!is_str(i)) return bad();
     }
-    return ResolvedFunction{
-        RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-          std::string s(a[0]->str[i]);
-          std::string_view from = a[1]->str[i], to = a[2]->str[i];
-          if (!from.empty()) {
-            std::string r;
-            size_t pos = 0, hit;
-            while ((hit = s.find(from, pos)) != std::string::npos) {
-              r.append(s, pos, hit - pos);
-              r.append(to);
-              pos = hit + from.size();
-            }
-            r.append(s, pos, std::string::npos);
-            s = std::move(r);
-          }
-          out->AppendString(ctx->arena->Add(s));
-          return absl::OkStatus();
-        }),
-        DataType::String(), std::vector<DataType>(3, DataType::String())};
+    return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+                              std::string s(a[0]->str[i]);
+                              std::string_view from = a[1]->str[i], to = a[2]->str[i];
+                              if (!from.empty()) {
+                                std::string r;
+                                size_t pos = 0, hit;
+                                while ((hit = s.find(from, pos)) != std::string::npos) {
+                                  r.append(s, pos, hit - pos);
+                                  r.append(to);
+                                  pos = hit + from.size();
+                                }
+                                r.append(s, pos, std::string::npos);
+                                s = std::move(r);
+                              }
+                              out->AppendString(ctx->arena->Add(s));
+                              return absl::OkStatus();
+                            }),
+                            DataType::String(), std::vector<DataType>(3, DataType::String())};
   }
   if (name == "REGEXP_EXTRACT" || name == "REGEXP_REPLACE") {
     bool extract = name == "REGEXP_EXTRACT";
@@ -747,11 +807,14 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     DataType r = t[0].id == TypeId::kNull ? DataType::Int() : t[0];
     bool dbl = r.id == TypeId::kDouble;
     return ResolvedFunction{RowKernel([dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-                              if (dbl) out->AppendDouble(std::fabs(a[0]->f64[i]));
-                              else out->AppendInt(std::llabs(a[0]->i64[i]));
+                              if (dbl)
+                                out->AppendDouble(std::fabs(a[0]->f64[i]));
+                              else
+                                out->AppendInt(std::llabs(a[0]->i64[i]));
                               return absl::OkStatus();
                             }),
-                            r, {r}};
+                            r,
+                            {r}};
   }
   if (name == "ROUND") {
     EDDY_RETURN_IF_ERROR(want(1, 2));
@@ -805,29 +868,33 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     bool fl = name == "FLOOR";
     DataType r = t[0].id == TypeId::kNull ? DataType::Int() : t[0];
     if (r.id == TypeId::kDouble) {
-      return ResolvedFunction{RowKernel([fl](const Args& a, size_t i, EvalContext*, Column* out) {
-                                out->AppendDouble(fl ? std::floor(a[0]->f64[i])
-                                                     : std::ceil(a[0]->f64[i]));
-                                return absl::OkStatus();
-                              }),
-                              r, {r}};
+      return ResolvedFunction{
+          RowKernel([fl](const Args& a, size_t i, EvalContext*, Column* out) {
+            out->AppendDouble(fl ? std::floor(a[0]->f64[i]) : std::ceil(a[0]->f64[i]));
+            return absl::OkStatus();
+          }),
+          r,
+          {r}};
     }
     if (r.id == TypeId::kDecimal) {
       int64_t u = Pow10(r.scale);
       DataType res = DataType::Decimal(r.precision, 0);
-      return ResolvedFunction{RowKernel([fl, u](const Args& a, size_t i, EvalContext*, Column* out) {
-                                int64_t q = FloorDiv(a[0]->i64[i], u);
-                                if (!fl && q * u != a[0]->i64[i]) ++q;
-                                out->AppendInt(q);
-                                return absl::OkStatus();
-                              }),
-                              res, {r}};
+      return ResolvedFunction{
+          RowKernel([fl, u](const Args& a, size_t i, EvalContext*, Column* out) {
+            int64_t q = FloorDiv(a[0]->i64[i], u);
+            if (!fl && q * u != a[0]->i64[i]) ++q;
+            out->AppendInt(q);
+            return absl::OkStatus();
+          }),
+          res,
+          {r}};
     }
     return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext*, Column* out) {
                               out->AppendInt(a[0]->i64[i]);
                               return absl::OkStatus();
                             }),
-                            r, {r}};
+                            r,
+                            {r}};
   }
   if (name == "POWER" || name == "SQRT" || name == "LN" || name == "EXP" || name == "LOG10") {
     size_t want_n = name == "POWER" ? 2 : 1;
@@ -857,14 +924,17 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     size_t xi = name == "EXTRACT" ? 1 : 0;
     EDDY_RETURN_IF_ERROR(want(xi + 1, xi + 1));
     if (!is_ts(xi) && t[xi].id != TypeId::kDate) return bad();
-    if (!Extract(unit, 0, TypeId::kTimestamp)) return Err(fmt::format("unknown time unit {}", unit));
+    if (!Extract(unit, 0, TypeId::kTimestamp))
+      return Err(fmt::format("unknown time unit {}", unit));
     TypeId from = t[xi].id;
     std::vector<DataType> at = t;
     return ResolvedFunction{
         RowKernel(
             [unit, xi, from](const Args& a, size_t i, EvalContext*, Column* out) {
-              if (!a[xi]->valid[i]) out->AppendNull();
-              else out->AppendInt(*Extract(unit, a[xi]->i64[i], from));
+              if (!a[xi]->valid[i])
+                out->AppendNull();
+              else
+                out->AppendInt(*Extract(unit, a[xi]->i64[i], from));
               return absl::OkStatus();
             },
             true),
@@ -903,12 +973,13 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     DataType a0 = t[0].is_string() ? DataType::Timestamp(6) : t[0];
     a0.time_attr = TimeAttr::kNone;
     return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-                              std::string s = FormatTimestampPattern(
-                                  a[0]->i64[i], std::string(a[1]->str[i]));
+                              std::string s =
+                                  FormatTimestampPattern(a[0]->i64[i], std::string(a[1]->str[i]));
                               out->AppendString(ctx->arena->Add(s));
                               return absl::OkStatus();
                             }),
-                            DataType::String(), {a0, DataType::String()}};
+                            DataType::String(),
+                            {a0, DataType::String()}};
   }
   if (name == "TO_TIMESTAMP") {
     EDDY_RETURN_IF_ERROR(want(1, 2));
@@ -920,8 +991,10 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                                   a.size() > 1 ? ParseTimestampPattern(a[0]->str[i], a[1]->str[i])
                                                : ParseTimestamp(a[0]->str[i]);
                               // Flink returns NULL when the string does not parse.
-                              if (v) out->AppendInt(*v);
-                              else out->AppendNull();
+                              if (v)
+                                out->AppendInt(*v);
+                              else
+                                out->AppendNull();
                               return absl::OkStatus();
                             }),
                             DataType::Timestamp(3), std::vector<DataType>(n, DataType::String())};
@@ -936,31 +1009,35 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
     bool dbl = t[0].id == TypeId::kDouble;
     DataType a0 = dbl ? DataType::Double() : DataType::Bigint();
     if (t[0].id == TypeId::kDecimal) a0 = DataType::Double(), dbl = true;
-    return ResolvedFunction{RowKernel([unit, dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-                              out->AppendInt(dbl ? static_cast<int64_t>(a[0]->f64[i] * unit)
-                                                 : a[0]->i64[i] * unit);
-                              return absl::OkStatus();
-                            }),
-                            DataType::TimestampLtz(3), {a0, DataType::Int()}};
+    return ResolvedFunction{
+        RowKernel([unit, dbl](const Args& a, size_t i, EvalContext*, Column* out) {
+          out->AppendInt(dbl ? static_cast<int64_t>(a[0]->f64[i] * unit) : a[0]->i64[i] * unit);
+          return absl::OkStatus();
+        }),
+        DataType::TimestampLtz(3),
+        {a0, DataType::Int()}};
   }
   if (name == "CURRENT_WATERMARK") {
     EDDY_RETURN_IF_ERROR(want(1, 1));
     if (t[0].time_attr != TimeAttr::kRowtime) {
-      return Err("CURRENT_WATERMARK takes the table's event-time attribute (the column of its "
-                 "WATERMARK clause)");
+      return Err(
+          "CURRENT_WATERMARK takes the table's event-time attribute (the column of its "
+          "WATERMARK clause)");
     }
     DataType r = t[0];
     r.time_attr = TimeAttr::kNone;
     r.nullable = true;
-    return ResolvedFunction{
-        RowKernel(
-            [](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-              if (ctx->current_watermark == INT64_MIN) out->AppendNull();
-              else out->AppendInt(ctx->current_watermark);
-              return absl::OkStatus();
-            },
-            true),
-        r, {t[0]}};
+    return ResolvedFunction{RowKernel(
+                                [](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+                                  if (ctx->current_watermark == INT64_MIN)
+                                    out->AppendNull();
+                                  else
+                                    out->AppendInt(ctx->current_watermark);
+                                  return absl::OkStatus();
+                                },
+                                true),
+                            r,
+                            {t[0]}};
   }
   if (name == "CURRENT_TIMESTAMP" || name == "NOW" || name == "LOCALTIMESTAMP" ||
       name == "PROCTIME") {
@@ -973,7 +1050,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(
                               }
                               return absl::OkStatus();
                             },
-                            r, {}};
+                            r,
+                            {}};
   }
   return absl::NotFoundError(fmt::format("no function named {}", name));
 }

@@ -1,6 +1,7 @@
 #include "log/log_manager.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -309,7 +310,7 @@ absl::StatusOr<TopicInfo> LogManager::CreateTopic(const std::string& name, int32
   if (st.ok()) st = WriteTopicFile(topic.info);  // the commit point
   if (!st.ok()) {
     for (const auto& partition : topic.partitions) {
-      (void)partition->Close();
+      partition->CloseWithoutFlush();
       (void)RemoveAll(partition->dir());
     }
     return st;
@@ -340,7 +341,7 @@ absl::Status LogManager::DeleteTopic(const std::string& name) {
     // Rename the directories while holding the lock, so a CreateTopic of the same name that
     // follows finds the names free.
     for (const auto& partition : topic.partitions) {
-      (void)partition->Close();
+      partition->CloseWithoutFlush();
       std::string doomed = DoomedDir(topic.info, partition->id());
       if (::rename(partition->dir().c_str(), doomed.c_str()) != 0 && errno != ENOENT) {
         spdlog::error("log: cannot rename {}: {}", partition->dir(), std::strerror(errno));
@@ -386,7 +387,7 @@ absl::Status LogManager::AddPartitions(const std::string& name, int32_t total) {
   if (st.ok()) st = WriteTopicFile(info);
   if (!st.ok()) {
     for (const auto& partition : added) {
-      (void)partition->Close();
+      partition->CloseWithoutFlush();
       (void)RemoveAll(partition->dir());
     }
     return st;

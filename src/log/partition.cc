@@ -1,6 +1,7 @@
 #include "log/partition.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -742,6 +743,11 @@ absl::Status Partition::Close() {
   std::unique_lock l(mu_);
   closed_ = true;
   return absl::OkStatus();
+}
+
+void Partition::CloseWithoutFlush() {
+  std::unique_lock l(mu_);
+  closed_ = true;
 }
 
 void Partition::SetConfig(const TopicConfig& config) {

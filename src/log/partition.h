@@ -177,6 +177,10 @@ class Partition {
   /// than the accessors fail with FailedPrecondition. Idempotent.
   absl::Status Close();
 
+  /// Marks the partition closed without writing or fsyncing anything: for a partition whose files
+  /// are about to be deleted (DeleteTopic). Later calls fail like after Close.
+  void CloseWithoutFlush();
+
   /// Replaces the topic config; applies from the next append, roll, flush or retention pass.
   void SetConfig(const TopicConfig& config);
   TopicConfig config() const;
@@ -233,6 +237,8 @@ class Partition {
   const PartitionId id_;
   PartitionOptions options_;
 
+  // std mutexes rather than absl::Mutex: Debian's abseil is built without ThreadSanitizer
+  // annotations, so TSan would report false races through absl::Mutex.
   // Guards the members below it up to the atomics. Exclusive for appends, rolls, retention;
   // shared for locating segments on reads and for the accessors.
   mutable std::shared_mutex mu_;

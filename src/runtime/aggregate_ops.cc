@@ -29,7 +29,9 @@ void AppendKey(std::string* buf, const Column& c, size_t row) {
   }
   buf->push_back(1);
   switch (c.type.physical()) {
-    case Physical::kInt64: buf->append(reinterpret_cast<const char*>(&c.i64[row]), 8); break;
+    case Physical::kInt64:
+      buf->append(reinterpret_cast<const char*>(&c.i64[row]), 8);
+      break;
     case Physical::kDouble: {
       double d = c.f64[row] == 0 ? 0.0 : c.f64[row];
       buf->append(reinterpret_cast<const char*>(&d), 8);
@@ -244,7 +246,8 @@ class WindowAggregate final : public Operator {
         }
         break;
       }
-      case WindowKind::kSession: break;
+      case WindowKind::kSession:
+        break;
     }
   }
 
@@ -333,8 +336,10 @@ class WindowAggregate final : public Operator {
     Arena* arena = b.NewArena();
     b.columns[0].AppendString(arena->Add(c_.name));
     b.columns[1].AppendInt(ts);
-    if (w == INT64_MIN) b.columns[2].AppendNull();
-    else b.columns[2].AppendInt(w);
+    if (w == INT64_MIN)
+      b.columns[2].AppendNull();
+    else
+      b.columns[2].AppendInt(w);
     std::string json = "{";
     for (size_t c = 0; c < c_.input_fields.size(); ++c) {
       if (c_.input_fields[c].name.rfind("$", 0) == 0) continue;
@@ -421,9 +426,9 @@ class WindowAggregate final : public Operator {
   SlotStore slots_;
   Schema out_schema_;
   absl::flat_hash_map<std::string, std::unique_ptr<KeyWindows>> keys_;
-  KeyWindows* last_ = nullptr;              // key of the previous row (runs of equal keys)
-  std::vector<KeyWindows*> slot_owner_;     // per slot: its key
-  std::vector<int64_t> slot_end_;           // per slot: its window end
+  KeyWindows* last_ = nullptr;           // key of the previous row (runs of equal keys)
+  std::vector<KeyWindows*> slot_owner_;  // per slot: its key
+  std::vector<int64_t> slot_end_;        // per slot: its window end
   absl::flat_hash_map<std::string, std::vector<Session>> sessions_;
   std::vector<std::string> slot_keys_;
   std::map<int64_t, std::vector<uint32_t>> timers_;

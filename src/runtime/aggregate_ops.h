@@ -35,10 +35,10 @@ struct WindowSpec {
 
 /// Configuration shared by both aggregation operators.
 struct AggregateConfig {
-  std::string name;                 // for logs and late-row records
-  std::vector<int> key_columns;     // GROUP BY keys (window columns excluded)
+  std::string name;              // for logs and late-row records
+  std::vector<int> key_columns;  // GROUP BY keys (window columns excluded)
   std::vector<AggCall> aggs;
-  int time_column = -1;             // event-time column (window aggregation)
+  int time_column = -1;  // event-time column (window aggregation)
   WindowSpec window;
   std::vector<Field> input_fields;  // names/types of the input, for late-row records
   size_t max_output_rows = 4096;    // rows per emitted batch

@@ -29,7 +29,9 @@ uint64_t HashRow(const Batch& batch, const std::vector<int>& columns, size_t row
       v = 0x5bd1e995;
     } else {
       switch (col.type.physical()) {
-        case Physical::kInt64: v = static_cast<uint64_t>(col.i64[row]); break;
+        case Physical::kInt64:
+          v = static_cast<uint64_t>(col.i64[row]);
+          break;
         case Physical::kDouble: {
           double d = col.f64[row] == 0 ? 0.0 : col.f64[row];
           std::memcpy(&v, &d, 8);
@@ -64,7 +66,10 @@ class EdgeOutput {
  public:
   EdgeOutput(const EdgeSpec& edge, std::vector<InputGate*> gates, int channel, int producer_index,
              int max_parallelism)
-      : edge_(edge), gates_(std::move(gates)), channel_(channel), producer_(producer_index),
+      : edge_(edge),
+        gates_(std::move(gates)),
+        channel_(channel),
+        producer_(producer_index),
         max_parallelism_(max_parallelism) {}
 
   absl::Status Emit(Batch&& b) {
@@ -100,7 +105,9 @@ class EdgeOutput {
 
   absl::Status Broadcast(StreamElement::Kind kind, int64_t wm, int64_t chunk) {
     for (size_t t = 0; t < gates_.size(); ++t) {
-      if (edge_.partitioning == Partitioning::kForward && static_cast<int>(t) != producer_ % static_cast<int>(gates_.size())) continue;
+      if (edge_.partitioning == Partitioning::kForward &&
+          static_cast<int>(t) != producer_ % static_cast<int>(gates_.size()))
+        continue;
       if (edge_.partitioning == Partitioning::kGlobal && t != 0) continue;
       StreamElement e;
       e.kind = kind;
@@ -144,7 +151,8 @@ class FanOutput : public SourceOutput {
     return absl::OkStatus();
   }
   absl::Status EmitWatermark(int64_t wm) override {
-    for (auto& e : edges_) EDDY_RETURN_IF_ERROR(e->Broadcast(StreamElement::Kind::kWatermark, wm, 0));
+    for (auto& e : edges_)
+      EDDY_RETURN_IF_ERROR(e->Broadcast(StreamElement::Kind::kWatermark, wm, 0));
     return absl::OkStatus();
   }
   absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
@@ -222,7 +230,8 @@ class Job {
           for (int j = 0; j < p; ++j) st->channel_edges.push_back({static_cast<int>(e), j});
           channels += p;
         }
-        if (channels > 0) st->gate = std::make_unique<InputGate>(channels, g_.channel_capacity, cancel_);
+        if (channels > 0)
+          st->gate = std::make_unique<InputGate>(channels, g_.channel_capacity, cancel_);
         subtasks_[v].push_back(std::move(st));
       }
     }
@@ -244,7 +253,8 @@ class Job {
             offset += g_.vertices[edge.from].parallelism;
           }
         }
-        st->out = std::make_unique<FanOutput>(std::move(main), g_.vertices[v].metrics.get(), cancel_);
+        st->out =
+            std::make_unique<FanOutput>(std::move(main), g_.vertices[v].metrics.get(), cancel_);
         if (!late.empty()) {
           st->late_out = std::make_unique<FanOutput>(std::move(late), &late_metrics_, cancel_);
         }
@@ -260,7 +270,8 @@ class Job {
         // Link chain: op[k] → op[k+1] → … → out.
         SourceOutput* next = st->out.get();
         for (int k = static_cast<int>(st->chain.size()) - 1; k >= 1; --k) {
-          st->links.push_back(std::make_unique<ChainOutput>(st->chain[k].get(), next, &st->current_wm));
+          st->links.push_back(
+              std::make_unique<ChainOutput>(st->chain[k].get(), next, &st->current_wm));
           next = st->links.back().get();
         }
         head_out_[st.get()] = next;
@@ -288,7 +299,8 @@ class Job {
   void Fail(const absl::Status& s) {
     {
       std::lock_guard<std::mutex> l(mu_);
-      if (first_error_.ok() && !(absl::IsCancelled(s) && cancel_->cancelled.load())) first_error_ = s;
+      if (first_error_.ok() && !(absl::IsCancelled(s) && cancel_->cancelled.load()))
+        first_error_ = s;
     }
     cancel_->cancelled = true;
     for (auto& vs : subtasks_) {
@@ -365,13 +377,16 @@ class Job {
         }
         if (!s->gate->PopFrom(ch, &e)) return absl::CancelledError("job cancelled");
         switch (e.kind) {
-          case StreamElement::Kind::kBatch: EDDY_RETURN_IF_ERROR(process(e)); break;
+          case StreamElement::Kind::kBatch:
+            EDDY_RETURN_IF_ERROR(process(e));
+            break;
           case StreamElement::Kind::kChunkEnd:
             if (e.watermark > base_wm) base_wm = e.watermark;
             ++next_chunk;
             EDDY_RETURN_IF_ERROR(advance(base_wm));
             break;
-          case StreamElement::Kind::kWatermark: break;
+          case StreamElement::Kind::kWatermark:
+            break;
           case StreamElement::Kind::kEnd:
             ended[ch] = true;
             ++ended_count;
@@ -382,7 +397,9 @@ class Job {
       int ch;
       if (!s->gate->PopAny(&e, &ch)) return absl::CancelledError("job cancelled");
       switch (e.kind) {
-        case StreamElement::Kind::kBatch: EDDY_RETURN_IF_ERROR(process(e)); break;
+        case StreamElement::Kind::kBatch:
+          EDDY_RETURN_IF_ERROR(process(e));
+          break;
         case StreamElement::Kind::kChunkEnd:
         case StreamElement::Kind::kWatermark: {
           ch_wm[ch] = std::max(ch_wm[ch], e.watermark);

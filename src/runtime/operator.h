@@ -84,10 +84,10 @@ enum class Partitioning {
 
 /// An edge into a vertex.
 struct EdgeSpec {
-  int from = -1;                  // producer vertex id
-  int output_tag = 0;             // 0 = main output, 1 = late-row side output
+  int from = -1;       // producer vertex id
+  int output_tag = 0;  // 0 = main output, 1 = late-row side output
   Partitioning partitioning = Partitioning::kForward;
-  std::vector<int> key_columns;   // for kHash
+  std::vector<int> key_columns;  // for kHash
   /// Consume the producer's chunks in order (chunk k from producer subtask k mod P). Requires a
   /// chunked source producer; gives deterministic, file-order semantics at any parallelism.
   bool ordered = false;

@@ -9,9 +9,8 @@ bool InputGate::Push(int ch, StreamElement e) {
   std::unique_lock<std::mutex> l(mu_);
   // End and watermark elements never block: they are small and must not deadlock shutdown.
   bool control = e.kind != StreamElement::Kind::kBatch;
-  not_full_.wait(l, [&] {
-    return control || queues_[ch].size() < capacity_ || cancel_->cancelled.load();
-  });
+  not_full_.wait(
+      l, [&] { return control || queues_[ch].size() < capacity_ || cancel_->cancelled.load(); });
   if (cancel_->cancelled.load()) return false;
   queues_[ch].push_back(std::move(e));
   not_empty_.notify_one();

@@ -27,26 +27,36 @@ struct Expr;
 using ExprPtr = std::shared_ptr<Expr>;
 
 enum class ExprKind {
-  kLiteral,       // lit_type + text (see LiteralType)
-  kColumn,        // qualifier (may be empty) + name; `a.b` → qualifier "a", name "b"
-  kStar,          // `*` or `t.*` (qualifier); only as a select item or in COUNT(*)
-  kUnary,         // op: "-", "+", "NOT"; args[0]
-  kBinary,        // op: "+","-","*","/","%","||","=","<>","<","<=",">",">=","AND","OR"; args[0..1]
-  kFunction,      // name (as written), args, distinct, star_arg (COUNT(*)), filter, over
-  kCase,          // args: [operand?] then WHEN/THEN pairs then [ELSE]; see case_* fields
-  kCast,          // args[0], cast_type, try_cast
-  kIsNull,        // args[0], negated (IS NOT NULL)
-  kIsBool,        // args[0] IS [NOT] TRUE/FALSE: bool_value, negated
-  kIn,            // args[0] IN (args[1..]), negated
-  kBetween,       // args[0] BETWEEN args[1] AND args[2], negated
-  kLike,          // args[0] LIKE args[1] [ESCAPE args[2]], negated
-  kExtract,       // EXTRACT(unit FROM args[0])
-  kFloorCeilTo,   // FLOOR(args[0] TO unit) / CEIL(args[0] TO unit): name is "FLOOR" or "CEIL"
-  kInterval,      // INTERVAL 'text' unit [TO unit2]; also INTERVAL '5' SECOND(3)
+  kLiteral,      // lit_type + text (see LiteralType)
+  kColumn,       // qualifier (may be empty) + name; `a.b` → qualifier "a", name "b"
+  kStar,         // `*` or `t.*` (qualifier); only as a select item or in COUNT(*)
+  kUnary,        // op: "-", "+", "NOT"; args[0]
+  kBinary,       // op: "+","-","*","/","%","||","=","<>","<","<=",">",">=","AND","OR"; args[0..1]
+  kFunction,     // name (as written), args, distinct, star_arg (COUNT(*)), filter, over
+  kCase,         // args: [operand?] then WHEN/THEN pairs then [ELSE]; see case_* fields
+  kCast,         // args[0], cast_type, try_cast
+  kIsNull,       // args[0], negated (IS NOT NULL)
+  kIsBool,       // args[0] IS [NOT] TRUE/FALSE: bool_value, negated
+  kIn,           // args[0] IN (args[1..]), negated
+  kBetween,      // args[0] BETWEEN args[1] AND args[2], negated
+  kLike,         // args[0] LIKE args[1] [ESCAPE args[2]], negated
+  kExtract,      // EXTRACT(unit FROM args[0])
+  kFloorCeilTo,  // FLOOR(args[0] TO unit) / CEIL(args[0] TO unit): name is "FLOOR" or "CEIL"
+  kInterval,     // INTERVAL 'text' unit [TO unit2]; also INTERVAL '5' SECOND(3)
 };
 
-enum class LiteralType { kNull, kTrue, kFalse, kInteger, kDecimal, kDouble, kString,
-                         kTimestamp, kDate, kTime };
+enum class LiteralType {
+  kNull,
+  kTrue,
+  kFalse,
+  kInteger,
+  kDecimal,
+  kDouble,
+  kString,
+  kTimestamp,
+  kDate,
+  kTime
+};
 
 /// Window frame / OVER clause (issue 4 uses it; parsed now so errors are clear).
 struct OverSpec {
@@ -92,10 +102,11 @@ struct TableRef;
 using TableRefPtr = std::shared_ptr<TableRef>;
 
 enum class TableRefKind {
-  kNamed,     // name [[AS] alias]
-  kSubquery,  // (query) [AS] alias
-  kWindowTvf, // TABLE(TUMBLE|HOP|CUMULATE|SESSION(TABLE x [PARTITION BY k,…], DESCRIPTOR(c), args…))
-  kJoin,      // left [INNER|LEFT|RIGHT|FULL] JOIN right ON cond  (also CROSS JOIN, comma)
+  kNamed,      // name [[AS] alias]
+  kSubquery,   // (query) [AS] alias
+  kWindowTvf,  // TABLE(TUMBLE|HOP|CUMULATE|SESSION(TABLE x [PARTITION BY k,…], DESCRIPTOR(c),
+               // args…))
+  kJoin,       // left [INNER|LEFT|RIGHT|FULL] JOIN right ON cond  (also CROSS JOIN, comma)
 };
 
 enum class JoinType { kInner, kLeft, kRight, kFull, kCross };
@@ -112,7 +123,7 @@ struct TableRef {
   std::vector<ExprPtr> partition_by;  // SESSION(TABLE t PARTITION BY k, …)
   std::string descriptor;             // DESCRIPTOR(col)
   Pos descriptor_pos;
-  std::vector<ExprPtr> tvf_args;      // the interval arguments, in order (size, slide, offset…)
+  std::vector<ExprPtr> tvf_args;  // the interval arguments, in order (size, slide, offset…)
   // kJoin
   JoinType join_type = JoinType::kInner;
   TableRefPtr left, right;
@@ -153,10 +164,10 @@ struct ColumnDef {
   std::string name;
   Pos pos;
   DataType type;
-  ExprPtr computed;             // `name AS expr` computed column (type unset)
-  std::string metadata_key;     // `METADATA [FROM 'key']` (issue 3); "" when none
+  ExprPtr computed;          // `name AS expr` computed column (type unset)
+  std::string metadata_key;  // `METADATA [FROM 'key']` (issue 3); "" when none
   bool is_metadata = false;
-  bool is_virtual = false;      // METADATA … VIRTUAL
+  bool is_virtual = false;  // METADATA … VIRTUAL
 };
 
 struct WatermarkDef {
@@ -166,8 +177,19 @@ struct WatermarkDef {
 };
 
 enum class StmtKind {
-  kCreateTable, kCreateView, kDropTable, kDropView, kInsert, kQuery, kSet, kReset,
-  kShowTables, kShowViews, kShowFunctions, kDescribe, kExplain,
+  kCreateTable,
+  kCreateView,
+  kDropTable,
+  kDropView,
+  kInsert,
+  kQuery,
+  kSet,
+  kReset,
+  kShowTables,
+  kShowViews,
+  kShowFunctions,
+  kDescribe,
+  kExplain,
 };
 
 struct Statement;
@@ -185,9 +207,9 @@ struct Statement {
   bool temporary = false;
   std::vector<ColumnDef> columns;
   std::optional<WatermarkDef> watermark;
-  std::vector<std::string> primary_key;  // PRIMARY KEY (a, b) NOT ENFORCED
+  std::vector<std::string> primary_key;                      // PRIMARY KEY (a, b) NOT ENFORCED
   std::vector<std::pair<std::string, std::string>> options;  // WITH ('k' = 'v', …) in order
-  std::vector<std::string> view_columns;  // CREATE VIEW v (a, b) AS …
+  std::vector<std::string> view_columns;                     // CREATE VIEW v (a, b) AS …
   // INSERT INTO name [(cols)] query; CREATE VIEW … AS query; query; EXPLAIN target
   std::vector<std::string> insert_columns;
   QueryPtr query;

@@ -6,10 +6,14 @@ namespace eddy {
 
 const char* RowKindName(RowKind k) {
   switch (k) {
-    case RowKind::kInsert: return "+I";
-    case RowKind::kUpdateBefore: return "-U";
-    case RowKind::kUpdateAfter: return "+U";
-    case RowKind::kDelete: return "-D";
+    case RowKind::kInsert:
+      return "+I";
+    case RowKind::kUpdateBefore:
+      return "-U";
+    case RowKind::kUpdateAfter:
+      return "+U";
+    case RowKind::kDelete:
+      return "-D";
   }
   return "?";
 }
@@ -39,18 +43,30 @@ char* Arena::Allocate(size_t n) {
 void Column::Reserve(size_t n) {
   valid.reserve(n);
   switch (type.physical()) {
-    case Physical::kInt64: i64.reserve(n); break;
-    case Physical::kDouble: f64.reserve(n); break;
-    case Physical::kString: str.reserve(n); break;
+    case Physical::kInt64:
+      i64.reserve(n);
+      break;
+    case Physical::kDouble:
+      f64.reserve(n);
+      break;
+    case Physical::kString:
+      str.reserve(n);
+      break;
   }
 }
 
 void Column::Resize(size_t n) {
   valid.resize(n, 0);
   switch (type.physical()) {
-    case Physical::kInt64: i64.resize(n, 0); break;
-    case Physical::kDouble: f64.resize(n, 0.0); break;
-    case Physical::kString: str.resize(n); break;
+    case Physical::kInt64:
+      i64.resize(n, 0);
+      break;
+    case Physical::kDouble:
+      f64.resize(n, 0.0);
+      break;
+    case Physical::kString:
+      str.resize(n);
+      break;
   }
 }
 
@@ -64,18 +80,30 @@ void Column::Clear() {
 void Column::AppendNull() {
   valid.push_back(0);
   switch (type.physical()) {
-    case Physical::kInt64: i64.push_back(0); break;
-    case Physical::kDouble: f64.push_back(0.0); break;
-    case Physical::kString: str.emplace_back(); break;
+    case Physical::kInt64:
+      i64.push_back(0);
+      break;
+    case Physical::kDouble:
+      f64.push_back(0.0);
+      break;
+    case Physical::kString:
+      str.emplace_back();
+      break;
   }
 }
 
 void Column::AppendFrom(const Column& src, size_t i) {
   valid.push_back(src.valid[i]);
   switch (type.physical()) {
-    case Physical::kInt64: i64.push_back(src.i64[i]); break;
-    case Physical::kDouble: f64.push_back(src.f64[i]); break;
-    case Physical::kString: str.push_back(src.str[i]); break;
+    case Physical::kInt64:
+      i64.push_back(src.i64[i]);
+      break;
+    case Physical::kDouble:
+      f64.push_back(src.f64[i]);
+      break;
+    case Physical::kString:
+      str.push_back(src.str[i]);
+      break;
   }
 }
 

@@ -15,10 +15,10 @@ namespace eddy {
 
 /// Flink's changelog row kinds.
 enum class RowKind : uint8_t {
-  kInsert = 0,         // +I
-  kUpdateBefore = 1,   // -U
-  kUpdateAfter = 2,    // +U
-  kDelete = 3,         // -D
+  kInsert = 0,        // +I
+  kUpdateBefore = 1,  // -U
+  kUpdateAfter = 2,   // +U
+  kDelete = 3,        // -D
 };
 
 /// "+I", "-U", "+U", "-D".
@@ -66,9 +66,18 @@ struct Column {
   void Resize(size_t n);
   void Clear();
   void AppendNull();
-  void AppendInt(int64_t v) { valid.push_back(1); i64.push_back(v); }
-  void AppendDouble(double v) { valid.push_back(1); f64.push_back(v); }
-  void AppendString(std::string_view v) { valid.push_back(1); str.push_back(v); }
+  void AppendInt(int64_t v) {
+    valid.push_back(1);
+    i64.push_back(v);
+  }
+  void AppendDouble(double v) {
+    valid.push_back(1);
+    f64.push_back(v);
+  }
+  void AppendString(std::string_view v) {
+    valid.push_back(1);
+    str.push_back(v);
+  }
   /// Appends row `i` of `src` (same physical type). String views are copied as views: the caller
   /// keeps `src`'s arena alive (Batch::ShareArenas).
   void AppendFrom(const Column& src, size_t i);

@@ -25,18 +25,42 @@ bool DataType::is_numeric() const {
 std::string DataType::ToString(bool with_nullability) const {
   std::string s;
   switch (id) {
-    case TypeId::kNull: s = "NULL"; break;
-    case TypeId::kBoolean: s = "BOOLEAN"; break;
-    case TypeId::kInt: s = "INT"; break;
-    case TypeId::kBigint: s = "BIGINT"; break;
-    case TypeId::kDouble: s = "DOUBLE"; break;
-    case TypeId::kDecimal: s = absl::StrCat("DECIMAL(", precision, ", ", scale, ")"); break;
-    case TypeId::kString: s = length < 0 ? "STRING" : absl::StrCat("VARCHAR(", length, ")"); break;
-    case TypeId::kTimestamp: s = absl::StrCat("TIMESTAMP(", precision, ")"); break;
-    case TypeId::kTimestampLtz: s = absl::StrCat("TIMESTAMP_LTZ(", precision, ")"); break;
-    case TypeId::kDate: s = "DATE"; break;
-    case TypeId::kIntervalDayTime: s = "INTERVAL DAY TO SECOND"; break;
-    case TypeId::kIntervalYearMonth: s = "INTERVAL YEAR TO MONTH"; break;
+    case TypeId::kNull:
+      s = "NULL";
+      break;
+    case TypeId::kBoolean:
+      s = "BOOLEAN";
+      break;
+    case TypeId::kInt:
+      s = "INT";
+      break;
+    case TypeId::kBigint:
+      s = "BIGINT";
+      break;
+    case TypeId::kDouble:
+      s = "DOUBLE";
+      break;
+    case TypeId::kDecimal:
+      s = absl::StrCat("DECIMAL(", precision, ", ", scale, ")");
+      break;
+    case TypeId::kString:
+      s = length < 0 ? "STRING" : absl::StrCat("VARCHAR(", length, ")");
+      break;
+    case TypeId::kTimestamp:
+      s = absl::StrCat("TIMESTAMP(", precision, ")");
+      break;
+    case TypeId::kTimestampLtz:
+      s = absl::StrCat("TIMESTAMP_LTZ(", precision, ")");
+      break;
+    case TypeId::kDate:
+      s = "DATE";
+      break;
+    case TypeId::kIntervalDayTime:
+      s = "INTERVAL DAY TO SECOND";
+      break;
+    case TypeId::kIntervalYearMonth:
+      s = "INTERVAL YEAR TO MONTH";
+      break;
   }
   if (time_attr == TimeAttr::kRowtime) s += " *ROWTIME*";
   if (time_attr == TimeAttr::kProctime) s += " *PROCTIME*";

@@ -9,7 +9,7 @@ namespace eddy {
 
 /// Logical type ids, named as in Flink SQL.
 enum class TypeId : uint8_t {
-  kNull,               // type of the NULL literal before coercion
+  kNull,  // type of the NULL literal before coercion
   kBoolean,
   kInt,                // 32-bit signed
   kBigint,             // 64-bit signed

@@ -141,18 +141,34 @@ std::string FormatTimestampPattern(int64_t micros, std::string_view p) {
       continue;
     }
     switch (c) {
-      case 'y': out += n == 2 ? absl::StrFormat("%02d", y % 100) : absl::StrFormat("%04d", y); break;
-      case 'M': out += absl::StrFormat("%0*d", static_cast<int>(n), mo); break;
-      case 'd': out += absl::StrFormat("%0*d", static_cast<int>(n), d); break;
-      case 'H': out += absl::StrFormat("%0*d", static_cast<int>(n), secs / 3600); break;
-      case 'm': out += absl::StrFormat("%0*d", static_cast<int>(n), (secs / 60) % 60); break;
-      case 's': out += absl::StrFormat("%0*d", static_cast<int>(n), secs % 60); break;
+      case 'y':
+        out += n == 2 ? absl::StrFormat("%02d", y % 100) : absl::StrFormat("%04d", y);
+        break;
+      case 'M':
+        out += absl::StrFormat("%0*d", static_cast<int>(n), mo);
+        break;
+      case 'd':
+        out += absl::StrFormat("%0*d", static_cast<int>(n), d);
+        break;
+      case 'H':
+        out += absl::StrFormat("%0*d", static_cast<int>(n), secs / 3600);
+        break;
+      case 'm':
+        out += absl::StrFormat("%0*d", static_cast<int>(n), (secs / 60) % 60);
+        break;
+      case 's':
+        out += absl::StrFormat("%0*d", static_cast<int>(n), secs % 60);
+        break;
       case 'S': {
         std::string f = absl::StrFormat("%06d", frac);
-        if (n <= 6) out += f.substr(0, n); else out += f + std::string(n - 6, '0');
+        if (n <= 6)
+          out += f.substr(0, n);
+        else
+          out += f + std::string(n - 6, '0');
         break;
       }
-      default: out.append(n, c);
+      default:
+        out.append(n, c);
     }
     i += n;
   }
@@ -177,13 +193,27 @@ std::optional<int64_t> ParseTimestampPattern(std::string_view s, std::string_vie
     }
     int64_t* target = nullptr;
     switch (c) {
-      case 'y': target = &y; break;
-      case 'M': target = &mo; break;
-      case 'd': target = &d; break;
-      case 'H': target = &h; break;
-      case 'm': target = &mi; break;
-      case 's': target = &se; break;
-      case 'S': target = &frac; break;
+      case 'y':
+        target = &y;
+        break;
+      case 'M':
+        target = &mo;
+        break;
+      case 'd':
+        target = &d;
+        break;
+      case 'H':
+        target = &h;
+        break;
+      case 'm':
+        target = &mi;
+        break;
+      case 's':
+        target = &se;
+        break;
+      case 'S':
+        target = &frac;
+        break;
       default:
         for (size_t k = 0; k < n; ++k) {
           if (pos >= s.size() || s[pos] != c) return std::nullopt;

@@ -14,9 +14,15 @@ void Value::AppendTo(Column* col, Arena* arena) const {
     return;
   }
   switch (col->type.physical()) {
-    case Physical::kInt64: col->AppendInt(i); break;
-    case Physical::kDouble: col->AppendDouble(d); break;
-    case Physical::kString: col->AppendString(arena->Add(s)); break;
+    case Physical::kInt64:
+      col->AppendInt(i);
+      break;
+    case Physical::kDouble:
+      col->AppendDouble(d);
+      break;
+    case Physical::kString:
+      col->AppendString(arena->Add(s));
+      break;
   }
 }
 
@@ -25,9 +31,15 @@ Value Value::FromColumn(const Column& col, size_t row) {
   if (col.IsNull(row)) return v;
   v.is_null = false;
   switch (col.type.physical()) {
-    case Physical::kInt64: v.i = col.i64[row]; break;
-    case Physical::kDouble: v.d = col.f64[row]; break;
-    case Physical::kString: v.s = std::string(col.str[row]); break;
+    case Physical::kInt64:
+      v.i = col.i64[row];
+      break;
+    case Physical::kDouble:
+      v.d = col.f64[row];
+      break;
+    case Physical::kString:
+      v.s = std::string(col.str[row]);
+      break;
   }
   return v;
 }
@@ -83,26 +95,34 @@ std::string FormatInterval(int64_t micros) {
 
 std::string FormatInt(const DataType& t, int64_t i, bool lower_bool) {
   switch (t.id) {
-    case TypeId::kBoolean: return i ? (lower_bool ? "true" : "TRUE") : (lower_bool ? "false" : "FALSE");
-    case TypeId::kDecimal: return FormatDecimal(i, t.scale);
+    case TypeId::kBoolean:
+      return i ? (lower_bool ? "true" : "TRUE") : (lower_bool ? "false" : "FALSE");
+    case TypeId::kDecimal:
+      return FormatDecimal(i, t.scale);
     case TypeId::kTimestamp:
-    case TypeId::kTimestampLtz: return FormatTimestamp(i, t.precision);
-    case TypeId::kDate: return FormatDate(i);
-    case TypeId::kIntervalDayTime: return FormatInterval(i);
+    case TypeId::kTimestampLtz:
+      return FormatTimestamp(i, t.precision);
+    case TypeId::kDate:
+      return FormatDate(i);
+    case TypeId::kIntervalDayTime:
+      return FormatInterval(i);
     case TypeId::kIntervalYearMonth:
       return absl::StrCat(i < 0 ? "-" : "+", std::abs(i) / 12, "-", std::abs(i) % 12);
-    default: return std::to_string(i);
+    default:
+      return std::to_string(i);
   }
 }
 }  // namespace
 
-std::string FormatCell(const Column& col, size_t row, std::string_view null_text,
-                       bool lower_bool) {
+std::string FormatCell(const Column& col, size_t row, std::string_view null_text, bool lower_bool) {
   if (col.IsNull(row)) return std::string(null_text);
   switch (col.type.physical()) {
-    case Physical::kInt64: return FormatInt(col.type, col.i64[row], lower_bool);
-    case Physical::kDouble: return FormatDouble(col.f64[row]);
-    case Physical::kString: return std::string(col.str[row]);
+    case Physical::kInt64:
+      return FormatInt(col.type, col.i64[row], lower_bool);
+    case Physical::kDouble:
+      return FormatDouble(col.f64[row]);
+    case Physical::kString:
+      return std::string(col.str[row]);
   }
   return "";
 }
@@ -110,9 +130,12 @@ std::string FormatCell(const Column& col, size_t row, std::string_view null_text
 std::string FormatValue(const Value& v, std::string_view null_text) {
   if (v.is_null) return std::string(null_text);
   switch (v.type.physical()) {
-    case Physical::kInt64: return FormatInt(v.type, v.i, false);
-    case Physical::kDouble: return FormatDouble(v.d);
-    case Physical::kString: return v.s;
+    case Physical::kInt64:
+      return FormatInt(v.type, v.i, false);
+    case Physical::kDouble:
+      return FormatDouble(v.d);
+    case Physical::kString:
+      return v.s;
   }
   return "";
 }

@@ -19,13 +19,24 @@ struct Value {
   std::string s;
 
   static Value Null(DataType t = DataType::Null()) { return Value{t}; }
-  static Value Int64(DataType t, int64_t v) { Value x{t}; x.is_null = false; x.i = v; return x; }
+  static Value Int64(DataType t, int64_t v) {
+    Value x{t};
+    x.is_null = false;
+    x.i = v;
+    return x;
+  }
   static Value Bool(bool v) { return Int64(DataType::Boolean(), v ? 1 : 0); }
   static Value Double(double v) {
-    Value x{DataType::Double()}; x.is_null = false; x.d = v; return x;
+    Value x{DataType::Double()};
+    x.is_null = false;
+    x.d = v;
+    return x;
   }
   static Value String(std::string v) {
-    Value x{DataType::String()}; x.is_null = false; x.s = std::move(v); return x;
+    Value x{DataType::String()};
+    x.is_null = false;
+    x.s = std::move(v);
+    return x;
   }
 
   /// Appends this value to `col` (same physical type); strings are copied into `arena`.

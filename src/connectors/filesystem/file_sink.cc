@@ -45,7 +45,8 @@ class FileSink final : public runtime::Operator {
   absl::Status WriteOut() {
     if (!f_ || buf_.empty()) return absl::OkStatus();
     if (std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size()) {
-      return absl::InternalError(fmt::format("write to {} failed: {}", path_, std::strerror(errno)));
+      return absl::InternalError(
+          fmt::format("write to {} failed: {}", path_, std::strerror(errno)));
     }
     buf_.clear();
     return absl::OkStatus();
@@ -92,8 +93,8 @@ absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, con
   std::string job = fmt::format(
       "{:x}", std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffff);
   std::string ext = fo.json ? "json" : "csv";
-  plan.make = [=](const runtime::SubtaskInfo& info)
-      -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+  plan.make =
+      [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
     std::unique_ptr<RowEncoder> enc;
     if (fo.json) {
       EDDY_ASSIGN_OR_RETURN(enc, MakeJsonEncoder(schema, fo.json_options));
@@ -101,7 +102,11 @@ absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, con
       CsvOptions co = fo.csv;
       EDDY_ASSIGN_OR_RETURN(enc, MakeCsvEncoder(schema, co));
     }
-    std::string file = dir ? fmt::format("{}/part-{}-{}-0.{}", path.back() == '/' ? path.substr(0, path.size() - 1) : path, job, info.index, ext) : path;
+    std::string file =
+        dir ? fmt::format("{}/part-{}-{}-0.{}",
+                          path.back() == '/' ? path.substr(0, path.size() - 1) : path, job,
+                          info.index, ext)
+            : path;
     auto sink = std::make_unique<FileSink>(file, std::move(enc), m);
     EDDY_RETURN_IF_ERROR(sink->Open());
     return std::unique_ptr<runtime::Operator>(std::move(sink));

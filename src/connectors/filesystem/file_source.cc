@@ -34,7 +34,10 @@ class ChunkDispenser {
  public:
   ChunkDispenser(std::vector<std::string> files, size_t chunk_bytes, bool csv, CsvFraming framing,
                  std::shared_ptr<SourceMetrics> metrics)
-      : files_(std::move(files)), chunk_bytes_(chunk_bytes), csv_(csv), framing_(framing),
+      : files_(std::move(files)),
+        chunk_bytes_(chunk_bytes),
+        csv_(csv),
+        framing_(framing),
         metrics_(std::move(metrics)) {}
 
   const std::string& file(size_t i) const { return files_[i]; }
@@ -278,9 +281,9 @@ class FileSourceSubtask final : public runtime::SourceOperator {
         if (!sh_->spec.computed[i]) continue;
         absl::Status s = sh_->spec.computed[i]->Eval(phys, &ctx, &full.columns[i]);
         if (!s.ok()) {
-          return absl::InvalidArgumentError(fmt::format(
-              "{}: computed column '{}' of table '{}': {}", path, t.columns[i].name, t.name,
-              std::string(s.message())));
+          return absl::InvalidArgumentError(
+              fmt::format("{}: computed column '{}' of table '{}': {}", path, t.columns[i].name,
+                          t.name, std::string(s.message())));
         }
       }
     }
@@ -295,10 +298,9 @@ class FileSourceSubtask final : public runtime::SourceOperator {
           keep.push_back(static_cast<uint32_t>(i));
         } else {
           any_null = true;
-          EDDY_RETURN_IF_ERROR(BadRow(path, lines_[i], 1,
-                                      fmt::format("the event-time column '{}' is NULL",
-                                                  t.columns[rowtime_].name),
-                                      ""));
+          EDDY_RETURN_IF_ERROR(BadRow(
+              path, lines_[i], 1,
+              fmt::format("the event-time column '{}' is NULL", t.columns[rowtime_].name), ""));
         }
       }
       if (any_null) full = runtime::GatherRows(full, keep);
@@ -357,13 +359,13 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   EDDY_ASSIGN_OR_RETURN(sh->fmt, ParseFileFormatOptions(*spec.table));
   std::string path = spec.table->Option("path");
   if (path.empty()) {
-    return absl::InvalidArgumentError(
-        fmt::format("table '{}': the filesystem connector needs a 'path' option", spec.table->name));
+    return absl::InvalidArgumentError(fmt::format(
+        "table '{}': the filesystem connector needs a 'path' option", spec.table->name));
   }
   auto files = ExpandPath(path);
   if (!files.ok()) {
-    return absl::NotFoundError(fmt::format("table '{}': {}", spec.table->name,
-                                           std::string(files.status().message())));
+    return absl::NotFoundError(
+        fmt::format("table '{}': {}", spec.table->name, std::string(files.status().message())));
   }
   uint64_t total = 0;
   for (const auto& f : *files) {
@@ -376,9 +378,9 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   sh->metrics->bytes_total = total;
   if (spec.error_policy == "dead-letter") {
     if (spec.dead_letter_path.empty()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "table '{}': 'error.policy' = 'dead-letter' needs 'error.dead-letter.path'",
-          spec.table->name));
+      return absl::InvalidArgumentError(
+          fmt::format("table '{}': 'error.policy' = 'dead-letter' needs 'error.dead-letter.path'",
+                      spec.table->name));
     }
     EDDY_ASSIGN_OR_RETURN(sh->dead_letter, DeadLetterWriter::Open(spec.dead_letter_path));
   } else if (spec.error_policy != "fail" && spec.error_policy != "skip") {

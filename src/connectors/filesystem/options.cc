@@ -19,8 +19,8 @@ absl::StatusOr<char> Char(const TableDef& t, const std::string& key, char def) {
   if (v.empty()) return def;
   if (v == "\\t") return '\t';
   if (v.size() != 1) {
-    return absl::InvalidArgumentError(
-        fmt::format("table '{}': option '{}' must be a single character, not '{}'", t.name, key, v));
+    return absl::InvalidArgumentError(fmt::format(
+        "table '{}': option '{}' must be a single character, not '{}'", t.name, key, v));
   }
   return v[0];
 }

@@ -12,12 +12,12 @@ namespace eddy::connectors {
 
 /// Parsed 'format' options of a file table.
 struct FileFormatOptions {
-  bool json = false;                // 'format' = 'json' (else 'csv')
-  CsvOptions csv;                   // csv.field-delimiter, csv.quote-character, csv.null-literal…
-  CsvFraming framing;               // the same, for record splitting
-  JsonOptions json_options;         // json.ignore-parse-errors, json.fail-on-missing-field…
-  bool ignore_first_line = false;   // csv.ignore-first-line (eddy/Flink legacy CSV option)
-  size_t chunk_bytes = 1 << 20;     // 'source.chunk-size' (eddy), bytes per parallel chunk
+  bool json = false;               // 'format' = 'json' (else 'csv')
+  CsvOptions csv;                  // csv.field-delimiter, csv.quote-character, csv.null-literal…
+  CsvFraming framing;              // the same, for record splitting
+  JsonOptions json_options;        // json.ignore-parse-errors, json.fail-on-missing-field…
+  bool ignore_first_line = false;  // csv.ignore-first-line (eddy/Flink legacy CSV option)
+  size_t chunk_bytes = 1 << 20;    // 'source.chunk-size' (eddy), bytes per parallel chunk
 };
 
 /// Reads the format options of `t`. Errors: InvalidArgument naming the bad option and value.

@@ -47,7 +47,8 @@ TEST(GroupAggregate, ChangelogMaterializesToBatchResult) {
       e.Set("eddy.batch-size", std::to_string(batch));
       e.Set("parallelism.default", std::to_string(p));
       ASSERT_TRUE(e.ExecuteScript("CREATE TABLE t (k STRING, v INT) WITH ('connector'='filesystem',"
-                                  "'format'='csv','source.chunk-size'='2048','path'='" + path + "')")
+                                  "'format'='csv','source.chunk-size'='2048','path'='" +
+                                  path + "')")
                       .ok());
       auto r = e.Query("SELECT k, COUNT(*), SUM(v), MAX(v) FROM t GROUP BY k");
       ASSERT_TRUE(r.ok()) << r.status().message();

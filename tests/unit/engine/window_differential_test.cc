@@ -143,7 +143,8 @@ Multiset RunEddy(const std::string& path, int64_t delay_s, const std::string& tv
       "CREATE TABLE t (ts TIMESTAMP(3), k STRING, v INT, WATERMARK FOR ts AS ts - INTERVAL '" +
       std::to_string(delay_s) +
       "' SECOND) WITH ('connector'='filesystem','format'='csv','source.chunk-size'='4096',"
-      "'path'='" + path + "')";
+      "'path'='" +
+      path + "')";
   EXPECT_TRUE(e.ExecuteScript(ddl).ok());
   std::string q = "SELECT k, window_start, window_end, COUNT(*), SUM(v) FROM TABLE(" + tvf +
                   ") GROUP BY k, window_start, window_end";
@@ -151,7 +152,8 @@ Multiset RunEddy(const std::string& path, int64_t delay_s, const std::string& tv
   EXPECT_TRUE(r.ok()) << r.status().message();
   Multiset m;
   if (!r.ok()) return m;
-  for (const auto& row : r->rows) m[row[0] + "|" + row[1] + "|" + row[2] + "|" + row[3] + "|" + row[4]]++;
+  for (const auto& row : r->rows)
+    m[row[0] + "|" + row[1] + "|" + row[2] + "|" + row[3] + "|" + row[4]]++;
   *late = 0;
   for (const auto& l : e.last_summary().late) *late += l.rows;
   return m;
@@ -183,7 +185,8 @@ class WindowDifferential : public ::testing::TestWithParam<Case> {};
 TEST_P(WindowDifferential, MatchesNaiveEvaluation) {
   const Case& c = GetParam();
   // ~2000 rows, one every 7 s on average, disorder up to 90 s.
-  std::vector<Row> rows = MakeRows(42 + static_cast<unsigned>(c.delay_s), 2000, 7 * kSec, 90 * kSec);
+  std::vector<Row> rows =
+      MakeRows(42 + static_cast<unsigned>(c.delay_s), 2000, 7 * kSec, 90 * kSec);
   std::string path = WriteCsv(rows, std::string(c.name) + ".csv");
   int64_t delay = c.delay_s * kSec;
   const int64_t size = 5 * kMicrosPerMinute, slide = kMicrosPerMinute, step = kMicrosPerMinute,
@@ -195,25 +198,35 @@ TEST_P(WindowDifferential, MatchesNaiveEvaluation) {
   };
   std::vector<Tvf> tvfs(4);
   tvfs[0].sql = "TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '5' MINUTE)";
-  tvfs[0].expected = NaiveFixed(rows, delay, [&](int64_t ts) {
-    int64_t s = ts - FloorMod(ts, size);
-    return std::vector<std::pair<int64_t, int64_t>>{{s, s + size}};
-  }, &tvfs[0].late);
+  tvfs[0].expected = NaiveFixed(
+      rows, delay,
+      [&](int64_t ts) {
+        int64_t s = ts - FloorMod(ts, size);
+        return std::vector<std::pair<int64_t, int64_t>>{{s, s + size}};
+      },
+      &tvfs[0].late);
   tvfs[1].sql = "HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)";
-  tvfs[1].expected = NaiveFixed(rows, delay, [&](int64_t ts) {
-    std::vector<std::pair<int64_t, int64_t>> w;
-    for (int64_t s = ts - FloorMod(ts, slide); s > ts - size; s -= slide) w.push_back({s, s + size});
-    return w;
-  }, &tvfs[1].late);
+  tvfs[1].expected = NaiveFixed(
+      rows, delay,
+      [&](int64_t ts) {
+        std::vector<std::pair<int64_t, int64_t>> w;
+        for (int64_t s = ts - FloorMod(ts, slide); s > ts - size; s -= slide)
+          w.push_back({s, s + size});
+        return w;
+      },
+      &tvfs[1].late);
   tvfs[2].sql = "CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '5' MINUTE)";
-  tvfs[2].expected = NaiveFixed(rows, delay, [&](int64_t ts) {
-    std::vector<std::pair<int64_t, int64_t>> w;
-    int64_t s = ts - FloorMod(ts, size);
-    for (int64_t e = s + step; e <= s + size; e += step) {
-      if (e > ts) w.push_back({s, e});
-    }
-    return w;
-  }, &tvfs[2].late);
+  tvfs[2].expected = NaiveFixed(
+      rows, delay,
+      [&](int64_t ts) {
+        std::vector<std::pair<int64_t, int64_t>> w;
+        int64_t s = ts - FloorMod(ts, size);
+        for (int64_t e = s + step; e <= s + size; e += step) {
+          if (e > ts) w.push_back({s, e});
+        }
+        return w;
+      },
+      &tvfs[2].late);
   tvfs[3].sql = "SESSION(TABLE t PARTITION BY k, DESCRIPTOR(ts), INTERVAL '40' SECOND)";
   tvfs[3].expected = NaiveSession(rows, delay, gap, &tvfs[3].late);
   for (const auto& tvf : tvfs) {
@@ -221,8 +234,9 @@ TEST_P(WindowDifferential, MatchesNaiveEvaluation) {
       for (int p : {1, 2}) {
         int64_t late = -1;
         Multiset got = RunEddy(path, c.delay_s, tvf.sql, batch, p, &late);
-        EXPECT_TRUE(got == tvf.expected) << tvf.sql << " batch=" << batch << " parallelism=" << p
-                                         << "\n" << Diff(got, tvf.expected);
+        EXPECT_TRUE(got == tvf.expected)
+            << tvf.sql << " batch=" << batch << " parallelism=" << p << "\n"
+            << Diff(got, tvf.expected);
         EXPECT_EQ(late, tvf.late) << tvf.sql << " batch=" << batch << " parallelism=" << p;
       }
     }

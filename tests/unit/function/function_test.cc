@@ -123,8 +123,10 @@ Value Agg(const std::string& name, DataType t, const std::vector<std::optional<i
   fn->Init(st.data());
   Column c(t);
   for (auto v : values) {
-    if (v) c.AppendInt(*v);
-    else c.AppendNull();
+    if (v)
+      c.AppendInt(*v);
+    else
+      c.AppendNull();
   }
   for (size_t i = 0; i < c.size(); ++i) fn->Accumulate(st.data(), &c, i);
   Value r = fn->Result(st.data());
