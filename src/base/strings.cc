@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace eddy {
 
@@ -31,6 +32,24 @@ std::string ClosestName(std::string_view name, const std::vector<std::string>& c
     }
   }
   return out;
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string o = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      o += buf;
+    } else {
+      o += ch;
+    }
+  }
+  return o + "\"";
 }
 
 std::string ToUpper(std::string_view s) {

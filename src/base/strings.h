@@ -14,6 +14,9 @@ size_t EditDistance(std::string_view a, std::string_view b);
 /// max(2, |name|/3) edits. Used for "did you mean" hints on unknown tables, columns, functions.
 std::string ClosestName(std::string_view name, const std::vector<std::string>& candidates);
 
+/// `s` as a JSON string literal with quotes (RFC 8259 escaping of '"', '\\' and controls).
+std::string JsonQuote(std::string_view s);
+
 /// ASCII upper/lower case copies.
 std::string ToUpper(std::string_view s);
 std::string ToLower(std::string_view s);

@@ -70,22 +70,6 @@ std::string CsvField(const std::string& s) {
   return o + "\"";
 }
 
-std::string JsonString(const std::string& s) {
-  std::string o = "\"";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (c < 0x20) {
-      o += fmt::format("\\u{:04x}", c);
-    } else {
-      o += ch;
-    }
-  }
-  return o + "\"";
-}
-
 }  // namespace
 
 /// Prints `r` in the given format (tableau like Flink's SQL client for kTable).
@@ -106,13 +90,13 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
   } else if (format == OutputOptions::Format::kJson) {
     for (size_t i = 0; i < r.rows.size(); ++i) {
       std::string line = "{";
-      if (op) line += "\"op\":" + JsonString(r.kinds[i]) + ",";
+      if (op) line += "\"op\":" + JsonQuote(r.kinds[i]) + ",";
       for (size_t c = 0; c < r.rows[i].size(); ++c) {
         const std::string& v = r.rows[i][c];
-        line += (c ? "," : "") + JsonString(r.column_names[c]) + ":" +
+        line += (c ? "," : "") + JsonQuote(r.column_names[c]) + ":" +
                 (v == "<NULL>"  ? "null"
                  : r.numeric[c] ? v
-                                : JsonString(v));
+                                : JsonQuote(v));
       }
       text += line + "}\n";
     }

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "types/time_util.h"
 #include "types/value.h"
 
@@ -82,22 +83,6 @@ size_t DecodeKey(std::string_view key, std::vector<Column>* cols, size_t first, 
     }
   }
   return p;
-}
-
-std::string JsonEscape(std::string_view s) {
-  std::string o = "\"";
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += ch;
-    } else if (c < 0x20) {
-      o += fmt::format("\\u{:04x}", c);
-    } else {
-      o += ch;
-    }
-  }
-  return o + "\"";
 }
 
 // Fixed-size agg state slots with a free list.
@@ -344,14 +329,14 @@ class WindowAggregate final : public Operator {
     for (size_t c = 0; c < c_.input_fields.size(); ++c) {
       if (c_.input_fields[c].name.rfind("$", 0) == 0) continue;
       if (json.size() > 1) json += ",";
-      json += JsonEscape(c_.input_fields[c].name) + ":";
+      json += JsonQuote(c_.input_fields[c].name) + ":";
       const Column& col = in.columns[c];
       if (!col.valid[i]) {
         json += "null";
       } else if (col.type.is_numeric() || col.type.id == TypeId::kBoolean) {
         json += FormatCell(col, i, "null", true);
       } else {
-        json += JsonEscape(FormatCell(col, i, "null", true));
+        json += JsonQuote(FormatCell(col, i, "null", true));
       }
     }
     json += "}";

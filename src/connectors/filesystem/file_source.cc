@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "connectors/connector.h"
 #include "connectors/filesystem/options.h"
 #include "formats/line_reader.h"
@@ -122,29 +123,14 @@ class DeadLetterWriter {
   }
   void Write(const std::string& where, size_t column, const std::string& reason,
              std::string_view raw) {
-    std::string line = "{\"source\":" + Json(where) + ",\"column\":" + std::to_string(column) +
-                       ",\"reason\":" + Json(reason) + ",\"row\":" + Json(raw) + "}\n";
+    std::string line = "{\"source\":" + JsonQuote(where) + ",\"column\":" + std::to_string(column) +
+                       ",\"reason\":" + JsonQuote(reason) + ",\"row\":" + JsonQuote(raw) + "}\n";
     std::lock_guard<std::mutex> l(mu_);
     std::fwrite(line.data(), 1, line.size(), f_);
     std::fflush(f_);
   }
 
  private:
-  static std::string Json(std::string_view s) {
-    std::string o = "\"";
-    for (char ch : s) {
-      unsigned char c = static_cast<unsigned char>(ch);
-      if (c == '"' || c == '\\') {
-        o += '\\';
-        o += ch;
-      } else if (c < 0x20) {
-        o += fmt::format("\\u{:04x}", c);
-      } else {
-        o += ch;
-      }
-    }
-    return o + "\"";
-  }
   std::mutex mu_;
   FILE* f_ = nullptr;
 };
