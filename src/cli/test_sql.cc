@@ -2,7 +2,7 @@
 // The file format is documented in tests/sql/README.md; in short, records separated by blank lines:
 //
 //   statement ok | statement error        SQL, then for errors `----` and expected substrings
-//   query <types> [rowsort|nosort|changelog]   SQL, `----`, expected rows (columns split by TAB)
+//   query <types> [rowsort|nosort|changelog|final]   SQL, `----`, expected rows (TAB-separated)
 //
 // plus the directives `matrix`, `mode skip`/`mode unskip`, `halt` and `#` comments. Each file runs
 // once per combination of its matrix with a fresh Engine; a failure prints file:line, the SQL, the
@@ -35,7 +35,7 @@ namespace {
 constexpr double kRealTolerance = 1e-9;
 
 enum class RecordKind { kStatementOk, kStatementError, kQuery, kHalt, kSkip, kUnskip };
-enum class SortMode { kRowSort, kNoSort, kChangelog };
+enum class SortMode { kRowSort, kNoSort, kChangelog, kFinal };
 
 // One record of a test file.
 struct Record {
@@ -342,7 +342,7 @@ std::optional<ParseError> ParseFile(const std::string& path, TestFile* out) {
     } else if (words[0] == "query") {
       r.kind = RecordKind::kQuery;
       if (words.size() < 2 || words.size() > 3) {
-        return ParseError{lineno, "expected 'query <types> [rowsort|nosort|changelog]'"};
+        return ParseError{lineno, "expected 'query <types> [rowsort|nosort|changelog|final]'"};
       }
       r.types = words[1];
       for (char c : r.types) {
@@ -358,6 +358,8 @@ std::optional<ParseError> ParseFile(const std::string& path, TestFile* out) {
           r.sort = SortMode::kNoSort;
         else if (words[2] == "changelog")
           r.sort = SortMode::kChangelog;
+        else if (words[2] == "final")
+          r.sort = SortMode::kFinal;
         else
           return ParseError{lineno, fmt::format("unknown sort mode '{}'", words[2])};
       }
@@ -567,6 +569,7 @@ class FileRunner {
                          q.column_names.size(), fmt::join(q.column_names, ", "), r.types, ncols);
     }
     bool changelog = r.sort == SortMode::kChangelog;
+    bool final_only = r.sort == SortMode::kFinal;
     std::vector<Row> actual;
     bool only_inserts = true;
     for (size_t i = 0; i < q.rows.size(); ++i) {
@@ -574,7 +577,7 @@ class FileRunner {
       row.kind = i < q.kinds.size() ? q.kinds[i] : "+I";
       only_inserts &= row.kind == "+I";
       for (const auto& v : q.rows[i]) row.cells.push_back(CellText(v));
-      if (!changelog) row.kind.clear();
+      if (!changelog && !final_only) row.kind.clear();
       actual.push_back(std::move(row));
     }
     std::vector<Row> expected;
@@ -585,6 +588,18 @@ class FileRunner {
       return fmt::format("  {}\n  {} ({} rows):\n{}  {} ({} rows):\n{}", what, exp_label,
                          exp.size(), RowsText(exp), act_label, act.size(), RowsText(act));
     };
+    if (final_only) {
+      // Final: the actual changelog must apply cleanly; only the table it leaves is compared.
+      std::string err;
+      auto table = Materialize(actual, true, &err);
+      if (!err.empty()) return mismatch(err, expected, actual);
+      std::vector<Row> act_final = TableRows(table, &err);
+      SortRows(r.types, &expected);
+      SortRows(r.types, &act_final);
+      if (SameRows(r.types, expected, act_final)) return "";
+      return mismatch("final materialized tables differ", expected, act_final,
+                      "expected final table", "final table of the actual changelog");
+    }
     if (!changelog) {
       if (!only_inserts) {
         return mismatch("the result is a changelog with retractions: use 'query … changelog'",

@@ -68,11 +68,11 @@ void Seal(VertexDraft* d) {
   }
 }
 
-OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj) {
-  return [filter, proj](
+OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col = -1) {
+  return [filter, proj, wm_col](
              const runtime::SubtaskInfo&,
              const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-    return runtime::MakeCalc(filter, proj);
+    return runtime::MakeCalc(filter, proj, wm_col);
   };
 }
 
@@ -117,7 +117,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     const PlanNode* node = nodes[i];
     VertexDraft& cur = drafts.back();
     if (node->kind == PlanNode::Kind::kCalc) {
-      cur.ops.push_back(CalcFactory(node->filter, node->projections));
+      cur.ops.push_back(CalcFactory(node->filter, node->projections,
+                                    node->input->schema.IndexOf(kRowWatermarkColumn)));
       cur.op_names.push_back("Calc");
       last = node;
       continue;

@@ -24,6 +24,9 @@ struct EvalContext {
   int64_t now_micros = 0;
   /// Arena for strings produced by expressions; owned by the output batch.
   Arena* arena = nullptr;
+  /// Per-row watermarks of the batch being evaluated (the file source's `$wm` column), or null;
+  /// row i's watermark is max(current_watermark, row_watermarks[i]).
+  const int64_t* row_watermarks = nullptr;
 };
 
 class BoundExpr;

@@ -1029,10 +1029,15 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     r.nullable = true;
     return ResolvedFunction{RowKernel(
                                 [](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-                                  if (ctx->current_watermark == INT64_MIN)
+                                  int64_t w = ctx->current_watermark;
+                                  if (ctx->row_watermarks && ctx->row_watermarks[i] > w) {
+                                    w = ctx->row_watermarks[i];
+                                  }
+                                  if (w == INT64_MIN) {
                                     out->AppendNull();
-                                  else
-                                    out->AppendInt(ctx->current_watermark);
+                                  } else {
+                                    out->AppendInt(w);
+                                  }
                                   return absl::OkStatus();
                                 },
                                 true),

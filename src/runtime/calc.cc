@@ -31,8 +31,8 @@ namespace {
 
 class Calc final : public Operator {
  public:
-  Calc(BoundExprPtr filter, std::vector<BoundExprPtr> proj)
-      : filter_(std::move(filter)), proj_(std::move(proj)) {}
+  Calc(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col)
+      : filter_(std::move(filter)), proj_(std::move(proj)), wm_col_(wm_col) {}
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     EvalContext ctx;
@@ -44,6 +44,7 @@ class Calc final : public Operator {
       Column f(DataType::Boolean());
       f.Reserve(in.num_rows());
       ctx.arena = tmp.NewArena();
+      if (wm_col_ >= 0) ctx.row_watermarks = in.columns[wm_col_].i64.data();
       EDDY_RETURN_IF_ERROR(filter_->Eval(in, &ctx, &f));
       sel_.clear();
       for (size_t i = 0; i < in.num_rows(); ++i) {
@@ -58,6 +59,7 @@ class Calc final : public Operator {
     Batch res;
     res.arenas = src->arenas;
     ctx.arena = res.NewArena();
+    ctx.row_watermarks = wm_col_ >= 0 ? src->columns[wm_col_].i64.data() : nullptr;
     res.columns.reserve(proj_.size());
     for (const auto& p : proj_) {
       Column c(p->type());
@@ -73,12 +75,14 @@ class Calc final : public Operator {
   BoundExprPtr filter_;
   std::vector<BoundExprPtr> proj_;
   std::vector<uint32_t> sel_;
+  int wm_col_;
 };
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections) {
-  return std::make_unique<Calc>(std::move(filter), std::move(projections));
+std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections,
+                                   int row_watermark_column) {
+  return std::make_unique<Calc>(std::move(filter), std::move(projections), row_watermark_column);
 }
 
 }  // namespace eddy::runtime

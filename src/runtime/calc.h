@@ -11,7 +11,10 @@ namespace eddy::runtime {
 /// Keeps the rows where `filter` is TRUE (NULL and FALSE drop the row; nullptr keeps all) and
 /// emits `projections` evaluated over them (RowKinds preserved). Errors from expressions (a
 /// failed CAST) fail the job with the operator's description.
-std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections);
+/// `row_watermark_column`: index of the input's per-row watermark column (file sources), or -1;
+/// it feeds CURRENT_WATERMARK.
+std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections,
+                                   int row_watermark_column = -1);
 
 /// Gathers rows `sel` of `in` into a new batch sharing `in`'s arenas.
 Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel);

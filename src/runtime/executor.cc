@@ -176,7 +176,7 @@ class FanOutput : public SourceOutput {
 // Connects operator k of a chain to operator k+1.
 class ChainOutput : public SourceOutput {
  public:
-  ChainOutput(Operator* next, SourceOutput* downstream, const int64_t* current_wm)
+  ChainOutput(Operator* next, SourceOutput* downstream, int64_t* current_wm)
       : next_(next), downstream_(downstream), current_wm_(current_wm) {}
   absl::Status Emit(Batch batch) override {
     if (batch.num_rows() == 0) return absl::OkStatus();
@@ -188,6 +188,9 @@ class ChainOutput : public SourceOutput {
     return next_->ProcessWatermark(wm, downstream_);
   }
   absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
+    // In a source subtask, the watermark after its own chunks is what its chained operators
+    // know of event time.
+    if (wm > *current_wm_) *current_wm_ = wm;
     return downstream_->EmitChunkEnd(chunk, wm);
   }
   bool cancelled() const override { return downstream_->cancelled(); }
@@ -195,7 +198,7 @@ class ChainOutput : public SourceOutput {
  private:
   Operator* next_;
   SourceOutput* downstream_;
-  const int64_t* current_wm_;
+  int64_t* current_wm_;
 };
 
 struct Subtask {
