@@ -50,6 +50,7 @@ struct JobSummary {
   std::vector<Sink> sinks;
   std::vector<Late> late;
   double seconds = 0;
+  bool ok = true;  // false when the job failed or was cancelled
 };
 
 /// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -29,7 +31,8 @@ std::string Human(double v) {
 void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   std::string first = stmt.substr(0, stmt.find('\n'));
   if (first.size() > 70) first = first.substr(0, 67) + "...";
-  std::string text = fmt::format("eddy: finished in {:.2f} s: {}\n", s.seconds, first);
+  std::string text =
+      fmt::format("eddy: {} after {:.2f} s: {}\n", s.ok ? "finished" : "failed", s.seconds, first);
   for (const auto& src : s.sources) {
     text += fmt::format("  source {}: {} rows read", src.table, src.rows);
     if (src.bad_skipped) text += fmt::format(", {} bad rows skipped", src.bad_skipped);
@@ -58,7 +61,7 @@ int Run(const std::string& file, const std::string& inline_sql,
   } else {
     std::ifstream in(file);
     if (!in) {
-      std::fprintf(stderr, "eddy: cannot read %s\n", file.c_str());
+      std::fprintf(stderr, "eddy: cannot read %s: %s\n", file.c_str(), std::strerror(errno));
       return 1;
     }
     std::stringstream ss;
@@ -141,7 +144,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> test_files;
   test->add_option("files", test_files, "Test files")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 1, as `eddy run --help` promises.
+    return app.exit(e) == 0 ? 0 : 1;
+  }
   if (run->parsed()) {
     if (file.empty() == inline_sql.empty()) {
       std::fprintf(stderr, "eddy run: give a script FILE or -e 'SQL' (see eddy run --help)\n");

@@ -501,7 +501,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
         at.push_back(plain);
         call.arg = static_cast<int>(pre.size());
         pre.push_back(a);
-        pre_names.push_back(fmt::format("$arg{}", pre.size()));
+        // The argument's column name (or its text) also names it in late-row records.
+        pre_names.push_back(c->args[0]->kind == ExprKind::kColumn ? c->args[0]->name : arg_text);
       } else if (name != "COUNT") {
         return Error(c->pos, fmt::format("{}(*) is not allowed; only COUNT(*)", name));
       }

@@ -133,6 +133,18 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
   std::fflush(out);
 }
 
+// Flink's display of an interval literal: INTERVAL '5' MINUTE, or in seconds/ms when not whole.
+std::string IntervalText(int64_t us) {
+  const std::pair<int64_t, const char*> units[] = {{86400000000LL, "DAY"},
+                                                   {3600000000LL, "HOUR"},
+                                                   {60000000LL, "MINUTE"},
+                                                   {1000000LL, "SECOND"}};
+  for (const auto& [n, name] : units) {
+    if (us % n == 0) return fmt::format("INTERVAL '{}' {}", us / n, name);
+  }
+  return fmt::format("INTERVAL '{}' SECOND", us / 1e6);
+}
+
 class EngineImpl {
  public:
   absl::Status ExecuteScript(std::string_view script_view, const OutputOptions& output) {
@@ -309,8 +321,9 @@ class EngineImpl {
         if (d.computed[i]) extras = "computed";
         std::string wm;
         if (static_cast<int>(i) == d.rowtime) {
-          wm = d.watermark_delay == 0 ? f.name
-                                      : fmt::format("{} - {} µs", f.name, d.watermark_delay);
+          wm = d.watermark_delay == 0
+                   ? "`" + f.name + "`"
+                   : fmt::format("`{}` - {}", f.name, IntervalText(d.watermark_delay));
         }
         DataType ty = f.type;
         r.rows.push_back({f.name, ty.ToString(), ty.nullable ? "TRUE" : "FALSE",
@@ -583,6 +596,7 @@ class EngineImpl {
     if (progress.joinable()) progress.join();
     summary_ = JobSummary();
     summary_.seconds = elapsed();
+    summary_.ok = status.ok();
     for (const auto& s : job.sources) {
       summary_.sources.push_back(
           {s->table, s->rows_read.load(), s->bad_skipped.load(), s->bad_dead_lettered.load()});

@@ -185,7 +185,7 @@ class WindowAggregate final : public Operator {
         call.fn->Accumulate(slots_.State(slot, a), arg, row);
       }
     }
-    return absl::OkStatus();
+    return FlushLate();
   }
 
   void AccumulateRow(const Batch& in, size_t row, uint32_t slot) {
@@ -314,22 +314,34 @@ class WindowAggregate final : public Operator {
     return slot;
   }
 
+  // Records a late row; the records of one input batch go out together (FlushLate).
   absl::Status Late(const Batch& in, size_t i, int64_t ts, int64_t w) {
     c_.metrics->late_rows++;
     if (!late_) return absl::OkStatus();
-    Batch b = Batch::Empty(LateRowSchema());
-    Arena* arena = b.NewArena();
+    if (late_batch_.columns.empty()) {
+      late_batch_ = Batch::Empty(LateRowSchema());
+      late_batch_.NewArena();
+    }
+    Batch& b = late_batch_;
+    Arena* arena = b.arenas.back().get();
     b.columns[0].AppendString(arena->Add(c_.name));
     b.columns[1].AppendInt(ts);
-    if (w == INT64_MIN)
+    if (w == INT64_MIN) {
       b.columns[2].AppendNull();
-    else
+    } else {
       b.columns[2].AppendInt(w);
+    }
+    // The row as the operator received it: group keys and aggregate arguments by name (each name
+    // once), without internal columns.
     std::string json = "{";
+    std::vector<std::string_view> seen;
     for (size_t c = 0; c < c_.input_fields.size(); ++c) {
-      if (c_.input_fields[c].name.rfind("$", 0) == 0) continue;
+      const std::string& name = c_.input_fields[c].name;
+      if (name.rfind("$", 0) == 0) continue;
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+      seen.push_back(name);
       if (json.size() > 1) json += ",";
-      json += JsonQuote(c_.input_fields[c].name) + ":";
+      json += JsonQuote(name) + ":";
       const Column& col = in.columns[c];
       if (!col.valid[i]) {
         json += "null";
@@ -342,6 +354,13 @@ class WindowAggregate final : public Operator {
     json += "}";
     b.columns[3].AppendString(arena->Add(json));
     b.kinds.push_back(RowKind::kInsert);
+    return absl::OkStatus();
+  }
+
+  absl::Status FlushLate() {
+    if (!late_ || late_batch_.num_rows() == 0) return absl::OkStatus();
+    Batch b = std::move(late_batch_);
+    late_batch_ = Batch();
     return late_->Emit(std::move(b));
   }
 
@@ -419,6 +438,7 @@ class WindowAggregate final : public Operator {
   std::map<int64_t, std::vector<uint32_t>> timers_;
   std::string key_;
   std::vector<std::pair<int64_t, int64_t>> wins_;
+  Batch late_batch_;                        // late-row records of the current input batch
   std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
 };
 

@@ -3,6 +3,9 @@
 // k mod P, and consumers read chunks back in file order, so results do not depend on parallelism.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -135,12 +138,68 @@ class DeadLetterWriter {
   FILE* f_ = nullptr;
 };
 
+// With 'error.policy' = 'fail', the job must report the FIRST bad row in file order although
+// chunks are parsed in parallel: a subtask that meets a bad row in chunk k records it and waits
+// until every other subtask is past chunk k (or done); the lowest chunk's error is returned.
+class FailureArbiter {
+ public:
+  void Resize(int n) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (static_cast<int>(position_.size()) < n) position_.resize(n, -1);
+  }
+  // Subtask `i` starts chunk `k`. False when an earlier chunk failed (the caller stops).
+  bool Enter(int i, int64_t k) {
+    std::lock_guard<std::mutex> l(mu_);
+    position_[i] = k;
+    cv_.notify_all();
+    return k < fail_chunk_;
+  }
+  void Done(int i) {
+    std::lock_guard<std::mutex> l(mu_);
+    position_[i] = INT64_MAX;
+    cv_.notify_all();
+  }
+  // Subtask `i` met bad row `st` in chunk `k`. Returns the status this subtask must return.
+  absl::Status Fail(int i, int64_t k, absl::Status st, const std::function<bool()>& cancelled) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (k < fail_chunk_) {
+      fail_chunk_ = k;
+      fail_ = st;
+    }
+    position_[i] = INT64_MAX;
+    cv_.notify_all();
+    while (!cancelled()) {
+      bool earlier_pending = false;
+      for (size_t j = 0; j < position_.size(); ++j) {
+        if (static_cast<int>(j) != i && position_[j] < fail_chunk_) earlier_pending = true;
+      }
+      if (!earlier_pending && fail_chunk_ == k) return fail_;
+      cv_.wait_for(l, std::chrono::milliseconds(20));
+    }
+    return absl::CancelledError("job cancelled");
+  }
+  // A subtask that stopped because an earlier chunk failed waits for the job to be cancelled.
+  absl::Status WaitForCancel(const std::function<bool()>& cancelled) {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cancelled()) cv_.wait_for(l, std::chrono::milliseconds(20));
+    return absl::CancelledError("job cancelled");
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int64_t> position_;  // chunk each subtask is on; INT64_MAX when done
+  int64_t fail_chunk_ = INT64_MAX;
+  absl::Status fail_;
+};
+
 struct Shared {
   ScanSpec spec;
   FileFormatOptions fmt;
   std::shared_ptr<ChunkDispenser> dispenser;
   std::shared_ptr<DeadLetterWriter> dead_letter;
   std::shared_ptr<SourceMetrics> metrics;
+  FailureArbiter arbiter;
 };
 
 class FileSourceSubtask final : public runtime::SourceOperator {
@@ -154,15 +213,23 @@ class FileSourceSubtask final : public runtime::SourceOperator {
   }
 
   absl::Status Run(runtime::SourceOutput* out) override {
+    auto cancelled = [out] { return out->cancelled(); };
     for (int64_t k = info_.index;; k += info_.parallelism) {
       if (out->cancelled()) return absl::CancelledError("job cancelled");
+      if (!sh_->arbiter.Enter(info_.index, k)) return sh_->arbiter.WaitForCancel(cancelled);
       EDDY_ASSIGN_OR_RETURN(auto chunk, sh_->dispenser->Get(k));
       if (!chunk) break;
-      EDDY_RETURN_IF_ERROR(ProcessChunk(*chunk, out));
+      bad_row_ = false;
+      absl::Status st = ProcessChunk(*chunk, out);
+      if (!st.ok()) {
+        if (bad_row_) return sh_->arbiter.Fail(info_.index, k, st, cancelled);
+        return st;
+      }
       int64_t wm = INT64_MIN;
       if (chunk_max_ != INT64_MIN) wm = WatermarkOf(chunk_max_);
       EDDY_RETURN_IF_ERROR(out->EmitChunkEnd(k, wm));
     }
+    sh_->arbiter.Done(info_.index);
     return absl::OkStatus();
   }
 
@@ -224,6 +291,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
       sh_->metrics->bad_dead_lettered++;
       return absl::OkStatus();
     }
+    bad_row_ = true;
     return absl::InvalidArgumentError(fmt::format(
         "{}:{}:{}: bad row in table '{}': {} (set 'error.policy' = 'skip' or 'dead-letter' to "
         "continue past bad rows)",
@@ -309,6 +377,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
   int rowtime_ = -1;
   int64_t delay_ = 0;
   int64_t chunk_max_ = INT64_MIN;
+  bool bad_row_ = false;  // the current chunk failed on a bad row (fail policy)
   Batch batch_;
   std::vector<size_t> lines_;
 };
@@ -326,6 +395,7 @@ class FileSourceFactory final : public SourceFactory {
     } else {
       EDDY_ASSIGN_OR_RETURN(dec, MakeCsvDecoder(sh_->spec.table->physical, sh_->fmt.csv));
     }
+    sh_->arbiter.Resize(info.parallelism);
     return std::unique_ptr<runtime::SourceOperator>(
         new FileSourceSubtask(sh_, info, std::move(dec)));
   }
