@@ -39,7 +39,7 @@ class CollectSink final : public runtime::Operator {
     for (size_t r = 0; r < b.num_rows(); ++r) {
       std::vector<std::string> row;
       row.reserve(b.columns.size());
-      for (const auto& col : b.columns) row.push_back(FormatCell(col, r, "<NULL>", true));
+      for (const auto& col : b.columns) row.push_back(FormatCell(col, r, "<NULL>", false));
       c_->result.rows.push_back(std::move(row));
       c_->result.kinds.push_back(RowKindName(b.kinds[r]));
     }
@@ -519,6 +519,22 @@ class EngineImpl {
       DataType t = f.type;
       r->column_types.push_back(t.ToString());
       r->numeric.push_back(t.is_numeric());
+    }
+    if (r->updating && (!order.keys.empty() || order.limit >= 0)) {
+      // ORDER BY / LIMIT rank the final result, so apply the changelog first.
+      std::vector<std::vector<std::string>> table;
+      for (size_t i = 0; i < r->rows.size(); ++i) {
+        const std::string& k = r->kinds[i];
+        if (k == "+I" || k == "+U") {
+          table.push_back(r->rows[i]);
+        } else {
+          auto it = std::find(table.begin(), table.end(), r->rows[i]);
+          if (it != table.end()) table.erase(it);
+        }
+      }
+      r->rows = std::move(table);
+      r->kinds.assign(r->rows.size(), "+I");
+      r->updating = false;
     }
     if (!order.keys.empty()) {
       std::vector<size_t> idx(r->rows.size());

@@ -61,7 +61,17 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
       case TypeId::kInt:
       case TypeId::kBigint: {
         int64_t v;
-        if (!ParseInt64(s, &v)) return false;
+        if (!ParseInt64(s, &v)) {
+          // Flink reads "3.75" as 3: a decimal number is truncated toward zero.
+          size_t dot = s.find('.');
+          if (dot == std::string_view::npos || !ParseInt64(s.substr(0, dot), &v)) {
+            if (dot != 0 || s.size() < 2) return false;
+            v = 0;
+          }
+          for (size_t k = dot + 1; k < s.size(); ++k) {
+            if (s[k] < '0' || s[k] > '9') return false;
+          }
+        }
         if (to.id == TypeId::kInt && (v < INT32_MIN || v > INT32_MAX)) return false;
         out->AppendInt(v);
         return true;
@@ -113,15 +123,20 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
     // to INT / BIGINT: truncate toward zero, wrap like Java's narrowing conversion.
     int64_t v;
     if (from.id == TypeId::kDouble) {
+      // Java's (int)/(long) of a double saturates at the target range; NaN is 0.
       double d = in.f64[i];
-      if (std::isnan(d))
+      bool narrow = to.id == TypeId::kInt;
+      double hi = narrow ? 2147483647.0 : 9.2233720368547758e18;
+      double lo = narrow ? -2147483648.0 : -9.2233720368547758e18;
+      if (std::isnan(d)) {
         v = 0;
-      else if (d >= 9.2233720368547758e18)
-        v = INT64_MAX;
-      else if (d <= -9.2233720368547758e18)
-        v = INT64_MIN;
-      else
+      } else if (d >= hi) {
+        v = narrow ? INT32_MAX : INT64_MAX;
+      } else if (d <= lo) {
+        v = narrow ? INT32_MIN : INT64_MIN;
+      } else {
         v = static_cast<int64_t>(d);
+      }
     } else if (from.id == TypeId::kDecimal) {
       v = in.i64[i] / Pow10(from.scale);
     } else {

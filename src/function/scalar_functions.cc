@@ -3,7 +3,9 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "base/status.h"
@@ -111,6 +113,45 @@ ScalarKernel CompareKernel(Physical p, Pred pred) {
 }
 
 absl::Status Err(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
+
+// Java's integer overflow: INT wraps at 32 bits, BIGINT at 64.
+int64_t Wrap(int64_t v, bool is_int) {
+  return is_int ? static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(v))) : v;
+}
+
+int64_t NegateWrap(int64_t v, bool is_int) {
+  return Wrap(static_cast<int64_t>(0 - static_cast<uint64_t>(v)), is_int);
+}
+
+// Flink's SQL ROUND on DOUBLE: BigDecimal.valueOf(x) (the shortest decimal text of x) rounded
+// HALF_UP to `digits` places.
+double RoundDoubleHalfUp(double x, int digits) {
+  if (!std::isfinite(x)) return x;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // d.ddddde±x, shortest round trip
+  size_t e = sci.find('e');
+  int exp = std::stoi(sci.substr(e + 1));
+  bool neg = sci[0] == '-';
+  std::string mant = sci.substr(neg ? 1 : 0, e - (neg ? 1 : 0));
+  std::string digits_str;
+  for (char c : mant) {
+    if (c != '.') digits_str += c;
+  }
+  // value = 0.digits_str * 10^(exp + 1); keep (exp + 1 + digits) leading digits.
+  int keep = exp + 1 + digits;
+  if (keep < 0) return neg ? -0.0 : 0.0;
+  if (keep >= static_cast<int>(digits_str.size())) return x;
+  bool up = digits_str[keep] >= '5';
+  std::string kept = digits_str.substr(0, keep);
+  // Integer of `kept` plus carry, scaled by 10^(exp + 1 - keep).
+  long double v = 0;
+  for (char c : kept) v = v * 10 + (c - '0');
+  if (up) v += 1;
+  std::string text =
+      fmt::format("{}{}e{}", neg ? "-" : "", static_cast<long long>(v), exp + 1 - keep);
+  return std::strtod(text.c_str(), nullptr);
+}
 
 std::string Sig(const std::string& name, const std::vector<DataType>& t) {
   std::string s = name + "(";
@@ -311,7 +352,14 @@ bool LikeMatch(std::string_view s, std::string_view p, char esc) {
         star_p = pi++;
         star_s = si;
         continue;
-      } else if (c == '_' || c == s[si]) {
+      } else if (c == '_') {
+        // One character, not one byte.
+        unsigned char b = static_cast<unsigned char>(s[si]);
+        si += b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+        if (si > s.size()) si = s.size();
+        pi++;
+        continue;
+      } else if (c == s[si]) {
         si++;
         pi++;
         continue;
@@ -416,6 +464,36 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
                               r,
                               {t[0], t[1]}};
     }
+    if ((op == "+" || op == "-") && (is_ts(0) || t[0].id == TypeId::kDate) &&
+        t[1].id == TypeId::kIntervalYearMonth) {
+      // Calendar months: the day of month is clamped to the target month's length.
+      DataType r = t[0];
+      r.time_attr = TimeAttr::kNone;
+      int sign = op == "+" ? 1 : -1;
+      bool date = t[0].id == TypeId::kDate;
+      return ResolvedFunction{IntBinary([sign, date](int64_t x, int64_t months, int64_t* o) {
+                                int64_t ts = date ? x * kMicrosPerDay : x;
+                                int64_t days = FloorDiv(ts, kMicrosPerDay);
+                                int64_t rem = ts - days * kMicrosPerDay;
+                                int64_t y;
+                                unsigned m, d;
+                                CivilFromDays(days, &y, &m, &d);
+                                int64_t total = y * 12 + (m - 1) + sign * months;
+                                int64_t ny = FloorDiv(total, 12);
+                                unsigned nm = static_cast<unsigned>(FloorMod(total, 12)) + 1;
+                                static const unsigned kLen[] = {31, 28, 31, 30, 31, 30,
+                                                                31, 31, 30, 31, 30, 31};
+                                unsigned len = kLen[nm - 1];
+                                if (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0)) {
+                                  len = 29;
+                                }
+                                int64_t nd = DaysFromCivil(ny, nm, std::min(d, len));
+                                *o = date ? nd : nd * kMicrosPerDay + rem;
+                                return true;
+                              }),
+                              r,
+                              {t[0], t[1]}};
+    }
     if (op == "+" && t[0].id == TypeId::kIntervalDayTime && is_ts(1)) {
       DataType r = t[1];
       r.time_attr = TimeAttr::kNone;
@@ -437,8 +515,26 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     if (!r) return bad();
     DataType operand = *r;
     if (r->id == TypeId::kDecimal && op == "*") {
-      // Multiply in the common scale, result keeps that scale.
-      return ResolvedFunction{ArithKernel(op, *r), *r, {operand, operand}};
+      // Flink: DECIMAL(p1, s1) * DECIMAL(p2, s2) is DECIMAL(p1 + p2, s1 + s2) (eddy caps p at 18).
+      auto as_dec = [](const DataType& d) {
+        if (d.id == TypeId::kDecimal) return d;
+        return DataType::Decimal(d.id == TypeId::kBigint ? 18 : 10, 0);
+      };
+      DataType a0 = as_dec(t[0]), a1 = as_dec(t[1]);
+      int scale = a0.scale + a1.scale;
+      if (scale > 18) return Err("DECIMAL multiplication result scale exceeds 18 digits");
+      DataType res =
+          DataType::Decimal(std::min(18, std::max(scale, a0.precision + a1.precision)), scale);
+      return ResolvedFunction{IntBinary(
+                                  [](int64_t x, int64_t y, int64_t* o) {
+                                    __int128 p = static_cast<__int128>(x) * y;
+                                    *o = static_cast<int64_t>(p);
+                                    return p < static_cast<__int128>(1000000000000000000LL) &&
+                                           p > -static_cast<__int128>(1000000000000000000LL);
+                                  },
+                                  "DECIMAL multiplication overflowed 18 digits"),
+                              res,
+                              {a0, a1}};
     }
     if (r->id == TypeId::kDecimal && op == "/") {
       DataType res = DataType::Decimal(18, std::max(6, r->scale));
@@ -470,16 +566,17 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     EDDY_RETURN_IF_ERROR(want(1, 1));
     if (!is_num(0) && !t[0].is_interval()) return bad();
     DataType r = t[0].id == TypeId::kNull ? DataType::Int() : t[0];
-    bool dbl = r.id == TypeId::kDouble;
-    return ResolvedFunction{RowKernel([dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-                              if (dbl)
-                                out->AppendDouble(-a[0]->f64[i]);
-                              else
-                                out->AppendInt(-a[0]->i64[i]);
-                              return absl::OkStatus();
-                            }),
-                            r,
-                            {r}};
+    bool dbl = r.id == TypeId::kDouble, is_int = r.id == TypeId::kInt;
+    return ResolvedFunction{
+        RowKernel([dbl, is_int](const Args& a, size_t i, EvalContext*, Column* out) {
+          if (dbl)
+            out->AppendDouble(-a[0]->f64[i]);
+          else
+            out->AppendInt(NegateWrap(a[0]->i64[i], is_int));
+          return absl::OkStatus();
+        }),
+        r,
+        {r}};
   }
 
   // ---- comparison ----
@@ -689,20 +786,24 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     if (n == 3) at.push_back(DataType::Bigint());
     return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext*, Column* out) {
                               std::string_view s = a[0]->str[i];
-                              // Positions count code points, 1-based; start <= 0 counts from 1
-                              // (Flink/Calcite).
-                              int64_t start = a[1]->i64[i];
+                              // Flink's substringSQL: 1-based code points; start 0 acts as 1,
+                              // a negative start counts from the end; a negative length is NULL.
+                              int64_t pos = a[1]->i64[i];
                               int64_t len = a.size() > 2 ? a[2]->i64[i] : INT64_MAX;
-                              if (len < 0) return Err("SUBSTRING length must not be negative");
+                              if (len < 0) {
+                                out->AppendNull();
+                                return absl::OkStatus();
+                              }
                               int64_t total = Utf8Length(s);
-                              if (start < 0) start = total + start + 1;
-                              int64_t from = std::max<int64_t>(start, 1);
-                              int64_t to =
-                                  len == INT64_MAX ? total + 1 : std::min(total + 1, start + len);
-                              if (to <= from) {
+                              int64_t start0 = pos > 0 ? pos - 1 : (pos < 0 ? total + pos : 0);
+                              int64_t end0 = len == INT64_MAX ? total : start0 + len;
+                              start0 = std::max<int64_t>(start0, 0);
+                              end0 = std::min(end0, total);
+                              if (start0 >= end0) {
                                 out->AppendString({});
                                 return absl::OkStatus();
                               }
+                              int64_t from = start0 + 1, to = end0 + 1;
                               size_t b = Utf8Prefix(s, static_cast<int>(from - 1)).size();
                               size_t e = Utf8Prefix(s, static_cast<int>(to - 1)).size();
                               out->AppendString(s.substr(b, e - b));
@@ -773,7 +874,7 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     if (extract) {
       return ResolvedFunction{
           RowKernel([re](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-            int group = a.size() > 2 ? static_cast<int>(a[2]->i64[i]) : 1;
+            int group = a.size() > 2 ? static_cast<int>(a[2]->i64[i]) : 0;
             if (group < 0 || group > re->NumberOfCapturingGroups()) {
               out->AppendNull();
               return absl::OkStatus();
@@ -805,16 +906,18 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     EDDY_RETURN_IF_ERROR(want(1, 1));
     if (!is_num(0)) return bad();
     DataType r = t[0].id == TypeId::kNull ? DataType::Int() : t[0];
-    bool dbl = r.id == TypeId::kDouble;
-    return ResolvedFunction{RowKernel([dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-                              if (dbl)
-                                out->AppendDouble(std::fabs(a[0]->f64[i]));
-                              else
-                                out->AppendInt(std::llabs(a[0]->i64[i]));
-                              return absl::OkStatus();
-                            }),
-                            r,
-                            {r}};
+    bool dbl = r.id == TypeId::kDouble, is_int = r.id == TypeId::kInt;
+    return ResolvedFunction{
+        RowKernel([dbl, is_int](const Args& a, size_t i, EvalContext*, Column* out) {
+          int64_t v = dbl ? 0 : a[0]->i64[i];
+          if (dbl)
+            out->AppendDouble(std::fabs(a[0]->f64[i]));
+          else
+            out->AppendInt(v < 0 ? NegateWrap(v, is_int) : v);
+          return absl::OkStatus();
+        }),
+        r,
+        {r}};
   }
   if (name == "ROUND") {
     EDDY_RETURN_IF_ERROR(want(1, 2));
@@ -828,15 +931,15 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     std::vector<DataType> at = {r};
     if (n == 2) at.push_back(DataType::Int());
     if (r.id == TypeId::kDouble) {
-      double f = std::pow(10.0, digits);
-      return ResolvedFunction{RowKernel([f](const Args& a, size_t i, EvalContext*, Column* out) {
-                                // Half up, away from zero, on the decimal value (Java BigDecimal).
-                                double v = a[0]->f64[i];
-                                double s = std::round(v * f) / f;
-                                out->AppendDouble(std::isfinite(s) ? s : v);
-                                return absl::OkStatus();
-                              }),
-                              r, at};
+      return ResolvedFunction{
+          RowKernel([digits](const Args& a, size_t i, EvalContext*, Column* out) {
+            // Half up, away from zero, on the decimal value (Java BigDecimal).
+            double v = a[0]->f64[i];
+            double s = RoundDoubleHalfUp(v, digits);
+            out->AppendDouble(std::isfinite(s) ? s : v);
+            return absl::OkStatus();
+          }),
+          r, at};
     }
     if (r.id == TypeId::kDecimal) {
       int scale = r.scale;
