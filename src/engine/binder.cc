@@ -415,6 +415,7 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
     }
     case ExprKind::kFunction: {
       std::string name = ToUpper(e.name);
+      if (e.over) return Error(e.pos, "OVER windows are not supported yet");
       if (IsAggregateFunction(name)) {
         if (!agg) {
           return Error(e.pos, fmt::format("aggregate function {} is not allowed here", name));

@@ -93,10 +93,17 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
       if (op) line += "\"op\":" + JsonQuote(r.kinds[i]) + ",";
       for (size_t c = 0; c < r.rows[i].size(); ++c) {
         const std::string& v = r.rows[i][c];
-        line += (c ? "," : "") + JsonQuote(r.column_names[c]) + ":" +
-                (v == "<NULL>"  ? "null"
-                 : r.numeric[c] ? v
-                                : JsonQuote(v));
+        std::string json;
+        if (v == "<NULL>") {
+          json = "null";
+        } else if (r.numeric[c]) {
+          json = v;
+        } else if (r.column_types[c] == "BOOLEAN") {
+          json = v == "TRUE" ? "true" : "false";
+        } else {
+          json = JsonQuote(v);
+        }
+        line += (c ? "," : "") + JsonQuote(r.column_names[c]) + ":" + json;
       }
       text += line + "}\n";
     }

@@ -12,6 +12,7 @@
 #include "formats/text_codec.h"
 #include "types/batch.h"
 #include "types/data_type.h"
+#include "types/time_util.h"
 
 namespace eddy::formats_internal {
 
@@ -62,6 +63,12 @@ struct FieldConverter {
       case Kind::kTimestamp: {
         auto v = timestamps.Parse(s);
         if (!v) return Convert::kInvalid;
+        // TIMESTAMP(p) keeps p fractional digits (Flink truncates on read).
+        int p = col->type.precision;
+        if (p < 6) {
+          int64_t unit = Pow10(6 - p);
+          *v = FloorDiv(*v, unit) * unit;
+        }
         col->AppendInt(*v);
         return Convert::kOk;
       }

@@ -70,6 +70,8 @@ class SumAvg final : public AggregateFunction {
     state_size_ = sizeof(SumState<T>);
     if (!avg) {
       result_type_ = arg;
+      // Flink: SUM(DECIMAL(p, s)) is DECIMAL(38, s); eddy's DECIMAL holds 18 digits.
+      if (arg.id == TypeId::kDecimal) result_type_ = DataType::Decimal(18, arg.scale);
     } else if (arg.id == TypeId::kDecimal) {
       result_type_ = DataType::Decimal(18, std::max(6, arg.scale));
     } else {

@@ -945,9 +945,17 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
       int scale = r.scale;
       int keep = std::max(0, std::min(digits, scale));
       DataType res = DataType::Decimal(r.precision, keep);
+      // Negative digits round to tens, hundreds, …: ROUND(1234.56, -2) = 1200.
+      int64_t unit = digits < 0 ? Pow10(-digits) : 1;
       return ResolvedFunction{
-          RowKernel([scale, keep](const Args& a, size_t i, EvalContext*, Column* out) {
-            out->AppendInt(Rescale(a[0]->i64[i], scale, keep));
+          RowKernel([scale, keep, unit](const Args& a, size_t i, EvalContext*, Column* out) {
+            int64_t v = Rescale(a[0]->i64[i], scale, keep);
+            if (unit > 1) {
+              int64_t q = v / unit;
+              if (2 * std::llabs(v % unit) >= unit) q += v < 0 ? -1 : 1;
+              v = q * unit;
+            }
+            out->AppendInt(v);
             return absl::OkStatus();
           }),
           res, at};

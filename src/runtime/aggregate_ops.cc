@@ -408,7 +408,7 @@ class WindowAggregate final : public Operator {
         }
         b.columns[nk].AppendInt(start);
         b.columns[nk + 1].AppendInt(end);
-        b.columns[nk + 2].AppendInt(end - 1);
+        b.columns[nk + 2].AppendInt(end - 1000);  // Flink: window_end - 1 ms
         for (size_t a = 0; a < c_.aggs.size(); ++a) {
           Value v = c_.aggs[a].fn->Result(slots_.State(slot, a));
           v.AppendTo(&b.columns[nk + 3 + a], b.arenas.back().get());

@@ -49,8 +49,8 @@ struct AggregateConfig {
 };
 
 /// Window aggregation. Output rows (+I): keys…, window_start, window_end, window_time
-/// (= window_end - 1 µs, the rowtime of the result), aggregates…. A window fires when the
-/// watermark reaches window_end - 1. A row is late when every window it belongs to has fired
+/// (= window_end - 1 ms as in Flink, the rowtime of the result), aggregates…. A window fires when
+/// the watermark reaches window_end - 1. A row is late when every window it belongs to has fired
 /// (for SESSION: when its merged session has); late rows are counted in metrics and, when
 /// `side.late` is set, emitted as (operator, event_time, watermark, row) records.
 std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side);

@@ -205,7 +205,6 @@ struct Subtask {
   int vertex = 0;
   SubtaskInfo info;
   std::unique_ptr<InputGate> gate;
-  std::vector<std::pair<int, int>> channel_edges;  // channel → (edge index, producer subtask)
   std::unique_ptr<SourceOperator> source;
   std::vector<std::unique_ptr<Operator>> chain;
   std::unique_ptr<FanOutput> out;
@@ -228,11 +227,7 @@ class Job {
         st->vertex = v;
         st->info = {i, spec.parallelism, g_.max_parallelism};
         int channels = 0;
-        for (size_t e = 0; e < spec.inputs.size(); ++e) {
-          int p = g_.vertices[spec.inputs[e].from].parallelism;
-          for (int j = 0; j < p; ++j) st->channel_edges.push_back({static_cast<int>(e), j});
-          channels += p;
-        }
+        for (size_t e = 0; e < spec.inputs.size(); ++e) channels += ChannelsOf(spec.inputs[e]);
         if (channels > 0)
           st->gate = std::make_unique<InputGate>(channels, g_.channel_capacity, cancel_);
         subtasks_[v].push_back(std::move(st));
@@ -249,11 +244,14 @@ class Job {
             if (edge.from == v) {
               std::vector<InputGate*> gates;
               for (auto& cst : subtasks_[c]) gates.push_back(cst->gate.get());
-              auto eo = std::make_unique<EdgeOutput>(edge, gates, offset + st->info.index,
-                                                     st->info.index, g_.max_parallelism);
+              // A forward edge gives each consumer one channel, from its own producer.
+              int ch =
+                  edge.partitioning == Partitioning::kForward ? offset : offset + st->info.index;
+              auto eo =
+                  std::make_unique<EdgeOutput>(edge, gates, ch, st->info.index, g_.max_parallelism);
               (edge.output_tag == 0 ? main : late).push_back(std::move(eo));
             }
-            offset += g_.vertices[edge.from].parallelism;
+            offset += ChannelsOf(edge);
           }
         }
         st->out =
@@ -281,6 +279,11 @@ class Job {
       }
     }
     return absl::OkStatus();
+  }
+
+  // Channels an edge contributes to each consumer's gate.
+  int ChannelsOf(const EdgeSpec& e) const {
+    return e.partitioning == Partitioning::kForward ? 1 : g_.vertices[e.from].parallelism;
   }
 
   absl::Status Run() {

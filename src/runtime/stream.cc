@@ -1,6 +1,12 @@
 #include "runtime/stream.h"
 
+#include <chrono>
+
 namespace eddy::runtime {
+
+namespace {
+constexpr auto kPoll = std::chrono::milliseconds(100);
+}  // namespace
 
 InputGate::InputGate(int channels, size_t capacity, CancelFlag* cancel)
     : queues_(channels), capacity_(capacity), cancel_(cancel) {}
@@ -9,8 +15,10 @@ bool InputGate::Push(int ch, StreamElement e) {
   std::unique_lock<std::mutex> l(mu_);
   // End and watermark elements never block: they are small and must not deadlock shutdown.
   bool control = e.kind != StreamElement::Kind::kBatch;
-  not_full_.wait(
-      l, [&] { return control || queues_[ch].size() < capacity_ || cancel_->cancelled.load(); });
+  // Waits poll the cancel flag too, so Ctrl-C stops a job even if nobody notifies.
+  while (!(control || queues_[ch].size() < capacity_ || cancel_->cancelled.load())) {
+    not_full_.wait_for(l, kPoll);
+  }
   if (cancel_->cancelled.load()) return false;
   queues_[ch].push_back(std::move(e));
   not_empty_.notify_one();
@@ -19,7 +27,7 @@ bool InputGate::Push(int ch, StreamElement e) {
 
 bool InputGate::PopFrom(int ch, StreamElement* out) {
   std::unique_lock<std::mutex> l(mu_);
-  not_empty_.wait(l, [&] { return !queues_[ch].empty() || cancel_->cancelled.load(); });
+  while (!(!queues_[ch].empty() || cancel_->cancelled.load())) not_empty_.wait_for(l, kPoll);
   if (cancel_->cancelled.load()) return false;
   *out = std::move(queues_[ch].front());
   queues_[ch].pop_front();
@@ -31,7 +39,7 @@ bool InputGate::PopAny(StreamElement* out, int* ch) {
   std::unique_lock<std::mutex> l(mu_);
   int n = static_cast<int>(queues_.size());
   int found = -1;
-  not_empty_.wait(l, [&] {
+  auto ready = [&] {
     if (cancel_->cancelled.load()) return true;
     for (int k = 0; k < n; ++k) {
       int c = (next_ + k) % n;
@@ -41,7 +49,8 @@ bool InputGate::PopAny(StreamElement* out, int* ch) {
       }
     }
     return false;
-  });
+  };
+  while (!ready()) not_empty_.wait_for(l, kPoll);
   if (cancel_->cancelled.load()) return false;
   next_ = (found + 1) % n;
   *ch = found;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "base/status.h"
 #include "connectors/connector.h"
@@ -25,6 +26,9 @@ class FileSink final : public runtime::Operator {
   ~FileSink() override { (void)Close(); }
 
   absl::Status Open() {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     f_ = std::fopen(path_.c_str(), "wb");
     if (!f_) {
       return absl::InvalidArgumentError(
@@ -84,7 +88,8 @@ absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, con
   SinkPlan plan;
   plan.parallelism = dir ? default_parallelism : 1;
   if (dir) {
-    ::mkdir(path.c_str(), 0755);
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return absl::InvalidArgumentError(fmt::format("cannot create directory {}", path));
     }
