@@ -12,20 +12,7 @@ int64_t NowMicros() {
       .count();
 }
 
-Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel) {
-  Batch out;
-  out.columns.reserve(in.columns.size());
-  for (const Column& c : in.columns) {
-    Column oc(c.type);
-    oc.Reserve(sel.size());
-    for (uint32_t r : sel) oc.AppendFrom(c, r);
-    out.columns.push_back(std::move(oc));
-  }
-  out.kinds.reserve(sel.size());
-  for (uint32_t r : sel) out.kinds.push_back(in.kinds[r]);
-  out.arenas = in.arenas;
-  return out;
-}
+Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel) { return in.Gather(sel); }
 
 namespace {
 

@@ -87,17 +87,7 @@ class EdgeOutput {
     for (int t = 0; t < n; ++t) {
       if (sel[t].empty()) continue;
       if (sel[t].size() == b.num_rows()) return Push(t, std::move(b));
-      Batch part;
-      part.columns.reserve(b.columns.size());
-      for (const Column& c : b.columns) {
-        Column pc(c.type);
-        pc.Reserve(sel[t].size());
-        for (uint32_t r : sel[t]) pc.AppendFrom(c, r);
-        part.columns.push_back(std::move(pc));
-      }
-      part.kinds.reserve(sel[t].size());
-      for (uint32_t r : sel[t]) part.kinds.push_back(b.kinds[r]);
-      part.arenas = b.arenas;
+      Batch part = b.Gather(sel[t]);
       EDDY_RETURN_IF_ERROR(Push(t, std::move(part)));
     }
     return absl::OkStatus();

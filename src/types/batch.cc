@@ -107,6 +107,41 @@ void Column::AppendFrom(const Column& src, size_t i) {
   }
 }
 
+namespace {
+template <class T>
+void GatherInto(const std::vector<T>& src, const std::vector<uint32_t>& rows, std::vector<T>* out) {
+  out->resize(rows.size());
+  T* o = out->data();
+  for (size_t k = 0; k < rows.size(); ++k) o[k] = src[rows[k]];
+}
+}  // namespace
+
+Column Column::Gather(const std::vector<uint32_t>& rows) const {
+  Column c(type);
+  GatherInto(valid, rows, &c.valid);
+  switch (type.physical()) {
+    case Physical::kInt64:
+      GatherInto(i64, rows, &c.i64);
+      break;
+    case Physical::kDouble:
+      GatherInto(f64, rows, &c.f64);
+      break;
+    case Physical::kString:
+      GatherInto(str, rows, &c.str);
+      break;
+  }
+  return c;
+}
+
+Batch Batch::Gather(const std::vector<uint32_t>& rows) const {
+  Batch b;
+  b.columns.reserve(columns.size());
+  for (const Column& c : columns) b.columns.push_back(c.Gather(rows));
+  GatherInto(kinds, rows, &b.kinds);
+  b.arenas = arenas;
+  return b;
+}
+
 void Batch::ShareArenas(const Batch& other) {
   for (const auto& a : other.arenas) {
     if (std::find(arenas.begin(), arenas.end(), a) == arenas.end()) arenas.push_back(a);

@@ -81,6 +81,8 @@ struct Column {
   /// Appends row `i` of `src` (same physical type). String views are copied as views: the caller
   /// keeps `src`'s arena alive (Batch::ShareArenas).
   void AppendFrom(const Column& src, size_t i);
+  /// A new column holding rows `rows` of this one, in that order (typed loop, no per-row switch).
+  Column Gather(const std::vector<uint32_t>& rows) const;
 };
 
 /// A record batch: columns of equal length plus a RowKind per row.
@@ -98,6 +100,8 @@ struct Batch {
   static Batch Empty(const Schema& schema);
   /// Appends row `i` of `src` (same schema), with its kind. Call ShareArenas(src) once.
   void AppendRow(const Batch& src, size_t i);
+  /// Rows `rows` of this batch as a new batch sharing its arenas.
+  Batch Gather(const std::vector<uint32_t>& rows) const;
 };
 
 }  // namespace eddy
