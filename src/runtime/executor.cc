@@ -288,6 +288,10 @@ class Job {
     }
     for (auto& t : threads) t.join();
     std::lock_guard<std::mutex> l(mu_);
+    // Cancelled from outside (Ctrl-C): the job did not finish, even if no subtask failed.
+    if (first_error_.ok() && cancel_->cancelled.load()) {
+      return absl::CancelledError("the job was cancelled");
+    }
     return first_error_;
   }
 
