@@ -115,12 +115,17 @@ void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) 
       right.insert(right.begin(), false);
     }
     std::vector<size_t> w(names.size());
-    for (size_t c = 0; c < names.size(); ++c) w[c] = names[c].size();
+    auto width = [](const std::string& t) {
+      size_t n = 0;
+      for (char ch : t) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+      return n;
+    };
+    for (size_t c = 0; c < names.size(); ++c) w[c] = width(names[c]);
     auto cell = [&](size_t i, size_t c) -> const std::string& {
       return op ? (c == 0 ? r.kinds[i] : r.rows[i][c - 1]) : r.rows[i][c];
     };
     for (size_t i = 0; i < r.rows.size(); ++i) {
-      for (size_t c = 0; c < names.size(); ++c) w[c] = std::max(w[c], cell(i, c).size());
+      for (size_t c = 0; c < names.size(); ++c) w[c] = std::max(w[c], width(cell(i, c)));
     }
     std::string sep = "+";
     for (size_t c = 0; c < names.size(); ++c) sep += std::string(w[c] + 2, '-') + "+";

@@ -1,11 +1,15 @@
 // Built-in scalar functions and operators (Flink SQL "System (Built-in) Functions").
 #include <fmt/format.h>
+#include <locale.h>
 #include <re2/re2.h>
+#include <wctype.h>
 
 #include <algorithm>
 #include <charconv>
+#include <clocale>
 #include <cmath>
 #include <cstdlib>
+#include <cwctype>
 #include <map>
 
 #include "base/status.h"
@@ -113,6 +117,45 @@ ScalarKernel CompareKernel(Physical p, Pred pred) {
 }
 
 absl::Status Err(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
+
+// UPPER/LOWER beyond ASCII: simple Unicode case mapping of each code point (glibc's C.UTF-8
+// tables). One code point maps to one (Java's special cases such as 'ß' → "SS" are not applied).
+std::string Utf8CaseMap(std::string_view s, bool up) {
+  static locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (c >= 0x80 && c < 0xC0) len = 1;  // stray continuation byte: copy as is
+    if (i + len > s.size()) len = static_cast<int>(s.size() - i);
+    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
+    for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    uint32_t m = cp;
+    if (loc && (len > 1 || c < 0x80)) {
+      m = static_cast<uint32_t>(up ? towupper_l(static_cast<wint_t>(cp), loc)
+                                   : towlower_l(static_cast<wint_t>(cp), loc));
+    }
+    if (m < 0x80) {
+      out += static_cast<char>(m);
+    } else if (m < 0x800) {
+      out += static_cast<char>(0xC0 | (m >> 6));
+      out += static_cast<char>(0x80 | (m & 0x3F));
+    } else if (m < 0x10000) {
+      out += static_cast<char>(0xE0 | (m >> 12));
+      out += static_cast<char>(0x80 | ((m >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (m & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (m >> 18));
+      out += static_cast<char>(0x80 | ((m >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((m >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (m & 0x3F));
+    }
+    i += len;
+  }
+  return out;
+}
 
 // Java's integer overflow: INT wraps at 32 bits, BIGINT at 64.
 int64_t Wrap(int64_t v, bool is_int) {
@@ -746,12 +789,18 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     bool up = name == "UPPER";
     return ResolvedFunction{RowKernel([up](const Args& a, size_t i, EvalContext* ctx, Column* out) {
                               std::string_view s = a[0]->str[i];
-                              char* p = ctx->arena->Allocate(s.size());
-                              for (size_t k = 0; k < s.size(); ++k) {
-                                unsigned char c = static_cast<unsigned char>(s[k]);
-                                p[k] = static_cast<char>(up ? std::toupper(c) : std::tolower(c));
+                              bool ascii = true;
+                              for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
+                              if (ascii) {
+                                char* p = ctx->arena->Allocate(s.size());
+                                for (size_t k = 0; k < s.size(); ++k) {
+                                  unsigned char c = static_cast<unsigned char>(s[k]);
+                                  p[k] = static_cast<char>(up ? std::toupper(c) : std::tolower(c));
+                                }
+                                out->AppendString({p, s.size()});
+                              } else {
+                                out->AppendString(ctx->arena->Add(Utf8CaseMap(s, up)));
                               }
-                              out->AppendString({p, s.size()});
                               return absl::OkStatus();
                             }),
                             DataType::String(),
