@@ -86,6 +86,8 @@ size_t DecodeKey(std::string_view key, std::vector<Column>* cols, size_t first, 
 }
 
 // Fixed-size agg state slots with a free list.
+// Fixed-size aggregate state slots with a free list. States live in blocks that never move, so
+// states holding self-referencing objects (a std::string in MIN/MAX of STRING) stay valid.
 class SlotStore {
  public:
   explicit SlotStore(const std::vector<AggCall>* aggs) : aggs_(aggs) {
@@ -95,35 +97,54 @@ class SlotStore {
     }
     if (size_ == 0) size_ = 8;
   }
+  SlotStore(const SlotStore&) = delete;
+  SlotStore& operator=(const SlotStore&) = delete;
+  ~SlotStore() {
+    for (uint32_t s = 0; s < live_.size(); ++s) {
+      if (live_[s]) Destroy(s);
+    }
+  }
   uint32_t Alloc() {
     uint32_t s;
     if (!free_.empty()) {
       s = free_.back();
       free_.pop_back();
     } else {
-      s = static_cast<uint32_t>(data_.size() / size_);
-      data_.resize(data_.size() + size_);
+      s = static_cast<uint32_t>(live_.size());
+      if (s % kSlotsPerBlock == 0) {
+        blocks_.push_back(std::make_unique<uint64_t[]>(kSlotsPerBlock * size_ / 8));
+      }
+      live_.push_back(false);
     }
+    live_[s] = true;
     for (size_t a = 0; a < aggs_->size(); ++a) (*aggs_)[a].fn->Init(State(s, a));
     return s;
   }
   void Free(uint32_t s) {
-    for (size_t a = 0; a < aggs_->size(); ++a) (*aggs_)[a].fn->Destroy(State(s, a));
+    Destroy(s);
+    live_[s] = false;
     free_.push_back(s);
   }
-  char* State(uint32_t slot, size_t agg) { return data_.data() + slot * size_ + offsets_[agg]; }
+  char* State(uint32_t slot, size_t agg) {
+    char* block = reinterpret_cast<char*>(blocks_[slot / kSlotsPerBlock].get());
+    return block + (slot % kSlotsPerBlock) * size_ + offsets_[agg];
+  }
   void Merge(uint32_t dst, uint32_t src) {
     for (size_t a = 0; a < aggs_->size(); ++a) {
       (*aggs_)[a].fn->Merge(State(dst, a), State(src, a));
     }
   }
-  size_t live() const { return data_.size() / size_ - free_.size(); }
 
  private:
+  static constexpr size_t kSlotsPerBlock = 1024;
+  void Destroy(uint32_t s) {
+    for (size_t a = 0; a < aggs_->size(); ++a) (*aggs_)[a].fn->Destroy(State(s, a));
+  }
   const std::vector<AggCall>* aggs_;
   std::vector<size_t> offsets_;
-  size_t size_ = 0;
-  std::vector<char> data_;
+  size_t size_ = 0;  // bytes per slot, a multiple of 8
+  std::vector<std::unique_ptr<uint64_t[]>> blocks_;
+  std::vector<bool> live_;
   std::vector<uint32_t> free_;
 };
 
