@@ -223,9 +223,8 @@ class EngineImpl {
       }
       case K::kDropTable:
       case K::kDropView: {
-        auto& m = st.kind == K::kDropTable ? tables_ : tables_;
         std::string key = ToLower(st.name);
-        size_t n = st.kind == K::kDropTable ? m.erase(key) : views_.erase(key);
+        size_t n = st.kind == K::kDropTable ? tables_.erase(key) : views_.erase(key);
         if (n == 0 && !st.if_exists) {
           return sql::SqlError(script, st.name_pos,
                                fmt::format("{} '{}' does not exist",
