@@ -1,0 +1,34 @@
+#include "base/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy {
+namespace {
+
+TEST(Strings, EditDistanceIsCaseInsensitive) {
+  EXPECT_EQ(EditDistance("origin", "orign"), 1u);
+  EXPECT_EQ(EditDistance("ORIGIN", "origin"), 0u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+}
+
+TEST(Strings, ClosestNameHintsOnlyNearNames) {
+  std::vector<std::string> cols = {"date", "delay", "distance", "origin", "destination"};
+  EXPECT_EQ(ClosestName("dleay", cols), "delay");
+  EXPECT_EQ(ClosestName("orign", cols), "origin");
+  EXPECT_EQ(ClosestName("completely_else", cols), "");
+}
+
+TEST(Strings, JsonQuoteEscapes) {
+  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(JsonQuote(std::string("x\ny\x01", 4)), "\"x\\u000ay\\u0001\"");
+  EXPECT_EQ(JsonQuote("zoë"), "\"zoë\"");
+}
+
+TEST(Strings, CaseCopies) {
+  EXPECT_EQ(ToUpper("Tumble"), "TUMBLE");
+  EXPECT_EQ(ToLower("HOP"), "hop");
+}
+
+}  // namespace
+}  // namespace eddy
