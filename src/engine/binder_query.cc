@@ -31,6 +31,34 @@ struct Binder::FromResult {
 namespace {
 const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole"};
 
+// The WITH options each connector understands (Flink validates them the same way and fails on
+// unknown keys). 'error.*' are eddy's bad-row policy options.
+std::vector<std::string> ConnectorOptions(const std::string& connector) {
+  if (connector == "filesystem") {
+    return {"connector",
+            "path",
+            "format",
+            "csv.field-delimiter",
+            "csv.quote-character",
+            "csv.disable-quote-character",
+            "csv.allow-comments",
+            "csv.ignore-parse-errors",
+            "csv.escape-character",
+            "csv.null-literal",
+            "csv.ignore-first-line",
+            "json.ignore-parse-errors",
+            "json.fail-on-missing-field",
+            "json.timestamp-format.standard",
+            "source.chunk-size",
+            "error.policy",
+            "error.dead-letter.path"};
+  }
+  if (connector == "print") {
+    return {"connector", "print-identifier", "standard-error", "sink.parallelism"};
+  }
+  return {"connector"};
+}
+
 std::string Human(int64_t us) {
   if (us % kMicrosPerDay == 0) return fmt::format("{} d", us / kMicrosPerDay);
   if (us % kMicrosPerHour == 0) return fmt::format("{} h", us / kMicrosPerHour);
@@ -147,6 +175,14 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
                  near.empty()
                      ? fmt::format("available connectors: {}", fmt::join(known_names, ", "))
                      : fmt::format("did you mean '{}'?", near));
+  }
+  std::vector<std::string> supported = ConnectorOptions(conn);
+  for (const auto& [k, v] : s.options) {
+    if (std::find(supported.begin(), supported.end(), k) != supported.end()) continue;
+    std::string near = ClosestName(k, supported);
+    return Error(s.name_pos, fmt::format("unsupported option '{}' for connector '{}'", k, conn),
+                 near.empty() ? fmt::format("supported options: {}", fmt::join(supported, ", "))
+                              : fmt::format("did you mean '{}'?", near));
   }
   return t;
 }
