@@ -647,11 +647,23 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
                                                            : fmt::format("EXPR${}", i));
     }
   }
-  // Duplicate output names get a suffix, as Flink does (name0, name1, …).
+  // Duplicate output names get a counter suffix, as Flink (Calcite's uniquify) does: the second
+  // `customer` becomes `customer0`, the third `customer1`.
   for (size_t i = 0; i < names.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (ToLower(names[j]) == ToLower(names[i])) {
-        names[i] = fmt::format("{}{}", names[i], i);
+    auto taken = [&](const std::string& n) {
+      for (size_t j = 0; j < names.size(); ++j) {
+        if (j != i && ToLower(names[j]) == ToLower(n)) return true;
+      }
+      return false;
+    };
+    bool dup = false;
+    for (size_t j = 0; j < i; ++j) dup |= ToLower(names[j]) == ToLower(names[i]);
+    if (!dup) continue;
+    std::string base = names[i];
+    for (int k = 0;; ++k) {
+      std::string cand = fmt::format("{}{}", base, k);
+      if (!taken(cand)) {
+        names[i] = cand;
         break;
       }
     }

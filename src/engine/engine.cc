@@ -343,9 +343,13 @@ class EngineImpl {
       }
     } else if (views_.count(key)) {
       Binder b = MakeBinder(script);
-      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*views_[key]->query, nullptr));
-      for (const auto& f : p->schema.fields) {
+      const ViewDef& view = *views_[key];
+      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*view.query, nullptr));
+      size_t k = 0;
+      for (auto f : p->schema.fields) {
         if (f.name.rfind("$", 0) == 0) continue;
+        if (k < view.column_names.size()) f.name = view.column_names[k];
+        ++k;
         r.rows.push_back(
             {f.name, f.type.ToString(), f.type.nullable ? "TRUE" : "FALSE", "", "", ""});
       }
