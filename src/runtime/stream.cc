@@ -20,8 +20,10 @@ bool InputGate::Push(int ch, StreamElement e) {
     not_full_.wait_for(l, kPoll);
   }
   if (cancel_->cancelled.load()) return false;
+  bool was_empty = queues_[ch].empty();
   queues_[ch].push_back(std::move(e));
-  not_empty_.notify_one();
+  // The consumer only ever waits for an empty channel: wake it on the empty → non-empty edge.
+  if (was_empty) not_empty_.notify_one();
   return true;
 }
 
@@ -29,9 +31,11 @@ bool InputGate::PopFrom(int ch, StreamElement* out) {
   std::unique_lock<std::mutex> l(mu_);
   while (!(!queues_[ch].empty() || cancel_->cancelled.load())) not_empty_.wait_for(l, kPoll);
   if (cancel_->cancelled.load()) return false;
+  bool was_full = queues_[ch].size() >= capacity_;
   *out = std::move(queues_[ch].front());
   queues_[ch].pop_front();
-  not_full_.notify_all();
+  // Producers only wait on a full channel: wake them on the full → not-full edge.
+  if (was_full) not_full_.notify_all();
   return true;
 }
 
@@ -54,9 +58,10 @@ bool InputGate::PopAny(StreamElement* out, int* ch) {
   if (cancel_->cancelled.load()) return false;
   next_ = (found + 1) % n;
   *ch = found;
+  bool was_full = queues_[found].size() >= capacity_;
   *out = std::move(queues_[found].front());
   queues_[found].pop_front();
-  not_full_.notify_all();
+  if (was_full) not_full_.notify_all();
   return true;
 }
 
