@@ -325,12 +325,9 @@ class Job {
         out = first.get();
       }
       EDDY_RETURN_IF_ERROR(s->source->Run(out));
-      for (auto& op : s->chain) {
-        // Chained operators after a source see the end of input (maximum watermark is implied by
-        // the consumers' gates).
-        (void)op;
-      }
-      if (!s->chain.empty()) EDDY_RETURN_IF_ERROR(FinishChain(s, 0, head_out));
+      // Operators chained after a source get no maximum watermark here: the consumers' gates
+      // apply it when every producer has ended.
+      EDDY_RETURN_IF_ERROR(FinishChain(s));
       return s->out->Close();
     }
     Operator* head = s->chain.empty() ? nullptr : s->chain[0].get();
@@ -424,21 +421,21 @@ class Job {
     }
     // End of all inputs: the maximum watermark fires every open window.
     EDDY_RETURN_IF_ERROR(advance(INT64_MAX));
-    EDDY_RETURN_IF_ERROR(FinishChain(s, 0, head_out));
+    EDDY_RETURN_IF_ERROR(FinishChain(s));
     EDDY_RETURN_IF_ERROR(s->out->Close());
     if (s->late_out) EDDY_RETURN_IF_ERROR(s->late_out->Close());
     return absl::OkStatus();
   }
 
-  absl::Status FinishChain(Subtask* s, size_t from, SourceOutput* head_out) {
+  // Finishes every operator of the chain in order (end of input).
+  absl::Status FinishChain(Subtask* s) {
     // Finish operators in order; each one's output goes to the next link.
-    for (size_t k = from; k < s->chain.size(); ++k) {
+    for (size_t k = 0; k < s->chain.size(); ++k) {
       SourceOutput* out = s->out.get();
       // The output of op k is link for op k+1 (links were built back to front).
       if (k + 1 < s->chain.size()) out = s->links[s->chain.size() - 2 - k].get();
       EDDY_RETURN_IF_ERROR(s->chain[k]->Finish(out));
     }
-    (void)head_out;
     return absl::OkStatus();
   }
 
