@@ -11,6 +11,7 @@
 #include "function/aggregate.h"
 #include "function/numeric.h"
 #include "sql/sql_error.h"
+#include "types/text_codec.h"
 #include "types/time_util.h"
 
 namespace eddy {
@@ -119,7 +120,7 @@ absl::StatusOr<Value> LiteralValue(const Expr& e) {
       return Value::Bool(false);
     case sql::LiteralType::kInteger: {
       int64_t v;
-      if (!ParseInt64(e.text, &v)) {
+      if (!text::ParseInt64(e.text, &v)) {
         // Too large for BIGINT: Flink reads it as DECIMAL; eddy's DECIMAL holds 18 digits.
         return absl::InvalidArgumentError(
             fmt::format("integer literal {} is out of range", e.text));
@@ -135,18 +136,18 @@ absl::StatusOr<Value> LiteralValue(const Expr& e) {
       int precision = std::max(digits, scale);
       if (precision > 18) {
         double d;
-        ParseDouble(e.text, &d);
+        text::ParseDouble(e.text, &d);
         return Value::Double(d);
       }
       int64_t v;
-      if (!ParseDecimal(e.text, precision, scale, &v)) {
+      if (text::ParseDecimal(e.text, precision, scale, &v) != text::DecimalParse::kOk) {
         return absl::InvalidArgumentError(fmt::format("bad decimal literal {}", e.text));
       }
       return Value::Int64(DataType::Decimal(std::max(1, precision), scale), v);
     }
     case sql::LiteralType::kDouble: {
       double d;
-      if (!ParseDouble(e.text, &d)) {
+      if (!text::ParseDouble(e.text, &d)) {
         return absl::InvalidArgumentError(fmt::format("bad number {}", e.text));
       }
       return Value::Double(d);
@@ -188,10 +189,10 @@ std::string SingularUnit(std::string u) {
 absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
   if (e.kind != ExprKind::kInterval) return Error(e.pos, "expected an INTERVAL literal");
   std::string unit = SingularUnit(e.unit), unit2 = SingularUnit(e.unit2);
-  std::string text(TrimAscii(e.text));
-  bool neg = !text.empty() && text[0] == '-';
-  if (neg || (!text.empty() && text[0] == '+')) text = text.substr(1);
-  auto num = [&](std::string_view s, int64_t* v) { return ParseInt64(s, v) && *v >= 0; };
+  std::string value(text::Trim(e.text));
+  bool neg = !value.empty() && value[0] == '-';
+  if (neg || (!value.empty() && value[0] == '+')) value = value.substr(1);
+  auto num = [&](std::string_view s, int64_t* v) { return text::ParseInt64(s, v) && *v >= 0; };
   int64_t total = 0;
   auto mul = [](const std::string& u) -> int64_t {
     if (u == "DAY") return kMicrosPerDay;
@@ -207,14 +208,14 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
                                       "SECOND or MILLISECOND)",
                                       unit));
     }
-    if (unit == "SECOND" && text.find('.') != std::string::npos) {
+    if (unit == "SECOND" && value.find('.') != std::string::npos) {
       double d;
-      if (!ParseDouble(text, &d) || d < 0)
+      if (!text::ParseDouble(value, &d) || d < 0)
         return Error(e.pos, fmt::format("bad interval '{}'", e.text));
       total = static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
     } else {
       int64_t v;
-      if (!num(text, &v)) return Error(e.pos, fmt::format("bad interval value '{}'", e.text));
+      if (!num(value, &v)) return Error(e.pos, fmt::format("bad interval value '{}'", e.text));
       total = v * mul(unit);
     }
   } else {
@@ -227,7 +228,7 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
     }
     std::vector<std::string> parts;
     std::string cur;
-    for (char c : text) {
+    for (char c : value) {
       if (c == ' ' || c == ':') {
         parts.push_back(cur);
         cur.clear();
@@ -244,7 +245,7 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
       const std::string& u = *(from + static_cast<long>(i));
       if (u == "SECOND" && parts[i].find('.') != std::string::npos) {
         double d;
-        if (!ParseDouble(parts[i], &d)) return Error(e.pos, "bad interval seconds");
+        if (!text::ParseDouble(parts[i], &d)) return Error(e.pos, "bad interval seconds");
         total += static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
         continue;
       }
@@ -347,16 +348,18 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       if ((unit == "YEAR" || unit == "MONTH") &&
           (e.unit2.empty() || SingularUnit(e.unit2) == "MONTH")) {
         int64_t months = 0;
-        std::string t(TrimAscii(e.text));
+        std::string t(text::Trim(e.text));
         size_t dash = t.find('-', 1);
         int64_t a = 0, b = 0;
         if (!e.unit2.empty() && dash != std::string::npos) {
-          if (!ParseInt64(t.substr(0, dash), &a) || !ParseInt64(t.substr(dash + 1), &b)) {
+          if (!text::ParseInt64(t.substr(0, dash), &a) ||
+              !text::ParseInt64(t.substr(dash + 1), &b)) {
             return Error(e.pos, fmt::format("bad interval '{}'", e.text));
           }
           months = a * 12 + b;
         } else {
-          if (!ParseInt64(t, &a)) return Error(e.pos, fmt::format("bad interval '{}'", e.text));
+          if (!text::ParseInt64(t, &a))
+            return Error(e.pos, fmt::format("bad interval '{}'", e.text));
           months = unit == "YEAR" ? a * 12 : a;
         }
         return MakeLiteral(Value::Int64(DataType::IntervalYearMonth(), months));

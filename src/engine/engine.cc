@@ -537,17 +537,16 @@ class EngineImpl {
     }
     if (r->updating && (!order.keys.empty() || order.limit >= 0)) {
       // ORDER BY / LIMIT rank the final result, so apply the changelog first.
-      std::vector<std::vector<std::string>> table;
+      std::map<std::vector<std::string>, int64_t> table;  // row → multiplicity
       for (size_t i = 0; i < r->rows.size(); ++i) {
         const std::string& k = r->kinds[i];
-        if (k == "+I" || k == "+U") {
-          table.push_back(r->rows[i]);
-        } else {
-          auto it = std::find(table.begin(), table.end(), r->rows[i]);
-          if (it != table.end()) table.erase(it);
-        }
+        auto& n = table[r->rows[i]];
+        n += (k == "+I" || k == "+U") ? 1 : -1;
       }
-      r->rows = std::move(table);
+      r->rows.clear();
+      for (const auto& [row, n] : table) {
+        for (int64_t c = 0; c < n; ++c) r->rows.push_back(row);
+      }
       r->kinds.assign(r->rows.size(), "+I");
       r->updating = false;
     }

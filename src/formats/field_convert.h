@@ -9,9 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "formats/row_decoder.h"
-#include "formats/text_codec.h"
 #include "types/batch.h"
 #include "types/data_type.h"
+#include "types/text_codec.h"
 #include "types/time_util.h"
 
 namespace eddy::formats_internal {

@@ -6,7 +6,7 @@
 
 #include "base/status.h"
 #include "formats/field_convert.h"
-#include "formats/text_codec.h"
+#include "types/text_codec.h"
 #include "types/value.h"
 
 namespace eddy {

@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "function/expr.h"
 #include "function/numeric.h"
+#include "types/text_codec.h"
 #include "types/time_util.h"
 
 namespace eddy {
@@ -43,7 +44,7 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
     return true;
   }
   if (from.is_string()) {
-    std::string_view s = TrimAscii(in.str[i]);
+    std::string_view s = text::Trim(in.str[i]);
     switch (to.id) {
       case TypeId::kBoolean: {
         std::string u;
@@ -61,10 +62,10 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
       case TypeId::kInt:
       case TypeId::kBigint: {
         int64_t v;
-        if (!ParseInt64(s, &v)) {
+        if (!text::ParseInt64(s, &v)) {
           // Flink reads "3.75" as 3: a decimal number is truncated toward zero.
           size_t dot = s.find('.');
-          if (dot == std::string_view::npos || !ParseInt64(s.substr(0, dot), &v)) {
+          if (dot == std::string_view::npos || !text::ParseInt64(s.substr(0, dot), &v)) {
             if (dot != 0 || s.size() < 2) return false;
             v = 0;
           }
@@ -78,13 +79,14 @@ bool CastOne(const Column& in, size_t i, const DataType& to, Arena* arena, Colum
       }
       case TypeId::kDouble: {
         double d;
-        if (!ParseDouble(s, &d)) return false;
+        if (!text::ParseDouble(s, &d)) return false;
         out->AppendDouble(d);
         return true;
       }
       case TypeId::kDecimal: {
         int64_t v;
-        if (!ParseDecimal(s, to.precision, to.scale, &v)) return false;
+        if (text::ParseDecimal(s, to.precision, to.scale, &v) != text::DecimalParse::kOk)
+          return false;
         out->AppendInt(v);
         return true;
       }

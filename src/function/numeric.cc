@@ -8,76 +8,6 @@
 
 namespace eddy {
 
-bool ParseInt64(std::string_view s, int64_t* out) {
-  if (s.empty()) return false;
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (*b == '+') ++b;
-  auto r = std::from_chars(b, e, *out);
-  return r.ec == std::errc() && r.ptr == e;
-}
-
-bool ParseDouble(std::string_view s, double* out) {
-  if (s.empty()) return false;
-  if (s == "NaN") {
-    *out = NAN;
-    return true;
-  }
-  if (s == "Infinity" || s == "+Infinity") {
-    *out = INFINITY;
-    return true;
-  }
-  if (s == "-Infinity") {
-    *out = -INFINITY;
-    return true;
-  }
-  const char* b = s.data();
-  const char* e = b + s.size();
-  if (*b == '+') ++b;
-  auto r = std::from_chars(b, e, *out);
-  return r.ec == std::errc() && r.ptr == e;
-}
-
-bool ParseDecimal(std::string_view s, int precision, int scale, int64_t* out) {
-  if (s.empty()) return false;
-  size_t i = 0;
-  bool neg = false;
-  if (s[0] == '-' || s[0] == '+') {
-    neg = s[0] == '-';
-    i = 1;
-  }
-  __int128 v = 0;
-  int int_digits = 0, frac_digits = 0;
-  bool any = false, seen_dot = false, round_up = false;
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '.') {
-      if (seen_dot) return false;
-      seen_dot = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return false;
-    any = true;
-    if (!seen_dot) {
-      if (int_digits > 0 || c != '0') ++int_digits;
-      v = v * 10 + (c - '0');
-      if (int_digits > 18) return false;
-    } else if (frac_digits < scale) {
-      v = v * 10 + (c - '0');
-      ++frac_digits;
-    } else if (frac_digits == scale) {
-      round_up = c >= '5';
-      ++frac_digits;
-    }
-  }
-  if (!any) return false;
-  for (int k = std::min(frac_digits, scale); k < scale; ++k) v *= 10;
-  if (round_up) v += 1;
-  if (v >= static_cast<__int128>(Pow10(precision))) return false;
-  *out = static_cast<int64_t>(neg ? -v : v);
-  return true;
-}
-
 double ToDouble(const Column& c, size_t i) {
   switch (c.type.id) {
     case TypeId::kDouble:
@@ -118,12 +48,6 @@ int64_t TruncateMicros(int64_t micros, int precision) {
   if (precision >= 6) return micros;
   int64_t unit = Pow10(6 - precision);
   return FloorDiv(micros, unit) * unit;
-}
-
-std::string_view TrimAscii(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 std::string Utf8Prefix(std::string_view s, int n) {

@@ -12,8 +12,6 @@ int64_t NowMicros() {
       .count();
 }
 
-Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel) { return in.Gather(sel); }
-
 namespace {
 
 class Calc final : public Operator {
@@ -39,7 +37,7 @@ class Calc final : public Operator {
       }
       if (sel_.empty()) return absl::OkStatus();
       if (sel_.size() != in.num_rows()) {
-        tmp = GatherRows(in, sel_);
+        tmp = in.Gather(sel_);
         src = &tmp;
       }
     }

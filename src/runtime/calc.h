@@ -16,9 +16,6 @@ namespace eddy::runtime {
 std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections,
                                    int row_watermark_column = -1);
 
-/// Gathers rows `sel` of `in` into a new batch sharing `in`'s arenas.
-Batch GatherRows(const Batch& in, const std::vector<uint32_t>& sel);
-
 /// Current time in µs since the epoch (processing time).
 int64_t NowMicros();
 

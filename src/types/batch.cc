@@ -142,12 +142,6 @@ Batch Batch::Gather(const std::vector<uint32_t>& rows) const {
   return b;
 }
 
-void Batch::ShareArenas(const Batch& other) {
-  for (const auto& a : other.arenas) {
-    if (std::find(arenas.begin(), arenas.end(), a) == arenas.end()) arenas.push_back(a);
-  }
-}
-
 Arena* Batch::NewArena() {
   arenas.push_back(std::make_shared<Arena>());
   return arenas.back().get();
@@ -158,11 +152,6 @@ Batch Batch::Empty(const Schema& schema) {
   b.columns.reserve(schema.size());
   for (const auto& f : schema.fields) b.columns.emplace_back(f.type);
   return b;
-}
-
-void Batch::AppendRow(const Batch& src, size_t i) {
-  for (size_t c = 0; c < columns.size(); ++c) columns[c].AppendFrom(src.columns[c], i);
-  kinds.push_back(src.kinds[i]);
 }
 
 }  // namespace eddy

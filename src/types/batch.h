@@ -79,7 +79,7 @@ struct Column {
     str.push_back(v);
   }
   /// Appends row `i` of `src` (same physical type). String views are copied as views: the caller
-  /// keeps `src`'s arena alive (Batch::ShareArenas).
+  /// keeps `src`'s arenas alive (share Batch::arenas).
   void AppendFrom(const Column& src, size_t i);
   /// A new column holding rows `rows` of this one, in that order (typed loop, no per-row switch).
   Column Gather(const std::vector<uint32_t>& rows) const;
@@ -92,14 +92,10 @@ struct Batch {
   std::vector<std::shared_ptr<Arena>> arenas;
 
   size_t num_rows() const { return kinds.size(); }
-  /// Makes this batch keep `other`'s arenas alive (for views copied from it).
-  void ShareArenas(const Batch& other);
   /// A new arena owned by this batch, for strings computed into it.
   Arena* NewArena();
   /// Empty batch with one empty column per field of `schema`.
   static Batch Empty(const Schema& schema);
-  /// Appends row `i` of `src` (same schema), with its kind. Call ShareArenas(src) once.
-  void AppendRow(const Batch& src, size_t i);
   /// Rows `rows` of this batch as a new batch sharing its arenas.
   Batch Gather(const std::vector<uint32_t>& rows) const;
 };

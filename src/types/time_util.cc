@@ -110,11 +110,6 @@ std::string FormatTimestamp(int64_t micros, int precision) {
   int64_t frac = rem % kMicrosPerSecond;
   std::string out = absl::StrFormat("%s %02d:%02d:%02d", FormatDate(days), secs / 3600,
                                     (secs / 60) % 60, secs % 60);
-  if (precision < 0) {
-    if (frac == 0) return out;
-    if (frac % 1000 == 0) return out + absl::StrFormat(".%03d", frac / 1000);
-    return out + absl::StrFormat(".%06d", frac);
-  }
   if (precision == 0) return out;
   std::string f = absl::StrFormat("%06d", frac);
   if (precision <= 6) return out + "." + f.substr(0, precision);

@@ -30,8 +30,7 @@ std::optional<int64_t> ParseTimestamp(std::string_view s);
 std::optional<int64_t> ParseDate(std::string_view s);
 
 /// "yyyy-MM-dd HH:mm:ss" plus, when `precision` > 0, "." and `precision` fraction digits
-/// (Flink's TIMESTAMP(p) cast to string). `precision` -1 prints the fraction only when non-zero,
-/// trimmed to 3/6 digits (as Flink's CSV/JSON writers do).
+/// (Flink's TIMESTAMP(p) cast to string).
 std::string FormatTimestamp(int64_t micros, int precision);
 /// "yyyy-MM-dd".
 std::string FormatDate(int64_t days);

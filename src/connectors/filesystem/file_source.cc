@@ -309,37 +309,23 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     EvalContext ctx;
     ctx.now_micros = runtime::NowMicros();
     ctx.arena = full.NewArena();
-    size_t p = 0;
+    // Computed columns are evaluated over the physical batch first; then the physical columns
+    // move into place (no copies).
+    std::vector<Column> computed(t.columns.size());
     for (size_t i = 0; i < t.columns.size(); ++i) {
-      if (!sh_->spec.computed[i]) {
-        full.columns.push_back(std::move(batch_.columns[p++]));
-        continue;
+      if (!sh_->spec.computed[i]) continue;
+      computed[i] = Column(sh_->spec.computed[i]->type());
+      computed[i].Reserve(n);
+      absl::Status s = sh_->spec.computed[i]->Eval(batch_, &ctx, &computed[i]);
+      if (!s.ok()) {
+        return absl::InvalidArgumentError(fmt::format("{}: computed column '{}' of table '{}': {}",
+                                                      path, t.columns[i].name, t.name,
+                                                      std::string(s.message())));
       }
-      Column col(sh_->spec.computed[i]->type());
-      col.Reserve(n);
-      // Computed columns read the physical batch (its columns are moved one by one, so evaluate
-      // against a view that still holds them).
-      full.columns.push_back(std::move(col));
     }
-    // Evaluate computed columns over the physical columns.
-    if (p != t.columns.size()) {
-      Batch phys;
-      phys.kinds = batch_.kinds;
-      for (size_t i = 0, q = 0; i < t.columns.size(); ++i) {
-        if (!sh_->spec.computed[i]) {
-          phys.columns.push_back(full.columns[i]);
-          ++q;
-        }
-      }
-      for (size_t i = 0; i < t.columns.size(); ++i) {
-        if (!sh_->spec.computed[i]) continue;
-        absl::Status s = sh_->spec.computed[i]->Eval(phys, &ctx, &full.columns[i]);
-        if (!s.ok()) {
-          return absl::InvalidArgumentError(
-              fmt::format("{}: computed column '{}' of table '{}': {}", path, t.columns[i].name,
-                          t.name, std::string(s.message())));
-        }
-      }
+    for (size_t i = 0, p = 0; i < t.columns.size(); ++i) {
+      full.columns.push_back(sh_->spec.computed[i] ? std::move(computed[i])
+                                                   : std::move(batch_.columns[p++]));
     }
     full.kinds = std::move(batch_.kinds);
     if (rowtime_ >= 0) {
@@ -357,7 +343,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
               fmt::format("the event-time column '{}' is NULL", t.columns[rowtime_].name), ""));
         }
       }
-      if (any_null) full = runtime::GatherRows(full, keep);
+      if (any_null) full = full.Gather(keep);
       const Column& ts2 = full.columns[rowtime_];
       Column wm(DataType::Bigint());
       wm.Reserve(full.num_rows());

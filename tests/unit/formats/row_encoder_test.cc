@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "formats/row_decoder.h"
-#include "formats/text_codec.h"
+#include "types/text_codec.h"
 #include "types/time_util.h"
 #include "types/value.h"
 

@@ -1,4 +1,4 @@
-#include "formats/text_codec.h"
+#include "types/text_codec.h"
 
 #include <charconv>
 #include <cmath>
