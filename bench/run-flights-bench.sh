@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: throughput of the hourly delays job over the 3-million-row flights file
-# (../shared/data/flights-3m.csv.gz beside the repository), for eddy at parallelism 1 and 2, and
+# (../shared/data/flights-3m.csv.gz beside the repository), for eddy at parallelism 1 (on 1 and 2
+# worker threads) and 2 (on 2), and
 # for the same aggregation in sqlite3 (import and query timed separately) and DuckDB (npm package
 # @duckdb/node-api, installed into a cache folder when node and npm are present) at 1 and 2
 # threads. Prints a markdown section for docs/benchmarks.md on stdout.
@@ -65,24 +66,28 @@ FROM TABLE(TUMBLE(TABLE flights, DESCRIPTOR(\`date\`), INTERVAL '1' HOUR))
 GROUP BY origin, window_start, window_end;
 EOF
 
+# Configurations "P:W": parallelism P on a worker pool of W threads ('eddy.worker-threads').
+# 1:1 uses one core, as DuckDB with 1 thread does; 2:2 uses both; 1:2 lets the parse and the
+# aggregation of parallelism 1 overlap on two cores (pipelining).
 declare -A EDDY_BEST EDDY_RUNS EDDY_GROUPS
-for p in 1 2; do
+for cfg in 1:1 1:2 2:2; do
+  p=${cfg%:*} w=${cfg#*:}
   runs=()
   for ((i = 1; i <= REPEATS; i++)); do
     t0=$(now)
-    if ! "$EDDY" run "$WORK/delays.sql" --set parallelism.default=$p --no-progress \
-      >/dev/null 2>"$WORK/eddy.err"; then
-      echo "bench: eddy failed at parallelism $p:" >&2
+    if ! "$EDDY" run "$WORK/delays.sql" --set parallelism.default=$p --set eddy.worker-threads=$w \
+      --no-progress >/dev/null 2>"$WORK/eddy.err"; then
+      echo "bench: eddy failed at parallelism $p on $w worker threads:" >&2
       cat "$WORK/eddy.err" >&2
       exit 1
     fi
     t1=$(now)
     runs+=("$(elapsed "$t0" "$t1")")
   done
-  EDDY_BEST[$p]=$(min_of "${runs[@]}")
-  EDDY_RUNS[$p]="${runs[*]}"
-  EDDY_GROUPS[$p]=$(sed -n 's/^ *sink hourly: \([0-9]*\) rows\{0,1\} written.*/\1/p' "$WORK/eddy.err")
-  log "bench: eddy parallelism $p: ${runs[*]} s"
+  EDDY_BEST[$cfg]=$(min_of "${runs[@]}")
+  EDDY_RUNS[$cfg]="${runs[*]}"
+  EDDY_GROUPS[$cfg]=$(sed -n 's/^ *sink hourly: \([0-9]*\) rows\{0,1\} written.*/\1/p' "$WORK/eddy.err")
+  log "bench: eddy parallelism $p, $w worker threads: ${runs[*]} s"
 done
 
 # --- sqlite3 -----------------------------------------------------------------------------------
@@ -189,8 +194,9 @@ $REPEATS runs.
 
 | engine | setting | seconds | events/s | result groups |
 |---|---|---:|---:|---:|
-| eddy | parallelism 1 | ${EDDY_BEST[1]} | $(rate "$ROWS" "${EDDY_BEST[1]}") | ${EDDY_GROUPS[1]:-?} |
-| eddy | parallelism 2 | ${EDDY_BEST[2]} | $(rate "$ROWS" "${EDDY_BEST[2]}") | ${EDDY_GROUPS[2]:-?} |
+| eddy | parallelism 1, 1 worker thread | ${EDDY_BEST[1:1]} | $(rate "$ROWS" "${EDDY_BEST[1:1]}") | ${EDDY_GROUPS[1:1]:-?} |
+| eddy | parallelism 1, 2 worker threads | ${EDDY_BEST[1:2]} | $(rate "$ROWS" "${EDDY_BEST[1:2]}") | ${EDDY_GROUPS[1:2]:-?} |
+| eddy | parallelism 2, 2 worker threads | ${EDDY_BEST[2:2]} | $(rate "$ROWS" "${EDDY_BEST[2:2]}") | ${EDDY_GROUPS[2:2]:-?} |
 EOF
 if [[ -n "$SQLITE_QUERY" ]]; then
   cat <<EOF
@@ -206,15 +212,20 @@ if [[ -n "${DUCK_BEST[1]:-}" ]]; then
 EOF
 fi
 echo
-echo "- eddy runs (s): parallelism 1: ${EDDY_RUNS[1]}; parallelism 2: ${EDDY_RUNS[2]}"
-echo "- eddy speed-up, parallelism 2 over 1: $(ratio "${EDDY_BEST[1]}" "${EDDY_BEST[2]}")×"
+echo "- eddy runs (s): parallelism 1 on 1 thread: ${EDDY_RUNS[1:1]}; on 2 threads: ${EDDY_RUNS[1:2]};" \
+  "parallelism 2 on 2 threads: ${EDDY_RUNS[2:2]}"
+echo "- eddy speed-up from one core to two, parallelism 2 (2 threads) over parallelism 1 (1 thread):" \
+  "$(ratio "${EDDY_BEST[1:1]}" "${EDDY_BEST[2:2]}")×; parallelism 1 pipelined on 2 threads over 1 thread:" \
+  "$(ratio "${EDDY_BEST[1:1]}" "${EDDY_BEST[1:2]}")×; parallelism 2 over parallelism 1, both on 2 threads:" \
+  "$(ratio "${EDDY_BEST[1:2]}" "${EDDY_BEST[2:2]}")×"
 if [[ -n "$SQLITE_QUERY" ]]; then
-  echo "- eddy (parallelism 1)/sqlite3 throughput: $(ratio "$SQLITE_QUERY" "${EDDY_BEST[1]}") against" \
-    "the query alone, $(ratio "$(awk -v a="$SQLITE_IMPORT" -v b="$SQLITE_QUERY" 'BEGIN { print a + b }')" "${EDDY_BEST[1]}") against import + query"
+  echo "- eddy (parallelism 1, 1 thread)/sqlite3 throughput: $(ratio "$SQLITE_QUERY" "${EDDY_BEST[1:1]}") against" \
+    "the query alone, $(ratio "$(awk -v a="$SQLITE_IMPORT" -v b="$SQLITE_QUERY" 'BEGIN { print a + b }')" "${EDDY_BEST[1:1]}") against import + query"
 fi
 if [[ -n "${DUCK_BEST[1]:-}" ]]; then
-  echo "- eddy/DuckDB throughput: $(ratio "${DUCK_BEST[1]}" "${EDDY_BEST[1]}") at parallelism/threads 1," \
-    "$(ratio "${DUCK_BEST[2]}" "${EDDY_BEST[2]}") at 2 (below 1 = eddy is slower)"
+  echo "- eddy/DuckDB throughput on one core (eddy parallelism 1 on 1 thread, DuckDB threads 1):" \
+    "$(ratio "${DUCK_BEST[1]}" "${EDDY_BEST[1:1]}"); on two (parallelism 2 on 2 threads, threads 2):" \
+    "$(ratio "${DUCK_BEST[2]}" "${EDDY_BEST[2:2]}") (below 1 = eddy is slower)"
   echo "- DuckDB speed-up, threads 2 over 1: $(ratio "${DUCK_BEST[1]}" "${DUCK_BEST[2]}")×"
   echo "- DuckDB's auto-detected schema: ${DUCK_DETECTED:-?}"
 fi

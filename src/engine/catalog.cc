@@ -9,6 +9,7 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"parallelism.default", std::to_string(std::max(1u, std::thread::hardware_concurrency()))},
       {"pipeline.max-parallelism", "128"},
       {"eddy.batch-size", "1024"},
+      {"eddy.worker-threads", std::to_string(std::max(1u, std::thread::hardware_concurrency()))},
       {"table.exec.late-rows.sink", ""},
       {"error.policy", "fail"},
       {"error.dead-letter.path", ""},

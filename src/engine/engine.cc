@@ -16,6 +16,7 @@
 #include "engine/job_builder.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
+#include "runtime/worker_pool.h"
 #include "sql/parser.h"
 #include "sql/sql_error.h"
 #include "types/value.h"
@@ -306,6 +307,7 @@ class EngineImpl {
     };
     EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
     EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
+    EDDY_RETURN_IF_ERROR(positive("eddy.worker-threads"));
     EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
     if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
         st.value != "dead-letter") {
@@ -617,7 +619,7 @@ class EngineImpl {
         }
       });
     }
-    absl::Status status = runtime::ExecuteJob(job.graph, &cancel_);
+    absl::Status status = runtime::ExecuteJob(job.graph, &cancel_, Pool());
     {
       std::lock_guard<std::mutex> l(mu);
       done = true;
@@ -639,6 +641,17 @@ class EngineImpl {
     return status;
   }
 
+  // The worker pool of this session: 'eddy.worker-threads' threads, made again when it changes.
+  runtime::WorkerPool* Pool() {
+    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("eddy.worker-threads")));
+    if (!pool_ || pool_->threads() != n) {
+      pool_.reset();
+      pool_ = std::make_unique<runtime::WorkerPool>(n);
+    }
+    return pool_.get();
+  }
+
+  std::unique_ptr<runtime::WorkerPool> pool_;
   std::map<std::string, std::shared_ptr<const TableDef>> tables_;
   std::map<std::string, std::shared_ptr<const ViewDef>> views_;
   std::vector<std::shared_ptr<std::string>> scripts_;

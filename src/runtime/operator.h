@@ -19,7 +19,8 @@ namespace eddy::runtime {
 class Output {
  public:
   virtual ~Output() = default;
-  /// Hands a batch downstream (may block on backpressure). Empty batches are allowed and dropped.
+  /// Hands a batch downstream (never blocks: the subtask checks for backpressure between units
+  /// of work). Empty batches are allowed and dropped.
   virtual absl::Status Emit(Batch batch) = 0;
   /// Forwards a watermark (µs).
   virtual absl::Status EmitWatermark(int64_t watermark) = 0;
@@ -58,13 +59,20 @@ class Operator {
   virtual absl::Status Finish(Output* out) { return absl::OkStatus(); }
 };
 
-/// A source subtask: produces elements until its input is exhausted.
+/// A source subtask: produces elements step by step on the worker pool.
 class SourceOperator {
  public:
+  /// What a step ended with.
+  enum class Step {
+    kMore,  // call Step() again
+    kEnd,   // input exhausted: the subtask closes its outputs
+    kHalt,  // stopped without closing its outputs: another subtask is about to fail the job
+  };
   virtual ~SourceOperator() = default;
-  /// Runs to completion, emitting batches and ChunkEnd/watermark elements through `emit`.
-  /// Returns an error to fail the job. Must return promptly when `cancelled()` becomes true.
-  virtual absl::Status Run(class SourceOutput* out) = 0;
+  /// Emits one bounded unit of work (a chunk of a file) through `out`: batches and
+  /// ChunkEnd/watermark elements. Must not wait for other subtasks (they may share its thread).
+  /// Returns an error to fail the job.
+  virtual absl::StatusOr<Step> NextStep(class SourceOutput* out) = 0;
 };
 
 /// Output of a source subtask: batches plus chunk boundaries for ordered consumers.
@@ -125,12 +133,16 @@ struct VertexSpec {
 struct JobGraph {
   std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
   int max_parallelism = 128;
-  size_t channel_capacity = 64;  // batches per channel before backpressure
+  size_t channel_capacity = 64;  // elements per channel before backpressure
 };
 
-/// Runs a job to completion on threads (one per subtask). Returns the first error of any subtask
-/// (the others are cancelled). `cancel` may be set from outside (Ctrl-C) to stop the job.
-absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel);
+class WorkerPool;
+
+/// Runs a job to completion: every subtask is a task on `pool` (a pool of
+/// hardware_concurrency() threads made for this job when null). Blocks the calling thread until
+/// the job ends. Returns the first error of any subtask (the others are cancelled). `cancel` may
+/// be set from another thread (Ctrl-C) to stop the job; it is noticed within 50 ms.
+absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel, WorkerPool* pool = nullptr);
 
 /// Key group of a 64-bit key hash (Flink: KeyGroupRangeAssignment), and its owning subtask.
 inline int KeyGroupOf(uint64_t hash, int max_parallelism) {
@@ -140,7 +152,8 @@ inline int SubtaskOfKeyGroup(int key_group, int parallelism, int max_parallelism
   return key_group * parallelism / max_parallelism;
 }
 
-/// Hash of row `row` over `columns` of `batch` (stable across runs and machines).
-uint64_t HashRow(const Batch& batch, const std::vector<int>& columns, size_t row);
+/// Hashes of every row of `batch` over `columns` into `out` (num_rows() entries). Stable across
+/// runs and machines; NULL and -0.0/0.0 hash alike as SQL grouping requires.
+void HashRows(const Batch& batch, const std::vector<int>& columns, uint64_t* out);
 
 }  // namespace eddy::runtime

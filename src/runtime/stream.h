@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -30,38 +29,57 @@ struct StreamElement {
 };
 
 /// Shared cancellation flag of a running job: set once on the first error or on Ctrl-C; every
-/// blocking wait gives up when it is set.
+/// subtask stops at its next scheduling point when it is set.
 struct CancelFlag {
   std::atomic<bool> cancelled{false};
 };
 
-/// The inputs of one consumer subtask: one bounded FIFO per producer channel, guarded by one mutex
-/// so the consumer can wait for "any channel" or "this channel". Thread-safe: many producers, one
-/// consumer.
+/// Something the worker pool can run again when a channel it waits on changes (a subtask).
+/// Wake() is thread-safe and cheap when the target is already queued or running.
+class Schedulable {
+ public:
+  virtual ~Schedulable() = default;
+  virtual void Wake() = 0;
+};
+
+/// The inputs of one consumer subtask: one FIFO per producer channel. Nothing blocks: a producer
+/// appends freely and asks Full() before it takes more work (a soft bound of `capacity` elements,
+/// overshot by at most one unit of producer work); a consumer takes what is there. The gate wakes
+/// the consumer when a channel turns non-empty and a channel's producer when it drops below
+/// `capacity` (Flink: credit-based flow control reduced to one process).
+/// Thread-safe: many producers, one consumer.
 class InputGate {
  public:
-  /// `channels` producers, each with room for `capacity` elements before Push blocks.
-  InputGate(int channels, size_t capacity, CancelFlag* cancel);
+  /// `channels` producers, each with room for `capacity` elements before Full() says so.
+  InputGate(int channels, size_t capacity);
 
-  /// Appends to channel `ch`, blocking while it is full. Returns false when the job is cancelled.
-  bool Push(int ch, StreamElement e);
-  /// Takes the next element of channel `ch` (blocking). False when cancelled.
-  bool PopFrom(int ch, StreamElement* out);
-  /// Takes the next element of any non-empty channel, preferring channels in round-robin order.
-  /// `*ch` receives the channel. False when cancelled.
-  bool PopAny(StreamElement* out, int* ch);
-  /// Wakes every waiter (after the cancel flag was set).
-  void WakeAll();
+  /// The subtask to wake when data arrives, and the producer subtask of channel `ch`.
+  void SetConsumer(Schedulable* consumer) { consumer_ = consumer; }
+  void SetProducer(int ch, Schedulable* producer) { producers_[ch] = producer; }
+
+  /// Appends to channel `ch` (never blocks); wakes the consumer on the empty → non-empty edge.
+  void Push(int ch, StreamElement e);
+  /// True when channel `ch` holds `capacity` elements or more: its producer should wait.
+  bool Full(int ch) const { return sizes_[ch].load(std::memory_order_acquire) >= capacity_; }
+  /// Takes the next element of channel `ch`. False when the channel is empty.
+  bool TryPopFrom(int ch, StreamElement* out);
+  /// Takes the next element of any non-empty channel, in round-robin order; `*ch` receives the
+  /// channel. False when all are empty.
+  bool TryPopAny(StreamElement* out, int* ch);
   int channels() const { return static_cast<int>(queues_.size()); }
+  size_t capacity() const { return capacity_; }
 
  private:
+  // Pops the front of `ch` (mu_ held); returns the producer to wake, if any.
+  Schedulable* PopLocked(int ch, StreamElement* out);
+
   std::mutex mu_;
-  std::condition_variable not_empty_;
-  std::condition_variable not_full_;
   std::vector<std::deque<StreamElement>> queues_;
+  std::unique_ptr<std::atomic<size_t>[]> sizes_;  // mirrors queues_[ch].size() for Full()
+  std::vector<Schedulable*> producers_;
+  Schedulable* consumer_ = nullptr;
   size_t capacity_;
   int next_ = 0;
-  CancelFlag* cancel_;
 };
 
 }  // namespace eddy::runtime

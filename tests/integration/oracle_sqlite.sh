@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Oracle test: eddy's hourly per-origin window aggregate over the shipped flights data must equal
 # the same aggregate computed by sqlite3 as a batch GROUP BY, at parallelism 1 and 2 and batch
-# sizes 1024 and 7. Counts, sums, min and max must match exactly; averages to 1e-9 relative.
+# sizes 1024 and 7, and at parallelism 3 on a single worker thread. Counts, sums, min and max must match exactly; averages to 1e-9 relative.
 #
 # Usage: bash oracle_sqlite.sh <path-to-eddy> <repo-root>
 set -euo pipefail
@@ -110,31 +110,33 @@ print(f"{len(eddy_rows)} rows equal")
 PYEOF
 }
 
-for p in 1 2; do
-  for b in 1024 7; do
-    what="parallelism $p, batch size $b"
-    rm -f "$WORK/eddy.csv"
-    run_eddy "$WORK/run" run "$WORK/job.sql" --set parallelism.default=$p --set eddy.batch-size=$b
-    if ! expect_rc "$WORK/run" 0 "eddy ($what)"; then
-      continue
-    fi
-    if [[ ! -f "$WORK/eddy.csv" ]]; then
-      bad "$what: eddy wrote no output file $WORK/eddy.csv"
-      continue
-    fi
-    if msg=$(compare 2>&1); then
-      ok "$what: eddy == sqlite3 ($msg; counts, sums, min, max, FILTER count, COUNT DISTINCT exact; AVG to 1e-9)"
-    else
-      bad "$what: eddy differs from sqlite3:"
-      echo "$msg" | sed 's/^/    | /'
-    fi
-    if grep -q "source flights: $FLIGHTS_ROWS rows read" "$WORK/run.err"; then
-      ok "$what: summary reports $FLIGHTS_ROWS rows read"
-    else
-      bad "$what: summary does not report 'source flights: $FLIGHTS_ROWS rows read'"
-      show_err "$WORK/run"
-    fi
-  done
+# "parallelism:batch size:worker threads". The last one runs 3 source subtasks, 3 aggregation
+# subtasks and the sink all on one worker thread (the cooperative pool must not deadlock).
+for cfg in 1:1024:2 1:7:2 2:1024:2 2:7:2 3:1024:1; do
+  IFS=: read -r p b w <<<"$cfg"
+  what="parallelism $p, batch size $b, $w worker threads"
+  rm -f "$WORK/eddy.csv"
+  run_eddy "$WORK/run" run "$WORK/job.sql" --set parallelism.default=$p --set eddy.batch-size=$b \
+    --set eddy.worker-threads=$w
+  if ! expect_rc "$WORK/run" 0 "eddy ($what)"; then
+    continue
+  fi
+  if [[ ! -f "$WORK/eddy.csv" ]]; then
+    bad "$what: eddy wrote no output file $WORK/eddy.csv"
+    continue
+  fi
+  if msg=$(compare 2>&1); then
+    ok "$what: eddy == sqlite3 ($msg; counts, sums, min, max, FILTER count, COUNT DISTINCT exact; AVG to 1e-9)"
+  else
+    bad "$what: eddy differs from sqlite3:"
+    echo "$msg" | sed 's/^/    | /'
+  fi
+  if grep -q "source flights: $FLIGHTS_ROWS rows read" "$WORK/run.err"; then
+    ok "$what: summary reports $FLIGHTS_ROWS rows read"
+  else
+    bad "$what: summary does not report 'source flights: $FLIGHTS_ROWS rows read'"
+    show_err "$WORK/run"
+  fi
 done
 
 finish

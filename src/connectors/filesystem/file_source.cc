@@ -3,9 +3,6 @@
 // k mod P, and consumers read chunks back in file order, so results do not depend on parallelism.
 #include <fmt/format.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -139,58 +136,62 @@ class DeadLetterWriter {
 };
 
 // With 'error.policy' = 'fail', the job must report the FIRST bad row in file order although
-// chunks are parsed in parallel: a subtask that meets a bad row in chunk k records it and waits
-// until every other subtask is past chunk k (or done); the lowest chunk's error is returned.
+// chunks are parsed in parallel. A subtask that meets a bad row in chunk k records it and stops
+// without closing its outputs; every subtask stops when it reaches a chunk past the earliest
+// failure. The last one to stop while an earlier chunk was pending (or the failing one, when none
+// is) fails the job with the earliest chunk's error. Nothing waits, so subtasks sharing a worker
+// thread cannot deadlock. Thread-safe.
 class FailureArbiter {
  public:
   void Resize(int n) {
     std::lock_guard<std::mutex> l(mu_);
     if (static_cast<int>(position_.size()) < n) position_.resize(n, -1);
   }
-  // Subtask `i` starts chunk `k`. False when an earlier chunk failed (the caller stops).
-  bool Enter(int i, int64_t k) {
+  /// Subtask `i` is about to parse chunk `k`. nullopt: go on. Otherwise the subtask stops with
+  /// the returned status: the job's error if it is the one to report it, else OK (halt quietly).
+  std::optional<absl::Status> Enter(int i, int64_t k) {
     std::lock_guard<std::mutex> l(mu_);
-    position_[i] = k;
-    cv_.notify_all();
-    return k < fail_chunk_;
+    if (k < fail_chunk_) {
+      position_[i] = k;
+      return std::nullopt;
+    }
+    position_[i] = INT64_MAX;
+    return ResolveLocked();
   }
-  void Done(int i) {
+  /// Subtask `i` has no more chunks. nullopt: end normally; else as for Enter().
+  std::optional<absl::Status> Done(int i) {
     std::lock_guard<std::mutex> l(mu_);
     position_[i] = INT64_MAX;
-    cv_.notify_all();
+    if (fail_chunk_ == INT64_MAX) return std::nullopt;
+    return ResolveLocked();
   }
-  // Subtask `i` met bad row `st` in chunk `k`. Returns the status this subtask must return.
-  absl::Status Fail(int i, int64_t k, absl::Status st, const std::function<bool()>& cancelled) {
-    std::unique_lock<std::mutex> l(mu_);
+  /// Subtask `i` met bad row `st` in chunk `k`; it stops with the returned status (as Enter()).
+  absl::Status Fail(int i, int64_t k, absl::Status st) {
+    std::lock_guard<std::mutex> l(mu_);
     if (k < fail_chunk_) {
       fail_chunk_ = k;
       fail_ = st;
     }
     position_[i] = INT64_MAX;
-    cv_.notify_all();
-    while (!cancelled()) {
-      bool earlier_pending = false;
-      for (size_t j = 0; j < position_.size(); ++j) {
-        if (static_cast<int>(j) != i && position_[j] < fail_chunk_) earlier_pending = true;
-      }
-      if (!earlier_pending && fail_chunk_ == k) return fail_;
-      cv_.wait_for(l, std::chrono::milliseconds(20));
-    }
-    return absl::CancelledError("job cancelled");
-  }
-  // A subtask that stopped because an earlier chunk failed waits for the job to be cancelled.
-  absl::Status WaitForCancel(const std::function<bool()>& cancelled) {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!cancelled()) cv_.wait_for(l, std::chrono::milliseconds(20));
-    return absl::CancelledError("job cancelled");
+    return ResolveLocked();
   }
 
  private:
+  // The earliest failure's error once no subtask parses an earlier chunk (reported once).
+  absl::Status ResolveLocked() {
+    if (reported_) return absl::OkStatus();
+    for (int64_t p : position_) {
+      if (p < fail_chunk_) return absl::OkStatus();
+    }
+    reported_ = true;
+    return fail_;
+  }
+
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<int64_t> position_;  // chunk each subtask is on; INT64_MAX when done
+  std::vector<int64_t> position_;  // chunk each subtask is on; INT64_MAX when stopped
   int64_t fail_chunk_ = INT64_MAX;
   absl::Status fail_;
+  bool reported_ = false;
 };
 
 struct Shared {
@@ -209,28 +210,34 @@ class FileSourceSubtask final : public runtime::SourceOperator {
       : sh_(std::move(sh)), info_(info), decoder_(std::move(decoder)) {
     const TableDef& t = *sh_->spec.table;
     rowtime_ = t.has_watermark ? t.rowtime : -1;
+    next_chunk_ = info_.index;
     delay_ = t.watermark_delay;
   }
 
-  absl::Status Run(runtime::SourceOutput* out) override {
-    auto cancelled = [out] { return out->cancelled(); };
-    for (int64_t k = info_.index;; k += info_.parallelism) {
-      if (out->cancelled()) return absl::CancelledError("job cancelled");
-      if (!sh_->arbiter.Enter(info_.index, k)) return sh_->arbiter.WaitForCancel(cancelled);
-      EDDY_ASSIGN_OR_RETURN(auto chunk, sh_->dispenser->Get(k));
-      if (!chunk) break;
-      bad_row_ = false;
-      absl::Status st = ProcessChunk(*chunk, out);
-      if (!st.ok()) {
-        if (bad_row_) return sh_->arbiter.Fail(info_.index, k, st, cancelled);
-        return st;
-      }
-      int64_t wm = INT64_MIN;
-      if (chunk_max_ != INT64_MIN) wm = WatermarkOf(chunk_max_);
-      EDDY_RETURN_IF_ERROR(out->EmitChunkEnd(k, wm));
+  absl::StatusOr<Step> NextStep(runtime::SourceOutput* out) override {
+    // Halting quietly (OK from the arbiter) leaves the outputs open: the job fails soon.
+    auto stop = [](absl::Status st) -> absl::StatusOr<Step> {
+      if (!st.ok()) return st;
+      return Step::kHalt;
+    };
+    int64_t k = next_chunk_;
+    if (auto st = sh_->arbiter.Enter(info_.index, k)) return stop(*st);
+    EDDY_ASSIGN_OR_RETURN(auto chunk, sh_->dispenser->Get(k));
+    if (!chunk) {
+      if (auto st = sh_->arbiter.Done(info_.index)) return stop(*st);
+      return Step::kEnd;
     }
-    sh_->arbiter.Done(info_.index);
-    return absl::OkStatus();
+    bad_row_ = false;
+    absl::Status st = ProcessChunk(*chunk, out);
+    if (!st.ok()) {
+      if (bad_row_) return stop(sh_->arbiter.Fail(info_.index, k, st));
+      return st;
+    }
+    int64_t wm = INT64_MIN;
+    if (chunk_max_ != INT64_MIN) wm = WatermarkOf(chunk_max_);
+    EDDY_RETURN_IF_ERROR(out->EmitChunkEnd(k, wm));
+    next_chunk_ += info_.parallelism;
+    return Step::kMore;
   }
 
  private:
@@ -363,7 +370,8 @@ class FileSourceSubtask final : public runtime::SourceOperator {
   int rowtime_ = -1;
   int64_t delay_ = 0;
   int64_t chunk_max_ = INT64_MIN;
-  bool bad_row_ = false;  // the current chunk failed on a bad row (fail policy)
+  int64_t next_chunk_ = 0;  // the chunk the next step parses (chunk k belongs to subtask k mod P)
+  bool bad_row_ = false;    // the current chunk failed on a bad row (fail policy)
   Batch batch_;
   std::vector<size_t> lines_;
 };

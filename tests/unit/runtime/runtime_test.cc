@@ -1,13 +1,16 @@
-// Runtime pieces on their own: bounded channels (backpressure, cancellation), key groups and the
-// window operator's firing and late-row rules driven directly.
+// Runtime pieces on their own: channels (soft bound, wake-ups), the worker pool (backpressure,
+// failure, cancellation), key groups and the window operator's firing and late-row rules
+// driven directly.
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "base/status.h"
 #include "function/aggregate.h"
 #include "runtime/aggregate_ops.h"
 #include "runtime/operator.h"
 #include "runtime/stream.h"
+#include "runtime/worker_pool.h"
 #include "types/time_util.h"
 
 namespace eddy::runtime {
@@ -21,38 +24,158 @@ StreamElement BatchOf(int64_t v) {
   return e;
 }
 
-TEST(InputGate, BlocksWhenFullAndKeepsFifoOrder) {
-  CancelFlag cancel;
-  InputGate gate(1, 2, &cancel);
-  ASSERT_TRUE(gate.Push(0, BatchOf(1)));
-  ASSERT_TRUE(gate.Push(0, BatchOf(2)));
-  std::atomic<bool> pushed{false};
-  std::thread producer([&] {
-    gate.Push(0, BatchOf(3));  // blocks until the consumer makes room
-    pushed = true;
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_FALSE(pushed.load()) << "a full channel must block the producer (backpressure)";
+// Counts wake-ups instead of scheduling anything.
+struct CountingWaker : Schedulable {
+  int wakes = 0;
+  void Wake() override { ++wakes; }
+};
+
+TEST(InputGate, SoftBoundFifoOrderAndEdgeTriggeredWakeUps) {
+  InputGate gate(2, 2);
+  CountingWaker consumer, producer0, producer1;
+  gate.SetConsumer(&consumer);
+  gate.SetProducer(0, &producer0);
+  gate.SetProducer(1, &producer1);
+  gate.Push(0, BatchOf(1));
+  EXPECT_EQ(consumer.wakes, 1) << "empty -> non-empty wakes the consumer";
+  gate.Push(0, BatchOf(2));
+  EXPECT_EQ(consumer.wakes, 1) << "a non-empty channel does not wake again";
+  EXPECT_TRUE(gate.Full(0)) << "capacity 2 reached: the producer must wait";
+  EXPECT_FALSE(gate.Full(1));
+  gate.Push(0, BatchOf(3));  // a soft bound: the unit of work in progress may overshoot
   StreamElement e;
-  for (int64_t want : {1, 2, 3}) {
-    ASSERT_TRUE(gate.PopFrom(0, &e));
-    EXPECT_EQ(e.batch.columns[0].i64[0], want);
-  }
-  producer.join();
-  EXPECT_TRUE(pushed.load());
+  ASSERT_TRUE(gate.TryPopFrom(0, &e));
+  EXPECT_EQ(e.batch.columns[0].i64[0], 1);
+  EXPECT_EQ(producer0.wakes, 0) << "still full (2 of 2)";
+  ASSERT_TRUE(gate.TryPopFrom(0, &e));
+  EXPECT_EQ(e.batch.columns[0].i64[0], 2);
+  EXPECT_EQ(producer0.wakes, 1) << "full -> not full wakes the channel's producer";
+  EXPECT_FALSE(gate.Full(0));
+  EXPECT_EQ(producer1.wakes, 0);
+  int ch = -1;
+  gate.Push(1, BatchOf(10));
+  ASSERT_TRUE(gate.TryPopAny(&e, &ch));
+  ASSERT_TRUE(gate.TryPopAny(&e, &ch));
+  ASSERT_FALSE(gate.TryPopAny(&e, &ch));
+  EXPECT_FALSE(gate.TryPopFrom(0, &e));
 }
 
-TEST(InputGate, CancellationWakesWaiters) {
+// A source of `steps` steps; step s emits one batch holding the value s, then a watermark s.
+// It records how far it ever got ahead of the consumers (backpressure bound).
+struct Progress {
+  std::atomic<int64_t> produced{0}, consumed{0}, max_ahead{0};
+};
+class CountingSource : public SourceOperator {
+ public:
+  CountingSource(int64_t first, int64_t stride, int64_t steps, Progress* p)
+      : next_(first), stride_(stride), steps_(steps), p_(p) {}
+  absl::StatusOr<Step> NextStep(SourceOutput* out) override {
+    if (next_ >= steps_) return Step::kEnd;
+    EDDY_RETURN_IF_ERROR(out->Emit(BatchOf(next_).batch));
+    EDDY_RETURN_IF_ERROR(out->EmitWatermark(next_));
+    int64_t ahead = ++p_->produced - p_->consumed.load();
+    int64_t m = p_->max_ahead.load();
+    while (ahead > m && !p_->max_ahead.compare_exchange_weak(m, ahead)) {
+    }
+    next_ += stride_;
+    return Step::kMore;
+  }
+
+ private:
+  int64_t next_, stride_, steps_;
+  Progress* p_;
+};
+// Sums what it sees; fails on `fail_at`.
+class SumOperator : public Operator {
+ public:
+  SumOperator(std::atomic<int64_t>* sum, Progress* p, int64_t fail_at)
+      : sum_(sum), p_(p), fail_at_(fail_at) {}
+  absl::Status ProcessBatch(Batch& b, const RowWatermarks&, Output*) override {
+    for (int64_t v : b.columns[0].i64) {
+      if (v == fail_at_) return absl::InvalidArgumentError("bad value");
+      *sum_ += v;
+    }
+    ++p_->consumed;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::atomic<int64_t>* sum_;
+  Progress* p_;
+  int64_t fail_at_;
+};
+
+// sources (parallelism ps) --hash--> sum (parallelism pc).
+JobGraph SumJob(int ps, int pc, int64_t steps, Progress* p, std::atomic<int64_t>* sum,
+                int64_t fail_at = -1) {
+  JobGraph g;
+  g.channel_capacity = 2;
+  VertexSpec src;
+  src.name = "source";
+  src.parallelism = ps;
+  src.make_source = [=](const SubtaskInfo& i) -> absl::StatusOr<std::unique_ptr<SourceOperator>> {
+    return std::make_unique<CountingSource>(i.index, i.parallelism, steps, p);
+  };
+  VertexSpec agg;
+  agg.name = "sum";
+  agg.parallelism = pc;
+  agg.inputs.push_back({0, 0, Partitioning::kHash, {0}});
+  agg.make_chain =
+      [=](const SubtaskInfo&,
+          const SideOutputs&) -> absl::StatusOr<std::vector<std::unique_ptr<Operator>>> {
+    std::vector<std::unique_ptr<Operator>> ops;
+    ops.push_back(std::make_unique<SumOperator>(sum, p, fail_at));
+    return ops;
+  };
+  g.vertices.push_back(std::move(src));
+  g.vertices.push_back(std::move(agg));
+  return g;
+}
+
+TEST(WorkerPool, RunsManySubtasksOnOneThreadWithBackpressure) {
+  // 3 sources and 2 consumers share a single worker thread: nothing may wait for another
+  // subtask while holding the thread, and full channels must stop the sources.
+  for (int threads : {1, 2, 4}) {
+    WorkerPool pool(threads);
+    Progress p;
+    std::atomic<int64_t> sum{0};
+    const int64_t steps = 3000;
+    JobGraph g = SumJob(3, 2, steps, &p, &sum);
+    CancelFlag cancel;
+    ASSERT_TRUE(ExecuteJob(g, &cancel, &pool).ok());
+    EXPECT_EQ(sum.load(), steps * (steps - 1) / 2) << threads << " threads";
+    EXPECT_EQ(p.produced.load(), steps);
+    // 2 channels of capacity 2 per source plus one step of overshoot; generous for races.
+    EXPECT_LT(p.max_ahead.load(), 64) << "sources ran ahead of their consumers: no backpressure";
+  }
+}
+
+TEST(WorkerPool, FirstErrorFailsTheJobAndStopsEverySubtask) {
+  WorkerPool pool(2);
+  Progress p;
+  std::atomic<int64_t> sum{0};
+  JobGraph g = SumJob(2, 2, 1'000'000, &p, &sum, /*fail_at=*/500);
   CancelFlag cancel;
-  InputGate gate(2, 1, &cancel);
-  std::thread consumer([&] {
-    StreamElement e;
-    int ch;
-    EXPECT_FALSE(gate.PopAny(&e, &ch));  // returns false once cancelled
+  absl::Status st = ExecuteJob(g, &cancel, &pool);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_EQ(st.message(), "bad value");
+  EXPECT_LT(p.produced.load(), 1'000'000) << "the sources must stop once the job failed";
+}
+
+TEST(WorkerPool, CancellationFromOutsideStopsAnEndlessJob) {
+  WorkerPool pool(1);
+  Progress p;
+  std::atomic<int64_t> sum{0};
+  JobGraph g = SumJob(2, 1, INT64_MAX, &p, &sum);
+  CancelFlag cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel.cancelled = true;  // as Ctrl-C does: no wake-up, the job must notice by itself
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  cancel.cancelled = true;  // no notify: the gate must notice by itself
-  consumer.join();
+  absl::Status st = ExecuteJob(g, &cancel, &pool);
+  canceller.join();
+  EXPECT_TRUE(absl::IsCancelled(st)) << st;
+  EXPECT_GT(p.produced.load(), 0);
 }
 
 TEST(KeyGroups, RangesCoverEverySubtaskEvenly) {
@@ -67,9 +190,22 @@ TEST(KeyGroups, RangesCoverEverySubtaskEvenly) {
   b.columns[0].AppendString("ATL");
   b.columns[0].AppendString("ATL");
   b.columns[0].AppendString("ORD");
+  b.columns.emplace_back(DataType::Double());
+  b.columns[1].AppendDouble(0.0);
+  b.columns[1].AppendDouble(-0.0);
+  b.columns[1].AppendDouble(0.0);
+  b.columns.emplace_back(DataType::Bigint());
+  b.columns[2].AppendNull();
+  b.columns[2].AppendNull();
+  b.columns[2].AppendInt(7);
   b.kinds.assign(3, RowKind::kInsert);
-  EXPECT_EQ(HashRow(b, {0}, 0), HashRow(b, {0}, 1));
-  EXPECT_NE(HashRow(b, {0}, 0), HashRow(b, {0}, 2));
+  uint64_t h[3];
+  HashRows(b, {0, 1, 2}, h);
+  EXPECT_EQ(h[0], h[1]) << "equal keys (NULL = NULL, -0.0 = 0.0 for grouping) hash alike";
+  EXPECT_NE(h[0], h[2]);
+  uint64_t again[3];
+  HashRows(b, {0, 1, 2}, again);
+  EXPECT_EQ(h[2], again[2]);
 }
 
 // Collects what an operator emits.
