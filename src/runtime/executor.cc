@@ -39,8 +39,10 @@ inline uint64_t StringHash(std::string_view s) {
     v = (v ^ w) * 0x100000001b3ULL;
     v ^= v >> 29;
   }
+  // The tail byte by byte: a memcpy of a variable size would be a library call per row.
   uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  for (size_t k = i; k < s.size(); ++k)
+    tail |= uint64_t{static_cast<uint8_t>(s[k])} << (8 * (k - i));
   return (v ^ tail) * 0x100000001b3ULL;
 }
 
@@ -51,7 +53,7 @@ inline uint64_t DoubleHash(double d) {
   return v;
 }
 
-inline void Combine(uint64_t* h, uint64_t v) { *h = Mix(*h ^ Mix(v + kHashSeed)); }
+inline void Combine(uint64_t* h, uint64_t v) { *h = Mix((*h ^ v) + kHashSeed); }
 
 }  // namespace
 
