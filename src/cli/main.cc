@@ -144,6 +144,36 @@ int main(int argc, char** argv) {
   std::vector<std::string> test_files;
   test->add_option("files", test_files, "Test files")->required();
 
+  auto* server = app.add_subcommand(
+      "server", "Run the broker: a durable, partitioned log served to Kafka clients");
+  eddy::cli::ServerOptions server_opts;
+  server
+      ->add_option("--data-dir", server_opts.data_dir, "Directory of the log (created if missing)")
+      ->required();
+  server
+      ->add_option("--kafka-listen", server_opts.kafka_listen,
+                   "HOST:PORT of the Kafka listener (port 0: any free port)")
+      ->capture_default_str();
+  server->add_option("--advertised-host", server_opts.advertised_host,
+                     "Host name clients are told to connect to (default: the listen host)");
+  server
+      ->add_option("--num-partitions", server_opts.default_partitions,
+                   "Partitions of automatically created topics (num.partitions)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  server->add_flag("!--no-auto-create-topics", server_opts.auto_create_topics,
+                   "Do not create unknown topics on first use (auto.create.topics.enable=false)");
+  server->add_option("--port-file", server_opts.port_file,
+                     "Write the bound Kafka port to this file once listening");
+  server->add_option_function<std::string>(
+      "--log-level", [](const std::string& l) { eddy::SetLogLevel(l); },
+      "Log level: debug, info, warn, error (default info)");
+  server->footer(
+      "Runs in the foreground until SIGINT or SIGTERM, then flushes and closes every segment.\n"
+      "Example:\n"
+      "  eddy server --data-dir /var/lib/eddy --kafka-listen 127.0.0.1:9092\n"
+      "  kcat -b 127.0.0.1:9092 -L");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,5 +188,6 @@ int main(int argc, char** argv) {
     return Run(file, inline_sql, sets, format, quiet, no_progress);
   }
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
+  if (server->parsed()) return eddy::cli::RunServer(server_opts);
   return 1;
 }

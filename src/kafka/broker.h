@@ -1,0 +1,132 @@
+// The Kafka request handlers of `eddy server`, independent of the network: a request frame in, a
+// response frame out, over the local log (src/log). Kafka protocol: the APIs listed in
+// docs/kafka-broker.md, at the versions SupportedApis() advertises. Single broker: this node leads
+// every partition, replicas = ISR = {this node}, the high watermark is the log end offset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kafka/group_coordinator.h"
+#include "log/log_manager.h"
+
+namespace eddy::kafka {
+
+/// Broker settings (Kafka names in comments).
+struct BrokerOptions {
+  int32_t node_id = 0;                        // node.id
+  std::string advertised_host = "127.0.0.1";  // advertised.listeners host
+  int32_t advertised_port = 9092;             // advertised.listeners port
+  std::string cluster_id = "eddy-cluster";
+  bool auto_create_topics = true;         // auto.create.topics.enable
+  int32_t default_partitions = 1;         // num.partitions
+  int64_t max_request_bytes = 100 << 20;  // socket.request.max.bytes
+};
+
+/// One API's advertised version range (Kafka protocol: ApiVersions).
+struct ApiRange {
+  int16_t key;
+  int16_t min_version;
+  int16_t max_version;
+};
+
+/// The APIs and versions this broker implements, by key.
+const std::vector<ApiRange>& SupportedApis();
+
+/// A parsed request header plus the body bytes that follow it.
+struct RequestFrame {
+  int16_t api_key = 0;
+  int16_t api_version = 0;
+  int32_t correlation_id = 0;
+  std::optional<std::string> client_id;
+  std::string_view body;    // the request body (after the header), into the frame
+  std::string client_host;  // the peer's address (set by the network layer)
+};
+
+/// A response that is completed later, from another request's thread (JoinGroup waits for the
+/// other members, SyncGroup for the leader). Thread-safe.
+class PendingReply {
+ public:
+  /// Sets the response frame and calls the waiter, if one is set. Called once.
+  void Complete(std::string frame);
+  /// Calls `waiter` once the frame is there (at once if it already is). Called once.
+  void OnComplete(std::function<void()> waiter);
+  /// The frame (after completion).
+  std::string TakeFrame();
+  bool done();
+
+ private:
+  std::mutex mu_;
+  bool done_ = false;
+  std::string frame_;
+  std::function<void()> waiter_;
+};
+
+/// Splits a request frame (the bytes after the 4-byte size) into header and body. Errors:
+/// InvalidArgument for a truncated or malformed header.
+absl::StatusOr<RequestFrame> ParseRequestFrame(std::string_view frame);
+
+/// What answering one request needs from the network layer.
+struct Reply {
+  /// The response frame without its 4-byte size prefix (header + body); empty when no response
+  /// is sent (Produce with acks=0).
+  std::string frame;
+  bool respond = true;
+  /// Fetch only (KIP-74 long poll): fewer than MinBytes were available, so the client allows the
+  /// broker to wait up to `max_wait_ms` (ms, from the request's arrival) for new appends. The
+  /// caller retries Handle() when data arrives and answers with `frame` (what there is) at the
+  /// deadline.
+  bool wants_more_data = false;
+  int32_t max_wait_ms = 0;
+  /// Set when the answer comes later: `frame` is empty and the caller waits for `pending`.
+  std::shared_ptr<PendingReply> pending;
+};
+
+/// Handles requests. Thread-safe: any number of connections may call Handle() concurrently
+/// (the log is thread-safe; Produce with acks=all blocks the calling thread in fsync, so callers
+/// run it off their network thread).
+class Broker {
+ public:
+  /// `groups` may be null (no consumer group APIs then).
+  Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options);
+
+  /// Answers one request. `final_attempt` (Fetch long-poll): answer with whatever is there even
+  /// below MinBytes. Errors (the connection must be closed, as Kafka does): an unknown API key, an
+  /// unsupported version of an API other than ApiVersions, an undecodable body.
+  absl::StatusOr<Reply> Handle(const RequestFrame& request, bool final_attempt = false);
+
+  /// Called after every successful append (wakes long-polling fetches). Set once before serving.
+  void SetAppendListener(std::function<void()> listener) { on_append_ = std::move(listener); }
+
+  const BrokerOptions& options() const { return options_; }
+  /// The port Metadata advertises (set once the listener is bound, before serving).
+  void SetAdvertisedPort(int32_t port) { options_.advertised_port = port; }
+
+ private:
+  absl::StatusOr<Reply> Dispatch(const RequestFrame& request, bool final_attempt);
+  std::string ApiVersions(const RequestFrame& request);
+  absl::StatusOr<std::string> Metadata(const RequestFrame& request);
+  absl::StatusOr<Reply> Produce(const RequestFrame& request);
+  absl::StatusOr<Reply> Fetch(const RequestFrame& request, bool final_attempt);
+  absl::StatusOr<std::string> ListOffsets(const RequestFrame& request);
+  absl::StatusOr<std::string> CreateTopics(const RequestFrame& request);
+  absl::StatusOr<std::string> DeleteTopics(const RequestFrame& request);
+  absl::StatusOr<std::string> FindCoordinator(const RequestFrame& request);
+  absl::StatusOr<Reply> GroupApi(const RequestFrame& request);
+  // The topic, created with the default partition count when auto-creation is on.
+  absl::StatusOr<log::TopicInfo> TopicOrAutoCreate(const std::string& name, bool allow_create);
+
+  log::LogManager* log_;
+  GroupCoordinator* groups_;
+  BrokerOptions options_;
+  std::function<void()> on_append_;
+};
+
+}  // namespace eddy::kafka

@@ -1,0 +1,874 @@
+#include "kafka/group_coordinator.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "base/status.h"
+#include "kafka/errors.h"
+#include "log/file_util.h"
+#include "log/log_error.h"
+
+namespace eddy::kafka {
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Hex(const std::string& bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string Unhex(const std::string& hex) {
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return 0;
+  };
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(val(hex[i]) << 4 | val(hex[i + 1])));
+  return out;
+}
+
+std::string RandomSuffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return fmt::format("{:016x}", rng());
+}
+
+enum class State { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable, kDead };
+
+const char* StateName(State s) {
+  switch (s) {
+    case State::kEmpty:
+      return "Empty";
+    case State::kPreparingRebalance:
+      return "PreparingRebalance";
+    case State::kCompletingRebalance:
+      return "CompletingRebalance";
+    case State::kStable:
+      return "Stable";
+    case State::kDead:
+      return "Dead";
+  }
+  return "Unknown";
+}
+
+int16_t E(ErrorCode c) { return Wire(c); }
+
+}  // namespace
+
+struct Member {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::string client_id, client_host;
+  int32_t session_timeout_ms = 45000;
+  int32_t rebalance_timeout_ms = 300000;
+  std::vector<std::pair<std::string, std::string>> protocols;  // (name, metadata)
+  std::string assignment;
+  int64_t last_seen_ms = 0;
+  uint64_t join_order = 0;
+  bool joined = false;  // has (re)joined in the current rebalance
+  std::function<void(JoinGroupResponse)> join_done;
+  int16_t join_version = 0;
+  std::function<void(SyncGroupResponse)> sync_done;
+};
+
+struct Committed {
+  int64_t offset = -1;
+  std::string metadata;
+  int32_t leader_epoch = -1;
+};
+
+struct GroupCoordinator::Group {
+  std::string id;
+  State state = State::kEmpty;
+  int32_t generation = 0;
+  std::string protocol_type;
+  std::string protocol;
+  std::string leader;
+  std::map<std::string, Member> members;
+  std::map<std::string, int64_t> pending_ids;  // member ids handed out (MEMBER_ID_REQUIRED)
+  int64_t rebalance_deadline_ms = 0;
+  std::map<std::pair<std::string, int32_t>, Committed> offsets;
+
+  Member* FindMember(const std::string& id) {
+    auto it = members.find(id);
+    return it == members.end() ? nullptr : &it->second;
+  }
+  Member* FindInstance(const std::string& instance) {
+    for (auto& [id, m] : members) {
+      if (m.instance_id && *m.instance_id == instance) return &m;
+    }
+    return nullptr;
+  }
+};
+
+GroupCoordinator::GroupCoordinator(std::string path, GroupOptions options)
+    : path_(std::move(path)), options_(options) {}
+
+GroupCoordinator::~GroupCoordinator() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<GroupCoordinator>> GroupCoordinator::Open(
+    const std::string& data_dir, GroupOptions options, int64_t now_ms) {
+  std::unique_ptr<GroupCoordinator> c(
+      new GroupCoordinator(data_dir + "/consumer-groups.log", options));
+  EDDY_RETURN_IF_ERROR(c->Load(now_ms));
+  return c;
+}
+
+absl::Status GroupCoordinator::Load(int64_t now_ms) {
+  std::ifstream in(path_);
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Json j = Json::parse(lines[i], nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      if (i + 1 == lines.size()) {
+        spdlog::warn("kafka: {}: ignoring a torn last line {} (a crash during a write)", path_,
+                     i + 1);
+        break;
+      }
+      return absl::DataLossError(fmt::format("{}:{}: corrupt consumer group record", path_, i + 1));
+    }
+    try {
+      std::string type = j.at("type");
+      std::string gid = j.at("group");
+      auto& slot = groups_[gid];
+      if (!slot) {
+        slot = std::make_unique<Group>();
+        slot->id = gid;
+      }
+      Group& g = *slot;
+      if (type == "offset") {
+        Committed c;
+        c.offset = j.at("offset");
+        c.metadata = j.value("metadata", "");
+        c.leader_epoch = j.value("leader_epoch", -1);
+        g.offsets[{j.at("topic"), j.at("partition")}] = c;
+      } else if (type == "group") {
+        g.generation = j.at("generation");
+        g.protocol_type = j.value("protocol_type", "");
+        g.protocol = j.value("protocol", "");
+        g.leader = j.value("leader", "");
+        g.members.clear();
+        for (const auto& jm : j.at("members")) {
+          Member m;
+          m.id = jm.at("id");
+          if (jm.contains("instance_id")) m.instance_id = jm.at("instance_id").get<std::string>();
+          m.client_id = jm.value("client_id", "");
+          m.client_host = jm.value("client_host", "");
+          m.session_timeout_ms = jm.value("session_timeout_ms", 45000);
+          m.rebalance_timeout_ms = jm.value("rebalance_timeout_ms", 300000);
+          m.assignment = Unhex(jm.value("assignment", ""));
+          m.last_seen_ms = now_ms;
+          m.join_order = next_member_++;
+          g.members[m.id] = std::move(m);
+        }
+        g.state = g.members.empty() ? State::kEmpty : State::kStable;
+      } else if (type == "delete") {
+        groups_.erase(gid);
+      }
+    } catch (const std::exception& e) {
+      return absl::DataLossError(
+          fmt::format("{}:{}: bad consumer group record: {}", path_, i + 1, e.what()));
+    }
+  }
+  // Rewrite compactly: one "group" line per group with members, one "offset" line per offset.
+  std::string compact;
+  for (const auto& [id, g] : groups_) {
+    for (const auto& [tp, c] : g->offsets) {
+      compact += Json{{"type", "offset"},
+                      {"group", id},
+                      {"topic", tp.first},
+                      {"partition", tp.second},
+                      {"offset", c.offset},
+                      {"metadata", c.metadata},
+                      {"leader_epoch", c.leader_epoch}}
+                     .dump() +
+                 "\n";
+    }
+  }
+  for (const auto& [id, g] : groups_) {
+    if (g->members.empty()) continue;
+    Json members = Json::array();
+    for (const auto& [mid, m] : g->members) {
+      Json jm{{"id", m.id},
+              {"client_id", m.client_id},
+              {"client_host", m.client_host},
+              {"session_timeout_ms", m.session_timeout_ms},
+              {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+              {"assignment", Hex(m.assignment)}};
+      if (m.instance_id) jm["instance_id"] = *m.instance_id;
+      members.push_back(std::move(jm));
+    }
+    compact += Json{{"type", "group"},
+                    {"group", id},
+                    {"generation", g->generation},
+                    {"protocol_type", g->protocol_type},
+                    {"protocol", g->protocol},
+                    {"leader", g->leader},
+                    {"members", members}}
+                   .dump() +
+               "\n";
+  }
+  EDDY_RETURN_IF_ERROR(log::WriteFileAtomically(path_, compact));
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd_ < 0) return log::IoError(errno, "cannot open", path_);
+  size_t n = 0;
+  for (const auto& [id, g] : groups_) n += g->offsets.size();
+  spdlog::info("kafka: {} consumer groups with {} committed offsets loaded from {}", groups_.size(),
+               n, path_);
+  return absl::OkStatus();
+}
+
+absl::Status GroupCoordinator::Append(const std::string& line) {
+  std::string data = line + "\n";
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t w = ::write(fd_, p, left);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return log::IoError(errno, "cannot append to", path_);
+    }
+    p += w;
+    left -= static_cast<size_t>(w);
+  }
+  if (::fdatasync(fd_) != 0) return log::IoError(errno, "cannot fsync", path_);
+  return absl::OkStatus();
+}
+
+void GroupCoordinator::PersistGroup(const Group& g) {
+  Json members = Json::array();
+  for (const auto& [mid, m] : g.members) {
+    Json jm{{"id", m.id},
+            {"client_id", m.client_id},
+            {"client_host", m.client_host},
+            {"session_timeout_ms", m.session_timeout_ms},
+            {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+            {"assignment", Hex(m.assignment)}};
+    if (m.instance_id) jm["instance_id"] = *m.instance_id;
+    members.push_back(std::move(jm));
+  }
+  Json j{{"type", "group"},
+         {"group", g.id},
+         {"generation", g.generation},
+         {"protocol_type", g.protocol_type},
+         {"protocol", g.protocol},
+         {"leader", g.leader},
+         {"members", members}};
+  absl::Status st = Append(j.dump());
+  if (!st.ok()) spdlog::error("kafka: persisting group '{}' failed: {}", g.id, st.ToString());
+}
+
+GroupCoordinator::Group* GroupCoordinator::Find(const std::string& id) {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+void GroupCoordinator::PrepareRebalance(Group* g, int64_t now_ms, const std::string& reason,
+                                        Callbacks* ready) {
+  if (g->state == State::kPreparingRebalance) return;
+  spdlog::info("kafka: group '{}' is rebalancing (generation {}): {}", g->id, g->generation,
+               reason);
+  // Members waiting for their assignment learn that it will not come.
+  for (auto& [id, m] : g->members) {
+    if (m.sync_done) {
+      SyncGroupResponse r;
+      r.error_code = E(ErrorCode::kRebalanceInProgress);
+      ready->push_back([cb = std::move(m.sync_done), r] { cb(r); });
+      m.sync_done = nullptr;
+    }
+    m.joined = false;
+  }
+  int32_t timeout = 0;
+  for (const auto& [id, m] : g->members) timeout = std::max(timeout, m.rebalance_timeout_ms);
+  bool first = g->state == State::kEmpty;
+  g->state = State::kPreparingRebalance;
+  g->rebalance_deadline_ms =
+      now_ms + (first ? std::max(options_.initial_rebalance_delay_ms, 0) : timeout);
+}
+
+void GroupCoordinator::MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline_passed,
+                                         Callbacks* ready) {
+  if (g->state != State::kPreparingRebalance) return;
+  bool all = true;
+  for (const auto& [id, m] : g->members) all = all && m.joined;
+  bool initial_wait = g->generation == 0 && now_ms < g->rebalance_deadline_ms;
+  if (!deadline_passed && (!all || initial_wait)) return;
+  // Members that did not rejoin in time leave the group.
+  std::vector<std::string> gone;
+  for (const auto& [id, m] : g->members) {
+    if (!m.joined) gone.push_back(id);
+  }
+  for (const auto& id : gone) {
+    spdlog::info("kafka: group '{}': member {} did not rejoin in time; removing it", g->id, id);
+    g->members.erase(id);
+  }
+  ++g->generation;
+  if (g->members.empty()) {
+    g->state = State::kEmpty;
+    g->leader.clear();
+    g->protocol.clear();
+    PersistGroup(*g);
+    return;
+  }
+  // The protocol every member supports, preferring the leader candidates' order of preference
+  // by votes (Kafka: each member votes for its first supported candidate).
+  std::map<std::string, int> supported;
+  for (const auto& [id, m] : g->members) {
+    for (const auto& [name, meta] : m.protocols) supported[name]++;
+  }
+  std::vector<std::string> candidates;
+  for (const auto& [name, n] : supported) {
+    if (n == static_cast<int>(g->members.size())) candidates.push_back(name);
+  }
+  std::map<std::string, int> votes;
+  for (const auto& [id, m] : g->members) {
+    for (const auto& [name, meta] : m.protocols) {
+      if (std::find(candidates.begin(), candidates.end(), name) != candidates.end()) {
+        votes[name]++;
+        break;
+      }
+    }
+  }
+  g->protocol.clear();
+  int best = -1;
+  for (const auto& [name, n] : votes) {
+    if (n > best) {
+      best = n;
+      g->protocol = name;
+    }
+  }
+  if (!g->FindMember(g->leader)) {
+    const Member* first = nullptr;
+    for (const auto& [id, m] : g->members) {
+      if (!first || m.join_order < first->join_order) first = &m;
+    }
+    g->leader = first->id;
+  }
+  g->state = State::kCompletingRebalance;
+  for (auto& [id, m] : g->members) m.assignment.clear();
+  spdlog::info("kafka: group '{}' generation {}: {} member(s), leader {}, protocol '{}'", g->id,
+               g->generation, g->members.size(), g->leader, g->protocol);
+  for (auto& [id, m] : g->members) {
+    if (!m.join_done) continue;
+    JoinGroupResponse r;
+    r.generation_id = g->generation;
+    r.protocol_type = g->protocol_type;
+    r.protocol_name = g->protocol;
+    r.leader = g->leader;
+    r.member_id = m.id;
+    if (m.id == g->leader) {
+      for (const auto& [oid, o] : g->members) {
+        auto& rm = r.members.emplace_back();
+        rm.member_id = o.id;
+        rm.group_instance_id = o.instance_id;
+        for (const auto& [name, meta] : o.protocols) {
+          if (name == g->protocol) rm.metadata = meta;
+        }
+      }
+    }
+    ready->push_back([cb = std::move(m.join_done), r] { cb(r); });
+    m.join_done = nullptr;
+  }
+}
+
+void GroupCoordinator::RemoveMember(Group* g, const std::string& member_id,
+                                    const std::string& reason, int64_t now_ms, Callbacks* ready) {
+  Member* m = g->FindMember(member_id);
+  if (!m) return;
+  if (m->join_done) {
+    JoinGroupResponse r;
+    r.error_code = E(ErrorCode::kUnknownMemberId);
+    r.member_id = member_id;
+    ready->push_back([cb = std::move(m->join_done), r] { cb(r); });
+  }
+  if (m->sync_done) {
+    SyncGroupResponse r;
+    r.error_code = E(ErrorCode::kUnknownMemberId);
+    ready->push_back([cb = std::move(m->sync_done), r] { cb(r); });
+  }
+  spdlog::info("kafka: group '{}': member {} left ({})", g->id, member_id, reason);
+  g->members.erase(member_id);
+  if (g->members.empty() && g->state != State::kPreparingRebalance) {
+    g->state = State::kEmpty;
+    ++g->generation;
+    g->leader.clear();
+    PersistGroup(*g);
+    return;
+  }
+  PrepareRebalance(g, now_ms, fmt::format("member {} left", member_id), ready);
+  MaybeCompleteJoin(g, now_ms, false, ready);
+}
+
+void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
+                                 const ClientInfo& client, int64_t now_ms,
+                                 std::function<void(JoinGroupResponse)> done) {
+  Callbacks ready;
+  auto fail = [&](ErrorCode code, const std::string& member_id = "") {
+    JoinGroupResponse r;
+    r.error_code = E(code);
+    r.member_id = member_id;
+    ready.push_back([done, r] { done(r); });
+  };
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (req.group_id.empty()) {
+      fail(ErrorCode::kInvalidGroupId);
+    } else if (req.session_timeout_ms < options_.min_session_timeout_ms ||
+               req.session_timeout_ms > options_.max_session_timeout_ms) {
+      fail(ErrorCode::kInvalidSessionTimeout, req.member_id);
+    } else {
+      auto& slot = groups_[req.group_id];
+      if (!slot) {
+        slot = std::make_unique<Group>();
+        slot->id = req.group_id;
+      }
+      Group* g = slot.get();
+      bool compatible = g->members.empty() || g->protocol_type == req.protocol_type;
+      if (compatible && !g->members.empty()) {
+        // At least one protocol in common with every current member.
+        bool common = false;
+        for (const auto& p : req.protocols) {
+          bool all = true;
+          for (const auto& [id, m] : g->members) {
+            if (id == req.member_id) continue;
+            bool has = false;
+            for (const auto& [name, meta] : m.protocols) has = has || name == p.name;
+            all = all && has;
+          }
+          common = common || all;
+        }
+        compatible = common;
+      }
+      std::string member_id = req.member_id;
+      Member* existing = nullptr;
+      if (req.group_instance_id) existing = g->FindInstance(*req.group_instance_id);
+      if (!existing && !member_id.empty()) existing = g->FindMember(member_id);
+      if (!compatible || req.protocols.empty()) {
+        fail(ErrorCode::kInconsistentGroupProtocol, member_id);
+      } else if (!member_id.empty() && !existing && !g->pending_ids.count(member_id)) {
+        fail(ErrorCode::kUnknownMemberId, member_id);
+      } else if (member_id.empty() && !existing && version >= 4) {
+        // KIP-394: hand out the member id first; the client rejoins with it.
+        std::string id = fmt::format(
+            "{}-{}", client.client_id.empty() ? "member" : client.client_id, RandomSuffix());
+        g->pending_ids[id] = now_ms + req.session_timeout_ms;
+        fail(ErrorCode::kMemberIdRequired, id);
+      } else {
+        if (existing) {
+          member_id = existing->id;
+        } else if (member_id.empty()) {
+          member_id = fmt::format("{}-{}", client.client_id.empty() ? "member" : client.client_id,
+                                  RandomSuffix());
+        }
+        g->pending_ids.erase(member_id);
+        bool is_new = !existing;
+        Member& m = g->members[member_id];
+        std::vector<std::pair<std::string, std::string>> protocols;
+        for (const auto& p : req.protocols) protocols.emplace_back(p.name, p.metadata);
+        bool changed = is_new || m.protocols != protocols;
+        if (is_new) m.join_order = next_member_++;
+        m.id = member_id;
+        m.instance_id = req.group_instance_id;
+        m.client_id = client.client_id;
+        m.client_host = client.client_host;
+        m.session_timeout_ms = req.session_timeout_ms;
+        m.rebalance_timeout_ms =
+            req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+        m.protocols = std::move(protocols);
+        m.last_seen_ms = now_ms;
+        if (g->members.size() == 1) g->protocol_type = req.protocol_type;
+        if (m.join_done) {
+          // A second join while the first waits: the first is superseded.
+          JoinGroupResponse r;
+          r.error_code = E(ErrorCode::kUnknownMemberId);
+          ready.push_back([cb = std::move(m.join_done), r] { cb(r); });
+        }
+        if (g->state == State::kStable && !changed && member_id != g->leader) {
+          // Nothing changed for a follower (or a static member coming back): no rebalance; it
+          // gets the current generation and syncs again.
+          JoinGroupResponse r;
+          r.generation_id = g->generation;
+          r.protocol_type = g->protocol_type;
+          r.protocol_name = g->protocol;
+          r.leader = g->leader;
+          r.member_id = member_id;
+          ready.push_back([done, r] { done(r); });
+        } else {
+          m.join_done = std::move(done);
+          m.join_version = version;
+          m.joined = true;
+          PrepareRebalance(g, now_ms,
+                           is_new ? fmt::format("member {} joined", member_id)
+                                  : fmt::format("member {} rejoined", member_id),
+                           &ready);
+          m.joined = true;
+          MaybeCompleteJoin(g, now_ms, false, &ready);
+        }
+      }
+    }
+  }
+  for (auto& f : ready) f();
+}
+
+void GroupCoordinator::SyncGroup(const SyncGroupRequest& req, int16_t version, int64_t now_ms,
+                                 std::function<void(SyncGroupResponse)> done) {
+  Callbacks ready;
+  auto answer = [&](ErrorCode code) {
+    SyncGroupResponse r;
+    r.error_code = E(code);
+    ready.push_back([done, r] { done(r); });
+  };
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Group* g = Find(req.group_id);
+    Member* m = g ? g->FindMember(req.member_id) : nullptr;
+    if (!m) {
+      answer(ErrorCode::kUnknownMemberId);
+    } else if (req.generation_id != g->generation) {
+      answer(ErrorCode::kIllegalGeneration);
+    } else if (g->state == State::kPreparingRebalance) {
+      answer(ErrorCode::kRebalanceInProgress);
+    } else if (g->state == State::kStable) {
+      m->last_seen_ms = now_ms;
+      SyncGroupResponse r;
+      r.protocol_type = g->protocol_type;
+      r.protocol_name = g->protocol;
+      r.assignment = m->assignment;
+      ready.push_back([done, r] { done(r); });
+    } else {  // CompletingRebalance
+      m->last_seen_ms = now_ms;
+      m->sync_done = std::move(done);
+      if (m->id == g->leader) {
+        for (auto& [id, mm] : g->members) mm.assignment.clear();
+        for (const auto& a : req.assignments) {
+          if (Member* t = g->FindMember(a.member_id)) t->assignment = a.assignment;
+        }
+        g->state = State::kStable;
+        PersistGroup(*g);
+        for (auto& [id, mm] : g->members) {
+          if (!mm.sync_done) continue;
+          SyncGroupResponse r;
+          r.protocol_type = g->protocol_type;
+          r.protocol_name = g->protocol;
+          r.assignment = mm.assignment;
+          ready.push_back([cb = std::move(mm.sync_done), r] { cb(r); });
+          mm.sync_done = nullptr;
+        }
+      }
+    }
+  }
+  for (auto& f : ready) f();
+}
+
+HeartbeatResponse GroupCoordinator::Heartbeat(const HeartbeatRequest& req, int16_t version,
+                                              int64_t now_ms) {
+  std::lock_guard<std::mutex> l(mu_);
+  HeartbeatResponse r;
+  Group* g = Find(req.group_id);
+  Member* m = g ? g->FindMember(req.member_id) : nullptr;
+  if (!m) {
+    r.error_code = E(ErrorCode::kUnknownMemberId);
+  } else if (req.generation_id != g->generation) {
+    r.error_code = E(ErrorCode::kIllegalGeneration);
+  } else {
+    m->last_seen_ms = now_ms;
+    if (g->state == State::kPreparingRebalance) r.error_code = E(ErrorCode::kRebalanceInProgress);
+  }
+  return r;
+}
+
+LeaveGroupResponse GroupCoordinator::LeaveGroup(const LeaveGroupRequest& req, int16_t version,
+                                                int64_t now_ms) {
+  Callbacks ready;
+  LeaveGroupResponse r;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Group* g = Find(req.group_id);
+    if (version < 3) {
+      if (!g || !g->FindMember(req.member_id)) {
+        r.error_code = E(ErrorCode::kUnknownMemberId);
+      } else {
+        RemoveMember(g, req.member_id, "LeaveGroup", now_ms, &ready);
+      }
+    } else {
+      for (const auto& who : req.members) {
+        auto& mr = r.members.emplace_back();
+        mr.member_id = who.member_id;
+        mr.group_instance_id = who.group_instance_id;
+        Member* m = nullptr;
+        if (g && who.group_instance_id) m = g->FindInstance(*who.group_instance_id);
+        if (g && !m) m = g->FindMember(who.member_id);
+        if (!m) {
+          mr.error_code = E(ErrorCode::kUnknownMemberId);
+          continue;
+        }
+        RemoveMember(g, m->id, who.reason.value_or("LeaveGroup"), now_ms, &ready);
+      }
+    }
+  }
+  for (auto& f : ready) f();
+  return r;
+}
+
+OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& req, int16_t version,
+                                                    int64_t now_ms) {
+  OffsetCommitResponse r;
+  std::lock_guard<std::mutex> l(mu_);
+  int16_t error = 0;
+  Group* g = Find(req.group_id);
+  bool simple = req.generation_id_or_member_epoch < 0 && req.member_id.empty();
+  if (req.group_id.empty()) {
+    error = E(ErrorCode::kInvalidGroupId);
+  } else if (simple) {
+    // A commit from outside the group protocol (e.g. a standalone consumer): allowed while the
+    // group has no members.
+    if (g && !g->members.empty()) error = E(ErrorCode::kUnknownMemberId);
+  } else {
+    Member* m = g ? g->FindMember(req.member_id) : nullptr;
+    if (!m) {
+      error = E(ErrorCode::kUnknownMemberId);
+    } else if (req.generation_id_or_member_epoch != g->generation) {
+      error = E(ErrorCode::kIllegalGeneration);
+    } else if (g->state == State::kPreparingRebalance) {
+      error = E(ErrorCode::kRebalanceInProgress);
+    } else {
+      m->last_seen_ms = now_ms;
+    }
+  }
+  if (error == 0 && !g) {
+    auto& slot = groups_[req.group_id];
+    slot = std::make_unique<Group>();
+    slot->id = req.group_id;
+    g = slot.get();
+  }
+  std::string lines;
+  for (const auto& t : req.topics) {
+    auto& rt = r.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error_code = error;
+      if (error) continue;
+      Committed c;
+      c.offset = p.committed_offset;
+      c.metadata = p.committed_metadata.value_or("");
+      c.leader_epoch = p.committed_leader_epoch;
+      g->offsets[{t.name, p.partition_index}] = c;
+      if (!lines.empty()) lines += "\n";
+      lines += Json{{"type", "offset"},
+                    {"group", g->id},
+                    {"topic", t.name},
+                    {"partition", p.partition_index},
+                    {"offset", c.offset},
+                    {"metadata", c.metadata},
+                    {"leader_epoch", c.leader_epoch}}
+                   .dump();
+    }
+  }
+  if (!lines.empty()) {
+    absl::Status st = Append(lines);
+    if (!st.ok()) {
+      spdlog::error("kafka: committing offsets of group '{}' failed: {}", req.group_id,
+                    st.ToString());
+      for (auto& t : r.topics) {
+        for (auto& p : t.partitions) p.error_code = E(ErrorCode::kKafkaStorageError);
+      }
+    }
+  }
+  return r;
+}
+
+OffsetFetchResponse GroupCoordinator::OffsetFetch(const OffsetFetchRequest& req, int16_t version) {
+  std::lock_guard<std::mutex> l(mu_);
+  OffsetFetchResponse r;
+  // The committed offsets of one group for the requested partitions (all when `topics` is null).
+  using Wanted = std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
+  auto collect = [&](const std::string& group_id, const Wanted& wanted) {
+    std::vector<std::tuple<std::string, int32_t, Committed>> out;
+    Group* g = Find(group_id);
+    if (!wanted) {
+      if (g) {
+        for (const auto& [tp, c] : g->offsets) out.emplace_back(tp.first, tp.second, c);
+      }
+      return out;
+    }
+    for (const auto& [topic, parts] : *wanted) {
+      for (int32_t p : parts) {
+        Committed c;
+        if (g) {
+          auto it = g->offsets.find({topic, p});
+          if (it != g->offsets.end()) c = it->second;
+        }
+        out.emplace_back(topic, p, c);
+      }
+    }
+    return out;
+  };
+  if (version < 8) {
+    Wanted wanted;
+    if (req.topics) {
+      wanted.emplace();
+      for (const auto& t : *req.topics) wanted->emplace_back(t.name, t.partition_indexes);
+    }
+    std::map<std::string, size_t> index;
+    for (auto& [topic, p, c] : collect(req.group_id, wanted)) {
+      auto it = index.find(topic);
+      if (it == index.end()) {
+        it = index.emplace(topic, r.topics.size()).first;
+        r.topics.emplace_back().name = topic;
+      }
+      auto& rp = r.topics[it->second].partitions.emplace_back();
+      rp.partition_index = p;
+      rp.committed_offset = c.offset;
+      rp.committed_leader_epoch = c.leader_epoch;
+      rp.metadata = c.metadata;
+    }
+    return r;
+  }
+  for (const auto& rg : req.groups) {
+    auto& og = r.groups.emplace_back();
+    og.group_id = rg.group_id;
+    Wanted wanted;
+    if (rg.topics) {
+      wanted.emplace();
+      for (const auto& t : *rg.topics) wanted->emplace_back(t.name, t.partition_indexes);
+    }
+    std::map<std::string, size_t> index;
+    for (auto& [topic, p, c] : collect(rg.group_id, wanted)) {
+      auto it = index.find(topic);
+      if (it == index.end()) {
+        it = index.emplace(topic, og.topics.size()).first;
+        og.topics.emplace_back().name = topic;
+      }
+      auto& rp = og.topics[it->second].partitions.emplace_back();
+      rp.partition_index = p;
+      rp.committed_offset = c.offset;
+      rp.committed_leader_epoch = c.leader_epoch;
+      rp.metadata = c.metadata;
+    }
+  }
+  return r;
+}
+
+ListGroupsResponse GroupCoordinator::ListGroups(const ListGroupsRequest& req, int16_t version) {
+  std::lock_guard<std::mutex> l(mu_);
+  ListGroupsResponse r;
+  for (const auto& [id, g] : groups_) {
+    std::string state = StateName(g->state);
+    if (!req.states_filter.empty() && std::find(req.states_filter.begin(), req.states_filter.end(),
+                                                state) == req.states_filter.end())
+      continue;
+    auto& lg = r.groups.emplace_back();
+    lg.group_id = id;
+    lg.protocol_type = g->protocol_type;
+    lg.group_state = state;
+    lg.group_type = "classic";
+  }
+  return r;
+}
+
+DescribeGroupsResponse GroupCoordinator::DescribeGroups(const DescribeGroupsRequest& req,
+                                                        int16_t version) {
+  std::lock_guard<std::mutex> l(mu_);
+  DescribeGroupsResponse r;
+  for (const auto& id : req.groups) {
+    auto& dg = r.groups.emplace_back();
+    dg.group_id = id;
+    Group* g = Find(id);
+    if (!g) {
+      dg.group_state = "Dead";
+      continue;
+    }
+    dg.group_state = StateName(g->state);
+    dg.protocol_type = g->protocol_type;
+    dg.protocol_data = g->state == State::kStable ? g->protocol : "";
+    for (const auto& [mid, m] : g->members) {
+      auto& dm = dg.members.emplace_back();
+      dm.member_id = m.id;
+      dm.group_instance_id = m.instance_id;
+      dm.client_id = m.client_id;
+      dm.client_host = m.client_host;
+      for (const auto& [name, meta] : m.protocols) {
+        if (name == g->protocol) dm.member_metadata = meta;
+      }
+      dm.member_assignment = m.assignment;
+    }
+  }
+  return r;
+}
+
+DeleteGroupsResponse GroupCoordinator::DeleteGroups(const DeleteGroupsRequest& req,
+                                                    int16_t version) {
+  std::lock_guard<std::mutex> l(mu_);
+  DeleteGroupsResponse r;
+  for (const auto& id : req.groups_names) {
+    auto& res = r.results.emplace_back();
+    res.group_id = id;
+    Group* g = Find(id);
+    if (!g) {
+      res.error_code = E(ErrorCode::kGroupIdNotFound);
+    } else if (!g->members.empty()) {
+      res.error_code = E(ErrorCode::kNonEmptyGroup);
+    } else {
+      absl::Status st = Append(Json{{"type", "delete"}, {"group", id}}.dump());
+      if (!st.ok()) {
+        res.error_code = E(ErrorCode::kKafkaStorageError);
+        continue;
+      }
+      groups_.erase(id);
+      spdlog::info("kafka: deleted consumer group '{}'", id);
+    }
+  }
+  return r;
+}
+
+void GroupCoordinator::Tick(int64_t now_ms) {
+  Callbacks ready;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [id, gp] : groups_) {
+      Group* g = gp.get();
+      for (auto it = g->pending_ids.begin(); it != g->pending_ids.end();) {
+        it = it->second < now_ms ? g->pending_ids.erase(it) : std::next(it);
+      }
+      // Session expiry: members not waiting for a join answer that have been silent too long.
+      std::vector<std::string> expired;
+      for (const auto& [mid, m] : g->members) {
+        if (m.join_done) continue;
+        if (now_ms - m.last_seen_ms > m.session_timeout_ms) expired.push_back(mid);
+      }
+      for (const auto& mid : expired) {
+        RemoveMember(g, mid, "session timeout expired", now_ms, &ready);
+      }
+      if (g->state == State::kPreparingRebalance) {
+        MaybeCompleteJoin(g, now_ms, now_ms >= g->rebalance_deadline_ms, &ready);
+      }
+    }
+  }
+  for (auto& f : ready) f();
+}
+
+}  // namespace eddy::kafka

@@ -1,0 +1,98 @@
+// The consumer group coordinator of `eddy server`: Kafka's classic group membership protocol
+// (JoinGroup / SyncGroup / Heartbeat / LeaveGroup with rebalances, session timeouts and static
+// membership, KIP-345) and committed offsets (OffsetCommit / OffsetFetch), plus ListGroups,
+// DescribeGroups and DeleteGroups. Kafka protocol: "The Consumer Group Protocol"; the state
+// names (Empty, PreparingRebalance, CompletingRebalance, Stable, Dead) are Kafka's.
+//
+// Durability: committed offsets and each group's membership after a completed rebalance are
+// appended to `<data-dir>/consumer-groups.log` (JSON Lines, fsynced before the request is
+// answered) and replayed on start, so consumers resume from their offsets and a stable group
+// keeps its generation and assignment across a restart. The file is rewritten compactly on start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "kafka/messages.h"
+
+namespace eddy::kafka {
+
+/// Coordinator settings (Kafka broker config names).
+struct GroupOptions {
+  int32_t min_session_timeout_ms = 1000;     // group.min.session.timeout.ms (Kafka: 6000)
+  int32_t max_session_timeout_ms = 1800000;  // group.max.session.timeout.ms
+  /// group.initial.rebalance.delay.ms: how long the first rebalance of an empty group waits for
+  /// more members (Kafka: 3000).
+  int32_t initial_rebalance_delay_ms = 0;
+};
+
+/// Who sent a request (for DescribeGroups).
+struct ClientInfo {
+  std::string client_id;
+  std::string client_host;
+};
+
+/// Thread-safe: every method may be called from any thread. Deferred answers (JoinGroup waits
+/// for the other members, SyncGroup for the leader's assignment) are delivered through the
+/// `done` callbacks, called exactly once each, possibly from another request's thread or from
+/// Tick(), never with the coordinator's lock held.
+class GroupCoordinator {
+ public:
+  /// Loads `<data_dir>/consumer-groups.log` (a torn last line is ignored with a warning) and
+  /// rewrites it compactly. `now_ms` starts every restored member's session. Errors: I/O errors,
+  /// DataLoss for a corrupt line before the last.
+  static absl::StatusOr<std::unique_ptr<GroupCoordinator>> Open(const std::string& data_dir,
+                                                                GroupOptions options,
+                                                                int64_t now_ms);
+
+  ~GroupCoordinator();
+
+  void JoinGroup(const JoinGroupRequest& req, int16_t version, const ClientInfo& client,
+                 int64_t now_ms, std::function<void(JoinGroupResponse)> done);
+  void SyncGroup(const SyncGroupRequest& req, int16_t version, int64_t now_ms,
+                 std::function<void(SyncGroupResponse)> done);
+  HeartbeatResponse Heartbeat(const HeartbeatRequest& req, int16_t version, int64_t now_ms);
+  LeaveGroupResponse LeaveGroup(const LeaveGroupRequest& req, int16_t version, int64_t now_ms);
+  OffsetCommitResponse OffsetCommit(const OffsetCommitRequest& req, int16_t version,
+                                    int64_t now_ms);
+  OffsetFetchResponse OffsetFetch(const OffsetFetchRequest& req, int16_t version);
+  ListGroupsResponse ListGroups(const ListGroupsRequest& req, int16_t version);
+  DescribeGroupsResponse DescribeGroups(const DescribeGroupsRequest& req, int16_t version);
+  DeleteGroupsResponse DeleteGroups(const DeleteGroupsRequest& req, int16_t version);
+
+  /// Expires members whose session timed out and ends rebalances whose timeout passed (members
+  /// that did not rejoin are removed). Call every ~100 ms.
+  void Tick(int64_t now_ms);
+
+  struct Group;
+
+ private:
+  using Callbacks = std::vector<std::function<void()>>;
+  GroupCoordinator(std::string path, GroupOptions options);
+  absl::Status Load(int64_t now_ms);
+  absl::Status Append(const std::string& line);  // appends + fsyncs (mu_ held)
+
+  Group* Find(const std::string& id);
+  void PrepareRebalance(Group* g, int64_t now_ms, const std::string& reason, Callbacks* ready);
+  void MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline_passed, Callbacks* ready);
+  void RemoveMember(Group* g, const std::string& member_id, const std::string& reason,
+                    int64_t now_ms, Callbacks* ready);
+  void PersistGroup(const Group& g);
+
+  std::string path_;
+  GroupOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Group>> groups_;
+  int fd_ = -1;
+  uint64_t next_member_ = 0;
+};
+
+}  // namespace eddy::kafka
