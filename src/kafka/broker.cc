@@ -10,6 +10,7 @@
 #include "kafka/errors.h"
 #include "kafka/messages.h"
 #include "log/log_error.h"
+#include "log/record_batch.h"
 
 namespace eddy::kafka {
 
@@ -27,7 +28,7 @@ const std::vector<ApiRange> kApis = {
     {SyncGroupRequest::kApiKey, 0, 5},       {DescribeGroupsRequest::kApiKey, 0, 5},
     {ListGroupsRequest::kApiKey, 0, 4},      {ApiVersionsRequest::kApiKey, 0, 3},
     {CreateTopicsRequest::kApiKey, 0, 7},    {DeleteTopicsRequest::kApiKey, 0, 6},
-    {DeleteGroupsRequest::kApiKey, 0, 2},
+    {DeleteGroupsRequest::kApiKey, 0, 2},    {InitProducerIdRequest::kApiKey, 0, 4},
 };
 
 bool IsGroupApi(int16_t key) {
@@ -145,7 +146,10 @@ std::string PendingReply::TakeFrame() {
 }
 
 Broker::Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options)
-    : log_(log), groups_(groups), options_(std::move(options)) {}
+    : next_producer_id_(log::WallClockMs() * 1000),
+      log_(log),
+      groups_(groups),
+      options_(std::move(options)) {}
 
 absl::StatusOr<Reply> Broker::Handle(const RequestFrame& request, bool final_attempt) {
   const ApiRange* api = FindApi(request.api_key);
@@ -196,6 +200,10 @@ absl::StatusOr<Reply> Broker::Dispatch(const RequestFrame& req, bool final_attem
     }
     case FindCoordinatorRequest::kApiKey: {
       EDDY_ASSIGN_OR_RETURN(r.frame, FindCoordinator(req));
+      return r;
+    }
+    case InitProducerIdRequest::kApiKey: {
+      EDDY_ASSIGN_OR_RETURN(r.frame, InitProducerId(req));
       return r;
     }
   }
@@ -362,7 +370,54 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
       }
       log::AppendOptions ao;
       ao.partition_leader_epoch = 0;
+      // Idempotent producer: check the batch's sequence numbers against what this producer
+      // wrote last (under one lock from the check to the bookkeeping, so retries cannot race).
+      std::unique_lock<std::mutex> idem;
+      ProducerEntry* entry = nullptr;
+      log::RecordBatchHeader bh;
+      if (pd.records->size() >= log::kBatchHeaderSize) {
+        auto h = log::DecodeBatchHeader(*pd.records);
+        if (h.ok()) bh = *h;
+      }
+      if (bh.producer_id >= 0) {
+        idem = std::unique_lock<std::mutex>(producers_mu_);
+        entry = &producers_[{td.name, pd.index}][bh.producer_id];
+        int32_t last_seq = bh.base_sequence + bh.last_offset_delta;
+        const ProducedBatch* dup = nullptr;
+        for (const auto& b : entry->recent) {
+          if (b.first_seq == bh.base_sequence && b.last_seq == last_seq) dup = &b;
+        }
+        if (entry->epoch >= 0 && bh.producer_epoch < entry->epoch) {
+          pr.error_code = Wire(ErrorCode::kInvalidProducerEpoch);
+          continue;
+        }
+        if (bh.producer_epoch == entry->epoch && dup) {
+          // A retry of a batch already written: the first answer again, nothing written.
+          pr.base_offset = dup->base_offset;
+          pr.log_append_time_ms = dup->log_append_time_ms;
+          pr.log_start_offset = (*part)->LogStartOffset().value();
+          continue;
+        }
+        bool new_epoch = bh.producer_epoch != entry->epoch;
+        int32_t expected = entry->recent.empty() ? 0 : entry->recent.back().last_seq + 1;
+        if (entry->epoch >= 0 &&
+            (new_epoch ? bh.base_sequence != 0 : bh.base_sequence != expected)) {
+          pr.error_code = Wire(ErrorCode::kOutOfOrderSequenceNumber);
+          pr.error_message =
+              fmt::format("sequence {} of producer {} where {} was expected", bh.base_sequence,
+                          bh.producer_id, new_epoch ? 0 : expected);
+          continue;
+        }
+        if (new_epoch) entry->recent.clear();
+        entry->epoch = bh.producer_epoch;
+      }
       auto res = (*part)->Append(*pd.records, ao);
+      if (entry && res.ok()) {
+        entry->recent.push_back({bh.base_sequence, bh.base_sequence + bh.last_offset_delta,
+                                 res->base_offset.value(), res->log_append_time_ms});
+        if (entry->recent.size() > 5) entry->recent.erase(entry->recent.begin());
+      }
+      if (idem.owns_lock()) idem.unlock();
       if (!res.ok()) {
         pr.error_code = ErrorOf(res.status());
         pr.error_message = std::string(res.status().message());
@@ -617,6 +672,27 @@ absl::StatusOr<std::string> Broker::FindCoordinator(const RequestFrame& req) {
       c.port = options_.advertised_port;
       c.error_message = std::nullopt;
     }
+  }
+  return EncodeResponse(req, resp);
+}
+
+// Kafka protocol: InitProducerId v0-4 for idempotent producers (no transactions: a transactional
+// id is refused). A producer that already has an id gets its epoch bumped (KIP-360). Ids start at
+// the broker's start time in ms × 1000, so they do not repeat across restarts.
+absl::StatusOr<std::string> Broker::InitProducerId(const RequestFrame& req) {
+  EDDY_ASSIGN_OR_RETURN(InitProducerIdRequest i, DecodeBody<InitProducerIdRequest>(req));
+  InitProducerIdResponse resp;
+  if (i.transactional_id.has_value() && !i.transactional_id->empty()) {
+    resp.error_code = Wire(ErrorCode::kTransactionalIdAuthorizationFailed);
+    resp.producer_epoch = -1;
+    return EncodeResponse(req, resp);
+  }
+  if (i.producer_id >= 0 && i.producer_epoch >= 0 && i.producer_epoch < INT16_MAX - 1) {
+    resp.producer_id = i.producer_id;
+    resp.producer_epoch = static_cast<int16_t>(i.producer_epoch + 1);
+  } else {
+    resp.producer_id = next_producer_id_.fetch_add(1);
+    resp.producer_epoch = 0;
   }
   return EncodeResponse(req, resp);
 }

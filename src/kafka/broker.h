@@ -4,8 +4,10 @@
 // every partition, replicas = ISR = {this node}, the high watermark is the log end offset.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -119,9 +121,25 @@ class Broker {
   absl::StatusOr<std::string> CreateTopics(const RequestFrame& request);
   absl::StatusOr<std::string> DeleteTopics(const RequestFrame& request);
   absl::StatusOr<std::string> FindCoordinator(const RequestFrame& request);
+  absl::StatusOr<std::string> InitProducerId(const RequestFrame& request);
   absl::StatusOr<Reply> GroupApi(const RequestFrame& request);
   // The topic, created with the default partition count when auto-creation is on.
   absl::StatusOr<log::TopicInfo> TopicOrAutoCreate(const std::string& name, bool allow_create);
+
+  // Idempotent producers (KIP-98): per partition and producer id, the epoch and the last five
+  // batches written, to answer a retried batch with its first offsets instead of writing it
+  // twice. In memory: after a restart the first batch of a producer is accepted as is.
+  struct ProducedBatch {
+    int32_t first_seq, last_seq;
+    int64_t base_offset, log_append_time_ms;
+  };
+  struct ProducerEntry {
+    int16_t epoch = -1;
+    std::vector<ProducedBatch> recent;  // oldest first, at most 5
+  };
+  std::mutex producers_mu_;
+  std::map<std::pair<std::string, int32_t>, std::map<int64_t, ProducerEntry>> producers_;
+  std::atomic<int64_t> next_producer_id_;
 
   log::LogManager* log_;
   GroupCoordinator* groups_;

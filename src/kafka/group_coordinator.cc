@@ -651,9 +651,12 @@ OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r
       error = E(ErrorCode::kUnknownMemberId);
     } else if (req.generation_id_or_member_epoch != g->generation) {
       error = E(ErrorCode::kIllegalGeneration);
-    } else if (g->state == State::kPreparingRebalance) {
+    } else if (g->state == State::kCompletingRebalance) {
+      // Kafka: the member already has the new generation but no assignment yet.
       error = E(ErrorCode::kRebalanceInProgress);
     } else {
+      // Stable, or PreparingRebalance: a member commits what it processed before it rejoins
+      // (Kafka allows this; the heartbeat tells it about the rebalance).
       m->last_seen_ms = now_ms;
     }
   }

@@ -1,0 +1,395 @@
+// The broker's request handlers and the group coordinator, driven directly (no network): requests
+// are encoded with the generated codecs, answers decoded with them. Record batches come from the
+// log tests' independent encoder.
+#include "kafka/broker.h"
+
+#include <gtest/gtest.h>
+
+#include "../log/log_test_util.h"
+#include "kafka/errors.h"
+#include "kafka/group_coordinator.h"
+#include "kafka/messages.h"
+#include "log/log_manager.h"
+
+namespace eddy::kafka {
+namespace {
+
+using log::testing::ScratchDir;
+using log::testing::TestBatch;
+using log::testing::TestRecord;
+
+// A request frame for `body` at `version`.
+template <typename Msg>
+std::string Frame(const Msg& body, int16_t version, int32_t correlation_id = 7) {
+  std::string out;
+  ByteWriter w(&out);
+  RequestHeader h;
+  h.request_api_key = Msg::kApiKey;
+  h.request_api_version = version;
+  h.correlation_id = correlation_id;
+  h.client_id = "broker-test";
+  h.Encode(w, RequestHeaderVersion(Msg::kApiKey, version));
+  body.Encode(w, version);
+  return out;
+}
+
+// Decodes a response frame of `Msg` at `version` (checking the correlation id).
+template <typename Msg>
+Msg Decode(const std::string& frame, int16_t api_key, int16_t version, int32_t correlation_id = 7) {
+  ByteReader r(frame);
+  ResponseHeader h;
+  EXPECT_TRUE(h.Decode(r, ResponseHeaderVersion(api_key, version)).ok());
+  EXPECT_EQ(h.correlation_id, correlation_id);
+  Msg m;
+  absl::Status st = m.Decode(r, version);
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(r.remaining(), 0u);
+  return m;
+}
+
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = log::LogManager::Open(dir_.Sub("data"));
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+    BrokerOptions o;
+    o.default_partitions = 2;
+    broker_ = std::make_unique<Broker>(log_.get(), nullptr, o);
+  }
+
+  absl::StatusOr<Reply> Send(const std::string& frame) {
+    auto req = ParseRequestFrame(frame);
+    if (!req.ok()) return req.status();
+    return broker_->Handle(*req, /*final_attempt=*/true);
+  }
+
+  // Produce v7 of one batch to partition 0 of `topic`; returns the partition's answer.
+  ProduceResponse::PartitionProduceResponse Produce(const std::string& topic,
+                                                    const std::string& batch) {
+    ProduceRequest p;
+    p.acks = -1;
+    p.timeout_ms = 1000;
+    auto& t = p.topic_data.emplace_back();
+    t.name = topic;
+    auto& pd = t.partition_data.emplace_back();
+    pd.index = 0;
+    pd.records = batch;
+    auto r = Send(Frame(p, 7));
+    EXPECT_TRUE(r.ok()) << r.status();
+    auto resp = Decode<ProduceResponse>(r->frame, ProduceRequest::kApiKey, 7);
+    return resp.responses.at(0).partition_responses.at(0);
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<log::LogManager> log_;
+  std::unique_ptr<Broker> broker_;
+};
+
+std::string IdempotentBatch(int64_t pid, int16_t epoch, int32_t seq, int count) {
+  TestBatch b;
+  b.producer_id = pid;
+  b.producer_epoch = epoch;
+  b.base_sequence = seq;
+  for (int i = 0; i < count; ++i) {
+    TestRecord r;
+    r.value = "v" + std::to_string(seq + i);
+    r.timestamp_delta = i;
+    b.records.push_back(r);
+  }
+  return log::testing::EncodeBatch(b);
+}
+
+TEST_F(BrokerTest, ApiVersionsAdvertisesRangesAndAnswersAnUnknownVersionWithV0) {
+  ApiVersionsRequest req;
+  req.client_software_name = "test";
+  req.client_software_version = "1";
+  auto r = Send(Frame(req, 3));
+  ASSERT_TRUE(r.ok());
+  auto resp = Decode<ApiVersionsResponse>(r->frame, ApiVersionsRequest::kApiKey, 3);
+  EXPECT_EQ(resp.error_code, 0);
+  bool produce = false, fetch = false;
+  for (const auto& k : resp.api_keys) {
+    if (k.api_key == ProduceRequest::kApiKey) produce = k.min_version == 3 && k.max_version >= 7;
+    if (k.api_key == FetchRequest::kApiKey) fetch = k.min_version <= 4 && k.max_version >= 11;
+  }
+  EXPECT_TRUE(produce) << "record batch v2 needs Produce >= 3; zstd needs >= 7";
+  EXPECT_TRUE(fetch) << "librdkafka fetches with v4-v11";
+  // A version from the future: v0 body with UNSUPPORTED_VERSION and the list.
+  r = Send(Frame(ApiVersionsRequest(), 3).replace(2, 2, std::string("\x00\x63", 2)));
+  ASSERT_TRUE(r.ok());
+  ByteReader rd(r->frame);
+  ResponseHeader h;
+  ASSERT_TRUE(h.Decode(rd, 0).ok());
+  ApiVersionsResponse v0;
+  ASSERT_TRUE(v0.Decode(rd, 0).ok());
+  EXPECT_EQ(v0.error_code, Wire(ErrorCode::kUnsupportedVersion));
+  EXPECT_FALSE(v0.api_keys.empty());
+}
+
+TEST_F(BrokerTest, UnsupportedApiOrVersionIsAnErrorThatClosesTheConnection) {
+  ProduceRequest p;
+  p.acks = 1;
+  EXPECT_FALSE(Send(Frame(p, 2)).ok()) << "Produce v2 carries message sets v1";
+  FetchRequest f;
+  EXPECT_FALSE(Send(Frame(f, 13)).ok());
+  EXPECT_FALSE(Send(std::string("\x00\x03\x00", 3)).ok()) << "a truncated header";
+}
+
+TEST_F(BrokerTest, ProduceThenFetchReturnsTheBatchWithOffsets) {
+  auto pr = Produce("events", log::testing::MakeBatch(3));
+  EXPECT_EQ(pr.error_code, 0);
+  EXPECT_EQ(pr.base_offset, 0);
+  pr = Produce("events", log::testing::MakeBatch(2));
+  EXPECT_EQ(pr.base_offset, 3);
+  FetchRequest f;
+  f.max_wait_ms = 0;
+  f.min_bytes = 1;
+  auto& t = f.topics.emplace_back();
+  t.topic = "events";
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = 3;
+  p.partition_max_bytes = 1 << 20;
+  auto r = Send(Frame(f, 11));
+  ASSERT_TRUE(r.ok());
+  auto resp = Decode<FetchResponse>(r->frame, FetchRequest::kApiKey, 11);
+  const auto& part = resp.responses.at(0).partitions.at(0);
+  EXPECT_EQ(part.error_code, 0);
+  EXPECT_EQ(part.high_watermark, 5);
+  ASSERT_TRUE(part.records.has_value());
+  auto h = log::DecodeBatchHeader(*part.records);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->base_offset, 3);
+  EXPECT_EQ(h->records_count, 2);
+  // Auto-created with the broker's default partition count.
+  auto info = log_->DescribeTopic("events");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->partition_count, 2);
+  // Fetching past the end: OFFSET_OUT_OF_RANGE.
+  p.fetch_offset = 99;
+  r = Send(Frame(f, 11));
+  resp = Decode<FetchResponse>(r->frame, FetchRequest::kApiKey, 11);
+  EXPECT_EQ(resp.responses.at(0).partitions.at(0).error_code, Wire(ErrorCode::kOffsetOutOfRange));
+}
+
+TEST_F(BrokerTest, IdempotentProducerRetriesAreWrittenOnce) {
+  InitProducerIdRequest init;
+  init.transactional_id = std::nullopt;  // idempotent, not transactional
+  init.transaction_timeout_ms = 60000;
+  auto r = Send(Frame(init, 1));
+  ASSERT_TRUE(r.ok());
+  auto id = Decode<InitProducerIdResponse>(r->frame, InitProducerIdRequest::kApiKey, 1);
+  ASSERT_EQ(id.error_code, 0);
+  ASSERT_GE(id.producer_id, 0);
+  EXPECT_EQ(id.producer_epoch, 0);
+  int64_t pid = id.producer_id;
+
+  auto first = Produce("idem", IdempotentBatch(pid, 0, 0, 5));
+  ASSERT_EQ(first.error_code, 0);
+  auto retry = Produce("idem", IdempotentBatch(pid, 0, 0, 5));
+  EXPECT_EQ(retry.error_code, 0);
+  EXPECT_EQ(retry.base_offset, first.base_offset) << "a retry gets the first answer";
+  auto part = log_->GetPartition("idem", PartitionId(0));
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ((*part)->HighWatermark().value(), 5) << "the retry was not written";
+
+  auto gap = Produce("idem", IdempotentBatch(pid, 0, 10, 1));
+  EXPECT_EQ(gap.error_code, Wire(ErrorCode::kOutOfOrderSequenceNumber));
+  auto next = Produce("idem", IdempotentBatch(pid, 0, 5, 2));
+  EXPECT_EQ(next.error_code, 0);
+  EXPECT_EQ(next.base_offset, 5);
+  // KIP-360: the producer bumps its epoch and starts over at sequence 0; the old epoch is fenced.
+  init.producer_id = pid;
+  init.producer_epoch = 0;
+  r = Send(Frame(init, 3));
+  auto bumped = Decode<InitProducerIdResponse>(r->frame, InitProducerIdRequest::kApiKey, 3);
+  EXPECT_EQ(bumped.producer_id, pid);
+  EXPECT_EQ(bumped.producer_epoch, 1);
+  EXPECT_EQ(Produce("idem", IdempotentBatch(pid, 1, 0, 1)).error_code, 0);
+  EXPECT_EQ(Produce("idem", IdempotentBatch(pid, 0, 7, 1)).error_code,
+            Wire(ErrorCode::kInvalidProducerEpoch));
+  EXPECT_EQ((*part)->HighWatermark().value(), 8);
+}
+
+TEST_F(BrokerTest, MetadataListsTopicsAndCreatesUnknownOnesWhenAllowed) {
+  CreateTopicsRequest c;
+  auto& ct = c.topics.emplace_back();
+  ct.name = "six";
+  ct.num_partitions = 6;
+  ct.replication_factor = -1;
+  auto& cfg = ct.configs.emplace_back();
+  cfg.name = "some.unknown.config";
+  cfg.value = "x";
+  auto r = Send(Frame(c, 5));
+  auto cr = Decode<CreateTopicsResponse>(r->frame, CreateTopicsRequest::kApiKey, 5);
+  EXPECT_EQ(cr.topics.at(0).error_code, 0) << "unknown configs are ignored";
+  EXPECT_EQ(cr.topics.at(0).num_partitions, 6);
+  r = Send(Frame(c, 5));
+  cr = Decode<CreateTopicsResponse>(r->frame, CreateTopicsRequest::kApiKey, 5);
+  EXPECT_EQ(cr.topics.at(0).error_code, Wire(ErrorCode::kTopicAlreadyExists));
+
+  MetadataRequest m;
+  m.topics.emplace();
+  m.topics->emplace_back().name = "six";
+  m.topics->emplace_back().name = "auto";
+  m.allow_auto_topic_creation = false;
+  r = Send(Frame(m, 9));
+  auto mr = Decode<MetadataResponse>(r->frame, MetadataRequest::kApiKey, 9);
+  ASSERT_EQ(mr.topics.size(), 2u);
+  EXPECT_EQ(mr.topics[0].partitions.size(), 6u);
+  EXPECT_EQ(mr.topics[1].error_code, Wire(ErrorCode::kUnknownTopicOrPartition));
+  m.allow_auto_topic_creation = true;
+  r = Send(Frame(m, 9));
+  mr = Decode<MetadataResponse>(r->frame, MetadataRequest::kApiKey, 9);
+  EXPECT_EQ(mr.topics[1].error_code, 0);
+  EXPECT_EQ(mr.topics[1].partitions.size(), 2u);
+  // v0: an empty list means every topic.
+  MetadataRequest all;
+  r = Send(Frame(all, 0));
+  mr = Decode<MetadataResponse>(r->frame, MetadataRequest::kApiKey, 0);
+  EXPECT_EQ(mr.topics.size(), 2u);
+  EXPECT_EQ(mr.brokers.at(0).host, "127.0.0.1");
+}
+
+// --- group coordinator ------------------------------------------------------------------------
+
+JoinGroupRequest Join(const std::string& member, const std::string& protocol_meta) {
+  JoinGroupRequest j;
+  j.group_id = "g";
+  j.session_timeout_ms = 10000;
+  j.rebalance_timeout_ms = 5000;
+  j.member_id = member;
+  j.protocol_type = "consumer";
+  auto& p = j.protocols.emplace_back();
+  p.name = "range";
+  p.metadata = protocol_meta;
+  return j;
+}
+
+TEST(GroupCoordinator, RebalanceSyncCommitAndRestart) {
+  ScratchDir dir;
+  std::string data = dir.Sub("data");
+  std::filesystem::create_directories(data);
+  int64_t now = 1'000'000;
+  auto gc = GroupCoordinator::Open(data, GroupOptions(), now);
+  ASSERT_TRUE(gc.ok()) << gc.status();
+  std::vector<JoinGroupResponse> joins;
+  auto on_join = [&](JoinGroupResponse r) { joins.push_back(r); };
+
+  // v4+: an unknown member first gets its id (KIP-394).
+  (*gc)->JoinGroup(Join("", "a"), 5, {"a", "h"}, now, on_join);
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_EQ(joins[0].error_code, Wire(ErrorCode::kMemberIdRequired));
+  std::string a = joins[0].member_id;
+  joins.clear();
+  (*gc)->JoinGroup(Join(a, "a"), 5, {"a", "h"}, now, on_join);
+  ASSERT_EQ(joins.size(), 1u) << "a lone member completes the rebalance at once";
+  EXPECT_EQ(joins[0].generation_id, 1);
+  EXPECT_EQ(joins[0].leader, a);
+  ASSERT_EQ(joins[0].members.size(), 1u);
+
+  std::vector<SyncGroupResponse> syncs;
+  SyncGroupRequest s;
+  s.group_id = "g";
+  s.generation_id = 1;
+  s.member_id = a;
+  s.assignments.push_back({a, "all"});
+  (*gc)->SyncGroup(s, 3, now, [&](SyncGroupResponse r) { syncs.push_back(r); });
+  ASSERT_EQ(syncs.size(), 1u);
+  EXPECT_EQ(syncs[0].assignment, "all");
+
+  // B joins (v3: no member id round trip): A learns through its heartbeat and rejoins.
+  joins.clear();
+  (*gc)->JoinGroup(Join("", "b"), 3, {"b", "h"}, now, on_join);
+  EXPECT_TRUE(joins.empty()) << "B waits for A to rejoin";
+  HeartbeatRequest hb;
+  hb.group_id = "g";
+  hb.generation_id = 1;
+  hb.member_id = a;
+  EXPECT_EQ((*gc)->Heartbeat(hb, 3, now).error_code, Wire(ErrorCode::kRebalanceInProgress));
+  // A commits what it processed before rejoining (allowed while preparing the rebalance).
+  OffsetCommitRequest oc;
+  oc.group_id = "g";
+  oc.generation_id_or_member_epoch = 1;
+  oc.member_id = a;
+  auto& ot = oc.topics.emplace_back();
+  ot.name = "orders";
+  auto& op = ot.partitions.emplace_back();
+  op.partition_index = 3;
+  op.committed_offset = 42;
+  op.committed_metadata = "m";
+  EXPECT_EQ((*gc)->OffsetCommit(oc, 2, now).topics.at(0).partitions.at(0).error_code, 0);
+  (*gc)->JoinGroup(Join(a, "a"), 3, {"a", "h"}, now, on_join);
+  ASSERT_EQ(joins.size(), 2u);
+  std::string b;
+  for (const auto& j : joins) {
+    EXPECT_EQ(j.generation_id, 2);
+    EXPECT_EQ(j.leader, a);
+    if (j.member_id == a) {
+      EXPECT_EQ(j.members.size(), 2u) << "the leader sees every member";
+    } else {
+      b = j.member_id;
+      EXPECT_TRUE(j.members.empty());
+    }
+  }
+  ASSERT_FALSE(b.empty());
+  // A stale generation is refused.
+  EXPECT_EQ((*gc)->OffsetCommit(oc, 2, now).topics.at(0).partitions.at(0).error_code,
+            Wire(ErrorCode::kIllegalGeneration));
+
+  // B syncs first and waits; the leader's assignment answers both.
+  syncs.clear();
+  SyncGroupRequest sb;
+  sb.group_id = "g";
+  sb.generation_id = 2;
+  sb.member_id = b;
+  (*gc)->SyncGroup(sb, 3, now, [&](SyncGroupResponse r) { syncs.push_back(r); });
+  EXPECT_TRUE(syncs.empty());
+  s.generation_id = 2;
+  s.assignments = {{a, "p0-2"}, {b, "p3-5"}};
+  (*gc)->SyncGroup(s, 3, now, [&](SyncGroupResponse r) { syncs.push_back(r); });
+  ASSERT_EQ(syncs.size(), 2u);
+  std::set<std::string> got = {syncs[0].assignment, syncs[1].assignment};
+  EXPECT_EQ(got, (std::set<std::string>{"p0-2", "p3-5"}));
+
+  // Restart: offsets and the stable group come back.
+  gc->reset();
+  auto again = GroupCoordinator::Open(data, GroupOptions(), now + 1000);
+  ASSERT_TRUE(again.ok()) << again.status();
+  OffsetFetchRequest of;
+  of.group_id = "g";
+  of.topics.emplace();
+  auto& ft = of.topics->emplace_back();
+  ft.name = "orders";
+  ft.partition_indexes = {3, 4};
+  auto fr = (*again)->OffsetFetch(of, 5);
+  ASSERT_EQ(fr.topics.size(), 1u);
+  ASSERT_EQ(fr.topics[0].partitions.size(), 2u);
+  EXPECT_EQ(fr.topics[0].partitions[0].committed_offset, 42);
+  EXPECT_EQ(fr.topics[0].partitions[0].metadata, "m");
+  EXPECT_EQ(fr.topics[0].partitions[1].committed_offset, -1) << "never committed";
+  hb.generation_id = 2;
+  EXPECT_EQ((*again)->Heartbeat(hb, 3, now + 1000).error_code, 0)
+      << "the restored group keeps its generation";
+  syncs.clear();
+  sb.generation_id = 2;
+  (*again)->SyncGroup(sb, 3, now + 1000, [&](SyncGroupResponse r) { syncs.push_back(r); });
+  ASSERT_EQ(syncs.size(), 1u);
+  EXPECT_EQ(syncs[0].assignment, "p3-5");
+
+  // B goes silent: after its session timeout it is removed and A must rejoin.
+  hb.generation_id = 2;
+  EXPECT_EQ((*again)->Heartbeat(hb, 3, now + 9000).error_code, 0);
+  (*again)->Tick(now + 12000);
+  EXPECT_EQ((*again)->Heartbeat(hb, 3, now + 12000).error_code,
+            Wire(ErrorCode::kRebalanceInProgress));
+  joins.clear();
+  (*again)->JoinGroup(Join(a, "a"), 3, {"a", "h"}, now + 12000, on_join);
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_EQ(joins[0].generation_id, 3);
+  EXPECT_EQ(joins[0].members.size(), 1u);
+}
+
+}  // namespace
+}  // namespace eddy::kafka
