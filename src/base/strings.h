@@ -19,6 +19,10 @@ std::string JsonQuote(std::string_view s);
 
 /// ASCII upper/lower case copies.
 std::string ToUpper(std::string_view s);
+
+/// `s` single-quoted for a log line: bytes outside printable ASCII (and backslashes) as \xNN, cut
+/// after 64 bytes with "...". For strings that come from the network or from files.
+std::string QuoteForLog(std::string_view s);
 std::string ToLower(std::string_view s);
 
 }  // namespace eddy

@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "kafka/errors.h"
 #include "kafka/messages.h"
 #include "log/log_error.h"
@@ -421,8 +422,8 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
       if (!res.ok()) {
         pr.error_code = ErrorOf(res.status());
         pr.error_message = std::string(res.status().message());
-        spdlog::warn("kafka: produce to {}-{} from client '{}' rejected: {}", td.name, pd.index,
-                     req.client_id.value_or(""), res.status().ToString());
+        spdlog::warn("kafka: produce to {}-{} from client {} rejected: {}", td.name, pd.index,
+                     QuoteForLog(req.client_id.value_or("")), res.status().ToString());
         continue;
       }
       appended = true;

@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace eddy::kafka {
 
 using asio::ip::tcp;
@@ -132,9 +134,9 @@ struct KafkaServer::State {
         req->client_host = host;
         absl::StatusOr<Reply> reply = co_await Answer(*req);
         if (!reply.ok()) {
-          reason = fmt::format("{} (correlation id {}, client '{}')",
+          reason = fmt::format("{} (correlation id {}, client {})",
                                std::string(reply.status().message()), req->correlation_id,
-                               req->client_id.value_or(""));
+                               QuoteForLog(req->client_id.value_or("")));
           break;
         }
         if (!reply->respond) continue;

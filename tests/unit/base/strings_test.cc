@@ -30,5 +30,11 @@ TEST(Strings, CaseCopies) {
   EXPECT_EQ(ToLower("HOP"), "hop");
 }
 
+TEST(Strings, QuoteForLogEscapesWhatCameFromTheNetwork) {
+  EXPECT_EQ(QuoteForLog("rdkafka"), "'rdkafka'");
+  EXPECT_EQ(QuoteForLog(std::string("a\x00\n\\\xff", 5)), "'a\\x00\\x0a\\x5c\\xff'");
+  EXPECT_EQ(QuoteForLog(std::string(100, 'x')), "'" + std::string(64, 'x') + "...'");
+}
+
 }  // namespace
 }  // namespace eddy
