@@ -469,8 +469,9 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
         fail(ErrorCode::kInconsistentGroupProtocol, member_id);
       } else if (!member_id.empty() && !existing && !g->pending_ids.count(member_id)) {
         fail(ErrorCode::kUnknownMemberId, member_id);
-      } else if (member_id.empty() && !existing && version >= 4) {
-        // KIP-394: hand out the member id first; the client rejoins with it.
+      } else if (member_id.empty() && !existing && version >= 4 && !req.group_instance_id) {
+        // KIP-394: hand out the member id first; the client rejoins with it (static members,
+        // known by their instance id, skip this).
         std::string id = fmt::format(
             "{}-{}", client.client_id.empty() ? "member" : client.client_id, RandomSuffix());
         g->pending_ids[id] = now_ms + req.session_timeout_ms;

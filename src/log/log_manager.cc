@@ -316,10 +316,10 @@ absl::StatusOr<TopicInfo> LogManager::CreateTopic(const std::string& name, int32
     return st;
   }
   for (const std::string& key : ignored) {
-    spdlog::info("log: topic {}: ignoring unknown config {}", name, key);
+    spdlog::debug("log: topic {}: ignoring unknown config {}", name, key);
   }
   if (ignored_configs != nullptr) *ignored_configs = ignored;
-  spdlog::info("log: created topic {} with {} partitions", name, partitions);
+  spdlog::debug("log: created topic {} with {} partitions", name, partitions);
   TopicInfo info = topic.info;
   topics_.emplace(name, std::move(topic));
   return info;
@@ -352,7 +352,7 @@ absl::Status LogManager::DeleteTopic(const std::string& name) {
   for (const auto& partition : topic.partitions) {
     result.Update(RemoveAll(DoomedDir(topic.info, partition->id())));
   }
-  spdlog::info("log: deleted topic {}", name);
+  spdlog::debug("log: deleted topic {}", name);
   return result;
 }
 

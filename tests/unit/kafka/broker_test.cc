@@ -391,5 +391,65 @@ TEST(GroupCoordinator, RebalanceSyncCommitAndRestart) {
   EXPECT_EQ(joins[0].members.size(), 1u);
 }
 
+TEST(GroupCoordinator, StaticMemberComesBackWithoutRebalance) {
+  ScratchDir dir;
+  int64_t now = 5'000'000;
+  auto gc = GroupCoordinator::Open(dir.path(), GroupOptions(), now);
+  ASSERT_TRUE(gc.ok());
+  std::vector<JoinGroupResponse> joins;
+  auto on_join = [&](JoinGroupResponse r) { joins.push_back(r); };
+  auto join_static = [&](const std::string& member, const std::string& instance) {
+    JoinGroupRequest j = Join(member, instance);
+    j.group_instance_id = instance;
+    (*gc)->JoinGroup(j, 5, {instance, "h"}, now, on_join);
+  };
+  join_static("", "leader-1");
+  ASSERT_EQ(joins.size(), 1u) << "static members need no member id round trip";
+  std::string leader = joins[0].member_id;
+  join_static("", "follower-1");
+  EXPECT_EQ(joins.size(), 1u);
+  join_static(leader, "leader-1");
+  ASSERT_EQ(joins.size(), 3u);
+  std::string follower;
+  for (size_t i = 1; i < 3; ++i) {
+    if (joins[i].member_id != leader) follower = joins[i].member_id;
+  }
+  int32_t gen = joins[1].generation_id;
+  SyncGroupRequest s;
+  s.group_id = "g";
+  s.generation_id = gen;
+  s.member_id = leader;
+  s.assignments = {{leader, "L"}, {follower, "F"}};
+  std::vector<SyncGroupResponse> syncs;
+  (*gc)->SyncGroup(s, 3, now, [&](SyncGroupResponse r) { syncs.push_back(r); });
+  ASSERT_EQ(syncs.size(), 1u);
+
+  // The follower's process restarts: it joins with no member id but the same instance id.
+  joins.clear();
+  join_static("", "follower-1");
+  ASSERT_EQ(joins.size(), 1u);
+  EXPECT_EQ(joins[0].member_id, follower) << "the same member id";
+  EXPECT_EQ(joins[0].generation_id, gen) << "no rebalance";
+  HeartbeatRequest hb;
+  hb.group_id = "g";
+  hb.generation_id = gen;
+  hb.member_id = leader;
+  EXPECT_EQ((*gc)->Heartbeat(hb, 3, now).error_code, 0) << "the leader is not disturbed";
+
+  DescribeGroupsRequest d;
+  d.groups = {"g", "nope"};
+  auto dr = (*gc)->DescribeGroups(d, 4);
+  ASSERT_EQ(dr.groups.size(), 2u);
+  EXPECT_EQ(dr.groups[0].group_state, "Stable");
+  EXPECT_EQ(dr.groups[0].members.size(), 2u);
+  EXPECT_EQ(dr.groups[1].group_state, "Dead");
+  auto lg = (*gc)->ListGroups(ListGroupsRequest(), 4);
+  ASSERT_EQ(lg.groups.size(), 1u);
+  EXPECT_EQ(lg.groups[0].group_id, "g");
+  DeleteGroupsRequest del;
+  del.groups_names = {"g"};
+  EXPECT_EQ((*gc)->DeleteGroups(del, 2).results.at(0).error_code, Wire(ErrorCode::kNonEmptyGroup));
+}
+
 }  // namespace
 }  // namespace eddy::kafka
