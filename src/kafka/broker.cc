@@ -12,6 +12,7 @@
 #include "kafka/messages.h"
 #include "log/log_error.h"
 #include "log/record_batch.h"
+#include "log/topic_config.h"
 
 namespace eddy::kafka {
 
@@ -30,6 +31,8 @@ const std::vector<ApiRange> kApis = {
     {ListGroupsRequest::kApiKey, 0, 4},      {ApiVersionsRequest::kApiKey, 0, 3},
     {CreateTopicsRequest::kApiKey, 0, 7},    {DeleteTopicsRequest::kApiKey, 0, 6},
     {DeleteGroupsRequest::kApiKey, 0, 2},    {InitProducerIdRequest::kApiKey, 0, 4},
+    {DescribeConfigsRequest::kApiKey, 0, 4}, {CreatePartitionsRequest::kApiKey, 0, 3},
+    {DescribeClusterRequest::kApiKey, 0, 1},
 };
 
 bool IsGroupApi(int16_t key) {
@@ -205,6 +208,18 @@ absl::StatusOr<Reply> Broker::Dispatch(const RequestFrame& req, bool final_attem
     }
     case InitProducerIdRequest::kApiKey: {
       EDDY_ASSIGN_OR_RETURN(r.frame, InitProducerId(req));
+      return r;
+    }
+    case CreatePartitionsRequest::kApiKey: {
+      EDDY_ASSIGN_OR_RETURN(r.frame, CreatePartitions(req));
+      return r;
+    }
+    case DescribeConfigsRequest::kApiKey: {
+      EDDY_ASSIGN_OR_RETURN(r.frame, DescribeConfigs(req));
+      return r;
+    }
+    case DescribeClusterRequest::kApiKey: {
+      EDDY_ASSIGN_OR_RETURN(r.frame, DescribeCluster(req));
       return r;
     }
   }
@@ -695,6 +710,94 @@ absl::StatusOr<std::string> Broker::InitProducerId(const RequestFrame& req) {
     resp.producer_id = next_producer_id_.fetch_add(1);
     resp.producer_epoch = 0;
   }
+  return EncodeResponse(req, resp);
+}
+
+// Kafka protocol: CreatePartitions v0-3 (raise a topic's partition count; replica assignments are
+// ignored on a single broker).
+absl::StatusOr<std::string> Broker::CreatePartitions(const RequestFrame& req) {
+  EDDY_ASSIGN_OR_RETURN(CreatePartitionsRequest c, DecodeBody<CreatePartitionsRequest>(req));
+  CreatePartitionsResponse resp;
+  for (const auto& t : c.topics) {
+    auto& tr = resp.results.emplace_back();
+    tr.name = t.name;
+    absl::Status st;
+    if (c.validate_only) {
+      auto info = log_->DescribeTopic(t.name);
+      st = info.status();
+      if (st.ok() && t.count <= info->partition_count) {
+        st = absl::InvalidArgumentError(
+            fmt::format("topic '{}' has {} partitions; the new count must be larger", t.name,
+                        info->partition_count));
+      }
+      if (!st.ok())
+        st = log::LogError(st.code(), log::KafkaError::kInvalidPartitions,
+                           std::string(st.message()));
+    } else {
+      st = log_->AddPartitions(t.name, t.count);
+      if (st.ok()) spdlog::info("kafka: topic '{}' now has {} partitions", t.name, t.count);
+    }
+    if (!st.ok()) {
+      tr.error_code = ErrorOf(st);
+      tr.error_message = std::string(st.message());
+    }
+  }
+  return EncodeResponse(req, resp);
+}
+
+// Kafka protocol: DescribeConfigs v0-4 for topics (every config with its effective value;
+// source DYNAMIC_TOPIC_CONFIG when set on the topic, DEFAULT_CONFIG otherwise) and for this
+// broker (no broker configs are exposed yet: an empty list).
+absl::StatusOr<std::string> Broker::DescribeConfigs(const RequestFrame& req) {
+  EDDY_ASSIGN_OR_RETURN(DescribeConfigsRequest d, DecodeBody<DescribeConfigsRequest>(req));
+  constexpr int8_t kTopic = 2, kBroker = 4;
+  constexpr int8_t kDynamicTopicConfig = 1, kDefaultConfig = 5;
+  DescribeConfigsResponse resp;
+  for (const auto& res : d.resources) {
+    auto& rr = resp.results.emplace_back();
+    rr.resource_type = res.resource_type;
+    rr.resource_name = res.resource_name;
+    rr.error_message = std::nullopt;
+    if (res.resource_type == kBroker) continue;
+    if (res.resource_type != kTopic) {
+      rr.error_code = Wire(ErrorCode::kInvalidRequest);
+      rr.error_message = fmt::format("resource type {} is not supported", res.resource_type);
+      continue;
+    }
+    auto info = log_->DescribeTopic(res.resource_name);
+    if (!info.ok()) {
+      rr.error_code = ErrorOf(info.status());
+      rr.error_message = std::string(info.status().message());
+      continue;
+    }
+    for (const std::string& key : log::TopicConfig::KnownKeys()) {
+      if (res.configuration_keys.has_value() && !res.configuration_keys->empty() &&
+          std::find(res.configuration_keys->begin(), res.configuration_keys->end(), key) ==
+              res.configuration_keys->end())
+        continue;
+      auto& c = rr.configs.emplace_back();
+      c.name = key;
+      c.value = info->config.Get(key);
+      bool overridden = info->overrides.count(key) > 0;
+      c.is_default = !overridden;
+      c.config_source = overridden ? kDynamicTopicConfig : kDefaultConfig;
+      c.documentation = std::nullopt;
+    }
+  }
+  return EncodeResponse(req, resp);
+}
+
+// Kafka protocol: DescribeCluster v0-1: this one broker.
+absl::StatusOr<std::string> Broker::DescribeCluster(const RequestFrame& req) {
+  EDDY_ASSIGN_OR_RETURN(DescribeClusterRequest d, DecodeBody<DescribeClusterRequest>(req));
+  DescribeClusterResponse resp;
+  resp.endpoint_type = d.endpoint_type;
+  resp.cluster_id = options_.cluster_id;
+  resp.controller_id = options_.node_id;
+  auto& b = resp.brokers.emplace_back();
+  b.broker_id = options_.node_id;
+  b.host = options_.advertised_host;
+  b.port = options_.advertised_port;
   return EncodeResponse(req, resp);
 }
 

@@ -122,6 +122,9 @@ class Broker {
   absl::StatusOr<std::string> DeleteTopics(const RequestFrame& request);
   absl::StatusOr<std::string> FindCoordinator(const RequestFrame& request);
   absl::StatusOr<std::string> InitProducerId(const RequestFrame& request);
+  absl::StatusOr<std::string> CreatePartitions(const RequestFrame& request);
+  absl::StatusOr<std::string> DescribeConfigs(const RequestFrame& request);
+  absl::StatusOr<std::string> DescribeCluster(const RequestFrame& request);
   absl::StatusOr<Reply> GroupApi(const RequestFrame& request);
   // The topic, created with the default partition count when auto-creation is on.
   absl::StatusOr<log::TopicInfo> TopicOrAutoCreate(const std::string& name, bool allow_create);

@@ -13,7 +13,7 @@ import threading
 import time
 
 from confluent_kafka import Consumer, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
 BOOTSTRAP, PHASE = sys.argv[1], sys.argv[2]
 TOPIC, GROUP, N = "orders", "billing", 30000
@@ -74,6 +74,20 @@ def phase_group():
     if len(md.topics[TOPIC].partitions) != 6:
         fail(f"topic has {len(md.topics[TOPIC].partitions)} partitions, expected 6")
     print(f"ok: AdminClient created '{TOPIC}' with 6 partitions")
+    admin.create_topics([NewTopic("extra", num_partitions=2, replication_factor=1,
+                                  config={"retention.ms": "3600000"})])["extra"].result(10)
+    admin.create_partitions([NewPartitions("extra", 5)])["extra"].result(10)
+    n = len(admin.list_topics("extra", timeout=10).topics["extra"].partitions)
+    if n != 5:
+        fail(f"create_partitions: 'extra' has {n} partitions, expected 5")
+    res = ConfigResource(ConfigResource.Type.TOPIC, "extra")
+    configs = admin.describe_configs([res])[res].result(10)
+    if configs["retention.ms"].value != "3600000" or configs["retention.ms"].is_default:
+        fail(f"describe_configs: retention.ms = {configs['retention.ms']}")
+    if configs["cleanup.policy"].value != "delete" or not configs["cleanup.policy"].is_default:
+        fail(f"describe_configs: cleanup.policy = {configs['cleanup.policy']}")
+    print("ok: create_partitions raised 'extra' from 2 to 5 partitions; describe_configs shows "
+          "its retention.ms override and the defaults")
     produce(range(N))
     print(f"ok: idempotent producer (acks=all) delivered {N} messages")
 

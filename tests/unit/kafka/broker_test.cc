@@ -252,6 +252,39 @@ TEST_F(BrokerTest, MetadataListsTopicsAndCreatesUnknownOnesWhenAllowed) {
   EXPECT_EQ(mr.brokers.at(0).host, "127.0.0.1");
 }
 
+TEST_F(BrokerTest, DescribeClusterAndConfigs) {
+  auto r = Send(Frame(DescribeClusterRequest(), 0));
+  ASSERT_TRUE(r.ok());
+  auto dc = Decode<DescribeClusterResponse>(r->frame, DescribeClusterRequest::kApiKey, 0);
+  ASSERT_EQ(dc.brokers.size(), 1u);
+  EXPECT_EQ(dc.controller_id, 0);
+  EXPECT_EQ(dc.cluster_id, "eddy-cluster");
+
+  ASSERT_TRUE(log_->CreateTopic("cfg", 1, {{"retention.ms", "1000"}}).ok());
+  DescribeConfigsRequest d;
+  auto& res = d.resources.emplace_back();
+  res.resource_type = 2;
+  res.resource_name = "cfg";
+  res.configuration_keys = std::vector<std::string>{"retention.ms", "segment.bytes"};
+  r = Send(Frame(d, 1));
+  auto cr = Decode<DescribeConfigsResponse>(r->frame, DescribeConfigsRequest::kApiKey, 1);
+  ASSERT_EQ(cr.results.size(), 1u);
+  ASSERT_EQ(cr.results[0].configs.size(), 2u) << "only the keys asked for";
+  for (const auto& c : cr.results[0].configs) {
+    if (c.name == "retention.ms") {
+      EXPECT_EQ(c.value, "1000");
+      EXPECT_EQ(c.config_source, 1) << "DYNAMIC_TOPIC_CONFIG";
+    } else {
+      EXPECT_EQ(c.value, "1073741824");
+      EXPECT_EQ(c.config_source, 5) << "DEFAULT_CONFIG";
+    }
+  }
+  res.resource_name = "missing";
+  r = Send(Frame(d, 1));
+  cr = Decode<DescribeConfigsResponse>(r->frame, DescribeConfigsRequest::kApiKey, 1);
+  EXPECT_EQ(cr.results[0].error_code, Wire(ErrorCode::kUnknownTopicOrPartition));
+}
+
 // --- group coordinator ------------------------------------------------------------------------
 
 JoinGroupRequest Join(const std::string& member, const std::string& protocol_meta) {
