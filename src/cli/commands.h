@@ -1,6 +1,7 @@
 // Subcommands implemented in their own files.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,31 @@ struct ServerOptions {
   int default_partitions = 1;
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
 };
+
+/// Options of `eddy topic`, `eddy produce` and `eddy consume` (Kafka clients on librdkafka).
+struct KafkaToolOptions {
+  std::string bootstrap = "127.0.0.1:9092";
+  std::vector<std::string> properties;  // extra librdkafka properties, key=value
+  std::string topic;
+  int partitions = 1;                // topic create
+  std::vector<std::string> configs;  // topic create: topic configs, key=value
+  int timeout_ms = 10000;
+  std::string key_separator;  // produce: split each line into key and value; consume: print it
+  int partition = -1;         // produce: -1 = the partitioner's choice
+  std::string acks = "all";
+  std::string group;  // consume: join this consumer group (commits offsets)
+  bool from_beginning = false;
+  bool exit_at_end = false;
+  bool print_keys = false;
+  int64_t max_messages = 0;
+};
+
+/// `eddy topic create|list|describe|delete`. Returns the exit code.
+int RunTopic(const std::string& action, const KafkaToolOptions& options);
+/// `eddy produce TOPIC`: one message per stdin line. Returns the exit code.
+int RunProduce(const KafkaToolOptions& options);
+/// `eddy consume TOPIC`: one line per message on stdout. Returns the exit code.
+int RunConsume(const KafkaToolOptions& options);
 
 /// `eddy server`: serves Kafka clients from the log in `data_dir` until SIGINT/SIGTERM, then
 /// flushes and closes the log. Returns the process exit code.

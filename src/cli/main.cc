@@ -174,6 +174,58 @@ int main(int argc, char** argv) {
       "  eddy server --data-dir /var/lib/eddy --kafka-listen 127.0.0.1:9092\n"
       "  kcat -b 127.0.0.1:9092 -L");
 
+  // Kafka client commands (librdkafka): against eddy server or any Kafka cluster.
+  eddy::cli::KafkaToolOptions kopts;
+  auto add_client_options = [&](CLI::App* cmd) {
+    cmd->add_option("--bootstrap-server", kopts.bootstrap, "HOST:PORT of a Kafka broker")
+        ->capture_default_str();
+    cmd->add_option("--property", kopts.properties,
+                    "Extra librdkafka client property key=value (repeatable)");
+    cmd->add_option("--timeout-ms", kopts.timeout_ms, "How long to wait for the broker (ms)")
+        ->capture_default_str();
+  };
+  auto* topic = app.add_subcommand("topic", "Create, list, describe or delete Kafka topics");
+  topic->require_subcommand(1);
+  auto* topic_create = topic->add_subcommand("create", "Create a topic");
+  topic_create->add_option("topic", kopts.topic, "Topic name")->required();
+  topic_create->add_option("--partitions", kopts.partitions, "Number of partitions")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  topic_create->add_option("--config", kopts.configs,
+                           "Topic config key=value, e.g. retention.ms=3600000 (repeatable)");
+  auto* topic_list = topic->add_subcommand("list", "List the topics, one per line");
+  auto* topic_describe = topic->add_subcommand("describe", "Show a topic's partitions and offsets");
+  topic_describe->add_option("topic", kopts.topic, "Topic name")->required();
+  auto* topic_delete = topic->add_subcommand("delete", "Delete a topic and its data");
+  topic_delete->add_option("topic", kopts.topic, "Topic name")->required();
+  for (auto* c : {topic_create, topic_list, topic_describe, topic_delete}) add_client_options(c);
+
+  auto* produce = app.add_subcommand("produce", "Write stdin lines to a topic, one message each");
+  produce->add_option("topic", kopts.topic, "Topic name")->required();
+  produce->add_option("--key-separator", kopts.key_separator,
+                      "Split each line at the first occurrence into key and value");
+  produce->add_option("--partition", kopts.partition, "Write to this partition only");
+  produce->add_option("--acks", kopts.acks, "all, 1 or 0")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"all", "-1", "1", "0"}));
+  add_client_options(produce);
+  produce->footer("Example:\n  printf 'k1:v1\\nk2:v2\\n' | eddy produce events --key-separator :");
+
+  auto* consume = app.add_subcommand("consume", "Print a topic's messages, one per line");
+  consume->add_option("topic", kopts.topic, "Topic name")->required();
+  consume->add_flag("--from-beginning", kopts.from_beginning,
+                    "Start at the oldest message (default: only new ones, or the group's "
+                    "committed offsets)");
+  consume->add_option("--group", kopts.group,
+                      "Consume as a member of this consumer group (offsets are committed)");
+  consume->add_flag("-e,--exit-at-end", kopts.exit_at_end,
+                    "Stop once every partition is read to its end");
+  consume->add_option("--max-messages", kopts.max_messages, "Stop after this many messages");
+  consume->add_flag("--print-keys", kopts.print_keys,
+                    "Print key, separator (default a tab) and value");
+  consume->add_option("--key-separator", kopts.key_separator, "Separator for --print-keys");
+  add_client_options(consume);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -189,5 +241,12 @@ int main(int argc, char** argv) {
   }
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
   if (server->parsed()) return eddy::cli::RunServer(server_opts);
+  if (topic->parsed()) {
+    for (auto* c : {topic_create, topic_list, topic_describe, topic_delete}) {
+      if (c->parsed()) return eddy::cli::RunTopic(c->get_name(), kopts);
+    }
+  }
+  if (produce->parsed()) return eddy::cli::RunProduce(kopts);
+  if (consume->parsed()) return eddy::cli::RunConsume(kopts);
   return 1;
 }
