@@ -32,6 +32,7 @@ struct KafkaToolOptions {
   std::string key_separator;  // produce: split each line into key and value; consume: print it
   int partition = -1;         // produce: -1 = the partitioner's choice
   std::string acks = "all";
+  double rate = 0;    // produce: messages per second (0 = as fast as possible)
   std::string group;  // consume: join this consumer group (commits offsets)
   bool from_beginning = false;
   bool exit_at_end = false;

@@ -2,9 +2,11 @@
 // they work against eddy server and against any Kafka-compatible cluster alike.
 #include <fmt/format.h>
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -201,9 +203,28 @@ int RunProduce(const KafkaToolOptions& o) {
   std::string first_error;
   auto k = Connect(RD_KAFKA_PRODUCER, o, {{"acks", o.acks}});
   if (!k) return 1;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
   std::string line;
   int64_t sent = 0;
-  while (std::getline(std::cin, line)) {
+  auto start = std::chrono::steady_clock::now();
+  auto last_report = start;
+  bool tty = isatty(fileno(stderr));
+  while (!g_interrupted && std::getline(std::cin, line)) {
+    if (o.rate > 0) {
+      // Pace: message n leaves at start + n / rate.
+      auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(sent / o.rate));
+      while (std::chrono::steady_clock::now() < due) {
+        rd_kafka_poll(k.get(), 1);
+      }
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (tty && now - last_report >= std::chrono::seconds(1)) {
+      last_report = now;
+      double secs = std::chrono::duration<double>(now - start).count();
+      fmt::print(stderr, "\r\033[Keddy produce: {} messages, {:.0f}/s", sent, sent / secs);
+    }
     std::string key, value = line;
     bool has_key = false;
     if (!o.key_separator.empty()) {
@@ -240,6 +261,7 @@ int RunProduce(const KafkaToolOptions& o) {
                rd_kafka_outq_len(k.get()), o.timeout_ms, rd_kafka_err2str(e));
     return 1;
   }
+  if (tty) fmt::print(stderr, "\r\033[K");
   fmt::print(stderr, "eddy produce: {} message(s) written to '{}'\n", sent, o.topic);
   return 0;
 }

@@ -208,6 +208,9 @@ int main(int argc, char** argv) {
   produce->add_option("--acks", kopts.acks, "all, 1 or 0")
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "-1", "1", "0"}));
+  produce->add_option("--rate", kopts.rate,
+                      "Messages per second (default: as fast as possible), e.g. to replay a file "
+                      "as a live stream");
   add_client_options(produce);
   produce->footer("Example:\n  printf 'k1:v1\\nk2:v2\\n' | eddy produce events --key-separator :");
 

@@ -51,5 +51,22 @@ else
 fi
 check "topic delete" "deleted topic 'events'" "$("$EDDY" topic delete events "${B[@]}" 2>&1)"
 check "topic list is empty" "" "$("$EDDY" topic list "${B[@]}" 2>&1)"
+# The flights replay example: the whole shipped month into a topic, then a paced run.
+EDDY="$EDDY" "$ROOT/examples/flights/replay.sh" --topic flights \
+  --bootstrap-server "127.0.0.1:$PORT" >"$WORK/replay.out" 2>&1 || true
+total=$("$EDDY" topic describe flights "${B[@]}" | sed -n 's/.*(\([0-9]*\) messages)/\1/p' |
+  awk '{ s += $1 } END { print s }')
+check "examples/flights/replay.sh writes all $FLIGHTS_ROWS flights" "$FLIGHTS_ROWS" "$total"
+check "replayed messages are JSON keyed by origin" \
+  $'ATL\t{"date":"2001-01-01T00:01:00","delay":19,"distance":215,"origin":"ATL","destination":"SAV"}' \
+  "$("$EDDY" consume flights --from-beginning -e --print-keys "${B[@]}" | grep -m1 '"delay":19,"distance":215,')"
+start=$(date +%s.%N)
+seq 1 300 | "$EDDY" produce paced --rate 200 "${B[@]}" 2>/dev/null
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+if awk -v s="$secs" 'BEGIN { exit !(s >= 1.4) }'; then
+  ok "--rate 200 paced 300 messages over $(printf "%.2f" "$secs") s (at least 1.5 s)"
+else
+  bad "--rate 200 sent 300 messages in ${secs} s: not paced"
+fi
 stop_server
 finish
