@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-asan format-check bench clean
+.PHONY: all deps build demo test test-asan format-check bench bench-broker clean
 
 all: build
 
@@ -35,6 +35,10 @@ format-check:
 
 bench: build
 	@bash bench/run-flights-bench.sh $(BUILD)/eddy
+
+bench-broker: build
+	@cmake --build $(BUILD) --target kafka_load
+	@bash bench/run-broker-bench.sh $(BUILD)/eddy $(BUILD)/bench/kafka_load
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
