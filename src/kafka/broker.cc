@@ -352,6 +352,12 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
   EDDY_ASSIGN_OR_RETURN(ProduceRequest p, DecodeBody<ProduceRequest>(req));
   ProduceResponse resp;
   bool appended = false;
+  struct Durable {
+    std::shared_ptr<log::Partition> partition;
+    Offset last_offset;
+    size_t topic_index, partition_index;
+  };
+  std::vector<Durable> durable;
   int16_t acks_error = 0;
   if (p.acks != 0 && p.acks != 1 && p.acks != -1)
     acks_error = Wire(ErrorCode::kInvalidRequiredAcks);
@@ -443,13 +449,9 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
       }
       appended = true;
       if (p.acks == -1) {
-        // acks=all: answer only once the data is on disk (group commit shares the fsync).
-        absl::Status st = (*part)->SyncUpTo(res->last_offset);
-        if (!st.ok()) {
-          pr.error_code = ErrorOf(st);
-          pr.error_message = std::string(st.message());
-          continue;
-        }
+        // acks=all: answered only once the data is on disk (see Reply::finish).
+        durable.push_back({*part, res->last_offset, resp.responses.size() - 1,
+                           tr.partition_responses.size() - 1});
       }
       pr.base_offset = res->base_offset.value();
       pr.log_append_time_ms = res->log_append_time_ms;
@@ -462,7 +464,25 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
     r.respond = false;
     return r;
   }
-  r.frame = EncodeResponse(req, resp);
+  if (durable.empty()) {
+    r.frame = EncodeResponse(req, resp);
+    return r;
+  }
+  // Group commit: SyncUpTo shares one fsync among every producer waiting at the same time.
+  RequestFrame head = req;
+  head.body = {};
+  r.finish = [head, resp = std::move(resp), durable = std::move(durable)]() mutable {
+    for (const auto& d : durable) {
+      absl::Status st = d.partition->SyncUpTo(d.last_offset);
+      if (!st.ok()) {
+        auto& pr = resp.responses[d.topic_index].partition_responses[d.partition_index];
+        pr.error_code = ErrorOf(st);
+        pr.error_message = std::string(st.message());
+        pr.base_offset = -1;
+      }
+    }
+    return EncodeResponse(head, resp);
+  };
   return r;
 }
 

@@ -89,6 +89,11 @@ struct Reply {
   int32_t max_wait_ms = 0;
   /// Set when the answer comes later: `frame` is empty and the caller waits for `pending`.
   std::shared_ptr<PendingReply> pending;
+  /// Produce with acks=all: the records are appended; `finish` waits until they are durable
+  /// (fsync, shared with concurrent producers) and returns the response frame. It blocks, so the
+  /// caller runs it off its network thread, and may handle the connection's next request
+  /// meanwhile (answers still go out in request order). Empty otherwise.
+  std::function<std::string()> finish;
 };
 
 /// Handles requests. Thread-safe: any number of connections may call Handle() concurrently

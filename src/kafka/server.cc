@@ -7,6 +7,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <set>
@@ -86,7 +87,62 @@ struct KafkaServer::State {
     co_return reply;
   }
 
+  // One response of a connection, in request order. Touched only on the I/O thread.
+  struct Slot {
+    explicit Slot(asio::io_context& io) : done(io, asio::steady_timer::time_point::max()) {}
+    asio::steady_timer done;  // cancelled when `frame` is ready
+    bool ready = false;
+    std::string frame;
+  };
+  // The responses a connection owes, oldest first, and the writer that sends them in order.
+  struct Outbox {
+    explicit Outbox(asio::io_context& io) : signal(io, asio::steady_timer::time_point::max()) {}
+    std::deque<std::shared_ptr<Slot>> slots;
+    asio::steady_timer signal;  // cancelled when a slot is added or the reader ends
+    bool reader_done = false;
+    bool writer_done = false;
+    asio::steady_timer* writer_exit = nullptr;
+  };
+
+  // Sends the outbox's responses in order as they become ready.
+  asio::awaitable<void> Writer(std::shared_ptr<tcp::socket> socket, std::shared_ptr<Outbox> out) {
+    asio::error_code ec;
+    while (true) {
+      if (out->slots.empty()) {
+        if (out->reader_done) break;
+        out->signal.expires_at(asio::steady_timer::time_point::max());
+        co_await out->signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      std::shared_ptr<Slot> slot = out->slots.front();
+      if (!slot->ready) {
+        co_await slot->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (!slot->ready) break;  // the server is stopping
+      }
+      out->slots.pop_front();
+      uint32_t out_size = static_cast<uint32_t>(slot->frame.size());
+      uint8_t out_bytes[4] = {static_cast<uint8_t>(out_size >> 24),
+                              static_cast<uint8_t>(out_size >> 16),
+                              static_cast<uint8_t>(out_size >> 8), static_cast<uint8_t>(out_size)};
+      std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_bytes, 4),
+                                                asio::buffer(slot->frame)};
+      auto [wec, wn] = co_await asio::async_write(
+          *socket, bufs, asio::experimental::as_tuple(asio::use_awaitable));
+      if (wec) {
+        socket->close(ec);  // the reader notices and ends the session
+        break;
+      }
+    }
+    out->writer_done = true;
+    out->slots.clear();
+    if (out->writer_exit) out->writer_exit->cancel();
+  }
+
+  // Reads requests and handles them one at a time, in order (Kafka's rule). A Produce with
+  // acks=all hands its fsync wait to the handler pool and the next request is read at once;
+  // the Writer sends the answers in request order. At most kMaxInFlight answers are owed.
   asio::awaitable<void> Session(std::shared_ptr<tcp::socket> socket) {
+    static constexpr size_t kMaxInFlight = 16;
     std::string peer = "?", host = "?";
     asio::error_code ec;
     auto ep = socket->remote_endpoint(ec);
@@ -95,6 +151,8 @@ struct KafkaServer::State {
       peer = fmt::format("{}:{}", host, ep.port());
     }
     spdlog::debug("kafka: connection from {}", peer);
+    auto out = std::make_shared<Outbox>(io);
+    asio::co_spawn(io, Writer(socket, out), asio::detached);
     std::string reason = "closed by the client";
     try {
       std::string frame;
@@ -104,7 +162,8 @@ struct KafkaServer::State {
             co_await asio::async_read(*socket, asio::buffer(size_bytes, 4),
                                       asio::experimental::as_tuple(asio::use_awaitable));
         if (rec) {
-          if (rec != asio::error::eof && rec != asio::error::operation_aborted)
+          if (rec != asio::error::eof && rec != asio::error::operation_aborted &&
+              rec != asio::error::bad_descriptor)
             reason = rec.message();
           break;
         }
@@ -139,22 +198,46 @@ struct KafkaServer::State {
                                QuoteForLog(req->client_id.value_or("")));
           break;
         }
+        if (out->writer_done) break;
         if (!reply->respond) continue;
-        uint32_t out_size = static_cast<uint32_t>(reply->frame.size());
-        uint8_t out_bytes[4] = {
-            static_cast<uint8_t>(out_size >> 24), static_cast<uint8_t>(out_size >> 16),
-            static_cast<uint8_t>(out_size >> 8), static_cast<uint8_t>(out_size)};
-        std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_bytes, 4),
-                                                  asio::buffer(reply->frame)};
-        auto [wec, wn] = co_await asio::async_write(
-            *socket, bufs, asio::experimental::as_tuple(asio::use_awaitable));
-        if (wec) {
-          reason = wec.message();
-          break;
+        auto slot = std::make_shared<Slot>(io);
+        if (reply->finish) {
+          // The durable part (fsync) runs on the handler pool while this loop goes on.
+          asio::post(handlers, [this, slot, finish = std::move(reply->finish)] {
+            std::string f = finish();
+            asio::post(io, [slot, f = std::move(f)]() mutable {
+              slot->frame = std::move(f);
+              slot->ready = true;
+              slot->done.cancel();
+            });
+          });
+        } else {
+          slot->frame = std::move(reply->frame);
+          slot->ready = true;
+        }
+        out->slots.push_back(slot);
+        out->signal.cancel();
+        while (out->slots.size() >= kMaxInFlight && !out->writer_done) {
+          std::shared_ptr<Slot> oldest = out->slots.front();
+          if (oldest->ready) {
+            // Ready but not yet written: give the writer a turn.
+            co_await asio::post(io, asio::use_awaitable);
+          } else {
+            co_await oldest->done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          }
         }
       }
     } catch (const std::exception& e) {
       reason = fmt::format("internal error: {}", e.what());
+    }
+    // Let the writer send what is owed (unless the connection is broken), then close.
+    out->reader_done = true;
+    out->signal.cancel();
+    if (!out->writer_done && !stopping.load()) {
+      asio::steady_timer exit(io, std::chrono::seconds(30));
+      out->writer_exit = &exit;
+      co_await exit.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      out->writer_exit = nullptr;
     }
     if (stopping.load()) reason = "the server is stopping";
     if (reason == "closed by the client" || reason == "the server is stopping") {
