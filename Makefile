@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test test-asan format-check bench bench-broker clean
+.PHONY: all deps build demo test test-asan format-check bench bench-broker fuzz clean
 
 all: build
 
@@ -35,6 +35,11 @@ format-check:
 
 bench: build
 	@bash bench/run-flights-bench.sh $(BUILD)/eddy
+
+# libFuzzer targets (clang, ASan+UBSan) for FUZZ_SECONDS each (fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench-broker: build
 	@cmake --build $(BUILD) --target kafka_load

@@ -774,11 +774,13 @@ def emit_decode(o, sd):
                 'EDDY_RETURN_IF_ERROR(_r.ReadUnknownTaggedFields(&unknown_tagged_fields));')
         else:
             lines += ['uint32_t _num_tagged;',
+                      'uint32_t _prev_tag = 0;',
                       'EDDY_RETURN_IF_ERROR(_r.ReadUnsignedVarint(&_num_tagged));',
                       'for (uint32_t _t = 0; _t < _num_tagged; ++_t) {',
                       '  uint32_t _tag;',
                       '  ByteReader _f;',
-                      '  EDDY_RETURN_IF_ERROR(_r.ReadTaggedField(&_tag, &_f));']
+                      '  EDDY_RETURN_IF_ERROR(_r.ReadTaggedField(&_tag, &_f));',
+                      '  EDDY_RETURN_IF_ERROR(CheckTagOrder(_t, _tag, &_prev_tag));']
             first = True
             for f in sorted(tagged, key=lambda f: f.tag):
                 cond = and_cond(f'_tag == {f.tag}', version_cond(f.tagged, P & msg.flexible))

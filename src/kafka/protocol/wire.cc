@@ -304,13 +304,25 @@ absl::Status ByteReader::ReadTaggedField(uint32_t* tag, ByteReader* body) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTagOrder(uint32_t index, uint32_t tag, uint32_t* previous) {
+  if (index > 0 && tag <= *previous) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka: tagged field ", tag, " follows tag ",
+                                                   *previous,
+                                                   "; tags must strictly increase (KIP-482)"));
+  }
+  *previous = tag;
+  return absl::OkStatus();
+}
+
 absl::Status ByteReader::ReadUnknownTaggedFields(std::vector<TaggedField>* out) {
   uint32_t count;
   if (auto s = ReadUnsignedVarint(&count); !s.ok()) return s;
+  uint32_t previous = 0;
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t tag;
     ByteReader body;
     if (auto s = ReadTaggedField(&tag, &body); !s.ok()) return s;
+    if (auto s = CheckTagOrder(i, tag, &previous); !s.ok()) return s;
     out->push_back(TaggedField{tag, std::string(body.rest())});
   }
   return absl::OkStatus();

@@ -37,6 +37,11 @@ struct TaggedField {
   bool operator==(const TaggedField&) const = default;
 };
 
+/// KIP-482: the tags of one tagged-field section strictly increase. `index` is the field's
+/// position in its section, `*previous` the tag before it (updated). Errors: InvalidArgument for
+/// a tag out of order or repeated (such input would not re-encode to the same bytes).
+absl::Status CheckTagOrder(uint32_t index, uint32_t tag, uint32_t* previous);
+
 /// Reads big-endian Kafka primitives from a byte range it does not own.
 class ByteReader {
  public:

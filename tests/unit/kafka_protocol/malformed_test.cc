@@ -52,6 +52,19 @@ TEST(MalformedTest, TruncationOfHandWrittenMessages) {
   ExpectEveryTruncationFails<MetadataRequest>(Bytes("00 00 00 01 00 03 'foo'"), 1);
 }
 
+TEST(MalformedTest, TaggedFieldsOutOfOrderOrRepeatedAreRejected) {
+  // Found by fuzz/kafka_request_fuzzer: tags 49 then 0 decoded, but re-encoded in tag order, so
+  // the message did not round-trip. KIP-482 requires strictly increasing tags.
+  // FindCoordinatorRequest v3: key "eddy", key type 0x31, then 2 tagged fields: 49, then 0.
+  absl::Status s = DecodeExact<FindCoordinatorRequest>(Bytes("05 'eddy' 31 02 31 00 00 00"), 3);
+  ExpectError(s, "tagged field 0 follows tag 49");
+  // The same tag twice (ApiVersionsRequest v3: two empty compact strings, then tags 7 and 7).
+  s = DecodeExact<ApiVersionsRequest>(Bytes("01 01 02 07 00 07 00"), 3);
+  ExpectError(s, "tagged field 7 follows tag 7");
+  // In order: accepted.
+  EXPECT_TRUE(DecodeExact<ApiVersionsRequest>(Bytes("01 01 02 00 00 07 00"), 3).ok());
+}
+
 TEST(MalformedTest, TruncationErrorNamesOffsetAndMessage) {
   absl::Status s = DecodeExact<MetadataRequest>(Bytes("00 00 00 01 00 05 'foo'"), 1);
   ExpectError(s, "decoding MetadataRequest v1");
