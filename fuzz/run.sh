@@ -43,7 +43,8 @@ build kafka_request_fuzzer "$ROOT/fuzz/kafka_request_fuzzer.cc" \
 build record_batch_fuzzer "$ROOT/fuzz/record_batch_fuzzer.cc" "$ROOT/src/log/record_batch.cc" \
   "$ROOT/src/log/crc32c.cc" "$ROOT/src/log/log_error.cc"
 
-# Seeds: a few valid requests (ApiVersions v0 and v3, Metadata v1) and a valid record batch.
+# Seeds: a few valid requests (ApiVersions v0 and v3, Metadata v1), plus fuzz/seeds/<target>/:
+# inputs that once found a bug (kept as regression seeds).
 seed() {  # seed DIR NAME HEX
   mkdir -p "$1"
   printf '%s' "$3" | xxd -r -p >"$1/$2"
@@ -59,7 +60,8 @@ for t in kafka_request_fuzzer record_batch_fuzzer; do
   echo "fuzz: $t for ${SECS}s" >&2
   mkdir -p "$OUT/findings/$t"
   if ! (cd "$OUT/findings/$t" && "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 "$CORPUS/$t" >"$OUT/$t.log" 2>&1); then
+    -max_len=65536 -print_final_stats=1 "$CORPUS/$t" "$ROOT/fuzz/seeds/$t" \
+    >"$OUT/$t.log" 2>&1); then
     echo "fuzz: $t FOUND A PROBLEM; see $OUT/$t.log and $OUT/findings/$t:" >&2
     grep -E "ERROR|SUMMARY|runtime error" "$OUT/$t.log" | head -10 >&2
     fail=1

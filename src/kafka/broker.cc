@@ -403,7 +403,15 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
       }
       if (bh.producer_id >= 0) {
         idem = std::unique_lock<std::mutex>(producers_mu_);
-        entry = &producers_[{td.name, pd.index}][bh.producer_id];
+        auto& by_producer = producers_[{td.name, pd.index}];
+        auto known = by_producer.find(bh.producer_id);
+        if (known == by_producer.end()) {
+          // First batch of this producer here since the broker started: rebuild its state from
+          // the tail of the log, so a retry of a batch written before a restart is still caught.
+          known =
+              by_producer.emplace(bh.producer_id, RecoverProducer(**part, bh.producer_id)).first;
+        }
+        entry = &known->second;
         int32_t last_seq = bh.base_sequence + bh.last_offset_delta;
         const ProducedBatch* dup = nullptr;
         for (const auto& b : entry->recent) {
@@ -415,6 +423,8 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
         }
         if (bh.producer_epoch == entry->epoch && dup) {
           // A retry of a batch already written: the first answer again, nothing written.
+          spdlog::debug("kafka: producer {} retried sequence {} on {}-{}, already at offset {}",
+                        bh.producer_id, bh.base_sequence, td.name, pd.index, dup->base_offset);
           pr.base_offset = dup->base_offset;
           pr.log_append_time_ms = dup->log_append_time_ms;
           pr.log_start_offset = (*part)->LogStartOffset().value();
@@ -484,6 +494,38 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
     return EncodeResponse(head, resp);
   };
   return r;
+}
+
+// The state of producer `pid` as the last batches it wrote to `partition` show it: Kafka keeps
+// producer state snapshots; eddy reads the tail of the log (the last kRecoverRecords records).
+Broker::ProducerEntry Broker::RecoverProducer(const log::Partition& partition, int64_t pid) {
+  static constexpr int64_t kRecoverRecords = 100000;
+  ProducerEntry e;
+  int64_t end = partition.HighWatermark().value();
+  int64_t at = std::max(partition.LogStartOffset().value(), end - kRecoverRecords);
+  while (at < end) {
+    auto rr = partition.Read(Offset(at), 4 << 20);
+    if (!rr.ok() || rr->records.empty()) break;
+    std::string_view rest = rr->records;
+    int64_t next = at;
+    while (rest.size() >= log::kBatchHeaderSize) {
+      auto h = log::DecodeBatchHeader(rest);
+      if (!h.ok() || h->size_bytes() > static_cast<int64_t>(rest.size())) break;
+      if (h->producer_id == pid) {
+        if (h->producer_epoch != e.epoch) e.recent.clear();
+        e.epoch = h->producer_epoch;
+        e.recent.push_back(
+            {h->base_sequence, h->base_sequence + h->last_offset_delta, h->base_offset,
+             h->timestamp_type() == log::TimestampType::kLogAppendTime ? h->max_timestamp : -1});
+        if (e.recent.size() > 5) e.recent.erase(e.recent.begin());
+      }
+      next = h->last_offset() + 1;
+      rest.remove_prefix(static_cast<size_t>(h->size_bytes()));
+    }
+    if (next <= at) break;
+    at = next;
+  }
+  return e;
 }
 
 // Kafka protocol: Fetch v4-12. No fetch sessions (session id 0: every request is a full fetch,

@@ -136,7 +136,8 @@ class Broker {
 
   // Idempotent producers (KIP-98): per partition and producer id, the epoch and the last five
   // batches written, to answer a retried batch with its first offsets instead of writing it
-  // twice. In memory: after a restart the first batch of a producer is accepted as is.
+  // twice. Rebuilt from the tail of the log the first time a producer writes to a partition
+  // after a restart.
   struct ProducedBatch {
     int32_t first_seq, last_seq;
     int64_t base_offset, log_append_time_ms;
@@ -145,6 +146,7 @@ class Broker {
     int16_t epoch = -1;
     std::vector<ProducedBatch> recent;  // oldest first, at most 5
   };
+  ProducerEntry RecoverProducer(const log::Partition& partition, int64_t producer_id);
   std::mutex producers_mu_;
   std::map<std::pair<std::string, int32_t>, std::map<int64_t, ProducerEntry>> producers_;
   std::atomic<int64_t> next_producer_id_;

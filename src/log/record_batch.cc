@@ -225,10 +225,15 @@ absl::Status ForEachRecord(std::string_view batch,
       if (value_size > 0) p += value_size;
     }
     if (p != record_end) return bad("record length does not match its fields");
-    r.offset = h.base_offset + offset_delta;
-    r.timestamp = h.timestamp_type() == TimestampType::kLogAppendTime
-                      ? h.max_timestamp
-                      : h.base_timestamp + timestamp_delta;
+    // A crafted batch may overflow int64 here (found by fuzz/record_batch_fuzzer).
+    if (__builtin_add_overflow(h.base_offset, int64_t{offset_delta}, &r.offset)) {
+      return bad("offset out of range");
+    }
+    if (h.timestamp_type() == TimestampType::kLogAppendTime) {
+      r.timestamp = h.max_timestamp;
+    } else if (__builtin_add_overflow(h.base_timestamp, timestamp_delta, &r.timestamp)) {
+      return bad("timestamp out of range");
+    }
     if (!fn(r)) return absl::OkStatus();
   }
   if (p != end) {

@@ -84,7 +84,11 @@ struct RecordBatchHeader {
   /// Total size of the batch in bytes, header included.
   int64_t size_bytes() const { return static_cast<int64_t>(kBatchLengthPrefix) + batch_length; }
   /// Offset of the batch's last record.
-  int64_t last_offset() const { return base_offset + last_offset_delta; }
+  /// (Wraps instead of overflowing for a crafted base offset near INT64_MAX.)
+  int64_t last_offset() const {
+    return static_cast<int64_t>(static_cast<uint64_t>(base_offset) +
+                                static_cast<uint64_t>(int64_t{last_offset_delta}));
+  }
   /// Compression codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
   int compression() const { return attributes & kCompressionMask; }
   TimestampType timestamp_type() const {

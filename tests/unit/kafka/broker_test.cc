@@ -215,6 +215,24 @@ TEST_F(BrokerTest, IdempotentProducerRetriesAreWrittenOnce) {
   EXPECT_EQ((*part)->HighWatermark().value(), 8);
 }
 
+TEST_F(BrokerTest, IdempotentStateIsRebuiltFromTheLogAfterARestart) {
+  const int64_t pid = 4242;
+  ASSERT_EQ(Produce("idem2", log::testing::MakeBatch(3)).error_code, 0);  // another producer
+  auto first = Produce("idem2", IdempotentBatch(pid, 2, 0, 4));
+  ASSERT_EQ(first.error_code, 0);
+  ASSERT_EQ(Produce("idem2", IdempotentBatch(pid, 2, 4, 2)).error_code, 0);
+  // A new broker over the same log: the in-memory producer state is gone.
+  broker_ = std::make_unique<Broker>(log_.get(), nullptr, BrokerOptions());
+  auto retry = Produce("idem2", IdempotentBatch(pid, 2, 4, 2));
+  EXPECT_EQ(retry.error_code, 0);
+  EXPECT_EQ(retry.base_offset, 7) << "the retry is answered with the first write's offset";
+  auto part = log_->GetPartition("idem2", PartitionId(0));
+  EXPECT_EQ((*part)->HighWatermark().value(), 9) << "and not written again";
+  EXPECT_EQ(Produce("idem2", IdempotentBatch(pid, 2, 9, 1)).error_code,
+            Wire(ErrorCode::kOutOfOrderSequenceNumber));
+  EXPECT_EQ(Produce("idem2", IdempotentBatch(pid, 2, 6, 1)).base_offset, 9);
+}
+
 TEST_F(BrokerTest, MetadataListsTopicsAndCreatesUnknownOnesWhenAllowed) {
   CreateTopicsRequest c;
   auto& ct = c.topics.emplace_back();

@@ -70,6 +70,24 @@ TEST(RecordBatchTest, WalksRecords) {
   EXPECT_EQ(seen[2].timestamp, 5012);
 }
 
+TEST(RecordBatchTest, TimestampOrOffsetOverflowIsABadRecordNotUndefinedBehavior) {
+  // Found by fuzz/record_batch_fuzzer: base timestamp + delta overflowed int64 (UBSan).
+  TestBatch b;
+  b.base_timestamp = INT64_MIN + 10;
+  b.max_timestamp = INT64_MIN + 10;
+  b.records = {TestRecord{"k", "v", -100, {}}};
+  absl::Status st = ForEachRecord(EncodeBatch(b), [](const RecordView&) { return true; });
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("timestamp out of range"), absl::string_view::npos) << st;
+  TestBatch o;
+  o.base_offset = INT64_MAX - 1;
+  o.records = {TestRecord{"k", "v", 0, {}}, TestRecord{"k", "v", 0, {}},
+               TestRecord{"k", "v", 0, {}}};
+  st = ForEachRecord(EncodeBatch(o), [](const RecordView&) { return true; });
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("offset out of range"), absl::string_view::npos) << st;
+}
+
 TEST(RecordBatchTest, BaseOffsetRewriteKeepsTheCrcValid) {
   std::string bytes = MakeBatch(3);
   SetBaseOffset(bytes.data(), Offset(123456789012));
