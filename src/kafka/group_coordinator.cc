@@ -3,10 +3,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -119,12 +117,49 @@ struct GroupCoordinator::Group {
   }
 };
 
+namespace {
+
+// The JSON Lines records of consumer-groups.log (replayed by Load()).
+std::string OffsetRecord(const std::string& group, const std::string& topic, int32_t partition,
+                         const Committed& c) {
+  return Json{{"type", "offset"},
+              {"group", group},
+              {"topic", topic},
+              {"partition", partition},
+              {"offset", c.offset},
+              {"metadata", c.metadata},
+              {"leader_epoch", c.leader_epoch}}
+      .dump();
+}
+
+std::string GroupRecord(const GroupCoordinator::Group& g) {
+  Json members = Json::array();
+  for (const auto& [mid, m] : g.members) {
+    Json jm{{"id", m.id},
+            {"client_id", m.client_id},
+            {"client_host", m.client_host},
+            {"session_timeout_ms", m.session_timeout_ms},
+            {"rebalance_timeout_ms", m.rebalance_timeout_ms},
+            {"assignment", Hex(m.assignment)}};
+    if (m.instance_id) jm["instance_id"] = *m.instance_id;
+    members.push_back(std::move(jm));
+  }
+  return Json{{"type", "group"},
+              {"group", g.id},
+              {"generation", g.generation},
+              {"protocol_type", g.protocol_type},
+              {"protocol", g.protocol},
+              {"leader", g.leader},
+              {"members", members}}
+      .dump();
+}
+
+}  // namespace
+
 GroupCoordinator::GroupCoordinator(std::string path, GroupOptions options)
     : path_(std::move(path)), options_(options) {}
 
-GroupCoordinator::~GroupCoordinator() {
-  if (fd_ >= 0) ::close(fd_);
-}
+GroupCoordinator::~GroupCoordinator() = default;
 
 absl::StatusOr<std::unique_ptr<GroupCoordinator>> GroupCoordinator::Open(
     const std::string& data_dir, GroupOptions options, int64_t now_ms) {
@@ -152,12 +187,7 @@ absl::Status GroupCoordinator::Load(int64_t now_ms) {
     try {
       std::string type = j.at("type");
       std::string gid = j.at("group");
-      auto& slot = groups_[gid];
-      if (!slot) {
-        slot = std::make_unique<Group>();
-        slot->id = gid;
-      }
-      Group& g = *slot;
+      Group& g = *FindOrCreate(gid);
       if (type == "offset") {
         Committed c;
         c.offset = j.at("offset");
@@ -192,47 +222,18 @@ absl::Status GroupCoordinator::Load(int64_t now_ms) {
           fmt::format("{}:{}: bad consumer group record: {}", path_, i + 1, e.what()));
     }
   }
-  // Rewrite compactly: one "group" line per group with members, one "offset" line per offset.
+  // Rewrite compactly: one "offset" line per offset, one "group" line per group with members.
   std::string compact;
   for (const auto& [id, g] : groups_) {
-    for (const auto& [tp, c] : g->offsets) {
-      compact += Json{{"type", "offset"},
-                      {"group", id},
-                      {"topic", tp.first},
-                      {"partition", tp.second},
-                      {"offset", c.offset},
-                      {"metadata", c.metadata},
-                      {"leader_epoch", c.leader_epoch}}
-                     .dump() +
-                 "\n";
-    }
+    for (const auto& [tp, c] : g->offsets)
+      compact += OffsetRecord(id, tp.first, tp.second, c) + "\n";
   }
   for (const auto& [id, g] : groups_) {
-    if (g->members.empty()) continue;
-    Json members = Json::array();
-    for (const auto& [mid, m] : g->members) {
-      Json jm{{"id", m.id},
-              {"client_id", m.client_id},
-              {"client_host", m.client_host},
-              {"session_timeout_ms", m.session_timeout_ms},
-              {"rebalance_timeout_ms", m.rebalance_timeout_ms},
-              {"assignment", Hex(m.assignment)}};
-      if (m.instance_id) jm["instance_id"] = *m.instance_id;
-      members.push_back(std::move(jm));
-    }
-    compact += Json{{"type", "group"},
-                    {"group", id},
-                    {"generation", g->generation},
-                    {"protocol_type", g->protocol_type},
-                    {"protocol", g->protocol},
-                    {"leader", g->leader},
-                    {"members", members}}
-                   .dump() +
-               "\n";
+    if (!g->members.empty()) compact += GroupRecord(*g) + "\n";
   }
   EDDY_RETURN_IF_ERROR(log::WriteFileAtomically(path_, compact));
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) return log::IoError(errno, "cannot open", path_);
+  EDDY_ASSIGN_OR_RETURN(file_, log::OpenFile(path_, O_WRONLY | O_CLOEXEC));
+  size_ = static_cast<int64_t>(compact.size());
   size_t n = 0;
   for (const auto& [id, g] : groups_) n += g->offsets.size();
   spdlog::info("kafka: {} consumer groups with {} committed offsets loaded from {}", groups_.size(),
@@ -241,43 +242,23 @@ absl::Status GroupCoordinator::Load(int64_t now_ms) {
 }
 
 absl::Status GroupCoordinator::Append(const std::string& line) {
-  std::string data = line + "\n";
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t w = ::write(fd_, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return log::IoError(errno, "cannot append to", path_);
-    }
-    p += w;
-    left -= static_cast<size_t>(w);
-  }
-  if (::fdatasync(fd_) != 0) return log::IoError(errno, "cannot fsync", path_);
-  return absl::OkStatus();
+  EDDY_RETURN_IF_ERROR(log::WriteAt(file_.get(), size_, line + "\n", path_));
+  size_ += static_cast<int64_t>(line.size()) + 1;
+  return log::SyncFile(file_.get(), path_);
 }
 
 void GroupCoordinator::PersistGroup(const Group& g) {
-  Json members = Json::array();
-  for (const auto& [mid, m] : g.members) {
-    Json jm{{"id", m.id},
-            {"client_id", m.client_id},
-            {"client_host", m.client_host},
-            {"session_timeout_ms", m.session_timeout_ms},
-            {"rebalance_timeout_ms", m.rebalance_timeout_ms},
-            {"assignment", Hex(m.assignment)}};
-    if (m.instance_id) jm["instance_id"] = *m.instance_id;
-    members.push_back(std::move(jm));
-  }
-  Json j{{"type", "group"},
-         {"group", g.id},
-         {"generation", g.generation},
-         {"protocol_type", g.protocol_type},
-         {"protocol", g.protocol},
-         {"leader", g.leader},
-         {"members", members}};
-  absl::Status st = Append(j.dump());
+  absl::Status st = Append(GroupRecord(g));
   if (!st.ok()) spdlog::error("kafka: persisting group '{}' failed: {}", g.id, st.ToString());
+}
+
+GroupCoordinator::Group* GroupCoordinator::FindOrCreate(const std::string& id) {
+  auto& slot = groups_[id];
+  if (!slot) {
+    slot = std::make_unique<Group>();
+    slot->id = id;
+  }
+  return slot.get();
 }
 
 GroupCoordinator::Group* GroupCoordinator::Find(const std::string& id) {
@@ -439,12 +420,7 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
                req.session_timeout_ms > options_.max_session_timeout_ms) {
       fail(ErrorCode::kInvalidSessionTimeout, req.member_id);
     } else {
-      auto& slot = groups_[req.group_id];
-      if (!slot) {
-        slot = std::make_unique<Group>();
-        slot->id = req.group_id;
-      }
-      Group* g = slot.get();
+      Group* g = FindOrCreate(req.group_id);
       bool compatible = g->members.empty() || g->protocol_type == req.protocol_type;
       if (compatible && !g->members.empty()) {
         // At least one protocol in common with every current member.
@@ -661,12 +637,7 @@ OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r
       m->last_seen_ms = now_ms;
     }
   }
-  if (error == 0 && !g) {
-    auto& slot = groups_[req.group_id];
-    slot = std::make_unique<Group>();
-    slot->id = req.group_id;
-    g = slot.get();
-  }
+  if (error == 0 && !g) g = FindOrCreate(req.group_id);
   std::string lines;
   for (const auto& t : req.topics) {
     auto& rt = r.topics.emplace_back();
@@ -682,14 +653,7 @@ OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r
       c.leader_epoch = p.committed_leader_epoch;
       g->offsets[{t.name, p.partition_index}] = c;
       if (!lines.empty()) lines += "\n";
-      lines += Json{{"type", "offset"},
-                    {"group", g->id},
-                    {"topic", t.name},
-                    {"partition", p.partition_index},
-                    {"offset", c.offset},
-                    {"metadata", c.metadata},
-                    {"leader_epoch", c.leader_epoch}}
-                   .dump();
+      lines += OffsetRecord(g->id, t.name, p.partition_index, c);
     }
   }
   if (!lines.empty()) {
@@ -731,48 +695,35 @@ OffsetFetchResponse GroupCoordinator::OffsetFetch(const OffsetFetchRequest& req,
     }
     return out;
   };
-  if (version < 8) {
+  // Fills `topics` (v0-7 response topics, or one v8+ group's) from a request's topic list.
+  auto fill = [&](const std::string& group_id, const auto& requested, auto* topics) {
     Wanted wanted;
-    if (req.topics) {
+    if (requested) {
       wanted.emplace();
-      for (const auto& t : *req.topics) wanted->emplace_back(t.name, t.partition_indexes);
+      for (const auto& t : *requested) wanted->emplace_back(t.name, t.partition_indexes);
     }
     std::map<std::string, size_t> index;
-    for (auto& [topic, p, c] : collect(req.group_id, wanted)) {
+    for (auto& [topic, p, c] : collect(group_id, wanted)) {
       auto it = index.find(topic);
       if (it == index.end()) {
-        it = index.emplace(topic, r.topics.size()).first;
-        r.topics.emplace_back().name = topic;
+        it = index.emplace(topic, topics->size()).first;
+        topics->emplace_back().name = topic;
       }
-      auto& rp = r.topics[it->second].partitions.emplace_back();
+      auto& rp = (*topics)[it->second].partitions.emplace_back();
       rp.partition_index = p;
       rp.committed_offset = c.offset;
       rp.committed_leader_epoch = c.leader_epoch;
       rp.metadata = c.metadata;
     }
+  };
+  if (version < 8) {
+    fill(req.group_id, req.topics, &r.topics);
     return r;
   }
   for (const auto& rg : req.groups) {
     auto& og = r.groups.emplace_back();
     og.group_id = rg.group_id;
-    Wanted wanted;
-    if (rg.topics) {
-      wanted.emplace();
-      for (const auto& t : *rg.topics) wanted->emplace_back(t.name, t.partition_indexes);
-    }
-    std::map<std::string, size_t> index;
-    for (auto& [topic, p, c] : collect(rg.group_id, wanted)) {
-      auto it = index.find(topic);
-      if (it == index.end()) {
-        it = index.emplace(topic, og.topics.size()).first;
-        og.topics.emplace_back().name = topic;
-      }
-      auto& rp = og.topics[it->second].partitions.emplace_back();
-      rp.partition_index = p;
-      rp.committed_offset = c.offset;
-      rp.committed_leader_epoch = c.leader_epoch;
-      rp.metadata = c.metadata;
-    }
+    fill(rg.group_id, rg.topics, &og.topics);
   }
   return r;
 }

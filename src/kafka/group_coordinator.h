@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "kafka/messages.h"
+#include "log/file_util.h"
 
 namespace eddy::kafka {
 
@@ -81,6 +82,7 @@ class GroupCoordinator {
   absl::Status Append(const std::string& line);  // appends + fsyncs (mu_ held)
 
   Group* Find(const std::string& id);
+  Group* FindOrCreate(const std::string& id);
   void PrepareRebalance(Group* g, int64_t now_ms, const std::string& reason, Callbacks* ready);
   void MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline_passed, Callbacks* ready);
   void RemoveMember(Group* g, const std::string& member_id, const std::string& reason,
@@ -91,7 +93,8 @@ class GroupCoordinator {
   GroupOptions options_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Group>> groups_;
-  int fd_ = -1;
+  log::FileHandle file_;  // consumer-groups.log, appended at `size_`
+  int64_t size_ = 0;
   uint64_t next_member_ = 0;
 };
 

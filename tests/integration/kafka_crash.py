@@ -68,29 +68,40 @@ lock = threading.Lock()
 stop = threading.Event()
 
 
-def produce():
-    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "retries": 0,
-                  "enable.idempotence": False, "max.in.flight.requests.per.connection": 1,
-                  "linger.ms": 2, "message.timeout.ms": 5000, "reconnect.backoff.ms": 50,
-                  "reconnect.backoff.max.ms": 200})
+failed = []  # delivery errors the phase does not expect
+
+
+def produce(extra, prefix, limit, flush_s, errors_fail):
+    """Produces "<prefix><i>" until `stop` (or `limit` messages), recording acknowledgements."""
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 2,
+                  "reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 200, **extra})
 
     def on_delivery(err, msg):
-        if err is None:
-            with lock:
+        with lock:
+            if err is None:
                 acked.append((msg.partition(), msg.value().decode()))
+            elif errors_fail:
+                failed.append(str(err))
 
     i = 0
-    while not stop.is_set():
+    while not stop.is_set() and i < limit:
         try:
-            p.produce(TOPIC, key=f"k{i % 7}", value=f"m{i}", on_delivery=on_delivery)
+            p.produce(TOPIC, key=f"k{i % 7}", value=f"{prefix}{i}", on_delivery=on_delivery)
             i += 1
         except BufferError:
             pass
         p.poll(0.001)
-    p.flush(10)
+    left = p.flush(flush_s)
+    if left and errors_fail:
+        with lock:
+            failed.append(f"{left} messages still queued")
 
 
-t = threading.Thread(target=produce)
+# No retries, so an acknowledged message was written by exactly one request; unacknowledged
+# messages (killed mid-request) may or may not be there.
+t = threading.Thread(target=produce, args=(
+    {"retries": 0, "enable.idempotence": False, "max.in.flight.requests.per.connection": 1,
+     "message.timeout.ms": 5000}, "m", float("inf"), 10, False))
 t.start()
 for k in range(10):
     time.sleep(rng.uniform(0.2, 0.8))
@@ -173,37 +184,8 @@ acked.clear()
 stop.clear()
 
 
-def produce_idempotent():
-    p = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                  "linger.ms": 2, "message.timeout.ms": 60000, "reconnect.backoff.ms": 50,
-                  "reconnect.backoff.max.ms": 200})
-
-    def on_delivery(err, msg):
-        if err is None:
-            with lock:
-                acked.append((msg.partition(), msg.value().decode()))
-        else:
-            with lock:
-                failed.append(str(err))
-
-    i = 0
-    while not stop.is_set():
-        try:
-            p.produce(TOPIC, key=f"k{i % 7}", value=f"i{i}", on_delivery=on_delivery)
-            i += 1
-        except BufferError:
-            pass
-        p.poll(0.001)
-        if i >= 40000:
-            break
-    left = p.flush(60)
-    if left:
-        with lock:
-            failed.append(f"{left} messages still queued")
-
-
-failed = []
-t = threading.Thread(target=produce_idempotent)
+t = threading.Thread(target=produce, args=(
+    {"enable.idempotence": True, "message.timeout.ms": 60000}, "i", 40000, 60, True))
 t.start()
 for k in range(5):
     time.sleep(rng.uniform(0.2, 0.6))
