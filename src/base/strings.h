@@ -1,6 +1,7 @@
 // Small string utilities shared by the SQL front end and the CLI.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +25,10 @@ std::string ToUpper(std::string_view s);
 /// after 64 bytes with "...". For strings that come from the network or from files.
 std::string QuoteForLog(std::string_view s);
 std::string ToLower(std::string_view s);
+
+/// A duration in Flink's configuration syntax ("0", "500 ms", "5 s", "10s", "2 min", "1 h",
+/// "1 d"; units ms|milli|millis|s|sec|second|seconds|min|minute|minutes|h|hour|hours|d|day|days,
+/// no unit = ms) in milliseconds. -1 when `s` is not such a duration.
+int64_t ParseDurationMs(std::string_view s);
 
 }  // namespace eddy

@@ -33,7 +33,17 @@ struct ScanSpec {
   size_t batch_size = 1024;
   std::string error_policy = "fail";  // fail | skip | dead-letter
   std::string dead_letter_path;
+  /// 'table.exec.source.idle-timeout' (ms, 0 = never): a source partition without records for
+  /// this long stops holding back the watermark (Flink: source idleness).
+  int64_t idle_timeout_ms = 0;
 };
+
+/// Evaluates the computed columns of `spec.table` over `physical` (rows of the table's physical
+/// columns, RowKinds set) and returns every table column in declaration order; physical columns
+/// are moved, not copied. `where` prefixes errors ("data.csv", "topic 'x' partition 0").
+/// Errors: InvalidArgument naming the computed column.
+absl::StatusOr<Batch> CompleteScanBatch(const ScanSpec& spec, Batch physical,
+                                        const std::string& where);
 
 /// Creates the subtasks of one table scan. Thread-safe: Create is called once per subtask
 /// before the job starts.

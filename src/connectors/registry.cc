@@ -14,9 +14,14 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
 absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, const Schema& schema,
                                       int default_parallelism);
 
+absl::StatusOr<std::shared_ptr<SourceFactory>> MakeKafkaSourceFactory(const ScanSpec& spec);
+absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,
+                                       int default_parallelism);
+
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec& spec) {
   std::string c = spec.table->Option("connector");
   if (c == "filesystem") return MakeFileSourceFactory(spec);
+  if (c == "kafka") return MakeKafkaSourceFactory(spec);
   return absl::InvalidArgumentError(fmt::format(
       "table '{}': connector '{}' can only be written to, not read", spec.table->name, c));
 }
@@ -88,6 +93,15 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
           table->name));
     }
     EDDY_ASSIGN_OR_RETURN(plan, MakeFileSink(table, schema, default_parallelism));
+  } else if (c == "kafka") {
+    if (updating) {
+      return absl::InvalidArgumentError(fmt::format(
+          "Table sink '{}' doesn't support consuming update changes which are produced by an "
+          "unwindowed GROUP BY or DISTINCT (the kafka connector writes inserts only; aggregate "
+          "over a window TVF to get an insert-only result)",
+          table->name));
+    }
+    EDDY_ASSIGN_OR_RETURN(plan, MakeKafkaSink(table, schema, default_parallelism));
   } else if (c == "print") {
     std::string id = table->Option("print-identifier");
     bool err = table->Option("standard-error") == "true";

@@ -29,7 +29,7 @@ struct Binder::FromResult {
 };
 
 namespace {
-const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole"};
+const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole", "kafka"};
 
 // The WITH options each connector understands (Flink validates them the same way and fails on
 // unknown keys). 'error.*' are eddy's bad-row policy options.
@@ -53,10 +53,75 @@ std::vector<std::string> ConnectorOptions(const std::string& connector) {
             "error.policy",
             "error.dead-letter.path"};
   }
+  if (connector == "kafka") {
+    // Flink's Kafka connector options (docs/connectors/table/kafka), plus 'properties.*' (passed
+    // to the Kafka client) and the value/key format options, checked by the connector.
+    return {"connector",
+            "topic",
+            "properties.bootstrap.servers",
+            "properties.group.id",
+            "scan.startup.mode",
+            "scan.startup.timestamp-millis",
+            "scan.startup.specific-offsets",
+            "scan.bounded.mode",
+            "scan.bounded.timestamp-millis",
+            "scan.bounded.specific-offsets",
+            "scan.watermark.idle-timeout",
+            "format",
+            "value.format",
+            "key.format",
+            "key.fields",
+            "value.fields-include",
+            "sink.partitioner",
+            "sink.parallelism",
+            "sink.delivery-guarantee",
+            "error.policy",
+            "error.dead-letter.path"};
+  }
   if (connector == "print") {
     return {"connector", "print-identifier", "standard-error", "sink.parallelism"};
   }
   return {"connector"};
+}
+
+// Options of the kafka connector that come in families: client properties and format options
+// ('json.*', 'csv.*', and the same after 'key.' or 'value.').
+bool IsKafkaPrefixedOption(const std::string& k) {
+  for (const char* p :
+       {"properties.", "json.", "csv.", "key.json.", "key.csv.", "value.json.", "value.csv."}) {
+    if (k.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+// The metadata keys of the kafka connector and the types they read as (Flink's Kafka connector
+// page, "Available Metadata"; 'headers' is a JSON object in a STRING here, as eddy has no MAP).
+// Returns "" when `key` fits `type`, else the reason.
+std::string KafkaMetadataProblem(const std::string& key, const DataType& type) {
+  struct Key {
+    const char* name;
+    const char* want;
+    bool (*ok)(const DataType&);
+  };
+  static const Key kKeys[] = {
+      {"topic", "STRING", [](const DataType& t) { return t.is_string(); }},
+      {"partition", "INT", [](const DataType& t) { return t.id == TypeId::kInt; }},
+      {"offset", "BIGINT", [](const DataType& t) { return t.id == TypeId::kBigint; }},
+      {"timestamp", "TIMESTAMP_LTZ(3)", [](const DataType& t) { return t.is_timestamp(); }},
+      {"timestamp-type", "STRING", [](const DataType& t) { return t.is_string(); }},
+      {"headers", "STRING (a JSON object)", [](const DataType& t) { return t.is_string(); }},
+      {"leader-epoch", "INT", [](const DataType& t) { return t.id == TypeId::kInt; }},
+  };
+  std::vector<std::string> names;
+  for (const auto& k : kKeys) {
+    if (key == k.name) {
+      if (k.ok(type)) return "";
+      return fmt::format("metadata key '{}' reads as {}, not {}", key, k.want, type.ToString());
+    }
+    names.push_back(fmt::format("'{}'", k.name));
+  }
+  return fmt::format("unknown metadata key '{}' for the kafka connector (available: {})", key,
+                     fmt::join(names, ", "));
 }
 
 std::string Human(int64_t us) {
@@ -80,15 +145,25 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       }
     }
     if (c.is_metadata) {
-      return Error(c.pos,
-                   "METADATA columns are not supported by the filesystem, print and "
-                   "blackhole connectors");
+      bool kafka = false;
+      for (const auto& [k, v] : s.options) kafka |= k == "connector" && v == "kafka";
+      if (!kafka) {
+        return Error(c.pos,
+                     "METADATA columns are only supported by the kafka connector (not by "
+                     "filesystem, print or blackhole)");
+      }
+      std::string key = c.metadata_key.empty() ? c.name : c.metadata_key;
+      std::string problem = KafkaMetadataProblem(key, c.type);
+      if (!problem.empty()) return Error(c.pos, problem);
     }
     if (!c.computed) {
       phys.cols.push_back({"", c.name, static_cast<int>(t->physical.fields.size()), c.type});
       t->physical.fields.push_back({c.name, c.type});
       t->columns.push_back({c.name, c.type});
       t->computed.push_back(nullptr);
+      t->metadata.push_back(c.is_metadata ? (c.metadata_key.empty() ? c.name : c.metadata_key)
+                                          : "");
+      t->virtual_column.push_back(c.is_metadata && c.is_virtual);
     }
   }
   // Computed columns reference physical columns (Flink SQL: computed columns).
@@ -179,6 +254,7 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
   std::vector<std::string> supported = ConnectorOptions(conn);
   for (const auto& [k, v] : s.options) {
     if (std::find(supported.begin(), supported.end(), k) != supported.end()) continue;
+    if (conn == "kafka" && IsKafkaPrefixedOption(k)) continue;
     std::string near = ClosestName(k, supported);
     return Error(s.name_pos, fmt::format("unsupported option '{}' for connector '{}'", k, conn),
                  near.empty() ? fmt::format("supported options: {}", fmt::join(supported, ", "))

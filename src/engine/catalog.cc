@@ -15,6 +15,7 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"error.dead-letter.path", ""},
       {"sql-client.execution.result-mode", "tableau"},
       {"table.local-time-zone", "UTC"},
+      {"table.exec.source.idle-timeout", "0 ms"},
   };
   return kDefaults;
 }

@@ -28,6 +28,27 @@ struct TableDef {
   std::vector<std::string> primary_key;
   std::map<std::string, std::string> options;  // WITH (…), keys lower-case as written
   std::string ddl;                             // the CREATE TABLE text
+  /// Per physical column: the metadata key it reads ('timestamp', 'partition', …; Flink SQL:
+  /// `col TYPE METADATA [FROM 'key'] [VIRTUAL]`), or "" for a column read from the data.
+  std::vector<std::string> metadata;
+  /// Per physical column: a VIRTUAL metadata column (read-only: INSERT INTO does not write it).
+  std::vector<bool> virtual_column;
+
+  /// The physical columns an INSERT INTO writes: all but VIRTUAL metadata columns.
+  Schema Writable() const {
+    Schema w;
+    for (size_t i = 0; i < physical.fields.size(); ++i) {
+      if (i >= virtual_column.size() || !virtual_column[i]) w.fields.push_back(physical.fields[i]);
+    }
+    return w;
+  }
+  /// Whether any physical column is a METADATA column.
+  bool HasMetadata() const {
+    for (const auto& m : metadata) {
+      if (!m.empty()) return true;
+    }
+    return false;
+  }
 
   /// Option value or `def`.
   std::string Option(const std::string& key, const std::string& def = "") const {

@@ -458,7 +458,8 @@ class EngineImpl {
     for (const auto& f : (*plan)->schema.fields) {
       if (f.name.rfind("$", 0) != 0) vis.push_back(f);
     }
-    const auto& want = t->physical.fields;
+    Schema writable = t->Writable();  // VIRTUAL metadata columns are not written
+    const auto& want = writable.fields;
     auto schemas = [&]() {
       std::vector<std::string> a, b2;
       for (const auto& f : vis) a.push_back(fmt::format("{} {}", f.name, f.type.ToString()));
@@ -495,7 +496,7 @@ class EngineImpl {
       ++idx;
     }
     int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
-    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, t->physical, (*plan)->updating, n));
+    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, writable, (*plan)->updating, n));
     sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
     sink->make = sp.make;
     sink->parallelism = sp.parallelism;
@@ -591,6 +592,8 @@ class EngineImpl {
 
   absl::Status Run(const PlanPtr& plan, const SinkTarget& sink, const std::string& text,
                    const OutputOptions& output) {
+    summary_ = JobSummary();  // a job that fails while it is built reports "failed"
+    summary_.ok = false;
     SinkTarget late;
     bool has_late = false;
     EDDY_RETURN_IF_ERROR(LateSink(text, &late, &has_late));

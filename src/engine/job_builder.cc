@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/status.h"
+#include "base/strings.h"
 #include "runtime/calc.h"
 
 namespace eddy {
@@ -101,7 +102,14 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
   ss.dead_letter_path =
       scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+  ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
+  if (ss.idle_timeout_ms < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
+                    config.Get("table.exec.source.idle-timeout")));
+  }
   EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
+  bool chunked = factory->chunked();
   job.sources.push_back(factory->metrics);
 
   std::vector<VertexDraft> drafts;
@@ -111,7 +119,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   drafts[0].spec.make_source = [factory](const runtime::SubtaskInfo& info) {
     return factory->Create(info);
   };
-  bool from_source = true;
+  bool from_source = chunked;  // consumers read the source's chunks in file order
   const PlanNode* last = scan;
   for (size_t i = 1; i < nodes.size(); ++i) {
     const PlanNode* node = nodes[i];

@@ -194,6 +194,10 @@ class FanOutput : public SourceOutput {
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kChunkEnd, wm, chunk);
     return absl::OkStatus();
   }
+  absl::Status EmitIdle() override {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kIdle, 0, 0);
+    return absl::OkStatus();
+  }
   void Close() {
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kEnd, 0, 0);
   }
@@ -223,8 +227,11 @@ class ChainOutput : public SourceOutput {
     return next_->ProcessBatch(batch, wm, downstream_);
   }
   absl::Status EmitWatermark(int64_t wm) override {
+    // In a source subtask, the source's own watermark is what its chained operators know.
+    if (wm > *current_wm_) *current_wm_ = wm;
     return next_->ProcessWatermark(wm, downstream_);
   }
+  absl::Status EmitIdle() override { return downstream_->EmitIdle(); }
   absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
     // In a source subtask, the watermark after its own chunks is what its chained operators
     // know of event time.
@@ -298,6 +305,7 @@ class Subtask final : public Task {
   int wm_col_ = -1;
   std::vector<int64_t> ch_wm_;
   std::vector<bool> ended_;
+  std::vector<bool> idle_;  // channel sent kIdle and nothing since
   int ended_count_ = 0;
   int64_t base_wm_ = INT64_MIN;  // ordered: watermark after all fully consumed chunks
   int64_t next_chunk_ = 0;
@@ -404,7 +412,14 @@ class Job {
     while (running_ > 0) {
       // Cancellation from outside (Ctrl-C) sets the flag without telling anyone: look every
       // 50 ms and wake every subtask so each one sees it.
-      done_cv_.wait_for(l, std::chrono::milliseconds(50));
+      done_cv_.wait_for(l, std::chrono::milliseconds(ticking_ ? 1 : 50));
+      if (!sleeping_.empty()) {
+        std::vector<Subtask*> wake;
+        wake.swap(sleeping_);
+        l.unlock();
+        for (Subtask* t : wake) t->Wake();
+        l.lock();
+      }
       if (cancel_->cancelled.load() && !woke_for_cancel) {
         woke_for_cancel = true;
         l.unlock();
@@ -428,6 +443,17 @@ class Job {
     if (!cancel_->cancelled.exchange(true)) WakeAll();
   }
 
+  // A source with nothing to read: woken again by Run() about 1 ms later.
+  void Sleep(Subtask* t) {
+    std::lock_guard<std::mutex> l(mu_);
+    sleeping_.push_back(t);
+    // The first sleeper switches Run() from 50 ms to 1 ms ticks.
+    if (!ticking_) {
+      ticking_ = true;
+      done_cv_.notify_all();
+    }
+  }
+
   void SubtaskDone() {
     std::lock_guard<std::mutex> l(mu_);
     if (--running_ == 0) done_cv_.notify_all();
@@ -448,6 +474,8 @@ class Job {
   std::mutex mu_;
   std::condition_variable done_cv_;
   int running_ = 0;
+  std::vector<Subtask*> sleeping_;  // idle sources to wake at the next tick
+  bool ticking_ = false;            // a source has slept: tick every 1 ms
   absl::Status first_error_;
 };
 
@@ -457,6 +485,7 @@ void Subtask::InitInput() {
   int n = gate->channels();
   ch_wm_.assign(n, INT64_MIN);
   ended_.assign(n, false);
+  idle_.assign(n, false);
 }
 
 Task::Slice Subtask::RunSlice() {
@@ -490,6 +519,10 @@ absl::Status Subtask::SourceSlice(Slice* result) {
     case SourceOperator::Step::kHalt:
       *result = Slice::kDone;
       return absl::OkStatus();
+    case SourceOperator::Step::kIdle:
+      job_->Sleep(this);
+      *result = Slice::kBlocked;
+      return absl::OkStatus();
     case SourceOperator::Step::kEnd:
       break;
   }
@@ -511,9 +544,15 @@ absl::Status Subtask::Process(StreamElement& e) {
 
 absl::Status Subtask::MinWatermarkChanged() {
   int64_t m = INT64_MAX;
+  bool active = false;
   for (size_t c = 0; c < ch_wm_.size(); ++c) {
-    if (!ended_[c]) m = std::min(m, ch_wm_[c]);
+    if (ended_[c] || idle_[c]) continue;
+    m = std::min(m, ch_wm_[c]);
+    active = true;
   }
+  // Every open input idle: this subtask is idle too (Flink propagates WatermarkStatus.IDLE).
+  if (!active)
+    return ended_count_ < static_cast<int>(ended_.size()) ? out->EmitIdle() : absl::OkStatus();
   return Advance(m);
 }
 
@@ -521,7 +560,16 @@ absl::Status Subtask::Handle(StreamElement& e, int ch) {
   switch (e.kind) {
     case StreamElement::Kind::kBatch:
       if (draining_) return absl::InternalError("ordered input: batch after the last chunk");
+      if (idle_[ch]) {
+        // Active again: its watermark counts from now on (rows below ours are late rows).
+        idle_[ch] = false;
+        EDDY_RETURN_IF_ERROR(MinWatermarkChanged());
+      }
       return Process(e);
+    case StreamElement::Kind::kIdle:
+      if (ordered_) return absl::OkStatus();
+      idle_[ch] = true;
+      return MinWatermarkChanged();
     case StreamElement::Kind::kChunkEnd:
       if (ordered_) {
         if (e.watermark > base_wm_) base_wm_ = e.watermark;
@@ -532,6 +580,7 @@ absl::Status Subtask::Handle(StreamElement& e, int ch) {
     case StreamElement::Kind::kWatermark:
       if (ordered_) return absl::OkStatus();
       ch_wm_[ch] = std::max(ch_wm_[ch], e.watermark);
+      idle_[ch] = false;
       return MinWatermarkChanged();
     case StreamElement::Kind::kEnd:
       ended_[ch] = true;

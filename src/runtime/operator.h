@@ -24,6 +24,9 @@ class Output {
   virtual absl::Status Emit(Batch batch) = 0;
   /// Forwards a watermark (µs).
   virtual absl::Status EmitWatermark(int64_t watermark) = 0;
+  /// Tells consumers that this producer is idle (no input for 'table.exec.source.idle-timeout'):
+  /// they compute their watermark without it until it emits a batch or a watermark again.
+  virtual absl::Status EmitIdle() { return absl::OkStatus(); }
 };
 
 /// Per-row watermarks of a batch as seen by the receiving operator: row i's watermark is
@@ -67,11 +70,13 @@ class SourceOperator {
     kMore,  // call Step() again
     kEnd,   // input exhausted: the subtask closes its outputs
     kHalt,  // stopped without closing its outputs: another subtask is about to fail the job
+    kIdle,  // nothing to read right now (an unbounded source): call again after a short pause
   };
   virtual ~SourceOperator() = default;
-  /// Emits one bounded unit of work (a chunk of a file) through `out`: batches and
-  /// ChunkEnd/watermark elements. Must not wait for other subtasks (they may share its thread).
-  /// Returns an error to fail the job.
+  /// Emits one bounded unit of work (a chunk of a file, a batch of records) through `out`:
+  /// batches and ChunkEnd/watermark/idle elements. Must neither block nor wait for other subtasks
+  /// (they may share its thread): with nothing ready it returns kIdle and is called again about
+  /// 1 ms later. Returns an error to fail the job.
   virtual absl::StatusOr<Step> NextStep(class SourceOutput* out) = 0;
 };
 

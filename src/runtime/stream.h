@@ -21,6 +21,8 @@ struct StreamElement {
     kWatermark,  // `watermark`: no row with a smaller event time follows on this channel
     kChunkEnd,   // end of source chunk `chunk` whose rows end at watermark `watermark`
     kEnd,        // end of this channel
+    kIdle,       // the producer has no input for now (Flink: WatermarkStatus.IDLE): consumers
+                 // leave this channel out of their minimum watermark until it sends again
   };
   Kind kind = Kind::kBatch;
   Batch batch;

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "connectors/connector.h"
+#include "connectors/dead_letter.h"
 #include "connectors/filesystem/options.h"
 #include "formats/line_reader.h"
 #include "formats/row_decoder.h"
@@ -103,36 +104,6 @@ class ChunkDispenser {
   uint64_t done_bytes_ = 0;
   int64_t next_ = 0;
   std::map<int64_t, Chunk> buffered_;
-};
-
-// Appends bad rows to the dead-letter file as JSON Lines. Thread-safe.
-class DeadLetterWriter {
- public:
-  static absl::StatusOr<std::shared_ptr<DeadLetterWriter>> Open(const std::string& path) {
-    FILE* f = std::fopen(path.c_str(), "a");
-    if (!f) {
-      return absl::InvalidArgumentError(
-          fmt::format("cannot open 'error.dead-letter.path' {}: {}", path, std::strerror(errno)));
-    }
-    auto w = std::make_shared<DeadLetterWriter>();
-    w->f_ = f;
-    return w;
-  }
-  ~DeadLetterWriter() {
-    if (f_) std::fclose(f_);
-  }
-  void Write(const std::string& where, size_t column, const std::string& reason,
-             std::string_view raw) {
-    std::string line = "{\"source\":" + JsonQuote(where) + ",\"column\":" + std::to_string(column) +
-                       ",\"reason\":" + JsonQuote(reason) + ",\"row\":" + JsonQuote(raw) + "}\n";
-    std::lock_guard<std::mutex> l(mu_);
-    std::fwrite(line.data(), 1, line.size(), f_);
-    std::fflush(f_);
-  }
-
- private:
-  std::mutex mu_;
-  FILE* f_ = nullptr;
 };
 
 // With 'error.policy' = 'fail', the job must report the FIRST bad row in file order although
@@ -311,30 +282,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     if (n == 0) return absl::OkStatus();
     batch_.kinds.assign(n, RowKind::kInsert);
     const TableDef& t = *sh_->spec.table;
-    Batch full;
-    full.arenas = batch_.arenas;
-    EvalContext ctx;
-    ctx.now_micros = runtime::NowMicros();
-    ctx.arena = full.NewArena();
-    // Computed columns are evaluated over the physical batch first; then the physical columns
-    // move into place (no copies).
-    std::vector<Column> computed(t.columns.size());
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-      if (!sh_->spec.computed[i]) continue;
-      computed[i] = Column(sh_->spec.computed[i]->type());
-      computed[i].Reserve(n);
-      absl::Status s = sh_->spec.computed[i]->Eval(batch_, &ctx, &computed[i]);
-      if (!s.ok()) {
-        return absl::InvalidArgumentError(fmt::format("{}: computed column '{}' of table '{}': {}",
-                                                      path, t.columns[i].name, t.name,
-                                                      std::string(s.message())));
-      }
-    }
-    for (size_t i = 0, p = 0; i < t.columns.size(); ++i) {
-      full.columns.push_back(sh_->spec.computed[i] ? std::move(computed[i])
-                                                   : std::move(batch_.columns[p++]));
-    }
-    full.kinds = std::move(batch_.kinds);
+    EDDY_ASSIGN_OR_RETURN(Batch full, CompleteScanBatch(sh_->spec, std::move(batch_), path));
     if (rowtime_ >= 0) {
       // NULL event time is a bad row.
       const Column& ts = full.columns[rowtime_];
@@ -426,18 +374,7 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
     std::fclose(fp);
   }
   sh->metrics->bytes_total = total;
-  if (spec.error_policy == "dead-letter") {
-    if (spec.dead_letter_path.empty()) {
-      return absl::InvalidArgumentError(
-          fmt::format("table '{}': 'error.policy' = 'dead-letter' needs 'error.dead-letter.path'",
-                      spec.table->name));
-    }
-    EDDY_ASSIGN_OR_RETURN(sh->dead_letter, DeadLetterWriter::Open(spec.dead_letter_path));
-  } else if (spec.error_policy != "fail" && spec.error_policy != "skip") {
-    return absl::InvalidArgumentError(
-        fmt::format("table '{}': 'error.policy' must be 'fail', 'skip' or 'dead-letter', not '{}'",
-                    spec.table->name, spec.error_policy));
-  }
+  EDDY_ASSIGN_OR_RETURN(sh->dead_letter, OpenBadRowPolicy(spec));
   sh->dispenser = std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json,
                                                    sh->fmt.framing, sh->metrics);
   return std::shared_ptr<SourceFactory>(new FileSourceFactory(sh));

@@ -27,50 +27,56 @@ absl::StatusOr<char> Char(const TableDef& t, const std::string& key, char def) {
 }  // namespace
 
 absl::StatusOr<FileFormatOptions> ParseFileFormatOptions(const TableDef& t) {
-  FileFormatOptions o;
   std::string format = t.Option("format", "");
   if (format.empty()) {
     return absl::InvalidArgumentError(fmt::format(
         "table '{}': the filesystem connector needs a 'format' option ('csv' or 'json')", t.name));
   }
-  if (format == "json") {
-    o.json = true;
-  } else if (format != "csv") {
+  if (format != "json" && format != "csv") {
     return absl::InvalidArgumentError(fmt::format(
         "table '{}': unsupported format '{}' (eddy reads 'csv' and 'json')", t.name, format));
   }
-  auto fd = Char(t, "csv.field-delimiter", ',');
+  return ParseTextFormatOptions(t, format, "");
+}
+
+absl::StatusOr<FileFormatOptions> ParseTextFormatOptions(const TableDef& t,
+                                                         const std::string& format,
+                                                         const std::string& prefix) {
+  FileFormatOptions o;
+  o.json = format == "json";
+  auto fd = Char(t, prefix + "csv.field-delimiter", ',');
   if (!fd.ok()) return fd.status();
   o.csv.field_delimiter = *fd;
-  auto q = Char(t, "csv.quote-character", '"');
+  auto q = Char(t, prefix + "csv.quote-character", '"');
   if (!q.ok()) return q.status();
   o.csv.quote = *q;
-  auto dq = Bool(t, "csv.disable-quote-character", false);
+  auto dq = Bool(t, prefix + "csv.disable-quote-character", false);
   if (!dq.ok()) return dq.status();
   if (*dq) o.csv.quote = '\0';
-  auto esc = Char(t, "csv.escape-character", '\0');
+  auto esc = Char(t, prefix + "csv.escape-character", '\0');
   if (!esc.ok()) return esc.status();
   o.csv.escape = *esc;
-  if (t.options.count("csv.null-literal")) {
-    o.csv.null_literal = t.Option("csv.null-literal");
+  if (t.options.count(prefix + "csv.null-literal")) {
+    o.csv.null_literal = t.Option(prefix + "csv.null-literal");
     o.csv.has_null_literal = true;
   }
-  auto ac = Bool(t, "csv.allow-comments", false);
+  auto ac = Bool(t, prefix + "csv.allow-comments", false);
   if (!ac.ok()) return ac.status();
   o.csv.allow_comments = *ac;
-  auto ipe = Bool(t, "csv.ignore-parse-errors", false);
+  auto ipe = Bool(t, prefix + "csv.ignore-parse-errors", false);
   if (!ipe.ok()) return ipe.status();
   o.csv.ignore_parse_errors = *ipe;
-  auto ifl = Bool(t, "csv.ignore-first-line", false);
+  auto ifl = Bool(t, prefix + "csv.ignore-first-line", false);
   if (!ifl.ok()) return ifl.status();
   o.ignore_first_line = *ifl;
-  auto jipe = Bool(t, "json.ignore-parse-errors", false);
+  auto jipe = Bool(t, prefix + "json.ignore-parse-errors", false);
   if (!jipe.ok()) return jipe.status();
   o.json_options.ignore_parse_errors = *jipe;
-  auto jfm = Bool(t, "json.fail-on-missing-field", false);
+  auto jfm = Bool(t, prefix + "json.fail-on-missing-field", false);
   if (!jfm.ok()) return jfm.status();
   o.json_options.fail_on_missing_field = *jfm;
-  o.json_options.timestamp_iso8601 = t.Option("json.timestamp-format.standard") == "ISO-8601";
+  o.json_options.timestamp_iso8601 =
+      t.Option(prefix + "json.timestamp-format.standard") == "ISO-8601";
   o.framing = {o.csv.field_delimiter, o.csv.quote, o.csv.escape};
   std::string cs = t.Option("source.chunk-size");
   if (!cs.empty()) {

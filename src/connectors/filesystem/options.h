@@ -23,4 +23,11 @@ struct FileFormatOptions {
 /// Reads the format options of `t`. Errors: InvalidArgument naming the bad option and value.
 absl::StatusOr<FileFormatOptions> ParseFileFormatOptions(const TableDef& t);
 
+/// Reads the options of text format `format` ('csv' or 'json') of `t`, each key preceded by
+/// `prefix` ("" for 'csv.field-delimiter', "key." for 'key.csv.field-delimiter', as Flink's
+/// Kafka connector names key and value format options). Errors as ParseFileFormatOptions.
+absl::StatusOr<FileFormatOptions> ParseTextFormatOptions(const TableDef& t,
+                                                         const std::string& format,
+                                                         const std::string& prefix);
+
 }  // namespace eddy::connectors

@@ -1,0 +1,264 @@
+// The 'kafka' sink (Flink SQL Kafka connector, write side) over librdkafka.
+//
+// Each sink subtask owns a producer. A record's value holds the value columns in 'format'; its
+// key the 'key.fields' in 'key.format' (no key otherwise); a non-VIRTUAL 'timestamp' metadata
+// column sets the record timestamp and a 'headers' column (a JSON object of strings) the
+// headers. Partitions: 'default' hashes the key with murmur2 as Kafka's Java clients do (records
+// without a key are spread by librdkafka), 'fixed' sends subtask i to partition i mod N,
+// 'round-robin' cycles through the partitions. At the end of the job every record is flushed and
+// acknowledged (librdkafka's default acks=all) before the job reports success; a delivery
+// failure fails the job (Flink: 'sink.delivery-guarantee' = 'at-least-once').
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "base/status.h"
+#include "connectors/connector.h"
+#include "connectors/kafka/kafka_table.h"
+
+namespace eddy::connectors {
+
+namespace kafka {
+namespace {
+
+constexpr int kFlushTimeoutMs = 60'000;
+
+class KafkaSink final : public runtime::Operator {
+ public:
+  KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
+            int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m)
+      : opt_(std::move(opt)),
+        schema_(std::move(schema)),
+        wpos_(std::move(writable_of_physical)),
+        partitions_(partitions),
+        info_(info),
+        metrics_(std::move(m)) {}
+  ~KafkaSink() override {
+    if (rk_) rd_kafka_flush(rk_.get(), 1000);
+  }
+
+  absl::Status Open() {
+    Schema vs, ks;
+    for (int c : opt_.value_columns) vs.fields.push_back(schema_.fields[wpos_[c]]);
+    for (int c : opt_.key_columns) ks.fields.push_back(schema_.fields[wpos_[c]]);
+    if (opt_.value.kind != RecordFormat::Kind::kRaw) {
+      EDDY_ASSIGN_OR_RETURN(value_enc_, MakeEncoder(opt_.value, vs));
+    }
+    if (opt_.key.kind != RecordFormat::Kind::kNone && opt_.key.kind != RecordFormat::Kind::kRaw) {
+      EDDY_ASSIGN_OR_RETURN(key_enc_, MakeEncoder(opt_.key, ks));
+    }
+    value_is_whole_row_ = opt_.value_columns.size() == schema_.fields.size();
+    for (size_t i = 0; i < opt_.value_columns.size(); ++i) {
+      value_is_whole_row_ &= wpos_[opt_.value_columns[i]] == static_cast<int>(i);
+    }
+    for (size_t c = 0; c < opt_.metadata.size(); ++c) {
+      if (opt_.metadata[c] == "timestamp" && wpos_[c] >= 0) ts_col_ = wpos_[c];
+      if (opt_.metadata[c] == "headers" && wpos_[c] >= 0) headers_col_ = wpos_[c];
+    }
+    EDDY_ASSIGN_OR_RETURN(
+        rk_,
+        NewClient(RD_KAFKA_PRODUCER, opt_, {{"partitioner", "murmur2_random"}, {"linger.ms", "5"}},
+                  [this](rd_kafka_conf_t* conf) {
+                    rd_kafka_conf_set_opaque(conf, this);
+                    rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::OnDelivery);
+                  }));
+    topic_ = rd_kafka_topic_new(rk_.get(), opt_.topic.c_str(), nullptr);
+    next_partition_ = info_.index;
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
+    EDDY_RETURN_IF_ERROR(DeliveryError());
+    size_t n = b.num_rows();
+    for (size_t r = 0; r < n; ++r) {
+      if (!IsAccumulate(b.kinds[r])) {
+        return absl::InvalidArgumentError(fmt::format(
+            "table '{}': the kafka sink received a retraction ({}); it only takes inserts",
+            opt_.table, RowKindName(b.kinds[r])));
+      }
+      value_.clear();
+      key_.clear();
+      bool has_key = false;
+      if (opt_.value.kind == RecordFormat::Kind::kRaw) {
+        const Column& c = b.columns[wpos_[opt_.value_columns[0]]];
+        if (!c.IsNull(r)) value_.assign(c.str[r]);
+      } else {
+        if (value_is_whole_row_) {
+          value_enc_->Encode(b, r, &value_);
+        } else {
+          Project(b, r, opt_.value_columns, &vrow_);
+          value_enc_->Encode(vrow_, 0, &value_);
+        }
+        if (!value_.empty() && value_.back() == '\n') value_.pop_back();
+      }
+      if (opt_.key.kind == RecordFormat::Kind::kRaw) {
+        const Column& c = b.columns[wpos_[opt_.key_columns[0]]];
+        if (!c.IsNull(r)) {
+          key_.assign(c.str[r]);
+          has_key = true;
+        }
+      } else if (opt_.key.kind != RecordFormat::Kind::kNone) {
+        Project(b, r, opt_.key_columns, &krow_);
+        key_enc_->Encode(krow_, 0, &key_);
+        if (!key_.empty() && key_.back() == '\n') key_.pop_back();
+        has_key = true;
+      }
+      int64_t ts = 0;
+      if (ts_col_ >= 0 && !b.columns[ts_col_].IsNull(r)) ts = b.columns[ts_col_].i64[r] / 1000;
+      rd_kafka_headers_t* headers = nullptr;
+      if (headers_col_ >= 0 && !b.columns[headers_col_].IsNull(r)) {
+        EDDY_ASSIGN_OR_RETURN(headers, ParseHeaders(b.columns[headers_col_].str[r]));
+      }
+      int32_t partition = RD_KAFKA_PARTITION_UA;
+      if (opt_.partitioner == "fixed") {
+        partition = info_.index % partitions_;
+      } else if (opt_.partitioner == "round-robin") {
+        partition = next_partition_ % partitions_;
+        next_partition_ = (next_partition_ + 1) % partitions_;
+      }
+      EDDY_RETURN_IF_ERROR(Produce(partition, has_key, ts, headers));
+    }
+    metrics_->rows_written += static_cast<int64_t>(n);
+    rd_kafka_poll(rk_.get(), 0);  // serve delivery reports
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
+
+  absl::Status Finish(runtime::Output*) override {
+    rd_kafka_resp_err_t e = rd_kafka_flush(rk_.get(), kFlushTimeoutMs);
+    EDDY_RETURN_IF_ERROR(DeliveryError());
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::DeadlineExceededError(
+          fmt::format("table '{}': {} records to {} were not acknowledged within {} s", opt_.table,
+                      rd_kafka_outq_len(rk_.get()), Where(opt_), kFlushTimeoutMs / 1000));
+    }
+    if (topic_) rd_kafka_topic_destroy(topic_);
+    topic_ = nullptr;
+    return absl::OkStatus();
+  }
+
+ private:
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<KafkaSink*>(opaque);
+    if (m->err && self->first_error_.ok()) {
+      self->first_error_ = absl::UnavailableError(
+          fmt::format("table '{}': writing to {} partition {} failed: {}", self->opt_.table,
+                      Where(self->opt_), m->partition, rd_kafka_err2str(m->err)));
+    }
+  }
+
+  absl::Status DeliveryError() const { return first_error_; }
+
+  // Row `r` of `b`, columns `cols` (physical indexes), as a one-row batch for an encoder.
+  void Project(const Batch& b, size_t r, const std::vector<int>& cols, Batch* out) {
+    out->columns.resize(cols.size());
+    out->kinds.assign(1, RowKind::kInsert);
+    for (size_t i = 0; i < cols.size(); ++i) {
+      const Column& src = b.columns[wpos_[cols[i]]];
+      Column& dst = out->columns[i];
+      dst.type = src.type;
+      dst.Clear();
+      dst.AppendFrom(src, r);
+    }
+  }
+
+  absl::StatusOr<rd_kafka_headers_t*> ParseHeaders(std::string_view json) {
+    simdjson::dom::element doc;
+    if (parser_.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+      return absl::InvalidArgumentError(
+          fmt::format("table '{}': the 'headers' column must hold a JSON object of strings, not {}",
+                      opt_.table, std::string(json.substr(0, 80))));
+    }
+    rd_kafka_headers_t* h = rd_kafka_headers_new(4);
+    for (auto field : doc.get_object()) {
+      std::string_view v;
+      if (field.value.get_string().get(v) != simdjson::SUCCESS) {
+        rd_kafka_headers_destroy(h);
+        return absl::InvalidArgumentError(
+            fmt::format("table '{}': header '{}' must be a JSON string", opt_.table, field.key));
+      }
+      rd_kafka_header_add(h, field.key.data(), static_cast<ssize_t>(field.key.size()), v.data(),
+                          static_cast<ssize_t>(v.size()));
+    }
+    return h;
+  }
+
+  absl::Status Produce(int32_t partition, bool has_key, int64_t ts, rd_kafka_headers_t* headers) {
+    while (true) {
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk_.get(), RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value_.data()), value_.size()),
+          RD_KAFKA_V_KEY(has_key ? key_.data() : nullptr, has_key ? key_.size() : 0),
+          RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // headers now owned
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        // The client's buffer is full: wait for acknowledgements (backpressure).
+        rd_kafka_poll(rk_.get(), 10);
+        EDDY_RETURN_IF_ERROR(DeliveryError());
+        continue;
+      }
+      if (headers) rd_kafka_headers_destroy(headers);
+      return absl::UnavailableError(fmt::format("table '{}': producing to {}: {}", opt_.table,
+                                                Where(opt_), rd_kafka_err2str(e)));
+    }
+  }
+
+  KafkaTableOptions opt_;
+  Schema schema_;
+  std::vector<int> wpos_;  // physical column → column of the incoming batch, -1 for VIRTUAL
+  int32_t partitions_;
+  runtime::SubtaskInfo info_;
+  std::shared_ptr<SinkMetrics> metrics_;
+  Client rk_;
+  rd_kafka_topic_t* topic_ = nullptr;
+  std::unique_ptr<RowEncoder> value_enc_;
+  std::unique_ptr<RowEncoder> key_enc_;
+  bool value_is_whole_row_ = false;  // the value columns are the batch's columns, in order
+  int ts_col_ = -1;
+  int headers_col_ = -1;
+  int32_t next_partition_ = 0;
+  absl::Status first_error_;  // first failed delivery (set from rd_kafka_poll/flush callbacks)
+  simdjson::dom::parser parser_;
+  std::string value_, key_;
+  Batch vrow_, krow_;
+};
+
+}  // namespace
+}  // namespace kafka
+
+absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,
+                                       int default_parallelism) {
+  using namespace kafka;  // NOLINT
+  EDDY_ASSIGN_OR_RETURN(KafkaTableOptions opt, ParseKafkaOptions(*table, 0));
+  std::vector<int> wpos(table->physical.fields.size(), -1);
+  for (size_t c = 0, w = 0; c < table->physical.fields.size(); ++c) {
+    bool virt = c < table->virtual_column.size() && table->virtual_column[c];
+    if (virt) continue;
+    const std::string& key = opt.metadata[c];
+    if (!key.empty() && key != "timestamp" && key != "headers") {
+      return absl::InvalidArgumentError(fmt::format(
+          "table '{}': metadata key '{}' of column '{}' is read-only; declare the column "
+          "METADATA VIRTUAL to write to this table",
+          table->name, key, table->physical.fields[c].name));
+    }
+    wpos[c] = static_cast<int>(w++);
+  }
+  EDDY_ASSIGN_OR_RETURN(Client probe, NewClient(RD_KAFKA_PRODUCER, opt, {}));
+  EDDY_ASSIGN_OR_RETURN(int32_t partitions, PartitionCount(probe.get(), opt, 10'000));
+  SinkPlan plan;
+  plan.parallelism = default_parallelism;
+  std::string sp = table->Option("sink.parallelism");
+  if (!sp.empty()) plan.parallelism = std::max(1, std::atoi(sp.c_str()));
+  auto m = plan.metrics;
+  plan.make =
+      [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+    auto sink = std::make_unique<KafkaSink>(opt, schema, wpos, partitions, info, m);
+    EDDY_RETURN_IF_ERROR(sink->Open());
+    return std::unique_ptr<runtime::Operator>(std::move(sink));
+  };
+  plan.description = fmt::format("kafka, {}", Where(opt));
+  return plan;
+}
+
+}  // namespace eddy::connectors
