@@ -11,6 +11,14 @@
 // common prefix (Agrawal et al., "Efficient pattern matching over event streams", SIGMOD 2008; the
 // SharedBuffer of FlinkCEP). When a run completes, every run behind it in preferment order is
 // dropped; the completed match is final when no run ahead of it is alive any more.
+//
+// eddy's absence extension, `P NOT C` with WITHIN w (P any pattern, C one variable): a mapping of
+// P starting at row s (time t) is a match when no row after P's last row with time <= t + w
+// satisfies C's condition (evaluated with P's rows plus that row mapped to C). The window is
+// anchored at the match's first row like WITHIN itself, so for `A NOT C` it is A's time + w. Rows
+// between P's end and the window's end that do not satisfy C are not part of the match (they may
+// start or belong to other matches). The match lists P's rows; it is emitted when the watermark
+// (or a later row) reaches t + w; a C row in the window, even one exactly at t + w, cancels it.
 #pragma once
 
 #include <cstdint>
@@ -214,8 +222,10 @@ struct MatcherOptions {
 ///
 /// Errors: ResourceExhaustedError when max_partial_matches is exceeded; InvalidArgumentError when
 /// AFTER MATCH SKIP TO FIRST/LAST finds no row mapped to its variable or would restart at the
-/// match's first row (SQL:2016 requires both to fail; ORA-62514, ORA-62517). After an error the
-/// Matcher returns that error from every call.
+/// match's first row (SQL:2016 requires both to fail; ORA-62514, ORA-62517); the match itself is
+/// appended to `*out` before the error is returned. After either error the Matcher returns it from
+/// every call. An input contract violation (InvalidArgumentError for that row) leaves the Matcher
+/// as it was.
 ///
 /// Cost per row: one condition call per run waiting at a variable (once per variable for
 /// kRowOnly) plus the NFA moves, O(runs x program size). Runs: for each live start row, at most

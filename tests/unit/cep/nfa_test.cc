@@ -551,6 +551,30 @@ TEST(MatchRecognize, AbsenceAfterAGreedyRun) {
   EXPECT_EQ(d.Watermark(11 * kSecond), Strings{}) << "row 2 was skipped past";
 }
 
+// The NOT variable may also be one of P's: `A NOT A` is an A with no other A within the window.
+TEST(MatchRecognize, AbsenceOfTheSameVariable) {
+  Driver d("A NOT A", {{"A", TagIs("a")}}, Within(10 * kSecond));
+  d.Row(0, 0, "a");
+  d.Row(5 * kSecond, 0, "a");
+  EXPECT_EQ(d.Watermark(14 * kSecond), Strings{}) << "row 2 cancels row 1's absence";
+  EXPECT_EQ(d.Row(16 * kSecond, 0, "x"), Strings{"A2"}) << "a row at 16 s closes [5 s, 15 s]";
+  EXPECT_EQ(d.Watermark(15 * kSecond), Strings{});
+  EXPECT_EQ(d.Finish(), Strings{});
+  bool saw_both = false;
+  Driver counted("A NOT A",
+                 {{"A",
+                   [&saw_both](const Ctx& c) {
+                     // Testing row 2 against row 1's NOT A: both rows are A's.
+                     if (c.Count("A") == 2) saw_both = c.Count("*") == 2;
+                     return c.tag() == "a";
+                   }}},
+                 Within(10 * kSecond));
+  counted.Row(0, 0, "a");
+  EXPECT_EQ(counted.Row(3 * kSecond, 0, "a"), Strings{});
+  EXPECT_TRUE(saw_both);
+  EXPECT_EQ(counted.Finish(), Strings{"A2"});
+}
+
 TEST(MatchRecognize, EqualTimestampsKeepArrivalOrder) {
   Driver d("A B", {{"A", TagIs("a")}, {"B", TagIs("b")}}, Within(1));
   EXPECT_EQ(d.Row(5, 0, "a"), Strings{});
