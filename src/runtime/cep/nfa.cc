@@ -68,6 +68,12 @@ bool Nullable(const PatternNode& n) {
   return false;
 }
 
+size_t CountNodes(const PatternNode& n) {
+  size_t count = 1;
+  for (const PatternNode& c : n.children) count += CountNodes(c);
+  return count;
+}
+
 void CollectVariables(const PatternNode& n, std::vector<bool>* used) {
   if (n.kind == Kind::kVariable) (*used)[n.var] = true;
   for (const PatternNode& c : n.children) CollectVariables(c, used);
@@ -290,6 +296,11 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 absl::StatusOr<std::shared_ptr<const CompiledPattern>> Compile(const Pattern& pattern,
                                                                const CompileOptions& options) {
   const PatternNode& root = pattern.root;
+  // The NFA's moves are followed recursively, so the program size bounds the stack depth.
+  if (size_t n = CountNodes(root); n > kMaxPatternElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PATTERN: ", n, " elements; at most ", kMaxPatternElements, " are supported"));
+  }
   // Split off a trailing NOT: P NOT C.
   const PatternNode* absence = nullptr;
   std::vector<const PatternNode*> prefix;

@@ -103,6 +103,9 @@ class CompiledPattern {
   VarId absence_var_ = -1;   // the NOT variable, or -1
 };
 
+/// The largest pattern Compile() accepts, in tree nodes. Bounds the recursion depth of matching.
+inline constexpr size_t kMaxPatternElements = 2'000;
+
 /// Checks `pattern` against the rules below and compiles it. Errors are InvalidArgumentError and
 /// name the element (and its offset in the pattern text when the pattern was parsed):
 /// - a pattern that can match no rows at all (`A*`, `A? B*`) is rejected, as Flink does; write
@@ -121,7 +124,8 @@ class CompiledPattern {
 /// - skip.var of SKIP TO FIRST/LAST must name a variable that the pattern maps rows to (not only
 ///   the NOT variable);
 /// - quantifier bounds: 0 <= min <= max, max >= 1, at most kMaxQuantifierBound;
-/// - variable ids must index pattern.variables; `conditions` has at most one entry per variable.
+/// - variable ids must index pattern.variables; `conditions` has at most one entry per variable;
+/// - at most kMaxPatternElements nodes (variables, groups, quantifiers) in the pattern tree.
 ///
 /// Not rejected although Flink rejects them: groups and alternation (`(A B | C)+`), reluctant
 /// optional `??`, a variable used more than once (`A B A`: its rows are one set for navigation).

@@ -538,7 +538,7 @@ void RunCase(std::mt19937& rng, Stats* stats, uint64_t seed) {
   stats->matches += static_cast<int>(expected.size());
 }
 
-TEST(MatchRecognizeDifferential, RandomPatternsAgreeWithBacktracking) {
+TEST(CepDifferential, RandomPatternsAgreeWithBacktracking) {
   Stats stats;
   constexpr int kCases = 20000;
   for (int i = 0; i < kCases && !HasFailure(); ++i) {

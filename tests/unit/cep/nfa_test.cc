@@ -184,7 +184,7 @@ Define TagIn(std::string ts) {
 // Flink docs, "Greedy & Reluctant Quantifiers": A AS price > 10, B AS price < 15, C AS price > 12
 // over prices 10 11 12 13 14 16. Greedy B* swallows 12, 13, 14 (lastPrice 16); reluctant B*?
 // stops at the first C (lastPrice 13), then 14 starts the next match (lastPrice 16).
-TEST(MatchRecognize, FlinkGreedyVersusReluctant) {
+TEST(CepMatcher, FlinkGreedyVersusReluctant) {
   std::map<std::string, Define> defines = {
       {"A", [](const Ctx& c) { return c.price() > 10; }},
       {"B", [](const Ctx& c) { return c.price() < 15; }},
@@ -207,7 +207,7 @@ std::map<std::string, Define> SumBelow30() {
   return {{"A", [](const Ctx& c) { return c.Sum("A") < 30; }}};
 }
 
-TEST(MatchRecognize, FlinkSkipPastLastRow) {
+TEST(CepMatcher, FlinkSkipPastLastRow) {
   Driver d("A+ C", SumBelow30(), Skip(AfterMatchSkip::PastLastRow()));
   EXPECT_EQ(d.Prices({7, 9, 10}), Strings{});
   EXPECT_EQ(d.Prices({5}), Strings{"A1 A2 A3 C4"}) << "sum 26; 26 + 5 >= 30 ends A+";
@@ -215,7 +215,7 @@ TEST(MatchRecognize, FlinkSkipPastLastRow) {
   EXPECT_EQ(d.Finish(), Strings{});
 }
 
-TEST(MatchRecognize, FlinkSkipToNextRow) {
+TEST(CepMatcher, FlinkSkipToNextRow) {
   Driver d("A+ C", SumBelow30(), Skip(AfterMatchSkip::ToNextRow()));
   EXPECT_EQ(d.Prices({7, 9, 10, 5}), Strings{"A1 A2 A3 C4"});
   EXPECT_EQ(d.Prices({10}), Strings{"A2 A3 A4 C5"});
@@ -228,7 +228,7 @@ TEST(MatchRecognize, FlinkSkipToNextRow) {
   EXPECT_TRUE(d.status().ok());
 }
 
-TEST(MatchRecognize, FlinkSkipToLastA) {
+TEST(CepMatcher, FlinkSkipToLastA) {
   Driver d("A+ C", SumBelow30(), Skip(AfterMatchSkip::ToLast(0)));
   EXPECT_EQ(d.Prices({7, 9, 10, 5}), Strings{"A1 A2 A3 C4"});
   EXPECT_EQ(d.Prices({10, 7}), Strings{"A3 A4 A5 C6"}) << "restarts at the last A, row 3";
@@ -241,7 +241,7 @@ TEST(MatchRecognize, FlinkSkipToLastA) {
   EXPECT_NE(d.status().message().find("own first row"), std::string::npos) << d.status();
 }
 
-TEST(MatchRecognize, FlinkSkipToFirstAIsARuntimeError) {
+TEST(CepMatcher, FlinkSkipToFirstAIsARuntimeError) {
   Driver d("A+ C", SumBelow30(), Skip(AfterMatchSkip::ToFirst(0)));
   EXPECT_EQ(d.Prices({7, 9, 10}), Strings{});
   EXPECT_EQ(d.Prices({5}), Strings{"A1 A2 A3 C4"});
@@ -255,7 +255,7 @@ TEST(MatchRecognize, FlinkSkipToFirstAIsARuntimeError) {
 // Flink docs, "Time constraint": PATTERN (A B* C) WITHIN INTERVAL '1' HOUR, B AS B.price >
 // A.price - 10, C AS C.price < A.price - 10. Only the drop from 15 (12:00) to 1 (13:00) is a
 // match: exactly one hour apart, so WITHIN is inclusive. Drops that take longer are not.
-TEST(MatchRecognize, FlinkWithinOneHour) {
+TEST(CepMatcher, FlinkWithinOneHour) {
   std::map<std::string, Define> defines = {
       {"B", [](const Ctx& c) { return c.price() > *c.Last("A") - 10; }},
       {"C", [](const Ctx& c) { return c.price() < *c.Last("A") - 10; }},
@@ -282,7 +282,7 @@ TEST(MatchRecognize, FlinkWithinOneHour) {
 }
 
 // Flink docs, "Aggregations": PATTERN (A+ B), A AS AVG(A.price) < 15.
-TEST(MatchRecognize, FlinkAverageInCondition) {
+TEST(CepMatcher, FlinkAverageInCondition) {
   Driver d("A+ B", {{"A", [](const Ctx& c) { return c.Avg("A") < 15; }}});
   EXPECT_EQ(d.Prices({12, 17, 13, 16}), Strings{});
   EXPECT_EQ(d.Prices({25}), Strings{"A1 A2 A3 A4 B5"}) << "avg 14.5; with 25 it is 16.6";
@@ -292,7 +292,7 @@ TEST(MatchRecognize, FlinkAverageInCondition) {
 
 // Flink docs, "Output Mode": A AS LAST(A.price, 1) IS NULL OR A.price > LAST(A.price, 1),
 // B AS B.price < LAST(A.price): startPrice 10, topPrice 13, lastPrice 11.
-TEST(MatchRecognize, FlinkLastWithOffset) {
+TEST(CepMatcher, FlinkLastWithOffset) {
   Driver d("A+ B", {{"A",
                      [](const Ctx& c) {
                        auto prev = c.Last("A", 1);
@@ -306,7 +306,7 @@ TEST(MatchRecognize, FlinkLastWithOffset) {
 
 // Flink docs, "Logical Offsets": PATTERN (A B? C), B AS B.price < 20, C AS LAST(price, 1) <
 // C.price. LAST(price, 1) is the row before the candidate in the match, whichever variable.
-TEST(MatchRecognize, FlinkLastOverAllVariables) {
+TEST(CepMatcher, FlinkLastOverAllVariables) {
   std::map<std::string, Define> defines = {
       {"B", [](const Ctx& c) { return c.price() < 20; }},
       {"C", [](const Ctx& c) { return *c.Last("*", 1) < c.price(); }},
@@ -321,7 +321,7 @@ TEST(MatchRecognize, FlinkLastOverAllVariables) {
 // ---------------------------------------------------------------------------------------------
 // Preferment.
 
-TEST(MatchRecognize, AlternationPrefersTheLeftBranch) {
+TEST(CepMatcher, AlternationPrefersTheLeftBranch) {
   Driver ab("(A | B) C", {{"A", TagIs("x")}, {"B", TagIs("x")}});
   EXPECT_EQ(ab.Tags("xy"), Strings{"A1 C2"});
   Driver ba("(B | A) C", {{"A", TagIs("x")}, {"B", TagIs("x")}});
@@ -329,7 +329,7 @@ TEST(MatchRecognize, AlternationPrefersTheLeftBranch) {
 }
 
 // A complete match waits while a preferred alternative is alive, and comes out once that dies.
-TEST(MatchRecognize, LessPreferredMatchWaitsForThePreferredOne) {
+TEST(CepMatcher, LessPreferredMatchWaitsForThePreferredOne) {
   std::map<std::string, Define> defines = {
       {"A", TagIs("a")}, {"B", TagIs("b")}, {"C", TagIn("bc")}};
   Driver left_wins("(A B | A) C", defines);
@@ -342,7 +342,7 @@ TEST(MatchRecognize, LessPreferredMatchWaitsForThePreferredOne) {
   EXPECT_EQ(right_first.Tags("ab"), Strings{"A1 C2"}) << "the preferred branch is complete";
 }
 
-TEST(MatchRecognize, OptionalGreedyVersusReluctant) {
+TEST(CepMatcher, OptionalGreedyVersusReluctant) {
   std::map<std::string, Define> defines = {
       {"A", TagIs("a")}, {"B", TagIs("x")}, {"C", TagIn("xc")}};
   Driver greedy("A B? C", defines);
@@ -355,7 +355,7 @@ TEST(MatchRecognize, OptionalGreedyVersusReluctant) {
   EXPECT_EQ(reluctant.Tags("c"), Strings{}) << "row 3 starts no match";
 }
 
-TEST(MatchRecognize, BoundedQuantifiers) {
+TEST(CepMatcher, BoundedQuantifiers) {
   std::map<std::string, Define> a_then_any = {{"A", TagIs("a")}};
   Driver greedy("A{2,3} B", a_then_any);
   EXPECT_EQ(greedy.Tags("aaaab"), Strings{"A1 A2 A3 B4"}) << "at most 3 A, B takes any row";
@@ -380,7 +380,7 @@ TEST(MatchRecognize, BoundedQuantifiers) {
 // ---------------------------------------------------------------------------------------------
 // AFTER MATCH SKIP on overlapping matches.
 
-TEST(MatchRecognize, SkipModesOnOverlappingMatches) {
+TEST(CepMatcher, SkipModesOnOverlappingMatches) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"B", TagIs("b")}};
   Driver past("A+ B", defines, Skip(AfterMatchSkip::PastLastRow()));
   EXPECT_EQ(past.Tags("aaab"), Strings{"A1 A2 A3 B4"});
@@ -407,7 +407,7 @@ TEST(MatchRecognize, SkipModesOnOverlappingMatches) {
 }
 
 // A later start row that completes first waits for the earlier start row to be decided.
-TEST(MatchRecognize, MatchesComeOutInOrderOfTheirStartRows) {
+TEST(CepMatcher, MatchesComeOutInOrderOfTheirStartRows) {
   std::map<std::string, Define> defines = {
       {"A", TagIs("a")}, {"B", TagIn("ab")}, {"C", TagIs("c")}, {"D", TagIn("cd")}};
   // Row 1 runs A1 B2 C3 C?; row 2 completes B2 D3 at row 3 but must wait for row 1.
@@ -426,7 +426,7 @@ TEST(MatchRecognize, MatchesComeOutInOrderOfTheirStartRows) {
 // ---------------------------------------------------------------------------------------------
 // Time: WITHIN, watermarks, absence.
 
-TEST(MatchRecognize, WatermarkExpiresThePreferredPartialMatch) {
+TEST(CepMatcher, WatermarkExpiresThePreferredPartialMatch) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"B", TagIs("b")}, {"C", TagIs("c")}};
   Driver d("A B C | A B", defines, Within(10 * kSecond));
   EXPECT_EQ(d.Row(0, 0, "a"), Strings{});
@@ -447,7 +447,7 @@ TEST(MatchRecognize, WatermarkExpiresThePreferredPartialMatch) {
   EXPECT_EQ(boundary.Row(10 * kSecond, 0, "c"), Strings{"A1 B2 C3"}) << "WITHIN is inclusive";
 }
 
-TEST(MatchRecognize, WithinDropsPartialMatchesWithoutWatermarks) {
+TEST(CepMatcher, WithinDropsPartialMatchesWithoutWatermarks) {
   // A+? B over rows that are all A: every row starts a run that never completes. WITHIN bounds
   // how many stay alive, by row times alone.
   Driver d("A+? B", {{"B", TagIs("b")}}, Within(2 * kSecond));
@@ -458,7 +458,7 @@ TEST(MatchRecognize, WithinDropsPartialMatchesWithoutWatermarks) {
   EXPECT_EQ(d.Row(50 * kSecond, 0, "b"), Strings{"A49 A50 B51"});
 }
 
-TEST(MatchRecognize, AbsenceFiresWhenTheWatermarkPassesItsWindow) {
+TEST(CepMatcher, AbsenceFiresWhenTheWatermarkPassesItsWindow) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"C", TagIs("c")}};
   Driver d("A NOT C", defines, Within(10 * kSecond));
   EXPECT_EQ(d.Row(0, 0, "a"), Strings{});
@@ -469,7 +469,7 @@ TEST(MatchRecognize, AbsenceFiresWhenTheWatermarkPassesItsWindow) {
   EXPECT_EQ(d.Finish(), Strings{});
 }
 
-TEST(MatchRecognize, AbsenceIsCancelledByARowInItsWindow) {
+TEST(CepMatcher, AbsenceIsCancelledByARowInItsWindow) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"C", TagIs("c")}};
   Driver early("A NOT C", defines, Within(10 * kSecond));
   early.Row(0, 0, "a");
@@ -487,7 +487,7 @@ TEST(MatchRecognize, AbsenceIsCancelledByARowInItsWindow) {
   EXPECT_EQ(late.Finish(), Strings{});
 }
 
-TEST(MatchRecognize, AbsenceWindowsOverlap) {
+TEST(CepMatcher, AbsenceWindowsOverlap) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"C", TagIs("c")}};
   Driver d("A NOT C", defines, Within(10 * kSecond));
   d.Row(0, 0, "a");
@@ -504,7 +504,7 @@ TEST(MatchRecognize, AbsenceWindowsOverlap) {
 
 // The absence window is anchored at the match's first row, like WITHIN: P NOT C completes at
 // first row time + WITHIN.
-TEST(MatchRecognize, AbsenceAfterASequence) {
+TEST(CepMatcher, AbsenceAfterASequence) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"B", TagIs("b")}, {"C", TagIs("c")}};
   Driver d("A B NOT C", defines, Within(10 * kSecond));
   d.Row(0, 0, "a");
@@ -542,7 +542,7 @@ TEST(MatchRecognize, AbsenceAfterASequence) {
 
 // A greedy run before NOT: every length of A+ is a candidate; the longest whose window has no C
 // wins, since all of them share the first row and thus the window.
-TEST(MatchRecognize, AbsenceAfterAGreedyRun) {
+TEST(CepMatcher, AbsenceAfterAGreedyRun) {
   Driver d("A+ NOT C", {{"A", TagIs("a")}, {"C", TagIs("c")}}, Within(10 * kSecond));
   d.Row(0, 0, "a");
   d.Row(1 * kSecond, 0, "a");
@@ -552,7 +552,7 @@ TEST(MatchRecognize, AbsenceAfterAGreedyRun) {
 }
 
 // The NOT variable may also be one of P's: `A NOT A` is an A with no other A within the window.
-TEST(MatchRecognize, AbsenceOfTheSameVariable) {
+TEST(CepMatcher, AbsenceOfTheSameVariable) {
   Driver d("A NOT A", {{"A", TagIs("a")}}, Within(10 * kSecond));
   d.Row(0, 0, "a");
   d.Row(5 * kSecond, 0, "a");
@@ -575,7 +575,7 @@ TEST(MatchRecognize, AbsenceOfTheSameVariable) {
   EXPECT_EQ(counted.Finish(), Strings{"A2"});
 }
 
-TEST(MatchRecognize, EqualTimestampsKeepArrivalOrder) {
+TEST(CepMatcher, EqualTimestampsKeepArrivalOrder) {
   Driver d("A B", {{"A", TagIs("a")}, {"B", TagIs("b")}}, Within(1));
   EXPECT_EQ(d.Row(5, 0, "a"), Strings{});
   EXPECT_EQ(d.Row(5, 0, "b"), Strings{"A1 B2"});
@@ -587,7 +587,7 @@ TEST(MatchRecognize, EqualTimestampsKeepArrivalOrder) {
   EXPECT_TRUE(d.status().ok());
 }
 
-TEST(MatchRecognize, RowsOutOfOrderOrLateAreRejected) {
+TEST(CepMatcher, RowsOutOfOrderOrLateAreRejected) {
   Driver d("A B", {});
   d.Row(10, 0);
   EXPECT_EQ(d.Row(9, 0), Strings{});
@@ -615,7 +615,7 @@ TEST(MatchRecognize, RowsOutOfOrderOrLateAreRejected) {
 // ---------------------------------------------------------------------------------------------
 // Navigation.
 
-TEST(MatchRecognize, PrevIsThePreviousRowOfThePartition) {
+TEST(CepMatcher, PrevIsThePreviousRowOfThePartition) {
   std::map<std::string, Define> defines = {
       {"B", [](const Ctx& c) { return c.price() > *c.Prev(); }},
       {"C", [](const Ctx& c) { return c.price() < *c.Prev(); }},
@@ -633,7 +633,7 @@ TEST(MatchRecognize, PrevIsThePreviousRowOfThePartition) {
   EXPECT_EQ(back2.matcher().OldestNeededRow(), 4) << "rows 4 and 5 are PREV(x, 2) of the next";
 }
 
-TEST(MatchRecognize, FirstCountAndAggregatesOfAnotherVariable) {
+TEST(CepMatcher, FirstCountAndAggregatesOfAnotherVariable) {
   std::map<std::string, Define> defines = {
       {"A", [](const Ctx& c) { return c.tag() == "a" && c.Count("A") <= 3; }},
       {"B",
@@ -649,7 +649,7 @@ TEST(MatchRecognize, FirstCountAndAggregatesOfAnotherVariable) {
   EXPECT_EQ(d.Prices({5, 6, 7, 8, 6}, {"a", "a", "a", "a", "b"}), Strings{"A2 A3 A4 B5"});
 }
 
-TEST(MatchRecognize, RepeatedVariableIsOneSetOfRows) {
+TEST(CepMatcher, RepeatedVariableIsOneSetOfRows) {
   Driver d("A B A", {{"A", [](const Ctx& c) {
                         // The second A sees the first one.
                         return c.Count("A") == 1 || *c.First("A") == c.price();
@@ -661,7 +661,7 @@ TEST(MatchRecognize, RepeatedVariableIsOneSetOfRows) {
 // ---------------------------------------------------------------------------------------------
 // Resources.
 
-TEST(MatchRecognize, PartialMatchLimit) {
+TEST(CepMatcher, PartialMatchLimit) {
   MatcherOptions options;
   options.max_partial_matches = 10;
   options.limit_setting = "'eddy.match-recognize.max-partial-matches'";
@@ -681,7 +681,7 @@ TEST(MatchRecognize, PartialMatchLimit) {
   EXPECT_EQ(d.status().code(), absl::StatusCode::kResourceExhausted) << "the error sticks";
 }
 
-TEST(MatchRecognize, OldestNeededRow) {
+TEST(CepMatcher, OldestNeededRow) {
   std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"B", TagIs("b")}, {"C", TagIs("c")}};
   Driver d("A B C | A", defines);
   EXPECT_EQ(d.matcher().OldestNeededRow(), INT64_MIN) << "nothing fed yet";
@@ -714,7 +714,7 @@ absl::Status CompileText(const std::string& text, CompileOptions options = {}) {
   return Compile(*p, options).status();
 }
 
-TEST(Compile, RejectsAGreedyQuantifierThatEndsThePattern) {
+TEST(CepCompile, RejectsAGreedyQuantifierThatEndsThePattern) {
   for (const char* text : {"A B*", "A B+", "A B?", "A B{1,3}", "A B{2,}", "A (B | C+)", "A B? C??",
                            "(A B)+", "(A B*)+?", "A (B C*){2}"}) {
     absl::Status st = CompileText(text);
@@ -733,7 +733,7 @@ TEST(Compile, RejectsAGreedyQuantifierThatEndsThePattern) {
   }
 }
 
-TEST(Compile, RejectsPatternsThatMatchNoRows) {
+TEST(CepCompile, RejectsPatternsThatMatchNoRows) {
   for (const char* text : {"A*", "A?", "A? B*", "A{0,} B{0,} C*", "(A | B?)", "A*? B??"}) {
     absl::Status st = CompileText(text);
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << text;
@@ -746,7 +746,7 @@ TEST(Compile, RejectsPatternsThatMatchNoRows) {
   EXPECT_TRUE(CompileText("(A? B?)? C").ok()) << "no repetition";
 }
 
-TEST(Compile, AbsenceRules) {
+TEST(CepCompile, AbsenceRules) {
   CompileOptions within;
   within.within_us = 5 * kSecond;
   EXPECT_TRUE(CompileText("A NOT C", within).ok());
@@ -769,7 +769,7 @@ TEST(Compile, AbsenceRules) {
   EXPECT_NE(st.message().find("maps no rows to C"), std::string::npos) << st;
 }
 
-TEST(Compile, OptionChecks) {
+TEST(CepCompile, OptionChecks) {
   CompileOptions o;
   o.within_us = 0;
   EXPECT_NE(CompileText("A B", o).message().find("positive"), std::string::npos);
@@ -789,7 +789,18 @@ TEST(Compile, OptionChecks) {
             std::string::npos);
 }
 
-TEST(Compile, ProgramForEXPLAIN) {
+TEST(CepCompile, PatternSizeIsBounded) {
+  std::string text = "A";
+  for (int i = 0; i < 1500; ++i) text += " | A B";
+  absl::Status st = CompileText(text);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("at most 2000"), std::string::npos) << st.message().substr(0, 200);
+  std::string ok = "A";
+  for (int i = 0; i < 500; ++i) ok += " | A B";
+  EXPECT_TRUE(CompileText(ok).ok());
+}
+
+TEST(CepCompile, ProgramForEXPLAIN) {
   auto c = Compile(*ParsePattern("A (B | C){2,3}? D"), {});
   ASSERT_TRUE(c.ok());
   std::string program = (*c)->DebugString();

@@ -17,7 +17,7 @@ Pattern MustParse(const std::string& text) {
   return p.ok() ? *p : Pattern{};
 }
 
-TEST(ParsePattern, VariablesConcatenationAndIdsInOrderOfAppearance) {
+TEST(CepParsePattern, VariablesConcatenationAndIdsInOrderOfAppearance) {
   Pattern p = MustParse("A B C A");
   ASSERT_EQ(p.variables, (std::vector<std::string>{"A", "B", "C"}));
   ASSERT_EQ(p.root.kind, Kind::kConcat);
@@ -27,7 +27,7 @@ TEST(ParsePattern, VariablesConcatenationAndIdsInOrderOfAppearance) {
   EXPECT_EQ(p.root.children[2].offset, 4);
 }
 
-TEST(ParsePattern, AlternationBindsLoosestAndGroupsDoNotAddNodes) {
+TEST(CepParsePattern, AlternationBindsLoosestAndGroupsDoNotAddNodes) {
   Pattern p = MustParse("(A B+? C) | D{2,3}");
   ASSERT_EQ(p.root.kind, Kind::kAlternation);
   const PatternNode& left = p.root.children[0];
@@ -39,7 +39,7 @@ TEST(ParsePattern, AlternationBindsLoosestAndGroupsDoNotAddNodes) {
   EXPECT_EQ(MustParse("A B | C").root.children.size(), 2u);
 }
 
-TEST(ParsePattern, EveryQuantifierGreedyAndReluctant) {
+TEST(CepParsePattern, EveryQuantifierGreedyAndReluctant) {
   struct Case {
     const char* text;
     int32_t min, max;
@@ -59,7 +59,7 @@ TEST(ParsePattern, EveryQuantifierGreedyAndReluctant) {
   EXPECT_EQ(MustParse("(A B)+").root.children[0].kind, Kind::kConcat);
 }
 
-TEST(ParsePattern, AbsenceQuotedIdentifiersAndWhitespace) {
+TEST(CepParsePattern, AbsenceQuotedIdentifiersAndWhitespace) {
   Pattern p = MustParse(" ( A\tB\nnot  C ) ");
   ASSERT_EQ(p.root.kind, Kind::kConcat);
   EXPECT_EQ(p.root.children[2], PatternNode::Absence(2));
@@ -70,7 +70,7 @@ TEST(ParsePattern, AbsenceQuotedIdentifiersAndWhitespace) {
   EXPECT_EQ(MustParse("a A").variables.size(), 2u) << "names are case-sensitive";
 }
 
-TEST(ParsePattern, ToStringIsCanonicalAndParsesBack) {
+TEST(CepParsePattern, ToStringIsCanonicalAndParsesBack) {
   struct Case {
     const char* in;
     const char* out;
@@ -96,7 +96,7 @@ TEST(ParsePattern, ToStringIsCanonicalAndParsesBack) {
   }
 }
 
-TEST(ParsePattern, ErrorsGiveTheOffset) {
+TEST(CepParsePattern, ErrorsGiveTheOffset) {
   struct Case {
     const char* text;
     int offset;
@@ -148,7 +148,7 @@ TEST(ParsePattern, ErrorsGiveTheOffset) {
   EXPECT_EQ(offset, -1);
 }
 
-TEST(ParsePattern, DeepNestingIsAnErrorNotAStackOverflow) {
+TEST(CepParsePattern, DeepNestingIsAnErrorNotAStackOverflow) {
   std::string text = std::string(5000, '(') + "A" + std::string(5000, ')');
   auto p = ParsePattern(text);
   ASSERT_FALSE(p.ok());
