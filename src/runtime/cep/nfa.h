@@ -83,6 +83,8 @@ class CompiledPattern {
  public:
   const Pattern& pattern() const { return pattern_; }
   const CompileOptions& options() const { return options_; }
+  /// The variable of a trailing `NOT C`, or -1. No row of a match is mapped to it.
+  VarId absence_variable() const { return absence_var_; }
   /// The program, one instruction per line (for EXPLAIN and tests).
   std::string DebugString() const;
 

@@ -749,7 +749,10 @@ TEST(CepCompile, RejectsPatternsThatMatchNoRows) {
 TEST(CepCompile, AbsenceRules) {
   CompileOptions within;
   within.within_us = 5 * kSecond;
-  EXPECT_TRUE(CompileText("A NOT C", within).ok());
+  auto compiled = Compile(*ParsePattern("A NOT C"), within);
+  ASSERT_TRUE(compiled.ok());
+  EXPECT_EQ((*compiled)->absence_variable(), 1);
+  EXPECT_EQ((*Compile(*ParsePattern("A C"), within))->absence_variable(), -1);
   absl::Status st = CompileText("A NOT C");
   EXPECT_NE(st.message().find("needs a WITHIN"), std::string::npos) << st;
   st = CompileText("NOT C", within);
