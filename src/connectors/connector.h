@@ -45,6 +45,12 @@ struct ScanSpec {
 absl::StatusOr<Batch> CompleteScanBatch(const ScanSpec& spec, Batch physical,
                                         const std::string& where);
 
+/// Reads a bounded table completely on the calling thread (one subtask) and returns its rows:
+/// every table column in declaration order, no hidden columns. For lookup joins, which load
+/// their table when the job starts. Errors: the source's errors; FailedPrecondition when the
+/// source is unbounded (it reports nothing to read before its end).
+absl::StatusOr<Batch> ReadBoundedTable(const ScanSpec& spec);
+
 /// Creates the subtasks of one table scan. Thread-safe: Create is called once per subtask
 /// before the job starts.
 class SourceFactory {

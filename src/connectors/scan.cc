@@ -38,4 +38,54 @@ absl::StatusOr<Batch> CompleteScanBatch(const ScanSpec& spec, Batch physical,
   return full;
 }
 
+namespace {
+
+// Collects what a source emits.
+class CollectOutput final : public runtime::SourceOutput {
+ public:
+  absl::Status Emit(Batch b) override {
+    batches.push_back(std::move(b));
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
+  absl::Status EmitChunkEnd(int64_t, int64_t) override { return absl::OkStatus(); }
+  bool cancelled() const override { return false; }
+  std::vector<Batch> batches;
+};
+
+}  // namespace
+
+absl::StatusOr<Batch> ReadBoundedTable(const ScanSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(auto factory, MakeSourceFactory(spec));
+  runtime::SubtaskInfo info;
+  EDDY_ASSIGN_OR_RETURN(auto source, factory->Create(info));
+  CollectOutput out;
+  while (true) {
+    EDDY_ASSIGN_OR_RETURN(auto step, source->NextStep(&out));
+    if (step == runtime::SourceOperator::Step::kEnd) break;
+    if (step == runtime::SourceOperator::Step::kHalt) {
+      return absl::InternalError(
+          fmt::format("reading table '{}' stopped without an error", spec.table->name));
+    }
+    if (step == runtime::SourceOperator::Step::kIdle) {
+      return absl::FailedPreconditionError(fmt::format(
+          "table '{}' is unbounded; a lookup join needs a table it can read to the end when the "
+          "job starts (a 'filesystem' table)",
+          spec.table->name));
+    }
+  }
+  const TableDef& t = *spec.table;
+  Schema schema;
+  schema.fields = t.columns;
+  Batch all = Batch::Empty(schema);
+  for (const Batch& b : out.batches) {
+    for (const auto& a : b.arenas) all.arenas.push_back(a);
+    for (size_t c = 0; c < all.columns.size(); ++c) {
+      for (size_t r = 0; r < b.num_rows(); ++r) all.columns[c].AppendFrom(b.columns[c], r);
+    }
+    all.kinds.insert(all.kinds.end(), b.kinds.begin(), b.kinds.end());
+  }
+  return all;
+}
+
 }  // namespace eddy::connectors

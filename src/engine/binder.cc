@@ -75,6 +75,10 @@ std::string PlanNode::Describe() const {
       return fmt::format("WindowAggregate(groupBy=[{}], window=[{}], select=[{}])", keys,
                          window_text, aggs);
     }
+    case Kind::kLookupJoin:
+      return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
+                         left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,
+                         join_filter ? fmt::format(", where=[{}]", join_filter->ToString()) : "");
   }
   return "";
 }

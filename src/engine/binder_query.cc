@@ -361,7 +361,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
       return r;
     }
     case sql::TableRefKind::kJoin:
-      return Error(ref.pos, "joins are not supported yet");
+      return BindJoin(ref);
     case sql::TableRefKind::kWindowTvf:
       break;
   }
@@ -462,6 +462,150 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   DataType wt = DataType::Timestamp(3);
   wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
   r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
+  return r;
+}
+
+absl::StatusOr<Binder::FromResult> Binder::BindJoin(const sql::TableRef& ref) {
+  if (ref.right && ref.right->kind == sql::TableRefKind::kNamed && ref.right->system_time) {
+    return BindLookupJoin(ref);
+  }
+  return Error(ref.pos,
+               "joins of two streams (regular, interval and window joins) are not supported yet; "
+               "lookup joins are: JOIN t FOR SYSTEM_TIME AS OF l.proc_time AS r ON l.k = r.k");
+}
+
+namespace {
+// The conjuncts of an AND tree.
+void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out) {
+  if (e->kind == ExprKind::kBinary && ToUpper(e->op) == "AND") {
+    Conjuncts(e->args[0], out);
+    Conjuncts(e->args[1], out);
+    return;
+  }
+  out->push_back(e);
+}
+}  // namespace
+
+// Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
+// with INNER or LEFT join; the table is read when the job starts ('filesystem' tables).
+absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& ref) {
+  const sql::TableRef& rt = *ref.right;
+  if (ref.join_type != sql::JoinType::kInner && ref.join_type != sql::JoinType::kLeft) {
+    return Error(ref.pos, "a lookup join (FOR SYSTEM_TIME AS OF) is an INNER JOIN or LEFT JOIN");
+  }
+  if (!ref.on) return Error(ref.pos, "a lookup join needs ON with an equality of the two tables");
+  EDDY_ASSIGN_OR_RETURN(FromResult left, BindFrom(*ref.left));
+  if (left.window) {
+    return Error(ref.left->pos, "a window TVF cannot be the left side of a lookup join");
+  }
+  auto it = tables_.find(ToLower(rt.name));
+  if (it == tables_.end()) {
+    return Error(rt.pos,
+                 fmt::format("FOR SYSTEM_TIME AS OF needs a table; '{}' is not one", rt.name));
+  }
+  std::shared_ptr<const TableDef> table = it->second;
+  if (table->Option("connector") != "filesystem") {
+    return Error(rt.pos,
+                 fmt::format("lookup joins read a 'filesystem' table when the job starts; table "
+                             "'{}' uses connector '{}' (event-time temporal joins against a "
+                             "versioned table are not supported yet)",
+                             table->name, table->Option("connector")));
+  }
+  // FOR SYSTEM_TIME AS OF must name the left side's processing-time attribute, as in Flink.
+  EDDY_ASSIGN_OR_RETURN(auto st, Bind(*rt.system_time, left.scope, nullptr));
+  if (st->type().time_attr != TimeAttr::kProctime) {
+    return Error(rt.system_time->pos,
+                 "FOR SYSTEM_TIME AS OF in a lookup join takes the left table's processing-time "
+                 "attribute (declare `proc_time AS PROCTIME()` and write "
+                 "FOR SYSTEM_TIME AS OF l.proc_time); event-time temporal joins are not "
+                 "supported yet");
+  }
+  std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
+  Scope right;
+  for (size_t i = 0; i < table->columns.size(); ++i) {
+    DataType t = table->columns[i].type;
+    t.time_attr = TimeAttr::kNone;
+    right.cols.push_back({qual, table->columns[i].name, static_cast<int>(i), t});
+  }
+  // Output layout: left visible, table columns, left hidden.
+  const Schema& ls = left.node->schema;
+  int left_visible = 0;
+  while (left_visible < static_cast<int>(ls.fields.size()) &&
+         ls.fields[left_visible].name.rfind("$", 0) != 0) {
+    ++left_visible;
+  }
+  auto n = std::make_shared<PlanNode>();
+  n->kind = PlanNode::Kind::kLookupJoin;
+  n->input = left.node;
+  n->table = table;
+  n->updating = left.node->updating;
+  n->left_outer = ref.join_type == sql::JoinType::kLeft;
+  for (int i = 0; i < left_visible; ++i) n->schema.fields.push_back(ls.fields[i]);
+  for (const auto& c : right.cols) n->schema.fields.push_back({c.name, c.type});
+  for (size_t i = left_visible; i < ls.fields.size(); ++i) n->schema.fields.push_back(ls.fields[i]);
+  n->schema.rowtime_index = ls.rowtime_index;
+  FromResult r;
+  r.pos = ref.pos;
+  r.node = n;
+  r.scope = left.scope;
+  for (auto c : right.cols) {
+    c.index += left_visible;
+    r.scope.cols.push_back(c);
+  }
+  // ON: equalities between one side and the other are the key; the rest filters the pairs.
+  std::vector<sql::ExprPtr> conj;
+  Conjuncts(ref.on, &conj);
+  std::vector<sql::ExprPtr> rest;
+  std::vector<std::string> key_texts;
+  for (const auto& c : conj) {
+    bool key = false;
+    if (c->kind == ExprKind::kBinary && c->op == "=") {
+      for (int flip = 0; flip < 2 && !key; ++flip) {
+        const sql::Expr& a = *c->args[flip];
+        const sql::Expr& b = *c->args[1 - flip];
+        auto lk = Bind(a, left.scope, nullptr);
+        auto rk = Bind(b, right, nullptr);
+        if (!lk.ok() || !rk.ok()) continue;
+        DataType lt = (*lk)->type(), rtp = (*rk)->type();
+        BoundExprPtr l = *lk, rr = *rk;
+        if (!lt.SameAs(rtp) && !(lt.is_string() && rtp.is_string())) {
+          if (lt.is_numeric() && rtp.is_numeric()) {
+            DataType common = lt.id == TypeId::kDouble || rtp.id == TypeId::kDouble ||
+                                      lt.id == TypeId::kDecimal || rtp.id == TypeId::kDecimal
+                                  ? DataType::Double()
+                                  : DataType::Bigint();
+            if (!lt.SameAs(common)) l = MakeCast(l, common, false);
+            if (!rtp.SameAs(common)) rr = MakeCast(rr, common, false);
+          } else {
+            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                             lt.ToString(), rtp.ToString()));
+          }
+        }
+        n->left_keys.push_back(l);
+        n->right_keys.push_back(rr);
+        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
+        key = true;
+      }
+    }
+    if (!key) rest.push_back(c);
+  }
+  if (n->left_keys.empty()) {
+    return Error(ref.on->pos,
+                 "a lookup join needs an equality between a column of each side in ON "
+                 "(ON f.origin = a.iata)");
+  }
+  n->join_text = fmt::format("{}", fmt::join(key_texts, " AND "));
+  std::vector<BoundExprPtr> filters;
+  for (const auto& c : rest) {
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(c->pos,
+                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
+    }
+    filters.push_back(f);
+  }
+  if (filters.size() == 1) n->join_filter = filters[0];
+  if (filters.size() > 1) n->join_filter = MakeAnd(filters);
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "runtime/calc.h"
+#include "runtime/lookup_join.h"
 
 namespace eddy {
 
@@ -128,6 +129,47 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       cur.ops.push_back(CalcFactory(node->filter, node->projections,
                                     node->input->schema.IndexOf(kRowWatermarkColumn)));
       cur.op_names.push_back("Calc");
+      last = node;
+      continue;
+    }
+    if (node->kind == PlanNode::Kind::kLookupJoin) {
+      // The table is read once, now, and shared (read-only) by every subtask.
+      connectors::ScanSpec ts;
+      ts.table = node->table;
+      for (const auto& c : node->table->computed) {
+        // Computed columns of the table: bound by the binder for scans only; lookup tables
+        // with computed columns are rejected below.
+        if (c) {
+          return absl::InvalidArgumentError(fmt::format(
+              "lookup table '{}' has computed columns, which lookup joins do not support yet",
+              node->table->name));
+        }
+      }
+      ts.computed.assign(node->table->columns.size(), nullptr);
+      ts.batch_size = batch;
+      ts.error_policy = node->table->Option("error.policy", config.Get("error.policy"));
+      ts.dead_letter_path =
+          node->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+      EDDY_ASSIGN_OR_RETURN(Batch rows, connectors::ReadBoundedTable(ts));
+      EDDY_ASSIGN_OR_RETURN(auto table,
+                            runtime::LookupTable::Build(std::move(rows), node->right_keys));
+      runtime::LookupJoinConfig lc;
+      lc.table = table;
+      lc.left_keys = node->left_keys;
+      const Schema& ls = node->input->schema;
+      while (lc.left_visible < static_cast<int>(ls.fields.size()) &&
+             ls.fields[lc.left_visible].name.rfind("$", 0) != 0) {
+        ++lc.left_visible;
+      }
+      lc.wm_col = ls.IndexOf(kRowWatermarkColumn);
+      lc.residual = node->join_filter;
+      lc.left_outer = node->left_outer;
+      cur.ops.push_back(
+          [lc](const runtime::SubtaskInfo&,
+               const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeLookupJoin(lc);
+          });
+      cur.op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
       last = node;
       continue;
     }

@@ -23,7 +23,7 @@ using PlanPtr = std::shared_ptr<PlanNode>;
 
 /// One node of a logical plan. Every node but a scan has exactly one input.
 struct PlanNode {
-  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg };
+  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg, kLookupJoin };
   Kind kind = Kind::kScan;
   PlanPtr input;
   /// Output columns. Hidden columns (names starting with '$') are not visible to SQL.
@@ -41,6 +41,13 @@ struct PlanNode {
   bool proctime_window = false;
   std::string window_text;  // "TUMBLE(size=1 h)" for EXPLAIN
   std::vector<std::string> agg_texts;
+  // kLookupJoin: `input` joined with `table` (read when the job starts). Output: input's visible
+  // columns, the table's columns, then input's hidden columns.
+  std::vector<BoundExprPtr> left_keys;   // over `input`
+  std::vector<BoundExprPtr> right_keys;  // over the table's columns
+  BoundExprPtr join_filter;              // extra ON conditions over the output, or null
+  bool left_outer = false;
+  std::string join_text;  // "origin = iata" for EXPLAIN
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -96,6 +103,8 @@ class Binder {
   struct FromResult;
 
   absl::StatusOr<FromResult> BindFrom(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> BindJoin(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);
   absl::StatusOr<BoundExprPtr> Bind(const sql::Expr& e, const Scope& scope, AggContext* agg);
   absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,
