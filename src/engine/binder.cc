@@ -75,6 +75,8 @@ std::string PlanNode::Describe() const {
       return fmt::format("WindowAggregate(groupBy=[{}], window=[{}], select=[{}])", keys,
                          window_text, aggs);
     }
+    case Kind::kMatchRecognize:
+      return match->name;
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,
@@ -381,7 +383,9 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       const ScopeColumn* hit = nullptr;
       std::vector<std::string> names;
       for (const auto& c : scope.cols) {
-        if (c.name.rfind("$", 0) == 0) continue;
+        // Hidden columns ($wm) are invisible; MATCH_RECOGNIZE's slot columns ($s<k>) are only
+        // referenced by the rewritten DEFINE/MEASURES expressions.
+        if (c.name.rfind("$", 0) == 0 && n.rfind("$s", 0) != 0) continue;
         names.push_back(c.name);
         if (ToLower(c.name) != n) continue;
         if (!q.empty() && c.qualifier != q) continue;

@@ -5,6 +5,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
 #include "sql/parser.h"
@@ -15,18 +16,6 @@ namespace eddy {
 using sql::Expr;
 using sql::ExprKind;
 using sql::Pos;
-
-struct Binder::FromResult {
-  PlanPtr node;
-  Scope scope;
-  bool window = false;
-  runtime::WindowSpec spec;
-  int time_col = -1;
-  bool proctime = false;
-  std::string window_text;
-  std::vector<sql::ExprPtr> session_keys;
-  Pos pos;
-};
 
 namespace {
 const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole", "kafka"};
@@ -362,6 +351,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
     }
     case sql::TableRefKind::kJoin:
       return BindJoin(ref);
+    case sql::TableRefKind::kMatchRecognize:
+      return BindMatchRecognize(ref);
     case sql::TableRefKind::kWindowTvf:
       break;
   }

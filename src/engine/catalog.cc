@@ -16,6 +16,7 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"sql-client.execution.result-mode", "tableau"},
       {"table.local-time-zone", "UTC"},
       {"table.exec.source.idle-timeout", "0 ms"},
+      {"eddy.cep.max-partial-matches", "10000"},
   };
   return kDefaults;
 }

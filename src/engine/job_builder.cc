@@ -173,9 +173,38 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       last = node;
       continue;
     }
-    // Aggregation: a new vertex behind a key-group exchange.
     Seal(&cur);
     int from = static_cast<int>(drafts.size()) - 1;
+    if (node->kind == PlanNode::Kind::kMatchRecognize) {
+      // MATCH_RECOGNIZE: a new vertex behind a key-group exchange on PARTITION BY.
+      const auto& mc = *node->match;
+      VertexDraft d;
+      d.spec.name = node->Describe();
+      d.spec.parallelism = mc.key_columns.empty() ? 1 : n;
+      runtime::EdgeSpec e;
+      e.from = from;
+      e.partitioning =
+          mc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
+      e.key_columns = mc.key_columns;
+      e.ordered = from_source;
+      e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
+      d.spec.inputs.push_back(e);
+      auto metrics = d.spec.metrics;
+      metrics->name = mc.name;
+      job.windows.push_back(metrics);  // late rows are reported per operator
+      runtime::MatchRecognizeConfig cfg = mc;
+      cfg.metrics = metrics;
+      d.ops.push_back(
+          [cfg](const runtime::SubtaskInfo&,
+                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeMatchRecognize(cfg);
+          });
+      drafts.push_back(std::move(d));
+      from_source = false;
+      last = node;
+      continue;
+    }
+    // Aggregation: a new vertex behind a key-group exchange.
     const auto& cfg0 = node->agg;
     VertexDraft d;
     d.spec.name = node->Describe();

@@ -11,6 +11,7 @@
 #include "engine/catalog.h"
 #include "function/expr.h"
 #include "runtime/aggregate_ops.h"
+#include "runtime/match_recognize.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -23,7 +24,7 @@ using PlanPtr = std::shared_ptr<PlanNode>;
 
 /// One node of a logical plan. Every node but a scan has exactly one input.
 struct PlanNode {
-  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg, kLookupJoin };
+  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg, kLookupJoin, kMatchRecognize };
   Kind kind = Kind::kScan;
   PlanPtr input;
   /// Output columns. Hidden columns (names starting with '$') are not visible to SQL.
@@ -48,6 +49,8 @@ struct PlanNode {
   BoundExprPtr join_filter;              // extra ON conditions over the output, or null
   bool left_outer = false;
   std::string join_text;  // "origin = iata" for EXPLAIN
+  // kMatchRecognize: the operator's configuration (metrics set by the job builder).
+  std::shared_ptr<const runtime::MatchRecognizeConfig> match;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -105,6 +108,9 @@ class Binder {
   absl::StatusOr<FromResult> BindFrom(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
+  /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
+  absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);
   absl::StatusOr<BoundExprPtr> Bind(const sql::Expr& e, const Scope& scope, AggContext* agg);
   absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,

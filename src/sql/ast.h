@@ -107,7 +107,10 @@ enum class TableRefKind {
   kWindowTvf,  // TABLE(TUMBLE|HOP|CUMULATE|SESSION(TABLE x [PARTITION BY k,…], DESCRIPTOR(c),
                // args…))
   kJoin,       // left [INNER|LEFT|RIGHT|FULL] JOIN right ON cond  (also CROSS JOIN, comma)
+  kMatchRecognize,  // input MATCH_RECOGNIZE (…) [AS] alias   (input in `tvf_input`)
 };
+
+struct MatchRecognize;
 
 enum class JoinType { kInner, kLeft, kRight, kFull, kCross };
 
@@ -130,6 +133,8 @@ struct TableRef {
   ExprPtr on;
   // FOR SYSTEM_TIME AS OF expr (temporal / lookup join right side), on kNamed
   ExprPtr system_time;
+  // kMatchRecognize
+  std::shared_ptr<MatchRecognize> match;
 };
 
 struct SelectItem {
@@ -141,6 +146,28 @@ struct SelectItem {
 struct OrderItem {
   ExprPtr expr;
   bool desc = false;
+};
+
+/// Flink SQL `MATCH_RECOGNIZE (…)` (SQL:2016 row pattern recognition).
+struct MatchRecognize {
+  std::vector<ExprPtr> partition_by;
+  std::vector<OrderItem> order_by;
+  std::vector<SelectItem> measures;
+  bool all_rows = false;  // ALL ROWS PER MATCH (else ONE ROW PER MATCH)
+  Pos rows_pos;
+  enum class Skip { kPastLastRow, kToNextRow, kToFirst, kToLast };
+  Skip skip = Skip::kPastLastRow;
+  std::string skip_var;
+  Pos skip_pos;
+  std::string pattern;  // the raw text inside PATTERN ( … )
+  Pos pattern_pos;      // of the pattern text's first character
+  ExprPtr within;       // WITHIN INTERVAL '…' unit, or null
+  struct Define {
+    std::string var;
+    ExprPtr cond;
+    Pos pos;
+  };
+  std::vector<Define> define;
 };
 
 /// SELECT … FROM … WHERE … GROUP BY … HAVING … [ORDER BY … LIMIT n], or a UNION ALL of queries.

@@ -344,6 +344,7 @@ class Parser {
   absl::Status ParseOrderItems(std::vector<OrderItem>* out);
   absl::StatusOr<int64_t> ParseRowCount(std::string_view clause);
   absl::StatusOr<TableRefPtr> ParseFrom();
+  absl::StatusOr<TableRefPtr> ParseMatchRecognize(TableRefPtr input);
   absl::StatusOr<TableRefPtr> ParseTablePrimary();
   absl::StatusOr<TableRefPtr> ParseWindowTvf();
   absl::Status ParseTableAlias(TableRef* ref);
@@ -1146,9 +1147,146 @@ absl::StatusOr<TableRefPtr> Parser::ParseJoin(TableRefPtr left) {
 absl::StatusOr<TableRefPtr> Parser::ParseTablePrimary() {
   Nest nest(&depth_);
   if (nest.too_deep()) return TooDeep();
-  if (PeekOp("(")) return ParseParenTableRef();
-  if (PeekKw("TABLE") && PeekOp("(", 1)) return ParseWindowTvf();
-  return ParseNamedTableRef();
+  TableRefPtr ref;
+  if (PeekOp("(")) {
+    EDDY_ASSIGN_OR_RETURN(ref, ParseParenTableRef());
+  } else if (PeekKw("TABLE") && PeekOp("(", 1)) {
+    EDDY_ASSIGN_OR_RETURN(ref, ParseWindowTvf());
+  } else {
+    EDDY_ASSIGN_OR_RETURN(ref, ParseNamedTableRef());
+  }
+  if (PeekKw("MATCH_RECOGNIZE")) return ParseMatchRecognize(std::move(ref));
+  return ref;
+}
+
+// input MATCH_RECOGNIZE ( [PARTITION BY …] ORDER BY … [MEASURES …] [ONE ROW PER MATCH | ALL ROWS
+// PER MATCH] [AFTER MATCH SKIP …] PATTERN ( … ) [WITHIN INTERVAL …] DEFINE v AS cond, … )
+// [AS] alias (Flink SQL: "Pattern Recognition").
+absl::StatusOr<TableRefPtr> Parser::ParseMatchRecognize(TableRefPtr input) {
+  if (!input->alias.empty()) {
+    return ErrorAt(Peek(), "the alias goes after MATCH_RECOGNIZE ( … ), not before it");
+  }
+  auto ref = std::make_shared<TableRef>();
+  ref->kind = TableRefKind::kMatchRecognize;
+  ref->pos = Advance().pos;  // MATCH_RECOGNIZE
+  ref->tvf_input = std::move(input);
+  auto mr = std::make_shared<MatchRecognize>();
+  ref->match = mr;
+  EDDY_RETURN_IF_ERROR(ExpectOp("("));
+  if (AcceptKw("PARTITION")) {
+    EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
+    do {
+      EDDY_ASSIGN_OR_RETURN(auto e, ParseExpr());
+      mr->partition_by.push_back(std::move(e));
+    } while (AcceptOp(","));
+  }
+  if (!PeekKw("ORDER")) {
+    return Unexpected("ORDER BY <time attribute> (MATCH_RECOGNIZE orders each partition by time)");
+  }
+  Skip();
+  EDDY_RETURN_IF_ERROR(ExpectKw("BY"));
+  do {
+    OrderItem o;
+    EDDY_ASSIGN_OR_RETURN(o.expr, ParseExpr());
+    if (AcceptKw("DESC")) {
+      o.desc = true;
+    } else {
+      AcceptKw("ASC");
+    }
+    mr->order_by.push_back(std::move(o));
+  } while (AcceptOp(","));
+  if (AcceptKw("MEASURES")) {
+    do {
+      SelectItem it;
+      it.pos = Peek().pos;
+      EDDY_ASSIGN_OR_RETURN(it.expr, ParseExpr());
+      if (!AcceptKw("AS")) return Unexpected("AS and a name for the measure");
+      EDDY_RETURN_IF_ERROR(Identifier("a measure name", true, &it.alias, nullptr));
+      mr->measures.push_back(std::move(it));
+    } while (AcceptOp(","));
+  }
+  mr->rows_pos = Peek().pos;
+  if (AcceptKw("ONE")) {
+    EDDY_RETURN_IF_ERROR(ExpectKw("ROW"));
+    EDDY_RETURN_IF_ERROR(ExpectKw("PER"));
+    EDDY_RETURN_IF_ERROR(ExpectKw("MATCH"));
+  } else if (AcceptKw("ALL")) {
+    EDDY_RETURN_IF_ERROR(ExpectKw("ROWS"));
+    EDDY_RETURN_IF_ERROR(ExpectKw("PER"));
+    EDDY_RETURN_IF_ERROR(ExpectKw("MATCH"));
+    mr->all_rows = true;
+  }
+  if (AcceptKw("AFTER")) {
+    EDDY_RETURN_IF_ERROR(ExpectKw("MATCH"));
+    EDDY_RETURN_IF_ERROR(ExpectKw("SKIP"));
+    if (AcceptKw("PAST")) {
+      EDDY_RETURN_IF_ERROR(ExpectKw("LAST"));
+      EDDY_RETURN_IF_ERROR(ExpectKw("ROW"));
+      mr->skip = MatchRecognize::Skip::kPastLastRow;
+    } else {
+      EDDY_RETURN_IF_ERROR(ExpectKw("TO"));
+      if (AcceptKw("NEXT")) {
+        EDDY_RETURN_IF_ERROR(ExpectKw("ROW"));
+        mr->skip = MatchRecognize::Skip::kToNextRow;
+      } else {
+        mr->skip = MatchRecognize::Skip::kToLast;  // TO v means TO LAST v
+        if (AcceptKw("FIRST")) {
+          mr->skip = MatchRecognize::Skip::kToFirst;
+        } else {
+          AcceptKw("LAST");
+        }
+        mr->skip_pos = Peek().pos;
+        EDDY_RETURN_IF_ERROR(Identifier("a pattern variable", true, &mr->skip_var, nullptr));
+      }
+    }
+  }
+  if (!PeekKw("PATTERN")) return Unexpected("PATTERN ( … )");
+  Skip();
+  if (!PeekOp("(")) return Unexpected("'(' and the row pattern");
+  // The pattern has its own syntax (quantifiers like {2,3} and +?): take its raw text up to the
+  // matching ')' and let the binder parse it (runtime/cep/pattern.h).
+  {
+    Pos open = Peek().pos;
+    la_.clear();
+    size_t i = open.offset + 1;
+    int depth = 1;
+    int line = open.line, col = open.col + 1;
+    while (i < src_.size()) {
+      char c = src_[i];
+      if (c == '(') ++depth;
+      if (c == ')' && --depth == 0) break;
+      if (c == '\n') {
+        ++line;
+        col = 0;
+      }
+      if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++col;
+      ++i;
+    }
+    if (i >= src_.size()) {
+      return SqlError(src_, open, "PATTERN ( has no closing ')'");
+    }
+    mr->pattern_pos = Pos{open.line, open.col + 1, open.offset + 1};
+    mr->pattern = std::string(src_.substr(open.offset + 1, i - open.offset - 1));
+    lexer_.ResetTo(Pos{line, col + 1, i + 1});
+    prev_end_ = i + 1;
+  }
+  if (AcceptKw("WITHIN")) {
+    EDDY_ASSIGN_OR_RETURN(mr->within, ParseExpr());
+  }
+  if (!AcceptKw("DEFINE")) {
+    return Unexpected("DEFINE and the conditions of the pattern variables");
+  }
+  do {
+    MatchRecognize::Define d;
+    d.pos = Peek().pos;
+    EDDY_RETURN_IF_ERROR(Identifier("a pattern variable", true, &d.var, nullptr));
+    EDDY_RETURN_IF_ERROR(ExpectKw("AS"));
+    EDDY_ASSIGN_OR_RETURN(d.cond, ParseExpr());
+    mr->define.push_back(std::move(d));
+  } while (AcceptOp(","));
+  EDDY_RETURN_IF_ERROR(ExpectOp(")", "',' or ')' to end MATCH_RECOGNIZE"));
+  EDDY_RETURN_IF_ERROR(ParseTableAlias(ref.get()));
+  return ref;
 }
 
 // (query) [AS] alias, or a parenthesized join.
@@ -1660,6 +1798,14 @@ absl::StatusOr<ExprPtr> Parser::ParseFunctionCall(std::string name, Pos pos) {
     if (PeekOp("*") && PeekOp(")", 1)) {
       Skip();
       e->star_arg = true;
+    } else if ((Peek().kind == TokenKind::kIdent || Peek().kind == TokenKind::kQuotedIdent) &&
+               PeekOp(".", 1) && PeekOp("*", 2) && PeekOp(")", 3)) {
+      // COUNT(A.*) (MATCH_RECOGNIZE: the rows mapped to pattern variable A).
+      auto star = NewExpr(ExprKind::kStar, Peek().pos);
+      star->qualifier = Advance().text;
+      Skip();  // .
+      Skip();  // *
+      e->args.push_back(std::move(star));
     } else {
       if (StartsQueryKeyword()) {
         return ErrorAt(Peek(), "subqueries in expressions are not supported");

@@ -1,0 +1,336 @@
+#include "runtime/match_recognize.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "runtime/calc.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+using cep::VarId;
+
+// A stored row: the input's visible columns.
+using Row = std::vector<Value>;
+
+// The rows of one partition key.
+struct KeyState {
+  Row key;  // PARTITION BY values
+  std::unique_ptr<cep::Matcher> matcher;
+  std::deque<Row> rows;  // released rows; rows[0] has index `base`
+  int64_t base = 0;
+  int64_t next_index = 0;
+  // Rows waiting for the watermark: (time, arrival sequence) → row.
+  std::map<std::pair<int64_t, int64_t>, Row> pending;
+};
+
+// A finished match seen as a MatchView (for MEASURES).
+class FinalView final : public cep::MatchView {
+ public:
+  explicit FinalView(const cep::Match& m) : m_(m) {}
+  int64_t row() const override { return m_.rows.empty() ? 0 : m_.rows.back().row; }
+  VarId var() const override { return m_.rows.empty() ? -1 : m_.rows.back().var; }
+  int64_t Count(VarId v) const override {
+    int64_t n = 0;
+    for (const auto& r : m_.rows) n += (v == cep::kAnyVariable || r.var == v);
+    return n;
+  }
+  int64_t RowAt(VarId v, int64_t i) const override {
+    for (const auto& r : m_.rows) {
+      if (v == cep::kAnyVariable || r.var == v) {
+        if (i-- == 0) return r.row;
+      }
+    }
+    return -1;
+  }
+  void AppendRows(VarId v, std::vector<int64_t>* rows) const override {
+    for (const auto& r : m_.rows) {
+      if (v == cep::kAnyVariable || r.var == v) rows->push_back(r.row);
+    }
+  }
+  std::optional<int64_t> Prev(int64_t, int64_t) const override { return std::nullopt; }
+
+ private:
+  const cep::Match& m_;
+};
+
+class MatchRecognizeOp final : public Operator {
+ public:
+  explicit MatchRecognizeOp(MatchRecognizeConfig c) : c_(std::move(c)) {
+    for (const auto& s : c_.measure_slots) measure_schema_.fields.push_back({"", s.type});
+    define_schemas_.resize(c_.define_slots.size());
+    for (size_t v = 0; v < c_.define_slots.size(); ++v) {
+      for (const auto& s : c_.define_slots[v]) define_schemas_[v].fields.push_back({"", s.type});
+    }
+  }
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
+    size_t n = in.num_rows();
+    const Column& ts = in.columns[c_.rowtime_column];
+    for (size_t i = 0; i < n; ++i) {
+      c_.metrics->rows_in++;
+      if (ts.IsNull(i)) continue;
+      int64_t t = ts.i64[i];
+      if (t <= wm.At(i)) {
+        c_.metrics->late_rows++;  // behind the watermark: dropped, as Flink's CEP does
+        continue;
+      }
+      Row key;
+      for (int k : c_.key_columns) key.push_back(Value::FromColumn(in.columns[k], i));
+      std::string kb = KeyBytes(key);
+      auto it = keys_.find(kb);
+      if (it == keys_.end()) {
+        auto st = std::make_unique<KeyState>();
+        st->key = std::move(key);
+        cep::MatcherOptions mo;
+        mo.max_partial_matches = c_.max_partial_matches;
+        mo.limit_setting = c_.limit_setting;
+        mo.max_prev_rows = c_.max_prev_rows;
+        KeyState* ks = st.get();
+        st->matcher = std::make_unique<cep::Matcher>(
+            c_.pattern,
+            [this, ks](VarId v, int64_t row, const cep::MatchView& view) {
+              return Condition(ks, v, row, view);
+            },
+            mo);
+        it = keys_.emplace(kb, std::move(st)).first;
+      }
+      Row row;
+      row.reserve(c_.input_columns);
+      for (int c = 0; c < c_.input_columns; ++c) {
+        row.push_back(Value::FromColumn(in.columns[c], i));
+      }
+      it->second->pending.emplace(std::make_pair(t, seq_++), std::move(row));
+      waiting_.insert(it->second.get());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
+    std::vector<std::pair<KeyState*, cep::Match>> found;
+    std::vector<cep::Match> matches;
+    std::set<KeyState*> touched;
+    // Release the rows the watermark passed, per key, in time order.
+    for (KeyState* ks : waiting_) {
+      auto& p = ks->pending;
+      while (!p.empty() && p.begin()->first.first <= watermark) {
+        int64_t t = p.begin()->first.first;
+        ks->rows.push_back(std::move(p.begin()->second));
+        p.erase(p.begin());
+        int64_t idx = ks->next_index++;
+        matches.clear();
+        eval_error_ = absl::OkStatus();
+        absl::Status st = ks->matcher->ProcessRow(idx, t, &matches);
+        EDDY_RETURN_IF_ERROR(eval_error_);
+        for (auto& m : matches) found.emplace_back(ks, std::move(m));
+        EDDY_RETURN_IF_ERROR(Prefixed(st));
+      }
+      touched.insert(ks);
+    }
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      it = (*it)->pending.empty() ? waiting_.erase(it) : std::next(it);
+    }
+    // Time passes for every key with partial matches (WITHIN expiry, absence timeouts).
+    for (KeyState* ks : active_) touched.insert(ks);
+    active_.clear();
+    for (KeyState* ks : touched) {
+      matches.clear();
+      eval_error_ = absl::OkStatus();
+      absl::Status st = ks->matcher->AdvanceTime(watermark, &matches);
+      EDDY_RETURN_IF_ERROR(eval_error_);
+      for (auto& m : matches) found.emplace_back(ks, std::move(m));
+      EDDY_RETURN_IF_ERROR(Prefixed(st));
+      if (ks->matcher->partial_matches() > 0) active_.insert(ks);
+    }
+    if (!found.empty()) {
+      Batch b;
+      EDDY_RETURN_IF_ERROR(Measures(found, &b));
+      c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+      EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
+    }
+    // Free rows no partial match can read any more.
+    for (KeyState* ks : touched) {
+      int64_t keep = ks->matcher->OldestNeededRow();
+      while (!ks->rows.empty() && ks->base < keep) {
+        ks->rows.pop_front();
+        ++ks->base;
+      }
+    }
+    return out->EmitWatermark(watermark);
+  }
+
+ private:
+  static std::string KeyBytes(const Row& key) {
+    std::string s;
+    for (const auto& v : key) {
+      s += v.is_null ? 'N' : 'V';
+      s.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
+      s.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
+      s += std::to_string(v.s.size());
+      s += ':';
+      s += v.s;
+    }
+    return s;
+  }
+
+  absl::Status Prefixed(const absl::Status& st) const {
+    if (st.ok()) return st;
+    return absl::Status(st.code(), fmt::format("{}: {}", c_.name, std::string(st.message())));
+  }
+
+  const Row& RowOf(const KeyState* ks, int64_t idx) const { return ks->rows[idx - ks->base]; }
+
+  // The value of slot `s` for a candidate/final view.
+  Value SlotValue(const KeyState* ks, const PatternSlot& s, const cep::MatchView& view,
+                  const cep::Match* match) {
+    auto col = [&](std::optional<int64_t> row) -> Value {
+      if (!row) return Value::Null(s.type);
+      return RowOf(ks, *row)[s.column];
+    };
+    switch (s.kind) {
+      case PatternSlot::Kind::kColumn:
+        return RowOf(ks, view.row())[s.column];
+      case PatternSlot::Kind::kPrev:
+        return col(view.Prev(view.row(), s.offset));
+      case PatternSlot::Kind::kLast:
+        return col(view.Last(s.var, s.offset));
+      case PatternSlot::Kind::kFirst:
+        return col(view.First(s.var, s.offset));
+      case PatternSlot::Kind::kCountRows:
+        return Value::Int64(DataType::Bigint(), view.Count(s.var));
+      case PatternSlot::Kind::kAggregate: {
+        rows_.clear();
+        view.AppendRows(s.var, &rows_);
+        int64_t count = 0, isum = 0;
+        double dsum = 0;
+        Value best = Value::Null(s.type);
+        for (int64_t r : rows_) {
+          const Value& v = RowOf(ks, r)[s.column];
+          if (v.is_null) continue;
+          ++count;
+          isum += v.i;
+          dsum += v.d;
+          if (s.agg == "MIN" || s.agg == "MAX") {
+            bool dbl = v.type.physical() == Physical::kDouble;
+            bool str = v.type.physical() == Physical::kString;
+            bool less = str ? v.s < best.s : dbl ? v.d < best.d : v.i < best.i;
+            bool more = str ? v.s > best.s : dbl ? v.d > best.d : v.i > best.i;
+            if (best.is_null || (s.agg == "MIN" ? less : more)) best = v;
+          }
+        }
+        if (s.agg == "COUNT") return Value::Int64(DataType::Bigint(), count);
+        if (count == 0) return Value::Null(s.type);
+        if (s.agg == "MIN" || s.agg == "MAX") return best;
+        bool dbl = s.type.physical() == Physical::kDouble;
+        if (s.agg == "SUM") return dbl ? Value::Double(dsum) : Value::Int64(s.type, isum);
+        // AVG: integer AVG stays integer (truncated), as in Flink.
+        return dbl ? Value::Double(dsum / count) : Value::Int64(s.type, isum / count);
+      }
+      case PatternSlot::Kind::kMatchRowtime: {
+        int64_t last = match->rows.empty() ? 0 : match->rows.back().row;
+        return Value::Int64(s.type, RowOf(ks, last)[c_.rowtime_column].i);
+      }
+      case PatternSlot::Kind::kMatchNumber:
+        return Value::Int64(DataType::Bigint(), match->number);
+      case PatternSlot::Kind::kClassifier:
+        if (match->rows.empty()) return Value::Null(s.type);
+        return Value::String(c_.var_names[match->rows.back().var]);
+    }
+    return Value::Null(s.type);
+  }
+
+  // Fills a one-row batch with the slots' values.
+  void FillSlots(const KeyState* ks, const std::vector<PatternSlot>& slots, const Schema& schema,
+                 const cep::MatchView& view, const cep::Match* match, Batch* b) {
+    if (b->columns.size() != slots.size()) *b = Batch::Empty(schema);
+    b->arenas.clear();
+    Arena* arena = b->NewArena();
+    for (size_t i = 0; i < slots.size(); ++i) {
+      b->columns[i].Clear();
+      SlotValue(ks, slots[i], view, match).AppendTo(&b->columns[i], arena);
+    }
+    b->kinds.assign(1, RowKind::kInsert);
+  }
+
+  bool Condition(const KeyState* ks, VarId v, int64_t row, const cep::MatchView& view) {
+    if (static_cast<size_t>(v) >= c_.defines.size() || !c_.defines[v]) return true;
+    Batch& b = scratch_;
+    FillSlots(ks, c_.define_slots[v], define_schemas_[v], view, nullptr, &b);
+    Column out(DataType::Boolean());
+    EvalContext ctx;
+    ctx.now_micros = NowMicros();
+    ctx.arena = b.NewArena();
+    absl::Status st = c_.defines[v]->Eval(b, &ctx, &out);
+    if (!st.ok()) {
+      if (eval_error_.ok()) {
+        eval_error_ = absl::InvalidArgumentError(
+            fmt::format("{}: DEFINE {}: {}", c_.name, c_.var_names[v], std::string(st.message())));
+      }
+      return false;
+    }
+    return out.valid[0] && out.i64[0];
+  }
+
+  absl::Status Measures(const std::vector<std::pair<KeyState*, cep::Match>>& found, Batch* b) {
+    Schema out;
+    for (int k : c_.key_columns) (void)k, out.fields.push_back({"", DataType::Null()});
+    *b = Batch();
+    Arena* arena = b->NewArena();
+    b->columns.resize(c_.key_columns.size() + c_.measures.size());
+    bool typed = false;
+    for (const auto& [ks, m] : found) {
+      FinalView view(m);
+      FillSlots(ks, c_.measure_slots, measure_schema_, view, &m, &mscratch_);
+      if (!typed) {
+        for (size_t k = 0; k < c_.key_columns.size(); ++k) b->columns[k].type = ks->key[k].type;
+        for (size_t j = 0; j < c_.measures.size(); ++j) {
+          b->columns[c_.key_columns.size() + j].type = c_.measures[j]->type();
+        }
+        typed = true;
+      }
+      for (size_t k = 0; k < ks->key.size(); ++k) ks->key[k].AppendTo(&b->columns[k], arena);
+      EvalContext ctx;
+      ctx.now_micros = NowMicros();
+      ctx.arena = arena;
+      for (size_t j = 0; j < c_.measures.size(); ++j) {
+        Column col(c_.measures[j]->type());
+        absl::Status st = c_.measures[j]->Eval(mscratch_, &ctx, &col);
+        if (!st.ok()) {
+          return absl::InvalidArgumentError(
+              fmt::format("{}: MEASURES: {}", c_.name, std::string(st.message())));
+        }
+        Value::FromColumn(col, 0).AppendTo(&b->columns[c_.key_columns.size() + j], arena);
+      }
+      b->kinds.push_back(RowKind::kInsert);
+    }
+    return absl::OkStatus();
+  }
+
+  MatchRecognizeConfig c_;
+  Schema measure_schema_;
+  std::vector<Schema> define_schemas_;
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
+  std::set<KeyState*> waiting_;  // keys with pending rows
+  std::set<KeyState*> active_;   // keys with partial matches
+  int64_t seq_ = 0;
+  Batch scratch_;
+  Batch mscratch_;
+  std::vector<int64_t> rows_;
+  absl::Status eval_error_;  // first DEFINE evaluation error of the current Matcher call
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeMatchRecognize(MatchRecognizeConfig config) {
+  return std::make_unique<MatchRecognizeOp>(std::move(config));
+}
+
+}  // namespace eddy::runtime
