@@ -19,6 +19,8 @@ struct ServerOptions {
   bool auto_create_topics = true;
   int default_partitions = 1;
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
+  /// SQL scripts run inside the server as pipelines once it listens (--sql, repeatable).
+  std::vector<std::string> sql_files;
 };
 
 /// Options of `eddy topic`, `eddy produce` and `eddy consume` (Kafka clients on librdkafka).
@@ -47,8 +49,10 @@ int RunProduce(const KafkaToolOptions& options);
 /// `eddy consume TOPIC`: one line per message on stdout. Returns the exit code.
 int RunConsume(const KafkaToolOptions& options);
 
-/// `eddy server`: serves Kafka clients from the log in `data_dir` until SIGINT/SIGTERM, then
-/// flushes and closes the log. Returns the process exit code.
+/// `eddy server`: serves Kafka clients from the log in `data_dir` and runs each --sql script as a
+/// pipeline on its own thread until SIGINT/SIGTERM, then cancels the pipelines, stops the
+/// listener and flushes and closes the log. A failing pipeline is logged and does not stop the
+/// server. Returns the process exit code (1 when a script cannot be read or the log not opened).
 int RunServer(const ServerOptions& options);
 
 }  // namespace eddy::cli

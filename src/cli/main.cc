@@ -165,13 +165,26 @@ int main(int argc, char** argv) {
                    "Do not create unknown topics on first use (auto.create.topics.enable=false)");
   server->add_option("--port-file", server_opts.port_file,
                      "Write the bound Kafka port to this file once listening");
+  server
+      ->add_option("--sql", server_opts.sql_files,
+                   "Run this SQL script inside the server as a pipeline once it listens "
+                   "(repeatable; each on its own thread)")
+      ->allow_extra_args(false);
   server->add_option_function<std::string>(
       "--log-level", [](const std::string& l) { eddy::SetLogLevel(l); },
       "Log level: debug, info, warn, error (default info)");
   server->footer(
-      "Runs in the foreground until SIGINT or SIGTERM, then flushes and closes every segment.\n"
+      "Runs in the foreground until SIGINT or SIGTERM, then cancels the --sql pipelines and\n"
+      "flushes and closes every segment.\n"
+      "Pipelines (--sql): each script runs as `eddy run` would run it, on its own thread. Kafka\n"
+      "tables whose 'properties.bootstrap.servers' name this listener (its HOST:PORT, or\n"
+      "localhost/127.0.0.1 with its port when listening on 127.0.0.1 or 0.0.0.0) read and write\n"
+      "the log directly, without a Kafka client; others go through librdkafka. The log says\n"
+      "when each pipeline starts, ends (with its summary) or fails; a failing pipeline does not\n"
+      "stop the server.\n"
       "Example:\n"
       "  eddy server --data-dir /var/lib/eddy --kafka-listen 127.0.0.1:9092\n"
+      "  eddy server --data-dir /var/lib/eddy --sql examples/flights/delays-kafka.sql\n"
       "  kcat -b 127.0.0.1:9092 -L");
 
   // Kafka client commands (librdkafka): against eddy server or any Kafka cluster.

@@ -1,18 +1,27 @@
-// `eddy server`: the durable log behind a Kafka listener, in the foreground.
+// `eddy server`: the durable log behind a Kafka listener, in the foreground, and the pipelines of
+// its --sql scripts (src/server), which read and write its topics through the local log.
 #include "kafka/server.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "cli/commands.h"
+#include "connectors/kafka/local_topics.h"
 #include "kafka/broker.h"
 #include "kafka/group_coordinator.h"
 #include "log/log_manager.h"
+#include "server/local_topics.h"
+#include "server/pipelines.h"
 
 namespace eddy::cli {
 
@@ -22,29 +31,31 @@ std::atomic<int> g_stop_signal{0};
 
 void OnStopSignal(int sig) { g_stop_signal = sig; }
 
-// Splits "host:port".
-bool SplitHostPort(const std::string& s, std::string* host, int* port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  *host = s.substr(0, colon);
-  try {
-    size_t used;
-    *port = std::stoi(s.substr(colon + 1), &used);
-    return used == s.size() - colon - 1 && *port >= 0 && *port <= 65535;
-  } catch (...) {
-    return false;
-  }
-}
-
 }  // namespace
 
 int RunServer(const ServerOptions& o) {
   std::string host;
   int port = 0;
-  if (!SplitHostPort(o.kafka_listen, &host, &port)) {
+  if (!server::SplitHostPort(o.kafka_listen, &host, &port)) {
     fmt::print(stderr, "eddy server: --kafka-listen '{}' is not HOST:PORT (e.g. 127.0.0.1:9092)\n",
                o.kafka_listen);
     return 1;
+  }
+  // Read every --sql script first: a missing file is a usage error, before anything starts.
+  std::vector<std::pair<std::string, std::string>> scripts;  // name, SQL
+  for (const std::string& file : o.sql_files) {
+    std::ifstream in(file);
+    if (!in) {
+      fmt::print(stderr, "eddy server: cannot read --sql {}: {}\n", file, std::strerror(errno));
+      return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string name = std::filesystem::path(file).filename().string();
+    for (const auto& [other, sql] : scripts) {
+      if (other == name) name = file;  // two scripts of the same name: use the paths
+    }
+    scripts.emplace_back(name, ss.str());
   }
   auto log = log::LogManager::Open(o.data_dir);
   if (!log.ok()) {
@@ -83,6 +94,11 @@ int RunServer(const ServerOptions& o) {
       std::fclose(f);
     }
   }
+  // Pipelines: kafka tables naming this listener read and write the log directly.
+  connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
+      log->get(), groups->get(), &broker, host, (*server)->port()));
+  server::Pipelines pipelines;
+  for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
   // Housekeeping: the flush.ms policy every second, retention every
   // log.retention.check.interval.ms (5 minutes, Kafka's default).
   auto last_retention = std::chrono::steady_clock::now();
@@ -104,6 +120,9 @@ int RunServer(const ServerOptions& o) {
   }
   spdlog::info("eddy server: {} received, shutting down",
                g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Pipelines first: they use the log, the groups and the broker.
+  pipelines.CancelAll();
+  connectors::kafka::SetLocalTopics(nullptr);
   (*server)->Stop();
   absl::Status st = (*log)->Close();
   if (!st.ok()) {

@@ -18,11 +18,14 @@ namespace eddy::kafka {
 
 namespace {
 
-// The versions advertised per API. Produce starts at 3 and Fetch at 4: older versions carry
-// message sets v0/v1, and the log stores record batches v2 only. ListOffsets starts at 1 (v0 has
-// different semantics, and every supported client sends v1+).
+// The versions advertised per API. Fetch starts at 4: older versions carry message sets v0/v1,
+// and the log stores record batches v2 only. Produce is advertised from v0 although v0-2 are
+// answered with UNSUPPORTED_FOR_MESSAGE_FORMAT: librdkafka up to 2.11 compresses with gzip, snappy
+// or lz4 only when the broker lists Produce v0 (it asks whether Produce is supported within
+// [0, 0]) and otherwise silently sends uncompressed batches; it still produces with v3+.
+// ListOffsets starts at 1 (v0 has different semantics, and every supported client sends v1+).
 const std::vector<ApiRange> kApis = {
-    {ProduceRequest::kApiKey, 3, 9},         {FetchRequest::kApiKey, 4, 12},
+    {ProduceRequest::kApiKey, 0, 9},         {FetchRequest::kApiKey, 4, 12},
     {ListOffsetsRequest::kApiKey, 1, 6},     {MetadataRequest::kApiKey, 0, 12},
     {OffsetCommitRequest::kApiKey, 0, 8},    {OffsetFetchRequest::kApiKey, 1, 8},
     {FindCoordinatorRequest::kApiKey, 0, 4}, {JoinGroupRequest::kApiKey, 0, 7},
@@ -363,6 +366,9 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
     acks_error = Wire(ErrorCode::kInvalidRequiredAcks);
   int16_t txn_error =
       p.transactional_id.has_value() ? Wire(ErrorCode::kTransactionalIdAuthorizationFailed) : 0;
+  // Produce v0-2 carry message sets v0/v1, which the log does not store (see kApis).
+  int16_t format_error = req.api_version < 3 ? Wire(ErrorCode::kUnsupportedForMessageFormat) : 0;
+  if (acks_error == 0 && format_error) acks_error = format_error;
   for (const auto& td : p.topic_data) {
     auto& tr = resp.responses.emplace_back();
     tr.name = td.name;

@@ -112,6 +112,13 @@ class Broker {
   /// Called after every successful append (wakes long-polling fetches). Set once before serving.
   void SetAppendListener(std::function<void()> listener) { on_append_ = std::move(listener); }
 
+  /// Tells the listener that records were appended to the log other than through Produce (by
+  /// pipelines writing to the local log), so long-polling fetches see them at once. Thread-safe
+  /// while the listener is not being replaced (pipelines stop before the server does).
+  void NotifyAppended() {
+    if (on_append_) on_append_();
+  }
+
   const BrokerOptions& options() const { return options_; }
   /// The port Metadata advertises (set once the listener is bound, before serving).
   void SetAdvertisedPort(int32_t port) { options_.advertised_port = port; }

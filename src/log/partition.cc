@@ -614,19 +614,22 @@ absl::StatusOr<std::optional<TimestampOffset>> Partition::OffsetForTimestamp(
       if (!next->has_value()) break;
       const RecordBatchHeader& h = **next;
       if (h.max_timestamp < timestamp_ms || h.last_offset() < log_start.value()) continue;
-      if (h.compression() != 0) {
-        return TimestampOffset{std::max(Offset(h.base_offset), log_start), h.max_timestamp, false};
-      }
       absl::StatusOr<std::string_view> bytes = reader.BatchBytes();
       if (!bytes.ok()) return bytes.status();
       std::optional<TimestampOffset> found;
-      absl::Status st = ForEachRecord(*bytes, [&](const RecordView& r) {
+      std::string scratch;  // decompressed records of a compressed batch
+      absl::Status st = ForEachRecordDecompressing(*bytes, &scratch, [&](const RecordView& r) {
         if (r.timestamp >= timestamp_ms && r.offset >= log_start.value()) {
           found = TimestampOffset{Offset(r.offset), r.timestamp, true};
           return false;
         }
         return true;
       });
+      if (!st.ok() && h.compression() != 0) {
+        // Records that do not decompress: answer with the batch, as a log that never
+        // decompresses would.
+        return TimestampOffset{std::max(Offset(h.base_offset), log_start), h.max_timestamp, false};
+      }
       if (!st.ok()) return st;
       if (found.has_value()) return found;
     }

@@ -81,9 +81,10 @@ struct TimestampOffset {
   Offset offset;
   /// The record's timestamp (ms); -1 for the special targets -1 and -2.
   int64_t timestamp_ms = -1;
-  /// False when the matching batch is compressed: the log does not decompress, so `offset` is the
-  /// batch's first offset (at or after the log start) and `timestamp_ms` its maxTimestamp. The
-  /// broker may decompress that batch to refine the answer.
+  /// False when the matching batch is compressed and its records do not decompress (an unknown
+  /// or corrupt payload): `offset` is then the batch's first offset (at or after the log start)
+  /// and `timestamp_ms` its maxTimestamp. Compressed batches are otherwise decompressed and the
+  /// answer is exact.
   bool exact = true;
 };
 
@@ -157,8 +158,8 @@ class Partition {
   absl::StatusOr<ReadResult> Read(Offset fetch_offset, int64_t max_bytes) const;
 
   /// ListOffsets by timestamp (ms): the first record at or after the log start with timestamp >=
-  /// `timestamp_ms`, found through the time index, then inside the batch for uncompressed
-  /// batches (see TimestampOffset::exact). kLatestTimestamp and kEarliestTimestamp give the log
+  /// `timestamp_ms`, found through the time index, then inside the batch (decompressing it when
+  /// compressed; see TimestampOffset::exact). kLatestTimestamp and kEarliestTimestamp give the log
   /// end and log start offsets. nullopt when no record is that recent (Kafka answers -1).
   absl::StatusOr<std::optional<TimestampOffset>> OffsetForTimestamp(int64_t timestamp_ms) const;
 

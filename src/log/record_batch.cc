@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "log/compression.h"
 #include "log/crc32c.h"
 #include "log/log_error.h"
 
@@ -174,17 +176,11 @@ bool ReadVarint32(const char** p, const char* end, int32_t* out) {
   return true;
 }
 
-absl::Status ForEachRecord(std::string_view batch,
-                           const std::function<bool(const RecordView&)>& fn) {
-  auto header = DecodeBatchHeader(batch);
-  if (!header.ok()) return header.status();
-  const RecordBatchHeader& h = *header;
-  if (h.compression() != 0) {
-    return absl::FailedPreconditionError(fmt::format(
-        "record batch at offset {} is compressed (codec {})", h.base_offset, h.compression()));
-  }
-  const char* p = batch.data() + kBatchHeaderSize;
-  const char* end = batch.data() + batch.size();
+namespace {
+
+// Walks the records in [p, end) of the batch with header `h`.
+absl::Status WalkRecords(const RecordBatchHeader& h, const char* p, const char* end,
+                         const std::function<bool(const RecordView&)>& fn) {
   for (int32_t i = 0; i < h.records_count; ++i) {
     auto bad = [&](const char* what) {
       return InvalidRecord(
@@ -211,6 +207,7 @@ absl::Status ForEachRecord(std::string_view batch,
     if (r.value_size > 0) p += r.value_size;
     if (!ReadVarint32(&p, record_end, &r.headers_count)) return bad("bad headers count");
     if (r.headers_count < 0) return bad("negative headers count");
+    const char* headers_begin = p;
     for (int32_t k = 0; k < r.headers_count; ++k) {
       int32_t key_size = 0;
       int32_t value_size = 0;
@@ -224,6 +221,7 @@ absl::Status ForEachRecord(std::string_view batch,
       }
       if (value_size > 0) p += value_size;
     }
+    r.headers = std::string_view(headers_begin, static_cast<size_t>(p - headers_begin));
     if (p != record_end) return bad("record length does not match its fields");
     // A crafted batch may overflow int64 here (found by fuzz/record_batch_fuzzer).
     if (__builtin_add_overflow(h.base_offset, int64_t{offset_delta}, &r.offset)) {
@@ -241,6 +239,125 @@ absl::Status ForEachRecord(std::string_view batch,
                                      h.base_offset, end - p));
   }
   return absl::OkStatus();
+}
+
+void PutVarint(std::string* out, int64_t v) {
+  uint64_t zz = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  while (zz >= 0x80) {
+    out->push_back(static_cast<char>((zz & 0x7F) | 0x80));
+    zz >>= 7;
+  }
+  out->push_back(static_cast<char>(zz));
+}
+
+void PutBytes(std::string* out, std::string_view bytes, bool is_null) {
+  if (is_null) {
+    PutVarint(out, -1);
+    return;
+  }
+  PutVarint(out, static_cast<int64_t>(bytes.size()));
+  out->append(bytes);
+}
+
+}  // namespace
+
+absl::Status ForEachRecord(std::string_view batch,
+                           const std::function<bool(const RecordView&)>& fn) {
+  auto header = DecodeBatchHeader(batch);
+  if (!header.ok()) return header.status();
+  const RecordBatchHeader& h = *header;
+  if (h.compression() != 0) {
+    return absl::FailedPreconditionError(fmt::format(
+        "record batch at offset {} is compressed (codec {})", h.base_offset, h.compression()));
+  }
+  return WalkRecords(h, batch.data() + kBatchHeaderSize, batch.data() + batch.size(), fn);
+}
+
+absl::Status ForEachRecordDecompressing(std::string_view batch, std::string* scratch,
+                                        const std::function<bool(const RecordView&)>& fn) {
+  auto header = DecodeBatchHeader(batch);
+  if (!header.ok()) return header.status();
+  const RecordBatchHeader& h = *header;
+  if (h.compression() == 0) {
+    return WalkRecords(h, batch.data() + kBatchHeaderSize, batch.data() + batch.size(), fn);
+  }
+  absl::Status st = Decompress(h.compression(), batch.substr(kBatchHeaderSize), scratch);
+  if (!st.ok()) {
+    return absl::Status(st.code(), fmt::format("record batch at offset {}: {}", h.base_offset,
+                                               std::string(st.message())));
+  }
+  st = WalkRecords(h, scratch->data(), scratch->data() + scratch->size(), fn);
+  if (!st.ok()) {
+    return absl::Status(st.code(),
+                        fmt::format("{} (after {} decompression)", std::string(st.message()),
+                                    CodecName(h.compression())));
+  }
+  return st;
+}
+
+void ForEachHeader(const RecordView& r,
+                   const std::function<void(std::string_view, std::string_view, bool)>& fn) {
+  const char* p = r.headers.data();
+  const char* end = p + r.headers.size();
+  for (int32_t k = 0; k < r.headers_count; ++k) {
+    int32_t key_size = 0, value_size = 0;
+    // The walk that made `r` checked every size.
+    if (!ReadVarint32(&p, end, &key_size) || key_size < 0 || key_size > end - p) return;
+    std::string_view key(p, static_cast<size_t>(key_size));
+    p += key_size;
+    if (!ReadVarint32(&p, end, &value_size) || value_size < -1 || value_size > end - p) return;
+    std::string_view value;
+    if (value_size > 0) value = std::string_view(p, static_cast<size_t>(value_size));
+    if (value_size > 0) p += value_size;
+    fn(key, value, value_size < 0);
+  }
+}
+
+void RecordBatchBuilder::Add(std::string_view key, bool key_is_null, std::string_view value,
+                             bool value_is_null, int64_t timestamp_ms,
+                             const std::vector<RecordHeader>& headers) {
+  if (count_ == 0) {
+    base_timestamp_ = timestamp_ms;
+    max_timestamp_ = timestamp_ms;
+  }
+  max_timestamp_ = std::max(max_timestamp_, timestamp_ms);
+  record_.clear();
+  record_.push_back(0);  // attributes
+  PutVarint(&record_, timestamp_ms - base_timestamp_);
+  PutVarint(&record_, count_);  // offset delta
+  PutBytes(&record_, key, key_is_null);
+  PutBytes(&record_, value, value_is_null);
+  PutVarint(&record_, static_cast<int64_t>(headers.size()));
+  for (const RecordHeader& hd : headers) {
+    PutBytes(&record_, hd.key, false);
+    PutBytes(&record_, hd.value, hd.value_is_null);
+  }
+  PutVarint(&records_, static_cast<int64_t>(record_.size()));
+  records_ += record_;
+  ++count_;
+}
+
+std::string RecordBatchBuilder::Build() {
+  std::string out(kBatchHeaderSize, '\0');
+  char* p = out.data();
+  WriteBigEndian64(p + kBaseOffsetPos, 0);
+  WriteBigEndian32(p + kBatchLengthPos,
+                   static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix + records_.size()));
+  WriteBigEndian32(p + kPartitionLeaderEpochPos, -1);
+  p[kMagicPos] = kMagicV2;
+  WriteBigEndian16(p + kAttributesPos, 0);
+  WriteBigEndian32(p + kLastOffsetDeltaPos, count_ - 1);
+  WriteBigEndian64(p + kBaseTimestampPos, base_timestamp_);
+  WriteBigEndian64(p + kMaxTimestampPos, max_timestamp_);
+  WriteBigEndian64(p + kProducerIdPos, -1);
+  WriteBigEndian16(p + kProducerEpochPos, -1);
+  WriteBigEndian32(p + kBaseSequencePos, -1);
+  WriteBigEndian32(p + kRecordsCountPos, count_);
+  out += records_;
+  WriteBigEndian32(out.data() + kCrcPos, static_cast<int32_t>(ComputeBatchCrc(out)));
+  records_.clear();
+  count_ = 0;
+  return out;
 }
 
 }  // namespace eddy::log

@@ -1,7 +1,8 @@
 // Kafka record batch v2 (magic 2): the unit the log stores, exactly as producers send it (Kafka
-// protocol: "Record Batch", KIP-98). The log reads only the 61-byte header; records of
-// uncompressed batches are walked for validation and timestamp look-ups, compressed batches are
-// never decompressed.
+// protocol: "Record Batch", KIP-98). The log reads only the 61-byte header to append and serve
+// fetches; records of uncompressed batches are walked for validation, and records of any batch
+// (decompressed with log/compression.h) for timestamp look-ups and by pipelines reading the local
+// log. RecordBatchBuilder writes uncompressed batches for pipelines that append to the log.
 //
 // Header layout, all integers big-endian:
 //   offset  size  field
@@ -27,6 +28,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -131,7 +133,8 @@ void SetPartitionLeaderEpoch(char* batch, int32_t epoch);
 /// fields are covered by it. `batch` must be a complete batch of `size` bytes.
 void SetLogAppendTime(char* batch, size_t size, int64_t append_time_ms);
 
-/// One record of an uncompressed batch, as views into the batch bytes (Kafka protocol: Record).
+/// One record of a batch, as views into the batch bytes or its decompressed records (Kafka
+/// protocol: Record).
 struct RecordView {
   int64_t offset = 0;     // base offset + offset delta
   int64_t timestamp = 0;  // ms; for LogAppendTime batches the batch's maxTimestamp
@@ -140,13 +143,63 @@ struct RecordView {
   int32_t value_size = -1;  // -1 = null value
   std::string_view value;
   int32_t headers_count = 0;
+  /// The encoded headers (`headers_count` of them), already checked to parse: see ForEachHeader.
+  std::string_view headers;
 };
+
+/// Calls `fn(key, value, value_is_null)` for each header of `r` in order (Kafka protocol: Record
+/// headers; a header key is never null, a value may be).
+void ForEachHeader(const RecordView& r,
+                   const std::function<void(std::string_view key, std::string_view value,
+                                            bool value_is_null)>& fn);
 
 /// Calls `fn` for each record of the uncompressed batch `batch` in order; stops early when `fn`
 /// returns false. Errors: FailedPrecondition if the batch is compressed, InvalidArgument if a
 /// record does not parse. Does not check the CRC.
 absl::Status ForEachRecord(std::string_view batch,
                            const std::function<bool(const RecordView&)>& fn);
+
+/// As ForEachRecord, for a batch of any codec: a compressed batch's records are first
+/// decompressed into `*scratch` (log/compression.h; gzip, snappy raw or xerial, lz4 frame, zstd),
+/// so the views given to `fn` are valid until `*scratch` changes. Errors: InvalidArgument naming
+/// the batch's base offset and codec for corrupt or truncated compressed data or bad records,
+/// ResourceExhausted for records decompressing past kMaxDecompressedBytes. Does not check the
+/// CRC. Never crashes on bad input. Thread-safe for distinct scratch buffers.
+absl::Status ForEachRecordDecompressing(std::string_view batch, std::string* scratch,
+                                        const std::function<bool(const RecordView&)>& fn);
+
+/// A header of a record to build.
+struct RecordHeader {
+  std::string_view key;
+  std::string_view value;
+  bool value_is_null = false;
+};
+
+/// Builds one uncompressed record batch v2 (magic 2) record by record, as a producer does:
+/// baseOffset 0 (the log assigns it), partitionLeaderEpoch -1, attributes 0 (no compression,
+/// CreateTime), no producer id (-1/-1/-1), baseTimestamp the first record's timestamp and
+/// maxTimestamp the largest, offset deltas 0..n-1 and the CRC-32C over bytes [21, end). The
+/// result passes ValidateRecordBatch. Not thread-safe.
+class RecordBatchBuilder {
+ public:
+  /// Appends a record. `key`/`value` null when `key_is_null`/`value_is_null`; `timestamp_ms` is
+  /// the record's CreateTime (ms since the epoch).
+  void Add(std::string_view key, bool key_is_null, std::string_view value, bool value_is_null,
+           int64_t timestamp_ms, const std::vector<RecordHeader>& headers = {});
+  /// Records added since the last Build.
+  int32_t count() const { return count_; }
+  /// Size in bytes the batch would have now.
+  size_t size_bytes() const { return kBatchHeaderSize + records_.size(); }
+  /// Returns the batch of the records added so far (count() must be > 0) and starts a new one.
+  std::string Build();
+
+ private:
+  std::string records_;  // encoded records
+  std::string record_;   // scratch for one record
+  int32_t count_ = 0;
+  int64_t base_timestamp_ = 0;
+  int64_t max_timestamp_ = 0;
+};
 
 /// Kafka varints (protobuf-style, zigzag for signed): decode from `*p` up to `end`, advancing `*p`.
 /// Return false on truncation or overlong encodings.

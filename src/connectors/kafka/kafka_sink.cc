@@ -1,4 +1,6 @@
-// The 'kafka' sink (Flink SQL Kafka connector, write side) over librdkafka.
+// The 'kafka' sink (Flink SQL Kafka connector, write side) over librdkafka, or, inside
+// `eddy server` for a table whose bootstrap servers name the server, appending record batches to
+// its log directly (transport.h). Both transports get the same records from the code below.
 //
 // Each sink subtask owns a producer. A record's value holds the value columns in 'format'; its
 // key the 'key.fields' in 'key.format' (no key otherwise); a non-VIRTUAL 'timestamp' metadata
@@ -6,35 +8,35 @@
 // headers. Partitions: 'default' hashes the key with murmur2 as Kafka's Java clients do (records
 // without a key are spread by librdkafka), 'fixed' sends subtask i to partition i mod N,
 // 'round-robin' cycles through the partitions. At the end of the job every record is flushed and
-// acknowledged (librdkafka's default acks=all) before the job reports success; a delivery
-// failure fails the job (Flink: 'sink.delivery-guarantee' = 'at-least-once').
+// acknowledged (librdkafka's default acks=all; on the local log: appended and fsynced) before the
+// job reports success; a delivery failure fails the job (Flink: 'sink.delivery-guarantee' =
+// 'at-least-once').
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "base/log.h"
 #include "base/status.h"
 #include "connectors/connector.h"
 #include "connectors/kafka/kafka_table.h"
+#include "connectors/kafka/transport.h"
 
 namespace eddy::connectors {
 
 namespace kafka {
 namespace {
 
-constexpr int kFlushTimeoutMs = 60'000;
-
 class KafkaSink final : public runtime::Operator {
  public:
   KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
-            int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m)
+            int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m,
+            std::shared_ptr<LocalTopics> local)
       : opt_(std::move(opt)),
         schema_(std::move(schema)),
         wpos_(std::move(writable_of_physical)),
         partitions_(partitions),
         info_(info),
-        metrics_(std::move(m)) {}
-  ~KafkaSink() override {
-    if (rk_) rd_kafka_flush(rk_.get(), 1000);
-  }
+        metrics_(std::move(m)),
+        local_(std::move(local)) {}
 
   absl::Status Open() {
     Schema vs, ks;
@@ -54,20 +56,16 @@ class KafkaSink final : public runtime::Operator {
       if (opt_.metadata[c] == "timestamp" && wpos_[c] >= 0) ts_col_ = wpos_[c];
       if (opt_.metadata[c] == "headers" && wpos_[c] >= 0) headers_col_ = wpos_[c];
     }
-    EDDY_ASSIGN_OR_RETURN(
-        rk_,
-        NewClient(RD_KAFKA_PRODUCER, opt_, {{"partitioner", "murmur2_random"}, {"linger.ms", "5"}},
-                  [this](rd_kafka_conf_t* conf) {
-                    rd_kafka_conf_set_opaque(conf, this);
-                    rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::OnDelivery);
-                  }));
-    topic_ = rd_kafka_topic_new(rk_.get(), opt_.topic.c_str(), nullptr);
+    if (local_) {
+      transport_ = NewLocalProducer(local_, opt_, partitions_);
+    } else {
+      EDDY_ASSIGN_OR_RETURN(transport_, NewRdKafkaProducer(opt_));
+    }
     next_partition_ = info_.index;
     return absl::OkStatus();
   }
 
   absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
-    EDDY_RETURN_IF_ERROR(DeliveryError());
     size_t n = b.num_rows();
     for (size_t r = 0; r < n; ++r) {
       if (!IsAccumulate(b.kinds[r])) {
@@ -104,51 +102,28 @@ class KafkaSink final : public runtime::Operator {
       }
       int64_t ts = 0;
       if (ts_col_ >= 0 && !b.columns[ts_col_].IsNull(r)) ts = b.columns[ts_col_].i64[r] / 1000;
-      rd_kafka_headers_t* headers = nullptr;
+      headers_.clear();
       if (headers_col_ >= 0 && !b.columns[headers_col_].IsNull(r)) {
-        EDDY_ASSIGN_OR_RETURN(headers, ParseHeaders(b.columns[headers_col_].str[r]));
+        EDDY_RETURN_IF_ERROR(ParseHeaders(b.columns[headers_col_].str[r]));
       }
-      int32_t partition = RD_KAFKA_PARTITION_UA;
+      int32_t partition = -1;  // the default partitioner
       if (opt_.partitioner == "fixed") {
         partition = info_.index % partitions_;
       } else if (opt_.partitioner == "round-robin") {
         partition = next_partition_ % partitions_;
         next_partition_ = (next_partition_ + 1) % partitions_;
       }
-      EDDY_RETURN_IF_ERROR(Produce(partition, has_key, ts, headers));
+      EDDY_RETURN_IF_ERROR(transport_->Produce(partition, key_, has_key, value_, ts, headers_));
     }
     metrics_->rows_written += static_cast<int64_t>(n);
-    rd_kafka_poll(rk_.get(), 0);  // serve delivery reports
-    return absl::OkStatus();
+    return transport_->EndOfBatch();
   }
 
   absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
 
-  absl::Status Finish(runtime::Output*) override {
-    rd_kafka_resp_err_t e = rd_kafka_flush(rk_.get(), kFlushTimeoutMs);
-    EDDY_RETURN_IF_ERROR(DeliveryError());
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::DeadlineExceededError(
-          fmt::format("table '{}': {} records to {} were not acknowledged within {} s", opt_.table,
-                      rd_kafka_outq_len(rk_.get()), Where(opt_), kFlushTimeoutMs / 1000));
-    }
-    if (topic_) rd_kafka_topic_destroy(topic_);
-    topic_ = nullptr;
-    return absl::OkStatus();
-  }
+  absl::Status Finish(runtime::Output*) override { return transport_->Flush(); }
 
  private:
-  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-    auto* self = static_cast<KafkaSink*>(opaque);
-    if (m->err && self->first_error_.ok()) {
-      self->first_error_ = absl::UnavailableError(
-          fmt::format("table '{}': writing to {} partition {} failed: {}", self->opt_.table,
-                      Where(self->opt_), m->partition, rd_kafka_err2str(m->err)));
-    }
-  }
-
-  absl::Status DeliveryError() const { return first_error_; }
-
   // Row `r` of `b`, columns `cols` (physical indexes), as a one-row batch for an encoder.
   void Project(const Batch& b, size_t r, const std::vector<int>& cols, Batch* out) {
     out->columns.resize(cols.size());
@@ -162,46 +137,23 @@ class KafkaSink final : public runtime::Operator {
     }
   }
 
-  absl::StatusOr<rd_kafka_headers_t*> ParseHeaders(std::string_view json) {
+  // Fills headers_ from a JSON object of strings; the views point into parser_'s document.
+  absl::Status ParseHeaders(std::string_view json) {
     simdjson::dom::element doc;
     if (parser_.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
       return absl::InvalidArgumentError(
           fmt::format("table '{}': the 'headers' column must hold a JSON object of strings, not {}",
                       opt_.table, std::string(json.substr(0, 80))));
     }
-    rd_kafka_headers_t* h = rd_kafka_headers_new(4);
     for (auto field : doc.get_object()) {
       std::string_view v;
       if (field.value.get_string().get(v) != simdjson::SUCCESS) {
-        rd_kafka_headers_destroy(h);
         return absl::InvalidArgumentError(
             fmt::format("table '{}': header '{}' must be a JSON string", opt_.table, field.key));
       }
-      rd_kafka_header_add(h, field.key.data(), static_cast<ssize_t>(field.key.size()), v.data(),
-                          static_cast<ssize_t>(v.size()));
+      headers_.push_back({field.key, v, false});
     }
-    return h;
-  }
-
-  absl::Status Produce(int32_t partition, bool has_key, int64_t ts, rd_kafka_headers_t* headers) {
-    while (true) {
-      rd_kafka_resp_err_t e = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_RKT(topic_), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value_.data()), value_.size()),
-          RD_KAFKA_V_KEY(has_key ? key_.data() : nullptr, has_key ? key_.size() : 0),
-          RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
-      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();  // headers now owned
-      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        // The client's buffer is full: wait for acknowledgements (backpressure).
-        rd_kafka_poll(rk_.get(), 10);
-        EDDY_RETURN_IF_ERROR(DeliveryError());
-        continue;
-      }
-      if (headers) rd_kafka_headers_destroy(headers);
-      return absl::UnavailableError(fmt::format("table '{}': producing to {}: {}", opt_.table,
-                                                Where(opt_), rd_kafka_err2str(e)));
-    }
+    return absl::OkStatus();
   }
 
   KafkaTableOptions opt_;
@@ -210,16 +162,16 @@ class KafkaSink final : public runtime::Operator {
   int32_t partitions_;
   runtime::SubtaskInfo info_;
   std::shared_ptr<SinkMetrics> metrics_;
-  Client rk_;
-  rd_kafka_topic_t* topic_ = nullptr;
+  std::shared_ptr<LocalTopics> local_;  // set: append to the local log instead of librdkafka
+  std::unique_ptr<ProducerTransport> transport_;
   std::unique_ptr<RowEncoder> value_enc_;
   std::unique_ptr<RowEncoder> key_enc_;
   bool value_is_whole_row_ = false;  // the value columns are the batch's columns, in order
   int ts_col_ = -1;
   int headers_col_ = -1;
   int32_t next_partition_ = 0;
-  absl::Status first_error_;  // first failed delivery (set from rd_kafka_poll/flush callbacks)
   simdjson::dom::parser parser_;
+  std::vector<HeaderView> headers_;  // of the current row
   std::string value_, key_;
   Batch vrow_, krow_;
 };
@@ -244,8 +196,26 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
     }
     wpos[c] = static_cast<int>(w++);
   }
-  EDDY_ASSIGN_OR_RETURN(Client probe, NewClient(RD_KAFKA_PRODUCER, opt, {}));
-  EDDY_ASSIGN_OR_RETURN(int32_t partitions, PartitionCount(probe.get(), opt, 10'000));
+  std::shared_ptr<LocalTopics> local = LocalTopicsFor(opt.bootstrap_servers);
+  int32_t partitions = 0;
+  if (local) {
+    auto n = local->PartitionCount(opt.topic);
+    if (absl::IsNotFound(n.status())) {
+      return absl::NotFoundError(
+          fmt::format("table '{}': {} does not exist (create it with `eddy topic create {}`)",
+                      opt.table, Where(opt), opt.topic));
+    }
+    if (!n.ok()) {
+      return absl::UnavailableError(fmt::format("table '{}': {}: {}", opt.table, Where(opt),
+                                                std::string(n.status().message())));
+    }
+    partitions = *n;
+  } else {
+    EDDY_ASSIGN_OR_RETURN(Client probe, NewClient(RD_KAFKA_PRODUCER, opt, {}));
+    EDDY_ASSIGN_OR_RETURN(partitions, PartitionCount(probe.get(), opt, 10'000));
+  }
+  spdlog::info("table '{}': writing {} ({} partitions) {}", table->name, Where(opt), partitions,
+               local ? "to the local log" : "through librdkafka");
   SinkPlan plan;
   plan.parallelism = default_parallelism;
   std::string sp = table->Option("sink.parallelism");
@@ -253,11 +223,11 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
   auto m = plan.metrics;
   plan.make =
       [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-    auto sink = std::make_unique<KafkaSink>(opt, schema, wpos, partitions, info, m);
+    auto sink = std::make_unique<KafkaSink>(opt, schema, wpos, partitions, info, m, local);
     EDDY_RETURN_IF_ERROR(sink->Open());
     return std::unique_ptr<runtime::Operator>(std::move(sink));
   };
-  plan.description = fmt::format("kafka, {}", Where(opt));
+  plan.description = fmt::format("kafka, {}{}", Where(opt), local ? " (local log)" : "");
   return plan;
 }
 

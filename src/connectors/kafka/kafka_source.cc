@@ -1,5 +1,8 @@
 // The 'kafka' source (Flink SQL Kafka connector, read side) over librdkafka, so the same table
-// reads eddy's own broker, Apache Kafka or Redpanda.
+// reads eddy's own broker, Apache Kafka or Redpanda; inside `eddy server`, a table whose bootstrap
+// servers name the server reads its log directly (transport.h, local_topics.h). Both transports
+// feed the same record-level code below: decoding, metadata columns, error policy, watermarks,
+// startup and bounded modes, group-offset commits.
 //
 // Partition p of the topic is read by subtask p mod parallelism (manual assignment, no consumer
 // group rebalancing). Each subtask keeps a watermark per partition (max event time - delay - 1,
@@ -18,6 +21,7 @@
 #include "connectors/connector.h"
 #include "connectors/dead_letter.h"
 #include "connectors/kafka/kafka_table.h"
+#include "connectors/kafka/transport.h"
 #include "types/time_util.h"
 
 namespace eddy::connectors {
@@ -34,12 +38,6 @@ int64_t WallMs() {
       .count();
 }
 
-struct TopicPartitionList {
-  rd_kafka_topic_partition_list_t* list;
-  explicit TopicPartitionList(int n) : list(rd_kafka_topic_partition_list_new(n)) {}
-  ~TopicPartitionList() { rd_kafka_topic_partition_list_destroy(list); }
-};
-
 // What every subtask of one scan shares.
 struct Shared {
   ScanSpec spec;
@@ -49,16 +47,14 @@ struct Shared {
   Schema key_schema;
   std::shared_ptr<DeadLetterWriter> dead_letter;
   std::shared_ptr<SourceMetrics> metrics;
+  std::shared_ptr<LocalTopics> local;  // set: read the local log instead of using librdkafka
+  bool want_headers = false;           // a 'headers' metadata column is read
 };
 
 class KafkaSourceSubtask final : public runtime::SourceOperator {
  public:
   KafkaSourceSubtask(std::shared_ptr<Shared> sh, runtime::SubtaskInfo info)
       : sh_(std::move(sh)), info_(info) {}
-  ~KafkaSourceSubtask() override {
-    if (queue_) rd_kafka_queue_destroy(queue_);
-    if (rk_) rd_kafka_consumer_close(rk_.get());
-  }
 
   /// Connects, resolves start and end offsets, and assigns this subtask's partitions.
   absl::Status Open() {
@@ -80,47 +76,28 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       parts_.push_back(part);
     }
     if (parts_.empty()) return absl::OkStatus();
-    std::vector<std::pair<std::string, std::string>> extra = {
-        {"enable.auto.commit", "false"},
-        {"enable.auto.offset.store", "false"},
-        {"enable.partition.eof", "true"},
-        {"allow.auto.create.topics", "false"},
-    };
-    // librdkafka needs a group id even for assigned partitions; without
-    // 'properties.group.id' nothing is committed under it.
-    extra.emplace_back("group.id", o.group_id.empty() ? "eddy-" + o.table : o.group_id);
-    EDDY_ASSIGN_OR_RETURN(rk_, NewClient(RD_KAFKA_CONSUMER, o, extra));
-    rd_kafka_poll_set_consumer(rk_.get());
-    queue_ = rd_kafka_queue_get_consumer(rk_.get());
-
-    // Start offsets.
-    TopicPartitionList assign(static_cast<int>(parts_.size()));
-    for (auto& part : parts_) {
-      rd_kafka_topic_partition_list_add(assign.list, o.topic.c_str(), part.id);
+    if (sh_->local) {
+      transport_ = NewLocalConsumer(sh_->local, o, sh_->want_headers);
+    } else {
+      EDDY_ASSIGN_OR_RETURN(transport_, NewRdKafkaConsumer(o, sh_->want_headers));
     }
-    EDDY_RETURN_IF_ERROR(ResolveOffsets(o.startup, o.startup_timestamp_ms, o.startup_offsets,
-                                        assign.list, /*start=*/true));
+    // Start offsets.
+    EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> starts,
+                          ResolveOffsets(o.startup, o.startup_timestamp_ms, o.startup_offsets,
+                                         /*start=*/true));
     // End offsets of a bounded scan, fixed now.
     if (o.bounded != OffsetSpec::kNone) {
-      TopicPartitionList end(static_cast<int>(parts_.size()));
-      for (auto& part : parts_) {
-        rd_kafka_topic_partition_list_add(end.list, o.topic.c_str(), part.id);
-      }
-      EDDY_RETURN_IF_ERROR(ResolveOffsets(o.bounded, o.bounded_timestamp_ms, o.bounded_offsets,
-                                          end.list, /*start=*/false));
-      for (int i = 0; i < end.list->cnt; ++i) {
-        Part& part = parts_[index_[end.list->elems[i].partition]];
-        part.stop = end.list->elems[i].offset;
-        int64_t from = assign.list->elems[i].offset;
-        if (from >= 0 && from >= part.stop) part.done = true;
+      EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> ends,
+                            ResolveOffsets(o.bounded, o.bounded_timestamp_ms, o.bounded_offsets,
+                                           /*start=*/false));
+      for (size_t i = 0; i < parts_.size(); ++i) {
+        parts_[i].stop = ends[i];
+        if (starts[i] >= 0 && starts[i] >= parts_[i].stop) parts_[i].done = true;
       }
     }
-    rd_kafka_resp_err_t e = rd_kafka_assign(rk_.get(), assign.list);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return absl::UnavailableError(
-          fmt::format("table '{}': cannot assign the partitions of {}: {}", o.table, Where(o),
-                      rd_kafka_err2str(e)));
-    }
+    std::vector<std::pair<int32_t, int64_t>> assign;
+    for (size_t i = 0; i < parts_.size(); ++i) assign.emplace_back(parts_[i].id, starts[i]);
+    EDDY_RETURN_IF_ERROR(transport_->Assign(assign));
     last_commit_ms_ = WallMs();
     return absl::OkStatus();
   }
@@ -138,17 +115,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       }
       return Step::kIdle;
     }
-    size_t want = std::min<size_t>(sh_->spec.batch_size, msgs_.size());
-    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, msgs_.data(), want);
-    if (n < 0) {
-      return absl::UnavailableError(fmt::format("table '{}': reading {}: {}", sh_->opt.table,
-                                                Where(sh_->opt),
-                                                rd_kafka_err2str(rd_kafka_last_error())));
-    }
-    absl::Status st;
-    if (n > 0) st = ProcessMessages(static_cast<size_t>(n), out);
-    for (ssize_t i = 0; i < n; ++i) rd_kafka_message_destroy(msgs_[i]);
-    EDDY_RETURN_IF_ERROR(st);
+    EDDY_ASSIGN_OR_RETURN(size_t n, ProcessRecords(out));
     EDDY_RETURN_IF_ERROR(UpdateWatermark(out));
     if (!sh_->opt.group_id.empty() && WallMs() - last_commit_ms_ >= kCommitIntervalMs) {
       Commit(false);
@@ -176,101 +143,82 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     return true;
   }
 
-  // Turns `spec` into concrete offsets in `list` (one entry per partition, in parts_ order).
-  absl::Status ResolveOffsets(OffsetSpec spec, int64_t ts_ms,
-                              const std::map<int32_t, int64_t>& specific,
-                              rd_kafka_topic_partition_list_t* list, bool start) {
+  // Turns `spec` into concrete offsets, one per partition in parts_ order.
+  absl::StatusOr<std::vector<int64_t>> ResolveOffsets(OffsetSpec spec, int64_t ts_ms,
+                                                      const std::map<int32_t, int64_t>& specific,
+                                                      bool start) {
     const auto& o = sh_->opt;
-    rd_kafka_t* rk = rk_.get();
-    auto watermarks = [&](int32_t p, int64_t* low, int64_t* high) -> absl::Status {
-      rd_kafka_resp_err_t e =
-          rd_kafka_query_watermark_offsets(rk, o.topic.c_str(), p, low, high, kMetadataTimeoutMs);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(fmt::format("table '{}': offsets of {} partition {}: {}",
-                                                  o.table, Where(o), p, rd_kafka_err2str(e)));
-      }
-      return absl::OkStatus();
-    };
-    for (int i = 0; i < list->cnt; ++i) {
-      auto& el = list->elems[i];
-      int64_t low = 0, high = 0;
+    std::vector<int64_t> out;
+    for (const Part& part : parts_) {
+      int32_t p = part.id;
+      int64_t offset = -1;
       switch (spec) {
         case OffsetSpec::kNone:
           break;
-        case OffsetSpec::kEarliest:
-          EDDY_RETURN_IF_ERROR(watermarks(el.partition, &low, &high));
-          el.offset = low;
+        case OffsetSpec::kEarliest: {
+          EDDY_ASSIGN_OR_RETURN(OffsetRange r, transport_->Offsets(p));
+          offset = r.log_start;
           break;
-        case OffsetSpec::kLatest:
-          EDDY_RETURN_IF_ERROR(watermarks(el.partition, &low, &high));
-          el.offset = high;
+        }
+        case OffsetSpec::kLatest: {
+          EDDY_ASSIGN_OR_RETURN(OffsetRange r, transport_->Offsets(p));
+          offset = r.high_watermark;
           break;
-        case OffsetSpec::kTimestamp:
-          el.offset = ts_ms;
-          break;
-        case OffsetSpec::kSpecificOffsets: {
-          auto it = specific.find(el.partition);
-          if (it != specific.end()) {
-            el.offset = it->second;
-          } else {
-            // Flink: partitions not listed start from the committed offset (start) or are
-            // read to the end (bound); eddy reads unlisted partitions from the earliest offset.
-            EDDY_RETURN_IF_ERROR(watermarks(el.partition, &low, &high));
-            el.offset = start ? low : high;
+        }
+        case OffsetSpec::kTimestamp: {
+          EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> at,
+                                transport_->OffsetForTimestamp(p, ts_ms));
+          if (at.has_value()) {
+            offset = *at;
+          } else {  // no record at or after the timestamp: the end of the partition
+            EDDY_ASSIGN_OR_RETURN(OffsetRange r, transport_->Offsets(p));
+            offset = r.high_watermark;
           }
           break;
         }
-        case OffsetSpec::kGroupOffsets:
-          el.offset = RD_KAFKA_OFFSET_INVALID;
+        case OffsetSpec::kSpecificOffsets: {
+          auto it = specific.find(p);
+          if (it != specific.end()) {
+            offset = it->second;
+          } else {
+            // Flink: partitions not listed start from the committed offset (start) or are
+            // read to the end (bound); eddy reads unlisted partitions from the earliest offset.
+            EDDY_ASSIGN_OR_RETURN(OffsetRange r, transport_->Offsets(p));
+            offset = start ? r.log_start : r.high_watermark;
+          }
           break;
-      }
-    }
-    if (spec == OffsetSpec::kTimestamp) {
-      rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, list, kMetadataTimeoutMs);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(fmt::format("table '{}': offsets by timestamp of {}: {}",
-                                                  o.table, Where(o), rd_kafka_err2str(e)));
-      }
-      for (int i = 0; i < list->cnt; ++i) {
-        auto& el = list->elems[i];
-        if (el.offset < 0) {  // no record at or after the timestamp: the end of the partition
-          int64_t low = 0, high = 0;
-          EDDY_RETURN_IF_ERROR(watermarks(el.partition, &low, &high));
-          el.offset = high;
+        }
+        case OffsetSpec::kGroupOffsets: {
+          std::optional<int64_t> committed;
+          if (!o.group_id.empty()) {
+            EDDY_ASSIGN_OR_RETURN(committed, transport_->Committed(p));
+          }
+          if (committed.has_value() && *committed >= 0) {
+            offset = *committed;
+            break;
+          }
+          std::string reset = o.auto_offset_reset;
+          if (!start) reset = "latest";
+          if (reset.empty()) {
+            return absl::FailedPreconditionError(fmt::format(
+                "table '{}': {} partition {} has no committed offset for group '{}' (set "
+                "'properties.auto.offset.reset' = 'earliest' or 'latest', or another "
+                "'scan.startup.mode')",
+                o.table, Where(o), p, o.group_id.empty() ? "<none>" : o.group_id));
+          }
+          EDDY_ASSIGN_OR_RETURN(OffsetRange r, transport_->Offsets(p));
+          offset = reset == "earliest" ? r.log_start : r.high_watermark;
+          break;
         }
       }
+      out.push_back(offset);
     }
-    if (spec == OffsetSpec::kGroupOffsets && !o.group_id.empty()) {
-      rd_kafka_resp_err_t e = rd_kafka_committed(rk, list, kMetadataTimeoutMs);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return absl::UnavailableError(
-            fmt::format("table '{}': committed offsets of group '{}' on {}: {}", o.table,
-                        o.group_id, Where(o), rd_kafka_err2str(e)));
-      }
-    }
-    if (spec == OffsetSpec::kGroupOffsets) {
-      for (int i = 0; i < list->cnt; ++i) {
-        auto& el = list->elems[i];
-        if (el.offset >= 0) continue;
-        std::string reset = o.auto_offset_reset;
-        if (!start) reset = "latest";
-        if (reset.empty()) {
-          return absl::FailedPreconditionError(fmt::format(
-              "table '{}': {} partition {} has no committed offset for group '{}' (set "
-              "'properties.auto.offset.reset' = 'earliest' or 'latest', or another "
-              "'scan.startup.mode')",
-              o.table, Where(o), el.partition, o.group_id.empty() ? "<none>" : o.group_id));
-        }
-        int64_t low = 0, high = 0;
-        EDDY_RETURN_IF_ERROR(watermarks(el.partition, &low, &high));
-        el.offset = reset == "earliest" ? low : high;
-      }
-    }
-    return absl::OkStatus();
+    return out;
   }
 
-  absl::Status ProcessMessages(size_t n, runtime::SourceOutput* out) {
-    const auto& o = sh_->opt;
+  // Polls the transport once and emits the rows of the records it delivered. Returns how many
+  // records and partition ends the poll delivered.
+  absl::StatusOr<size_t> ProcessRecords(runtime::SourceOutput* out) {
     const TableDef& t = *sh_->spec.table;
     Batch phys = Batch::Empty(t.physical);
     Batch vb = Batch::Empty(sh_->value_schema);
@@ -280,43 +228,36 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     row_part_.clear();
     row_offset_.clear();
     int64_t now = WallMs();
-    for (size_t i = 0; i < n; ++i) {
-      rd_kafka_message_t* m = msgs_[i];
-      if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          auto it = index_.find(m->partition);
-          if (it != index_.end()) {
-            Part& part = parts_[it->second];
-            if (part.stop >= 0 && m->offset >= part.stop) part.done = true;
-          }
-          continue;
-        }
-        if (rd_kafka_fatal_error(rk_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-            m->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-            m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-          return absl::UnavailableError(fmt::format("table '{}': reading {} partition {}: {}",
-                                                    o.table, Where(o), m->partition,
-                                                    rd_kafka_message_errstr(m)));
-        }
-        spdlog::warn("table '{}': {}: {} (the Kafka client retries)", o.table, Where(o),
-                     rd_kafka_message_errstr(m));
-        continue;
-      }
-      auto it = index_.find(m->partition);
-      if (it == index_.end()) continue;
+    auto on_end = [&](int32_t partition, int64_t end_offset) {
+      auto it = index_.find(partition);
+      if (it == index_.end()) return;
       Part& part = parts_[it->second];
-      if (part.done) continue;
-      if (part.stop >= 0 && m->offset >= part.stop) {
+      if (part.stop >= 0 && end_offset >= part.stop) part.done = true;
+    };
+    auto on_record = [&](const ConsumedRecord& m) -> absl::Status {
+      auto it = index_.find(m.partition);
+      if (it == index_.end()) return absl::OkStatus();
+      Part& part = parts_[it->second];
+      if (part.done) return absl::OkStatus();
+      if (part.stop >= 0 && m.offset >= part.stop) {
         part.done = true;
-        continue;
+        return absl::OkStatus();
       }
-      part.next = m->offset + 1;
+      part.next = m.offset + 1;
       part.last_record_ms = now;
       if (part.stop >= 0 && part.next >= part.stop) part.done = true;
-      if (!m->payload) continue;  // a tombstone carries no row (Flink skips null values)
-      EDDY_RETURN_IF_ERROR(DecodeMessage(m, arena.get(), &phys, &vb, &kb));
-    }
+      if (!m.has_value) return absl::OkStatus();  // a tombstone carries no row (Flink skips it)
+      return DecodeRecord(m, arena.get(), &phys, &vb, &kb);
+    };
+    EDDY_ASSIGN_OR_RETURN(size_t n, transport_->Poll(sh_->spec.batch_size, on_record, on_end));
+    EDDY_RETURN_IF_ERROR(EmitRows(std::move(phys), std::move(vb), std::move(kb), out));
+    return n;
+  }
+
+  // Assembles the decoded rows into the table's columns and emits them.
+  absl::Status EmitRows(Batch phys, Batch vb, Batch kb, runtime::SourceOutput* out) {
+    const auto& o = sh_->opt;
+    const TableDef& t = *sh_->spec.table;
     size_t rows = vb.num_rows();
     if (rows == 0) return absl::OkStatus();
     // Physical columns: metadata, value and key columns in declaration order.
@@ -325,7 +266,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     for (size_t i = 0; i < o.key_columns.size(); ++i) kpos[o.key_columns[i]] = i;
     vb.arenas.clear();
     for (size_t c = 0; c < t.physical.fields.size(); ++c) {
-      if (!o.metadata[c].empty()) continue;  // filled by DecodeMessage
+      if (!o.metadata[c].empty()) continue;  // filled by DecodeRecord
       phys.columns[c] =
           vpos[c] >= 0 ? std::move(vb.columns[vpos[c]]) : std::move(kb.columns[kpos[c]]);
     }
@@ -359,29 +300,26 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
 
   // Decodes one record into the value/key batches and the metadata columns of `phys`; a bad
   // record goes to the error policy and appends nothing.
-  absl::Status DecodeMessage(rd_kafka_message_t* m, Arena* arena, Batch* phys, Batch* vb,
-                             Batch* kb) {
+  absl::Status DecodeRecord(const ConsumedRecord& m, Arena* arena, Batch* phys, Batch* vb,
+                            Batch* kb) {
     const auto& o = sh_->opt;
-    std::string_view value =
-        arena->Add(std::string_view(static_cast<const char*>(m->payload), m->len));
+    std::string_view value = arena->Add(m.value);
     size_t key_rows = kb->num_rows();
     DecodeError err;
     if (o.key.kind != RecordFormat::Kind::kNone) {
-      std::string_view key =
-          m->key ? arena->Add(std::string_view(static_cast<const char*>(m->key), m->key_len))
-                 : std::string_view();
+      std::string_view key = m.has_key ? arena->Add(m.key) : std::string_view();
       if (o.key.kind == RecordFormat::Kind::kRaw) {
-        if (m->key) {
+        if (m.has_key) {
           kb->columns[0].AppendString(key);
         } else {
           kb->columns[0].AppendNull();
         }
         kb->kinds.push_back(RowKind::kInsert);
-      } else if (!m->key) {
+      } else if (!m.has_key) {
         for (auto& c : kb->columns) c.AppendNull();
         kb->kinds.push_back(RowKind::kInsert);
       } else if (!key_dec_->Decode(key, kb, arena, &err)) {
-        return BadRow(m->partition, m->offset, err.column, "key: " + err.reason, key);
+        return BadRow(m.partition, m.offset, err.column, "key: " + err.reason, key);
       }
     }
     if (o.value.kind == RecordFormat::Kind::kRaw) {
@@ -391,7 +329,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       // Roll the key row back so every column keeps the same length.
       for (auto& c : kb->columns) c.Resize(key_rows);
       kb->kinds.resize(key_rows);
-      return BadRow(m->partition, m->offset, err.column, err.reason, value);
+      return BadRow(m.partition, m.offset, err.column, err.reason, value);
     }
     const TableDef& t = *sh_->spec.table;
     for (size_t c = 0; c < t.physical.fields.size(); ++c) {
@@ -401,33 +339,28 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       if (key == "topic") {
         col.AppendString(arena->Add(o.topic));
       } else if (key == "partition") {
-        col.AppendInt(m->partition);
+        col.AppendInt(m.partition);
       } else if (key == "offset") {
-        col.AppendInt(m->offset);
-      } else if (key == "timestamp" || key == "timestamp-type") {
-        rd_kafka_timestamp_type_t tt;
-        int64_t ms = rd_kafka_message_timestamp(m, &tt);
-        if (key == "timestamp") {
-          if (ms < 0) {
-            col.AppendNull();
-          } else {
-            col.AppendInt(ms * 1000);
-          }
+        col.AppendInt(m.offset);
+      } else if (key == "timestamp") {
+        if (m.timestamp_ms < 0) {
+          col.AppendNull();
         } else {
-          col.AppendString(tt == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? "CreateTime"
-                           : tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime"
-                                                                      : "NoTimestampType");
+          col.AppendInt(m.timestamp_ms * 1000);
         }
+      } else if (key == "timestamp-type") {
+        col.AppendString(m.timestamp_kind == TimestampKind::kCreateTime      ? "CreateTime"
+                         : m.timestamp_kind == TimestampKind::kLogAppendTime ? "LogAppendTime"
+                                                                             : "NoTimestampType");
       } else if (key == "headers") {
-        rd_kafka_headers_t* h = nullptr;
-        if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) h = nullptr;
-        col.AppendString(arena->Add(HeadersToJson(h)));
+        col.AppendString(
+            arena->Add(HeadersToJson(m.headers ? *m.headers : std::vector<HeaderView>())));
       } else {
         col.AppendNull();  // leader-epoch: not exposed by this librdkafka version
       }
     }
-    row_part_.push_back(m->partition);
-    row_offset_.push_back(m->offset);
+    row_part_.push_back(m.partition);
+    row_offset_.push_back(m.offset);
     return absl::OkStatus();
   }
 
@@ -485,31 +418,25 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   // Commits the offsets read so far for 'properties.group.id' (asynchronously unless `sync`).
   void Commit(bool sync) {
     last_commit_ms_ = WallMs();
-    if (sh_->opt.group_id.empty() || !rk_) return;
-    TopicPartitionList list(static_cast<int>(parts_.size()));
+    if (sh_->opt.group_id.empty() || !transport_) return;
+    std::vector<std::pair<int32_t, int64_t>> offsets;
     for (auto& p : parts_) {
       if (p.next < 0 || p.next == p.committed) continue;
-      rd_kafka_topic_partition_list_add(list.list, sh_->opt.topic.c_str(), p.id)->offset = p.next;
+      offsets.emplace_back(p.id, p.next);
       p.committed = p.next;
     }
-    if (list.list->cnt == 0) return;
-    rd_kafka_resp_err_t e = rd_kafka_commit(rk_.get(), list.list, sync ? 0 : 1);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR && sync) {
-      spdlog::warn("table '{}': committing offsets of group '{}' on {} failed: {}", sh_->opt.table,
-                   sh_->opt.group_id, Where(sh_->opt), rd_kafka_err2str(e));
-    }
+    if (offsets.empty()) return;
+    transport_->Commit(offsets, sync);
   }
 
   std::shared_ptr<Shared> sh_;
   runtime::SubtaskInfo info_;
-  Client rk_;
-  rd_kafka_queue_t* queue_ = nullptr;
+  std::unique_ptr<ConsumerTransport> transport_;
   std::unique_ptr<RowDecoder> value_dec_;
   std::unique_ptr<RowDecoder> key_dec_;
   std::vector<Part> parts_;
   std::map<int32_t, size_t> index_;  // partition → parts_ index
-  std::vector<rd_kafka_message_t*> msgs_ = std::vector<rd_kafka_message_t*>(4096);
-  std::vector<int32_t> row_part_;  // per decoded row of the current batch
+  std::vector<int32_t> row_part_;    // per decoded row of the current batch
   std::vector<int64_t> row_offset_;
   int rowtime_ = -1;
   int64_t delay_ = 0;
@@ -549,13 +476,30 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeKafkaSourceFactory(const Scan
   for (int c : sh->opt.value_columns) sh->value_schema.fields.push_back(t.physical.fields[c]);
   for (int c : sh->opt.key_columns) sh->key_schema.fields.push_back(t.physical.fields[c]);
   EDDY_ASSIGN_OR_RETURN(sh->dead_letter, OpenBadRowPolicy(spec));
-  // A consumer that may not create topics: a Metadata request from a producer would make the
-  // broker auto-create a mistyped topic.
-  EDDY_ASSIGN_OR_RETURN(Client probe,
-                        NewClient(RD_KAFKA_CONSUMER, sh->opt,
-                                  {{"allow.auto.create.topics", "false"}, {"group.id", "eddy"}}));
-  EDDY_ASSIGN_OR_RETURN(sh->partitions, PartitionCount(probe.get(), sh->opt, kMetadataTimeoutMs));
-  spdlog::info("table '{}': reading {} ({} partitions)", t.name, Where(sh->opt), sh->partitions);
+  for (const std::string& key : sh->opt.metadata) sh->want_headers |= key == "headers";
+  sh->local = LocalTopicsFor(sh->opt.bootstrap_servers);
+  if (sh->local) {
+    auto n = sh->local->PartitionCount(sh->opt.topic);
+    if (absl::IsNotFound(n.status())) {
+      return absl::NotFoundError(
+          fmt::format("table '{}': {} does not exist (create it with `eddy topic create {}`)",
+                      t.name, Where(sh->opt), sh->opt.topic));
+    }
+    if (!n.ok()) {
+      return absl::UnavailableError(fmt::format("table '{}': {}: {}", t.name, Where(sh->opt),
+                                                std::string(n.status().message())));
+    }
+    sh->partitions = *n;
+  } else {
+    // A consumer that may not create topics: a Metadata request from a producer would make the
+    // broker auto-create a mistyped topic.
+    EDDY_ASSIGN_OR_RETURN(Client probe,
+                          NewClient(RD_KAFKA_CONSUMER, sh->opt,
+                                    {{"allow.auto.create.topics", "false"}, {"group.id", "eddy"}}));
+    EDDY_ASSIGN_OR_RETURN(sh->partitions, PartitionCount(probe.get(), sh->opt, kMetadataTimeoutMs));
+  }
+  spdlog::info("table '{}': reading {} ({} partitions) {}", t.name, Where(sh->opt), sh->partitions,
+               sh->local ? "from the local log" : "through librdkafka");
   return std::shared_ptr<SourceFactory>(new KafkaSourceFactory(sh));
 }
 

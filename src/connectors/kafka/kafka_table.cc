@@ -306,16 +306,9 @@ absl::StatusOr<std::unique_ptr<RowEncoder>> MakeEncoder(const RecordFormat& form
   return MakeCsvEncoder(schema, format.text.csv);
 }
 
-std::string HeadersToJson(rd_kafka_headers_t* headers) {
-  std::map<std::string, std::string> kv;
-  const char* name = nullptr;
-  const void* value = nullptr;
-  size_t size = 0;
-  for (size_t i = 0; headers && rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                                    RD_KAFKA_RESP_ERR_NO_ERROR;
-       ++i) {
-    kv[name] = value ? std::string(static_cast<const char*>(value), size) : std::string();
-  }
+std::string HeadersToJson(const std::vector<HeaderView>& headers) {
+  std::map<std::string_view, std::string_view> kv;
+  for (const HeaderView& h : headers) kv[h.key] = h.is_null ? std::string_view() : h.value;
   std::string out = "{";
   for (const auto& [k, v] : kv) {
     if (out.size() > 1) out += ',';

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "connectors/filesystem/options.h"
+#include "connectors/kafka/local_topics.h"
 #include "engine/catalog.h"
 #include "formats/row_decoder.h"
 #include "formats/row_encoder.h"
@@ -95,8 +96,8 @@ absl::StatusOr<std::unique_ptr<RowDecoder>> MakeDecoder(const RecordFormat& form
 absl::StatusOr<std::unique_ptr<RowEncoder>> MakeEncoder(const RecordFormat& format,
                                                         const Schema& schema);
 
-/// Headers as a JSON object {"name":"value",…} (values as UTF-8 text; a name repeated keeps the
-/// last value), the representation of the 'headers' metadata column.
-std::string HeadersToJson(rd_kafka_headers_t* headers);
+/// Headers as a JSON object {"name":"value",…} (values as UTF-8 text, a null value as ""; a name
+/// repeated keeps the last value), the representation of the 'headers' metadata column.
+std::string HeadersToJson(const std::vector<HeaderView>& headers);
 
 }  // namespace eddy::connectors::kafka

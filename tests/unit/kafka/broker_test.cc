@@ -113,10 +113,11 @@ TEST_F(BrokerTest, ApiVersionsAdvertisesRangesAndAnswersAnUnknownVersionWithV0) 
   EXPECT_EQ(resp.error_code, 0);
   bool produce = false, fetch = false;
   for (const auto& k : resp.api_keys) {
-    if (k.api_key == ProduceRequest::kApiKey) produce = k.min_version == 3 && k.max_version >= 7;
+    // From v0: librdkafka compresses with gzip/snappy/lz4 only when Produce v0 is listed.
+    if (k.api_key == ProduceRequest::kApiKey) produce = k.min_version == 0 && k.max_version >= 7;
     if (k.api_key == FetchRequest::kApiKey) fetch = k.min_version <= 4 && k.max_version >= 11;
   }
-  EXPECT_TRUE(produce) << "record batch v2 needs Produce >= 3; zstd needs >= 7";
+  EXPECT_TRUE(produce) << "librdkafka needs Produce v0 listed to compress; zstd needs >= 7";
   EXPECT_TRUE(fetch) << "librdkafka fetches with v4-v11";
   // A version from the future: v0 body with UNSUPPORTED_VERSION and the list.
   r = Send(Frame(ApiVersionsRequest(), 3).replace(2, 2, std::string("\x00\x63", 2)));
@@ -130,10 +131,26 @@ TEST_F(BrokerTest, ApiVersionsAdvertisesRangesAndAnswersAnUnknownVersionWithV0) 
   EXPECT_FALSE(v0.api_keys.empty());
 }
 
-TEST_F(BrokerTest, UnsupportedApiOrVersionIsAnErrorThatClosesTheConnection) {
+TEST_F(BrokerTest, ProduceV0To2IsAnsweredWithUnsupportedForMessageFormat) {
   ProduceRequest p;
   p.acks = 1;
-  EXPECT_FALSE(Send(Frame(p, 2)).ok()) << "Produce v2 carries message sets v1";
+  auto& t = p.topic_data.emplace_back();
+  t.name = "old";
+  auto& pd = t.partition_data.emplace_back();
+  pd.index = 0;
+  pd.records = std::string("a message set v1");
+  for (int16_t v : {0, 1, 2}) {
+    auto r = Send(Frame(p, v));
+    ASSERT_TRUE(r.ok()) << r.status();
+    auto resp = Decode<ProduceResponse>(r->frame, ProduceRequest::kApiKey, v);
+    EXPECT_EQ(resp.responses.at(0).partition_responses.at(0).error_code,
+              Wire(ErrorCode::kUnsupportedForMessageFormat))
+        << "Produce v" << v << " carries message sets v0/v1";
+  }
+  EXPECT_FALSE(log_->DescribeTopic("old").ok()) << "nothing is created or stored";
+}
+
+TEST_F(BrokerTest, UnsupportedApiOrVersionIsAnErrorThatClosesTheConnection) {
   FetchRequest f;
   EXPECT_FALSE(Send(Frame(f, 13)).ok());
   EXPECT_FALSE(Send(std::string("\x00\x03\x00", 3)).ok()) << "a truncated header";
