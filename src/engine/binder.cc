@@ -77,6 +77,8 @@ std::string PlanNode::Describe() const {
     }
     case Kind::kMatchRecognize:
       return match->name;
+    case Kind::kIntervalJoin:
+      return interval->name;
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

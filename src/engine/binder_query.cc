@@ -460,9 +460,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindJoin(const sql::TableRef& ref) {
   if (ref.right && ref.right->kind == sql::TableRefKind::kNamed && ref.right->system_time) {
     return BindLookupJoin(ref);
   }
-  return Error(ref.pos,
-               "joins of two streams (regular, interval and window joins) are not supported yet; "
-               "lookup joins are: JOIN t FOR SYSTEM_TIME AS OF l.proc_time AS r ON l.k = r.k");
+  return BindIntervalJoin(ref);
 }
 
 namespace {
@@ -476,6 +474,196 @@ void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out) {
   out->push_back(e);
 }
 }  // namespace
+
+namespace {
+// `col`, `col + INTERVAL …` or `col - INTERVAL …` over a time attribute: (scope column, µs).
+struct TimeTerm {
+  const sql::Expr* col = nullptr;
+  int64_t offset = 0;
+};
+}  // namespace
+
+// Flink SQL interval join: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND r.ts +
+// INTERVAL …` (or the same bounds as >=, >, <=, < comparisons). Inner joins only.
+absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef& ref) {
+  if (ref.join_type != sql::JoinType::kInner) {
+    return Error(ref.pos,
+                 "only inner joins of two streams are supported (interval joins); LEFT, RIGHT, "
+                 "FULL and CROSS joins of streams are not supported yet");
+  }
+  if (!ref.on) return Error(ref.pos, "a join needs ON with an equality of the two sides");
+  EDDY_ASSIGN_OR_RETURN(FromResult left, BindFrom(*ref.left));
+  EDDY_ASSIGN_OR_RETURN(FromResult right, BindFrom(*ref.right));
+  if (left.window || right.window) {
+    return Error(ref.pos, "window joins are not supported yet; join the windowed views instead");
+  }
+  if (left.node->updating || right.node->updating) {
+    return Error(ref.pos, "an interval join takes insert-only inputs, not updating results");
+  }
+  auto visible = [](const Schema& s) {
+    int v = 0;
+    while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
+    return v;
+  };
+  int lv = visible(left.node->schema), rv = visible(right.node->schema);
+  FromResult r;
+  r.pos = ref.pos;
+  r.scope = left.scope;
+  for (auto c : right.scope.cols) {
+    c.index += lv;
+    r.scope.cols.push_back(c);
+  }
+  auto cfg = std::make_shared<runtime::IntervalJoinConfig>();
+  cfg->left_columns = lv;
+  cfg->right_columns = rv;
+  // Which side a time term reads: 0 left, 1 right, -1 neither (not an event-time column).
+  auto time_term = [&](const sql::Expr& e, TimeTerm* t, int* side, int* col) -> absl::Status {
+    *side = -1;
+    const sql::Expr* c = &e;
+    int64_t off = 0;
+    if (e.kind == ExprKind::kBinary && (e.op == "+" || e.op == "-") &&
+        e.args[1]->kind == ExprKind::kInterval) {
+      EDDY_ASSIGN_OR_RETURN(off, IntervalMicros(*e.args[1]));
+      if (e.op == "-") off = -off;
+      c = e.args[0].get();
+    }
+    if (c->kind != ExprKind::kColumn) return absl::OkStatus();
+    for (int s = 0; s < 2; ++s) {
+      auto b = Bind(*c, s == 0 ? left.scope : right.scope, nullptr);
+      if (!b.ok()) continue;
+      if ((*b)->type().time_attr != TimeAttr::kRowtime || (*b)->column_index() < 0) continue;
+      *side = s;
+      *col = (*b)->column_index();
+      t->col = c;
+      t->offset = off;
+    }
+    return absl::OkStatus();
+  };
+  int64_t lower = INT64_MIN, upper = INT64_MAX;
+  int ltime = -1, rtime = -1;
+  // `a OP b` on time terms of the two sides: a bound on l.ts - r.ts (`*used` false otherwise).
+  auto add_bound = [&](const sql::Expr& a, const std::string& op, const sql::Expr& b,
+                       bool* used) -> absl::Status {
+    *used = false;
+    TimeTerm ta, tb;
+    int sa, sb, ca = -1, cb = -1;
+    EDDY_RETURN_IF_ERROR(time_term(a, &ta, &sa, &ca));
+    EDDY_RETURN_IF_ERROR(time_term(b, &tb, &sb, &cb));
+    if (sa < 0 || sb < 0 || sa == sb) return absl::OkStatus();
+    int lc = sa == 0 ? ca : cb, rc = sa == 0 ? cb : ca;
+    if ((ltime >= 0 && ltime != lc) || (rtime >= 0 && rtime != rc)) {
+      return Error(a.pos,
+                   "all time bounds of an interval join must use the same two time attributes");
+    }
+    ltime = lc;
+    rtime = rc;
+    // ta + oa OP tb + ob  <=>  (l - r) OP' k
+    std::string o = op;
+    int64_t k;
+    if (sa == 0) {
+      k = tb.offset - ta.offset;
+    } else {
+      k = ta.offset - tb.offset;
+      o = op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
+    }
+    if (o == "<=") upper = std::min(upper, k);
+    if (o == "<") upper = std::min(upper, k - 1);
+    if (o == ">=") lower = std::max(lower, k);
+    if (o == ">") lower = std::max(lower, k + 1);
+    if (o == "=") {
+      lower = std::max(lower, k);
+      upper = std::min(upper, k);
+    }
+    *used = true;
+    return absl::OkStatus();
+  };
+  std::vector<sql::ExprPtr> conj;
+  Conjuncts(ref.on, &conj);
+  std::vector<sql::ExprPtr> rest;
+  std::vector<std::string> key_texts;
+  for (const auto& c : conj) {
+    bool used = false;
+    if (c->kind == ExprKind::kBetween && !c->negated) {
+      bool u1 = false, u2 = false;
+      EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], ">=", *c->args[1], &u1));
+      if (u1) EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], "<=", *c->args[2], &u2));
+      used = u1 && u2;
+    } else if (c->kind == ExprKind::kBinary &&
+               (c->op == "<" || c->op == "<=" || c->op == ">" || c->op == ">=" || c->op == "=")) {
+      EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], c->op, *c->args[1], &used));
+    }
+    if (!used && c->kind == ExprKind::kBinary && c->op == "=") {
+      for (int flip = 0; flip < 2 && !used; ++flip) {
+        auto lk = Bind(*c->args[flip], left.scope, nullptr);
+        auto rk = Bind(*c->args[1 - flip], right.scope, nullptr);
+        if (!lk.ok() || !rk.ok()) continue;
+        DataType lt = (*lk)->type(), rt = (*rk)->type();
+        BoundExprPtr l = *lk, rr = *rk;
+        if (!lt.SameAs(rt) && !(lt.is_string() && rt.is_string())) {
+          if (!lt.is_numeric() || !rt.is_numeric()) {
+            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                             lt.ToString(), rt.ToString()));
+          }
+          DataType common = lt.id == TypeId::kDouble || rt.id == TypeId::kDouble ||
+                                    lt.id == TypeId::kDecimal || rt.id == TypeId::kDecimal
+                                ? DataType::Double()
+                                : DataType::Bigint();
+          if (!lt.SameAs(common)) l = MakeCast(l, common, false);
+          if (!rt.SameAs(common)) rr = MakeCast(rr, common, false);
+        }
+        cfg->left_keys.push_back(l);
+        cfg->right_keys.push_back(rr);
+        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
+        used = true;
+      }
+    }
+    if (!used) rest.push_back(c);
+  }
+  if (lower == INT64_MIN || upper == INT64_MAX) {
+    return Error(ref.on->pos,
+                 "regular joins of two streams (state kept forever) are not supported yet; an "
+                 "interval join needs both time bounds between the sides' event-time "
+                 "attributes: ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts + "
+                 "INTERVAL '1' HOUR");
+  }
+  if (lower > upper) return Error(ref.on->pos, "the time bounds of this join can never hold");
+  if (cfg->left_keys.empty()) {
+    return Error(ref.on->pos,
+                 "an interval join needs an equality between the two sides (ON l.k = r.k)");
+  }
+  cfg->left_time = ltime;
+  cfg->right_time = rtime;
+  cfg->lower = lower;
+  cfg->upper = upper;
+  cfg->watermark_delay = std::max<int64_t>({0, -lower, upper});
+  auto n = std::make_shared<PlanNode>();
+  n->kind = PlanNode::Kind::kIntervalJoin;
+  n->input = left.node;
+  n->right = right.node;
+  for (int i = 0; i < lv; ++i) n->schema.fields.push_back(left.node->schema.fields[i]);
+  for (int i = 0; i < rv; ++i) n->schema.fields.push_back(right.node->schema.fields[i]);
+  n->schema.rowtime_index = ltime;
+  r.node = n;
+  std::vector<BoundExprPtr> filters;
+  for (const auto& c : rest) {
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(c->pos,
+                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
+    }
+    filters.push_back(f);
+  }
+  if (filters.size() == 1) cfg->residual = filters[0];
+  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  auto human = [](int64_t us) { return fmt::format("{} ms", us / 1000); };
+  cfg->name =
+      fmt::format("IntervalJoin(joinType=[InnerJoin], on=[{}], time=[{} - {} BETWEEN {} AND {}]{})",
+                  fmt::join(key_texts, " AND "), left.node->schema.fields[ltime].name,
+                  right.node->schema.fields[rtime].name, human(lower), human(upper),
+                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
+  n->interval = cfg;
+  return r;
+}
 
 // Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
 // with INNER or LEFT join; the table is read when the job starts ('filesystem' tables).

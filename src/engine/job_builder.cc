@@ -5,17 +5,19 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "runtime/calc.h"
+#include "runtime/interval_join.h"
 #include "runtime/lookup_join.h"
 
 namespace eddy {
 
 std::string ExplainPlan(const PlanPtr& plan) {
-  std::vector<const PlanNode*> nodes;
-  for (const PlanNode* n = plan.get(); n; n = n->input.get()) nodes.push_back(n);
   std::string out;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    out += std::string(i * 2, ' ') + (i ? "+- " : "") + nodes[i]->Describe() + "\n";
-  }
+  std::function<void(const PlanNode*, int)> walk = [&](const PlanNode* n, int depth) {
+    out += std::string(depth * 2, ' ') + (depth ? "+- " : "") + n->Describe() + "\n";
+    if (n->input) walk(n->input.get(), depth + 1);
+    if (n->right) walk(n->right.get(), depth + 1);
+  };
+  walk(plan.get(), 0);
   return out;
 }
 
@@ -88,49 +90,94 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
   size_t batch = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("eddy.batch-size")));
 
-  std::vector<const PlanNode*> nodes;
-  for (const PlanNode* p = plan.get(); p; p = p->input.get()) nodes.push_back(p);
-  std::reverse(nodes.begin(), nodes.end());
-  const PlanNode* scan = nodes[0];
-  if (scan->kind != PlanNode::Kind::kScan)
-    return absl::InternalError("plan does not start with a scan");
-
-  // Source vertex.
-  connectors::ScanSpec ss;
-  ss.table = scan->table;
-  ss.computed = scan->computed;
-  ss.batch_size = batch;
-  ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
-  ss.dead_letter_path =
-      scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
-  ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
-  if (ss.idle_timeout_ms < 0) {
-    return absl::InvalidArgumentError(
-        fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
-                    config.Get("table.exec.source.idle-timeout")));
-  }
-  EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
-  bool chunked = factory->chunked();
-  job.sources.push_back(factory->metrics);
-
+  // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;
-  drafts.emplace_back();
-  drafts[0].spec.name = fmt::format("Source: {}", scan->table->name);
-  drafts[0].spec.parallelism = n;
-  drafts[0].spec.make_source = [factory](const runtime::SubtaskInfo& info) {
-    return factory->Create(info);
+  auto add_source = [&](const PlanNode* scan) -> absl::StatusOr<bool> {
+    connectors::ScanSpec ss;
+    ss.table = scan->table;
+    ss.computed = scan->computed;
+    ss.batch_size = batch;
+    ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
+    ss.dead_letter_path =
+        scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+    ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
+    if (ss.idle_timeout_ms < 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
+                      config.Get("table.exec.source.idle-timeout")));
+    }
+    EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
+    job.sources.push_back(factory->metrics);
+    VertexDraft d;
+    d.spec.name = fmt::format("Source: {}", scan->table->name);
+    d.spec.parallelism = n;
+    d.spec.make_source = [factory](const runtime::SubtaskInfo& info) {
+      return factory->Create(info);
+    };
+    drafts.push_back(std::move(d));
+    return factory->chunked();
   };
-  bool from_source = chunked;  // consumers read the source's chunks in file order
-  const PlanNode* last = scan;
-  for (size_t i = 1; i < nodes.size(); ++i) {
-    const PlanNode* node = nodes[i];
-    VertexDraft& cur = drafts.back();
+
+  // Builds the vertices of `node`'s subtree; returns the (unsealed) draft whose chain ends with
+  // the node's output, and whether that output still carries a file source's ordered chunks
+  // (consumers then read it in file order).
+  struct Built {
+    int draft;
+    bool ordered;
+  };
+  std::function<absl::StatusOr<Built>(const PlanNode*)> build =
+      [&](const PlanNode* node) -> absl::StatusOr<Built> {
+    if (node->kind == PlanNode::Kind::kScan) {
+      EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));
+      return Built{static_cast<int>(drafts.size()) - 1, chunked};
+    }
+    if (node->kind == PlanNode::Kind::kIntervalJoin) {
+      EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
+      EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
+      Seal(&drafts[l.draft]);
+      Seal(&drafts[r.draft]);
+      const auto& jc = *node->interval;
+      // Both sides hash on their key columns when the keys are plain columns of the same
+      // physical type (equal values hash alike); otherwise everything meets in one subtask.
+      std::vector<int> lk, rk;
+      bool hashed = true;
+      for (size_t i = 0; i < jc.left_keys.size(); ++i) {
+        int a = jc.left_keys[i]->column_index(), b = jc.right_keys[i]->column_index();
+        hashed &= a >= 0 && b >= 0 &&
+                  jc.left_keys[i]->type().physical() == jc.right_keys[i]->type().physical();
+        lk.push_back(a);
+        rk.push_back(b);
+      }
+      VertexDraft d;
+      d.spec.name = node->Describe();
+      d.spec.parallelism = hashed ? n : 1;
+      for (int side = 0; side < 2; ++side) {
+        runtime::EdgeSpec e;
+        e.from = side == 0 ? l.draft : r.draft;
+        e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
+        e.key_columns = side == 0 ? lk : rk;
+        d.spec.inputs.push_back(e);
+      }
+      auto metrics = d.spec.metrics;
+      metrics->name = jc.name;
+      job.windows.push_back(metrics);  // late rows are reported per operator
+      runtime::IntervalJoinConfig cfg = jc;
+      cfg.metrics = metrics;
+      d.ops.push_back(
+          [cfg](const runtime::SubtaskInfo&,
+                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeIntervalJoin(cfg);
+          });
+      drafts.push_back(std::move(d));
+      return Built{static_cast<int>(drafts.size()) - 1, false};
+    }
+    EDDY_ASSIGN_OR_RETURN(Built in, build(node->input.get()));
+    bool from_source = in.ordered;
     if (node->kind == PlanNode::Kind::kCalc) {
-      cur.ops.push_back(CalcFactory(node->filter, node->projections,
-                                    node->input->schema.IndexOf(kRowWatermarkColumn)));
-      cur.op_names.push_back("Calc");
-      last = node;
-      continue;
+      drafts[in.draft].ops.push_back(CalcFactory(node->filter, node->projections,
+                                                 node->input->schema.IndexOf(kRowWatermarkColumn)));
+      drafts[in.draft].op_names.push_back("Calc");
+      return in;
     }
     if (node->kind == PlanNode::Kind::kLookupJoin) {
       // The table is read once, now, and shared (read-only) by every subtask.
@@ -164,17 +211,16 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lc.wm_col = ls.IndexOf(kRowWatermarkColumn);
       lc.residual = node->join_filter;
       lc.left_outer = node->left_outer;
-      cur.ops.push_back(
+      drafts[in.draft].ops.push_back(
           [lc](const runtime::SubtaskInfo&,
                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
             return runtime::MakeLookupJoin(lc);
           });
-      cur.op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
-      last = node;
-      continue;
+      drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
+      return in;
     }
-    Seal(&cur);
-    int from = static_cast<int>(drafts.size()) - 1;
+    Seal(&drafts[in.draft]);
+    int from = in.draft;
     if (node->kind == PlanNode::Kind::kMatchRecognize) {
       // MATCH_RECOGNIZE: a new vertex behind a key-group exchange on PARTITION BY.
       const auto& mc = *node->match;
@@ -200,9 +246,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
             return runtime::MakeMatchRecognize(cfg);
           });
       drafts.push_back(std::move(d));
-      from_source = false;
-      last = node;
-      continue;
+      return Built{static_cast<int>(drafts.size()) - 1, false};
     }
     // Aggregation: a new vertex behind a key-group exchange.
     const auto& cfg0 = node->agg;
@@ -235,9 +279,12 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       return runtime::MakeGroupAggregate(cfg);
     });
     drafts.push_back(std::move(d));
-    from_source = false;
-    last = node;
-  }
+    return Built{static_cast<int>(drafts.size()) - 1, false};
+  };
+
+  EDDY_ASSIGN_OR_RETURN(Built root, build(plan.get()));
+  bool from_source = root.ordered;
+  const PlanNode* last = plan.get();
   // Final projection: drop hidden columns and cast to the sink's types.
   std::vector<BoundExprPtr> out;
   bool identity = true;
@@ -256,14 +303,14 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     out.push_back(ref);
     ++vis;
   }
-  VertexDraft& tail = drafts.back();
+  VertexDraft& tail = drafts[root.draft];
   int tail_parallelism = tail.spec.parallelism;
   Seal(&tail);
   VertexDraft sd;
   sd.spec.name = sink.name;
   sd.spec.parallelism = sink.parallelism == tail_parallelism ? sink.parallelism : 1;
   runtime::EdgeSpec se;
-  se.from = static_cast<int>(drafts.size()) - 1;
+  se.from = root.draft;
   se.partitioning = sd.spec.parallelism == tail_parallelism && tail_parallelism > 1
                         ? runtime::Partitioning::kForward
                         : runtime::Partitioning::kGlobal;

@@ -11,6 +11,7 @@
 #include "engine/catalog.h"
 #include "function/expr.h"
 #include "runtime/aggregate_ops.h"
+#include "runtime/interval_join.h"
 #include "runtime/match_recognize.h"
 #include "sql/ast.h"
 
@@ -22,9 +23,18 @@ inline constexpr const char* kRowWatermarkColumn = "$wm";
 struct PlanNode;
 using PlanPtr = std::shared_ptr<PlanNode>;
 
-/// One node of a logical plan. Every node but a scan has exactly one input.
+/// One node of a logical plan. A scan has no input, an interval join two (`input`, `right`),
+/// every other node one.
 struct PlanNode {
-  enum class Kind { kScan, kCalc, kWindowAgg, kGroupAgg, kLookupJoin, kMatchRecognize };
+  enum class Kind {
+    kScan,
+    kCalc,
+    kWindowAgg,
+    kGroupAgg,
+    kLookupJoin,
+    kMatchRecognize,
+    kIntervalJoin
+  };
   Kind kind = Kind::kScan;
   PlanPtr input;
   /// Output columns. Hidden columns (names starting with '$') are not visible to SQL.
@@ -51,6 +61,9 @@ struct PlanNode {
   std::string join_text;  // "origin = iata" for EXPLAIN
   // kMatchRecognize: the operator's configuration (metrics set by the job builder).
   std::shared_ptr<const runtime::MatchRecognizeConfig> match;
+  // kIntervalJoin: `input` (left) and `right` joined; the operator's configuration.
+  PlanPtr right;
+  std::shared_ptr<const runtime::IntervalJoinConfig> interval;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -109,6 +122,7 @@ class Binder {
   absl::StatusOr<FromResult> BindJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);

@@ -294,7 +294,7 @@ class Subtask final : public Task {
     current_wm = wm;
     return chain[0]->ProcessWatermark(wm, head_out);
   }
-  absl::Status Process(StreamElement& e);
+  absl::Status Process(StreamElement& e, int ch);
   absl::Status Handle(StreamElement& e, int ch);
   absl::Status MinWatermarkChanged();
   absl::Status End();
@@ -305,7 +305,8 @@ class Subtask final : public Task {
   int wm_col_ = -1;
   std::vector<int64_t> ch_wm_;
   std::vector<bool> ended_;
-  std::vector<bool> idle_;  // channel sent kIdle and nothing since
+  std::vector<bool> idle_;          // channel sent kIdle and nothing since
+  std::vector<int> channel_input_;  // channel → input edge index
   int ended_count_ = 0;
   int64_t base_wm_ = INT64_MIN;  // ordered: watermark after all fully consumed chunks
   int64_t next_chunk_ = 0;
@@ -486,6 +487,13 @@ void Subtask::InitInput() {
   ch_wm_.assign(n, INT64_MIN);
   ended_.assign(n, false);
   idle_.assign(n, false);
+  // Which input (edge) each channel belongs to: edges contribute channels in order.
+  channel_input_.assign(n, 0);
+  int ch = 0;
+  for (size_t e = 0; e < spec->inputs.size(); ++e) {
+    int count = job_->ChannelsOf(spec->inputs[e]);
+    for (int k = 0; k < count && ch < n; ++k) channel_input_[ch++] = static_cast<int>(e);
+  }
 }
 
 Task::Slice Subtask::RunSlice() {
@@ -534,11 +542,14 @@ absl::Status Subtask::SourceSlice(Slice* result) {
   return absl::OkStatus();
 }
 
-absl::Status Subtask::Process(StreamElement& e) {
+absl::Status Subtask::Process(StreamElement& e, int ch) {
   spec->metrics->rows_in += static_cast<int64_t>(e.batch.num_rows());
   RowWatermarks rw;
   rw.base = ordered_ ? base_wm_ : current_wm;
   if (wm_col_ >= 0) rw.local = e.batch.columns[wm_col_].i64.data();
+  if (spec->inputs.size() > 1) {
+    return chain[0]->ProcessBatchFrom(channel_input_[ch], e.batch, rw, head_out);
+  }
   return chain[0]->ProcessBatch(e.batch, rw, head_out);
 }
 
@@ -565,7 +576,7 @@ absl::Status Subtask::Handle(StreamElement& e, int ch) {
         idle_[ch] = false;
         EDDY_RETURN_IF_ERROR(MinWatermarkChanged());
       }
-      return Process(e);
+      return Process(e, ch);
     case StreamElement::Kind::kIdle:
       if (ordered_) return absl::OkStatus();
       idle_[ch] = true;

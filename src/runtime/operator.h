@@ -53,6 +53,12 @@ class Operator {
   virtual ~Operator() = default;
   /// Processes a batch. `wm` gives each row's watermark (for lateness).
   virtual absl::Status ProcessBatch(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
+  /// Processes a batch of input `input` (0 = first EdgeSpec of the vertex, 1 = second) for
+  /// operators with two inputs (joins). The default ignores `input`.
+  virtual absl::Status ProcessBatchFrom(int input, Batch& batch, const RowWatermarks& wm,
+                                        Output* out) {
+    return ProcessBatch(batch, wm, out);
+  }
   /// The operator's input watermark advanced to `watermark`; fire timers/windows up to it, then
   /// forward a watermark (usually the same) through `out`.
   virtual absl::Status ProcessWatermark(int64_t watermark, Output* out) {

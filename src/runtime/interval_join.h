@@ -1,0 +1,42 @@
+// Interval joins (Flink SQL: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND
+// r.ts + INTERVAL …`): rows of two streams with equal keys whose event times lie within a bounded
+// distance. Each side's rows are kept per key until the watermark guarantees that no row of the
+// other side can still match them, so state stays bounded. Inner joins, append-only output.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "function/expr.h"
+#include "runtime/operator.h"
+
+namespace eddy::runtime {
+
+/// What an interval join needs. The vertex has two inputs: 0 = left, 1 = right. Output rows: the
+/// left row's visible columns, then the right row's.
+struct IntervalJoinConfig {
+  std::string name;
+  std::vector<BoundExprPtr> left_keys;   // over the left input
+  std::vector<BoundExprPtr> right_keys;  // over the right input, same types pairwise
+  int left_time = -1;                    // event-time column of each side
+  int right_time = -1;
+  int left_columns = 0;  // visible columns kept per side
+  int right_columns = 0;
+  /// A pair matches when lower <= l.ts - r.ts <= upper (µs; `l.ts BETWEEN r.ts - X AND r.ts + Y`
+  /// gives lower = -X, upper = Y).
+  int64_t lower = 0;
+  int64_t upper = 0;
+  BoundExprPtr residual;  // other ON conditions over the output row, or null
+  /// The output watermark is the input watermark minus this (µs), so joined rows, whose left
+  /// and right times can be up to max(|lower|, |upper|) behind the watermark, are not late
+  /// downstream.
+  int64_t watermark_delay = 0;
+  std::shared_ptr<OperatorMetrics> metrics;
+};
+
+/// The operator. Rows behind the watermark when they arrive are late: counted and dropped, as
+/// Flink's interval join does. Errors: expression evaluation failures.
+std::unique_ptr<Operator> MakeIntervalJoin(IntervalJoinConfig config);
+
+}  // namespace eddy::runtime
