@@ -79,6 +79,8 @@ std::string PlanNode::Describe() const {
       return match->name;
     case Kind::kIntervalJoin:
       return interval->name;
+    case Kind::kOverAgg:
+      return over_agg->name;
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

@@ -842,28 +842,37 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     node = MakeCalc(node, f, proj, names);
   }
 
+  // OVER aggregation in the SELECT list (Flink SQL: Over Aggregation): an OVER node on top of
+  // the input, and the SELECT list with each OVER call replaced by its result column.
+  std::unique_ptr<sql::Query> over_rewritten;
+  if (!from.window) {
+    EDDY_ASSIGN_OR_RETURN(bool has_over, BindOver(q, &node, &scope, &over_rewritten));
+    (void)has_over;
+  }
+  const sql::Query& qq = over_rewritten ? *over_rewritten : q;
+
   // Aggregation? A first pass over SELECT and HAVING gathers the aggregate calls.
   AggContext collect;
   collect.collecting = true;
-  for (const auto& it : q.items) {
+  for (const auto& it : qq.items) {
     if (it.expr->kind == ExprKind::kStar) continue;
     EDDY_RETURN_IF_ERROR(Bind(*it.expr, scope, &collect).status());
   }
-  if (q.having) EDDY_RETURN_IF_ERROR(Bind(*q.having, scope, &collect).status());
-  bool has_agg = !q.group_by.empty() || !collect.calls.empty();
+  if (qq.having) EDDY_RETURN_IF_ERROR(Bind(*qq.having, scope, &collect).status());
+  bool has_agg = !qq.group_by.empty() || !collect.calls.empty();
   if (from.window && !has_agg) {
-    return Error(q.from->pos,
+    return Error(qq.from->pos,
                  "a window TVF must be followed by GROUP BY window_start, window_end (window "
                  "assignment without aggregation is not supported yet)");
   }
-  if (q.having && !has_agg) return Error(q.having->pos, "HAVING needs GROUP BY or an aggregate");
+  if (qq.having && !has_agg) return Error(qq.having->pos, "HAVING needs GROUP BY or an aggregate");
 
   std::vector<BoundExprPtr> items;
   std::vector<std::string> names;
   BoundExprPtr having;
   if (has_agg) {
     if (node->updating && from.window) {
-      return Error(q.pos, "window aggregation over an updating input is not supported");
+      return Error(qq.pos, "window aggregation over an updating input is not supported");
     }
     std::vector<BoundExprPtr> pre;
     std::vector<std::string> pre_names;
@@ -872,7 +881,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     std::vector<std::pair<std::string, int>> window_keys;  // AstKey → offset (0 start,1 end,2 time)
     Scope kscope = scope;
     if (from.window) kscope.cols.resize(kscope.cols.size() - 3);
-    for (const auto& g : q.group_by) {
+    for (const auto& g : qq.group_by) {
       if (from.window && g->kind == ExprKind::kColumn) {
         std::string n = ToLower(g->name);
         if (n == "window_start" || n == "window_end" || n == "window_time") {
@@ -898,7 +907,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       key_asts.push_back(g.get());
     }
     if (from.window && !(ws && we)) {
-      return Error(q.group_by.empty() ? q.pos : q.group_by[0]->pos,
+      return Error(qq.group_by.empty() ? qq.pos : qq.group_by[0]->pos,
                    "GROUP BY of a window TVF must contain both window_start and window_end");
     }
     size_t nk = pre.size();
@@ -908,7 +917,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       for (const auto& k : from.session_keys) pk.insert(AstKey(*k));
       for (const Expr* k : key_asts) gk.insert(AstKey(*k));
       if (!from.session_keys.empty() && pk != gk) {
-        return Error(q.from->pos,
+        return Error(qq.from->pos,
                      "the GROUP BY keys of a SESSION window must equal its PARTITION BY keys");
       }
     }
@@ -1006,8 +1015,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       post.aggs[call_keys[a]] = {abase + static_cast<int>(a), calls[a].fn->result_type()};
     }
     node = agg;
-    for (size_t i = 0; i < q.items.size(); ++i) {
-      const auto& it = q.items[i];
+    for (size_t i = 0; i < qq.items.size(); ++i) {
+      const auto& it = qq.items[i];
       if (it.expr->kind == ExprKind::kStar) {
         return Error(it.pos, "SELECT * cannot be combined with GROUP BY or aggregates");
       }
@@ -1017,15 +1026,15 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
                       : it.expr->kind == ExprKind::kColumn ? it.expr->name
                                                            : fmt::format("EXPR${}", i));
     }
-    if (q.having) {
-      EDDY_ASSIGN_OR_RETURN(having, Bind(*q.having, scope, &post));
+    if (qq.having) {
+      EDDY_ASSIGN_OR_RETURN(having, Bind(*qq.having, scope, &post));
       if (having->type().id != TypeId::kBoolean) {
-        return Error(q.having->pos, "HAVING needs a BOOLEAN condition");
+        return Error(qq.having->pos, "HAVING needs a BOOLEAN condition");
       }
     }
   } else {
-    for (size_t i = 0; i < q.items.size(); ++i) {
-      const auto& it = q.items[i];
+    for (size_t i = 0; i < qq.items.size(); ++i) {
+      const auto& it = qq.items[i];
       if (it.expr->kind == ExprKind::kStar) {
         std::string qual = ToLower(it.expr->qualifier);
         bool any = false;
@@ -1068,7 +1077,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     }
   }
   node = MakeCalc(node, having, items, names);
-  if (q.distinct) {
+  if (qq.distinct) {
     auto d = std::make_shared<PlanNode>();
     d->kind = PlanNode::Kind::kGroupAgg;
     d->input = node;
@@ -1082,13 +1091,13 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     d->agg_texts = {};
     node = d;
   }
-  if (!q.order_by.empty() || q.limit) {
+  if (!qq.order_by.empty() || qq.limit) {
     if (!order) {
-      return Error(q.pos,
+      return Error(qq.pos,
                    "ORDER BY and LIMIT are only supported on the outermost query whose "
                    "result is printed");
     }
-    for (const auto& o : q.order_by) {
+    for (const auto& o : qq.order_by) {
       int idx = -1;
       if (o.expr->kind == ExprKind::kLiteral && o.expr->lit_type == sql::LiteralType::kInteger) {
         idx = std::stoi(o.expr->text) - 1;
@@ -1097,8 +1106,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
         }
       } else {
         std::string key = AstKey(*o.expr);
-        for (size_t i = 0; i < q.items.size() && idx < 0; ++i) {
-          if (q.items[i].expr->kind != ExprKind::kStar && AstKey(*q.items[i].expr) == key) {
+        for (size_t i = 0; i < qq.items.size() && idx < 0; ++i) {
+          if (qq.items[i].expr->kind != ExprKind::kStar && AstKey(*qq.items[i].expr) == key) {
             idx = static_cast<int>(i);
           }
         }
@@ -1113,7 +1122,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       }
       order->keys.push_back({idx, o.desc});
     }
-    if (q.limit) order->limit = *q.limit;
+    if (qq.limit) order->limit = *qq.limit;
   }
   return node;
 }

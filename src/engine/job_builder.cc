@@ -221,6 +221,33 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     }
     Seal(&drafts[in.draft]);
     int from = in.draft;
+    if (node->kind == PlanNode::Kind::kOverAgg) {
+      // OVER aggregation: a new vertex behind a key-group exchange on PARTITION BY.
+      const auto& oc = *node->over_agg;
+      VertexDraft d;
+      d.spec.name = node->Describe();
+      d.spec.parallelism = oc.key_columns.empty() ? 1 : n;
+      runtime::EdgeSpec e;
+      e.from = from;
+      e.partitioning =
+          oc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
+      e.key_columns = oc.key_columns;
+      e.ordered = from_source;
+      e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
+      d.spec.inputs.push_back(e);
+      auto metrics = d.spec.metrics;
+      metrics->name = oc.name;
+      job.windows.push_back(metrics);  // late rows are reported per operator
+      runtime::OverAggregateConfig cfg = oc;
+      cfg.metrics = metrics;
+      d.ops.push_back(
+          [cfg](const runtime::SubtaskInfo&,
+                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeOverAggregate(cfg);
+          });
+      drafts.push_back(std::move(d));
+      return Built{static_cast<int>(drafts.size()) - 1, false};
+    }
     if (node->kind == PlanNode::Kind::kMatchRecognize) {
       // MATCH_RECOGNIZE: a new vertex behind a key-group exchange on PARTITION BY.
       const auto& mc = *node->match;

@@ -13,6 +13,7 @@
 #include "runtime/aggregate_ops.h"
 #include "runtime/interval_join.h"
 #include "runtime/match_recognize.h"
+#include "runtime/over_aggregate.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -33,7 +34,8 @@ struct PlanNode {
     kGroupAgg,
     kLookupJoin,
     kMatchRecognize,
-    kIntervalJoin
+    kIntervalJoin,
+    kOverAgg
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -64,6 +66,8 @@ struct PlanNode {
   // kIntervalJoin: `input` (left) and `right` joined; the operator's configuration.
   PlanPtr right;
   std::shared_ptr<const runtime::IntervalJoinConfig> interval;
+  // kOverAgg: the operator's configuration.
+  std::shared_ptr<const runtime::OverAggregateConfig> over_agg;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -123,6 +127,11 @@ class Binder {
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
+  /// OVER aggregation in the SELECT list of `q`: when there is one, adds the OVER node on top of
+  /// `*node`, extends `*scope` with its results and sets `*rewritten` to `q` with each OVER call
+  /// replaced by a reference to its result. Returns whether `q` has OVER calls.
+  absl::StatusOr<bool> BindOver(const sql::Query& q, PlanPtr* node, Scope* scope,
+                                std::unique_ptr<sql::Query>* rewritten);
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);

@@ -1,0 +1,198 @@
+#include "runtime/over_aggregate.h"
+
+#include <deque>
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+struct Row {
+  int64_t time;
+  std::vector<Value> values;
+};
+
+// Running sums for an UNBOUNDED frame (no row ever leaves it).
+struct Running {
+  int64_t count = 0;  // non-NULL values (or rows for COUNT(*))
+  int64_t isum = 0;
+  double dsum = 0;
+  Value best;  // MIN/MAX so far
+};
+
+struct KeyState {
+  std::map<std::pair<int64_t, int64_t>, std::vector<Value>> pending;  // (time, seq) → row
+  std::deque<Row> frame;                                              // released rows (bounded)
+  std::vector<Running> running;                                       // unbounded frames
+};
+
+bool Less(const Value& a, const Value& b) {
+  switch (a.type.physical()) {
+    case Physical::kInt64:
+      return a.i < b.i;
+    case Physical::kDouble:
+      return a.d < b.d;
+    case Physical::kString:
+      return a.s < b.s;
+  }
+  return false;
+}
+
+class OverAggregate final : public Operator {
+ public:
+  explicit OverAggregate(OverAggregateConfig c) : c_(std::move(c)) {}
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
+    const Column& ts = in.columns[c_.time_column];
+    for (size_t r = 0; r < in.num_rows(); ++r) {
+      c_.metrics->rows_in++;
+      if (ts.IsNull(r)) continue;
+      int64_t t = ts.i64[r];
+      if (t <= wm.At(r)) {
+        c_.metrics->late_rows++;
+        continue;
+      }
+      std::string key;
+      for (int k : c_.key_columns) {
+        Value v = Value::FromColumn(in.columns[k], r);
+        key += v.is_null ? 'N' : 'V';
+        key.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
+        key.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
+        key += std::to_string(v.s.size()) + ":" + v.s;
+      }
+      std::vector<Value> row;
+      row.reserve(c_.input_columns);
+      for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
+      auto& slot = keys_[key];
+      if (!slot) slot = std::make_unique<KeyState>();
+      KeyState& ks = *slot;
+      if (ks.running.empty()) ks.running.resize(c_.calls.size());
+      ks.pending.emplace(std::make_pair(t, seq_++), std::move(row));
+      waiting_.insert(&ks);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
+    Batch b;
+    Arena* arena = b.NewArena();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      KeyState& ks = **it;
+      auto& p = ks.pending;
+      while (!p.empty() && p.begin()->first.first <= watermark) {
+        // The rows released together with the same time are peers (one RANGE step).
+        int64_t t = p.begin()->first.first;
+        std::vector<std::vector<Value>> peers;
+        while (!p.empty() && p.begin()->first.first == t) {
+          peers.push_back(std::move(p.begin()->second));
+          p.erase(p.begin());
+        }
+        Release(ks, t, std::move(peers), &b, arena);
+      }
+      it = p.empty() ? waiting_.erase(it) : std::next(it);
+    }
+    if (b.num_rows() > 0) {
+      c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+      EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
+    }
+    return out->EmitWatermark(watermark);
+  }
+
+ private:
+  void Add(Running* r, const OverAggregateCall& call, const std::vector<Value>& row) {
+    if (call.column < 0) {
+      ++r->count;
+      return;
+    }
+    const Value& v = row[call.column];
+    if (v.is_null) return;
+    ++r->count;
+    r->isum += v.i;
+    r->dsum += v.d;
+    if (r->best.is_null || (call.fn == "MIN" ? Less(v, r->best) : Less(r->best, v))) r->best = v;
+  }
+
+  Value Result(const Running& r, const OverAggregateCall& call) const {
+    if (call.fn == "COUNT") return Value::Int64(DataType::Bigint(), r.count);
+    if (r.count == 0) return Value::Null(call.type);
+    if (call.fn == "MIN" || call.fn == "MAX") return r.best;
+    bool dbl = call.type.physical() == Physical::kDouble;
+    if (call.fn == "SUM") return dbl ? Value::Double(r.dsum) : Value::Int64(call.type, r.isum);
+    return dbl ? Value::Double(r.dsum / r.count) : Value::Int64(call.type, r.isum / r.count);
+  }
+
+  // Processes the rows of one time `t` of a key (peers), appending output rows to `b`.
+  void Release(KeyState& ks, int64_t t, std::vector<std::vector<Value>> peers, Batch* b,
+               Arena* arena) {
+    size_t nc = c_.calls.size();
+    if (c_.preceding < 0 && !c_.rows) {
+      // RANGE UNBOUNDED PRECEDING: every earlier row and all peers.
+      for (const auto& row : peers) {
+        for (size_t a = 0; a < nc; ++a) Add(&ks.running[a], c_.calls[a], row);
+      }
+      for (const auto& row : peers) Append(row, ks.running, b, arena);
+      return;
+    }
+    if (c_.preceding < 0) {
+      // ROWS UNBOUNDED PRECEDING: every earlier row and the peers up to this one.
+      for (const auto& row : peers) {
+        for (size_t a = 0; a < nc; ++a) Add(&ks.running[a], c_.calls[a], row);
+        Append(row, ks.running, b, arena);
+      }
+      return;
+    }
+    if (!c_.rows) {
+      // RANGE BETWEEN x PRECEDING: rows with time >= t - x, peers included.
+      while (!ks.frame.empty() && ks.frame.front().time < t - c_.preceding) ks.frame.pop_front();
+      for (auto& row : peers) ks.frame.push_back({t, row});
+      std::vector<Running> acc(nc);
+      for (const auto& r : ks.frame) {
+        for (size_t a = 0; a < nc; ++a) Add(&acc[a], c_.calls[a], r.values);
+      }
+      for (const auto& row : peers) Append(row, acc, b, arena);
+      return;
+    }
+    // ROWS BETWEEN n PRECEDING: the n rows before this one and itself.
+    for (auto& row : peers) {
+      ks.frame.push_back({t, row});
+      while (static_cast<int64_t>(ks.frame.size()) > c_.preceding + 1) ks.frame.pop_front();
+      std::vector<Running> acc(nc);
+      for (const auto& r : ks.frame) {
+        for (size_t a = 0; a < nc; ++a) Add(&acc[a], c_.calls[a], r.values);
+      }
+      Append(row, acc, b, arena);
+    }
+  }
+
+  void Append(const std::vector<Value>& row, const std::vector<Running>& acc, Batch* b,
+              Arena* arena) {
+    if (b->columns.empty()) {
+      for (const auto& v : row) b->columns.emplace_back(v.type);
+      for (const auto& call : c_.calls) b->columns.emplace_back(call.type);
+    }
+    size_t c = 0;
+    for (const auto& v : row) v.AppendTo(&b->columns[c++], arena);
+    for (size_t a = 0; a < c_.calls.size(); ++a) {
+      Result(acc[a], c_.calls[a]).AppendTo(&b->columns[c++], arena);
+    }
+    b->kinds.push_back(RowKind::kInsert);
+  }
+
+  OverAggregateConfig c_;
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;  // stable addresses
+  std::set<KeyState*> waiting_;
+  int64_t seq_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeOverAggregate(OverAggregateConfig config) {
+  return std::make_unique<OverAggregate>(std::move(config));
+}
+
+}  // namespace eddy::runtime
