@@ -81,6 +81,8 @@ std::string PlanNode::Describe() const {
       return interval->name;
     case Kind::kOverAgg:
       return over_agg->name;
+    case Kind::kRank:
+      return rank->name + fmt::format(", rankRange=[rankStart=1, rankEnd={}])", rank->limit);
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

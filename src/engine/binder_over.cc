@@ -14,6 +14,64 @@ namespace eddy {
 using sql::Expr;
 using sql::ExprKind;
 
+absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
+                                    const sql::Expr* where) {
+  // The rank node under the FROM item's projection, if any.
+  const PlanNode* top = from.get();
+  int rn_out = -1;
+  PlanNode* rank = nullptr;
+  if (top->kind == PlanNode::Kind::kCalc && top->input &&
+      top->input->kind == PlanNode::Kind::kRank) {
+    rank = top->input.get();
+    int rn_in = rank->rank->input_columns;
+    for (size_t i = 0; i < top->projections.size(); ++i) {
+      if (top->projections[i]->column_index() == rn_in) rn_out = static_cast<int>(i);
+    }
+  } else if (top->kind == PlanNode::Kind::kRank) {
+    rank = const_cast<PlanNode*>(top);
+    rn_out = rank->rank->input_columns;
+  }
+  if (!rank || rank->rank->limit > 0) return absl::OkStatus();
+  std::vector<const sql::Expr*> conj;
+  std::function<void(const sql::Expr*)> split = [&](const sql::Expr* e) {
+    if (e->kind == ExprKind::kBinary && ToUpper(e->op) == "AND") {
+      split(e->args[0].get());
+      split(e->args[1].get());
+    } else {
+      conj.push_back(e);
+    }
+  };
+  if (where) split(where);
+  int64_t limit = -1;
+  for (const sql::Expr* c : conj) {
+    if (c->kind != ExprKind::kBinary) continue;
+    for (int flip = 0; flip < 2; ++flip) {
+      const sql::Expr& col = *c->args[flip];
+      const sql::Expr& lit = *c->args[1 - flip];
+      if (col.kind != ExprKind::kColumn || lit.kind != ExprKind::kLiteral ||
+          lit.lit_type != sql::LiteralType::kInteger) {
+        continue;
+      }
+      auto b = Bind(col, scope, nullptr);
+      if (!b.ok() || rn_out < 0 || (*b)->column_index() != rn_out) continue;
+      int64_t v = std::stoll(lit.text);
+      std::string op = c->op;
+      if (flip) op = op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
+      if (op == "<=") limit = v;
+      if (op == "<") limit = v - 1;
+      if (op == "=" && v == 1) limit = 1;
+    }
+  }
+  if (limit < 1) {
+    return absl::InvalidArgumentError(
+        "ROW_NUMBER() OVER is only supported as Top-N: the enclosing query must bound it, e.g. "
+        "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rn FROM "
+        "t) WHERE rn <= 3");
+  }
+  rank->rank->limit = limit;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope* scope,
                                       std::unique_ptr<sql::Query>* rewritten) {
   // The OVER calls, in SELECT order.
@@ -47,6 +105,95 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
     if (spec_key(*c->over) != spec_key(spec)) {
       return Error(c->pos, "all OVER windows of a query must be the same (as in Flink)");
     }
+  }
+  // The SELECT list with each OVER call replaced by its result column ($sover<k>).
+  auto finish = [&]() -> absl::StatusOr<bool> {
+    std::function<sql::ExprPtr(const sql::ExprPtr&)> replace = [&](const sql::ExprPtr& e) {
+      for (size_t k = 0; k < calls.size(); ++k) {
+        if (e.get() == calls[k]) {
+          auto r = std::make_shared<Expr>();
+          r->kind = ExprKind::kColumn;
+          r->pos = e->pos;
+          r->name = fmt::format("$sover{}", k);
+          return r;
+        }
+      }
+      auto copy = std::make_shared<Expr>(*e);
+      for (auto& a : copy->args) {
+        if (a) a = replace(a);
+      }
+      return copy;
+    };
+    auto out = std::make_unique<sql::Query>(q);
+    for (auto& it : out->items) {
+      bool plain_call = it.expr->over != nullptr;
+      std::string text = plain_call ? ToLower(it.expr->name) : "";
+      it.expr = replace(it.expr);
+      // An unnamed OVER item keeps a readable name, as Flink names it EXPR$n.
+      if (plain_call && it.alias.empty()) it.alias = text;
+    }
+    *rewritten = std::move(out);
+    return true;
+  };
+  if (ToUpper(calls[0]->name) == "ROW_NUMBER") {
+    // Top-N: ROW_NUMBER() OVER (PARTITION BY … ORDER BY …) AS rn, bounded by the enclosing
+    // query's WHERE rn <= N (ApplyRankLimit).
+    if (calls.size() != 1) {
+      return Error(calls[1]->pos, "ROW_NUMBER() cannot be combined with other OVER calls");
+    }
+    if (spec.has_frame) return Error(calls[0]->pos, "ROW_NUMBER() OVER takes no frame");
+    if (!calls[0]->args.empty()) return Error(calls[0]->pos, "ROW_NUMBER() takes no arguments");
+    if (spec.order_by.empty()) {
+      return Error(calls[0]->pos, "ROW_NUMBER() OVER needs ORDER BY (as in Flink)");
+    }
+    const Schema& is = (*node)->schema;
+    if ((*node)->updating) {
+      return Error(calls[0]->pos, "Top-N over an updating input is not supported yet");
+    }
+    int visible = 0;
+    while (visible < static_cast<int>(is.fields.size()) &&
+           is.fields[visible].name.rfind("$", 0) != 0) {
+      ++visible;
+    }
+    auto rc = std::make_shared<runtime::RankConfig>();
+    rc->input_columns = visible;
+    rc->limit = -1;
+    std::vector<std::string> parts, orders;
+    for (const auto& p : spec.partition_by) {
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*p, *scope, nullptr));
+      if (b->column_index() < 0 || b->column_index() >= visible) {
+        return Error(p->pos, "PARTITION BY of ROW_NUMBER() takes columns");
+      }
+      rc->key_columns.push_back(b->column_index());
+      parts.push_back(b->ToString());
+    }
+    for (const auto& [e, desc] : spec.order_by) {
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*e, *scope, nullptr));
+      if (b->column_index() < 0 || b->column_index() >= visible) {
+        return Error(e->pos, "ORDER BY of ROW_NUMBER() takes columns");
+      }
+      rc->order.emplace_back(b->column_index(), desc);
+      orders.push_back(b->ToString() + (desc ? " DESC" : " ASC"));
+    }
+    rc->name = fmt::format("Rank(rankType=[ROW_NUMBER], partitionBy=[{}], orderBy=[{}]",
+                           fmt::join(parts, ", "), fmt::join(orders, ", "));
+    auto n = std::make_shared<PlanNode>();
+    n->kind = PlanNode::Kind::kRank;
+    n->input = *node;
+    n->updating = true;
+    for (int i = 0; i < visible; ++i) {
+      DataType t = is.fields[i].type;
+      t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
+      n->schema.fields.push_back({is.fields[i].name, t});
+    }
+    n->schema.fields.push_back({"$sover0", DataType::Bigint()});
+    scope->cols.push_back({"", "$sover0", visible, DataType::Bigint()});
+    for (auto& c : scope->cols) {
+      if (c.index < visible) c.type.time_attr = TimeAttr::kNone;
+    }
+    n->rank = rc;
+    *node = n;
+    return finish();
   }
   const PlanPtr in = *node;
   const Schema& is = in->schema;
@@ -181,33 +328,7 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       fmt::join(texts, ", "));
   n->over_agg = cfg;
   *node = n;
-  // The SELECT list with each OVER call replaced by its result column.
-  std::function<sql::ExprPtr(const sql::ExprPtr&)> replace = [&](const sql::ExprPtr& e) {
-    for (size_t k = 0; k < calls.size(); ++k) {
-      if (e.get() == calls[k]) {
-        auto r = std::make_shared<Expr>();
-        r->kind = ExprKind::kColumn;
-        r->pos = e->pos;
-        r->name = fmt::format("$sover{}", k);
-        return r;
-      }
-    }
-    auto copy = std::make_shared<Expr>(*e);
-    for (auto& a : copy->args) {
-      if (a) a = replace(a);
-    }
-    return copy;
-  };
-  auto out = std::make_unique<sql::Query>(q);
-  for (auto& it : out->items) {
-    bool plain_call = it.expr->over != nullptr;
-    std::string text = plain_call ? ToLower(it.expr->name) : "";
-    it.expr = replace(it.expr);
-    // An unnamed OVER item keeps a readable name, as Flink names it EXPR$n.
-    if (plain_call && it.alias.empty()) it.alias = text;
-  }
-  *rewritten = std::move(out);
-  return true;
+  return finish();
 }
 
 }  // namespace eddy

@@ -827,6 +827,11 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     }
   };
 
+  // Top-N: a ROW_NUMBER() in the FROM item takes its limit from this WHERE.
+  if (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed) {
+    absl::Status st = ApplyRankLimit(node, scope, q.where.get());
+    if (!st.ok()) return Error(q.from->pos, std::string(st.message()));
+  }
   // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.
   if (q.where) {
     Scope wscope = scope;

@@ -221,6 +221,37 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     }
     Seal(&drafts[in.draft]);
     int from = in.draft;
+    if (node->kind == PlanNode::Kind::kRank) {
+      // Top-N: a new vertex behind a key-group exchange on PARTITION BY.
+      const auto& rc = *node->rank;
+      if (rc.limit < 1) {
+        return absl::InvalidArgumentError(
+            "ROW_NUMBER() OVER is only supported as Top-N: the enclosing query must bound it, "
+            "e.g. SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) "
+            "AS rn FROM t) WHERE rn <= 3");
+      }
+      VertexDraft d;
+      d.spec.name = node->Describe();
+      d.spec.parallelism = rc.key_columns.empty() ? 1 : n;
+      runtime::EdgeSpec e;
+      e.from = from;
+      e.partitioning =
+          rc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
+      e.key_columns = rc.key_columns;
+      e.ordered = from_source;
+      d.spec.inputs.push_back(e);
+      auto metrics = d.spec.metrics;
+      metrics->name = rc.name;
+      runtime::RankConfig cfg = rc;
+      cfg.metrics = metrics;
+      d.ops.push_back(
+          [cfg](const runtime::SubtaskInfo&,
+                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeRank(cfg);
+          });
+      drafts.push_back(std::move(d));
+      return Built{static_cast<int>(drafts.size()) - 1, false};
+    }
     if (node->kind == PlanNode::Kind::kOverAgg) {
       // OVER aggregation: a new vertex behind a key-group exchange on PARTITION BY.
       const auto& oc = *node->over_agg;

@@ -14,6 +14,7 @@
 #include "runtime/interval_join.h"
 #include "runtime/match_recognize.h"
 #include "runtime/over_aggregate.h"
+#include "runtime/rank.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -35,7 +36,8 @@ struct PlanNode {
     kLookupJoin,
     kMatchRecognize,
     kIntervalJoin,
-    kOverAgg
+    kOverAgg,
+    kRank
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -68,6 +70,9 @@ struct PlanNode {
   std::shared_ptr<const runtime::IntervalJoinConfig> interval;
   // kOverAgg: the operator's configuration.
   std::shared_ptr<const runtime::OverAggregateConfig> over_agg;
+  // kRank (Top-N): the operator's configuration; the limit is set by the enclosing query's
+  // WHERE rn <= N (-1 until then).
+  std::shared_ptr<runtime::RankConfig> rank;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -132,6 +137,10 @@ class Binder {
   /// replaced by a reference to its result. Returns whether `q` has OVER calls.
   absl::StatusOr<bool> BindOver(const sql::Query& q, PlanPtr* node, Scope* scope,
                                 std::unique_ptr<sql::Query>* rewritten);
+  /// Top-N: when `from` is a query over ROW_NUMBER() and `where` bounds its result (rn <= N,
+  /// rn < N, rn = 1), sets the limit of the rank node. Errors: a ROW_NUMBER() without such a
+  /// bound.
+  absl::Status ApplyRankLimit(const PlanPtr& from, const Scope& scope, const sql::Expr* where);
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);

@@ -1,0 +1,121 @@
+#include "runtime/rank.h"
+
+#include <fmt/format.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+using Row = std::vector<Value>;
+
+// a < b in the ORDER BY order (NULL lowest).
+bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
+  for (const auto& [c, desc] : order) {
+    const Value& x = a[c];
+    const Value& y = b[c];
+    int cmp;
+    if (x.is_null || y.is_null) {
+      cmp = x.is_null == y.is_null ? 0 : (x.is_null ? -1 : 1);
+    } else {
+      switch (x.type.physical()) {
+        case Physical::kInt64:
+          cmp = x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
+          break;
+        case Physical::kDouble:
+          cmp = x.d < y.d ? -1 : x.d > y.d ? 1 : 0;
+          break;
+        default:
+          cmp = x.s < y.s ? -1 : x.s > y.s ? 1 : 0;
+          break;
+      }
+    }
+    if (desc) cmp = -cmp;
+    if (cmp != 0) return cmp < 0;
+  }
+  return false;
+}
+
+class Rank final : public Operator {
+ public:
+  explicit Rank(RankConfig c) : c_(std::move(c)) {}
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
+    Batch b;
+    Arena* arena = b.NewArena();
+    for (size_t r = 0; r < in.num_rows(); ++r) {
+      c_.metrics->rows_in++;
+      if (!IsAccumulate(in.kinds[r])) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}: Top-N takes an insert-only input, but received a retraction ({})",
+                        c_.name, RowKindName(in.kinds[r])));
+      }
+      Row row;
+      row.reserve(c_.input_columns);
+      for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
+      std::string key;
+      for (int k : c_.key_columns) {
+        const Value& v = row[k];
+        key += v.is_null ? 'N' : 'V';
+        key.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
+        key.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
+        key += std::to_string(v.s.size()) + ":" + v.s;
+      }
+      std::vector<Row>& top = keys_[key];
+      // Position after every row that is not after it (ties keep arrival order).
+      size_t p = top.size();
+      while (p > 0 && Before(row, top[p - 1], c_.order)) --p;
+      if (static_cast<int64_t>(p) >= c_.limit) continue;  // never enters the top N
+      size_t old = top.size();
+      top.insert(top.begin() + static_cast<std::ptrdiff_t>(p), std::move(row));
+      Row evicted;
+      if (static_cast<int64_t>(top.size()) > c_.limit) {
+        evicted = std::move(top.back());
+        top.pop_back();
+      }
+      // Rank j+1 for j in [p, size): its previous occupant (the row at j before the insertion,
+      // now at j+1, or evicted when j is the last rank) is replaced by the row now at j; a rank
+      // that had no occupant is inserted.
+      for (size_t j = p; j < top.size(); ++j) {
+        if (j < old) {
+          const Row& prev = j + 1 < top.size() ? top[j + 1] : evicted;
+          Append(prev, j + 1, RowKind::kUpdateBefore, &b, arena);
+          Append(top[j], j + 1, RowKind::kUpdateAfter, &b, arena);
+        } else {
+          Append(top[j], j + 1, RowKind::kInsert, &b, arena);
+        }
+      }
+    }
+    if (b.num_rows() > 0) {
+      c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+      return out->Emit(std::move(b));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void Append(const Row& row, size_t rank, RowKind kind, Batch* b, Arena* arena) {
+    if (b->columns.empty()) {
+      for (const auto& v : row) b->columns.emplace_back(v.type);
+      b->columns.emplace_back(DataType::Bigint());
+    }
+    size_t c = 0;
+    for (const auto& v : row) v.AppendTo(&b->columns[c++], arena);
+    b->columns[c].AppendInt(static_cast<int64_t>(rank));
+    b->kinds.push_back(kind);
+  }
+
+  RankConfig c_;
+  absl::flat_hash_map<std::string, std::vector<Row>> keys_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeRank(RankConfig config) {
+  return std::make_unique<Rank>(std::move(config));
+}
+
+}  // namespace eddy::runtime

@@ -1,0 +1,32 @@
+// Top-N (Flink SQL "Top-N"): `ROW_NUMBER() OVER (PARTITION BY k ORDER BY c [DESC]) AS rn` with
+// `WHERE rn <= N`. Keeps the N first rows of each partition in the ORDER BY order (ties in
+// arrival order) and emits an updating result keyed by (partition, rank), as Flink's append-only
+// Top-N does with the rank number in its output: a row entering at rank p gives -U/+U for every
+// rank from p to the last one that changed, and +I for a rank filled for the first time. Rows
+// that are not in the top N when they arrive can never enter it later (the input is insert-only),
+// so only N rows per key are kept.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/operator.h"
+
+namespace eddy::runtime {
+
+/// What the operator needs (built by the planner).
+struct RankConfig {
+  std::string name;
+  std::vector<int> key_columns;             // PARTITION BY
+  std::vector<std::pair<int, bool>> order;  // (column, descending); NULL sorts lowest
+  int input_columns = 0;                    // visible input columns copied to the output
+  int64_t limit = 1;                        // N
+  std::shared_ptr<OperatorMetrics> metrics;
+};
+
+/// The operator. Output rows: the input's visible columns, then the rank (BIGINT, 1-based).
+/// Errors: a retraction in the input (the input must be insert-only).
+std::unique_ptr<Operator> MakeRank(RankConfig config);
+
+}  // namespace eddy::runtime
