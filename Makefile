@@ -36,6 +36,7 @@ format-check:
 bench: build
 	@bash bench/run-flights-bench.sh $(BUILD)/eddy
 	@bash bench/run-cep-bench.sh $(BUILD)/eddy
+	@bash bench/run-local-log-bench.sh $(BUILD)/eddy
 
 # libFuzzer targets (clang, ASan+UBSan) for FUZZ_SECONDS each (fuzz/run.sh).
 FUZZ_SECONDS ?= 60

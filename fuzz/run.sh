@@ -20,7 +20,8 @@ python3 "$ROOT/src/kafka/protocol/generate.py" --schemata "$ROOT/src/kafka/proto
   --out "$OUT/gen/kafka" --shards 8 >/dev/null
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -I"$ROOT/src" -I"$OUT/gen" $(pkg-config --cflags absl_status absl_statusor fmt))
-LIBS=($(pkg-config --libs absl_status absl_statusor absl_strings absl_str_format fmt))
+LIBS=($(pkg-config --libs absl_status absl_statusor absl_strings absl_str_format fmt zlib snappy \
+  liblz4 libzstd))
 
 build() {  # build NAME SOURCES...
   local name=$1
@@ -41,7 +42,7 @@ build() {  # build NAME SOURCES...
 build kafka_request_fuzzer "$ROOT/fuzz/kafka_request_fuzzer.cc" \
   "$ROOT/src/kafka/protocol/wire.cc" "$OUT"/gen/kafka/messages_*.cc "$OUT/gen/kafka/api_table.cc"
 build record_batch_fuzzer "$ROOT/fuzz/record_batch_fuzzer.cc" "$ROOT/src/log/record_batch.cc" \
-  "$ROOT/src/log/crc32c.cc" "$ROOT/src/log/log_error.cc"
+  "$ROOT/src/log/compression.cc" "$ROOT/src/log/crc32c.cc" "$ROOT/src/log/log_error.cc"
 
 # Seeds: a few valid requests (ApiVersions v0 and v3, Metadata v1), plus fuzz/seeds/<target>/:
 # inputs that once found a bug (kept as regression seeds).
