@@ -247,9 +247,9 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
   for (const Expr* c : calls) {
     std::string fn = ToUpper(c->name);
     if (fn == "ROW_NUMBER" || fn == "RANK" || fn == "DENSE_RANK" || fn == "LAG" || fn == "LEAD") {
-      return Error(c->pos, fmt::format("{}() OVER is not supported yet (Top-N and "
-                                       "deduplication with ROW_NUMBER() are not built yet)",
-                                       fn));
+      return Error(c->pos,
+                   fmt::format("{}() OVER is not supported yet{}", fn,
+                               fn == "ROW_NUMBER" ? " together with other OVER calls" : ""));
     }
     if (fn != "COUNT" && fn != "SUM" && fn != "AVG" && fn != "MIN" && fn != "MAX") {
       return Error(c->pos, fmt::format("{} OVER is not supported; OVER windows take COUNT, SUM, "
