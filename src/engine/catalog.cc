@@ -17,6 +17,7 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"table.local-time-zone", "UTC"},
       {"table.exec.source.idle-timeout", "0 ms"},
       {"eddy.cep.max-partial-matches", "10000"},
+      {"table.exec.state.ttl", "0 ms"},
   };
   return kDefaults;
 }

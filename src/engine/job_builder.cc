@@ -244,6 +244,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       metrics->name = rc.name;
       runtime::RankConfig cfg = rc;
       cfg.metrics = metrics;
+      cfg.state_ttl_ms = std::max<int64_t>(0, ParseDurationMs(config.Get("table.exec.state.ttl")));
       d.ops.push_back(
           [cfg](const runtime::SubtaskInfo&,
                 const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
@@ -327,6 +328,12 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     bool window = node->kind == PlanNode::Kind::kWindowAgg;
     bool proctime = node->proctime_window;
     cfg.processing_time = proctime;
+    cfg.state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
+    if (cfg.state_ttl_ms < 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
+                      config.Get("table.exec.state.ttl")));
+    }
     if (window) {
       d.spec.has_late_output = late_sink != nullptr;
       job.windows.push_back(metrics);

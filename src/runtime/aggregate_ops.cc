@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -474,6 +475,8 @@ class GroupAggregate final : public Operator {
     Batch b = Batch::Empty(out_schema_);
     Arena* arena = b.NewArena();
     size_t nk = c_.key_columns.size();
+    int64_t now = c_.state_ttl_ms > 0 ? Now() : 0;
+    if (c_.state_ttl_ms > 0) ExpireState(now);
     for (size_t i = 0; i < in.num_rows(); ++i) {
       key_.clear();
       for (int k : c_.key_columns) AppendKey(&key_, in.columns[k], i);
@@ -487,6 +490,7 @@ class GroupAggregate final : public Operator {
         it = index_.emplace(key_, std::move(ng)).first;
       }
       g = &it->second;
+      g->last_access_ms = now;
       for (size_t a = 0; a < c_.aggs.size(); ++a) {
         const AggCall& call = c_.aggs[a];
         const Column* arg = call.arg >= 0 ? &in.columns[call.arg] : nullptr;
@@ -534,7 +538,31 @@ class GroupAggregate final : public Operator {
     int64_t rows = 0;
     bool emitted = false;
     std::vector<Value> prev;
+    int64_t last_access_ms = 0;  // state TTL
   };
+
+  int64_t Now() const {
+    if (c_.clock_ms) return c_.clock_ms();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Drops the groups not updated for 'table.exec.state.ttl' (at most one sweep per second, or
+  // per TTL when shorter).
+  void ExpireState(int64_t now) {
+    if (now - last_sweep_ms_ < std::min<int64_t>(c_.state_ttl_ms, 1000)) return;
+    last_sweep_ms_ = now;
+    for (auto it = index_.begin(); it != index_.end();) {
+      if (now - it->second.last_access_ms >= c_.state_ttl_ms) {
+        slots_.Free(it->second.slot);
+        index_.erase(it++);
+        if (c_.metrics) c_.metrics->expired_keys++;
+      } else {
+        ++it;
+      }
+    }
+  }
 
   static bool Same(const std::vector<Value>& a, const std::vector<Value>& b) {
     for (size_t i = 0; i < a.size(); ++i) {
@@ -558,6 +586,7 @@ class GroupAggregate final : public Operator {
   Schema out_schema_;
   absl::flat_hash_map<std::string, Group> index_;
   std::string key_;
+  int64_t last_sweep_ms_ = INT64_MIN / 2;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // changelog (Flink SQL: "Group Aggregation").
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,12 @@ struct AggregateConfig {
   /// Processing-time windows (PROCTIME() descriptor): rows are never late and windows fire at
   /// the end of input.
   bool processing_time = false;
+  /// Group aggregation: 'table.exec.state.ttl' in ms (0 = keep state forever). A group not
+  /// updated for this long (processing time) is dropped; a later row of its key starts a new
+  /// group (+I), as in Flink. Checked at most once a second and when a batch arrives.
+  int64_t state_ttl_ms = 0;
+  /// Processing-time clock in ms for the TTL (tests inject one). Default: steady clock.
+  std::function<int64_t()> clock_ms;
   std::shared_ptr<OperatorMetrics> metrics;
 };
 

@@ -45,6 +45,7 @@ struct OperatorMetrics {
   std::atomic<int64_t> rows_in{0};
   std::atomic<int64_t> rows_out{0};
   std::atomic<int64_t> late_rows{0};
+  std::atomic<int64_t> expired_keys{0};  // keys dropped by 'table.exec.state.ttl'
 };
 
 /// A streaming operator. Called from one thread (its subtask); never concurrently.

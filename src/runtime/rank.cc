@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "types/value.h"
@@ -46,6 +48,22 @@ class Rank final : public Operator {
   absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
+    int64_t now = 0;
+    if (c_.state_ttl_ms > 0) {
+      now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now().time_since_epoch())
+                .count();
+      if (now - last_sweep_ms_ >= std::min<int64_t>(c_.state_ttl_ms, 1000)) {
+        last_sweep_ms_ = now;
+        for (auto it = keys_.begin(); it != keys_.end();) {
+          if (now - it->second.last_access_ms >= c_.state_ttl_ms) {
+            keys_.erase(it++);
+          } else {
+            ++it;
+          }
+        }
+      }
+    }
     for (size_t r = 0; r < in.num_rows(); ++r) {
       c_.metrics->rows_in++;
       if (!IsAccumulate(in.kinds[r])) {
@@ -64,7 +82,9 @@ class Rank final : public Operator {
         key.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
         key += std::to_string(v.s.size()) + ":" + v.s;
       }
-      std::vector<Row>& top = keys_[key];
+      Partition& part = keys_[key];
+      part.last_access_ms = now;
+      std::vector<Row>& top = part.top;
       // Position after every row that is not after it (ties keep arrival order).
       size_t p = top.size();
       while (p > 0 && Before(row, top[p - 1], c_.order)) --p;
@@ -109,7 +129,12 @@ class Rank final : public Operator {
   }
 
   RankConfig c_;
-  absl::flat_hash_map<std::string, std::vector<Row>> keys_;
+  struct Partition {
+    std::vector<Row> top;  // the current top N in order
+    int64_t last_access_ms = 0;
+  };
+  absl::flat_hash_map<std::string, Partition> keys_;
+  int64_t last_sweep_ms_ = INT64_MIN / 2;
 };
 
 }  // namespace

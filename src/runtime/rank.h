@@ -22,6 +22,9 @@ struct RankConfig {
   std::vector<std::pair<int, bool>> order;  // (column, descending); NULL sorts lowest
   int input_columns = 0;                    // visible input columns copied to the output
   int64_t limit = 1;                        // N
+  /// 'table.exec.state.ttl' in ms (0 = forever): a partition not updated for this long
+  /// (processing time) is dropped; later rows of its key start a new top N, as in Flink.
+  int64_t state_ttl_ms = 0;
   std::shared_ptr<OperatorMetrics> metrics;
 };
 

@@ -269,5 +269,55 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   EXPECT_EQ(out.watermarks.back(), INT64_MAX);
 }
 
+// Collects (kind, key, count) of a group aggregate's changelog.
+class ChangelogSink : public Output {
+ public:
+  absl::Status Emit(Batch b) override {
+    for (size_t i = 0; i < b.num_rows(); ++i) {
+      rows.push_back(std::string(RowKindName(b.kinds[i])) + " " + std::string(b.columns[0].str[i]) +
+                     " " + std::to_string(b.columns[1].i64[i]));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
+  std::vector<std::string> rows;
+};
+
+TEST(GroupAggregate, StateTtlDropsIdleGroupsWhichThenStartAgain) {
+  int64_t now = 0;
+  AggregateConfig c;
+  c.name = "test";
+  c.key_columns = {0};
+  c.input_fields = {{"k", DataType::String()}};
+  c.aggs.push_back({*ResolveAggregate("COUNT", {}, false), -1, -1});
+  c.metrics = std::make_shared<OperatorMetrics>();
+  c.state_ttl_ms = 1000;
+  c.clock_ms = [&now] { return now; };
+  auto op = MakeGroupAggregate(c);
+  ChangelogSink out;
+  auto batch = [](std::vector<std::string> keys) {
+    Batch b;
+    b.columns.emplace_back(DataType::String());
+    Arena* arena = b.NewArena();  // the batch owns its strings
+    for (const auto& k : keys) {
+      b.columns[0].AppendString(arena->Add(k));
+      b.kinds.push_back(RowKind::kInsert);
+    }
+    return b;
+  };
+  Batch b1 = batch({"a", "b"});
+  ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
+  now = 600;  // within the TTL of both
+  Batch b2 = batch({"a"});
+  ASSERT_TRUE(op->ProcessBatch(b2, RowWatermarks{}, &out).ok());
+  now = 1300;  // b idle for 1300 ms (expired), a for 700 ms (kept)
+  Batch b3 = batch({"a", "b"});
+  ASSERT_TRUE(op->ProcessBatch(b3, RowWatermarks{}, &out).ok());
+  std::vector<std::string> want = {"+I a 1", "+I b 1", "-U a 1", "+U a 2",
+                                   "-U a 2", "+U a 3", "+I b 1"};
+  EXPECT_EQ(out.rows, want) << "b's expired group starts again from scratch with +I";
+  EXPECT_EQ(c.metrics->expired_keys.load(), 1);
+}
+
 }  // namespace
 }  // namespace eddy::runtime
