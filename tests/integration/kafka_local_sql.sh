@@ -122,7 +122,8 @@ for path in glob.glob(sys.argv[1] + "/events-*/*.log"):
         attributes = struct.unpack(">h", data[pos + 21:pos + 23])[0]
         seen.add(attributes & 7)
         pos += 12 + length
-print(" ".join(str(c) for c in sorted(seen)))
+# librdkafka sends a batch uncompressed (0) when compressing would not make it smaller.
+print(" ".join(str(c) for c in sorted(seen - {0})))
 PY
 )
 check "the stored batches are compressed with gzip (1), snappy (2), lz4 (3) and zstd (4)" "1 2 3 4" "$codecs"

@@ -130,10 +130,15 @@ TEST_P(LibrdkafkaBatches, DecompressesWhatTheClientWrote) {
   ASSERT_FALSE(batches.empty());
   size_t i = 0;
   std::string scratch;
+  int compressed = 0;
   for (const std::string& b : batches) {
     auto h = ValidateRecordBatch(b);
     ASSERT_TRUE(h.ok()) << h.status();
-    EXPECT_EQ(h->compression(), id) << "librdkafka compressed the batch with " << codec;
+    // librdkafka sends a batch uncompressed when compressing does not make it smaller (e.g. a
+    // single record sent before the rest arrived).
+    EXPECT_TRUE(h->compression() == id || h->compression() == 0)
+        << "librdkafka compressed the batch with " << codec;
+    compressed += h->compression() == id ? 1 : 0;
     if (codec == "snappy") {
       // librdkafka writes raw snappy (no xerial framing); Kafka's Java client writes xerial.
       EXPECT_NE(b.substr(kBatchHeaderSize, 8), std::string("\x82SNAPPY\0", 8));
@@ -155,7 +160,7 @@ TEST_P(LibrdkafkaBatches, DecompressesWhatTheClientWrote) {
     });
     ASSERT_TRUE(st.ok()) << st;
     // Every cut of the compressed payload is an error naming the batch, never a crash.
-    if (id != 0) {
+    if (h->compression() != 0) {
       for (size_t cut : {kBatchHeaderSize + 1, kBatchHeaderSize + 9, b.size() / 2, b.size() - 1}) {
         absl::Status t = ForEachRecordDecompressing(b.substr(0, cut), &scratch,
                                                     [](const RecordView&) { return true; });
@@ -165,6 +170,7 @@ TEST_P(LibrdkafkaBatches, DecompressesWhatTheClientWrote) {
     }
   }
   EXPECT_EQ(i, sent.size());
+  EXPECT_GT(compressed, 0) << "no batch was compressed with " << codec;
   // ListOffsets by timestamp looks inside compressed batches.
   auto part = log_->GetPartition(topic, PartitionId(0));
   ASSERT_TRUE(part.ok());
