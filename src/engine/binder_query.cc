@@ -541,6 +541,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   };
   int64_t lower = INT64_MIN, upper = INT64_MAX;
   int ltime = -1, rtime = -1;
+  bool window_ends_equal = false;  // ON … L.window_end = R.window_end (a window join)
   // `a OP b` on time terms of the two sides: a bound on l.ts - r.ts (`*used` false otherwise).
   auto add_bound = [&](const sql::Expr& a, const std::string& op, const sql::Expr& b,
                        bool* used) -> absl::Status {
@@ -614,10 +615,36 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
         cfg->left_keys.push_back(l);
         cfg->right_keys.push_back(rr);
         key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
+        if (ToLower((*lk)->ToString()) == "window_end" &&
+            ToLower((*rk)->ToString()) == "window_end") {
+          window_ends_equal = true;
+        }
         used = true;
       }
     }
     if (!used) rest.push_back(c);
+  }
+  // Window join (Flink SQL): two window aggregations joined on window_start and window_end. Each
+  // side's rows of a window carry window_time = window_end - 1 ms, so equal window ends mean equal
+  // window times: an interval join with both bounds 0 on window_time.
+  if (lower == INT64_MIN && upper == INT64_MAX && window_ends_equal) {
+    int lw = -1, rw = -1;
+    for (int i = 0; i < lv; ++i) {
+      const Field& f = left.node->schema.fields[i];
+      if (ToLower(f.name) == "window_time" && f.type.time_attr == TimeAttr::kRowtime) lw = i;
+    }
+    for (int i = 0; i < rv; ++i) {
+      const Field& f = right.node->schema.fields[i];
+      if (ToLower(f.name) == "window_time" && f.type.time_attr == TimeAttr::kRowtime) rw = i;
+    }
+    if (lw < 0 || rw < 0) {
+      return Error(ref.on->pos,
+                   "a window join needs window_time in the SELECT list of both windowed inputs "
+                   "(it is their event-time attribute)");
+    }
+    ltime = lw;
+    rtime = rw;
+    lower = upper = 0;
   }
   if (lower == INT64_MIN || upper == INT64_MAX) {
     return Error(ref.on->pos,
