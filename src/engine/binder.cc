@@ -81,6 +81,8 @@ std::string PlanNode::Describe() const {
       return interval->name;
     case Kind::kOverAgg:
       return over_agg->name;
+    case Kind::kRegularJoin:
+      return regular_join->name;
     case Kind::kRank:
       return rank->name + fmt::format(", rankRange=[rankStart=1, rankEnd={}])", rank->limit);
     case Kind::kLookupJoin:

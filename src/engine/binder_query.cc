@@ -483,13 +483,61 @@ struct TimeTerm {
 };
 }  // namespace
 
+// A regular join (no time bounds): an updating result whose rows lose their time attributes.
+absl::StatusOr<Binder::FromResult> Binder::MakeRegularJoin(
+    const sql::TableRef& ref, const FromResult& left, const FromResult& right, FromResult r,
+    const runtime::IntervalJoinConfig& keys, const std::vector<std::string>& key_texts,
+    const std::vector<sql::ExprPtr>& rest) {
+  auto cfg = std::make_shared<runtime::RegularJoinConfig>();
+  cfg->left_keys = keys.left_keys;
+  cfg->right_keys = keys.right_keys;
+  cfg->left_outer = ref.join_type == sql::JoinType::kLeft || ref.join_type == sql::JoinType::kFull;
+  cfg->right_outer =
+      ref.join_type == sql::JoinType::kRight || ref.join_type == sql::JoinType::kFull;
+  auto n = std::make_shared<PlanNode>();
+  n->kind = PlanNode::Kind::kRegularJoin;
+  n->input = left.node;
+  n->right = right.node;
+  n->updating = true;
+  for (int side = 0; side < 2; ++side) {
+    const Schema& s = (side == 0 ? left : right).node->schema;
+    int cols = side == 0 ? keys.left_columns : keys.right_columns;
+    for (int i = 0; i < cols; ++i) {
+      DataType t = s.fields[i].type;
+      t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
+      (side == 0 ? cfg->left_types : cfg->right_types).push_back(t);
+      n->schema.fields.push_back({s.fields[i].name, t});
+    }
+  }
+  for (auto& c : r.scope.cols) c.type.time_attr = TimeAttr::kNone;
+  r.node = n;
+  std::vector<BoundExprPtr> filters;
+  for (const auto& c : rest) {
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(c->pos,
+                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
+    }
+    filters.push_back(f);
+  }
+  if (filters.size() == 1) cfg->residual = filters[0];
+  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  const char* type = ref.join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
+                     : ref.join_type == sql::JoinType::kRight ? "RightOuterJoin"
+                     : ref.join_type == sql::JoinType::kFull  ? "FullOuterJoin"
+                                                              : "InnerJoin";
+  cfg->name =
+      fmt::format("Join(joinType=[{}], on=[{}]{})", type, fmt::join(key_texts, " AND "),
+                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
+  n->regular_join = cfg;
+  return r;
+}
+
 // Flink SQL interval join: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND r.ts +
 // INTERVAL …` (or the same bounds as >=, >, <=, < comparisons). Inner joins only.
 absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef& ref) {
-  if (ref.join_type != sql::JoinType::kInner) {
-    return Error(ref.pos,
-                 "only inner joins of two streams are supported (interval joins); LEFT, RIGHT, "
-                 "FULL and CROSS joins of streams are not supported yet");
+  if (ref.join_type == sql::JoinType::kCross) {
+    return Error(ref.pos, "CROSS JOIN and comma joins of streams are not supported; use JOIN … ON");
   }
   if (!ref.on) return Error(ref.pos, "a join needs ON with an equality of the two sides");
   EDDY_ASSIGN_OR_RETURN(FromResult left, BindFrom(*ref.left));
@@ -497,9 +545,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   if (left.window || right.window) {
     return Error(ref.pos, "window joins are not supported yet; join the windowed views instead");
   }
-  if (left.node->updating || right.node->updating) {
-    return Error(ref.pos, "an interval join takes insert-only inputs, not updating results");
-  }
+
   auto visible = [](const Schema& s) {
     int v = 0;
     while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
@@ -646,18 +692,27 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
     rtime = rw;
     lower = upper = 0;
   }
-  if (lower == INT64_MIN || upper == INT64_MAX) {
+  bool regular = lower == INT64_MIN || upper == INT64_MAX;
+  if (regular && (lower != INT64_MIN || upper != INT64_MAX)) {
     return Error(ref.on->pos,
-                 "regular joins of two streams (state kept forever) are not supported yet; an "
-                 "interval join needs both time bounds between the sides' event-time "
+                 "an interval join needs both time bounds between the sides' event-time "
                  "attributes: ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts + "
                  "INTERVAL '1' HOUR");
   }
-  if (lower > upper) return Error(ref.on->pos, "the time bounds of this join can never hold");
+  if (!regular && ref.join_type != sql::JoinType::kInner) {
+    return Error(ref.pos,
+                 "outer interval joins are not supported yet (inner interval joins and "
+                 "outer regular joins are)");
+  }
+  if (!regular && (left.node->updating || right.node->updating)) {
+    return Error(ref.pos, "an interval join takes insert-only inputs, not updating results");
+  }
+  if (regular) return MakeRegularJoin(ref, left, right, std::move(r), *cfg, key_texts, rest);
   if (cfg->left_keys.empty()) {
     return Error(ref.on->pos,
                  "an interval join needs an equality between the two sides (ON l.k = r.k)");
   }
+  if (lower > upper) return Error(ref.on->pos, "the time bounds of this join can never hold");
   cfg->left_time = ltime;
   cfg->right_time = rtime;
   cfg->lower = lower;

@@ -15,6 +15,7 @@
 #include "runtime/match_recognize.h"
 #include "runtime/over_aggregate.h"
 #include "runtime/rank.h"
+#include "runtime/regular_join.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -37,7 +38,8 @@ struct PlanNode {
     kMatchRecognize,
     kIntervalJoin,
     kOverAgg,
-    kRank
+    kRank,
+    kRegularJoin
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -73,6 +75,8 @@ struct PlanNode {
   // kRank (Top-N): the operator's configuration; the limit is set by the enclosing query's
   // WHERE rn <= N (-1 until then).
   std::shared_ptr<runtime::RankConfig> rank;
+  // kRegularJoin: `input` (left) and `right` joined without time bounds (updating result).
+  std::shared_ptr<const runtime::RegularJoinConfig> regular_join;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -132,6 +136,11 @@ class Binder {
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> MakeRegularJoin(const sql::TableRef& ref, const FromResult& left,
+                                             const FromResult& right, FromResult joined,
+                                             const runtime::IntervalJoinConfig& keys,
+                                             const std::vector<std::string>& key_texts,
+                                             const std::vector<sql::ExprPtr>& rest);
   /// OVER aggregation in the SELECT list of `q`: when there is one, adds the OVER node on top of
   /// `*node`, extends `*scope` with its results and sets `*rewritten` to `q` with each OVER call
   /// replaced by a reference to its result. Returns whether `q` has OVER calls.

@@ -1,0 +1,175 @@
+#include "runtime/regular_join.h"
+
+#include <fmt/format.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "runtime/calc.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+using Row = std::vector<Value>;
+
+struct StoredRow {
+  Row values;
+  int64_t matches = 0;  // joined partners (outer joins: NULL row emitted while 0)
+};
+
+struct KeyState {
+  std::vector<StoredRow> side[2];
+};
+
+bool SameRow(const Row& a, const Row& b) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].is_null != b[i].is_null) return false;
+    if (a[i].is_null) continue;
+    if (a[i].i != b[i].i || a[i].s != b[i].s) return false;
+    if (!(a[i].d == b[i].d || (a[i].d != a[i].d && b[i].d != b[i].d))) return false;
+  }
+  return true;
+}
+
+class RegularJoin final : public Operator {
+ public:
+  explicit RegularJoin(RegularJoinConfig c) : c_(std::move(c)) {
+    for (const auto& t : c_.left_types) pair_schema_.fields.push_back({"", t});
+    for (const auto& t : c_.right_types) pair_schema_.fields.push_back({"", t});
+  }
+
+  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessBatchFrom(0, b, wm, out);
+  }
+
+  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks&, Output* out) override {
+    size_t n = in.num_rows();
+    EvalContext ctx;
+    ctx.now_micros = NowMicros();
+    Batch scratch;
+    ctx.arena = scratch.NewArena();
+    const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
+    std::vector<Column> keys;
+    for (const auto& e : key_exprs) {
+      Column k(e->type());
+      k.Reserve(n);
+      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
+      keys.push_back(std::move(k));
+    }
+    size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
+    out_ = Batch::Empty(pair_schema_);
+    arena_ = out_.NewArena();
+    bool self_outer = input == 0 ? c_.left_outer : c_.right_outer;
+    bool other_outer = input == 0 ? c_.right_outer : c_.left_outer;
+    for (size_t r = 0; r < n; ++r) {
+      c_.metrics->rows_in++;
+      Row row;
+      row.reserve(ncols);
+      for (size_t c = 0; c < ncols; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
+      std::string kb;
+      bool null_key = false;
+      for (auto& k : keys) {
+        Value v = Value::FromColumn(k, r);
+        if (v.is_null) null_key = true;
+        double d = v.d == 0 ? 0.0 : v.d;  // -0.0 equals 0.0
+        kb += std::to_string(v.i) + "|" + std::to_string(d) + "|" + v.s + "\x1f";
+      }
+      bool acc = IsAccumulate(in.kinds[r]);
+      // NULL keys never match; an outer side still shows the row with NULLs.
+      KeyState& ks = null_key ? null_rows_ : state_[kb];
+      auto& mine = ks.side[input];
+      auto& other = null_key ? empty_ : ks.side[1 - input];
+      if (acc) {
+        StoredRow sr{row, 0};
+        for (auto& o : other) {
+          EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));
+          if (!ok) continue;
+          if (other_outer && o.matches == 0) Emit(1 - input, &o.values, nullptr, RowKind::kDelete);
+          ++o.matches;
+          ++sr.matches;
+          Emit(input, &row, &o.values, RowKind::kInsert);
+        }
+        if (self_outer && sr.matches == 0) Emit(input, &row, nullptr, RowKind::kInsert);
+        mine.push_back(std::move(sr));
+      } else {
+        auto it = std::find_if(mine.begin(), mine.end(),
+                               [&](const StoredRow& s) { return SameRow(s.values, row); });
+        if (it == mine.end()) continue;  // retraction of a row never seen (e.g. filtered)
+        for (auto& o : other) {
+          EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));
+          if (!ok) continue;
+          Emit(input, &row, &o.values, RowKind::kDelete);
+          --o.matches;
+          if (other_outer && o.matches == 0) Emit(1 - input, &o.values, nullptr, RowKind::kInsert);
+        }
+        if (self_outer && it->matches == 0) Emit(input, &row, nullptr, RowKind::kDelete);
+        mine.erase(it);
+      }
+    }
+    if (out_.num_rows() == 0) return absl::OkStatus();
+    c_.metrics->rows_out += static_cast<int64_t>(out_.num_rows());
+    return out->Emit(std::move(out_));
+  }
+
+  // The result has no time attribute (it is updating); watermarks pass through unchanged.
+  absl::Status ProcessWatermark(int64_t w, Output* out) override { return out->EmitWatermark(w); }
+
+ private:
+  // Appends (left, right) to the output; `other` null pads that side with NULLs.
+  void Emit(int side, const Row* row, const Row* other, RowKind kind) {
+    const Row* l = side == 0 ? row : other;
+    const Row* r = side == 0 ? other : row;
+    size_t c = 0;
+    for (size_t i = 0; i < c_.left_types.size(); ++i, ++c) {
+      if (l) {
+        (*l)[i].AppendTo(&out_.columns[c], arena_);
+      } else {
+        out_.columns[c].AppendNull();
+      }
+    }
+    for (size_t i = 0; i < c_.right_types.size(); ++i, ++c) {
+      if (r) {
+        (*r)[i].AppendTo(&out_.columns[c], arena_);
+      } else {
+        out_.columns[c].AppendNull();
+      }
+    }
+    out_.kinds.push_back(kind);
+  }
+
+  // Whether the pair passes the extra ON conditions.
+  absl::StatusOr<bool> Matches(int side, const Row& row, const Row& other) {
+    if (!c_.residual) return true;
+    Batch b = Batch::Empty(pair_schema_);
+    Arena* arena = b.NewArena();
+    const Row& l = side == 0 ? row : other;
+    const Row& r = side == 0 ? other : row;
+    size_t c = 0;
+    for (const auto& v : l) v.AppendTo(&b.columns[c++], arena);
+    for (const auto& v : r) v.AppendTo(&b.columns[c++], arena);
+    b.kinds.push_back(RowKind::kInsert);
+    Column f(DataType::Boolean());
+    EvalContext ctx;
+    ctx.now_micros = NowMicros();
+    ctx.arena = arena;
+    EDDY_RETURN_IF_ERROR(c_.residual->Eval(b, &ctx, &f));
+    return f.valid[0] && f.i64[0];
+  }
+
+  RegularJoinConfig c_;
+  Schema pair_schema_;
+  absl::flat_hash_map<std::string, KeyState> state_;
+  KeyState null_rows_;  // rows with a NULL key part (never matched)
+  std::vector<StoredRow> empty_;
+  Batch out_;
+  Arena* arena_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeRegularJoin(RegularJoinConfig config) {
+  return std::make_unique<RegularJoin>(std::move(config));
+}
+
+}  // namespace eddy::runtime

@@ -1,0 +1,34 @@
+// Regular joins of two streams (Flink SQL: `l [LEFT|RIGHT|FULL] JOIN r ON l.k = r.k`): every row
+// of each side is kept per key (forever, or until 'table.exec.state.ttl'), and the result is an
+// updating changelog of joined rows: +I when a pair appears, -D when a row of a pair is
+// retracted; outer joins emit a NULL-padded row for a preserved row without matches and retract
+// it when its first match arrives. Inputs may be updating (retractions remove stored rows).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "function/expr.h"
+#include "runtime/operator.h"
+
+namespace eddy::runtime {
+
+/// What a regular join needs. The vertex has two inputs: 0 = left, 1 = right. Output rows: the
+/// left row's visible columns, then the right row's.
+struct RegularJoinConfig {
+  std::string name;
+  std::vector<BoundExprPtr> left_keys;   // over the left input
+  std::vector<BoundExprPtr> right_keys;  // over the right input, same types pairwise
+  std::vector<DataType> left_types;      // visible columns of each side (NULL padding)
+  std::vector<DataType> right_types;
+  bool left_outer = false;   // LEFT or FULL: unmatched left rows are kept with NULLs
+  bool right_outer = false;  // RIGHT or FULL
+  BoundExprPtr residual;     // other ON conditions over the output row, or null
+  std::shared_ptr<OperatorMetrics> metrics;
+};
+
+/// The operator. Errors: expression evaluation failures.
+std::unique_ptr<Operator> MakeRegularJoin(RegularJoinConfig config);
+
+}  // namespace eddy::runtime
