@@ -5,7 +5,8 @@
 # - a 3-step MATCH_RECOGNIZE per origin airport (a delay rising twice in a row),
 # - the lookup join of examples/cep/enrich.sql (origin and destination airports),
 # results into a blackhole table. Prints a markdown section for docs/benchmarks.md on stdout.
-# The interval join of issue 4's example (3) is not built yet, so it is not measured.
+# - the interval join of examples/cep/delay_propagation.sql (each flight read twice: as an
+#   arrival and as a departure; events/s counts both reads),
 #
 # Usage: bash bench/run-cep-bench.sh [path/to/eddy]
 # Environment: EDDY_BENCH_REPEATS (default 3, best of), EDDY_BENCH_DATA.
@@ -55,11 +56,29 @@ INSERT INTO out_l SELECT f.origin, o.name, o.state, d.name, d.state, f.delay FRO
 JOIN airports FOR SYSTEM_TIME AS OF f.proc_time AS o ON f.origin = o.iata
 LEFT JOIN airports FOR SYSTEM_TIME AS OF f.proc_time AS d ON f.destination = d.iata;
 SQL
+cat >"$WORK/interval.sql" <<SQL
+CREATE TABLE arrivals (
+  \`date\` TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING,
+  arrival AS \`date\` + INTERVAL '1' MINUTE * (30 + distance / 8),
+  WATERMARK FOR arrival AS arrival - INTERVAL '6' HOUR
+) WITH ('connector' = 'filesystem', 'path' = '$CSV', 'format' = 'csv',
+        'csv.ignore-first-line' = 'true');
+CREATE TABLE departures (
+  \`date\` TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING,
+  WATERMARK FOR \`date\` AS \`date\` - INTERVAL '5' MINUTE
+) WITH ('connector' = 'filesystem', 'path' = '$CSV', 'format' = 'csv',
+        'csv.ignore-first-line' = 'true');
+CREATE VIEW la AS SELECT destination, arrival, delay FROM arrivals WHERE delay > 60;
+CREATE VIEW ld AS SELECT origin, \`date\`, delay FROM departures WHERE delay > 60;
+CREATE TABLE out_i (airport STRING, arrival TIMESTAMP(3), departure TIMESTAMP(3)) WITH ('connector' = 'blackhole');
+INSERT INTO out_i SELECT a.destination, a.arrival, d.\`date\` FROM la AS a JOIN ld AS d
+  ON a.destination = d.origin AND d.\`date\` BETWEEN a.arrival AND a.arrival + INTERVAL '2' HOUR;
+SQL
 echo "### CEP and joins ($(date -u '+%Y-%m-%d %H:%M UTC'), $ROWS rows, best of $REPEATS)"
 echo
 echo "| job | parallelism | seconds | events/s | peak RSS | output rows |"
 echo "|---|---|---|---|---|---|"
-for job in match lookup; do
+for job in match lookup interval; do
   for p in 1 2; do
     best="" rss="" out=""
     for ((i = 1; i <= REPEATS; i++)); do
@@ -81,7 +100,9 @@ for job in match lookup; do
         out=$(sed -n 's/^ *sink out_.: \([0-9]*\) rows\{0,1\} written.*/\1/p' "$WORK/err")
       fi
     done
-    rate=$(awk -v n="$ROWS" -v s="$best" 'BEGIN { printf "%.2f M", n / s / 1e6 }')
+    events=$ROWS
+    [[ $job == interval ]] && events=$((2 * ROWS))
+    rate=$(awk -v n="$events" -v s="$best" 'BEGIN { printf "%.2f M", n / s / 1e6 }')
     echo "| $job | $p | $best | $rate | $rss | $out |"
   done
 done
