@@ -83,6 +83,8 @@ std::string PlanNode::Describe() const {
       return over_agg->name;
     case Kind::kRegularJoin:
       return regular_join->name;
+    case Kind::kTemporalJoin:
+      return temporal->name;
     case Kind::kRank:
       return rank->name + fmt::format(", rankRange=[rankStart=1, rankEnd={}])", rank->limit);
     case Kind::kLookupJoin:

@@ -747,6 +747,130 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   return r;
 }
 
+// Flink SQL event-time temporal join: `l JOIN v FOR SYSTEM_TIME AS OF l.ts AS r ON l.k = r.pk`
+// where `v` is a versioned table (PRIMARY KEY … NOT ENFORCED and a WATERMARK).
+absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef& ref,
+                                                            FromResult left,
+                                                            std::shared_ptr<const TableDef> table,
+                                                            int left_time) {
+  const sql::TableRef& rt = *ref.right;
+  if (table->primary_key.empty() || !table->has_watermark) {
+    return Error(rt.pos, fmt::format("an event-time temporal join needs a versioned table: '{}' "
+                                     "must declare a PRIMARY KEY (… NOT ENFORCED) and a WATERMARK",
+                                     table->name));
+  }
+  if (left.window) return Error(ref.left->pos, "a window TVF cannot be joined here");
+  if (left.node->updating) {
+    return Error(ref.pos, "a temporal join takes an insert-only left input");
+  }
+  EDDY_ASSIGN_OR_RETURN(PlanPtr right_plan, ScanTable(table));
+  std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
+  auto visible = [](const Schema& s) {
+    int v = 0;
+    while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
+    return v;
+  };
+  int lv = visible(left.node->schema), rv = visible(right_plan->schema);
+  Scope right;
+  for (int i = 0; i < rv; ++i) {
+    right.cols.push_back(
+        {qual, right_plan->schema.fields[i].name, i, right_plan->schema.fields[i].type});
+  }
+  FromResult r;
+  r.pos = ref.pos;
+  r.scope = left.scope;
+  for (auto c : right.cols) {
+    c.index += lv;
+    c.type.time_attr = TimeAttr::kNone;
+    r.scope.cols.push_back(c);
+  }
+  auto cfg = std::make_shared<runtime::TemporalJoinConfig>();
+  cfg->left_outer = ref.join_type == sql::JoinType::kLeft;
+  if (ref.join_type != sql::JoinType::kInner && !cfg->left_outer) {
+    return Error(ref.pos, "a temporal join is an INNER JOIN or LEFT JOIN");
+  }
+  if (!ref.on) return Error(ref.pos, "a temporal join needs ON with the versioned table's key");
+  std::vector<sql::ExprPtr> conj;
+  Conjuncts(ref.on, &conj);
+  std::vector<sql::ExprPtr> rest;
+  std::vector<std::string> key_texts, pk_seen;
+  for (const auto& c : conj) {
+    bool used = false;
+    if (c->kind == ExprKind::kBinary && c->op == "=") {
+      for (int flip = 0; flip < 2 && !used; ++flip) {
+        auto lk = Bind(*c->args[flip], left.scope, nullptr);
+        auto rk = Bind(*c->args[1 - flip], right, nullptr);
+        if (!lk.ok() || !rk.ok() || (*rk)->column_index() < 0) continue;
+        std::string rname = ToLower(right_plan->schema.fields[(*rk)->column_index()].name);
+        bool is_pk = false;
+        for (const auto& pk : table->primary_key) is_pk |= ToLower(pk) == rname;
+        if (!is_pk) continue;
+        DataType lt = (*lk)->type(), rtp = (*rk)->type();
+        BoundExprPtr l = *lk, rr = *rk;
+        if (!lt.SameAs(rtp) && !(lt.is_string() && rtp.is_string())) {
+          if (!lt.is_numeric() || !rtp.is_numeric()) {
+            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                             lt.ToString(), rtp.ToString()));
+          }
+          DataType common = lt.id == TypeId::kDouble || rtp.id == TypeId::kDouble
+                                ? DataType::Double()
+                                : DataType::Bigint();
+          if (!lt.SameAs(common)) l = MakeCast(l, common, false);
+          if (!rtp.SameAs(common)) rr = MakeCast(rr, common, false);
+        }
+        cfg->left_keys.push_back(l);
+        cfg->right_keys.push_back(rr);
+        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
+        pk_seen.push_back(rname);
+        used = true;
+      }
+    }
+    if (!used) rest.push_back(c);
+  }
+  for (const auto& pk : table->primary_key) {
+    if (std::find(pk_seen.begin(), pk_seen.end(), ToLower(pk)) == pk_seen.end()) {
+      return Error(ref.on->pos,
+                   fmt::format("a temporal join must equate every primary key column of '{}' "
+                               "with the left side; '{}' is missing",
+                               table->name, pk));
+    }
+  }
+  cfg->left_time = left_time;
+  cfg->right_time = table->rowtime;
+  for (int i = 0; i < lv; ++i) cfg->left_types.push_back(left.node->schema.fields[i].type);
+  auto n = std::make_shared<PlanNode>();
+  n->kind = PlanNode::Kind::kTemporalJoin;
+  n->input = left.node;
+  n->right = right_plan;
+  for (int i = 0; i < lv; ++i) n->schema.fields.push_back(left.node->schema.fields[i]);
+  for (int i = 0; i < rv; ++i) {
+    DataType t = right_plan->schema.fields[i].type;
+    t.time_attr = TimeAttr::kNone;
+    cfg->right_types.push_back(t);
+    n->schema.fields.push_back({right_plan->schema.fields[i].name, t});
+  }
+  n->schema.rowtime_index = left.node->schema.rowtime_index;
+  r.node = n;
+  std::vector<BoundExprPtr> filters;
+  for (const auto& c : rest) {
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(c->pos,
+                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
+    }
+    filters.push_back(f);
+  }
+  if (filters.size() == 1) cfg->residual = filters[0];
+  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  cfg->name =
+      fmt::format("TemporalJoin(table=[{}], joinType=[{}], on=[{}], time=[{}]{})", table->name,
+                  cfg->left_outer ? "LeftOuterJoin" : "InnerJoin", fmt::join(key_texts, " AND "),
+                  left.node->schema.fields[left_time].name,
+                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
+  n->temporal = cfg;
+  return r;
+}
+
 // Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
 // with INNER or LEFT join; the table is read when the job starts ('filesystem' tables).
 absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& ref) {
@@ -765,21 +889,24 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
                  fmt::format("FOR SYSTEM_TIME AS OF needs a table; '{}' is not one", rt.name));
   }
   std::shared_ptr<const TableDef> table = it->second;
+  // FOR SYSTEM_TIME AS OF the left side's event-time attribute: a temporal join against a
+  // versioned table; its processing-time attribute: a lookup join.
+  EDDY_ASSIGN_OR_RETURN(auto st, Bind(*rt.system_time, left.scope, nullptr));
+  if (st->type().time_attr == TimeAttr::kRowtime) {
+    return BindTemporalJoin(ref, std::move(left), table, st->column_index());
+  }
+  if (st->type().time_attr != TimeAttr::kProctime) {
+    return Error(rt.system_time->pos,
+                 "FOR SYSTEM_TIME AS OF takes a time attribute of the left side: its "
+                 "processing-time attribute for a lookup join (`proc_time AS PROCTIME()`) or its "
+                 "event-time attribute for a temporal join against a versioned table");
+  }
   if (table->Option("connector") != "filesystem") {
     return Error(rt.pos,
                  fmt::format("lookup joins read a 'filesystem' table when the job starts; table "
-                             "'{}' uses connector '{}' (event-time temporal joins against a "
-                             "versioned table are not supported yet)",
+                             "'{}' uses connector '{}' (for a table that changes, use an "
+                             "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
                              table->name, table->Option("connector")));
-  }
-  // FOR SYSTEM_TIME AS OF must name the left side's processing-time attribute, as in Flink.
-  EDDY_ASSIGN_OR_RETURN(auto st, Bind(*rt.system_time, left.scope, nullptr));
-  if (st->type().time_attr != TimeAttr::kProctime) {
-    return Error(rt.system_time->pos,
-                 "FOR SYSTEM_TIME AS OF in a lookup join takes the left table's processing-time "
-                 "attribute (declare `proc_time AS PROCTIME()` and write "
-                 "FOR SYSTEM_TIME AS OF l.proc_time); event-time temporal joins are not "
-                 "supported yet");
   }
   std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
   Scope right;

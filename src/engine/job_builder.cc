@@ -8,6 +8,7 @@
 #include "runtime/interval_join.h"
 #include "runtime/lookup_join.h"
 #include "runtime/regular_join.h"
+#include "runtime/temporal_join.h"
 
 namespace eddy {
 
@@ -131,6 +132,44 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     if (node->kind == PlanNode::Kind::kScan) {
       EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));
       return Built{static_cast<int>(drafts.size()) - 1, chunked};
+    }
+    if (node->kind == PlanNode::Kind::kTemporalJoin) {
+      EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
+      EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
+      Seal(&drafts[l.draft]);
+      Seal(&drafts[r.draft]);
+      const auto& jc = *node->temporal;
+      std::vector<int> lk, rk;
+      bool hashed = true;
+      for (size_t i = 0; i < jc.left_keys.size(); ++i) {
+        int a = jc.left_keys[i]->column_index(), b = jc.right_keys[i]->column_index();
+        hashed &= a >= 0 && b >= 0 &&
+                  jc.left_keys[i]->type().physical() == jc.right_keys[i]->type().physical();
+        lk.push_back(a);
+        rk.push_back(b);
+      }
+      VertexDraft d;
+      d.spec.name = node->Describe();
+      d.spec.parallelism = hashed ? n : 1;
+      for (int side = 0; side < 2; ++side) {
+        runtime::EdgeSpec e;
+        e.from = side == 0 ? l.draft : r.draft;
+        e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
+        e.key_columns = side == 0 ? lk : rk;
+        d.spec.inputs.push_back(e);
+      }
+      auto metrics = d.spec.metrics;
+      metrics->name = jc.name;
+      job.windows.push_back(metrics);  // late rows are reported per operator
+      runtime::TemporalJoinConfig cfg = jc;
+      cfg.metrics = metrics;
+      d.ops.push_back(
+          [cfg](const runtime::SubtaskInfo&,
+                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+            return runtime::MakeTemporalJoin(cfg);
+          });
+      drafts.push_back(std::move(d));
+      return Built{static_cast<int>(drafts.size()) - 1, false};
     }
     if (node->kind == PlanNode::Kind::kRegularJoin) {
       EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));

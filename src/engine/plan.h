@@ -16,6 +16,7 @@
 #include "runtime/over_aggregate.h"
 #include "runtime/rank.h"
 #include "runtime/regular_join.h"
+#include "runtime/temporal_join.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -39,7 +40,8 @@ struct PlanNode {
     kIntervalJoin,
     kOverAgg,
     kRank,
-    kRegularJoin
+    kRegularJoin,
+    kTemporalJoin
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -77,6 +79,8 @@ struct PlanNode {
   std::shared_ptr<runtime::RankConfig> rank;
   // kRegularJoin: `input` (left) and `right` joined without time bounds (updating result).
   std::shared_ptr<const runtime::RegularJoinConfig> regular_join;
+  // kTemporalJoin: `input` (left) joined with the versioned table scanned by `right`.
+  std::shared_ptr<const runtime::TemporalJoinConfig> temporal;
 
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
@@ -136,6 +140,8 @@ class Binder {
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
+  absl::StatusOr<FromResult> BindTemporalJoin(const sql::TableRef& ref, FromResult left,
+                                              std::shared_ptr<const TableDef> table, int left_time);
   absl::StatusOr<FromResult> MakeRegularJoin(const sql::TableRef& ref, const FromResult& left,
                                              const FromResult& right, FromResult joined,
                                              const runtime::IntervalJoinConfig& keys,

@@ -1,0 +1,171 @@
+#include "runtime/temporal_join.h"
+
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "runtime/calc.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+using Row = std::vector<Value>;
+
+struct KeyState {
+  std::map<std::pair<int64_t, int64_t>, Row> pending;  // left rows by (time, arrival)
+  std::map<int64_t, Row> versions;                     // version time → row (last one wins)
+};
+
+class TemporalJoin final : public Operator {
+ public:
+  explicit TemporalJoin(TemporalJoinConfig c) : c_(std::move(c)) {
+    for (const auto& t : c_.left_types) out_schema_.fields.push_back({"", t});
+    for (const auto& t : c_.right_types) out_schema_.fields.push_back({"", t});
+  }
+
+  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessBatchFrom(0, b, wm, out);
+  }
+
+  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks& wm,
+                                Output* out) override {
+    size_t n = in.num_rows();
+    EvalContext ctx;
+    ctx.now_micros = NowMicros();
+    Batch scratch;
+    ctx.arena = scratch.NewArena();
+    std::vector<Column> keys;
+    for (const auto& e : input == 0 ? c_.left_keys : c_.right_keys) {
+      Column k(e->type());
+      k.Reserve(n);
+      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
+      keys.push_back(std::move(k));
+    }
+    const Column& ts = in.columns[input == 0 ? c_.left_time : c_.right_time];
+    size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
+    for (size_t r = 0; r < n; ++r) {
+      c_.metrics->rows_in++;
+      if (ts.IsNull(r)) continue;
+      int64_t t = ts.i64[r];
+      if (input == 0 && t <= wm.At(r)) {
+        c_.metrics->late_rows++;
+        continue;
+      }
+      if (!IsAccumulate(in.kinds[r])) continue;  // versions are upserts; retractions add none
+      std::string kb;
+      bool null_key = false;
+      for (auto& k : keys) {
+        Value v = Value::FromColumn(k, r);
+        null_key |= v.is_null;
+        double d = v.d == 0 ? 0.0 : v.d;
+        kb += std::to_string(v.i) + "|" + std::to_string(d) + "|" + v.s + "\x1f";
+      }
+      Row row;
+      row.reserve(ncols);
+      for (size_t c = 0; c < ncols; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
+      if (null_key) {
+        if (input == 0 && c_.left_outer) nulls_.emplace(std::make_pair(t, seq_++), std::move(row));
+        continue;
+      }
+      auto& slot = state_[kb];
+      if (!slot) slot = std::make_unique<KeyState>();
+      if (input == 0) {
+        slot->pending.emplace(std::make_pair(t, seq_++), std::move(row));
+        waiting_.insert(slot.get());
+      } else {
+        slot->versions[t] = std::move(row);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
+    Batch b = Batch::Empty(out_schema_);
+    Arena* arena = b.NewArena();
+    for (auto it = nulls_.begin(); it != nulls_.end() && it->first.first <= watermark;) {
+      Append(it->second, nullptr, &b, arena);
+      it = nulls_.erase(it);
+    }
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      KeyState& ks = **it;
+      while (!ks.pending.empty() && ks.pending.begin()->first.first <= watermark) {
+        int64_t t = ks.pending.begin()->first.first;
+        const Row& left = ks.pending.begin()->second;
+        const Row* version = nullptr;
+        auto v = ks.versions.upper_bound(t);  // first version after t
+        if (v != ks.versions.begin()) version = &std::prev(v)->second;
+        size_t before = b.num_rows();
+        if (version) Append(left, version, &b, arena);
+        if (version && c_.residual) {
+          EDDY_ASSIGN_OR_RETURN(bool ok, Passes(b, before));
+          if (!ok) {
+            Truncate(&b, before);
+            version = nullptr;
+          }
+        }
+        if (!version && c_.left_outer) Append(left, nullptr, &b, arena);
+        ks.pending.erase(ks.pending.begin());
+      }
+      it = ks.pending.empty() ? waiting_.erase(it) : std::next(it);
+    }
+    // Versions older than the newest one at or before the watermark can no longer apply: every
+    // left row still to come is after the watermark.
+    for (auto& [k, ks] : state_) {
+      auto v = ks->versions.upper_bound(watermark);
+      if (v != ks->versions.begin()) ks->versions.erase(ks->versions.begin(), std::prev(v));
+    }
+    if (b.num_rows() > 0) {
+      c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+      EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
+    }
+    return out->EmitWatermark(watermark);
+  }
+
+ private:
+  void Append(const Row& left, const Row* right, Batch* b, Arena* arena) {
+    size_t c = 0;
+    for (const auto& v : left) v.AppendTo(&b->columns[c++], arena);
+    for (size_t i = 0; i < c_.right_types.size(); ++i, ++c) {
+      if (right) {
+        (*right)[i].AppendTo(&b->columns[c], arena);
+      } else {
+        b->columns[c].AppendNull();
+      }
+    }
+    b->kinds.push_back(RowKind::kInsert);
+  }
+
+  static void Truncate(Batch* b, size_t rows) {
+    for (auto& c : b->columns) c.Resize(rows);
+    b->kinds.resize(rows);
+  }
+
+  // Whether row `i` of `b` passes the extra ON conditions.
+  absl::StatusOr<bool> Passes(const Batch& b, size_t i) {
+    Batch one = b.Gather({static_cast<uint32_t>(i)});
+    Column f(DataType::Boolean());
+    EvalContext ctx;
+    ctx.now_micros = NowMicros();
+    ctx.arena = one.NewArena();
+    EDDY_RETURN_IF_ERROR(c_.residual->Eval(one, &ctx, &f));
+    return f.valid[0] && f.i64[0];
+  }
+
+  TemporalJoinConfig c_;
+  Schema out_schema_;
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> state_;
+  std::set<KeyState*> waiting_;
+  std::map<std::pair<int64_t, int64_t>, Row> nulls_;  // LEFT join rows with a NULL key
+  int64_t seq_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeTemporalJoin(TemporalJoinConfig config) {
+  return std::make_unique<TemporalJoin>(std::move(config));
+}
+
+}  // namespace eddy::runtime
