@@ -464,6 +464,22 @@ absl::StatusOr<Binder::FromResult> Binder::BindJoin(const sql::TableRef& ref) {
 }
 
 namespace {
+// Casts two join key expressions to one type: equal types and two strings stay as they are;
+// numbers become BIGINT, or DOUBLE when either is DOUBLE or DECIMAL. False when the types
+// cannot be compared.
+bool AlignKeyTypes(BoundExprPtr* l, BoundExprPtr* r) {
+  DataType lt = (*l)->type(), rt = (*r)->type();
+  if (lt.SameAs(rt) || (lt.is_string() && rt.is_string())) return true;
+  if (!lt.is_numeric() || !rt.is_numeric()) return false;
+  DataType common = lt.id == TypeId::kDouble || rt.id == TypeId::kDouble ||
+                            lt.id == TypeId::kDecimal || rt.id == TypeId::kDecimal
+                        ? DataType::Double()
+                        : DataType::Bigint();
+  if (!lt.SameAs(common)) *l = MakeCast(*l, common, false);
+  if (!rt.SameAs(common)) *r = MakeCast(*r, common, false);
+  return true;
+}
+
 // The conjuncts of an AND tree.
 void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out) {
   if (e->kind == ExprKind::kBinary && ToUpper(e->op) == "AND") {
@@ -644,19 +660,10 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
         auto lk = Bind(*c->args[flip], left.scope, nullptr);
         auto rk = Bind(*c->args[1 - flip], right.scope, nullptr);
         if (!lk.ok() || !rk.ok()) continue;
-        DataType lt = (*lk)->type(), rt = (*rk)->type();
         BoundExprPtr l = *lk, rr = *rk;
-        if (!lt.SameAs(rt) && !(lt.is_string() && rt.is_string())) {
-          if (!lt.is_numeric() || !rt.is_numeric()) {
-            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                             lt.ToString(), rt.ToString()));
-          }
-          DataType common = lt.id == TypeId::kDouble || rt.id == TypeId::kDouble ||
-                                    lt.id == TypeId::kDecimal || rt.id == TypeId::kDecimal
-                                ? DataType::Double()
-                                : DataType::Bigint();
-          if (!lt.SameAs(common)) l = MakeCast(l, common, false);
-          if (!rt.SameAs(common)) rr = MakeCast(rr, common, false);
+        if (!AlignKeyTypes(&l, &rr)) {
+          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                           l->type().ToString(), rr->type().ToString()));
         }
         cfg->left_keys.push_back(l);
         cfg->right_keys.push_back(rr);
@@ -805,18 +812,10 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
         bool is_pk = false;
         for (const auto& pk : table->primary_key) is_pk |= ToLower(pk) == rname;
         if (!is_pk) continue;
-        DataType lt = (*lk)->type(), rtp = (*rk)->type();
         BoundExprPtr l = *lk, rr = *rk;
-        if (!lt.SameAs(rtp) && !(lt.is_string() && rtp.is_string())) {
-          if (!lt.is_numeric() || !rtp.is_numeric()) {
-            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                             lt.ToString(), rtp.ToString()));
-          }
-          DataType common = lt.id == TypeId::kDouble || rtp.id == TypeId::kDouble
-                                ? DataType::Double()
-                                : DataType::Bigint();
-          if (!lt.SameAs(common)) l = MakeCast(l, common, false);
-          if (!rtp.SameAs(common)) rr = MakeCast(rr, common, false);
+        if (!AlignKeyTypes(&l, &rr)) {
+          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                           l->type().ToString(), rr->type().ToString()));
         }
         cfg->left_keys.push_back(l);
         cfg->right_keys.push_back(rr);
@@ -954,20 +953,10 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
         auto lk = Bind(a, left.scope, nullptr);
         auto rk = Bind(b, right, nullptr);
         if (!lk.ok() || !rk.ok()) continue;
-        DataType lt = (*lk)->type(), rtp = (*rk)->type();
         BoundExprPtr l = *lk, rr = *rk;
-        if (!lt.SameAs(rtp) && !(lt.is_string() && rtp.is_string())) {
-          if (lt.is_numeric() && rtp.is_numeric()) {
-            DataType common = lt.id == TypeId::kDouble || rtp.id == TypeId::kDouble ||
-                                      lt.id == TypeId::kDecimal || rtp.id == TypeId::kDecimal
-                                  ? DataType::Double()
-                                  : DataType::Bigint();
-            if (!lt.SameAs(common)) l = MakeCast(l, common, false);
-            if (!rtp.SameAs(common)) rr = MakeCast(rr, common, false);
-          } else {
-            return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                             lt.ToString(), rtp.ToString()));
-          }
+        if (!AlignKeyTypes(&l, &rr)) {
+          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
+                                           l->type().ToString(), rr->type().ToString()));
         }
         n->left_keys.push_back(l);
         n->right_keys.push_back(rr);

@@ -127,129 +127,114 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     int draft;
     bool ordered;
   };
-  std::function<absl::StatusOr<Built>(const PlanNode*)> build =
-      [&](const PlanNode* node) -> absl::StatusOr<Built> {
-    if (node->kind == PlanNode::Kind::kScan) {
-      EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));
-      return Built{static_cast<int>(drafts.size()) - 1, chunked};
+  std::function<absl::StatusOr<Built>(const PlanNode*)> build;
+  using MakeOp = std::function<OpFactory(std::shared_ptr<runtime::OperatorMetrics>)>;
+  // A vertex behind a key-group exchange on `keys` of its input (everything to one subtask
+  // without keys), running the operator `make(metrics)`; `late`: its late rows are counted in
+  // the job summary.
+  auto keyed_vertex = [&](const PlanNode* node, const Built& in, const std::vector<int>& keys,
+                          const std::string& name, bool late, const MakeOp& make) -> Built {
+    Seal(&drafts[in.draft]);
+    VertexDraft d;
+    d.spec.name = node->Describe();
+    d.spec.parallelism = keys.empty() ? 1 : n;
+    runtime::EdgeSpec e;
+    e.from = in.draft;
+    e.partitioning = keys.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
+    e.key_columns = keys;
+    e.ordered = in.ordered;
+    e.row_watermark_column = in.ordered ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
+    d.spec.inputs.push_back(e);
+    auto metrics = d.spec.metrics;
+    metrics->name = name;
+    if (late) job.windows.push_back(metrics);
+    d.ops.push_back(make(metrics));
+    drafts.push_back(std::move(d));
+    return Built{static_cast<int>(drafts.size()) - 1, false};
+  };
+  // A vertex joining the subtrees `node->input` (input 0) and `node->right` (input 1). Both sides
+  // hash on their key columns when the keys are plain columns of the same physical type (equal
+  // values hash alike); otherwise everything meets in one subtask.
+  auto join_vertex = [&](const PlanNode* node, const std::vector<BoundExprPtr>& left_keys,
+                         const std::vector<BoundExprPtr>& right_keys, const std::string& name,
+                         bool late, const MakeOp& make) -> absl::StatusOr<Built> {
+    EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
+    EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
+    Seal(&drafts[l.draft]);
+    Seal(&drafts[r.draft]);
+    std::vector<int> lk, rk;
+    bool hashed = true;
+    for (size_t i = 0; i < left_keys.size(); ++i) {
+      int a = left_keys[i]->column_index(), b = right_keys[i]->column_index();
+      hashed &=
+          a >= 0 && b >= 0 && left_keys[i]->type().physical() == right_keys[i]->type().physical();
+      lk.push_back(a);
+      rk.push_back(b);
     }
-    if (node->kind == PlanNode::Kind::kTemporalJoin) {
-      EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
-      EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
-      Seal(&drafts[l.draft]);
-      Seal(&drafts[r.draft]);
-      const auto& jc = *node->temporal;
-      std::vector<int> lk, rk;
-      bool hashed = true;
-      for (size_t i = 0; i < jc.left_keys.size(); ++i) {
-        int a = jc.left_keys[i]->column_index(), b = jc.right_keys[i]->column_index();
-        hashed &= a >= 0 && b >= 0 &&
-                  jc.left_keys[i]->type().physical() == jc.right_keys[i]->type().physical();
-        lk.push_back(a);
-        rk.push_back(b);
-      }
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = hashed ? n : 1;
-      for (int side = 0; side < 2; ++side) {
-        runtime::EdgeSpec e;
-        e.from = side == 0 ? l.draft : r.draft;
-        e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
-        e.key_columns = side == 0 ? lk : rk;
-        d.spec.inputs.push_back(e);
-      }
-      auto metrics = d.spec.metrics;
-      metrics->name = jc.name;
-      job.windows.push_back(metrics);  // late rows are reported per operator
-      runtime::TemporalJoinConfig cfg = jc;
-      cfg.metrics = metrics;
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeTemporalJoin(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
+    VertexDraft d;
+    d.spec.name = node->Describe();
+    d.spec.parallelism = hashed ? n : 1;
+    for (int side = 0; side < 2; ++side) {
+      runtime::EdgeSpec e;
+      e.from = side == 0 ? l.draft : r.draft;
+      e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
+      e.key_columns = side == 0 ? lk : rk;
+      d.spec.inputs.push_back(e);
     }
-    if (node->kind == PlanNode::Kind::kRegularJoin) {
-      EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
-      EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
-      Seal(&drafts[l.draft]);
-      Seal(&drafts[r.draft]);
-      const auto& jc = *node->regular_join;
-      std::vector<int> lk, rk;
-      bool hashed = true;
-      for (size_t i = 0; i < jc.left_keys.size(); ++i) {
-        int a = jc.left_keys[i]->column_index(), b = jc.right_keys[i]->column_index();
-        hashed &= a >= 0 && b >= 0 &&
-                  jc.left_keys[i]->type().physical() == jc.right_keys[i]->type().physical();
-        lk.push_back(a);
-        rk.push_back(b);
+    auto metrics = d.spec.metrics;
+    metrics->name = name;
+    if (late) job.windows.push_back(metrics);
+    d.ops.push_back(make(metrics));
+    drafts.push_back(std::move(d));
+    return Built{static_cast<int>(drafts.size()) - 1, false};
+  };
+  // The factory of an operator built from a copy of `cfg` with its metrics set.
+  auto op_of = [](auto cfg, auto make_op) -> MakeOp {
+    return [cfg, make_op](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
+      auto c = cfg;
+      c.metrics = m;
+      return [c, make_op](const runtime::SubtaskInfo&, const runtime::SideOutputs&)
+                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> { return make_op(c); };
+    };
+  };
+  int64_t state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
+  if (state_ttl_ms < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
+                    config.Get("table.exec.state.ttl")));
+  }
+
+  build = [&](const PlanNode* node) -> absl::StatusOr<Built> {
+    switch (node->kind) {
+      case PlanNode::Kind::kScan: {
+        EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));
+        return Built{static_cast<int>(drafts.size()) - 1, chunked};
       }
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = hashed ? n : 1;
-      for (int side = 0; side < 2; ++side) {
-        runtime::EdgeSpec e;
-        e.from = side == 0 ? l.draft : r.draft;
-        e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
-        e.key_columns = side == 0 ? lk : rk;
-        d.spec.inputs.push_back(e);
+      case PlanNode::Kind::kTemporalJoin: {
+        const auto& c = *node->temporal;
+        return join_vertex(node, c.left_keys, c.right_keys, c.name, true,
+                           op_of(c, [](const runtime::TemporalJoinConfig& x) {
+                             return runtime::MakeTemporalJoin(x);
+                           }));
       }
-      auto metrics = d.spec.metrics;
-      metrics->name = jc.name;
-      runtime::RegularJoinConfig cfg = jc;
-      cfg.metrics = metrics;
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeRegularJoin(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
-    }
-    if (node->kind == PlanNode::Kind::kIntervalJoin) {
-      EDDY_ASSIGN_OR_RETURN(Built l, build(node->input.get()));
-      EDDY_ASSIGN_OR_RETURN(Built r, build(node->right.get()));
-      Seal(&drafts[l.draft]);
-      Seal(&drafts[r.draft]);
-      const auto& jc = *node->interval;
-      // Both sides hash on their key columns when the keys are plain columns of the same
-      // physical type (equal values hash alike); otherwise everything meets in one subtask.
-      std::vector<int> lk, rk;
-      bool hashed = true;
-      for (size_t i = 0; i < jc.left_keys.size(); ++i) {
-        int a = jc.left_keys[i]->column_index(), b = jc.right_keys[i]->column_index();
-        hashed &= a >= 0 && b >= 0 &&
-                  jc.left_keys[i]->type().physical() == jc.right_keys[i]->type().physical();
-        lk.push_back(a);
-        rk.push_back(b);
+      case PlanNode::Kind::kRegularJoin: {
+        const auto& c = *node->regular_join;
+        return join_vertex(node, c.left_keys, c.right_keys, c.name, false,
+                           op_of(c, [](const runtime::RegularJoinConfig& x) {
+                             return runtime::MakeRegularJoin(x);
+                           }));
       }
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = hashed ? n : 1;
-      for (int side = 0; side < 2; ++side) {
-        runtime::EdgeSpec e;
-        e.from = side == 0 ? l.draft : r.draft;
-        e.partitioning = hashed ? runtime::Partitioning::kHash : runtime::Partitioning::kGlobal;
-        e.key_columns = side == 0 ? lk : rk;
-        d.spec.inputs.push_back(e);
+      case PlanNode::Kind::kIntervalJoin: {
+        const auto& c = *node->interval;
+        return join_vertex(node, c.left_keys, c.right_keys, c.name, true,
+                           op_of(c, [](const runtime::IntervalJoinConfig& x) {
+                             return runtime::MakeIntervalJoin(x);
+                           }));
       }
-      auto metrics = d.spec.metrics;
-      metrics->name = jc.name;
-      job.windows.push_back(metrics);  // late rows are reported per operator
-      runtime::IntervalJoinConfig cfg = jc;
-      cfg.metrics = metrics;
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeIntervalJoin(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
+      default:
+        break;
     }
     EDDY_ASSIGN_OR_RETURN(Built in, build(node->input.get()));
-    bool from_source = in.ordered;
     if (node->kind == PlanNode::Kind::kCalc) {
       drafts[in.draft].ops.push_back(CalcFactory(node->filter, node->projections,
                                                  node->input->schema.IndexOf(kRowWatermarkColumn)));
@@ -296,132 +281,51 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
       return in;
     }
-    Seal(&drafts[in.draft]);
-    int from = in.draft;
     if (node->kind == PlanNode::Kind::kRank) {
-      // Top-N: a new vertex behind a key-group exchange on PARTITION BY.
-      const auto& rc = *node->rank;
-      if (rc.limit < 1) {
+      runtime::RankConfig c = *node->rank;
+      if (c.limit < 1) {
         return absl::InvalidArgumentError(
             "ROW_NUMBER() OVER is only supported as Top-N: the enclosing query must bound it, "
             "e.g. SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) "
             "AS rn FROM t) WHERE rn <= 3");
       }
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = rc.key_columns.empty() ? 1 : n;
-      runtime::EdgeSpec e;
-      e.from = from;
-      e.partitioning =
-          rc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
-      e.key_columns = rc.key_columns;
-      e.ordered = from_source;
-      d.spec.inputs.push_back(e);
-      auto metrics = d.spec.metrics;
-      metrics->name = rc.name;
-      runtime::RankConfig cfg = rc;
-      cfg.metrics = metrics;
-      cfg.state_ttl_ms = std::max<int64_t>(0, ParseDurationMs(config.Get("table.exec.state.ttl")));
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeRank(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
+      c.state_ttl_ms = state_ttl_ms;
+      return keyed_vertex(
+          node, in, c.key_columns, c.name, false,
+          op_of(c, [](const runtime::RankConfig& x) { return runtime::MakeRank(x); }));
     }
     if (node->kind == PlanNode::Kind::kOverAgg) {
-      // OVER aggregation: a new vertex behind a key-group exchange on PARTITION BY.
-      const auto& oc = *node->over_agg;
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = oc.key_columns.empty() ? 1 : n;
-      runtime::EdgeSpec e;
-      e.from = from;
-      e.partitioning =
-          oc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
-      e.key_columns = oc.key_columns;
-      e.ordered = from_source;
-      e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
-      d.spec.inputs.push_back(e);
-      auto metrics = d.spec.metrics;
-      metrics->name = oc.name;
-      job.windows.push_back(metrics);  // late rows are reported per operator
-      runtime::OverAggregateConfig cfg = oc;
-      cfg.metrics = metrics;
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeOverAggregate(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
+      const auto& c = *node->over_agg;
+      return keyed_vertex(node, in, c.key_columns, c.name, true,
+                          op_of(c, [](const runtime::OverAggregateConfig& x) {
+                            return runtime::MakeOverAggregate(x);
+                          }));
     }
     if (node->kind == PlanNode::Kind::kMatchRecognize) {
-      // MATCH_RECOGNIZE: a new vertex behind a key-group exchange on PARTITION BY.
-      const auto& mc = *node->match;
-      VertexDraft d;
-      d.spec.name = node->Describe();
-      d.spec.parallelism = mc.key_columns.empty() ? 1 : n;
-      runtime::EdgeSpec e;
-      e.from = from;
-      e.partitioning =
-          mc.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
-      e.key_columns = mc.key_columns;
-      e.ordered = from_source;
-      e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
-      d.spec.inputs.push_back(e);
-      auto metrics = d.spec.metrics;
-      metrics->name = mc.name;
-      job.windows.push_back(metrics);  // late rows are reported per operator
-      runtime::MatchRecognizeConfig cfg = mc;
-      cfg.metrics = metrics;
-      d.ops.push_back(
-          [cfg](const runtime::SubtaskInfo&,
-                const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-            return runtime::MakeMatchRecognize(cfg);
-          });
-      drafts.push_back(std::move(d));
-      return Built{static_cast<int>(drafts.size()) - 1, false};
+      const auto& c = *node->match;
+      return keyed_vertex(node, in, c.key_columns, c.name, true,
+                          op_of(c, [](const runtime::MatchRecognizeConfig& x) {
+                            return runtime::MakeMatchRecognize(x);
+                          }));
     }
-    // Aggregation: a new vertex behind a key-group exchange.
-    const auto& cfg0 = node->agg;
-    VertexDraft d;
-    d.spec.name = node->Describe();
-    d.spec.parallelism = cfg0.key_columns.empty() ? 1 : n;
-    runtime::EdgeSpec e;
-    e.from = from;
-    e.partitioning =
-        cfg0.key_columns.empty() ? runtime::Partitioning::kGlobal : runtime::Partitioning::kHash;
-    e.key_columns = cfg0.key_columns;
-    e.ordered = from_source;
-    e.row_watermark_column = from_source ? node->input->schema.IndexOf(kRowWatermarkColumn) : -1;
-    d.spec.inputs.push_back(e);
-    auto metrics = d.spec.metrics;
-    metrics->name = node->Describe();
-    runtime::AggregateConfig cfg = cfg0;
+    // Aggregation.
+    runtime::AggregateConfig cfg = node->agg;
     cfg.name = node->Describe();
-    cfg.metrics = metrics;
     bool window = node->kind == PlanNode::Kind::kWindowAgg;
-    bool proctime = node->proctime_window;
-    cfg.processing_time = proctime;
-    cfg.state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
-    if (cfg.state_ttl_ms < 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
-                      config.Get("table.exec.state.ttl")));
-    }
-    if (window) {
-      d.spec.has_late_output = late_sink != nullptr;
-      job.windows.push_back(metrics);
-    }
-    d.ops.push_back([cfg, window](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
-                        -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      if (window) return runtime::MakeWindowAggregate(cfg, side);
-      return runtime::MakeGroupAggregate(cfg);
-    });
-    drafts.push_back(std::move(d));
-    return Built{static_cast<int>(drafts.size()) - 1, false};
+    cfg.processing_time = node->proctime_window;
+    cfg.state_ttl_ms = state_ttl_ms;
+    MakeOp make = [cfg, window](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
+      auto c = cfg;
+      c.metrics = m;
+      return [c, window](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
+                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+        if (window) return runtime::MakeWindowAggregate(c, side);
+        return runtime::MakeGroupAggregate(c);
+      };
+    };
+    Built b = keyed_vertex(node, in, cfg.key_columns, cfg.name, window, make);
+    if (window) drafts[b.draft].spec.has_late_output = late_sink != nullptr;
+    return b;
   };
 
   EDDY_ASSIGN_OR_RETURN(Built root, build(plan.get()));

@@ -523,7 +523,7 @@ class GroupAggregate final : public Operator {
       if (!g->emitted) {
         Append(&b, arena, it->first, cur, RowKind::kInsert, nk);
         g->emitted = true;
-      } else if (!Same(cur, g->prev)) {
+      } else if (!SameValues(cur, g->prev)) {
         Append(&b, arena, it->first, g->prev, RowKind::kUpdateBefore, nk);
         Append(&b, arena, it->first, cur, RowKind::kUpdateAfter, nk);
       }
@@ -562,16 +562,6 @@ class GroupAggregate final : public Operator {
         ++it;
       }
     }
-  }
-
-  static bool Same(const std::vector<Value>& a, const std::vector<Value>& b) {
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (a[i].is_null != b[i].is_null) return false;
-      if (a[i].is_null) continue;
-      if (a[i].i != b[i].i || a[i].s != b[i].s) return false;
-      if (!(a[i].d == b[i].d || (a[i].d != a[i].d && b[i].d != b[i].d))) return false;
-    }
-    return true;
   }
 
   void Append(Batch* b, Arena* arena, const std::string& key, const std::vector<Value>& vals,

@@ -6,6 +6,19 @@
 
 namespace eddy::runtime {
 
+absl::StatusOr<std::vector<Column>> EvalColumns(const std::vector<BoundExprPtr>& exprs,
+                                                const Batch& in, EvalContext* ctx) {
+  std::vector<Column> out;
+  out.reserve(exprs.size());
+  for (const auto& e : exprs) {
+    Column c(e->type());
+    c.Reserve(in.num_rows());
+    EDDY_RETURN_IF_ERROR(e->Eval(in, ctx, &c));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())

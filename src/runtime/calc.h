@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "function/expr.h"
 #include "runtime/operator.h"
 
@@ -18,5 +19,10 @@ std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr
 
 /// Current time in µs since the epoch (processing time).
 int64_t NowMicros();
+
+/// Evaluates `exprs` over `in` (one column each, e.g. join keys). Strings may point into
+/// `ctx->arena`. Errors: from the expressions.
+absl::StatusOr<std::vector<Column>> EvalColumns(const std::vector<BoundExprPtr>& exprs,
+                                                const Batch& in, EvalContext* ctx);
 
 }  // namespace eddy::runtime

@@ -25,25 +25,9 @@ std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) 
   std::string s;
   *has_null = false;
   for (const auto& c : keys) {
-    if (c.IsNull(r)) {
-      *has_null = true;
-      return s;
-    }
-    switch (c.type.physical()) {
-      case Physical::kInt64:
-        s.append(reinterpret_cast<const char*>(&c.i64[r]), sizeof(int64_t));
-        break;
-      case Physical::kDouble: {
-        double d = c.f64[r] == 0 ? 0.0 : c.f64[r];  // -0.0 equals 0.0
-        s.append(reinterpret_cast<const char*>(&d), sizeof(double));
-        break;
-      }
-      case Physical::kString:
-        s += std::to_string(c.str[r].size());
-        s += ':';
-        s.append(c.str[r]);
-        break;
-    }
+    Value v = Value::FromColumn(c, r);
+    *has_null |= v.is_null;
+    AppendKeyBytes(v, &s);
   }
   return s;
 }
@@ -64,13 +48,7 @@ class IntervalJoin final : public Operator {
     Batch scratch;
     ctx.arena = scratch.NewArena();
     const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
-    std::vector<Column> keys;
-    for (const auto& e : key_exprs) {
-      Column k(e->type());
-      k.Reserve(n);
-      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
-      keys.push_back(std::move(k));
-    }
+    EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(key_exprs, in, &ctx));
     int time_col = input == 0 ? c_.left_time : c_.right_time;
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];

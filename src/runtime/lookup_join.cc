@@ -56,13 +56,7 @@ class LookupJoin final : public Operator {
     ctx.current_watermark = wm.base;
     Batch scratch;
     ctx.arena = scratch.NewArena();
-    std::vector<Column> keys;
-    for (const auto& e : c_.left_keys) {
-      Column k(e->type());
-      k.Reserve(n);
-      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
-      keys.push_back(std::move(k));
-    }
+    EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(c_.left_keys, in, &ctx));
     HashKeys(keys, n, &hashes_);
     // Candidate pairs (left row, table row or -1), in left-row order.
     lsel_.clear();
@@ -162,12 +156,7 @@ absl::StatusOr<std::shared_ptr<const LookupTable>> LookupTable::Build(
   EvalContext ctx;
   ctx.now_micros = NowMicros();
   ctx.arena = rows.NewArena();
-  for (const auto& e : key_exprs) {
-    Column k(e->type());
-    k.Reserve(n);
-    EDDY_RETURN_IF_ERROR(e->Eval(rows, &ctx, &k));
-    t->keys.push_back(std::move(k));
-  }
+  EDDY_ASSIGN_OR_RETURN(t->keys, EvalColumns(key_exprs, rows, &ctx));
   std::vector<uint64_t> h;
   HashKeys(t->keys, n, &h);
   for (size_t i = 0; i < n; ++i) {

@@ -170,14 +170,7 @@ class MatchRecognizeOp final : public Operator {
  private:
   static std::string KeyBytes(const Row& key) {
     std::string s;
-    for (const auto& v : key) {
-      s += v.is_null ? 'N' : 'V';
-      s.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
-      s.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
-      s += std::to_string(v.s.size());
-      s += ':';
-      s += v.s;
-    }
+    for (const auto& v : key) AppendKeyBytes(v, &s);
     return s;
   }
 

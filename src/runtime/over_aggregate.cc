@@ -58,13 +58,7 @@ class OverAggregate final : public Operator {
         continue;
       }
       std::string key;
-      for (int k : c_.key_columns) {
-        Value v = Value::FromColumn(in.columns[k], r);
-        key += v.is_null ? 'N' : 'V';
-        key.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
-        key.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
-        key += std::to_string(v.s.size()) + ":" + v.s;
-      }
+      for (int k : c_.key_columns) AppendKeyBytes(Value::FromColumn(in.columns[k], r), &key);
       std::vector<Value> row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));

@@ -75,13 +75,7 @@ class Rank final : public Operator {
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
       std::string key;
-      for (int k : c_.key_columns) {
-        const Value& v = row[k];
-        key += v.is_null ? 'N' : 'V';
-        key.append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
-        key.append(reinterpret_cast<const char*>(&v.d), sizeof(v.d));
-        key += std::to_string(v.s.size()) + ":" + v.s;
-      }
+      for (int k : c_.key_columns) AppendKeyBytes(row[k], &key);
       Partition& part = keys_[key];
       part.last_access_ms = now;
       std::vector<Row>& top = part.top;

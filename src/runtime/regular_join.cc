@@ -22,16 +22,6 @@ struct KeyState {
   std::vector<StoredRow> side[2];
 };
 
-bool SameRow(const Row& a, const Row& b) {
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].is_null != b[i].is_null) return false;
-    if (a[i].is_null) continue;
-    if (a[i].i != b[i].i || a[i].s != b[i].s) return false;
-    if (!(a[i].d == b[i].d || (a[i].d != a[i].d && b[i].d != b[i].d))) return false;
-  }
-  return true;
-}
-
 class RegularJoin final : public Operator {
  public:
   explicit RegularJoin(RegularJoinConfig c) : c_(std::move(c)) {
@@ -50,13 +40,7 @@ class RegularJoin final : public Operator {
     Batch scratch;
     ctx.arena = scratch.NewArena();
     const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
-    std::vector<Column> keys;
-    for (const auto& e : key_exprs) {
-      Column k(e->type());
-      k.Reserve(n);
-      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
-      keys.push_back(std::move(k));
-    }
+    EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(key_exprs, in, &ctx));
     size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
     out_ = Batch::Empty(pair_schema_);
     arena_ = out_.NewArena();
@@ -71,9 +55,8 @@ class RegularJoin final : public Operator {
       bool null_key = false;
       for (auto& k : keys) {
         Value v = Value::FromColumn(k, r);
-        if (v.is_null) null_key = true;
-        double d = v.d == 0 ? 0.0 : v.d;  // -0.0 equals 0.0
-        kb += std::to_string(v.i) + "|" + std::to_string(d) + "|" + v.s + "\x1f";
+        null_key |= v.is_null;
+        AppendKeyBytes(v, &kb);
       }
       bool acc = IsAccumulate(in.kinds[r]);
       // NULL keys never match; an outer side still shows the row with NULLs.
@@ -94,7 +77,7 @@ class RegularJoin final : public Operator {
         mine.push_back(std::move(sr));
       } else {
         auto it = std::find_if(mine.begin(), mine.end(),
-                               [&](const StoredRow& s) { return SameRow(s.values, row); });
+                               [&](const StoredRow& s) { return SameValues(s.values, row); });
         if (it == mine.end()) continue;  // retraction of a row never seen (e.g. filtered)
         for (auto& o : other) {
           EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));

@@ -37,13 +37,8 @@ class TemporalJoin final : public Operator {
     ctx.now_micros = NowMicros();
     Batch scratch;
     ctx.arena = scratch.NewArena();
-    std::vector<Column> keys;
-    for (const auto& e : input == 0 ? c_.left_keys : c_.right_keys) {
-      Column k(e->type());
-      k.Reserve(n);
-      EDDY_RETURN_IF_ERROR(e->Eval(in, &ctx, &k));
-      keys.push_back(std::move(k));
-    }
+    EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys,
+                          EvalColumns(input == 0 ? c_.left_keys : c_.right_keys, in, &ctx));
     const Column& ts = in.columns[input == 0 ? c_.left_time : c_.right_time];
     size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
     for (size_t r = 0; r < n; ++r) {
@@ -60,8 +55,7 @@ class TemporalJoin final : public Operator {
       for (auto& k : keys) {
         Value v = Value::FromColumn(k, r);
         null_key |= v.is_null;
-        double d = v.d == 0 ? 0.0 : v.d;
-        kb += std::to_string(v.i) + "|" + std::to_string(d) + "|" + v.s + "\x1f";
+        AppendKeyBytes(v, &kb);
       }
       Row row;
       row.reserve(ncols);

@@ -44,6 +44,31 @@ Value Value::FromColumn(const Column& col, size_t row) {
   return v;
 }
 
+void AppendKeyBytes(const Value& v, std::string* key) {
+  if (v.is_null) {
+    key->push_back('N');
+    return;
+  }
+  key->push_back('V');
+  key->append(reinterpret_cast<const char*>(&v.i), sizeof(v.i));
+  double d = v.d == 0 ? 0.0 : v.d;  // -0.0 and 0.0 group together
+  key->append(reinterpret_cast<const char*>(&d), sizeof(d));
+  uint32_t n = static_cast<uint32_t>(v.s.size());
+  key->append(reinterpret_cast<const char*>(&n), sizeof(n));
+  key->append(v.s);
+}
+
+bool SameValues(const std::vector<Value>& a, const std::vector<Value>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].is_null != b[i].is_null) return false;
+    if (a[i].is_null) continue;
+    if (a[i].i != b[i].i || a[i].s != b[i].s) return false;
+    if (!(a[i].d == b[i].d || (a[i].d != a[i].d && b[i].d != b[i].d))) return false;
+  }
+  return true;
+}
+
 std::string FormatDouble(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "types/batch.h"
 #include "types/data_type.h"
@@ -44,6 +45,15 @@ struct Value {
   /// Reads row `row` of `col`.
   static Value FromColumn(const Column& col, size_t row);
 };
+
+/// Appends an encoding of `v` to `*key` such that two rows' encoded keys are equal exactly when
+/// their values are equal as SQL grouping sees them (NULL equals NULL, -0.0 equals 0.0). For the
+/// per-key state maps of operators. `v`'s type is not encoded: use it for one key layout.
+void AppendKeyBytes(const Value& v, std::string* key);
+
+/// Whether two rows of values are equal cell by cell (NULL equals NULL, NaN equals NaN): a
+/// retraction's row matches the stored row it retracts.
+bool SameValues(const std::vector<Value>& a, const std::vector<Value>& b);
 
 /// Formats row `row` of `col` as Flink prints it: NULL as "NULL" (or `null_text`), TIMESTAMP as
 /// "yyyy-MM-dd HH:mm:ss[.fff…]" with the type's precision, DECIMAL with its scale, DOUBLE in
