@@ -499,6 +499,24 @@ struct TimeTerm {
 };
 }  // namespace
 
+// The extra ON conditions of a join (those that are not keys or time bounds), bound over the
+// joined scope and ANDed; null when there are none.
+absl::StatusOr<BoundExprPtr> Binder::BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
+                                                    const Scope& scope) {
+  std::vector<BoundExprPtr> filters;
+  for (const auto& c : rest) {
+    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, scope, nullptr));
+    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
+      return Error(c->pos,
+                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
+    }
+    filters.push_back(f);
+  }
+  if (filters.empty()) return BoundExprPtr();
+  if (filters.size() == 1) return filters[0];
+  return MakeAnd(filters);
+}
+
 // A regular join (no time bounds): an updating result whose rows lose their time attributes.
 absl::StatusOr<Binder::FromResult> Binder::MakeRegularJoin(
     const sql::TableRef& ref, const FromResult& left, const FromResult& right, FromResult r,
@@ -527,17 +545,7 @@ absl::StatusOr<Binder::FromResult> Binder::MakeRegularJoin(
   }
   for (auto& c : r.scope.cols) c.type.time_attr = TimeAttr::kNone;
   r.node = n;
-  std::vector<BoundExprPtr> filters;
-  for (const auto& c : rest) {
-    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
-    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
-      return Error(c->pos,
-                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
-    }
-    filters.push_back(f);
-  }
-  if (filters.size() == 1) cfg->residual = filters[0];
-  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
   const char* type = ref.join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
                      : ref.join_type == sql::JoinType::kRight ? "RightOuterJoin"
                      : ref.join_type == sql::JoinType::kFull  ? "FullOuterJoin"
@@ -733,17 +741,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   for (int i = 0; i < rv; ++i) n->schema.fields.push_back(right.node->schema.fields[i]);
   n->schema.rowtime_index = ltime;
   r.node = n;
-  std::vector<BoundExprPtr> filters;
-  for (const auto& c : rest) {
-    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
-    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
-      return Error(c->pos,
-                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
-    }
-    filters.push_back(f);
-  }
-  if (filters.size() == 1) cfg->residual = filters[0];
-  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
   auto human = [](int64_t us) { return fmt::format("{} ms", us / 1000); };
   cfg->name =
       fmt::format("IntervalJoin(joinType=[InnerJoin], on=[{}], time=[{} - {} BETWEEN {} AND {}]{})",
@@ -850,17 +848,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
   }
   n->schema.rowtime_index = left.node->schema.rowtime_index;
   r.node = n;
-  std::vector<BoundExprPtr> filters;
-  for (const auto& c : rest) {
-    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
-    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
-      return Error(c->pos,
-                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
-    }
-    filters.push_back(f);
-  }
-  if (filters.size() == 1) cfg->residual = filters[0];
-  if (filters.size() > 1) cfg->residual = MakeAnd(filters);
+  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
   cfg->name =
       fmt::format("TemporalJoin(table=[{}], joinType=[{}], on=[{}], time=[{}]{})", table->name,
                   cfg->left_outer ? "LeftOuterJoin" : "InnerJoin", fmt::join(key_texts, " AND "),
@@ -972,17 +960,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
                  "(ON f.origin = a.iata)");
   }
   n->join_text = fmt::format("{}", fmt::join(key_texts, " AND "));
-  std::vector<BoundExprPtr> filters;
-  for (const auto& c : rest) {
-    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, r.scope, nullptr));
-    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
-      return Error(c->pos,
-                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
-    }
-    filters.push_back(f);
-  }
-  if (filters.size() == 1) n->join_filter = filters[0];
-  if (filters.size() > 1) n->join_filter = MakeAnd(filters);
+  EDDY_ASSIGN_OR_RETURN(n->join_filter, BindJoinFilter(rest, r.scope));
   return r;
 }
 

@@ -140,6 +140,8 @@ class Binder {
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
+  absl::StatusOr<BoundExprPtr> BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
+                                              const Scope& scope);
   absl::StatusOr<FromResult> BindTemporalJoin(const sql::TableRef& ref, FromResult left,
                                               std::shared_ptr<const TableDef> table, int left_time);
   absl::StatusOr<FromResult> MakeRegularJoin(const sql::TableRef& ref, const FromResult& left,
