@@ -373,7 +373,10 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   if (sink.metrics) job.sinks.push_back(sink.metrics);
   drafts.push_back(std::move(sd));
 
-  if (late_sink && !job.windows.empty()) {
+  bool any_late_output = false;
+  for (const auto& d : drafts) any_late_output |= d.spec.has_late_output;
+  // Only window aggregations send late rows to the late-row sink (other operators count them).
+  if (late_sink && any_late_output) {
     VertexDraft ld;
     ld.spec.name = late_sink->name + " (late rows)";
     ld.spec.parallelism = 1;

@@ -307,6 +307,7 @@ class Subtask final : public Task {
   std::vector<bool> ended_;
   std::vector<bool> idle_;          // channel sent kIdle and nothing since
   std::vector<int> channel_input_;  // channel → input edge index
+  bool sent_idle_ = false;          // this subtask told its consumers it is idle
   int ended_count_ = 0;
   int64_t base_wm_ = INT64_MIN;  // ordered: watermark after all fully consumed chunks
   int64_t next_chunk_ = 0;
@@ -562,8 +563,17 @@ absl::Status Subtask::MinWatermarkChanged() {
     active = true;
   }
   // Every open input idle: this subtask is idle too (Flink propagates WatermarkStatus.IDLE).
-  if (!active)
-    return ended_count_ < static_cast<int>(ended_.size()) ? out->EmitIdle() : absl::OkStatus();
+  if (!active) {
+    if (sent_idle_ || ended_count_ == static_cast<int>(ended_.size())) return absl::OkStatus();
+    sent_idle_ = true;
+    return out->EmitIdle();
+  }
+  if (sent_idle_) {
+    // Active again: consumers count this channel from now on, at the watermark they last had
+    // from it (INT64_MIN moves nothing), even when ours does not advance.
+    sent_idle_ = false;
+    EDDY_RETURN_IF_ERROR(out->EmitWatermark(INT64_MIN));
+  }
   return Advance(m);
 }
 

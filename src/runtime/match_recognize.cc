@@ -67,6 +67,7 @@ class MatchRecognizeOp final : public Operator {
   explicit MatchRecognizeOp(MatchRecognizeConfig c) : c_(std::move(c)) {
     for (const auto& s : c_.measure_slots) measure_schema_.fields.push_back({"", s.type});
     define_schemas_.resize(c_.define_slots.size());
+    scratch_.resize(c_.define_slots.size());
     for (size_t v = 0; v < c_.define_slots.size(); ++v) {
       for (const auto& s : c_.define_slots[v]) define_schemas_[v].fields.push_back({"", s.type});
     }
@@ -255,7 +256,7 @@ class MatchRecognizeOp final : public Operator {
 
   bool Condition(const KeyState* ks, VarId v, int64_t row, const cep::MatchView& view) {
     if (static_cast<size_t>(v) >= c_.defines.size() || !c_.defines[v]) return true;
-    Batch& b = scratch_;
+    Batch& b = scratch_[v];  // per variable: its slots have their own types
     FillSlots(ks, c_.define_slots[v], define_schemas_[v], view, nullptr, &b);
     Column out(DataType::Boolean());
     EvalContext ctx;
@@ -314,7 +315,7 @@ class MatchRecognizeOp final : public Operator {
   std::set<KeyState*> waiting_;  // keys with pending rows
   std::set<KeyState*> active_;   // keys with partial matches
   int64_t seq_ = 0;
-  Batch scratch_;
+  std::vector<Batch> scratch_;  // per variable (DEFINE slots differ in type between variables)
   Batch mscratch_;
   std::vector<int64_t> rows_;
   absl::Status eval_error_;  // first DEFINE evaluation error of the current Matcher call

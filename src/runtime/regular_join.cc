@@ -59,6 +59,8 @@ class RegularJoin final : public Operator {
         AppendKeyBytes(v, &kb);
       }
       bool acc = IsAccumulate(in.kinds[r]);
+      // A NULL key matches nothing: only an outer side shows (and so keeps) such a row.
+      if (null_key && !self_outer) continue;
       // NULL keys never match; an outer side still shows the row with NULLs.
       KeyState& ks = null_key ? null_rows_ : state_[kb];
       auto& mine = ks.side[input];

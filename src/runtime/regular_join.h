@@ -1,6 +1,6 @@
 // Regular joins of two streams (Flink SQL: `l [LEFT|RIGHT|FULL] JOIN r ON l.k = r.k`): every row
-// of each side is kept per key (forever, or until 'table.exec.state.ttl'), and the result is an
-// updating changelog of joined rows: +I when a pair appears, -D when a row of a pair is
+// of each side is kept per key, forever ('table.exec.state.ttl' does not apply yet), and the result
+// is an updating changelog of joined rows: +I when a pair appears, -D when a row of a pair is
 // retracted; outer joins emit a NULL-padded row for a preserved row without matches and retract
 // it when its first match arrives. Inputs may be updating (retractions remove stored rows).
 #pragma once

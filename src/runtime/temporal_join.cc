@@ -107,9 +107,16 @@ class TemporalJoin final : public Operator {
     }
     // Versions older than the newest one at or before the watermark can no longer apply: every
     // left row still to come is after the watermark.
-    for (auto& [k, ks] : state_) {
+    for (auto it = state_.begin(); it != state_.end();) {
+      KeyState* ks = it->second.get();
       auto v = ks->versions.upper_bound(watermark);
       if (v != ks->versions.begin()) ks->versions.erase(ks->versions.begin(), std::prev(v));
+      // A key of the left side only, with nothing waiting: nothing to keep.
+      if (ks->versions.empty() && ks->pending.empty() && !waiting_.count(ks)) {
+        state_.erase(it++);
+      } else {
+        ++it;
+      }
     }
     if (b.num_rows() > 0) {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());

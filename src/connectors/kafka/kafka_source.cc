@@ -31,6 +31,8 @@ namespace {
 
 constexpr int kMetadataTimeoutMs = 10'000;
 constexpr int64_t kCommitIntervalMs = 5'000;
+// A gap between two polls longer than this is a pause (backpressure), not time without records.
+constexpr int64_t kPollPauseMs = 50;
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -115,6 +117,15 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       }
       return Step::kIdle;
     }
+    // The idleness clock runs only while this subtask polls: it starts at the first poll, and a
+    // pause (the subtask held back by a full output, or not scheduled) does not make partitions
+    // idle, so backpressure never turns a backlog into late rows (Flink pauses it as well).
+    int64_t now = WallMs();
+    if (last_poll_ms_ < 0 || now - last_poll_ms_ > kPollPauseMs) {
+      int64_t shift = last_poll_ms_ < 0 ? 0 : now - last_poll_ms_;
+      for (auto& p : parts_) p.last_record_ms = last_poll_ms_ < 0 ? now : p.last_record_ms + shift;
+    }
+    last_poll_ms_ = now;
     EDDY_ASSIGN_OR_RETURN(size_t n, ProcessRecords(out));
     EDDY_RETURN_IF_ERROR(UpdateWatermark(out));
     if (!sh_->opt.group_id.empty() && WallMs() - last_commit_ms_ >= kCommitIntervalMs) {
@@ -442,6 +453,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   int64_t delay_ = 0;
   int64_t emitted_wm_ = INT64_MIN;
   bool idle_emitted_ = false;
+  int64_t last_poll_ms_ = -1;  // steady clock ms of the previous poll, -1 before the first
   int64_t last_commit_ms_ = 0;
 };
 
