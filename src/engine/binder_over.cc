@@ -246,10 +246,49 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
   std::vector<std::string> extra_names;
   for (const Expr* c : calls) {
     std::string fn = ToUpper(c->name);
-    if (fn == "ROW_NUMBER" || fn == "RANK" || fn == "DENSE_RANK" || fn == "LAG" || fn == "LEAD") {
+    if (fn == "ROW_NUMBER" || fn == "RANK" || fn == "DENSE_RANK" || fn == "LEAD") {
       return Error(c->pos,
                    fmt::format("{}() OVER is not supported yet{}", fn,
                                fn == "ROW_NUMBER" ? " together with other OVER calls" : ""));
+    }
+    if (fn == "LAG") {
+      // LAG(x [, n [, default]]): the value of x n rows (default 1) before, or default (NULL).
+      if (c->args.empty() || c->args.size() > 3) {
+        return Error(c->pos, "LAG takes a column, an optional offset and an optional default");
+      }
+      EDDY_ASSIGN_OR_RETURN(auto a, Bind(*c->args[0], *scope, nullptr));
+      if (a->column_index() < 0 || a->column_index() >= visible) {
+        return Error(c->args[0]->pos, "LAG takes a column of the input");
+      }
+      runtime::OverAggregateCall call;
+      call.fn = fn;
+      call.column = a->column_index();
+      call.type = a->type();
+      call.type.time_attr = TimeAttr::kNone;
+      call.default_value = Value::Null(call.type);
+      if (c->args.size() > 1) {
+        const Expr& o = *c->args[1];
+        if (o.kind != ExprKind::kLiteral || o.lit_type != sql::LiteralType::kInteger ||
+            std::stoll(o.text) < 1 || std::stoll(o.text) > 1000) {
+          return Error(o.pos, "the offset of LAG is an integer from 1 to 1000");
+        }
+        call.offset = std::stoll(o.text);
+      }
+      if (c->args.size() > 2) {
+        EDDY_ASSIGN_OR_RETURN(auto d, Bind(*c->args[2], *scope, nullptr));
+        if (!d->literal()) return Error(c->args[2]->pos, "the default of LAG is a literal");
+        auto cast = MakeCast(d, call.type, false);
+        Batch one;
+        one.kinds.push_back(RowKind::kInsert);
+        Column col(call.type);
+        EvalContext ctx;
+        ctx.arena = one.NewArena();
+        EDDY_RETURN_IF_ERROR(cast->Eval(one, &ctx, &col));
+        call.default_value = Value::FromColumn(col, 0);
+        call.default_value.type = call.type;
+      }
+      cfg->calls.push_back(call);
+      continue;
     }
     if (fn != "COUNT" && fn != "SUM" && fn != "AVG" && fn != "MIN" && fn != "MAX") {
       return Error(c->pos, fmt::format("{} OVER is not supported; OVER windows take COUNT, SUM, "

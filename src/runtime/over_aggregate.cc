@@ -29,6 +29,7 @@ struct KeyState {
   std::map<std::pair<int64_t, int64_t>, std::vector<Value>> pending;  // (time, seq) → row
   std::deque<Row> frame;                                              // released rows (bounded)
   std::vector<Running> running;                                       // unbounded frames
+  std::deque<std::vector<Value>> history;  // the last rows released (LAG), oldest first
 };
 
 bool Less(const Value& a, const Value& b) {
@@ -45,7 +46,11 @@ bool Less(const Value& a, const Value& b) {
 
 class OverAggregate final : public Operator {
  public:
-  explicit OverAggregate(OverAggregateConfig c) : c_(std::move(c)) {}
+  explicit OverAggregate(OverAggregateConfig c) : c_(std::move(c)) {
+    for (const auto& call : c_.calls) {
+      if (call.fn == "LAG") max_lag_ = std::max(max_lag_, call.offset);
+    }
+  }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     const Column& ts = in.columns[c_.time_column];
@@ -99,6 +104,7 @@ class OverAggregate final : public Operator {
 
  private:
   void Add(Running* r, const OverAggregateCall& call, const std::vector<Value>& row) {
+    if (call.fn == "LAG") return;  // not an aggregate: read from the key's history
     if (call.column < 0) {
       ++r->count;
       return;
@@ -129,14 +135,14 @@ class OverAggregate final : public Operator {
       for (const auto& row : peers) {
         for (size_t a = 0; a < nc; ++a) Add(&ks.running[a], c_.calls[a], row);
       }
-      for (const auto& row : peers) Append(row, ks.running, b, arena);
+      for (const auto& row : peers) Append(ks, row, ks.running, b, arena);
       return;
     }
     if (c_.preceding < 0) {
       // ROWS UNBOUNDED PRECEDING: every earlier row and the peers up to this one.
       for (const auto& row : peers) {
         for (size_t a = 0; a < nc; ++a) Add(&ks.running[a], c_.calls[a], row);
-        Append(row, ks.running, b, arena);
+        Append(ks, row, ks.running, b, arena);
       }
       return;
     }
@@ -148,7 +154,7 @@ class OverAggregate final : public Operator {
       for (const auto& r : ks.frame) {
         for (size_t a = 0; a < nc; ++a) Add(&acc[a], c_.calls[a], r.values);
       }
-      for (const auto& row : peers) Append(row, acc, b, arena);
+      for (const auto& row : peers) Append(ks, row, acc, b, arena);
       return;
     }
     // ROWS BETWEEN n PRECEDING: the n rows before this one and itself.
@@ -159,12 +165,14 @@ class OverAggregate final : public Operator {
       for (const auto& r : ks.frame) {
         for (size_t a = 0; a < nc; ++a) Add(&acc[a], c_.calls[a], r.values);
       }
-      Append(row, acc, b, arena);
+      Append(ks, row, acc, b, arena);
     }
   }
 
-  void Append(const std::vector<Value>& row, const std::vector<Running>& acc, Batch* b,
-              Arena* arena) {
+  // Appends the output row of `row` (its aggregates from `acc`, LAG from the key's history), then
+  // records `row` in the history.
+  void Append(KeyState& ks, const std::vector<Value>& row, const std::vector<Running>& acc,
+              Batch* b, Arena* arena) {
     if (b->columns.empty()) {
       for (const auto& v : row) b->columns.emplace_back(v.type);
       for (const auto& call : c_.calls) b->columns.emplace_back(call.type);
@@ -172,15 +180,28 @@ class OverAggregate final : public Operator {
     size_t c = 0;
     for (const auto& v : row) v.AppendTo(&b->columns[c++], arena);
     for (size_t a = 0; a < c_.calls.size(); ++a) {
-      Result(acc[a], c_.calls[a]).AppendTo(&b->columns[c++], arena);
+      const OverAggregateCall& call = c_.calls[a];
+      if (call.fn == "LAG") {
+        int64_t h = static_cast<int64_t>(ks.history.size());
+        const Value& v =
+            call.offset <= h ? ks.history[h - call.offset][call.column] : call.default_value;
+        v.AppendTo(&b->columns[c++], arena);
+        continue;
+      }
+      Result(acc[a], call).AppendTo(&b->columns[c++], arena);
     }
     b->kinds.push_back(RowKind::kInsert);
+    if (max_lag_ > 0) {
+      ks.history.push_back(row);
+      if (static_cast<int64_t>(ks.history.size()) > max_lag_) ks.history.pop_front();
+    }
   }
 
   OverAggregateConfig c_;
   absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;  // stable addresses
   std::set<KeyState*> waiting_;
   int64_t seq_ = 0;
+  int64_t max_lag_ = 0;  // rows of history LAG needs
 };
 
 }  // namespace

@@ -15,15 +15,20 @@
 #include <vector>
 
 #include "runtime/operator.h"
+#include "types/value.h"
 
 namespace eddy::runtime {
 
 /// One aggregate of an OVER window.
 struct OverAggregateCall {
-  std::string fn;   // COUNT, SUM, AVG, MIN, MAX
-  int column = -1;  // argument column of the input; -1 for COUNT(*)
-  DataType type;    // result type (COUNT: BIGINT; others: the argument's type, integer AVG
-                    // truncated as in Flink)
+  /// COUNT, SUM, AVG, MIN, MAX, or LAG: the value `offset` rows before in event-time order
+  /// (ties in arrival order), `default_value` before the first.
+  std::string fn;
+  int column = -1;      // argument column of the input; -1 for COUNT(*)
+  int64_t offset = 1;   // LAG
+  Value default_value;  // LAG
+  DataType type;        // result type (COUNT: BIGINT; LAG, MIN, MAX, SUM, AVG: the argument's type,
+                        // integer AVG truncated as in Flink)
 };
 
 /// What the operator needs (built by the planner).
