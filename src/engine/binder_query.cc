@@ -499,6 +499,25 @@ struct TimeTerm {
 };
 }  // namespace
 
+absl::StatusOr<std::optional<Binder::JoinKey>> Binder::BindJoinKey(const sql::Expr& c,
+                                                                   const Scope& ls,
+                                                                   const Scope& rs) {
+  if (c.kind != ExprKind::kBinary || c.op != "=") return std::optional<JoinKey>();
+  for (int flip = 0; flip < 2; ++flip) {
+    auto lk = Bind(*c.args[flip], ls, nullptr);
+    auto rk = Bind(*c.args[1 - flip], rs, nullptr);
+    if (!lk.ok() || !rk.ok()) continue;
+    JoinKey key{*lk, *rk, fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()),
+                (*rk)->column_index()};
+    if (!AlignKeyTypes(&key.left, &key.right)) {
+      return Error(c.pos, fmt::format("cannot compare {} with {} in a join condition",
+                                      key.left->type().ToString(), key.right->type().ToString()));
+    }
+    return std::optional<JoinKey>(std::move(key));
+  }
+  return std::optional<JoinKey>();
+}
+
 // The extra ON conditions of a join (those that are not keys or time bounds), bound over the
 // joined scope and ANDed; null when there are none.
 absl::StatusOr<BoundExprPtr> Binder::BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
@@ -663,23 +682,13 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
                (c->op == "<" || c->op == "<=" || c->op == ">" || c->op == ">=" || c->op == "=")) {
       EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], c->op, *c->args[1], &used));
     }
-    if (!used && c->kind == ExprKind::kBinary && c->op == "=") {
-      for (int flip = 0; flip < 2 && !used; ++flip) {
-        auto lk = Bind(*c->args[flip], left.scope, nullptr);
-        auto rk = Bind(*c->args[1 - flip], right.scope, nullptr);
-        if (!lk.ok() || !rk.ok()) continue;
-        BoundExprPtr l = *lk, rr = *rk;
-        if (!AlignKeyTypes(&l, &rr)) {
-          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                           l->type().ToString(), rr->type().ToString()));
-        }
-        cfg->left_keys.push_back(l);
-        cfg->right_keys.push_back(rr);
-        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
-        if (ToLower((*lk)->ToString()) == "window_end" &&
-            ToLower((*rk)->ToString()) == "window_end") {
-          window_ends_equal = true;
-        }
+    if (!used) {
+      EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right.scope));
+      if (key) {
+        cfg->left_keys.push_back(key->left);
+        cfg->right_keys.push_back(key->right);
+        key_texts.push_back(key->text);
+        window_ends_equal |= ToLower(key->text) == "window_end = window_end";
         used = true;
       }
     }
@@ -801,23 +810,15 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
   std::vector<std::string> key_texts, pk_seen;
   for (const auto& c : conj) {
     bool used = false;
-    if (c->kind == ExprKind::kBinary && c->op == "=") {
-      for (int flip = 0; flip < 2 && !used; ++flip) {
-        auto lk = Bind(*c->args[flip], left.scope, nullptr);
-        auto rk = Bind(*c->args[1 - flip], right, nullptr);
-        if (!lk.ok() || !rk.ok() || (*rk)->column_index() < 0) continue;
-        std::string rname = ToLower(right_plan->schema.fields[(*rk)->column_index()].name);
-        bool is_pk = false;
-        for (const auto& pk : table->primary_key) is_pk |= ToLower(pk) == rname;
-        if (!is_pk) continue;
-        BoundExprPtr l = *lk, rr = *rk;
-        if (!AlignKeyTypes(&l, &rr)) {
-          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                           l->type().ToString(), rr->type().ToString()));
-        }
-        cfg->left_keys.push_back(l);
-        cfg->right_keys.push_back(rr);
-        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
+    EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right));
+    if (key && key->right_column >= 0) {
+      std::string rname = ToLower(right_plan->schema.fields[key->right_column].name);
+      bool is_pk = false;
+      for (const auto& pk : table->primary_key) is_pk |= ToLower(pk) == rname;
+      if (is_pk) {
+        cfg->left_keys.push_back(key->left);
+        cfg->right_keys.push_back(key->right);
+        key_texts.push_back(key->text);
         pk_seen.push_back(rname);
         used = true;
       }
@@ -933,24 +934,11 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
   std::vector<sql::ExprPtr> rest;
   std::vector<std::string> key_texts;
   for (const auto& c : conj) {
-    bool key = false;
-    if (c->kind == ExprKind::kBinary && c->op == "=") {
-      for (int flip = 0; flip < 2 && !key; ++flip) {
-        const sql::Expr& a = *c->args[flip];
-        const sql::Expr& b = *c->args[1 - flip];
-        auto lk = Bind(a, left.scope, nullptr);
-        auto rk = Bind(b, right, nullptr);
-        if (!lk.ok() || !rk.ok()) continue;
-        BoundExprPtr l = *lk, rr = *rk;
-        if (!AlignKeyTypes(&l, &rr)) {
-          return Error(c->pos, fmt::format("cannot compare {} with {} in a join condition",
-                                           l->type().ToString(), rr->type().ToString()));
-        }
-        n->left_keys.push_back(l);
-        n->right_keys.push_back(rr);
-        key_texts.push_back(fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()));
-        key = true;
-      }
+    EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right));
+    if (key) {
+      n->left_keys.push_back(key->left);
+      n->right_keys.push_back(key->right);
+      key_texts.push_back(key->text);
     }
     if (!key) rest.push_back(c);
   }

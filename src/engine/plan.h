@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,16 @@ class Binder {
   absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
   absl::StatusOr<BoundExprPtr> BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
                                               const Scope& scope);
+  /// A join key: `left = right` with one side over each input, types aligned.
+  struct JoinKey {
+    BoundExprPtr left, right;
+    std::string text;       // "origin = iata" for EXPLAIN
+    int right_column = -1;  // the right side's column when it is a plain column
+  };
+  /// `c` as an equality between an expression over `ls` and one over `rs` (either order), or
+  /// nullopt. Errors: the two sides' types cannot be compared.
+  absl::StatusOr<std::optional<JoinKey>> BindJoinKey(const sql::Expr& c, const Scope& ls,
+                                                     const Scope& rs);
   absl::StatusOr<FromResult> BindTemporalJoin(const sql::TableRef& ref, FromResult left,
                                               std::shared_ptr<const TableDef> table, int left_time);
   absl::StatusOr<FromResult> MakeRegularJoin(const sql::TableRef& ref, const FromResult& left,

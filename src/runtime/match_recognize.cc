@@ -274,8 +274,6 @@ class MatchRecognizeOp final : public Operator {
   }
 
   absl::Status Measures(const std::vector<std::pair<KeyState*, cep::Match>>& found, Batch* b) {
-    Schema out;
-    for (int k : c_.key_columns) (void)k, out.fields.push_back({"", DataType::Null()});
     *b = Batch();
     Arena* arena = b->NewArena();
     b->columns.resize(c_.key_columns.size() + c_.measures.size());
