@@ -87,6 +87,8 @@ std::string PlanNode::Describe() const {
       return temporal->name;
     case Kind::kRank:
       return rank->name + fmt::format(", rankRange=[rankStart=1, rankEnd={}])", rank->limit);
+    case Kind::kWindowRank:
+      return window_rank->name;
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

@@ -14,24 +14,71 @@ namespace eddy {
 using sql::Expr;
 using sql::ExprKind;
 
+namespace {
+
+// What column `col` of `n` is: 0 window_start, 1 window_end or 2 window_time of the window
+// aggregation or window Top-N `*src` it is taken from unchanged (through projections, filters and
+// views), else -1.
+int WindowColumnOf(const PlanNode* n, int col, const PlanNode** src) {
+  while (n) {
+    switch (n->kind) {
+      case PlanNode::Kind::kCalc: {
+        if (col < 0 || col >= static_cast<int>(n->projections.size())) return -1;
+        col = n->projections[col]->column_index();
+        n = n->input.get();
+        continue;
+      }
+      case PlanNode::Kind::kWindowAgg: {
+        int base = static_cast<int>(n->agg.key_columns.size());
+        if (col < base || col > base + 2) return -1;
+        *src = n;
+        return col - base;
+      }
+      case PlanNode::Kind::kWindowRank: {
+        const runtime::WindowRankConfig& c = *n->window_rank;
+        if (c.assign_windows) {
+          if (col < c.input_columns || col > c.input_columns + 2) return -1;
+          *src = n;
+          return col - c.input_columns;
+        }
+        if (col >= c.input_columns) return -1;
+        n = n->input.get();
+        continue;
+      }
+      default:
+        return -1;
+    }
+  }
+  return -1;
+}
+
+}  // namespace
+
 absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
                                     const sql::Expr* where) {
   // The rank node under the FROM item's projection, if any.
   const PlanNode* top = from.get();
   int rn_out = -1;
   PlanNode* rank = nullptr;
-  if (top->kind == PlanNode::Kind::kCalc && top->input &&
-      top->input->kind == PlanNode::Kind::kRank) {
+  auto is_rank = [](const PlanNode* n) {
+    return n->kind == PlanNode::Kind::kRank || n->kind == PlanNode::Kind::kWindowRank;
+  };
+  // The rank number is the rank node's last column.
+  auto rn_of = [](const PlanNode* n) { return static_cast<int>(n->schema.fields.size()) - 1; };
+  if (top->kind == PlanNode::Kind::kCalc && top->input && is_rank(top->input.get())) {
     rank = top->input.get();
-    int rn_in = rank->rank->input_columns;
+    int rn_in = rn_of(rank);
     for (size_t i = 0; i < top->projections.size(); ++i) {
       if (top->projections[i]->column_index() == rn_in) rn_out = static_cast<int>(i);
     }
-  } else if (top->kind == PlanNode::Kind::kRank) {
+  } else if (is_rank(top)) {
     rank = const_cast<PlanNode*>(top);
-    rn_out = rank->rank->input_columns;
+    rn_out = rn_of(rank);
   }
-  if (!rank || rank->rank->limit > 0) return absl::OkStatus();
+  if (!rank) return absl::OkStatus();
+  int64_t& bound =
+      rank->kind == PlanNode::Kind::kWindowRank ? rank->window_rank->limit : rank->rank->limit;
+  if (bound > 0) return absl::OkStatus();
   std::vector<const sql::Expr*> conj;
   std::function<void(const sql::Expr*)> split = [&](const sql::Expr* e) {
     if (e->kind == ExprKind::kBinary && ToUpper(e->op) == "AND") {
@@ -68,12 +115,28 @@ absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rn FROM "
         "t) WHERE rn <= 3");
   }
-  rank->rank->limit = limit;
+  bound = limit;
+  if (rank->kind == PlanNode::Kind::kWindowRank) {
+    // Flink SQL "Window Deduplication": rn = 1 ordered by a time attribute keeps the first row
+    // (ASC) or the last row (DESC) of each partition and window; keeping the last row, a later
+    // row with the same time replaces the earlier one.
+    runtime::WindowRankConfig& c = *rank->window_rank;
+    bool dedup = limit == 1 && rank->rank_by_time;
+    bool last = dedup && c.order[0].second;
+    c.ties_to_last = last;
+    c.name = dedup ? fmt::format("WindowDeduplicate({}, keep=[{}])", c.name,
+                                 last ? "LastRow" : "FirstRow")
+                   : fmt::format(
+                         "WindowRank({}, rankType=[ROW_NUMBER], rankRange=[rankStart=1, "
+                         "rankEnd={}])",
+                         c.name, limit);
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope* scope,
-                                      std::unique_ptr<sql::Query>* rewritten) {
+                                      std::unique_ptr<sql::Query>* rewritten,
+                                      const FromResult* window) {
   // The OVER calls, in SELECT order.
   std::vector<const Expr*> calls;
   std::function<void(const Expr&)> find = [&](const Expr& e) {
@@ -88,6 +151,7 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
   };
   for (const auto& it : q.items) find(*it.expr);
   if (calls.empty()) return false;
+  if (window && ToUpper(calls[0]->name) != "ROW_NUMBER") return false;
   if (!q.group_by.empty() || q.having) {
     return Error(calls[0]->pos, "OVER aggregates cannot be combined with GROUP BY or HAVING");
   }
@@ -155,43 +219,168 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
            is.fields[visible].name.rfind("$", 0) != 0) {
       ++visible;
     }
-    auto rc = std::make_shared<runtime::RankConfig>();
-    rc->input_columns = visible;
-    rc->limit = -1;
+    // Over a window TVF, the TVF's window_start, window_end and window_time (scope indices after
+    // the input's columns) become the columns visible, visible + 1 and visible + 2 of the rows
+    // the window Top-N assigns.
+    Scope bscope = *scope;
+    int row_columns = visible;
+    if (window) {
+      int n = static_cast<int>(is.fields.size());
+      bscope.cols.clear();
+      for (ScopeColumn c : scope->cols) {
+        if (c.name.rfind("$", 0) == 0) continue;
+        if (c.index >= n) c.index = visible + (c.index - n);
+        bscope.cols.push_back(c);
+      }
+      row_columns = visible + 3;
+    }
+    std::vector<int> keys;
+    std::vector<std::pair<int, bool>> order;
     std::vector<std::string> parts, orders;
     for (const auto& p : spec.partition_by) {
-      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*p, *scope, nullptr));
-      if (b->column_index() < 0 || b->column_index() >= visible) {
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*p, bscope, nullptr));
+      if (b->column_index() < 0 || b->column_index() >= row_columns) {
         return Error(p->pos, "PARTITION BY of ROW_NUMBER() takes columns");
       }
-      rc->key_columns.push_back(b->column_index());
+      keys.push_back(b->column_index());
       parts.push_back(b->ToString());
     }
+    bool by_time = spec.order_by.size() == 1;
     for (const auto& [e, desc] : spec.order_by) {
-      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*e, *scope, nullptr));
-      if (b->column_index() < 0 || b->column_index() >= visible) {
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*e, bscope, nullptr));
+      if (b->column_index() < 0 || b->column_index() >= row_columns) {
         return Error(e->pos, "ORDER BY of ROW_NUMBER() takes columns");
       }
-      rc->order.emplace_back(b->column_index(), desc);
+      by_time &= b->type().time_attr != TimeAttr::kNone;
+      order.emplace_back(b->column_index(), desc);
       orders.push_back(b->ToString() + (desc ? " DESC" : " ASC"));
     }
-    rc->name = fmt::format("Rank(rankType=[ROW_NUMBER], partitionBy=[{}], orderBy=[{}]",
+    // Window Top-N (Flink SQL "Window Top-N"): PARTITION BY contains the window_start and
+    // window_end of a window TVF or of a window aggregation (possibly through views).
+    int ws = -1, we = -1;
+    bool proctime = false;
+    std::string window_text = "window_start, window_end";
+    if (window) {
+      bool has_ws = false, has_we = false;
+      for (int k : keys) {
+        has_ws |= k == visible;
+        has_we |= k == visible + 1;
+      }
+      if (!has_ws || !has_we) {
+        return Error(calls[0]->pos,
+                     "ROW_NUMBER() over a window TVF must be partitioned by window_start and "
+                     "window_end (window Top-N)");
+      }
+      if (window->spec.kind == runtime::WindowKind::kSession) {
+        return Error(window->pos,
+                     "window Top-N over a SESSION window TVF is not supported (as in Flink): "
+                     "aggregate it first (GROUP BY window_start, window_end)");
+      }
+      if (window->proctime) {
+        return Error(window->pos,
+                     "window Top-N directly over a processing-time window TVF is not supported "
+                     "yet");
+      }
+      ws = visible;
+      we = visible + 1;
+      window_text = window->window_text;
+    } else {
+      const PlanNode* src_s = nullptr;
+      const PlanNode* src_e = nullptr;
+      for (int k : keys) {
+        const PlanNode* src = nullptr;
+        int w = WindowColumnOf(node->get(), k, &src);
+        if (w == 0 && ws < 0) {
+          ws = k;
+          src_s = src;
+        } else if (w == 1 && we < 0) {
+          we = k;
+          src_e = src;
+        }
+      }
+      if (ws < 0 || we < 0 || src_s != src_e) {
+        ws = we = -1;
+      } else if (src_s->kind == PlanNode::Kind::kWindowAgg) {
+        proctime = src_s->proctime_window;
+        window_text = src_s->window_text;
+      } else {
+        proctime = src_s->window_rank->processing_time;
+      }
+    }
+    if (ws < 0) {
+      // The updating Top-N (Flink SQL "Top-N").
+      auto rc = std::make_shared<runtime::RankConfig>();
+      rc->input_columns = visible;
+      rc->limit = -1;
+      rc->key_columns = keys;
+      rc->order = order;
+      rc->name = fmt::format("Rank(rankType=[ROW_NUMBER], partitionBy=[{}], orderBy=[{}]",
+                             fmt::join(parts, ", "), fmt::join(orders, ", "));
+      auto n = std::make_shared<PlanNode>();
+      n->kind = PlanNode::Kind::kRank;
+      n->input = *node;
+      n->updating = true;
+      for (int i = 0; i < visible; ++i) {
+        DataType t = is.fields[i].type;
+        t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
+        n->schema.fields.push_back({is.fields[i].name, t});
+      }
+      n->schema.fields.push_back({"$sover0", DataType::Bigint()});
+      scope->cols.push_back({"", "$sover0", visible, DataType::Bigint()});
+      for (auto& c : scope->cols) {
+        if (c.index < visible) c.type.time_attr = TimeAttr::kNone;
+      }
+      n->rank = rc;
+      *node = n;
+      return finish();
+    }
+    // Window Top-N: insert-only, the final top N of each window when it fires.
+    auto wc = std::make_shared<runtime::WindowRankConfig>();
+    wc->input_columns = visible;
+    wc->assign_windows = window != nullptr;
+    if (window) {
+      wc->window = window->spec;
+      wc->time_column = window->time_col;
+    }
+    wc->window_end_column = we;
+    wc->key_columns = keys;
+    wc->order = order;
+    wc->limit = -1;
+    wc->processing_time = proctime;
+    wc->input_fields = is.fields;
+    wc->name = fmt::format("window=[{}], partitionBy=[{}], orderBy=[{}]", window_text,
                            fmt::join(parts, ", "), fmt::join(orders, ", "));
     auto n = std::make_shared<PlanNode>();
-    n->kind = PlanNode::Kind::kRank;
+    n->kind = PlanNode::Kind::kWindowRank;
     n->input = *node;
-    n->updating = true;
+    n->updating = false;
+    n->rank_by_time = by_time;
+    n->window_text = window_text;
     for (int i = 0; i < visible; ++i) {
       DataType t = is.fields[i].type;
-      t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
+      // Flink: after a window TVF the original time attribute is a plain TIMESTAMP; window_time
+      // is the time attribute of the result.
+      if (window) t.time_attr = TimeAttr::kNone;
       n->schema.fields.push_back({is.fields[i].name, t});
     }
-    n->schema.fields.push_back({"$sover0", DataType::Bigint()});
-    scope->cols.push_back({"", "$sover0", visible, DataType::Bigint()});
-    for (auto& c : scope->cols) {
-      if (c.index < visible) c.type.time_attr = TimeAttr::kNone;
+    if (is.rowtime_index >= 0 && is.rowtime_index < visible && !window) {
+      n->schema.rowtime_index = is.rowtime_index;
     }
-    n->rank = rc;
+    if (window) {
+      DataType wt = DataType::Timestamp(3);
+      wt.time_attr = TimeAttr::kRowtime;
+      n->schema.fields.push_back({"window_start", DataType::Timestamp(3)});
+      n->schema.fields.push_back({"window_end", DataType::Timestamp(3)});
+      n->schema.fields.push_back({"window_time", wt});
+      n->schema.rowtime_index = visible + 2;
+      *scope = bscope;
+      for (auto& c : scope->cols) {
+        if (c.index < visible) c.type.time_attr = TimeAttr::kNone;
+      }
+    }
+    n->schema.fields.push_back({"$sover0", DataType::Bigint()});
+    scope->cols.push_back({"", "$sover0", row_columns, DataType::Bigint()});
+    n->window_rank = wc;
     *node = n;
     return finish();
   }

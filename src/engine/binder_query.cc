@@ -1013,10 +1013,15 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
 
   // OVER aggregation in the SELECT list (Flink SQL: Over Aggregation): an OVER node on top of
   // the input, and the SELECT list with each OVER call replaced by its result column.
+  // Over a window TVF only a window Top-N (ROW_NUMBER() partitioned by window_start and
+  // window_end, Flink SQL "Window Top-N") is bound here; it assigns the windows itself.
   std::unique_ptr<sql::Query> over_rewritten;
+  bool window_ranked = false;
   if (!from.window) {
     EDDY_ASSIGN_OR_RETURN(bool has_over, BindOver(q, &node, &scope, &over_rewritten));
     (void)has_over;
+  } else if (q.group_by.empty() && !q.having) {
+    EDDY_ASSIGN_OR_RETURN(window_ranked, BindOver(q, &node, &scope, &over_rewritten, &from));
   }
   const sql::Query& qq = over_rewritten ? *over_rewritten : q;
 
@@ -1029,10 +1034,13 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   }
   if (qq.having) EDDY_RETURN_IF_ERROR(Bind(*qq.having, scope, &collect).status());
   bool has_agg = !qq.group_by.empty() || !collect.calls.empty();
-  if (from.window && !has_agg) {
+  if (from.window && !has_agg && !window_ranked) {
     return Error(qq.from->pos,
                  "a window TVF must be followed by GROUP BY window_start, window_end (window "
                  "assignment without aggregation is not supported yet)");
+  }
+  if (window_ranked && has_agg) {
+    return Error(qq.pos, "ROW_NUMBER() over a window TVF cannot be combined with aggregates");
   }
   if (qq.having && !has_agg) return Error(qq.having->pos, "HAVING needs GROUP BY or an aggregate");
 

@@ -294,6 +294,31 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
           node, in, c.key_columns, c.name, false,
           op_of(c, [](const runtime::RankConfig& x) { return runtime::MakeRank(x); }));
     }
+    if (node->kind == PlanNode::Kind::kWindowRank) {
+      runtime::WindowRankConfig c = *node->window_rank;
+      if (c.limit < 1) {
+        return absl::InvalidArgumentError(
+            "ROW_NUMBER() OVER is only supported as Top-N: the enclosing query must bound it, "
+            "e.g. WHERE rn <= 3");
+      }
+      // Hash on the PARTITION BY columns of the input (the windows a TVF assigns are not there
+      // yet: rows of every window of a key meet in one subtask).
+      std::vector<int> keys;
+      for (int k : c.key_columns) {
+        if (k < c.input_columns) keys.push_back(k);
+      }
+      MakeOp make = [c](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
+        auto cfg = c;
+        cfg.metrics = m;
+        return [cfg](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
+                   -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+          return runtime::MakeWindowRank(cfg, side);
+        };
+      };
+      Built b = keyed_vertex(node, in, keys, c.name, true, make);
+      drafts[b.draft].spec.has_late_output = late_sink != nullptr;
+      return b;
+    }
     if (node->kind == PlanNode::Kind::kOverAgg) {
       const auto& c = *node->over_agg;
       return keyed_vertex(node, in, c.key_columns, c.name, true,
@@ -375,7 +400,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
 
   bool any_late_output = false;
   for (const auto& d : drafts) any_late_output |= d.spec.has_late_output;
-  // Only window aggregations send late rows to the late-row sink (other operators count them).
+  // Only window aggregations and window Top-N send late rows to the late-row sink (other
+  // operators count them).
   if (late_sink && any_late_output) {
     VertexDraft ld;
     ld.spec.name = late_sink->name + " (late rows)";

@@ -18,6 +18,7 @@
 #include "runtime/rank.h"
 #include "runtime/regular_join.h"
 #include "runtime/temporal_join.h"
+#include "runtime/window_rank.h"
 #include "sql/ast.h"
 
 namespace eddy {
@@ -41,6 +42,7 @@ struct PlanNode {
     kIntervalJoin,
     kOverAgg,
     kRank,
+    kWindowRank,
     kRegularJoin,
     kTemporalJoin
   };
@@ -78,6 +80,11 @@ struct PlanNode {
   // kRank (Top-N): the operator's configuration; the limit is set by the enclosing query's
   // WHERE rn <= N (-1 until then).
   std::shared_ptr<runtime::RankConfig> rank;
+  // kWindowRank (window Top-N / window deduplication, insert-only): the operator's configuration;
+  // the limit is set as for kRank. `window_text` describes the window; `rank_by_time`: ORDER BY
+  // is one time attribute (rn = 1 is then a window deduplication).
+  std::shared_ptr<runtime::WindowRankConfig> window_rank;
+  bool rank_by_time = false;
   // kRegularJoin: `input` (left) and `right` joined without time bounds (updating result).
   std::shared_ptr<const runtime::RegularJoinConfig> regular_join;
   // kTemporalJoin: `input` (left) joined with the versioned table scanned by `right`.
@@ -163,11 +170,15 @@ class Binder {
   /// OVER aggregation in the SELECT list of `q`: when there is one, adds the OVER node on top of
   /// `*node`, extends `*scope` with its results and sets `*rewritten` to `q` with each OVER call
   /// replaced by a reference to its result. Returns whether `q` has OVER calls.
+  /// `window`: the window TVF `q` reads from, if any; then only a window Top-N (ROW_NUMBER()
+  /// partitioned by window_start, window_end) is bound, with the TVF's window assignment fused
+  /// into it, and false is returned for other OVER calls.
   absl::StatusOr<bool> BindOver(const sql::Query& q, PlanPtr* node, Scope* scope,
-                                std::unique_ptr<sql::Query>* rewritten);
+                                std::unique_ptr<sql::Query>* rewritten,
+                                const FromResult* window = nullptr);
   /// Top-N: when `from` is a query over ROW_NUMBER() and `where` bounds its result (rn <= N,
-  /// rn < N, rn = 1), sets the limit of the rank node. Errors: a ROW_NUMBER() without such a
-  /// bound.
+  /// rn < N, rn = 1), sets the limit of the rank node (kRank or kWindowRank). Errors: a
+  /// ROW_NUMBER() without such a bound.
   absl::Status ApplyRankLimit(const PlanPtr& from, const Scope& scope, const sql::Expr* where);
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);

@@ -22,6 +22,74 @@ Schema LateRowSchema() {
   return s;
 }
 
+void AssignWindows(const WindowSpec& s, int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w) {
+  w->clear();
+  switch (s.kind) {
+    case WindowKind::kTumble: {
+      int64_t start = ts - FloorMod(ts - s.offset, s.size);
+      w->push_back({start, start + s.size});
+      break;
+    }
+    case WindowKind::kHop: {
+      int64_t last = ts - FloorMod(ts - s.offset, s.slide);
+      for (int64_t start = last; start > ts - s.size; start -= s.slide) {
+        w->push_back({start, start + s.size});
+      }
+      std::reverse(w->begin(), w->end());
+      break;
+    }
+    case WindowKind::kCumulate: {
+      int64_t start = ts - FloorMod(ts - s.offset, s.size);
+      for (int64_t end = start + s.step; end <= start + s.size; end += s.step) {
+        if (end > ts) w->push_back({start, end});
+      }
+      break;
+    }
+    case WindowKind::kSession:
+      break;
+  }
+}
+
+void AppendLateRow(std::string_view op, int64_t event_time, int64_t watermark, const Batch& in,
+                   size_t i, const std::vector<Field>& fields, Batch* late) {
+  if (late->columns.empty()) {
+    *late = Batch::Empty(LateRowSchema());
+    late->NewArena();
+  }
+  Batch& b = *late;
+  Arena* arena = b.arenas.back().get();
+  b.columns[0].AppendString(arena->Add(op));
+  b.columns[1].AppendInt(event_time);
+  if (watermark == INT64_MIN) {
+    b.columns[2].AppendNull();
+  } else {
+    b.columns[2].AppendInt(watermark);
+  }
+  // The row as the operator received it: its columns by name (each name once), without internal
+  // columns.
+  std::string json = "{";
+  std::vector<std::string_view> seen;
+  for (size_t c = 0; c < fields.size() && c < in.columns.size(); ++c) {
+    const std::string& name = fields[c].name;
+    if (name.rfind("$", 0) == 0) continue;
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+    seen.push_back(name);
+    if (json.size() > 1) json += ",";
+    json += JsonQuote(name) + ":";
+    const Column& col = in.columns[c];
+    if (!col.valid[i]) {
+      json += "null";
+    } else if (col.type.is_numeric() || col.type.id == TypeId::kBoolean) {
+      json += FormatCell(col, i, "null", true);
+    } else {
+      json += JsonQuote(FormatCell(col, i, "null", true));
+    }
+  }
+  json += "}";
+  b.columns[3].AppendString(arena->Add(json));
+  b.kinds.push_back(RowKind::kInsert);
+}
+
 namespace {
 
 void AppendKey(std::string* buf, const Column& c, size_t row) {
@@ -185,7 +253,7 @@ class WindowAggregate final : public Operator {
         AccumulateRow(in, i, static_cast<uint32_t>(slot));
         continue;
       }
-      Windows(ts, &wins_);
+      AssignWindows(c_.window, ts, &wins_);
       bool any = false;
       for (auto [start, end] : wins_) {
         if (end - 1 <= w) continue;  // this window already fired
@@ -229,35 +297,6 @@ class WindowAggregate final : public Operator {
   }
 
  private:
-  void Windows(int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w) {
-    w->clear();
-    const WindowSpec& s = c_.window;
-    switch (s.kind) {
-      case WindowKind::kTumble: {
-        int64_t start = ts - FloorMod(ts - s.offset, s.size);
-        w->push_back({start, start + s.size});
-        break;
-      }
-      case WindowKind::kHop: {
-        int64_t last = ts - FloorMod(ts - s.offset, s.slide);
-        for (int64_t start = last; start > ts - s.size; start -= s.slide) {
-          w->push_back({start, start + s.size});
-        }
-        std::reverse(w->begin(), w->end());
-        break;
-      }
-      case WindowKind::kCumulate: {
-        int64_t start = ts - FloorMod(ts - s.offset, s.size);
-        for (int64_t end = start + s.step; end <= start + s.size; end += s.step) {
-          if (end > ts) w->push_back({start, end});
-        }
-        break;
-      }
-      case WindowKind::kSession:
-        break;
-    }
-  }
-
   // State of one group key: its open (not yet fired) windows. Usually one or a few.
   struct KeyWindows {
     std::string key;
@@ -340,42 +379,7 @@ class WindowAggregate final : public Operator {
   absl::Status Late(const Batch& in, size_t i, int64_t ts, int64_t w) {
     c_.metrics->late_rows++;
     if (!late_) return absl::OkStatus();
-    if (late_batch_.columns.empty()) {
-      late_batch_ = Batch::Empty(LateRowSchema());
-      late_batch_.NewArena();
-    }
-    Batch& b = late_batch_;
-    Arena* arena = b.arenas.back().get();
-    b.columns[0].AppendString(arena->Add(c_.name));
-    b.columns[1].AppendInt(ts);
-    if (w == INT64_MIN) {
-      b.columns[2].AppendNull();
-    } else {
-      b.columns[2].AppendInt(w);
-    }
-    // The row as the operator received it: group keys and aggregate arguments by name (each name
-    // once), without internal columns.
-    std::string json = "{";
-    std::vector<std::string_view> seen;
-    for (size_t c = 0; c < c_.input_fields.size(); ++c) {
-      const std::string& name = c_.input_fields[c].name;
-      if (name.rfind("$", 0) == 0) continue;
-      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
-      seen.push_back(name);
-      if (json.size() > 1) json += ",";
-      json += JsonQuote(name) + ":";
-      const Column& col = in.columns[c];
-      if (!col.valid[i]) {
-        json += "null";
-      } else if (col.type.is_numeric() || col.type.id == TypeId::kBoolean) {
-        json += FormatCell(col, i, "null", true);
-      } else {
-        json += JsonQuote(FormatCell(col, i, "null", true));
-      }
-    }
-    json += "}";
-    b.columns[3].AppendString(arena->Add(json));
-    b.kinds.push_back(RowKind::kInsert);
+    AppendLateRow(c_.name, ts, w, in, i, c_.input_fields, &late_batch_);
     return absl::OkStatus();
   }
 

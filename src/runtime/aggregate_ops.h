@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "function/aggregate.h"
@@ -67,7 +69,18 @@ std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const Side
 /// its last row is retracted.
 std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config);
 
-/// Fixed schema of late-row records.
+/// Fixed schema of late-row records: operator STRING, event_time TIMESTAMP(6), watermark
+/// TIMESTAMP(6) (NULL when none yet), row STRING (a JSON object of the row's columns by name).
 Schema LateRowSchema();
+
+/// Appends the late-row record of row `i` of `in` (columns named by `fields`; names starting
+/// with '$' are left out) to `late`, which starts as an empty Batch. Times in µs.
+void AppendLateRow(std::string_view op, int64_t event_time, int64_t watermark, const Batch& in,
+                   size_t i, const std::vector<Field>& fields, Batch* late);
+
+/// The windows [start, end) (µs) of a TUMBLE, HOP or CUMULATE window TVF that contain time `ts`,
+/// by ascending start (CUMULATE: ascending end), into `w` (cleared first). Flink SQL: window TVF
+/// assignment, aligned to the epoch plus `s.offset`. SESSION windows are not assigned here.
+void AssignWindows(const WindowSpec& s, int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w);
 
 }  // namespace eddy::runtime

@@ -4,10 +4,19 @@ ROW_NUMBER() over the same random rows (an independent implementation); ties are
 arrival order in eddy and by id in sqlite3 (ids follow file order), NULLs sort lowest. At
 parallelism 1 and 2 and batch sizes 1, 2 and 1024.
 
+Then window Top-N and window deduplication (Flink SQL "Window Top-N", "Window Deduplication")
+on random timestamped rows: the result must be insert-only (no op column, no retraction) and
+equal sqlite3's ROW_NUMBER() computed per window (windows assigned in Python from epoch
+milliseconds): directly on TUMBLE and HOP window TVFs, deduplication keeping the first row
+(ties: the earlier row) and the last row (ties: the later row, as Flink's keep-last), and over a
+window aggregation (whose equal sums may arrive in any order at parallelism 2, so there the rank
+numbers and values are compared, and each row must be one of sqlite3's groups).
+
 Usage: python3 topn.py <eddy> <workdir>
 """
 import collections
 import csv
+import datetime
 import random
 import sqlite3
 import subprocess
@@ -61,4 +70,118 @@ for n, desc in ((1, True), (3, False), (5, True)):
                 failures += 1
             else:
                 print(f"  ok: top {n} {d} p={par} batch={batch}: {sum(table.values())} rows = sqlite3")
+
+# Window Top-N. Times advance 37 ms per row with up to 500 ms of disorder, on a 50 ms grid (equal
+# times are common); the watermark delay of 1 s makes no row late.
+EPOCH = datetime.datetime(2024, 1, 1)
+wrows = []
+for i in range(1500):
+    ts = (i * 37 + rng.randint(0, 500)) // 50 * 50
+    wrows.append((i, rng.randint(0, 4), None if rng.random() < 0.05 else rng.randint(0, 40), ts))
+
+
+def ts_text(ms):
+    return (EPOCH + datetime.timedelta(milliseconds=ms)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def ms_of(text):
+    return round((datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f") - EPOCH)
+                 / datetime.timedelta(milliseconds=1))
+
+
+with open(f"{WORK}/w.csv", "w", newline="") as f:
+    csv.writer(f).writerows([[i, k, "" if v is None else v, ts_text(ts)] for i, k, v, ts in wrows])
+# Window assignment (Flink's window TVFs, aligned to the epoch): TUMBLE 5 s, HOP slide 2 s size 6 s.
+db.execute("CREATE TABLE w (id INTEGER, k INTEGER, v INTEGER, ts INTEGER, ws INTEGER)")
+db.executemany("INSERT INTO w VALUES (?,?,?,?,?)",
+               [(i, k, v, ts, ts - ts % 5000) for i, k, v, ts in wrows])
+db.execute("CREATE TABLE wh (id INTEGER, k INTEGER, v INTEGER, ts INTEGER, ws INTEGER)")
+db.executemany("INSERT INTO wh VALUES (?,?,?,?,?)",
+               [(i, k, v, ts, s) for i, k, v, ts in wrows
+                for s in range(ts - ts % 2000 - 4000, ts + 1, 2000) if s > ts - 6000])
+WTABLE = (f"CREATE TABLE w (id INT, k INT, v INT, ts TIMESTAMP(3), "
+          f"WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'filesystem', "
+          f"'path' = '{WORK}/w.csv', 'format' = 'csv'); ")
+TUMBLE = "TABLE(TUMBLE(TABLE w, DESCRIPTOR(ts), INTERVAL '5' SECOND))"
+HOP = "TABLE(HOP(TABLE w, DESCRIPTOR(ts), INTERVAL '2' SECOND, INTERVAL '6' SECOND))"
+AGG = (f"CREATE VIEW sums AS SELECT window_start, window_end, k, SUM(v) AS total FROM {TUMBLE} "
+       f"GROUP BY window_start, window_end, k; ")
+
+
+def rank_query(cols, part, order, source, bound):
+    return (f"SELECT {cols} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY "
+            f"{order}) AS rn FROM {source}) WHERE {bound};")
+
+
+# (name, eddy SQL, sqlite SQL, how eddy's rows become sqlite's: a function of the csv row)
+cases = [
+    ("top 3 per (TUMBLE window, k) by v DESC",
+     WTABLE + rank_query("id, window_start, rn", "window_start, window_end, k", "v DESC", TUMBLE,
+                         "rn <= 3"),
+     """SELECT id, ws, rn FROM (SELECT id, ws, ROW_NUMBER() OVER (PARTITION BY ws, k
+        ORDER BY v DESC NULLS LAST, id) AS rn FROM w) WHERE rn <= 3"""),
+    ("top 2 per HOP window by v ASC",
+     WTABLE + rank_query("id, window_start, rn", "window_start, window_end", "v", HOP, "rn < 3"),
+     """SELECT id, ws, rn FROM (SELECT id, ws, ROW_NUMBER() OVER (PARTITION BY ws
+        ORDER BY v ASC NULLS FIRST, id) AS rn FROM wh) WHERE rn <= 2"""),
+    ("dedup first per (TUMBLE window, k)",
+     WTABLE + rank_query("id, window_start, rn", "window_start, window_end, k", "ts", TUMBLE,
+                         "rn = 1"),
+     """SELECT id, ws, rn FROM (SELECT id, ws, ROW_NUMBER() OVER (PARTITION BY ws, k
+        ORDER BY ts, id) AS rn FROM w) WHERE rn = 1"""),
+    ("dedup last per HOP window",
+     WTABLE + rank_query("id, window_start, rn", "window_start, window_end", "ts DESC", HOP,
+                         "rn <= 1"),
+     """SELECT id, ws, rn FROM (SELECT id, ws, ROW_NUMBER() OVER (PARTITION BY ws
+        ORDER BY ts DESC, id DESC) AS rn FROM wh) WHERE rn = 1"""),
+    ("top 2 per window of a window aggregation (SUM(v) per k) by total DESC",
+     WTABLE + AGG + rank_query("window_start, rn, total, k", "window_start, window_end",
+                               "total DESC", "sums", "rn <= 2"),
+     """SELECT ws, rn, total, k FROM (SELECT ws, k, total, ROW_NUMBER() OVER (PARTITION BY ws
+        ORDER BY total DESC NULLS LAST) AS rn FROM (SELECT ws, k, SUM(v) AS total FROM w
+        GROUP BY ws, k)) WHERE rn <= 2"""),
+]
+for name, sql, lite in cases:
+    over_agg = "sums" in sql
+    want_rows = [tuple("" if x is None else str(x) for x in r) for r in db.execute(lite)]
+    groups = set()
+    if over_agg:
+        groups = {tuple("" if x is None else str(x) for x in r)
+                  for r in db.execute("SELECT ws, SUM(v), k FROM w GROUP BY ws, k")}
+        want = collections.Counter(r[:3] for r in want_rows)
+    else:
+        want = collections.Counter(want_rows)
+    for par in (1, 2):
+        for batch in (1, 2, 1024):
+            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
+                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
+                                "-e", sql], capture_output=True, text=True)
+            tag = f"window {name} p={par} batch={batch}"
+            if p.returncode != 0:
+                print(f"  FAIL: {tag}: {p.stderr[:300]}")
+                failures += 1
+                continue
+            lines = list(csv.reader(p.stdout.splitlines()))
+            if lines[0][0] == "op":
+                print(f"  FAIL: {tag}: the result is a changelog, not insert-only: {lines[:3]}")
+                failures += 1
+                continue
+            got = collections.Counter()
+            ok = True
+            for r in lines[1:]:
+                if over_agg:
+                    ws, rn, total, k = r
+                    row = (str(ms_of(ws)), rn, total)
+                    ok &= (row[0], total, k) in groups
+                else:
+                    i, ws, rn = r
+                    row = (i, str(ms_of(ws)), rn)
+                got[row] += 1
+            if not ok or got != want:
+                print(f"  FAIL: {tag}: a row that is no group: {not ok}; {sum(got.values())} rows "
+                      f"vs sqlite3 {sum(want.values())}; extra {list((got - want).items())[:3]} "
+                      f"missing {list((want - got).items())[:3]}")
+                failures += 1
+            else:
+                print(f"  ok: {tag}: {sum(got.values())} rows = sqlite3, insert-only")
 sys.exit(1 if failures else 0)

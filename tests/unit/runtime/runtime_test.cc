@@ -1,6 +1,6 @@
 // Runtime pieces on their own: channels (soft bound, wake-ups), the worker pool (backpressure,
-// failure, cancellation), key groups and the window operator's firing and late-row rules
-// driven directly.
+// failure, cancellation), key groups and the firing and late-row rules of the window aggregation
+// and window Top-N operators, driven directly.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -10,6 +10,7 @@
 #include "runtime/aggregate_ops.h"
 #include "runtime/operator.h"
 #include "runtime/stream.h"
+#include "runtime/window_rank.h"
 #include "runtime/worker_pool.h"
 #include "types/time_util.h"
 
@@ -267,6 +268,116 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   ASSERT_EQ(out.rows.size(), 2u);
   EXPECT_EQ(out.rows[1], std::make_pair(m, int64_t{2}));
   EXPECT_EQ(out.watermarks.back(), INT64_MAX);
+}
+
+// Records what a window Top-N emits: "kind v window_end rank" per row and "wm W" per watermark,
+// in order.
+class RankSink : public Output {
+ public:
+  absl::Status Emit(Batch b) override {
+    for (size_t i = 0; i < b.num_rows(); ++i) {
+      events.push_back(
+          std::string(RowKindName(b.kinds[i])) + " " + std::to_string(b.columns[1].i64[i]) + " " +
+          std::to_string(b.columns[3].i64[i]) + " " + std::to_string(b.columns[5].i64[i]));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t w) override {
+    events.push_back("wm " + std::to_string(w));
+    return absl::OkStatus();
+  }
+  std::vector<std::string> events;
+};
+
+// Rows (ts, v) as a window Top-N input.
+Batch TimedRows(std::vector<std::pair<int64_t, int64_t>> rows, RowKind kind = RowKind::kInsert) {
+  Batch b;
+  b.columns.emplace_back(DataType::Timestamp(3));
+  b.columns.emplace_back(DataType::Bigint());
+  for (auto [ts, v] : rows) {
+    b.columns[0].AppendInt(ts);
+    b.columns[1].AppendInt(v);
+    b.kinds.push_back(kind);
+  }
+  return b;
+}
+
+// Window Top-N directly on a 1-minute TUMBLE: row = ts, v, window_start, window_end,
+// window_time; PARTITION BY window_start, window_end.
+WindowRankConfig TumbleRankConfig() {
+  WindowRankConfig c;
+  c.name = "test";
+  c.input_columns = 2;
+  c.assign_windows = true;
+  c.window.kind = WindowKind::kTumble;
+  c.window.size = kMicrosPerMinute;
+  c.time_column = 0;
+  c.window_end_column = 3;
+  c.key_columns = {2, 3};
+  c.input_fields = {{"ts", DataType::Timestamp(3)}, {"v", DataType::Bigint()}};
+  c.metrics = std::make_shared<OperatorMetrics>();
+  return c;
+}
+
+TEST(WindowRank, EmitsTheFinalTopNOnceWhenTheWatermarkPassesWindowEnd) {
+  WindowRankConfig c = TumbleRankConfig();
+  c.order = {{1, true}};  // v DESC
+  c.limit = 2;
+  auto op = MakeWindowRank(c, SideOutputs{});
+  RankSink out;
+  const int64_t m = kMicrosPerMinute;
+  // v = 5 twice: the earlier one ranks first (ROW_NUMBER ties keep arrival order).
+  Batch b1 = TimedRows({{10, 1}, {20, 5}, {m + 5, 9}, {30, 3}, {40, 5}});
+  ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
+  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 2)});
+  // [0, m) fires at m - 1 µs: its final top 2 (insert-only), then the watermark.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  std::string e = " " + std::to_string(m) + " ";
+  EXPECT_EQ(out.events,
+            (std::vector<std::string>{"wm " + std::to_string(m - 2), "+I 5" + e + "1",
+                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1)}));
+  // A row of the fired window is late (counted, not ranked); the open window still takes rows.
+  RowWatermarks wm;
+  wm.base = m - 1;
+  Batch b2 = TimedRows({{50, 100}, {m + 6, 2}});
+  ASSERT_TRUE(op->ProcessBatch(b2, wm, &out).ok());
+  EXPECT_EQ(c.metrics->late_rows.load(), 1);
+  out.events.clear();
+  ASSERT_TRUE(op->ProcessWatermark(INT64_MAX, &out).ok());
+  std::string e2 = " " + std::to_string(2 * m) + " ";
+  EXPECT_EQ(out.events, (std::vector<std::string>{"+I 9" + e2 + "1", "+I 2" + e2 + "2",
+                                                  "wm " + std::to_string(INT64_MAX)}));
+  // Fired windows are freed: nothing is emitted twice.
+  out.events.clear();
+  ASSERT_TRUE(op->ProcessWatermark(INT64_MAX, &out).ok());
+  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(INT64_MAX)});
+  EXPECT_EQ(c.metrics->rows_out.load(), 4);
+}
+
+TEST(WindowRank, DeduplicationKeepingTheLastRowTakesTheLaterOfEqualTimes) {
+  WindowRankConfig c = TumbleRankConfig();
+  c.order = {{0, true}};  // ts DESC
+  c.limit = 1;
+  c.ties_to_last = true;
+  auto op = MakeWindowRank(c, SideOutputs{});
+  RankSink out;
+  Batch b = TimedRows({{20, 1}, {30, 2}, {30, 3}, {10, 4}});
+  ASSERT_TRUE(op->ProcessBatch(b, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessWatermark(INT64_MAX, &out).ok());
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[0], "+I 3 " + std::to_string(kMicrosPerMinute) + " 1");
+}
+
+TEST(WindowRank, RejectsRetractions) {
+  WindowRankConfig c = TumbleRankConfig();
+  c.order = {{1, false}};
+  auto op = MakeWindowRank(c, SideOutputs{});
+  RankSink out;
+  Batch b = TimedRows({{20, 1}}, RowKind::kDelete);
+  absl::Status st = op->ProcessBatch(b, RowWatermarks{}, &out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("insert-only"), std::string::npos) << st;
 }
 
 // Collects (kind, key, count) of a group aggregate's changelog.

@@ -1,0 +1,196 @@
+#include "runtime/window_rank.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "base/status.h"
+#include "types/value.h"
+
+namespace eddy::runtime {
+
+namespace {
+
+using Row = std::vector<Value>;
+
+// Three-way comparison of a and b in the ORDER BY order (NULL lowest).
+int Compare(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
+  for (const auto& [c, desc] : order) {
+    const Value& x = a[c];
+    const Value& y = b[c];
+    int cmp;
+    if (x.is_null || y.is_null) {
+      cmp = x.is_null == y.is_null ? 0 : (x.is_null ? -1 : 1);
+    } else {
+      switch (x.type.physical()) {
+        case Physical::kInt64:
+          cmp = x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
+          break;
+        case Physical::kDouble:
+          cmp = x.d < y.d ? -1 : x.d > y.d ? 1 : 0;
+          break;
+        default:
+          cmp = x.s < y.s ? -1 : x.s > y.s ? 1 : 0;
+          break;
+      }
+    }
+    if (desc) cmp = -cmp;
+    if (cmp != 0) return cmp;
+  }
+  return 0;
+}
+
+class WindowRank final : public Operator {
+ public:
+  WindowRank(WindowRankConfig c, const SideOutputs& side) : c_(std::move(c)), late_(side.late) {}
+
+  absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output*) override {
+    for (size_t r = 0; r < in.num_rows(); ++r) {
+      c_.metrics->rows_in++;
+      if (!IsAccumulate(in.kinds[r])) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}: window Top-N takes an insert-only input, but received a retraction "
+                        "({})",
+                        c_.name, RowKindName(in.kinds[r])));
+      }
+      int64_t w = c_.processing_time ? INT64_MIN : wm.At(r);
+      Row row;
+      row.reserve(c_.input_columns + (c_.assign_windows ? 3 : 0));
+      for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
+      if (c_.assign_windows) {
+        const Column& tc = in.columns[c_.time_column];
+        if (!tc.valid[r]) {
+          return absl::InvalidArgumentError(
+              fmt::format("{}: the event-time attribute is NULL", c_.name));
+        }
+        int64_t ts = tc.i64[r];
+        AssignWindows(c_.window, ts, &wins_);
+        bool any = false;
+        for (size_t k = 0; k < wins_.size(); ++k) {
+          auto [start, end] = wins_[k];
+          if (end - 1 <= w) continue;  // this window already fired
+          any = true;
+          Row copy = row;
+          copy.push_back(Value::Int64(DataType::Timestamp(3), start));
+          copy.push_back(Value::Int64(DataType::Timestamp(3), end));
+          copy.push_back(Value::Int64(DataType::Timestamp(3), end - 1000));  // window_time
+          Insert(std::move(copy), end);
+        }
+        if (!any) Late(in, r, ts, w);
+        continue;
+      }
+      const Value& e = row[c_.window_end_column];
+      if (e.is_null) {
+        return absl::InvalidArgumentError(fmt::format("{}: window_end is NULL", c_.name));
+      }
+      int64_t end = e.i;
+      if (end - 1 <= w) {
+        Late(in, r, end - 1000, w);  // the row's window_time as its event time
+        continue;
+      }
+      Insert(std::move(row), end);
+    }
+    return FlushLate();
+  }
+
+  absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
+    if (!c_.processing_time || watermark == INT64_MAX) {
+      EDDY_RETURN_IF_ERROR(Fire(watermark, out));
+    }
+    return out->EmitWatermark(watermark);
+  }
+
+ private:
+  // The rows of one partition of one window: the current top N, in order.
+  struct Partition {
+    std::vector<Row> top;
+  };
+  // The partitions of the windows that end at one time, in order of their first row.
+  struct Windows {
+    std::vector<Partition> parts;
+    absl::flat_hash_map<std::string, size_t> index;  // key bytes → parts
+  };
+
+  void Insert(Row row, int64_t end) {
+    key_.clear();
+    for (int k : c_.key_columns) AppendKeyBytes(row[k], &key_);
+    Windows& ws = windows_[end];
+    auto [it, fresh] = ws.index.try_emplace(key_, ws.parts.size());
+    if (fresh) ws.parts.emplace_back();
+    std::vector<Row>& top = ws.parts[it->second].top;
+    // Position: after every row that is not after it (ties keep arrival order), or, for ties to
+    // the last row, before the rows equal to it.
+    size_t p = top.size();
+    while (p > 0) {
+      int cmp = Compare(row, top[p - 1], c_.order);
+      if (cmp > 0 || (cmp == 0 && !c_.ties_to_last)) break;
+      --p;
+    }
+    if (static_cast<int64_t>(p) >= c_.limit) return;  // not in the top N
+    top.insert(top.begin() + static_cast<std::ptrdiff_t>(p), std::move(row));
+    if (static_cast<int64_t>(top.size()) > c_.limit) top.pop_back();
+  }
+
+  void Late(const Batch& in, size_t r, int64_t event_time, int64_t w) {
+    c_.metrics->late_rows++;
+    if (late_) AppendLateRow(c_.name, event_time, w, in, r, c_.input_fields, &late_batch_);
+  }
+
+  absl::Status FlushLate() {
+    if (!late_ || late_batch_.num_rows() == 0) return absl::OkStatus();
+    Batch b = std::move(late_batch_);
+    late_batch_ = Batch();
+    return late_->Emit(std::move(b));
+  }
+
+  // Emits the top N of every window that ends at or before watermark + 1 µs and frees them.
+  absl::Status Fire(int64_t watermark, Output* out) {
+    Batch b;
+    Arena* arena = nullptr;
+    auto flush = [&]() -> absl::Status {
+      if (b.num_rows() == 0) return absl::OkStatus();
+      c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+      Batch full = std::move(b);
+      b = Batch();
+      arena = nullptr;
+      return out->Emit(std::move(full));
+    };
+    while (!windows_.empty() && windows_.begin()->first - 1 <= watermark) {
+      for (const Partition& part : windows_.begin()->second.parts) {
+        for (size_t j = 0; j < part.top.size(); ++j) {
+          const Row& row = part.top[j];
+          if (!arena) {
+            arena = b.NewArena();
+            for (const auto& v : row) b.columns.emplace_back(v.type);
+            b.columns.emplace_back(DataType::Bigint());
+          }
+          size_t c = 0;
+          for (const auto& v : row) v.AppendTo(&b.columns[c++], arena);
+          b.columns[c].AppendInt(static_cast<int64_t>(j + 1));
+          b.kinds.push_back(RowKind::kInsert);
+          if (b.num_rows() >= kMaxOutputRows) EDDY_RETURN_IF_ERROR(flush());
+        }
+      }
+      windows_.erase(windows_.begin());
+    }
+    return flush();
+  }
+
+  static constexpr size_t kMaxOutputRows = 4096;  // rows per emitted batch
+
+  WindowRankConfig c_;
+  Output* late_;
+  std::map<int64_t, Windows> windows_;  // open windows by window_end (µs)
+  std::vector<std::pair<int64_t, int64_t>> wins_;
+  std::string key_;
+  Batch late_batch_;  // late-row records of the current input batch
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> MakeWindowRank(WindowRankConfig config, const SideOutputs& side) {
+  return std::make_unique<WindowRank>(std::move(config), side);
+}
+
+}  // namespace eddy::runtime
