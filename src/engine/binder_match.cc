@@ -4,6 +4,8 @@
 // then bound as ordinary scalar expressions over those slots.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/status.h"
 #include "base/strings.h"
 #include "engine/binder_internal.h"
@@ -29,6 +31,7 @@ struct SlotContext {
   int rowtime = -1;
   std::vector<runtime::PatternSlot> slots;
   int64_t max_prev = 1;
+  bool final = false;  // inside FINAL(…) (MEASURES)
 };
 
 // Pos of byte `offset` of `script` (1-based line and column).
@@ -52,12 +55,13 @@ Pos PosAt(std::string_view script, size_t offset) {
 absl::StatusOr<sql::ExprPtr> Binder::RewriteNavigation(const Expr& e, void* vctx) {
   auto* ctx = static_cast<SlotContext*>(vctx);
   auto slot_ref = [&](runtime::PatternSlot s, Pos pos) -> sql::ExprPtr {
+    s.final = ctx->final;
     // Reuse an identical slot.
     size_t k = 0;
     for (; k < ctx->slots.size(); ++k) {
       const auto& o = ctx->slots[k];
       if (o.kind == s.kind && o.var == s.var && o.column == s.column && o.offset == s.offset &&
-          o.agg == s.agg) {
+          o.agg == s.agg && o.final == s.final) {
         break;
       }
     }
@@ -202,7 +206,27 @@ absl::StatusOr<sql::ExprPtr> Binder::RewriteNavigation(const Expr& e, void* vctx
     }
     return slot_ref(s, e.pos);
   }
-  if (e.kind == ExprKind::kFunction && (fn == "NEXT" || fn == "RUNNING" || fn == "FINAL")) {
+  if (e.kind == ExprKind::kFunction && (fn == "RUNNING" || fn == "FINAL")) {
+    // SQL:2016: RUNNING / FINAL qualify a navigation (LAST, FIRST) or an aggregate in MEASURES;
+    // RUNNING is the default. FINAL sees the whole match also under ALL ROWS PER MATCH.
+    std::string inner = e.args.size() == 1 && e.args[0]->kind == ExprKind::kFunction
+                            ? ToUpper(e.args[0]->name)
+                            : "";
+    if (inner != "LAST" && inner != "FIRST" && inner != "SUM" && inner != "AVG" && inner != "MIN" &&
+        inner != "MAX" && inner != "COUNT") {
+      return Error(e.pos, fmt::format("{} applies to LAST, FIRST or an aggregate: {} LAST(A.price)",
+                                      fn, fn));
+    }
+    if (ctx->define && fn == "FINAL") {
+      return Error(e.pos, "FINAL is only supported in MEASURES (DEFINE sees the match so far)");
+    }
+    bool was = ctx->final;
+    ctx->final = fn == "FINAL";
+    auto r = RewriteNavigation(*e.args[0], ctx);
+    ctx->final = was;
+    return r;
+  }
+  if (e.kind == ExprKind::kFunction && fn == "NEXT") {
     return Error(e.pos, fmt::format("{} is not supported in MATCH_RECOGNIZE", fn));
   }
   if (e.over) return Error(e.pos, "OVER is not supported inside MATCH_RECOGNIZE");
@@ -269,10 +293,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRe
                                  : ""));
   }
   cfg->rowtime_column = oc;
-  if (mr.all_rows) {
-    return Error(mr.rows_pos,
-                 "ALL ROWS PER MATCH is not supported yet (as in Flink): use ONE ROW PER MATCH");
-  }
+  cfg->all_rows = mr.all_rows;
   int err_off = 0;
   auto pattern = cep::ParsePattern(mr.pattern, &err_off);
   if (!pattern.ok()) {
@@ -396,6 +417,12 @@ absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRe
     n->schema.fields.push_back({is.fields[k].name, t});
     parts.push_back(is.fields[k].name);
   }
+  // ALL ROWS PER MATCH (SQL:2016): partition columns, ordering columns, measures, then the other
+  // input columns in input order. The ordering column stays the event-time attribute.
+  if (mr.all_rows) {
+    n->schema.rowtime_index = static_cast<int>(n->schema.fields.size());
+    n->schema.fields.push_back(is.fields[oc]);
+  }
   std::vector<std::string> mtexts;
   for (size_t i = 0; i < rewritten.size(); ++i) {
     EDDY_ASSIGN_OR_RETURN(auto b, Bind(*rewritten[i], mslots, nullptr));
@@ -409,11 +436,42 @@ absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRe
     n->schema.fields.push_back({mr.measures[i].alias, t});
     mtexts.push_back(mr.measures[i].alias);
   }
+  if (mr.all_rows) {
+    for (int c = 0; c < visible; ++c) {
+      if (c == oc || std::find(cfg->key_columns.begin(), cfg->key_columns.end(), c) !=
+                         cfg->key_columns.end()) {
+        continue;
+      }
+      DataType t = is.fields[c].type;
+      t.time_attr = TimeAttr::kNone;
+      cfg->row_columns.push_back(c);
+      n->schema.fields.push_back({is.fields[c].name, t});
+    }
+    // A measure named like an input column would give two columns of that name.
+    size_t first_measure = cfg->key_columns.size() + 1;
+    for (size_t i = 0; i < mr.measures.size(); ++i) {
+      for (size_t j = 0; j < n->schema.fields.size(); ++j) {
+        if (j != first_measure + i &&
+            ToLower(n->schema.fields[j].name) == ToLower(mr.measures[i].alias)) {
+          return Error(mr.measures[i].pos,
+                       fmt::format("measure '{}' has the name of a column that ALL ROWS PER "
+                                   "MATCH also outputs",
+                                   mr.measures[i].alias),
+                       "rename the measure");
+        }
+      }
+    }
+  }
+  // Rows come out when their match is certain, which can be after the watermark passed their
+  // time (or MATCH_ROWTIME()'s): the operator holds its output watermark back when the output has
+  // an event-time attribute.
+  cfg->hold_watermark = n->schema.rowtime_index >= 0;
   cfg->measure_slots = mctx.slots;
-  cfg->name = fmt::format(
-      "Match(partitionBy=[{}], orderBy=[{}], measures=[{}], pattern=[{}]{})",
-      fmt::join(parts, ", "), is.fields[oc].name, fmt::join(mtexts, ", "), cep::ToString(*pattern),
-      co.within_us ? fmt::format(", within=[{} ms]", *co.within_us / 1000) : "");
+  cfg->name = fmt::format("Match(partitionBy=[{}], orderBy=[{}], measures=[{}], pattern=[{}]{}{})",
+                          fmt::join(parts, ", "), is.fields[oc].name, fmt::join(mtexts, ", "),
+                          cep::ToString(*pattern),
+                          co.within_us ? fmt::format(", within=[{} ms]", *co.within_us / 1000) : "",
+                          mr.all_rows ? ", rowsPerMatch=[ALL ROWS]" : "");
   n->match = cfg;
   FromResult r;
   r.pos = ref.pos;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -32,34 +33,74 @@ struct KeyState {
   std::map<std::pair<int64_t, int64_t>, Row> pending;
 };
 
-// A finished match seen as a MatchView (for MEASURES).
-class FinalView final : public cep::MatchView {
+// The rows of a match, or its first rows (RUNNING semantics under ALL ROWS PER MATCH), as a
+// MatchView for MEASURES: row() and var() are the last row added. Count, RowAt: O(1).
+class RowsView final : public cep::MatchView {
  public:
-  explicit FinalView(const cep::Match& m) : m_(m) {}
-  int64_t row() const override { return m_.rows.empty() ? 0 : m_.rows.back().row; }
-  VarId var() const override { return m_.rows.empty() ? -1 : m_.rows.back().var; }
-  int64_t Count(VarId v) const override {
-    int64_t n = 0;
-    for (const auto& r : m_.rows) n += (v == cep::kAnyVariable || r.var == v);
-    return n;
+  void Reset(size_t num_vars) {
+    all_.clear();
+    by_var_.resize(num_vars);
+    for (auto& rows : by_var_) rows.clear();
+    last_var_ = -1;
   }
-  int64_t RowAt(VarId v, int64_t i) const override {
-    for (const auto& r : m_.rows) {
-      if (v == cep::kAnyVariable || r.var == v) {
-        if (i-- == 0) return r.row;
-      }
-    }
-    return -1;
+  void Add(const cep::MatchedRow& r) {
+    all_.push_back(r.row);
+    if (r.var >= 0 && static_cast<size_t>(r.var) < by_var_.size()) by_var_[r.var].push_back(r.row);
+    last_var_ = r.var;
   }
+  int64_t row() const override { return all_.empty() ? 0 : all_.back(); }
+  VarId var() const override { return last_var_; }
+  int64_t Count(VarId v) const override { return static_cast<int64_t>(List(v).size()); }
+  int64_t RowAt(VarId v, int64_t i) const override { return List(v)[i]; }
   void AppendRows(VarId v, std::vector<int64_t>* rows) const override {
-    for (const auto& r : m_.rows) {
-      if (v == cep::kAnyVariable || r.var == v) rows->push_back(r.row);
-    }
+    const auto& list = List(v);
+    rows->insert(rows->end(), list.begin(), list.end());
   }
   std::optional<int64_t> Prev(int64_t, int64_t) const override { return std::nullopt; }
 
  private:
-  const cep::Match& m_;
+  const std::vector<int64_t>& List(VarId v) const {
+    return v == cep::kAnyVariable ? all_ : by_var_[v];
+  }
+  std::vector<int64_t> all_;
+  std::vector<std::vector<int64_t>> by_var_;
+  VarId last_var_ = -1;
+};
+
+// SUM/AVG/MIN/MAX/COUNT(var.col) over rows added one at a time (NULLs skipped).
+struct Accumulator {
+  int64_t count = 0;
+  int64_t isum = 0;
+  double dsum = 0;
+  std::optional<Value> best;  // MIN/MAX
+
+  void Add(const PatternSlot& s, const Value& v) {
+    if (v.is_null) return;
+    ++count;
+    isum += v.i;
+    dsum += v.d;
+    if (s.agg == "MIN" || s.agg == "MAX") {
+      if (!best) {
+        best = v;
+        return;
+      }
+      bool dbl = v.type.physical() == Physical::kDouble;
+      bool str = v.type.physical() == Physical::kString;
+      bool less = str ? v.s < best->s : dbl ? v.d < best->d : v.i < best->i;
+      bool more = str ? v.s > best->s : dbl ? v.d > best->d : v.i > best->i;
+      if (s.agg == "MIN" ? less : more) best = v;
+    }
+  }
+  Value Result(const PatternSlot& s) const {
+    if (s.agg == "COUNT") return Value::Int64(DataType::Bigint(), count);
+    if (count == 0) return Value::Null(s.type);
+    if (s.agg == "MIN" || s.agg == "MAX") return *best;
+    bool dbl = s.type.physical() == Physical::kDouble;
+    if (s.agg == "SUM") return dbl ? Value::Double(dsum) : Value::Int64(s.type, isum);
+    // AVG: integer AVG stays integer (truncated), as in Flink.
+    return dbl ? Value::Double(dsum / static_cast<double>(count))
+               : Value::Int64(s.type, isum / count);
+  }
 };
 
 class MatchRecognizeOp final : public Operator {
@@ -165,7 +206,18 @@ class MatchRecognizeOp final : public Operator {
         ++ks->base;
       }
     }
-    return out->EmitWatermark(watermark);
+    // A later output row (or MATCH_ROWTIME) has at least the time of the oldest start row still
+    // in play, or is released by a later watermark.
+    int64_t held = watermark;
+    if (c_.hold_watermark) {
+      for (KeyState* ks : active_) {
+        std::optional<int64_t> t = ks->matcher->OldestStartTime();
+        if (t) held = std::min(held, *t - 1);
+      }
+    }
+    if (held <= emitted_watermark_) return absl::OkStatus();
+    emitted_watermark_ = held;
+    return out->EmitWatermark(held);
   }
 
  private:
@@ -182,7 +234,8 @@ class MatchRecognizeOp final : public Operator {
 
   const Row& RowOf(const KeyState* ks, int64_t idx) const { return ks->rows[idx - ks->base]; }
 
-  // The value of slot `s` for a candidate/final view.
+  // The value of slot `s` for a DEFINE candidate (`match` null) or a MEASURES output row: `view`
+  // holds the match's rows up to the output row (all of them for FINAL slots).
   Value SlotValue(const KeyState* ks, const PatternSlot& s, const cep::MatchView& view,
                   const cep::Match* match) {
     auto col = [&](std::optional<int64_t> row) -> Value {
@@ -203,53 +256,30 @@ class MatchRecognizeOp final : public Operator {
       case PatternSlot::Kind::kAggregate: {
         rows_.clear();
         view.AppendRows(s.var, &rows_);
-        int64_t count = 0, isum = 0;
-        double dsum = 0;
-        Value best = Value::Null(s.type);
-        for (int64_t r : rows_) {
-          const Value& v = RowOf(ks, r)[s.column];
-          if (v.is_null) continue;
-          ++count;
-          isum += v.i;
-          dsum += v.d;
-          if (s.agg == "MIN" || s.agg == "MAX") {
-            bool dbl = v.type.physical() == Physical::kDouble;
-            bool str = v.type.physical() == Physical::kString;
-            bool less = str ? v.s < best.s : dbl ? v.d < best.d : v.i < best.i;
-            bool more = str ? v.s > best.s : dbl ? v.d > best.d : v.i > best.i;
-            if (best.is_null || (s.agg == "MIN" ? less : more)) best = v;
-          }
-        }
-        if (s.agg == "COUNT") return Value::Int64(DataType::Bigint(), count);
-        if (count == 0) return Value::Null(s.type);
-        if (s.agg == "MIN" || s.agg == "MAX") return best;
-        bool dbl = s.type.physical() == Physical::kDouble;
-        if (s.agg == "SUM") return dbl ? Value::Double(dsum) : Value::Int64(s.type, isum);
-        // AVG: integer AVG stays integer (truncated), as in Flink.
-        return dbl ? Value::Double(dsum / count) : Value::Int64(s.type, isum / count);
+        Accumulator acc;
+        for (int64_t r : rows_) acc.Add(s, RowOf(ks, r)[s.column]);
+        return acc.Result(s);
       }
-      case PatternSlot::Kind::kMatchRowtime: {
-        int64_t last = match->rows.empty() ? 0 : match->rows.back().row;
-        return Value::Int64(s.type, RowOf(ks, last)[c_.rowtime_column].i);
-      }
+      case PatternSlot::Kind::kMatchRowtime:
+        return Value::Int64(s.type, RowOf(ks, view.row())[c_.rowtime_column].i);
       case PatternSlot::Kind::kMatchNumber:
         return Value::Int64(DataType::Bigint(), match->number);
       case PatternSlot::Kind::kClassifier:
-        if (match->rows.empty()) return Value::Null(s.type);
-        return Value::String(c_.var_names[match->rows.back().var]);
+        if (view.var() < 0) return Value::Null(s.type);
+        return Value::String(c_.var_names[view.var()]);
     }
     return Value::Null(s.type);
   }
 
-  // Fills a one-row batch with the slots' values.
-  void FillSlots(const KeyState* ks, const std::vector<PatternSlot>& slots, const Schema& schema,
-                 const cep::MatchView& view, const cep::Match* match, Batch* b) {
-    if (b->columns.size() != slots.size()) *b = Batch::Empty(schema);
+  // Fills a one-row batch with the slots' values, `value(i)` for slot i.
+  template <typename ValueOf>
+  static void FillSlots(size_t num_slots, const Schema& schema, const ValueOf& value, Batch* b) {
+    if (b->columns.size() != num_slots) *b = Batch::Empty(schema);
     b->arenas.clear();
     Arena* arena = b->NewArena();
-    for (size_t i = 0; i < slots.size(); ++i) {
+    for (size_t i = 0; i < num_slots; ++i) {
       b->columns[i].Clear();
-      SlotValue(ks, slots[i], view, match).AppendTo(&b->columns[i], arena);
+      value(i).AppendTo(&b->columns[i], arena);
     }
     b->kinds.assign(1, RowKind::kInsert);
   }
@@ -257,7 +287,10 @@ class MatchRecognizeOp final : public Operator {
   bool Condition(const KeyState* ks, VarId v, int64_t row, const cep::MatchView& view) {
     if (static_cast<size_t>(v) >= c_.defines.size() || !c_.defines[v]) return true;
     Batch& b = scratch_[v];  // per variable: its slots have their own types
-    FillSlots(ks, c_.define_slots[v], define_schemas_[v], view, nullptr, &b);
+    const auto& slots = c_.define_slots[v];
+    FillSlots(
+        slots.size(), define_schemas_[v],
+        [&](size_t i) { return SlotValue(ks, slots[i], view, nullptr); }, &b);
     Column out(DataType::Boolean());
     EvalContext ctx;
     ctx.now_micros = NowMicros();
@@ -273,22 +306,34 @@ class MatchRecognizeOp final : public Operator {
     return out.valid[0] && out.i64[0];
   }
 
+  // The output rows of the matches found: one per match (ONE ROW PER MATCH) or one per matched
+  // row (ALL ROWS PER MATCH, RUNNING measures evaluated incrementally: LAST, FIRST, COUNT and
+  // running aggregates cost O(1) per row and slot).
   absl::Status Measures(const std::vector<std::pair<KeyState*, cep::Match>>& found, Batch* b) {
     *b = Batch();
     Arena* arena = b->NewArena();
-    b->columns.resize(c_.key_columns.size() + c_.measures.size());
+    size_t nkeys = c_.key_columns.size();
+    size_t first_measure = nkeys + (c_.all_rows ? 1 : 0);
+    size_t first_row_column = first_measure + c_.measures.size();
+    b->columns.resize(first_row_column + (c_.all_rows ? c_.row_columns.size() : 0));
+    const auto& slots = c_.measure_slots;
     bool typed = false;
-    for (const auto& [ks, m] : found) {
-      FinalView view(m);
-      FillSlots(ks, c_.measure_slots, measure_schema_, view, &m, &mscratch_);
+    auto append = [&](const KeyState* ks, const Row* row) -> absl::Status {
       if (!typed) {
-        for (size_t k = 0; k < c_.key_columns.size(); ++k) b->columns[k].type = ks->key[k].type;
+        for (size_t k = 0; k < nkeys; ++k) b->columns[k].type = ks->key[k].type;
         for (size_t j = 0; j < c_.measures.size(); ++j) {
-          b->columns[c_.key_columns.size() + j].type = c_.measures[j]->type();
+          b->columns[first_measure + j].type = c_.measures[j]->type();
+        }
+        if (row) {
+          b->columns[nkeys].type = (*row)[c_.rowtime_column].type;
+          for (size_t j = 0; j < c_.row_columns.size(); ++j) {
+            b->columns[first_row_column + j].type = (*row)[c_.row_columns[j]].type;
+          }
         }
         typed = true;
       }
-      for (size_t k = 0; k < ks->key.size(); ++k) ks->key[k].AppendTo(&b->columns[k], arena);
+      for (size_t k = 0; k < nkeys; ++k) ks->key[k].AppendTo(&b->columns[k], arena);
+      if (row) (*row)[c_.rowtime_column].AppendTo(&b->columns[nkeys], arena);
       EvalContext ctx;
       ctx.now_micros = NowMicros();
       ctx.arena = arena;
@@ -299,9 +344,55 @@ class MatchRecognizeOp final : public Operator {
           return absl::InvalidArgumentError(
               fmt::format("{}: MEASURES: {}", c_.name, std::string(st.message())));
         }
-        Value::FromColumn(col, 0).AppendTo(&b->columns[c_.key_columns.size() + j], arena);
+        Value::FromColumn(col, 0).AppendTo(&b->columns[first_measure + j], arena);
+      }
+      if (row) {
+        for (size_t j = 0; j < c_.row_columns.size(); ++j) {
+          (*row)[c_.row_columns[j]].AppendTo(&b->columns[first_row_column + j], arena);
+        }
       }
       b->kinds.push_back(RowKind::kInsert);
+      return absl::OkStatus();
+    };
+    size_t nvars = c_.var_names.size();
+    for (const auto& [ks, m] : found) {
+      full_.Reset(nvars);
+      for (const auto& r : m.rows) full_.Add(r);
+      if (!c_.all_rows) {
+        FillSlots(
+            slots.size(), measure_schema_,
+            [&](size_t i) { return SlotValue(ks, slots[i], full_, &m); }, &mscratch_);
+        EDDY_RETURN_IF_ERROR(append(ks, nullptr));
+        continue;
+      }
+      // FINAL slots are the same for every row of the match.
+      final_values_.assign(slots.size(), Value());
+      accumulators_.assign(slots.size(), Accumulator());
+      for (size_t i = 0; i < slots.size(); ++i) {
+        if (slots[i].final) final_values_[i] = SlotValue(ks, slots[i], full_, &m);
+      }
+      running_.Reset(nvars);
+      for (const auto& r : m.rows) {
+        running_.Add(r);
+        const Row& row = RowOf(ks, r.row);
+        for (size_t i = 0; i < slots.size(); ++i) {
+          const PatternSlot& s = slots[i];
+          if (s.kind == PatternSlot::Kind::kAggregate && !s.final &&
+              (s.var == cep::kAnyVariable || s.var == r.var)) {
+            accumulators_[i].Add(s, row[s.column]);
+          }
+        }
+        FillSlots(
+            slots.size(), measure_schema_,
+            [&](size_t i) -> Value {
+              const PatternSlot& s = slots[i];
+              if (s.final) return final_values_[i];
+              if (s.kind == PatternSlot::Kind::kAggregate) return accumulators_[i].Result(s);
+              return SlotValue(ks, s, running_, &m);
+            },
+            &mscratch_);
+        EDDY_RETURN_IF_ERROR(append(ks, &row));
+      }
     }
     return absl::OkStatus();
   }
@@ -315,6 +406,11 @@ class MatchRecognizeOp final : public Operator {
   int64_t seq_ = 0;
   std::vector<Batch> scratch_;  // per variable (DEFINE slots differ in type between variables)
   Batch mscratch_;
+  RowsView full_;     // MEASURES: the whole match
+  RowsView running_;  // ALL ROWS PER MATCH: the match up to the output row
+  std::vector<Value> final_values_;
+  std::vector<Accumulator> accumulators_;
+  int64_t emitted_watermark_ = INT64_MIN;
   std::vector<int64_t> rows_;
   absl::Status eval_error_;  // first DEFINE evaluation error of the current Matcher call
 };

@@ -1,10 +1,19 @@
 // The MATCH_RECOGNIZE operator (Flink SQL "Pattern Recognition", SQL:2016 row pattern
-// recognition, ONE ROW PER MATCH). Rows arrive partitioned by the PARTITION BY key (a key-group
-// exchange in front of the operator); each key's rows are buffered until the watermark passes
-// them, released in event-time order (equal times in arrival order) to the key's cep::Matcher,
-// and every match becomes one output row: the partition columns, then the MEASURES. Out-of-order
-// input therefore gives the same matches as sorted input. Rows that arrive behind the watermark
-// are late: counted and dropped, as Flink does.
+// recognition). Rows arrive partitioned by the PARTITION BY key (a key-group exchange in front of
+// the operator); each key's rows are buffered until the watermark passes them, released in
+// event-time order (equal times in arrival order) to the key's cep::Matcher, and every match
+// becomes output rows. ONE ROW PER MATCH: one row, the partition columns, then the MEASURES over
+// the whole match. ALL ROWS PER MATCH: one row per row of the match, in match order: the partition
+// columns, the ORDER BY column, the MEASURES with RUNNING semantics (over the match's rows up to
+// that row; FINAL slots over the whole match), then the other input columns (SQL:2016 / Oracle).
+// Out-of-order input therefore gives the same matches as sorted input. Rows that arrive behind the
+// watermark are late: counted and dropped, as Flink does.
+//
+// Output watermark: a match comes out when it is certain, possibly after the watermark passed
+// its rows. When the output has an event-time attribute (ALL ROWS PER MATCH's ORDER BY column,
+// or MATCH_ROWTIME()), the operator holds its output watermark below the time of the oldest row
+// a match still in play starts at (cep::Matcher::OldestStartTime), so no output row is late
+// downstream. A partial match that never ends (no WITHIN) holds it back until it dies.
 #pragma once
 
 #include <memory>
@@ -28,9 +37,10 @@ struct PatternSlot {
     kFirst,         // FIRST(var.col, offset)
     kAggregate,     // SUM/AVG/MIN/MAX/COUNT(var.col) over the rows mapped to var
     kCountRows,     // COUNT(var.*) / COUNT(*)
-    kMatchRowtime,  // MATCH_ROWTIME(): time of the match's last row (MEASURES only)
+    kMatchRowtime,  // MATCH_ROWTIME(): time of the output row (MEASURES only; ONE ROW PER MATCH:
+                    // the match's last row)
     kMatchNumber,   // MATCH_NUMBER() (MEASURES only)
-    kClassifier,    // CLASSIFIER(): the variable of the last row (MEASURES only)
+    kClassifier,    // CLASSIFIER(): the variable of the output row (MEASURES only)
   };
   Kind kind = Kind::kColumn;
   cep::VarId var = cep::kAnyVariable;
@@ -38,6 +48,9 @@ struct PatternSlot {
   int64_t offset = 0;  // PREV/LAST/FIRST offset
   std::string agg;     // "SUM", "AVG", "MIN", "MAX", "COUNT"
   DataType type;       // the slot column's type
+  /// FINAL (MEASURES): over the whole match; else RUNNING: over the match's rows up to the output
+  /// row. The same under ONE ROW PER MATCH, whose row is the match's last.
+  bool final = false;
 };
 
 /// Everything the operator needs; built by the planner.
@@ -46,6 +59,14 @@ struct MatchRecognizeConfig {
   std::vector<int> key_columns;  // PARTITION BY, input columns
   int rowtime_column = -1;       // ORDER BY time attribute
   int input_columns = 0;         // visible input columns stored per row
+  /// ALL ROWS PER MATCH: one output row per matched row (else ONE ROW PER MATCH).
+  bool all_rows = false;
+  /// ALL ROWS PER MATCH: the input columns output after the measures (neither PARTITION BY nor
+  /// ORDER BY columns), in input order.
+  std::vector<int> row_columns;
+  /// Hold the output watermark below the oldest start row in play (the output has an event-time
+  /// attribute).
+  bool hold_watermark = false;
   std::shared_ptr<const cep::CompiledPattern> pattern;
   std::vector<std::string> var_names;  // by VarId
   /// By VarId: the DEFINE condition over `define_slots[v]` (null: no condition).

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -1215,6 +1216,13 @@ absl::StatusOr<TableRefPtr> Parser::ParseMatchRecognize(TableRefPtr input) {
     EDDY_RETURN_IF_ERROR(ExpectKw("PER"));
     EDDY_RETURN_IF_ERROR(ExpectKw("MATCH"));
     mr->all_rows = true;
+    // SHOW / OMIT EMPTY MATCHES change nothing: patterns that can match no rows are rejected.
+    if (AcceptKw("SHOW") || AcceptKw("OMIT")) {
+      EDDY_RETURN_IF_ERROR(ExpectKw("EMPTY"));
+      EDDY_RETURN_IF_ERROR(ExpectKw("MATCHES"));
+    } else if (PeekKw("WITH")) {
+      return ErrorAt(Peek(), "ALL ROWS PER MATCH WITH UNMATCHED ROWS is not supported");
+    }
   }
   if (AcceptKw("AFTER")) {
     EDDY_RETURN_IF_ERROR(ExpectKw("MATCH"));
@@ -1717,6 +1725,20 @@ absl::StatusOr<ExprPtr> Parser::ParseKeywordOrName() {
   }
   if (upper == "INTERVAL") return ParseInterval();
   if (upper == "CASE") return ParseCase();
+  // SQL:2016 row pattern navigation semantics, `RUNNING LAST(A.x)` / `FINAL SUM(A.x)`: the call
+  // wrapped in a function RUNNING(…) / FINAL(…) that the MATCH_RECOGNIZE binder resolves. Only
+  // before these calls, so `final IN (…)` stays a column.
+  static const std::set<std::string> kNavigation = {"LAST", "FIRST", "SUM",  "AVG",
+                                                    "MIN",  "MAX",   "COUNT"};
+  if ((upper == "RUNNING" || upper == "FINAL") && Peek(1).kind == TokenKind::kIdent &&
+      kNavigation.contains(Peek(1).upper) && PeekOp("(", 2)) {
+    auto e = NewExpr(ExprKind::kFunction, t.pos);
+    e->name = upper;
+    Skip();
+    EDDY_ASSIGN_OR_RETURN(auto arg, ParseKeywordOrName());
+    e->args.push_back(std::move(arg));
+    return e;
+  }
   bool call = PeekOp("(", 1);
   if (IsNiladicFunction(upper) && !call) {
     auto e = NewExpr(ExprKind::kFunction, t.pos);

@@ -425,6 +425,12 @@ class Matcher::Impl {
   absl::Status ProcessRow(int64_t row, int64_t time_us, std::vector<Match>* out);
   absl::Status AdvanceTime(int64_t watermark_us, std::vector<Match>* out);
   int64_t OldestNeededRow() const { return oldest_needed_; }
+  std::optional<int64_t> OldestStartTime() const {
+    for (const Group& g : groups_) {
+      if (!g.threads.empty() || g.match >= 0) return g.start_time;
+    }
+    return std::nullopt;
+  }
   size_t PartialMatches() const;
   int64_t matches_emitted() const { return match_count_; }
 
@@ -961,6 +967,7 @@ absl::Status Matcher::AdvanceTime(int64_t watermark_us, std::vector<Match>* out)
   return impl_->AdvanceTime(watermark_us, out);
 }
 int64_t Matcher::OldestNeededRow() const { return impl_->OldestNeededRow(); }
+std::optional<int64_t> Matcher::OldestStartTime() const { return impl_->OldestStartTime(); }
 size_t Matcher::partial_matches() const { return impl_->PartialMatches(); }
 int64_t Matcher::matches_emitted() const { return impl_->matches_emitted(); }
 

@@ -270,6 +270,12 @@ class Matcher {
   /// a smaller index. Never decreases. Before the first row: INT64_MIN; when nothing is needed:
   /// the last row's index + 1.
   int64_t OldestNeededRow() const;
+  /// The event time (µs) of the oldest row a later match may start at among the rows already
+  /// consumed: the first row of the oldest run or complete match still held; nullopt when none is
+  /// held (every later match starts at a later row). A later match's rows all have at least this
+  /// time, so a caller that emits match rows with their times may hold its output watermark below
+  /// it. Never decreases while rows are consumed in time order.
+  std::optional<int64_t> OldestStartTime() const;
 
   /// Partial matches held now (what max_partial_matches limits).
   size_t partial_matches() const;

@@ -197,7 +197,7 @@ class Parser {
     } else if (c == '^' || c == '$') {
       return Error(start, "anchors (^ and $) are not supported: a stream has no end to anchor to");
     } else if (AtExclusion()) {
-      return Error(start, "exclusion {- -} is not supported (it only affects ALL ROWS PER MATCH)");
+      return Error(start, "exclusion {- -} is not supported yet");
     } else if (IsQuantifierStart(c)) {
       return Error(start, absl::StrCat("quantifier '", std::string(1, text_[pos_]),
                                        "' must follow a pattern variable or a ')'"));

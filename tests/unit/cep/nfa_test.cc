@@ -705,6 +705,32 @@ TEST(CepMatcher, OldestNeededRow) {
   EXPECT_EQ(e.matcher().OldestNeededRow(), 5);
 }
 
+// What ALL ROWS PER MATCH holds its output watermark below: the time of the oldest start row
+// still in play (a run or a complete match waiting for a preferred run).
+TEST(CepMatcher, OldestStartTime) {
+  std::map<std::string, Define> defines = {{"A", TagIs("a")}, {"B", TagIs("b")}, {"C", TagIs("c")}};
+  Driver d("A B C | A", defines);
+  EXPECT_EQ(d.matcher().OldestStartTime(), std::nullopt) << "nothing fed yet";
+  d.Tags("x");
+  EXPECT_EQ(d.matcher().OldestStartTime(), std::nullopt) << "row 1 starts nothing";
+  d.Tags("a");
+  EXPECT_EQ(d.matcher().OldestStartTime(), 2 * kSecond) << "row 2 starts a run";
+  d.Tags("b");
+  EXPECT_EQ(d.matcher().OldestStartTime(), 2 * kSecond) << "A2 waits for A2 B3 C?";
+  EXPECT_EQ(d.Tags("x"), Strings{"A2"});
+  EXPECT_EQ(d.matcher().OldestStartTime(), std::nullopt) << "emitted; row 4 starts nothing";
+
+  // NOT: the match A1 is complete only when its window has passed, long after row 1.
+  Driver n("A NOT C", {{"A", TagIs("a")}, {"C", TagIs("c")}}, Within(10 * kSecond));
+  EXPECT_EQ(n.Row(0, 0, "a"), Strings{});
+  EXPECT_EQ(n.Row(5 * kSecond, 0, "a"), Strings{});
+  EXPECT_EQ(n.matcher().OldestStartTime(), 0);
+  EXPECT_EQ(n.Watermark(10 * kSecond), Strings{"A1"});
+  EXPECT_EQ(n.matcher().OldestStartTime(), 5 * kSecond);
+  EXPECT_EQ(n.Finish(), Strings{"A2"});
+  EXPECT_EQ(n.matcher().OldestStartTime(), std::nullopt);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Compile-time rules.
 

@@ -207,6 +207,17 @@ TEST(ParserTest, CommentsAnywhere) {
 // Expressions
 // ------------------------------------------------------------------------------------------
 
+// SQL:2016 RUNNING / FINAL before a navigation or aggregate (MATCH_RECOGNIZE MEASURES) wrap the
+// call; elsewhere the words stay ordinary names.
+TEST(ExprTest, RunningAndFinal) {
+  EXPECT_EQ(ShowExpr("FINAL LAST(A.price, 1) - running sum(price)"),
+            "(- FINAL( LAST( A.price 1)) RUNNING( sum( price)))");
+  EXPECT_EQ(ShowExpr("final COUNT(*)"), "FINAL( COUNT(*))");
+  EXPECT_EQ(ShowExpr("running + final"), "(+ running final)");
+  EXPECT_EQ(ShowExpr("final(x)"), "final( x)");
+  EXPECT_EQ(ShowExpr("final IN (1, 2)"), "(IN final 1 2)");
+}
+
 TEST(ExprTest, Precedence) {
   EXPECT_EQ(ShowExpr("a + b * c"), "(+ a (* b c))");
   EXPECT_EQ(ShowExpr("(a + b) * c"), "(* (+ a b) c)");
