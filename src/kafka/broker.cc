@@ -484,21 +484,30 @@ absl::StatusOr<Reply> Broker::Produce(const RequestFrame& req) {
     r.frame = EncodeResponse(req, resp);
     return r;
   }
-  // Group commit: SyncUpTo shares one fsync among every producer waiting at the same time.
-  RequestFrame head = req;
-  head.body = {};
-  r.finish = [head, resp = std::move(resp), durable = std::move(durable)]() mutable {
-    for (const auto& d : durable) {
+  // Group commit: SyncUpTo shares one fsync among every producer waiting at the same time. One
+  // step per partition, so the partitions of one request are fsynced in parallel; each step
+  // writes only its own partition's entry of the shared response.
+  struct PendingDurable {
+    RequestFrame head;
+    ProduceResponse resp;
+  };
+  auto pending = std::make_shared<PendingDurable>();
+  pending->head = req;
+  pending->head.body = {};
+  pending->resp = std::move(resp);
+  r.sync_steps.reserve(durable.size());
+  for (const Durable& d : durable) {
+    r.sync_steps.push_back([pending, d] {
       absl::Status st = d.partition->SyncUpTo(d.last_offset);
       if (!st.ok()) {
-        auto& pr = resp.responses[d.topic_index].partition_responses[d.partition_index];
+        auto& pr = pending->resp.responses[d.topic_index].partition_responses[d.partition_index];
         pr.error_code = ErrorOf(st);
         pr.error_message = std::string(st.message());
         pr.base_offset = -1;
       }
-    }
-    return EncodeResponse(head, resp);
-  };
+    });
+  }
+  r.finish = [pending] { return EncodeResponse(pending->head, pending->resp); };
   return r;
 }
 

@@ -89,16 +89,19 @@ struct Reply {
   int32_t max_wait_ms = 0;
   /// Set when the answer comes later: `frame` is empty and the caller waits for `pending`.
   std::shared_ptr<PendingReply> pending;
-  /// Produce with acks=all: the records are appended; `finish` waits until they are durable
-  /// (fsync, shared with concurrent producers) and returns the response frame. It blocks, so the
-  /// caller runs it off its network thread, and may handle the connection's next request
-  /// meanwhile (answers still go out in request order). Empty otherwise.
+  /// Produce with acks=all: the records are appended; each of `sync_steps` makes one
+  /// partition's records durable (fsync, shared with concurrent producers: group commit) and
+  /// blocks while it does. The steps are independent and may run concurrently on any threads,
+  /// off the network thread; once all of them have returned, `finish` (which does not block)
+  /// returns the response frame. The caller may handle the connection's next request meanwhile
+  /// (answers still go out in request order). Both empty otherwise.
+  std::vector<std::function<void()>> sync_steps;
   std::function<std::string()> finish;
 };
 
 /// Handles requests. Thread-safe: any number of connections may call Handle() concurrently
-/// (the log is thread-safe; Produce with acks=all blocks the calling thread in fsync, so callers
-/// run it off their network thread).
+/// (the log is thread-safe; Handle() does not wait for fsync: a Produce with acks=all returns
+/// the blocking part as Reply::sync_steps).
 class Broker {
  public:
   /// `groups` may be null (no consumer group APIs then).

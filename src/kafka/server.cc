@@ -8,10 +8,12 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "base/strings.h"
 
@@ -24,6 +26,11 @@ struct KafkaServer::State {
   asio::io_context io;
   tcp::acceptor acceptor{io};
   asio::thread_pool handlers;
+  // Produce with acks=all waits here for fsync (Reply::sync_steps), so a slow disk never holds
+  // the handler threads that Fetch, Metadata and the next Produce need. One step per partition:
+  // the partitions of one request are fsynced in parallel, up to kSyncThreads at a time.
+  static constexpr int kSyncThreads = 8;
+  asio::thread_pool syncs{kSyncThreads};
   std::thread io_thread;
   std::atomic<uint64_t> append_seq{0};
   // Only touched on the I/O thread.
@@ -202,15 +209,30 @@ struct KafkaServer::State {
         if (!reply->respond) continue;
         auto slot = std::make_shared<Slot>(io);
         if (reply->finish) {
-          // The durable part (fsync) runs on the handler pool while this loop goes on.
-          asio::post(handlers, [this, slot, finish = std::move(reply->finish)] {
-            std::string f = finish();
+          // The durable part (fsync) runs on the sync pool while this loop goes on; the last
+          // step to return encodes the answer.
+          struct DurableWait {
+            std::atomic<size_t> remaining;
+            std::function<std::string()> finish;
+          };
+          auto wait = std::make_shared<DurableWait>();
+          wait->remaining = reply->sync_steps.size();
+          wait->finish = std::move(reply->finish);
+          auto complete = [this, slot, wait] {
+            std::string f = wait->finish();
             asio::post(io, [slot, f = std::move(f)]() mutable {
               slot->frame = std::move(f);
               slot->ready = true;
               slot->done.cancel();
             });
-          });
+          };
+          if (reply->sync_steps.empty()) complete();
+          for (auto& step : reply->sync_steps) {
+            asio::post(syncs, [wait, complete, step = std::move(step)] {
+              step();
+              if (wait->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) complete();
+            });
+          }
         } else {
           slot->frame = std::move(reply->frame);
           slot->ready = true;
@@ -338,6 +360,7 @@ void KafkaServer::Stop() {
     s->io.stop();
     if (s->io_thread.joinable()) s->io_thread.join();
     s->handlers.join();
+    s->syncs.join();
     s->broker->SetAppendListener(nullptr);
   });
 }

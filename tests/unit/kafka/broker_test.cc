@@ -63,7 +63,10 @@ class BrokerTest : public ::testing::Test {
     if (!req.ok()) return req.status();
     auto reply = broker_->Handle(*req, /*final_attempt=*/true);
     // acks=all: the answer comes once the data is durable.
-    if (reply.ok() && reply->finish) reply->frame = reply->finish();
+    if (reply.ok() && reply->finish) {
+      for (auto& step : reply->sync_steps) step();
+      reply->frame = reply->finish();
+    }
     return reply;
   }
 
