@@ -218,7 +218,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
                            }));
       }
       case PlanNode::Kind::kRegularJoin: {
-        const auto& c = *node->regular_join;
+        runtime::RegularJoinConfig c = *node->regular_join;
+        c.state_ttl_ms = state_ttl_ms;
         return join_vertex(node, c.left_keys, c.right_keys, c.name, false,
                            op_of(c, [](const runtime::RegularJoinConfig& x) {
                              return runtime::MakeRegularJoin(x);

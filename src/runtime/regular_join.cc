@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
@@ -15,7 +18,8 @@ using Row = std::vector<Value>;
 
 struct StoredRow {
   Row values;
-  int64_t matches = 0;  // joined partners (outer joins: NULL row emitted while 0)
+  int64_t matches = 0;    // joined partners (outer joins: NULL row emitted while 0)
+  int64_t stored_ms = 0;  // processing time it arrived (ms; 'table.exec.state.ttl')
 };
 
 struct KeyState {
@@ -46,6 +50,11 @@ class RegularJoin final : public Operator {
     arena_ = out_.NewArena();
     bool self_outer = input == 0 ? c_.left_outer : c_.right_outer;
     bool other_outer = input == 0 ? c_.right_outer : c_.left_outer;
+    int64_t now_ms = 0;
+    if (c_.state_ttl_ms > 0) {
+      now_ms = NowMs();
+      ExpireState(now_ms);
+    }
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
       Row row;
@@ -66,7 +75,7 @@ class RegularJoin final : public Operator {
       auto& mine = ks.side[input];
       auto& other = null_key ? empty_ : ks.side[1 - input];
       if (acc) {
-        StoredRow sr{row, 0};
+        StoredRow sr{row, 0, now_ms};
         for (auto& o : other) {
           EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));
           if (!ok) continue;
@@ -101,6 +110,35 @@ class RegularJoin final : public Operator {
   absl::Status ProcessWatermark(int64_t w, Output* out) override { return out->EmitWatermark(w); }
 
  private:
+  int64_t NowMs() const {
+    if (c_.clock_ms) return c_.clock_ms();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // 'table.exec.state.ttl': drops rows stored longer ago than the TTL, and keys left without
+  // rows. Runs at most once per min(TTL, 1 s) and walks all state, as Top-N's sweep does.
+  void ExpireState(int64_t now) {
+    if (now - last_sweep_ms_ < std::min<int64_t>(c_.state_ttl_ms, 1000)) return;
+    last_sweep_ms_ = now;
+    auto expired = [&](const StoredRow& r) { return now - r.stored_ms >= c_.state_ttl_ms; };
+    auto sweep = [&](KeyState& ks) {
+      for (auto& side : ks.side)
+        side.erase(std::remove_if(side.begin(), side.end(), expired), side.end());
+      return ks.side[0].empty() && ks.side[1].empty();
+    };
+    sweep(null_rows_);
+    for (auto it = state_.begin(); it != state_.end();) {
+      if (sweep(it->second)) {
+        state_.erase(it++);
+        c_.metrics->expired_keys++;
+      } else {
+        ++it;
+      }
+    }
+  }
+
   // Appends (left, right) to the output; `other` null pads that side with NULLs.
   void Emit(int side, const Row* row, const Row* other, RowKind kind) {
     const Row* l = side == 0 ? row : other;
@@ -146,6 +184,7 @@ class RegularJoin final : public Operator {
   Schema pair_schema_;
   absl::flat_hash_map<std::string, KeyState> state_;
   KeyState null_rows_;  // rows with a NULL key part (never matched)
+  int64_t last_sweep_ms_ = INT64_MIN / 2;
   std::vector<StoredRow> empty_;
   Batch out_;
   Arena* arena_ = nullptr;

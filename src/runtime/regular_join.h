@@ -1,10 +1,11 @@
 // Regular joins of two streams (Flink SQL: `l [LEFT|RIGHT|FULL] JOIN r ON l.k = r.k`): every row
-// of each side is kept per key, forever ('table.exec.state.ttl' does not apply yet), and the result
+// of each side is kept per key (for 'table.exec.state.ttl' when set, else forever), and the result
 // is an updating changelog of joined rows: +I when a pair appears, -D when a row of a pair is
 // retracted; outer joins emit a NULL-padded row for a preserved row without matches and retract
 // it when its first match arrives. Inputs may be updating (retractions remove stored rows).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,12 @@ struct RegularJoinConfig {
   bool left_outer = false;   // LEFT or FULL: unmatched left rows are kept with NULLs
   bool right_outer = false;  // RIGHT or FULL
   BoundExprPtr residual;     // other ON conditions over the output row, or null
+  /// 'table.exec.state.ttl' in ms (0 = forever): a stored row older than this (processing time
+  /// since it arrived) is dropped without a retraction, as Flink's join state TTL does; later
+  /// rows of the other side no longer join it.
+  int64_t state_ttl_ms = 0;
+  /// Processing time in ms for the TTL; steady clock when unset (tests set it).
+  std::function<int64_t()> clock_ms;
   std::shared_ptr<OperatorMetrics> metrics;
 };
 

@@ -9,6 +9,7 @@
 #include "function/aggregate.h"
 #include "runtime/aggregate_ops.h"
 #include "runtime/operator.h"
+#include "runtime/regular_join.h"
 #include "runtime/stream.h"
 #include "runtime/window_rank.h"
 #include "runtime/worker_pool.h"
@@ -428,6 +429,70 @@ TEST(GroupAggregate, StateTtlDropsIdleGroupsWhichThenStartAgain) {
                                    "-U a 2", "+U a 3", "+I b 1"};
   EXPECT_EQ(out.rows, want) << "b's expired group starts again from scratch with +I";
   EXPECT_EQ(c.metrics->expired_keys.load(), 1);
+}
+
+// Collects "kind left right" of a join of (k STRING, v BIGINT) rows, NULL shown as "null".
+class JoinSink : public Output {
+ public:
+  absl::Status Emit(Batch b) override {
+    auto cell = [&](size_t c, size_t i) {
+      return b.columns[c].valid[i] ? std::to_string(b.columns[c].i64[i]) : std::string("null");
+    };
+    for (size_t i = 0; i < b.num_rows(); ++i) {
+      rows.push_back(std::string(RowKindName(b.kinds[i])) + " " + cell(1, i) + " " + cell(3, i));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
+  std::vector<std::string> rows;
+};
+
+TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
+  int64_t now = 0;
+  RegularJoinConfig c;
+  c.name = "test";
+  c.left_keys = {MakeColumnRef(0, DataType::String(), "k")};
+  c.right_keys = {MakeColumnRef(0, DataType::String(), "k")};
+  c.left_types = c.right_types = {DataType::String(), DataType::Bigint()};
+  c.left_outer = true;  // LEFT JOIN: expiry retracts nothing, not even the NULL-padded row
+  c.state_ttl_ms = 1000;
+  c.clock_ms = [&now] { return now; };
+  c.metrics = std::make_shared<OperatorMetrics>();
+  auto op = MakeRegularJoin(c);
+  JoinSink out;
+  auto rows = [](std::vector<std::pair<std::string, int64_t>> kv) {
+    Batch b;
+    b.columns.emplace_back(DataType::String());
+    b.columns.emplace_back(DataType::Bigint());
+    Arena* arena = b.NewArena();
+    for (const auto& [k, v] : kv) {
+      b.columns[0].AppendString(arena->Add(k));
+      b.columns[1].AppendInt(v);
+      b.kinds.push_back(RowKind::kInsert);
+    }
+    return b;
+  };
+  Batch l1 = rows({{"a", 1}, {"b", 2}});
+  ASSERT_TRUE(op->ProcessBatchFrom(0, l1, RowWatermarks{}, &out).ok());
+  now = 600;
+  Batch l2 = rows({{"a", 3}});
+  ASSERT_TRUE(op->ProcessBatchFrom(0, l2, RowWatermarks{}, &out).ok());
+  Batch r1 = rows({{"a", 10}});  // joins both stored a rows
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r1, RowWatermarks{}, &out).ok());
+  now = 1300;  // left a=1, b=2 (1300 ms old) expire; left a=3 (700 ms) and right a=10 stay
+  Batch r2 = rows({{"a", 20}, {"b", 30}});
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r2, RowWatermarks{}, &out).ok());
+  now = 2700;  // everything is older than 1 s now
+  Batch l3 = rows({{"a", 4}});
+  ASSERT_TRUE(op->ProcessBatchFrom(0, l3, RowWatermarks{}, &out).ok());
+  std::vector<std::string> want = {
+      "+I 1 null", "+I 2 null", "+I 3 null",             // left rows without partners
+      "-D 1 null", "+I 1 10",   "-D 3 null", "+I 3 10",  // right a=10 joins a=1 and a=3
+      "+I 3 20",                                         // a=1 expired: only a=3 joins a=20
+      "+I 4 null"};                                      // a=3, a=10, a=20 expired
+  EXPECT_EQ(out.rows, want);
+  // Key b at 1300 ms (right b=30 then finds no partner), keys a and b (b=30) at 2700 ms.
+  EXPECT_EQ(c.metrics->expired_keys.load(), 3);
 }
 
 }  // namespace
