@@ -577,7 +577,7 @@ absl::StatusOr<Binder::FromResult> Binder::MakeRegularJoin(
 }
 
 // Flink SQL interval join: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND r.ts +
-// INTERVAL …` (or the same bounds as >=, >, <=, < comparisons). Inner joins only.
+// INTERVAL …` (or the same bounds as >=, >, <=, < comparisons); inner, LEFT, RIGHT and FULL.
 absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef& ref) {
   if (ref.join_type == sql::JoinType::kCross) {
     return Error(ref.pos, "CROSS JOIN and comma joins of streams are not supported; use JOIN … ON");
@@ -723,11 +723,6 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
                  "attributes: ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts + "
                  "INTERVAL '1' HOUR");
   }
-  if (!regular && ref.join_type != sql::JoinType::kInner) {
-    return Error(ref.pos,
-                 "outer interval joins are not supported yet (inner interval joins and "
-                 "outer regular joins are)");
-  }
   if (!regular && (left.node->updating || right.node->updating)) {
     return Error(ref.pos, "an interval join takes insert-only inputs, not updating results");
   }
@@ -746,14 +741,38 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   n->kind = PlanNode::Kind::kIntervalJoin;
   n->input = left.node;
   n->right = right.node;
-  for (int i = 0; i < lv; ++i) n->schema.fields.push_back(left.node->schema.fields[i]);
-  for (int i = 0; i < rv; ++i) n->schema.fields.push_back(right.node->schema.fields[i]);
-  n->schema.rowtime_index = ltime;
+  // Outer joins: the padded side's columns are NULL in some rows, so its time column is no time
+  // attribute there; the output's time attribute is the preserved side's (none for FULL).
+  cfg->left_outer = ref.join_type == sql::JoinType::kLeft || ref.join_type == sql::JoinType::kFull;
+  cfg->right_outer =
+      ref.join_type == sql::JoinType::kRight || ref.join_type == sql::JoinType::kFull;
+  for (int side = 0; side < 2; ++side) {
+    const Schema& s = (side == 0 ? left : right).node->schema;
+    bool padded = side == 0 ? cfg->right_outer : cfg->left_outer;
+    for (int i = 0; i < (side == 0 ? lv : rv); ++i) {
+      Field f = s.fields[i];
+      if (padded) {
+        f.type.nullable = true;
+        f.type.time_attr = TimeAttr::kNone;
+      }
+      (side == 0 ? cfg->left_types : cfg->right_types).push_back(f.type);
+      n->schema.fields.push_back(f);
+    }
+  }
+  n->schema.rowtime_index = cfg->right_outer ? (cfg->left_outer ? -1 : lv + rtime) : ltime;
+  for (auto& c : r.scope.cols) {
+    if (c.index >= 0 && c.index < static_cast<int>(n->schema.fields.size()))
+      c.type = n->schema.fields[c.index].type;
+  }
   r.node = n;
   EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
   auto human = [](int64_t us) { return fmt::format("{} ms", us / 1000); };
+  const char* type = ref.join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
+                     : ref.join_type == sql::JoinType::kRight ? "RightOuterJoin"
+                     : ref.join_type == sql::JoinType::kFull  ? "FullOuterJoin"
+                                                              : "InnerJoin";
   cfg->name =
-      fmt::format("IntervalJoin(joinType=[InnerJoin], on=[{}], time=[{} - {} BETWEEN {} AND {}]{})",
+      fmt::format("IntervalJoin(joinType=[{}], on=[{}], time=[{} - {} BETWEEN {} AND {}]{})", type,
                   fmt::join(key_texts, " AND "), left.node->schema.fields[ltime].name,
                   right.node->schema.fields[rtime].name, human(lower), human(upper),
                   cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
@@ -15,10 +17,13 @@ struct StoredRow {
   int64_t time;
   RowKind kind;
   std::vector<Value> values;
+  bool matched = false;  // joined at least one row (outer joins pad the others with NULLs)
 };
 
+// Deques: a stored row keeps its address while rows are added (pairs point at it until the
+// batch is flushed), and while the key's state moves inside the hash map.
 struct KeyState {
-  std::vector<StoredRow> side[2];  // 0 = left, 1 = right
+  std::deque<StoredRow> side[2];  // 0 = left, 1 = right
 };
 
 std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) {
@@ -52,8 +57,7 @@ class IntervalJoin final : public Operator {
     int time_col = input == 0 ? c_.left_time : c_.right_time;
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];
-    pairs_left_.clear();
-    pairs_right_.clear();
+    pairs_.clear();
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
@@ -64,44 +68,57 @@ class IntervalJoin final : public Operator {
       }
       bool has_null = false;
       std::string kb = KeyBytes(keys, r, &has_null);
-      if (has_null) continue;  // NULL keys never match
+      if (has_null) {  // NULL keys never match: an outer side shows the row with NULLs
+        bool outer = input == 0 ? c_.left_outer : c_.right_outer;
+        if (outer) {
+          EDDY_RETURN_IF_ERROR(Flush(out));  // keep the output in input order
+          StoredRow x{t, in.kinds[r], {}};
+          for (int c = 0; c < ncols; ++c) x.values.push_back(Value::FromColumn(in.columns[c], r));
+          AppendPadded(input, x);
+          EDDY_RETURN_IF_ERROR(FlushPadded(out));
+        }
+        continue;
+      }
       KeyState& ks = state_[kb];
-      StoredRow row{t, in.kinds[r], {}};
+      StoredRow& row = ks.side[input].emplace_back(StoredRow{t, in.kinds[r], {}});
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
       // Match against the other side's rows of this key within the time bounds.
-      for (const StoredRow& o : ks.side[1 - input]) {
+      for (StoredRow& o : ks.side[1 - input]) {
         int64_t diff = input == 0 ? t - o.time : o.time - t;  // l.ts - r.ts
         if (diff < c_.lower || diff > c_.upper) continue;
-        if (input == 0) {
-          pairs_left_.push_back(row.values);
-          pairs_right_.push_back(&o.values);
-        } else {
-          pairs_left_.push_back(o.values);
-          pairs_right_.push_back(nullptr);
-          pending_right_.push_back(row.values);
-        }
+        pairs_.push_back(input == 0 ? std::pair{&row, &o} : std::pair{&o, &row});
       }
-      ks.side[input].push_back(std::move(row));
-      if (pairs_left_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
+      if (pairs_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
     }
     return Flush(out);
   }
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
-    // future right row has r.ts > watermark. Likewise for right rows.
+    // future right row has r.ts > watermark. Likewise for right rows. An outer side's rows that
+    // never matched come out with NULLs for the other side as they expire: before the new
+    // output watermark, which they are not behind (it lags the input by max(-lower, upper)).
     for (auto it = state_.begin(); it != state_.end();) {
       auto& l = it->second.side[0];
       auto& r = it->second.side[1];
-      std::erase_if(l, [&](const StoredRow& x) { return x.time - c_.lower <= watermark; });
-      std::erase_if(r, [&](const StoredRow& x) { return x.time + c_.upper <= watermark; });
+      std::erase_if(l, [&](const StoredRow& x) {
+        if (x.time - c_.lower > watermark) return false;
+        if (c_.left_outer && !x.matched) AppendPadded(0, x);
+        return true;
+      });
+      std::erase_if(r, [&](const StoredRow& x) {
+        if (x.time + c_.upper > watermark) return false;
+        if (c_.right_outer && !x.matched) AppendPadded(1, x);
+        return true;
+      });
       if (l.empty() && r.empty()) {
         state_.erase(it++);
       } else {
         ++it;
       }
     }
+    EDDY_RETURN_IF_ERROR(FlushPadded(out));
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
     int64_t w =
         watermark < INT64_MIN + c_.watermark_delay ? INT64_MIN : watermark - c_.watermark_delay;
@@ -113,51 +130,85 @@ class IntervalJoin final : public Operator {
   }
 
  private:
-  // Emits the collected pairs (after the extra ON conditions).
-  absl::Status Flush(Output* out) {
-    if (pairs_left_.empty()) return absl::OkStatus();
+  // An empty output batch: the left columns, then the right columns.
+  Batch EmptyOutput() const {
     Batch b;
-    Arena* arena = b.NewArena();
-    size_t pr = 0;
-    for (size_t i = 0; i < pairs_left_.size(); ++i) {
-      const std::vector<Value>& lv = pairs_left_[i];
-      const std::vector<Value>& rv = pairs_right_[i] ? *pairs_right_[i] : pending_right_[pr++];
-      if (b.columns.empty()) {
-        for (const auto& v : lv) b.columns.emplace_back(v.type);
-        for (const auto& v : rv) b.columns.emplace_back(v.type);
+    for (DataType t : c_.left_types) b.columns.emplace_back(t);
+    for (DataType t : c_.right_types) b.columns.emplace_back(t);
+    return b;
+  }
+
+  // Appends `row` of side `side` to the pending padded output, the other side's columns NULL.
+  void AppendPadded(int side, const StoredRow& row) {
+    if (padded_.columns.empty()) {
+      padded_ = EmptyOutput();
+      padded_arena_ = padded_.NewArena();
+    }
+    size_t first = side == 0 ? 0 : c_.left_types.size();
+    for (size_t c = 0; c < padded_.columns.size(); ++c) {
+      if (c >= first && c - first < row.values.size()) {
+        row.values[c - first].AppendTo(&padded_.columns[c], padded_arena_);
+      } else {
+        padded_.columns[c].AppendNull();
       }
+    }
+    padded_.kinds.push_back(RowKind::kInsert);
+  }
+
+  // Emits the collected pairs (after the extra ON conditions) and marks their rows matched.
+  absl::Status Flush(Output* out) {
+    if (pairs_.empty()) return absl::OkStatus();
+    Batch b = EmptyOutput();
+    Arena* arena = b.NewArena();
+    for (const auto& [l, r] : pairs_) {
       size_t c = 0;
-      for (const auto& v : lv) v.AppendTo(&b.columns[c++], arena);
-      for (const auto& v : rv) v.AppendTo(&b.columns[c++], arena);
+      for (const auto& v : l->values) v.AppendTo(&b.columns[c++], arena);
+      for (const auto& v : r->values) v.AppendTo(&b.columns[c++], arena);
       b.kinds.push_back(RowKind::kInsert);
     }
-    pairs_left_.clear();
-    pairs_right_.clear();
-    pending_right_.clear();
+    std::vector<uint32_t> keep;
     if (c_.residual) {
       Column f(DataType::Boolean());
       EvalContext ctx;
       ctx.now_micros = NowMicros();
       ctx.arena = arena;
       EDDY_RETURN_IF_ERROR(c_.residual->Eval(b, &ctx, &f));
-      std::vector<uint32_t> keep;
       for (size_t i = 0; i < b.num_rows(); ++i) {
         if (f.valid[i] && f.i64[i]) keep.push_back(static_cast<uint32_t>(i));
       }
       if (keep.size() != b.num_rows()) b = b.Gather(keep);
     }
+    if (c_.left_outer || c_.right_outer) {
+      auto mark = [&](size_t i) { pairs_[i].first->matched = pairs_[i].second->matched = true; };
+      if (c_.residual) {
+        for (uint32_t i : keep) mark(i);
+      } else {
+        for (size_t i = 0; i < pairs_.size(); ++i) mark(i);
+      }
+    }
+    pairs_.clear();
+    if (b.num_rows() == 0) return absl::OkStatus();
     c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
+    return out->Emit(std::move(b));
+  }
+
+  // Emits the expired unmatched rows of the outer sides, padded with NULLs.
+  absl::Status FlushPadded(Output* out) {
+    if (padded_.num_rows() == 0) return absl::OkStatus();
+    c_.metrics->rows_out += static_cast<int64_t>(padded_.num_rows());
+    Batch b = std::move(padded_);
+    padded_ = Batch();
     return out->Emit(std::move(b));
   }
 
   IntervalJoinConfig c_;
   absl::flat_hash_map<std::string, KeyState> state_;
   int64_t emitted_ = INT64_MIN;
-  // Pairs found in the current batch: the left values (copied), the right values (a stored row
-  // of the right side, or null for the arriving right row, whose values are in pending_right_).
-  std::vector<std::vector<Value>> pairs_left_;
-  std::vector<const std::vector<Value>*> pairs_right_;
-  std::vector<std::vector<Value>> pending_right_;
+  // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
+  std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;
+  // Unmatched rows of the outer sides with NULLs for the other side, not yet emitted.
+  Batch padded_;
+  Arena* padded_arena_ = nullptr;
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Interval joins (Flink SQL: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND
 // r.ts + INTERVAL …`): rows of two streams with equal keys whose event times lie within a bounded
 // distance. Each side's rows are kept per key until the watermark guarantees that no row of the
-// other side can still match them, so state stays bounded. Inner joins, append-only output.
+// other side can still match them, so state stays bounded. Append-only output; in LEFT, RIGHT
+// and FULL joins a row of an outer side that matched nothing comes out with NULLs for the other
+// side once the watermark shows nothing can match it any more (Flink's outer interval joins).
 #pragma once
 
 #include <memory>
@@ -23,6 +25,10 @@ struct IntervalJoinConfig {
   int right_time = -1;
   int left_columns = 0;  // visible columns kept per side
   int right_columns = 0;
+  std::vector<DataType> left_types;  // their types (left_columns and right_columns of them)
+  std::vector<DataType> right_types;
+  bool left_outer = false;   // LEFT or FULL: unmatched left rows come out padded with NULLs
+  bool right_outer = false;  // RIGHT or FULL
   /// A pair matches when lower <= l.ts - r.ts <= upper (µs; `l.ts BETWEEN r.ts - X AND r.ts + Y`
   /// gives lower = -X, upper = Y).
   int64_t lower = 0;
@@ -35,8 +41,9 @@ struct IntervalJoinConfig {
   std::shared_ptr<OperatorMetrics> metrics;
 };
 
-/// The operator. Rows behind the watermark when they arrive are late: counted and dropped, as
-/// Flink's interval join does. Errors: expression evaluation failures.
+/// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also
+/// in outer joins). A row with a NULL key of an outer side comes out padded at once. Errors:
+/// expression evaluation failures.
 std::unique_ptr<Operator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime

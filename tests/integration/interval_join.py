@@ -60,13 +60,29 @@ DDL = "".join(f"""
 CREATE TABLE {n} (id INT, k INT, ts TIMESTAMP(3), v INT, WATERMARK FOR ts AS ts - INTERVAL '30' SECOND)
 WITH ('connector' = 'filesystem', 'path' = '{WORK}/{n}.csv', 'format' = 'csv');""" for n in "lr")
 
+# Outer joins: the same conditions as LEFT, RIGHT and FULL joins (unmatched rows with NULLs,
+# NULL keys included); sqlite3 ≥ 3.39 has RIGHT and FULL joins.
+RUNS = [("INNER", *c) for c in CASES] + [
+    (kind, *CASES[i]) for kind, i in (("LEFT", 0), ("RIGHT", 1), ("FULL", 2), ("LEFT", 3),
+                                      ("FULL", 3))]
+
+
+def cell(x):
+    return None if x == "" else int(x)
+
+
 failures = 0
-for name, on_eddy, on_sqlite in CASES:
+for kind, name, on_eddy, on_sqlite in RUNS:
+    name = f"{kind} {name}"
     want = sorted(db.execute(
-        f"SELECT l.id, r.id FROM l JOIN r ON l.k = r.k AND {on_sqlite}").fetchall())
+        f"SELECT l.id, r.id FROM l {kind} JOIN r ON l.k = r.k AND {on_sqlite}").fetchall(),
+        key=repr)
+    if kind != "INNER" and all(None not in r for r in want):
+        print(f"  FAIL: {name}: sqlite3 finds no unmatched row (the case tests nothing)")
+        failures += 1
     for par in (1, 2):
         for batch in (1, 2, 1024):
-            sql = DDL + f"SELECT l.id, r.id FROM l JOIN r ON l.k = r.k AND {on_eddy};"
+            sql = DDL + f"SELECT l.id, r.id FROM l {kind} JOIN r ON l.k = r.k AND {on_eddy};"
             p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
                                 f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
                                 "-e", sql], capture_output=True, text=True)
@@ -74,7 +90,8 @@ for name, on_eddy, on_sqlite in CASES:
                 print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:400]}")
                 failures += 1
                 continue
-            got = sorted(tuple(int(x) for x in r) for r in csv.reader(p.stdout.splitlines()[1:]))
+            got = sorted((tuple(cell(x) for x in r) for r in csv.reader(p.stdout.splitlines()[1:])),
+                         key=repr)
             if got != want:
                 print(f"  FAIL: {name} p={par} batch={batch}: {len(got)} pairs vs sqlite3 "
                       f"{len(want)}; missing {[r for r in want if r not in got][:3]} extra "
@@ -82,4 +99,31 @@ for name, on_eddy, on_sqlite in CASES:
                 failures += 1
             else:
                 print(f"  ok: {name} p={par} batch={batch}: {len(got)} pairs = sqlite3")
+# The preserved side's time stays an event-time attribute: 5-minute windows over the outer
+# join's output lose no row (padded rows come out before the watermark passes them).
+for kind, side, (name, on_eddy, on_sqlite) in (("LEFT", "l", CASES[0]), ("RIGHT", "r", CASES[1])):
+    want = dict(db.execute(
+        f"SELECT {side}.t - (({side}.t % 300) + 300) % 300, COUNT(*) FROM l {kind} JOIN r ON l.k = r.k AND {on_sqlite} "
+        f"GROUP BY 1").fetchall())
+    sql = DDL + f"""
+CREATE VIEW j AS SELECT {side}.ts AS ts, l.id AS lid, r.id AS rid
+  FROM l {kind} JOIN r ON l.k = r.k AND {on_eddy};
+SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE j, DESCRIPTOR(ts), INTERVAL '5' MINUTE))
+GROUP BY window_start, window_end;"""
+    for par, batch in ((1, 1), (2, 1024)):
+        p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
+                            f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
+                            "-e", sql], capture_output=True, text=True)
+        got = {}
+        for r in csv.reader(p.stdout.splitlines()[1:]):
+            start = datetime.datetime.strptime(r[0][:19], "%Y-%m-%d %H:%M:%S")
+            got[int((start - BASE).total_seconds())] = int(r[1])
+        if p.returncode != 0 or got != want:
+            print(f"  FAIL: windows over {kind} {name} p={par} batch={batch}: exit "
+                  f"{p.returncode} {p.stderr[:300]} got {sorted(got.items())[:4]} want "
+                  f"{sorted(want.items())[:4]}")
+            failures += 1
+        else:
+            print(f"  ok: windows over {kind} {name} p={par} batch={batch}: {len(got)} windows, "
+                  f"{sum(got.values())} rows = sqlite3")
 sys.exit(1 if failures else 0)
