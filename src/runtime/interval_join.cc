@@ -2,9 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -34,7 +35,11 @@ std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) 
 
 class IntervalJoin final : public Operator {
  public:
-  explicit IntervalJoin(IntervalJoinConfig c) : c_(std::move(c)) {}
+  explicit IntervalJoin(IntervalJoinConfig c)
+      : c_(std::move(c)),
+        hash_keys_(JoinKeysHashAlike(c_.left_keys, c_.right_keys)),
+        key_groups_(c_.subtask, c_.name),
+        state_(key_groups_.range()) {}
 
   absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
     return ProcessBatchFrom(0, b, wm, out);
@@ -49,6 +54,7 @@ class IntervalJoin final : public Operator {
     ctx.arena = scratch.NewArena();
     const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
     EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(key_exprs, in, &ctx));
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(hash_keys_ ? keys : no_keys_, n));
     int time_col = input == 0 ? c_.left_time : c_.right_time;
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];
@@ -65,7 +71,7 @@ class IntervalJoin final : public Operator {
       bool has_null = false;
       std::string kb = KeyBytes(keys, r, &has_null);
       if (has_null) continue;  // NULL keys never match
-      KeyState& ks = state_[kb];
+      KeyState& ks = *state_.FindOrInsert(key_groups_[r], kb).first;
       StoredRow row{t, in.kinds[r], {}};
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
@@ -91,17 +97,13 @@ class IntervalJoin final : public Operator {
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
     // future right row has r.ts > watermark. Likewise for right rows.
-    for (auto it = state_.begin(); it != state_.end();) {
-      auto& l = it->second.side[0];
-      auto& r = it->second.side[1];
+    state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
+      auto& l = ks.side[0];
+      auto& r = ks.side[1];
       std::erase_if(l, [&](const StoredRow& x) { return x.time - c_.lower <= watermark; });
       std::erase_if(r, [&](const StoredRow& x) { return x.time + c_.upper <= watermark; });
-      if (l.empty() && r.empty()) {
-        state_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+      return l.empty() && r.empty();
+    });
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
     int64_t w =
         watermark < INT64_MIN + c_.watermark_delay ? INT64_MIN : watermark - c_.watermark_delay;
@@ -151,7 +153,10 @@ class IntervalJoin final : public Operator {
   }
 
   IntervalJoinConfig c_;
-  absl::flat_hash_map<std::string, KeyState> state_;
+  bool hash_keys_;               // key groups from the key values (else all in one key group)
+  std::vector<Column> no_keys_;  // hashed when !hash_keys_
+  KeyGroupAssigner key_groups_;
+  state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
   int64_t emitted_ = INT64_MIN;
   // Pairs found in the current batch: the left values (copied), the right values (a stored row
   // of the right side, or null for the arriving right row, whose values are in pending_right_).

@@ -26,6 +26,9 @@ struct RegularJoinConfig {
   bool right_outer = false;  // RIGHT or FULL
   BoundExprPtr residual;     // other ON conditions over the output row, or null
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Errors: expression evaluation failures.
