@@ -193,8 +193,12 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     return [cfg, make_op](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, make_op](const runtime::SubtaskInfo&, const runtime::SideOutputs&)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> { return make_op(c); };
+      return [c, make_op](const runtime::SubtaskInfo& info, const runtime::SideOutputs&)
+                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+        auto x = c;
+        x.subtask = info;  // the key groups its keyed state holds
+        return make_op(x);
+      };
     };
   };
   int64_t state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
@@ -343,10 +347,12 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     MakeOp make = [cfg, window](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, window](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
+      return [c, window](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
                  -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-        if (window) return runtime::MakeWindowAggregate(c, side);
-        return runtime::MakeGroupAggregate(c);
+        auto x = c;
+        x.subtask = info;  // the key groups its keyed state holds
+        if (window) return runtime::MakeWindowAggregate(std::move(x), side);
+        return runtime::MakeGroupAggregate(std::move(x));
       };
     };
     Built b = keyed_vertex(node, in, cfg.key_columns, cfg.name, window, make);

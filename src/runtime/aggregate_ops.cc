@@ -5,9 +5,10 @@
 #include <chrono>
 #include <map>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/time_util.h"
 #include "types/value.h"
 
@@ -220,7 +221,12 @@ class SlotStore {
 class WindowAggregate final : public Operator {
  public:
   WindowAggregate(AggregateConfig c, const SideOutputs& side)
-      : c_(std::move(c)), late_(side.late), slots_(&c_.aggs) {
+      : c_(std::move(c)),
+        late_(side.late),
+        slots_(&c_.aggs),
+        key_groups_(c_.subtask, c_.name),
+        keys_(key_groups_.range()),
+        sessions_(key_groups_.range()) {
     out_schema_.fields.clear();
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     out_schema_.fields.push_back({"window_start", DataType::Timestamp(3)});
@@ -234,6 +240,7 @@ class WindowAggregate final : public Operator {
     size_t n = in.num_rows();
     rows_.clear();
     row_slots_.clear();
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < n; ++i) {
       if (!tcol.valid[i]) {
         return absl::InvalidArgumentError(
@@ -243,6 +250,7 @@ class WindowAggregate final : public Operator {
       int64_t w = c_.processing_time ? INT64_MIN : wm.At(i);
       key_.clear();
       for (int k : c_.key_columns) AppendKey(&key_, in.columns[k], i);
+      kg_ = key_groups_[i];
       if (c_.window.kind == WindowKind::kSession) {
         int64_t slot = AssignSession(ts, w);
         if (slot < 0) {
@@ -300,6 +308,7 @@ class WindowAggregate final : public Operator {
   // State of one group key: its open (not yet fired) windows. Usually one or a few.
   struct KeyWindows {
     std::string key;
+    KeyGroup kg;
     std::vector<std::pair<int64_t, uint32_t>> wins;  // (window start, slot); end is in timers_
   };
 
@@ -308,13 +317,13 @@ class WindowAggregate final : public Operator {
     if (last_ && last_->key == key_) {
       kw = last_;
     } else {
-      auto it = keys_.find(absl::string_view(key_.data(), key_.size()));
-      if (it == keys_.end()) {
-        auto owned = std::make_unique<KeyWindows>();
-        owned->key = key_;
-        it = keys_.emplace(owned->key, std::move(owned)).first;
+      auto [found, inserted] = keys_.FindOrInsert(kg_, key_);
+      if (inserted) {
+        *found = std::make_unique<KeyWindows>();
+        (*found)->key = key_;
+        (*found)->kg = kg_;
       }
-      kw = it->second.get();
+      kw = found->get();
       last_ = kw;
     }
     for (const auto& [s, slot] : kw->wins) {
@@ -339,7 +348,7 @@ class WindowAggregate final : public Operator {
 
   // Returns the slot of the session the row joins, or -1 when the row is late.
   int64_t AssignSession(int64_t ts, int64_t w) {
-    auto& list = sessions_[std::string(key_)];
+    std::vector<Session>& list = *sessions_.FindOrInsert(kg_, key_).first;
     int64_t start = ts, end = ts + c_.window.gap;
     std::vector<size_t> hits;
     for (size_t i = 0; i < list.size(); ++i) {
@@ -369,8 +378,12 @@ class WindowAggregate final : public Operator {
       list[hits[0]].start = mstart;
       list[hits[0]].end = mend;
     }
-    if (slot >= slot_keys_.size()) slot_keys_.resize(slot + 1);
+    if (slot >= slot_keys_.size()) {
+      slot_keys_.resize(slot + 1);
+      slot_key_groups_.resize(slot + 1);
+    }
     slot_keys_[slot] = key_;
+    slot_key_groups_[slot] = kg_;
     timers_[mend].push_back(slot);
     return slot;
   }
@@ -410,16 +423,16 @@ class WindowAggregate final : public Operator {
         int64_t start;
         if (c_.window.kind == WindowKind::kSession) {
           // Timers of merged sessions may be stale: only fire the session that ends here.
-          auto sit = sessions_.find(slot_keys_[slot]);
-          if (sit == sessions_.end()) continue;
-          auto& list = sit->second;
+          std::vector<Session>* found = sessions_.Find(slot_key_groups_[slot], slot_keys_[slot]);
+          if (!found) continue;
+          std::vector<Session>& list = *found;
           auto pos = std::find_if(list.begin(), list.end(),
                                   [&](const Session& s) { return s.slot == slot && s.end == end; });
           if (pos == list.end()) continue;
           start = pos->start;
           list.erase(pos);
           DecodeKey(slot_keys_[slot], &b.columns, 0, nk, b.arenas.back().get());
-          if (list.empty()) sessions_.erase(sit);
+          if (list.empty()) sessions_.Erase(slot_key_groups_[slot], slot_keys_[slot]);
         } else {
           KeyWindows* kw = slot_owner_[slot];
           DecodeKey(kw->key, &b.columns, 0, nk, b.arenas.back().get());
@@ -429,7 +442,7 @@ class WindowAggregate final : public Operator {
           kw->wins.erase(pos);
           if (kw->wins.empty()) {
             if (last_ == kw) last_ = nullptr;
-            keys_.erase(absl::string_view(kw->key.data(), kw->key.size()));
+            keys_.Erase(kw->kg, kw->key);  // destroys *kw
           }
         }
         b.columns[nk].AppendInt(start);
@@ -455,14 +468,21 @@ class WindowAggregate final : public Operator {
   Output* late_;
   SlotStore slots_;
   Schema out_schema_;
-  absl::flat_hash_map<std::string, std::unique_ptr<KeyWindows>> keys_;
+  KeyGroupAssigner key_groups_;
+  // Keyed state: key bytes (AppendKey) → open windows (unique_ptr: slot_owner_ and last_ point
+  // into it), or → open sessions (SESSION windows).
+  state::KeyedMapState<std::unique_ptr<KeyWindows>> keys_;
   KeyWindows* last_ = nullptr;           // key of the previous row (runs of equal keys)
   std::vector<KeyWindows*> slot_owner_;  // per slot: its key
   std::vector<int64_t> slot_end_;        // per slot: its window end
-  absl::flat_hash_map<std::string, std::vector<Session>> sessions_;
-  std::vector<std::string> slot_keys_;
+  state::KeyedMapState<std::vector<Session>> sessions_;
+  std::vector<std::string> slot_keys_;     // SESSION: per slot, its key
+  std::vector<KeyGroup> slot_key_groups_;  // SESSION: per slot, its key's key group
+  // Timers: window end → slots firing then. Operator-level (not keyed): rebuilt from the keyed
+  // state on restore (every open window or session has its end).
   std::map<int64_t, std::vector<uint32_t>> timers_;
   std::string key_;
+  KeyGroup kg_;  // key group of the current row
   std::vector<std::pair<int64_t, int64_t>> wins_;
   Batch late_batch_;                        // late-row records of the current input batch
   std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
@@ -470,7 +490,11 @@ class WindowAggregate final : public Operator {
 
 class GroupAggregate final : public Operator {
  public:
-  explicit GroupAggregate(AggregateConfig c) : c_(std::move(c)), slots_(&c_.aggs) {
+  explicit GroupAggregate(AggregateConfig c)
+      : c_(std::move(c)),
+        slots_(&c_.aggs),
+        key_groups_(c_.subtask, c_.name),
+        index_(key_groups_.range()) {
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
   }
@@ -481,19 +505,21 @@ class GroupAggregate final : public Operator {
     size_t nk = c_.key_columns.size();
     int64_t now = c_.state_ttl_ms > 0 ? Now() : 0;
     if (c_.state_ttl_ms > 0) ExpireState(now);
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < in.num_rows(); ++i) {
       key_.clear();
       for (int k : c_.key_columns) AppendKey(&key_, in.columns[k], i);
       bool acc = IsAccumulate(in.kinds[i]);
-      auto it = index_.find(absl::string_view(key_.data(), key_.size()));
+      KeyGroup kg = key_groups_[i];
       Group* g;
-      if (it == index_.end()) {
-        if (!acc) continue;  // retraction of a row never seen (e.g. filtered): ignore
-        Group ng;
-        ng.slot = slots_.Alloc();
-        it = index_.emplace(key_, std::move(ng)).first;
+      if (acc) {
+        auto [found, inserted] = index_.FindOrInsert(kg, key_);
+        g = found;
+        if (inserted) g->slot = slots_.Alloc();
+      } else {
+        g = index_.Find(kg, key_);
+        if (!g) continue;  // retraction of a row never seen (e.g. filtered): ignore
       }
-      g = &it->second;
       g->last_access_ms = now;
       for (size_t a = 0; a < c_.aggs.size(); ++a) {
         const AggCall& call = c_.aggs[a];
@@ -514,9 +540,9 @@ class GroupAggregate final : public Operator {
       }
       g->rows += acc ? 1 : -1;
       if (g->rows <= 0) {
-        if (g->emitted) Append(&b, arena, it->first, g->prev, RowKind::kDelete, nk);
+        if (g->emitted) Append(&b, arena, key_, g->prev, RowKind::kDelete, nk);
         slots_.Free(g->slot);
-        index_.erase(it);
+        index_.Erase(kg, key_);
         continue;
       }
       std::vector<Value> cur;
@@ -525,11 +551,11 @@ class GroupAggregate final : public Operator {
         cur.push_back(c_.aggs[a].fn->Result(slots_.State(g->slot, a)));
       }
       if (!g->emitted) {
-        Append(&b, arena, it->first, cur, RowKind::kInsert, nk);
+        Append(&b, arena, key_, cur, RowKind::kInsert, nk);
         g->emitted = true;
       } else if (!SameValues(cur, g->prev)) {
-        Append(&b, arena, it->first, g->prev, RowKind::kUpdateBefore, nk);
-        Append(&b, arena, it->first, cur, RowKind::kUpdateAfter, nk);
+        Append(&b, arena, key_, g->prev, RowKind::kUpdateBefore, nk);
+        Append(&b, arena, key_, cur, RowKind::kUpdateAfter, nk);
       }
       g->prev = std::move(cur);
     }
@@ -557,15 +583,12 @@ class GroupAggregate final : public Operator {
   void ExpireState(int64_t now) {
     if (now - last_sweep_ms_ < std::min<int64_t>(c_.state_ttl_ms, 1000)) return;
     last_sweep_ms_ = now;
-    for (auto it = index_.begin(); it != index_.end();) {
-      if (now - it->second.last_access_ms >= c_.state_ttl_ms) {
-        slots_.Free(it->second.slot);
-        index_.erase(it++);
-        if (c_.metrics) c_.metrics->expired_keys++;
-      } else {
-        ++it;
-      }
-    }
+    size_t expired = index_.EraseIf([&](KeyGroup, std::string_view, Group& g) {
+      if (now - g.last_access_ms < c_.state_ttl_ms) return false;
+      slots_.Free(g.slot);
+      return true;
+    });
+    if (c_.metrics) c_.metrics->expired_keys += static_cast<int64_t>(expired);
   }
 
   void Append(Batch* b, Arena* arena, const std::string& key, const std::vector<Value>& vals,
@@ -578,7 +601,8 @@ class GroupAggregate final : public Operator {
   AggregateConfig c_;
   SlotStore slots_;
   Schema out_schema_;
-  absl::flat_hash_map<std::string, Group> index_;
+  KeyGroupAssigner key_groups_;
+  state::KeyedMapState<Group> index_;  // key bytes (AppendKey) → group
   std::string key_;
   int64_t last_sweep_ms_ = INT64_MIN / 2;
 };

@@ -55,6 +55,9 @@ struct AggregateConfig {
   /// Processing-time clock in ms for the TTL (tests inject one). Default: steady clock.
   std::function<int64_t()> clock_ms;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// Window aggregation. Output rows (+I): keys…, window_start, window_end, window_time

@@ -55,14 +55,12 @@ inline uint64_t DoubleHash(double d) {
 
 inline void Combine(uint64_t* h, uint64_t v) { *h = Mix((*h ^ v) + kHashSeed); }
 
-}  // namespace
-
-void HashRows(const Batch& batch, const std::vector<int>& columns, uint64_t* out) {
-  size_t n = batch.num_rows();
+// Column at a time: one type dispatch per column, a tight loop per row.
+template <class ColumnAt>
+void HashColumnsImpl(size_t num_columns, size_t n, ColumnAt column_at, uint64_t* out) {
   std::fill(out, out + n, kHashSeed);
-  // Column at a time: one type dispatch per column, a tight loop per row.
-  for (int c : columns) {
-    const Column& col = batch.columns[c];
+  for (size_t k = 0; k < num_columns; ++k) {
+    const Column& col = column_at(k);
     const uint8_t* valid = col.valid.data();
     switch (col.type.physical()) {
       case Physical::kInt64:
@@ -79,6 +77,19 @@ void HashRows(const Batch& batch, const std::vector<int>& columns, uint64_t* out
         break;
     }
   }
+}
+
+}  // namespace
+
+void HashRows(const Batch& batch, const std::vector<int>& columns, uint64_t* out) {
+  HashColumnsImpl(
+      columns.size(), batch.num_rows(),
+      [&](size_t k) -> const Column& { return batch.columns[columns[k]]; }, out);
+}
+
+void HashColumns(const std::vector<Column>& columns, size_t num_rows, uint64_t* out) {
+  HashColumnsImpl(
+      columns.size(), num_rows, [&](size_t k) -> const Column& { return columns[k]; }, out);
 }
 
 namespace {

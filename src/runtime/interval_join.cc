@@ -4,9 +4,10 @@
 
 #include <deque>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -39,7 +40,11 @@ std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) 
 
 class IntervalJoin final : public Operator {
  public:
-  explicit IntervalJoin(IntervalJoinConfig c) : c_(std::move(c)) {}
+  explicit IntervalJoin(IntervalJoinConfig c)
+      : c_(std::move(c)),
+        hash_keys_(JoinKeysHashAlike(c_.left_keys, c_.right_keys)),
+        key_groups_(c_.subtask, c_.name),
+        state_(key_groups_.range()) {}
 
   absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
     return ProcessBatchFrom(0, b, wm, out);
@@ -54,6 +59,7 @@ class IntervalJoin final : public Operator {
     ctx.arena = scratch.NewArena();
     const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
     EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(key_exprs, in, &ctx));
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(hash_keys_ ? keys : no_keys_, n));
     int time_col = input == 0 ? c_.left_time : c_.right_time;
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];
@@ -79,7 +85,7 @@ class IntervalJoin final : public Operator {
         }
         continue;
       }
-      KeyState& ks = state_[kb];
+      KeyState& ks = *state_.FindOrInsert(key_groups_[r], kb).first;
       StoredRow& row = ks.side[input].emplace_back(StoredRow{t, in.kinds[r], {}});
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
@@ -99,9 +105,9 @@ class IntervalJoin final : public Operator {
     // future right row has r.ts > watermark. Likewise for right rows. An outer side's rows that
     // never matched come out with NULLs for the other side as they expire: before the new
     // output watermark, which they are not behind (it lags the input by max(-lower, upper)).
-    for (auto it = state_.begin(); it != state_.end();) {
-      auto& l = it->second.side[0];
-      auto& r = it->second.side[1];
+    state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
+      auto& l = ks.side[0];
+      auto& r = ks.side[1];
       std::erase_if(l, [&](const StoredRow& x) {
         if (x.time - c_.lower > watermark) return false;
         if (c_.left_outer && !x.matched) AppendPadded(0, x);
@@ -112,12 +118,8 @@ class IntervalJoin final : public Operator {
         if (c_.right_outer && !x.matched) AppendPadded(1, x);
         return true;
       });
-      if (l.empty() && r.empty()) {
-        state_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+      return l.empty() && r.empty();
+    });
     EDDY_RETURN_IF_ERROR(FlushPadded(out));
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
     int64_t w =
@@ -202,7 +204,10 @@ class IntervalJoin final : public Operator {
   }
 
   IntervalJoinConfig c_;
-  absl::flat_hash_map<std::string, KeyState> state_;
+  bool hash_keys_;               // key groups from the key values (else all in one key group)
+  std::vector<Column> no_keys_;  // hashed when !hash_keys_
+  KeyGroupAssigner key_groups_;
+  state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
   int64_t emitted_ = INT64_MIN;
   // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
   std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;

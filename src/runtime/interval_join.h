@@ -39,6 +39,9 @@ struct IntervalJoinConfig {
   /// downstream.
   int64_t watermark_delay = 0;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also

@@ -8,9 +8,10 @@
 #include <optional>
 #include <set>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -105,7 +106,8 @@ struct Accumulator {
 
 class MatchRecognizeOp final : public Operator {
  public:
-  explicit MatchRecognizeOp(MatchRecognizeConfig c) : c_(std::move(c)) {
+  explicit MatchRecognizeOp(MatchRecognizeConfig c)
+      : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {
     for (const auto& s : c_.measure_slots) measure_schema_.fields.push_back({"", s.type});
     define_schemas_.resize(c_.define_slots.size());
     scratch_.resize(c_.define_slots.size());
@@ -117,6 +119,7 @@ class MatchRecognizeOp final : public Operator {
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     size_t n = in.num_rows();
     const Column& ts = in.columns[c_.rowtime_column];
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < n; ++i) {
       c_.metrics->rows_in++;
       if (ts.IsNull(i)) continue;
@@ -128,8 +131,8 @@ class MatchRecognizeOp final : public Operator {
       Row key;
       for (int k : c_.key_columns) key.push_back(Value::FromColumn(in.columns[k], i));
       std::string kb = KeyBytes(key);
-      auto it = keys_.find(kb);
-      if (it == keys_.end()) {
+      auto [slot, inserted] = keys_.FindOrInsert(key_groups_[i], kb);
+      if (inserted) {
         auto st = std::make_unique<KeyState>();
         st->key = std::move(key);
         cep::MatcherOptions mo;
@@ -143,15 +146,16 @@ class MatchRecognizeOp final : public Operator {
               return Condition(ks, v, row, view);
             },
             mo);
-        it = keys_.emplace(kb, std::move(st)).first;
+        *slot = std::move(st);
       }
+      KeyState* ks = slot->get();
       Row row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) {
         row.push_back(Value::FromColumn(in.columns[c], i));
       }
-      it->second->pending.emplace(std::make_pair(t, seq_++), std::move(row));
-      waiting_.insert(it->second.get());
+      ks->pending.emplace(std::make_pair(t, seq_++), std::move(row));
+      waiting_.insert(ks);
     }
     return absl::OkStatus();
   }
@@ -400,7 +404,10 @@ class MatchRecognizeOp final : public Operator {
   MatchRecognizeConfig c_;
   Schema measure_schema_;
   std::vector<Schema> define_schemas_;
-  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;
+  KeyGroupAssigner key_groups_;
+  // Keyed state: PARTITION BY key bytes → its matcher and rows (unique_ptr: waiting_, active_ and
+  // the matcher's condition callback point into it).
+  state::KeyedMapState<std::unique_ptr<KeyState>> keys_;
   std::set<KeyState*> waiting_;  // keys with pending rows
   std::set<KeyState*> active_;   // keys with partial matches
   int64_t seq_ = 0;

@@ -79,6 +79,9 @@ struct MatchRecognizeConfig {
   std::string limit_setting;
   int64_t max_prev_rows = 1;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Errors: the Matcher's (partial-match limit, SKIP TO errors) and expression

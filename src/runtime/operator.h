@@ -167,5 +167,8 @@ inline int SubtaskOfKeyGroup(int key_group, int parallelism, int max_parallelism
 /// Hashes of every row of `batch` over `columns` into `out` (num_rows() entries). Stable across
 /// runs and machines; NULL and -0.0/0.0 hash alike as SQL grouping requires.
 void HashRows(const Batch& batch, const std::vector<int>& columns, uint64_t* out);
+/// The same hashes over whole columns of `num_rows` rows each (e.g. evaluated join keys): equal
+/// to HashRows of a batch holding these columns.
+void HashColumns(const std::vector<Column>& columns, size_t num_rows, uint64_t* out);
 
 }  // namespace eddy::runtime

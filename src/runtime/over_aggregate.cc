@@ -4,8 +4,9 @@
 #include <map>
 #include <set>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -46,7 +47,8 @@ bool Less(const Value& a, const Value& b) {
 
 class OverAggregate final : public Operator {
  public:
-  explicit OverAggregate(OverAggregateConfig c) : c_(std::move(c)) {
+  explicit OverAggregate(OverAggregateConfig c)
+      : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {
     for (const auto& call : c_.calls) {
       if (call.fn == "LAG") max_lag_ = std::max(max_lag_, call.offset);
     }
@@ -54,6 +56,7 @@ class OverAggregate final : public Operator {
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     const Column& ts = in.columns[c_.time_column];
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t r = 0; r < in.num_rows(); ++r) {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
@@ -67,7 +70,7 @@ class OverAggregate final : public Operator {
       std::vector<Value> row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
-      auto& slot = keys_[key];
+      std::unique_ptr<KeyState>& slot = *keys_.FindOrInsert(key_groups_[r], key).first;
       if (!slot) slot = std::make_unique<KeyState>();
       KeyState& ks = *slot;
       if (ks.running.empty()) ks.running.resize(c_.calls.size());
@@ -198,7 +201,9 @@ class OverAggregate final : public Operator {
   }
 
   OverAggregateConfig c_;
-  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> keys_;  // stable addresses
+  KeyGroupAssigner key_groups_;
+  // Keyed state: PARTITION BY key bytes → its rows (unique_ptr: waiting_ points into it).
+  state::KeyedMapState<std::unique_ptr<KeyState>> keys_;
   std::set<KeyState*> waiting_;
   int64_t seq_ = 0;
   int64_t max_lag_ = 0;  // rows of history LAG needs

@@ -41,6 +41,9 @@ struct OverAggregateConfig {
   int64_t preceding = -1;        // ROWS: rows before the current one; RANGE: µs; -1 unbounded
   std::vector<OverAggregateCall> calls;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator.

@@ -4,8 +4,9 @@
 
 #include <chrono>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -43,7 +44,8 @@ bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>&
 
 class Rank final : public Operator {
  public:
-  explicit Rank(RankConfig c) : c_(std::move(c)) {}
+  explicit Rank(RankConfig c)
+      : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {}
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
     Batch b;
@@ -55,15 +57,12 @@ class Rank final : public Operator {
                 .count();
       if (now - last_sweep_ms_ >= std::min<int64_t>(c_.state_ttl_ms, 1000)) {
         last_sweep_ms_ = now;
-        for (auto it = keys_.begin(); it != keys_.end();) {
-          if (now - it->second.last_access_ms >= c_.state_ttl_ms) {
-            keys_.erase(it++);
-          } else {
-            ++it;
-          }
-        }
+        keys_.EraseIf([&](KeyGroup, std::string_view, const Partition& p) {
+          return now - p.last_access_ms >= c_.state_ttl_ms;
+        });
       }
     }
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t r = 0; r < in.num_rows(); ++r) {
       c_.metrics->rows_in++;
       if (!IsAccumulate(in.kinds[r])) {
@@ -76,7 +75,7 @@ class Rank final : public Operator {
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
       std::string key;
       for (int k : c_.key_columns) AppendKeyBytes(row[k], &key);
-      Partition& part = keys_[key];
+      Partition& part = *keys_.FindOrInsert(key_groups_[r], key).first;
       part.last_access_ms = now;
       std::vector<Row>& top = part.top;
       // Position after every row that is not after it (ties keep arrival order).
@@ -127,7 +126,8 @@ class Rank final : public Operator {
     std::vector<Row> top;  // the current top N in order
     int64_t last_access_ms = 0;
   };
-  absl::flat_hash_map<std::string, Partition> keys_;
+  KeyGroupAssigner key_groups_;
+  state::KeyedMapState<Partition> keys_;  // PARTITION BY key bytes → its top N
   int64_t last_sweep_ms_ = INT64_MIN / 2;
 };
 

@@ -26,6 +26,9 @@ struct RankConfig {
   /// (processing time) is dropped; later rows of its key start a new top N, as in Flink.
   int64_t state_ttl_ms = 0;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Output rows: the input's visible columns, then the rank (BIGINT, 1-based).

@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -28,7 +29,11 @@ struct KeyState {
 
 class RegularJoin final : public Operator {
  public:
-  explicit RegularJoin(RegularJoinConfig c) : c_(std::move(c)) {
+  explicit RegularJoin(RegularJoinConfig c)
+      : c_(std::move(c)),
+        hash_keys_(JoinKeysHashAlike(c_.left_keys, c_.right_keys)),
+        key_groups_(c_.subtask, c_.name),
+        state_(key_groups_.range()) {
     for (const auto& t : c_.left_types) pair_schema_.fields.push_back({"", t});
     for (const auto& t : c_.right_types) pair_schema_.fields.push_back({"", t});
   }
@@ -45,6 +50,7 @@ class RegularJoin final : public Operator {
     ctx.arena = scratch.NewArena();
     const auto& key_exprs = input == 0 ? c_.left_keys : c_.right_keys;
     EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(key_exprs, in, &ctx));
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(hash_keys_ ? keys : no_keys_, n));
     size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
     out_ = Batch::Empty(pair_schema_);
     arena_ = out_.NewArena();
@@ -71,7 +77,7 @@ class RegularJoin final : public Operator {
       // A NULL key matches nothing: only an outer side shows (and so keeps) such a row.
       if (null_key && !self_outer) continue;
       // NULL keys never match; an outer side still shows the row with NULLs.
-      KeyState& ks = null_key ? null_rows_ : state_[kb];
+      KeyState& ks = null_key ? null_rows_ : *state_.FindOrInsert(key_groups_[r], kb).first;
       auto& mine = ks.side[input];
       auto& other = null_key ? empty_ : ks.side[1 - input];
       if (acc) {
@@ -129,14 +135,11 @@ class RegularJoin final : public Operator {
       return ks.side[0].empty() && ks.side[1].empty();
     };
     sweep(null_rows_);
-    for (auto it = state_.begin(); it != state_.end();) {
-      if (sweep(it->second)) {
-        state_.erase(it++);
-        c_.metrics->expired_keys++;
-      } else {
-        ++it;
-      }
-    }
+    state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
+      if (!sweep(ks)) return false;
+      c_.metrics->expired_keys++;
+      return true;
+    });
   }
 
   // Appends (left, right) to the output; `other` null pads that side with NULLs.
@@ -182,8 +185,12 @@ class RegularJoin final : public Operator {
 
   RegularJoinConfig c_;
   Schema pair_schema_;
-  absl::flat_hash_map<std::string, KeyState> state_;
-  KeyState null_rows_;  // rows with a NULL key part (never matched)
+  bool hash_keys_;               // key groups from the key values (else all in one key group)
+  std::vector<Column> no_keys_;  // hashed when !hash_keys_
+  KeyGroupAssigner key_groups_;
+  state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
+  // Rows with a NULL key part (never matched; outer sides only). Operator-level, not keyed.
+  KeyState null_rows_;
   int64_t last_sweep_ms_ = INT64_MIN / 2;
   std::vector<StoredRow> empty_;
   Batch out_;

@@ -33,6 +33,9 @@ struct RegularJoinConfig {
   /// Processing time in ms for the TTL; steady clock when unset (tests set it).
   std::function<int64_t()> clock_ms;
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Errors: expression evaluation failures.

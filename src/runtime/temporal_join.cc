@@ -3,9 +3,10 @@
 #include <map>
 #include <set>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/key_groups.h"
+#include "state/keyed_map_state.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -21,7 +22,11 @@ struct KeyState {
 
 class TemporalJoin final : public Operator {
  public:
-  explicit TemporalJoin(TemporalJoinConfig c) : c_(std::move(c)) {
+  explicit TemporalJoin(TemporalJoinConfig c)
+      : c_(std::move(c)),
+        hash_keys_(JoinKeysHashAlike(c_.left_keys, c_.right_keys)),
+        key_groups_(c_.subtask, c_.name),
+        state_(key_groups_.range()) {
     for (const auto& t : c_.left_types) out_schema_.fields.push_back({"", t});
     for (const auto& t : c_.right_types) out_schema_.fields.push_back({"", t});
   }
@@ -39,6 +44,7 @@ class TemporalJoin final : public Operator {
     ctx.arena = scratch.NewArena();
     EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys,
                           EvalColumns(input == 0 ? c_.left_keys : c_.right_keys, in, &ctx));
+    EDDY_RETURN_IF_ERROR(key_groups_.Assign(hash_keys_ ? keys : no_keys_, n));
     const Column& ts = in.columns[input == 0 ? c_.left_time : c_.right_time];
     size_t ncols = input == 0 ? c_.left_types.size() : c_.right_types.size();
     for (size_t r = 0; r < n; ++r) {
@@ -64,7 +70,7 @@ class TemporalJoin final : public Operator {
         if (input == 0 && c_.left_outer) nulls_.emplace(std::make_pair(t, seq_++), std::move(row));
         continue;
       }
-      auto& slot = state_[kb];
+      std::unique_ptr<KeyState>& slot = *state_.FindOrInsert(key_groups_[r], kb).first;
       if (!slot) slot = std::make_unique<KeyState>();
       if (input == 0) {
         slot->pending.emplace(std::make_pair(t, seq_++), std::move(row));
@@ -107,17 +113,13 @@ class TemporalJoin final : public Operator {
     }
     // Versions older than the newest one at or before the watermark can no longer apply: every
     // left row still to come is after the watermark.
-    for (auto it = state_.begin(); it != state_.end();) {
-      KeyState* ks = it->second.get();
+    state_.EraseIf([&](KeyGroup, std::string_view, const std::unique_ptr<KeyState>& slot) {
+      KeyState* ks = slot.get();
       auto v = ks->versions.upper_bound(watermark);
       if (v != ks->versions.begin()) ks->versions.erase(ks->versions.begin(), std::prev(v));
       // A key of the left side only, with nothing waiting: nothing to keep.
-      if (ks->versions.empty() && ks->pending.empty() && !waiting_.count(ks)) {
-        state_.erase(it++);
-      } else {
-        ++it;
-      }
-    }
+      return ks->versions.empty() && ks->pending.empty() && !waiting_.count(ks);
+    });
     if (b.num_rows() > 0) {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
       EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
@@ -157,9 +159,14 @@ class TemporalJoin final : public Operator {
 
   TemporalJoinConfig c_;
   Schema out_schema_;
-  absl::flat_hash_map<std::string, std::unique_ptr<KeyState>> state_;
+  bool hash_keys_;               // key groups from the key values (else all in one key group)
+  std::vector<Column> no_keys_;  // hashed when !hash_keys_
+  KeyGroupAssigner key_groups_;
+  // Keyed state: key bytes → pending left rows and versions (unique_ptr: waiting_ points into it).
+  state::KeyedMapState<std::unique_ptr<KeyState>> state_;
   std::set<KeyState*> waiting_;
-  std::map<std::pair<int64_t, int64_t>, Row> nulls_;  // LEFT join rows with a NULL key
+  // LEFT join rows with a NULL key. Operator-level, not keyed.
+  std::map<std::pair<int64_t, int64_t>, Row> nulls_;
   int64_t seq_ = 0;
 };
 

@@ -28,6 +28,9 @@ struct TemporalJoinConfig {
   bool left_outer = false;
   BoundExprPtr residual;  // other ON conditions over the output row, or null
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all).
+  SubtaskInfo subtask;
 };
 
 /// The operator. Late left rows (behind the watermark on arrival) are counted and dropped.

@@ -106,7 +106,10 @@ class WindowRank final : public Operator {
   struct Partition {
     std::vector<Row> top;
   };
-  // The partitions of the windows that end at one time, in order of their first row.
+  // The partitions of the windows that end at one time, in order of their first row. Not in
+  // keyed state (state/keyed_map_state.h) yet: it lives only until its window fires, and the
+  // output order of a window is the order of its partitions' first rows; a checkpoint would
+  // snapshot it per (window end, key group) of the PARTITION BY columns the exchange hashes.
   struct Windows {
     std::vector<Partition> parts;
     absl::flat_hash_map<std::string, size_t> index;  // key bytes → parts
