@@ -16,6 +16,5 @@ B="127.0.0.1:$(cat "$W/port")"
 "$EDDY" topic create t --partitions "$PARTS" --bootstrap-server "$B" >/dev/null
 "$LOAD" "$B" t "$BYTES" "$COUNT" all "$RATE" | python3 -c '
 import json, sys
-r = json.loads(sys.stdin.read())
-print(f"rate {r[\"rate\"]:.0f}/s: {r[\"produce_rec_s\"]:.0f} records/s, {r[\"produce_mb_s\"]} MB/s, "
-      f"p50 {r[\"p50_ms\"]:.2f} ms, p99 {r[\"p99_ms\"]:.2f} ms, p99.9 {r[\"p999_ms\"]:.2f} ms")'
+print("rate {rate:.0f}/s: {produce_rec_s:.0f} records/s, {produce_mb_s} MB/s, p50 {p50_ms:.2f} ms, "
+      "p99 {p99_ms:.2f} ms, p99.9 {p999_ms:.2f} ms".format(**json.loads(sys.stdin.read())))'
