@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <map>
 
 #include "base/status.h"
@@ -503,8 +502,8 @@ class GroupAggregate final : public Operator {
     Batch b = Batch::Empty(out_schema_);
     Arena* arena = b.NewArena();
     size_t nk = c_.key_columns.size();
-    int64_t now = c_.state_ttl_ms > 0 ? Now() : 0;
-    if (c_.state_ttl_ms > 0) ExpireState(now);
+    int64_t now = ttl_.enabled() ? ttl_.Now() : 0;
+    if (ttl_.SweepDue(now)) ExpireState(now);
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < in.num_rows(); ++i) {
       key_.clear();
@@ -571,20 +570,10 @@ class GroupAggregate final : public Operator {
     int64_t last_access_ms = 0;  // state TTL
   };
 
-  int64_t Now() const {
-    if (c_.clock_ms) return c_.clock_ms();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-
-  // Drops the groups not updated for 'table.exec.state.ttl' (at most one sweep per second, or
-  // per TTL when shorter).
+  // Drops the groups not updated for 'table.exec.state.ttl' (at most once per StateTtl cadence).
   void ExpireState(int64_t now) {
-    if (now - last_sweep_ms_ < std::min<int64_t>(c_.state_ttl_ms, 1000)) return;
-    last_sweep_ms_ = now;
     size_t expired = index_.EraseIf([&](KeyGroup, std::string_view, Group& g) {
-      if (now - g.last_access_ms < c_.state_ttl_ms) return false;
+      if (!ttl_.Expired(g.last_access_ms, now)) return false;
       slots_.Free(g.slot);
       return true;
     });
@@ -604,7 +593,7 @@ class GroupAggregate final : public Operator {
   KeyGroupAssigner key_groups_;
   state::KeyedMapState<Group> index_;  // key bytes (AppendKey) → group
   std::string key_;
-  int64_t last_sweep_ms_ = INT64_MIN / 2;
+  StateTtl ttl_{c_.state_ttl_ms, c_.clock_ms};
 };
 
 }  // namespace

@@ -2,10 +2,14 @@
 // `parallelism` subtasks, and each subtask runs a chain of operators (source or input gate first).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,6 +50,38 @@ struct OperatorMetrics {
   std::atomic<int64_t> rows_out{0};
   std::atomic<int64_t> late_rows{0};
   std::atomic<int64_t> expired_keys{0};  // keys dropped by 'table.exec.state.ttl'
+};
+
+/// 'table.exec.state.ttl' of an operator with unbounded state (GROUP BY, Top-N, regular joins):
+/// the processing-time clock in ms (steady clock, or `clock_ms` when a test sets one) and the
+/// sweep cadence: SweepDue(now) is true at most once per min(TTL, 1 s). A TTL of 0 disables it.
+/// Not thread-safe: one per operator instance.
+class StateTtl {
+ public:
+  StateTtl(int64_t ttl_ms, std::function<int64_t()> clock_ms)
+      : ttl_ms_(ttl_ms), clock_ms_(std::move(clock_ms)) {}
+  bool enabled() const { return ttl_ms_ > 0; }
+  int64_t ttl_ms() const { return ttl_ms_; }
+  /// Whether state last touched (or stored) at `since_ms` has expired at `now_ms`.
+  bool Expired(int64_t since_ms, int64_t now_ms) const { return now_ms - since_ms >= ttl_ms_; }
+  /// Now, in ms.
+  int64_t Now() const {
+    if (clock_ms_) return clock_ms_();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  /// Whether a sweep of all state is due at `now_ms` (then the next is due a cadence later).
+  bool SweepDue(int64_t now_ms) {
+    if (!enabled() || now_ms - last_sweep_ms_ < std::min<int64_t>(ttl_ms_, 1000)) return false;
+    last_sweep_ms_ = now_ms;
+    return true;
+  }
+
+ private:
+  int64_t ttl_ms_;
+  std::function<int64_t()> clock_ms_;
+  int64_t last_sweep_ms_ = INT64_MIN / 2;
 };
 
 /// A streaming operator. Called from one thread (its subtask); never concurrently.

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "base/status.h"
 #include "runtime/key_groups.h"
 #include "state/keyed_map_state.h"
@@ -15,8 +13,10 @@ namespace {
 
 using Row = std::vector<Value>;
 
-// a < b in the ORDER BY order (NULL lowest).
-bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
+}  // namespace
+
+int CompareRankOrder(const std::vector<Value>& a, const std::vector<Value>& b,
+                     const std::vector<std::pair<int, bool>>& order) {
   for (const auto& [c, desc] : order) {
     const Value& x = a[c];
     const Value& y = b[c];
@@ -37,9 +37,16 @@ bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>&
       }
     }
     if (desc) cmp = -cmp;
-    if (cmp != 0) return cmp < 0;
+    if (cmp != 0) return cmp;
   }
-  return false;
+  return 0;
+}
+
+namespace {
+
+// a < b in the ORDER BY order (NULL lowest).
+bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
+  return CompareRankOrder(a, b, order) < 0;
 }
 
 class Rank final : public Operator {
@@ -50,17 +57,12 @@ class Rank final : public Operator {
   absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
-    int64_t now = 0;
-    if (c_.state_ttl_ms > 0) {
-      now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now().time_since_epoch())
-                .count();
-      if (now - last_sweep_ms_ >= std::min<int64_t>(c_.state_ttl_ms, 1000)) {
-        last_sweep_ms_ = now;
-        keys_.EraseIf([&](KeyGroup, std::string_view, const Partition& p) {
-          return now - p.last_access_ms >= c_.state_ttl_ms;
-        });
-      }
+    int64_t now = ttl_.enabled() ? ttl_.Now() : 0;
+    if (ttl_.SweepDue(now)) {
+      size_t expired = keys_.EraseIf([&](KeyGroup, std::string_view, const Partition& p) {
+        return ttl_.Expired(p.last_access_ms, now);
+      });
+      c_.metrics->expired_keys += static_cast<int64_t>(expired);
     }
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t r = 0; r < in.num_rows(); ++r) {
@@ -128,7 +130,7 @@ class Rank final : public Operator {
   };
   KeyGroupAssigner key_groups_;
   state::KeyedMapState<Partition> keys_;  // PARTITION BY key bytes → its top N
-  int64_t last_sweep_ms_ = INT64_MIN / 2;
+  StateTtl ttl_{c_.state_ttl_ms, nullptr};
 };
 
 }  // namespace

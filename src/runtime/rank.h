@@ -9,9 +9,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/operator.h"
+#include "types/value.h"
 
 namespace eddy::runtime {
 
@@ -30,6 +32,11 @@ struct RankConfig {
   /// (the default, subtask 0 of 1, owns them all).
   SubtaskInfo subtask;
 };
+
+/// Three-way comparison of two rows in an ORDER BY order: (column, descending) pairs, NULL
+/// lowest; < 0 when `a` comes first. Shared by Top-N and window Top-N.
+int CompareRankOrder(const std::vector<Value>& a, const std::vector<Value>& b,
+                     const std::vector<std::pair<int, bool>>& order);
 
 /// The operator. Output rows: the input's visible columns, then the rank (BIGINT, 1-based).
 /// Errors: a retraction in the input (the input must be insert-only).

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "base/status.h"
 #include "runtime/calc.h"
@@ -57,9 +56,9 @@ class RegularJoin final : public Operator {
     bool self_outer = input == 0 ? c_.left_outer : c_.right_outer;
     bool other_outer = input == 0 ? c_.right_outer : c_.left_outer;
     int64_t now_ms = 0;
-    if (c_.state_ttl_ms > 0) {
-      now_ms = NowMs();
-      ExpireState(now_ms);
+    if (ttl_.enabled()) {
+      now_ms = ttl_.Now();
+      if (ttl_.SweepDue(now_ms)) ExpireState(now_ms);
     }
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
@@ -116,19 +115,10 @@ class RegularJoin final : public Operator {
   absl::Status ProcessWatermark(int64_t w, Output* out) override { return out->EmitWatermark(w); }
 
  private:
-  int64_t NowMs() const {
-    if (c_.clock_ms) return c_.clock_ms();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-
   // 'table.exec.state.ttl': drops rows stored longer ago than the TTL, and keys left without
-  // rows. Runs at most once per min(TTL, 1 s) and walks all state, as Top-N's sweep does.
+  // rows; walks all state, as Top-N's sweep does (at most once per StateTtl cadence).
   void ExpireState(int64_t now) {
-    if (now - last_sweep_ms_ < std::min<int64_t>(c_.state_ttl_ms, 1000)) return;
-    last_sweep_ms_ = now;
-    auto expired = [&](const StoredRow& r) { return now - r.stored_ms >= c_.state_ttl_ms; };
+    auto expired = [&](const StoredRow& r) { return ttl_.Expired(r.stored_ms, now); };
     auto sweep = [&](KeyState& ks) {
       for (auto& side : ks.side)
         side.erase(std::remove_if(side.begin(), side.end(), expired), side.end());
@@ -191,7 +181,7 @@ class RegularJoin final : public Operator {
   state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
   // Rows with a NULL key part (never matched; outer sides only). Operator-level, not keyed.
   KeyState null_rows_;
-  int64_t last_sweep_ms_ = INT64_MIN / 2;
+  StateTtl ttl_{c_.state_ttl_ms, c_.clock_ms};
   std::vector<StoredRow> empty_;
   Batch out_;
   Arena* arena_ = nullptr;

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
+#include "runtime/rank.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -13,33 +14,6 @@ namespace eddy::runtime {
 namespace {
 
 using Row = std::vector<Value>;
-
-// Three-way comparison of a and b in the ORDER BY order (NULL lowest).
-int Compare(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
-  for (const auto& [c, desc] : order) {
-    const Value& x = a[c];
-    const Value& y = b[c];
-    int cmp;
-    if (x.is_null || y.is_null) {
-      cmp = x.is_null == y.is_null ? 0 : (x.is_null ? -1 : 1);
-    } else {
-      switch (x.type.physical()) {
-        case Physical::kInt64:
-          cmp = x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
-          break;
-        case Physical::kDouble:
-          cmp = x.d < y.d ? -1 : x.d > y.d ? 1 : 0;
-          break;
-        default:
-          cmp = x.s < y.s ? -1 : x.s > y.s ? 1 : 0;
-          break;
-      }
-    }
-    if (desc) cmp = -cmp;
-    if (cmp != 0) return cmp;
-  }
-  return 0;
-}
 
 class WindowRank final : public Operator {
  public:
@@ -126,7 +100,7 @@ class WindowRank final : public Operator {
     // the last row, before the rows equal to it.
     size_t p = top.size();
     while (p > 0) {
-      int cmp = Compare(row, top[p - 1], c_.order);
+      int cmp = CompareRankOrder(row, top[p - 1], c_.order);
       if (cmp > 0 || (cmp == 0 && !c_.ties_to_last)) break;
       --p;
     }
