@@ -7,10 +7,13 @@ Usage: python3 interval_join.py <eddy> <workdir>
 """
 import csv
 import datetime
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(20261122)
@@ -83,9 +86,7 @@ for kind, name, on_eddy, on_sqlite in RUNS:
     for par in (1, 2):
         for batch in (1, 2, 1024):
             sql = DDL + f"SELECT l.id, r.id FROM l {kind} JOIN r ON l.k = r.k AND {on_eddy};"
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:400]}")
                 failures += 1
@@ -111,9 +112,7 @@ CREATE VIEW j AS SELECT {side}.ts AS ts, l.id AS lid, r.id AS rid
 SELECT window_start, COUNT(*) FROM TABLE(TUMBLE(TABLE j, DESCRIPTOR(ts), INTERVAL '5' MINUTE))
 GROUP BY window_start, window_end;"""
     for par, batch in ((1, 1), (2, 1024)):
-        p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                            f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                            "-e", sql], capture_output=True, text=True)
+        p = util.run_sql(EDDY, sql, par, batch)
         got = {}
         for r in csv.reader(p.stdout.splitlines()[1:]):
             start = datetime.datetime.strptime(r[0][:19], "%Y-%m-%d %H:%M:%S")

@@ -6,10 +6,13 @@ sizes 1, 2 and 1024.
 Usage: python3 lookup_join.py <eddy> <workdir>
 """
 import csv
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(20261122)
@@ -72,9 +75,7 @@ for name, kind, on_eddy, on_sqlite in QUERIES:
         for batch in (1, 2, 1024):
             sql = DDL + (f"SELECT l.id, l.s, r.name, r.w FROM l {kind} r FOR SYSTEM_TIME AS OF "
                          f"l.pt AS r ON {on_eddy};")
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:500]}")
                 failures += 1

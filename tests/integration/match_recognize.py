@@ -16,9 +16,12 @@ Usage: python3 match_recognize.py <eddy> <workdir>
 """
 import csv
 import datetime
+import os
 import random
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 sys.setrecursionlimit(20000)
@@ -277,9 +280,7 @@ def window_counts(want, all_rows_mode):
 
 
 def run(sql, par, batch):
-    return subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                           f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                           "-e", sql], capture_output=True, text=True)
+    return util.run_sql(EDDY, sql, par, batch)
 
 
 failures = 0

@@ -8,10 +8,13 @@ Usage: python3 over_agg.py <eddy> <workdir>
 """
 import csv
 import datetime
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(7)
@@ -65,10 +68,7 @@ want_lag = sorted(tuple("" if x is None else str(x) for x in r) for r in db.exec
 for par in (1, 2):
     for batch in (1, 2, 1024):
         o = "OVER (PARTITION BY k ORDER BY ts)"
-        p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set", f"parallelism.default={par}",
-                            "--set", f"eddy.batch-size={batch}", "-e",
-                            DDL + f"SELECT id, LAG(v) {o}, LAG(v, 3, -7) {o} FROM e2;"],
-                           capture_output=True, text=True)
+        p = util.run_sql(EDDY, DDL + f"SELECT id, LAG(v) {o}, LAG(v, 3, -7) {o} FROM e2;", par, batch)
         got = sorted(tuple(r) for r in csv.reader(p.stdout.splitlines()[1:]))
         if p.returncode != 0 or got != want_lag:
             print(f"  FAIL: lag p={par} batch={batch}: exit {p.returncode} {p.stderr[:200]}; "
@@ -90,9 +90,7 @@ for name, frame_e, frame_s in CASES:
             o = f"OVER (PARTITION BY k ORDER BY ts {frame_e})"
             sql = DDL + (f"SELECT id, SUM(v) {o}, COUNT(*) {o}, COUNT(v) {o}, MIN(v) {o}, "
                          f"MAX(v) {o}, AVG(v) {o} FROM {table};")
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:400]}")
                 failures += 1

@@ -8,10 +8,13 @@ Usage: python3 regular_join.py <eddy> <workdir>
 """
 import collections
 import csv
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(5)
@@ -40,9 +43,7 @@ for name, query in CASES:
                                for r in db.execute(query))
     for par in (1, 2):
         for batch in (1, 2, 1024):
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", DDL + query + ";"], capture_output=True, text=True)
+            p = util.run_sql(EDDY, DDL + query + ";", par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: {name} p={par} batch={batch}: {p.stderr[:300]}")
                 failures += 1

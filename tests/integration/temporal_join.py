@@ -15,10 +15,13 @@ Usage: python3 temporal_join.py <eddy> <workdir>
 """
 import csv
 import datetime
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(20261206)
@@ -96,9 +99,7 @@ for name, kind, extra_sqlite, extra_eddy in CASES:
                  f"ON l.k = r.k {extra_eddy};")
     for par in (1, 2):
         for batch in (1, 2, 1024):
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:400]}")
                 failures += 1

@@ -17,10 +17,13 @@ Usage: python3 topn.py <eddy> <workdir>
 import collections
 import csv
 import datetime
+import os
 import random
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import util  # noqa: E402
 
 EDDY, WORK = sys.argv[1], sys.argv[2]
 rng = random.Random(11)
@@ -43,9 +46,7 @@ for n, desc in ((1, True), (3, False), (5, True)):
             sql = (f"CREATE TABLE t (id INT, k INT, v INT) WITH ('connector' = 'filesystem', "
                    f"'path' = '{WORK}/t.csv', 'format' = 'csv'); SELECT id, k, rn FROM (SELECT id, k, ROW_NUMBER() "
                    f"OVER (PARTITION BY k ORDER BY v {d}) AS rn FROM t) WHERE rn <= {n};")
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             if p.returncode != 0:
                 print(f"  FAIL: top {n} {d} p={par} batch={batch}: {p.stderr[:300]}")
                 failures += 1
@@ -153,9 +154,7 @@ for name, sql, lite in cases:
         want = collections.Counter(want_rows)
     for par in (1, 2):
         for batch in (1, 2, 1024):
-            p = subprocess.run([EDDY, "run", "-q", "--format", "csv", "--set",
-                                f"parallelism.default={par}", "--set", f"eddy.batch-size={batch}",
-                                "-e", sql], capture_output=True, text=True)
+            p = util.run_sql(EDDY, sql, par, batch)
             tag = f"window {name} p={par} batch={batch}"
             if p.returncode != 0:
                 print(f"  FAIL: {tag}: {p.stderr[:300]}")

@@ -9,6 +9,7 @@ import gzip
 import io
 import math
 import re
+import subprocess
 
 _TS = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,9})?$")
 EPOCH = dt.datetime(1970, 1, 1)
@@ -100,3 +101,12 @@ def compare_keyed(got, want, cmp, what, limit=10):
     if n > limit:
         problems.append(f"{what}: ... {n - limit} more differing rows")
     return problems
+
+
+def run_sql(eddy, sql, parallelism, batch_size):
+    """`eddy run -q --format csv -e SQL` at the given parallelism and batch size (the matrix of
+    the differential tests); returns the CompletedProcess (text stdout/stderr)."""
+    return subprocess.run([eddy, "run", "-q", "--format", "csv", "--set",
+                           f"parallelism.default={parallelism}", "--set",
+                           f"eddy.batch-size={batch_size}", "-e", sql],
+                          capture_output=True, text=True)
