@@ -300,7 +300,7 @@ class WindowAggregate final : public Operator {
   absl::Status ProcessWatermark(int64_t w, Output* out) override {
     if (c_.processing_time && w != INT64_MAX) return out->EmitWatermark(w);
     EDDY_RETURN_IF_ERROR(Fire(w, out));
-    return out->EmitWatermark(w);
+    return out->EmitWatermark(WindowOutputWatermark(w));
   }
 
  private:

@@ -86,4 +86,14 @@ void AppendLateRow(std::string_view op, int64_t event_time, int64_t watermark, c
 /// assignment, aligned to the epoch plus `s.offset`. SESSION windows are not assigned here.
 void AssignWindows(const WindowSpec& s, int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w);
 
+/// The watermark a window operator (window aggregation, window Top-N) forwards after firing at
+/// input watermark `w` (µs): `w` − 1 ms. Its rows carry window_time = window_end − 1 ms (Flink)
+/// while windows fire when `w` ≥ window_end − 1 µs, so a window still open at `w` can have
+/// window_time ≤ `w` when `w` falls in its last millisecond; lagging by 1 ms keeps every row it
+/// emits later ahead of the watermark it has forwarded. INT64_MAX (end of input) passes through.
+inline int64_t WindowOutputWatermark(int64_t w) {
+  if (w == INT64_MAX) return w;
+  return w < INT64_MIN + 1000 ? INT64_MIN : w - 1000;
+}
+
 }  // namespace eddy::runtime

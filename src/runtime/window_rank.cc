@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
+#include "runtime/aggregate_ops.h"
 #include "runtime/rank.h"
 #include "types/value.h"
 
@@ -69,10 +70,9 @@ class WindowRank final : public Operator {
   }
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
-    if (!c_.processing_time || watermark == INT64_MAX) {
-      EDDY_RETURN_IF_ERROR(Fire(watermark, out));
-    }
-    return out->EmitWatermark(watermark);
+    if (c_.processing_time && watermark != INT64_MAX) return out->EmitWatermark(watermark);
+    EDDY_RETURN_IF_ERROR(Fire(watermark, out));
+    return out->EmitWatermark(WindowOutputWatermark(watermark));
   }
 
  private:

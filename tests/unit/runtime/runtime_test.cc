@@ -271,6 +271,37 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   EXPECT_EQ(out.watermarks.back(), INT64_MAX);
 }
 
+TEST(WindowAggregate, ForwardedWatermarkStaysBehindTheWindowTimeOfOpenWindows) {
+  AggregateConfig c;
+  c.name = "test";
+  c.key_columns = {0};
+  c.time_column = 1;
+  c.window.kind = WindowKind::kTumble;
+  c.window.size = kMicrosPerMinute;
+  c.input_fields = {{"k", DataType::String()}, {"ts", DataType::Timestamp(6)}};
+  c.aggs.push_back({*ResolveAggregate("COUNT", {}, false), -1, -1});
+  c.metrics = std::make_shared<OperatorMetrics>();
+  auto op = MakeWindowAggregate(c, SideOutputs{});
+  Sink out;
+  const int64_t m = kMicrosPerMinute;
+  Batch b;
+  b.columns.emplace_back(DataType::String());
+  b.columns.emplace_back(DataType::Timestamp(6));
+  b.columns[0].AppendString("k");
+  b.columns[1].AppendInt(m - 500);  // in the last millisecond of [0, m)
+  b.kinds.push_back(RowKind::kInsert);
+  ASSERT_TRUE(op->ProcessBatch(b, RowWatermarks{}, &out).ok());
+  // Watermark m - 1 ms: [0, m) is still open (it fires at m - 1 µs), yet its row will carry
+  // window_time m - 1 ms; the forwarded watermark must stay below that or the row is late.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1000, &out).ok());
+  EXPECT_TRUE(out.rows.empty());
+  ASSERT_EQ(out.watermarks.size(), 1u);
+  EXPECT_LT(out.watermarks[0], m - 1000);
+  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  ASSERT_EQ(out.rows.size(), 1u);
+  EXPECT_LT(out.watermarks.back(), m - 1000) << "behind the window_time of the rows it fired";
+}
+
 // Records what a window Top-N emits: "kind v window_end rank" per row and "wm W" per watermark,
 // in order.
 class RankSink : public Output {
@@ -330,14 +361,16 @@ TEST(WindowRank, EmitsTheFinalTopNOnceWhenTheWatermarkPassesWindowEnd) {
   // v = 5 twice: the earlier one ranks first (ROW_NUMBER ties keep arrival order).
   Batch b1 = TimedRows({{10, 1}, {20, 5}, {m + 5, 9}, {30, 3}, {40, 5}});
   ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
+  // The forwarded watermark lags the input by 1 ms (WindowOutputWatermark: rows carry
+  // window_time = window_end - 1 ms).
   ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
-  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 2)});
+  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000)});
   // [0, m) fires at m - 1 µs: its final top 2 (insert-only), then the watermark.
   ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
   std::string e = " " + std::to_string(m) + " ";
   EXPECT_EQ(out.events,
-            (std::vector<std::string>{"wm " + std::to_string(m - 2), "+I 5" + e + "1",
-                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1)}));
+            (std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000), "+I 5" + e + "1",
+                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1 - 1000)}));
   // A row of the fired window is late (counted, not ranked); the open window still takes rows.
   RowWatermarks wm;
   wm.base = m - 1;
