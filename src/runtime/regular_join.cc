@@ -75,13 +75,24 @@ class RegularJoin final : public Operator {
       bool acc = IsAccumulate(in.kinds[r]);
       // A NULL key matches nothing: only an outer side shows (and so keeps) such a row.
       if (null_key && !self_outer) continue;
-      // NULL keys never match; an outer side still shows the row with NULLs.
-      KeyState& ks = null_key ? null_rows_ : *state_.FindOrInsert(key_groups_[r], kb).first;
+      // NULL keys never match; an outer side still shows the row with NULLs. A retraction only
+      // looks its key up: a key never seen has nothing to retract.
+      KeyState* found = null_key ? &null_rows_
+                        : acc    ? state_.FindOrInsert(key_groups_[r], kb).first
+                                 : state_.Find(key_groups_[r], kb);
+      if (!found) continue;
+      KeyState& ks = *found;
       auto& mine = ks.side[input];
       auto& other = null_key ? empty_ : ks.side[1 - input];
+      // 'table.exec.state.ttl': rows past their TTL join nothing, even before the sweep drops
+      // them (Flink's NeverReturnExpired).
+      auto expired = [&](const StoredRow& o) {
+        return ttl_.enabled() && ttl_.Expired(o.stored_ms, now_ms);
+      };
       if (acc) {
         StoredRow sr{row, 0, now_ms};
         for (auto& o : other) {
+          if (expired(o)) continue;
           EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));
           if (!ok) continue;
           if (other_outer && o.matches == 0) Emit(1 - input, &o.values, nullptr, RowKind::kDelete);
@@ -95,7 +106,12 @@ class RegularJoin final : public Operator {
         auto it = std::find_if(mine.begin(), mine.end(),
                                [&](const StoredRow& s) { return SameValues(s.values, row); });
         if (it == mine.end()) continue;  // retraction of a row never seen (e.g. filtered)
+        if (expired(*it)) {              // as if the sweep had dropped it: nothing to retract
+          mine.erase(it);
+          continue;
+        }
         for (auto& o : other) {
+          if (expired(o)) continue;
           EDDY_ASSIGN_OR_RETURN(bool ok, Matches(input, row, o.values));
           if (!ok) continue;
           Emit(input, &row, &o.values, RowKind::kDelete);
@@ -104,6 +120,9 @@ class RegularJoin final : public Operator {
         }
         if (self_outer && it->matches == 0) Emit(input, &row, nullptr, RowKind::kDelete);
         mine.erase(it);
+        if (!null_key && ks.side[0].empty() && ks.side[1].empty()) {
+          state_.Erase(key_groups_[r], kb);  // the key's last row retracted
+        }
       }
     }
     if (out_.num_rows() == 0) return absl::OkStatus();

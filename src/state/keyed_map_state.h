@@ -12,6 +12,7 @@
 // addresses store std::unique_ptr<X> values in memory today.
 #pragma once
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <string>
@@ -192,7 +193,9 @@ class KeyedMapState {
     }
     if (absl::Status s = r.GetCount(&n); !s.ok()) return s;
     Map m;
-    m.reserve(n);
+    // Every entry takes at least 2 bytes (key length, value), so a corrupt count cannot make
+    // this reserve more than the snapshot's size justifies.
+    m.reserve(static_cast<size_t>(std::min<uint64_t>(n, r.remaining() / 2)));
     for (uint64_t i = 0; i < n; ++i) {
       std::string_view key;
       if (absl::Status s = r.GetStringView(&key); !s.ok()) return s;

@@ -528,5 +528,44 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
   EXPECT_EQ(c.metrics->expired_keys.load(), 3);
 }
 
+TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
+  int64_t now = 0;
+  RegularJoinConfig c;
+  c.name = "test";
+  c.left_keys = {MakeColumnRef(0, DataType::String(), "k")};
+  c.right_keys = {MakeColumnRef(0, DataType::String(), "k")};
+  c.left_types = c.right_types = {DataType::String(), DataType::Bigint()};
+  c.state_ttl_ms = 1000;  // sweeps at most once per second
+  c.clock_ms = [&now] { return now; };
+  c.metrics = std::make_shared<OperatorMetrics>();
+  auto op = MakeRegularJoin(c);
+  JoinSink out;
+  auto row = [](int64_t v, RowKind kind = RowKind::kInsert) {
+    Batch b;
+    b.columns.emplace_back(DataType::String());
+    b.columns.emplace_back(DataType::Bigint());
+    b.columns[0].AppendString("a");
+    b.columns[1].AppendInt(v);
+    b.kinds.push_back(kind);
+    return b;
+  };
+  Batch r0 = row(0);  // at 0 ms: the first sweep runs (nothing to drop)
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r0, RowWatermarks{}, &out).ok());
+  now = 100;
+  Batch l1 = row(1);  // joins r0
+  ASSERT_TRUE(op->ProcessBatchFrom(0, l1, RowWatermarks{}, &out).ok());
+  now = 1050;  // a sweep: r0 (1050 ms old) goes, l1 (950 ms) stays
+  Batch r2 = row(2);
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r2, RowWatermarks{}, &out).ok());
+  now = 1200;  // no sweep due (150 ms since the last), but l1 is 1100 ms old: expired
+  Batch r3 = row(3);
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r3, RowWatermarks{}, &out).ok());
+  // Retracting r2 retracts nothing either: its partner l1 has expired, as if already swept.
+  Batch r2_retract = row(2, RowKind::kDelete);
+  ASSERT_TRUE(op->ProcessBatchFrom(1, r2_retract, RowWatermarks{}, &out).ok());
+  std::vector<std::string> want = {"+I 1 0", "+I 1 2"};  // r3 joins nothing
+  EXPECT_EQ(out.rows, want);
+}
+
 }  // namespace
 }  // namespace eddy::runtime
