@@ -221,7 +221,7 @@ class WindowAggregate final : public Operator {
  public:
   WindowAggregate(AggregateConfig c, const SideOutputs& side)
       : c_(std::move(c)),
-        late_(side.late),
+        late_(c_.name, c_.input_fields, c_.metrics.get(), side.late),
         slots_(&c_.aggs),
         key_groups_(c_.subtask, c_.name),
         keys_(key_groups_.range()),
@@ -253,7 +253,7 @@ class WindowAggregate final : public Operator {
       if (c_.window.kind == WindowKind::kSession) {
         int64_t slot = AssignSession(ts, w);
         if (slot < 0) {
-          EDDY_RETURN_IF_ERROR(Late(in, i, ts, w));
+          late_.Add(in, i, ts, w);
           continue;
         }
         // Accumulate now: a later row of this batch may merge this session into another slot.
@@ -268,7 +268,7 @@ class WindowAggregate final : public Operator {
         rows_.push_back(static_cast<uint32_t>(i));
         row_slots_.push_back(Slot(start, end));
       }
-      if (!any) EDDY_RETURN_IF_ERROR(Late(in, i, ts, w));
+      if (!any) late_.Add(in, i, ts, w);
     }
     // Accumulate: per aggregate, one pass over the (row, slot) pairs.
     for (size_t a = 0; a < c_.aggs.size(); ++a) {
@@ -282,7 +282,7 @@ class WindowAggregate final : public Operator {
         call.fn->Accumulate(slots_.State(slot, a), arg, row);
       }
     }
-    return FlushLate();
+    return late_.Flush();
   }
 
   void AccumulateRow(const Batch& in, size_t row, uint32_t slot) {
@@ -387,21 +387,6 @@ class WindowAggregate final : public Operator {
     return slot;
   }
 
-  // Records a late row; the records of one input batch go out together (FlushLate).
-  absl::Status Late(const Batch& in, size_t i, int64_t ts, int64_t w) {
-    c_.metrics->late_rows++;
-    if (!late_) return absl::OkStatus();
-    AppendLateRow(c_.name, ts, w, in, i, c_.input_fields, &late_batch_);
-    return absl::OkStatus();
-  }
-
-  absl::Status FlushLate() {
-    if (!late_ || late_batch_.num_rows() == 0) return absl::OkStatus();
-    Batch b = std::move(late_batch_);
-    late_batch_ = Batch();
-    return late_->Emit(std::move(b));
-  }
-
   absl::Status Fire(int64_t w, Output* out) {
     Batch b;
     auto flush = [&]() -> absl::Status {
@@ -464,7 +449,7 @@ class WindowAggregate final : public Operator {
   }
 
   AggregateConfig c_;
-  Output* late_;
+  LateRows late_;
   SlotStore slots_;
   Schema out_schema_;
   KeyGroupAssigner key_groups_;
@@ -483,7 +468,6 @@ class WindowAggregate final : public Operator {
   std::string key_;
   KeyGroup kg_;  // key group of the current row
   std::vector<std::pair<int64_t, int64_t>> wins_;
-  Batch late_batch_;                        // late-row records of the current input batch
   std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
 };
 

@@ -81,6 +81,34 @@ Schema LateRowSchema();
 void AppendLateRow(std::string_view op, int64_t event_time, int64_t watermark, const Batch& in,
                    size_t i, const std::vector<Field>& fields, Batch* late);
 
+/// The late rows of a window operator (window aggregation, window Top-N): each is counted in
+/// `metrics->late_rows` and, when the job has a late-row output, recorded with AppendLateRow; the
+/// records of one input batch go out together at Flush(). Not thread-safe (one per operator).
+class LateRows {
+ public:
+  LateRows(std::string op, std::vector<Field> fields, OperatorMetrics* metrics, Output* out)
+      : op_(std::move(op)), fields_(std::move(fields)), metrics_(metrics), out_(out) {}
+  /// Row `row` of `in`, with event time `event_time`, arrived behind `watermark` (µs).
+  void Add(const Batch& in, size_t row, int64_t event_time, int64_t watermark) {
+    metrics_->late_rows++;
+    if (out_) AppendLateRow(op_, event_time, watermark, in, row, fields_, &batch_);
+  }
+  /// Sends the recorded rows to the late-row output.
+  absl::Status Flush() {
+    if (!out_ || batch_.num_rows() == 0) return absl::OkStatus();
+    Batch b = std::move(batch_);
+    batch_ = Batch();
+    return out_->Emit(std::move(b));
+  }
+
+ private:
+  std::string op_;
+  std::vector<Field> fields_;
+  OperatorMetrics* metrics_;
+  Output* out_;
+  Batch batch_;
+};
+
 /// The windows [start, end) (µs) of a TUMBLE, HOP or CUMULATE window TVF that contain time `ts`,
 /// by ascending start (CUMULATE: ascending end), into `w` (cleared first). Flink SQL: window TVF
 /// assignment, aligned to the epoch plus `s.offset`. SESSION windows are not assigned here.

@@ -18,7 +18,8 @@ using Row = std::vector<Value>;
 
 class WindowRank final : public Operator {
  public:
-  WindowRank(WindowRankConfig c, const SideOutputs& side) : c_(std::move(c)), late_(side.late) {}
+  WindowRank(WindowRankConfig c, const SideOutputs& side)
+      : c_(std::move(c)), late_(c_.name, c_.input_fields, c_.metrics.get(), side.late) {}
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output*) override {
     for (size_t r = 0; r < in.num_rows(); ++r) {
@@ -52,7 +53,7 @@ class WindowRank final : public Operator {
           copy.push_back(Value::Int64(DataType::Timestamp(3), end - 1000));  // window_time
           Insert(std::move(copy), end);
         }
-        if (!any) Late(in, r, ts, w);
+        if (!any) late_.Add(in, r, ts, w);
         continue;
       }
       const Value& e = row[c_.window_end_column];
@@ -61,12 +62,12 @@ class WindowRank final : public Operator {
       }
       int64_t end = e.i;
       if (end - 1 <= w) {
-        Late(in, r, end - 1000, w);  // the row's window_time as its event time
+        late_.Add(in, r, end - 1000, w);  // the row's window_time as its event time
         continue;
       }
       Insert(std::move(row), end);
     }
-    return FlushLate();
+    return late_.Flush();
   }
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
@@ -109,18 +110,6 @@ class WindowRank final : public Operator {
     if (static_cast<int64_t>(top.size()) > c_.limit) top.pop_back();
   }
 
-  void Late(const Batch& in, size_t r, int64_t event_time, int64_t w) {
-    c_.metrics->late_rows++;
-    if (late_) AppendLateRow(c_.name, event_time, w, in, r, c_.input_fields, &late_batch_);
-  }
-
-  absl::Status FlushLate() {
-    if (!late_ || late_batch_.num_rows() == 0) return absl::OkStatus();
-    Batch b = std::move(late_batch_);
-    late_batch_ = Batch();
-    return late_->Emit(std::move(b));
-  }
-
   // Emits the top N of every window that ends at or before watermark + 1 µs and frees them.
   absl::Status Fire(int64_t watermark, Output* out) {
     Batch b;
@@ -157,11 +146,10 @@ class WindowRank final : public Operator {
   static constexpr size_t kMaxOutputRows = 4096;  // rows per emitted batch
 
   WindowRankConfig c_;
-  Output* late_;
+  LateRows late_;
   std::map<int64_t, Windows> windows_;  // open windows by window_end (µs)
   std::vector<std::pair<int64_t, int64_t>> wins_;
   std::string key_;
-  Batch late_batch_;  // late-row records of the current input batch
 };
 
 }  // namespace

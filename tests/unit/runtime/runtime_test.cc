@@ -227,16 +227,22 @@ class Sink : public Output {
   std::vector<int64_t> watermarks;
 };
 
-TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
+// COUNT(*) per key k over a 1-minute TUMBLE on ts (TIMESTAMP(precision)).
+AggregateConfig TumbleCountConfig(int precision) {
   AggregateConfig c;
   c.name = "test";
   c.key_columns = {0};
   c.time_column = 1;
   c.window.kind = WindowKind::kTumble;
   c.window.size = kMicrosPerMinute;
-  c.input_fields = {{"k", DataType::String()}, {"ts", DataType::Timestamp(3)}};
+  c.input_fields = {{"k", DataType::String()}, {"ts", DataType::Timestamp(precision)}};
   c.aggs.push_back({*ResolveAggregate("COUNT", {}, false), -1, -1});
   c.metrics = std::make_shared<OperatorMetrics>();
+  return c;
+}
+
+TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
+  AggregateConfig c = TumbleCountConfig(3);
   auto op = MakeWindowAggregate(c, SideOutputs{});
   Sink out;
   auto batch = [](std::vector<int64_t> ts) {
@@ -272,15 +278,7 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
 }
 
 TEST(WindowAggregate, ForwardedWatermarkStaysBehindTheWindowTimeOfOpenWindows) {
-  AggregateConfig c;
-  c.name = "test";
-  c.key_columns = {0};
-  c.time_column = 1;
-  c.window.kind = WindowKind::kTumble;
-  c.window.size = kMicrosPerMinute;
-  c.input_fields = {{"k", DataType::String()}, {"ts", DataType::Timestamp(6)}};
-  c.aggs.push_back({*ResolveAggregate("COUNT", {}, false), -1, -1});
-  c.metrics = std::make_shared<OperatorMetrics>();
+  AggregateConfig c = TumbleCountConfig(6);
   auto op = MakeWindowAggregate(c, SideOutputs{});
   Sink out;
   const int64_t m = kMicrosPerMinute;
