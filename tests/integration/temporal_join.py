@@ -83,10 +83,6 @@ CASES = [("inner", "", "", ""), ("LEFT", "LEFT", "", ""),
          ("LEFT, val > 4", "LEFT", "AND cur.val > 4", "AND r.val > 4")]
 
 
-def cell(x):
-    return None if x == "" else int(x)
-
-
 failures = 0
 for name, kind, extra_sqlite, extra_eddy in CASES:
     want = sorted(db.execute(REFERENCE.format(kind=kind, extra=extra_sqlite)).fetchall(), key=repr)
@@ -97,21 +93,5 @@ for name, kind, extra_sqlite, extra_eddy in CASES:
         failures += 1
     sql = DDL + (f"SELECT l.id, r.val FROM l {kind} JOIN v FOR SYSTEM_TIME AS OF l.ts AS r "
                  f"ON l.k = r.k {extra_eddy};")
-    for par in (1, 2):
-        for batch in (1, 2, 1024):
-            p = util.run_sql(EDDY, sql, par, batch)
-            if p.returncode != 0:
-                print(f"  FAIL: {name} p={par} batch={batch}: exit {p.returncode}: {p.stderr[:400]}")
-                failures += 1
-                continue
-            got = sorted((tuple(cell(x) for x in r) for r in csv.reader(p.stdout.splitlines()[1:])),
-                         key=repr)
-            if got != want:
-                print(f"  FAIL: {name} p={par} batch={batch}: {len(got)} rows vs sqlite3 "
-                      f"{len(want)}; missing {[r for r in want if r not in got][:3]} extra "
-                      f"{[r for r in got if r not in want][:3]}")
-                failures += 1
-            else:
-                print(f"  ok: {name} p={par} batch={batch}: {len(got)} rows ({nulls} without a "
-                      "version) = sqlite3")
+    failures += util.compare_matrix(EDDY, sql, want, f"{name} ({nulls} without a version)")
 sys.exit(1 if failures else 0)

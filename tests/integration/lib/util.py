@@ -110,3 +110,35 @@ def run_sql(eddy, sql, parallelism, batch_size):
                            f"parallelism.default={parallelism}", "--set",
                            f"eddy.batch-size={batch_size}", "-e", sql],
                           capture_output=True, text=True)
+
+
+def int_or_null(x):
+    """A CSV cell of an integer column: None for NULL (empty), else the int."""
+    return None if x == "" else int(x)
+
+
+def compare_matrix(eddy, sql, want, label, reference="sqlite3", cell=int_or_null,
+                   parallelisms=(1, 2), batch_sizes=(1, 2, 1024)):
+    """Runs `sql` at every parallelism and batch size and compares its rows (cells converted by
+    `cell`, sorted) with `want` (sorted the same way). Prints ok/FAIL per run; returns the
+    number of failed runs."""
+    want = sorted(want, key=repr)
+    failures = 0
+    for par in parallelisms:
+        for batch in batch_sizes:
+            p = run_sql(eddy, sql, par, batch)
+            tag = f"{label} p={par} batch={batch}"
+            if p.returncode != 0:
+                print(f"  FAIL: {tag}: exit {p.returncode}: {p.stderr[:400]}")
+                failures += 1
+                continue
+            got = sorted((tuple(cell(x) for x in r)
+                          for r in csv.reader(p.stdout.splitlines()[1:])), key=repr)
+            if got != want:
+                print(f"  FAIL: {tag}: {len(got)} rows vs {reference} {len(want)}; missing "
+                      f"{[r for r in want if r not in got][:3]} extra "
+                      f"{[r for r in got if r not in want][:3]}")
+                failures += 1
+            else:
+                print(f"  ok: {tag}: {len(got)} rows = {reference}")
+    return failures
