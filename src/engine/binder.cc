@@ -211,6 +211,18 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
   bool neg = !value.empty() && value[0] == '-';
   if (neg || (!value.empty() && value[0] == '+')) value = value.substr(1);
   auto num = [&](std::string_view s, int64_t* v) { return text::ParseInt64(s, v) && *v >= 0; };
+  auto out_of_range = [&]() {
+    return Error(e.pos, fmt::format("interval '{}' {} is out of range (at most about 106751 days)",
+                                    e.text, unit2.empty() ? unit : unit + " TO " + unit2));
+  };
+  // Seconds with a fraction, in µs (rounded half up); false when not a number or too large.
+  auto seconds = [&](std::string_view s, int64_t* us) {
+    double d;
+    if (!text::ParseDouble(s, &d) || !(d >= 0)) return false;
+    if (d >= 9.2e12) return false;  // INT64_MAX µs is about 9.22e12 s
+    *us = static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
+    return true;
+  };
   int64_t total = 0;
   auto mul = [](const std::string& u) -> int64_t {
     if (u == "DAY") return kMicrosPerDay;
@@ -230,11 +242,11 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
       double d;
       if (!text::ParseDouble(value, &d) || d < 0)
         return Error(e.pos, fmt::format("bad interval '{}'", e.text));
-      total = static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
+      if (!seconds(value, &total)) return out_of_range();
     } else {
       int64_t v;
       if (!num(value, &v)) return Error(e.pos, fmt::format("bad interval value '{}'", e.text));
-      total = v * mul(unit);
+      if (__builtin_mul_overflow(v, mul(unit), &total)) return out_of_range();
     }
   } else {
     // 'd hh:mm:ss' style: split on space and ':'; fields from `unit` down to `unit2`.
@@ -261,18 +273,29 @@ absl::StatusOr<int64_t> Binder::IntervalMicros(const Expr& e) {
     }
     for (size_t i = 0; i < parts.size(); ++i) {
       const std::string& u = *(from + static_cast<long>(i));
+      int64_t part;
       if (u == "SECOND" && parts[i].find('.') != std::string::npos) {
         double d;
-        if (!text::ParseDouble(parts[i], &d)) return Error(e.pos, "bad interval seconds");
-        total += static_cast<int64_t>(d * kMicrosPerSecond + 0.5);
-        continue;
+        if (!text::ParseDouble(parts[i], &d) || d < 0) return Error(e.pos, "bad interval seconds");
+        if (!seconds(parts[i], &part)) return out_of_range();
+      } else {
+        int64_t v;
+        if (!num(parts[i], &v)) return Error(e.pos, fmt::format("bad interval '{}'", e.text));
+        if (__builtin_mul_overflow(v, mul(u), &part)) return out_of_range();
       }
-      int64_t v;
-      if (!num(parts[i], &v)) return Error(e.pos, fmt::format("bad interval '{}'", e.text));
-      total += v * mul(u);
+      if (__builtin_add_overflow(total, part, &total)) return out_of_range();
     }
   }
   return neg ? -total : total;
+}
+
+absl::StatusOr<int64_t> Binder::TimeBoundMicros(const Expr& e, std::string_view what) {
+  EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(e));
+  if (us > kMaxTimeBound || us < -kMaxTimeBound) {
+    return Error(e.pos, fmt::format("{} must be at most {} days (100 years)", what,
+                                    kMaxTimeBound / kMicrosPerDay));
+  }
+  return us;
 }
 
 absl::StatusOr<BoundExprPtr> Binder::BindCall(const std::string& name,
@@ -367,19 +390,25 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
           (e.unit2.empty() || SingularUnit(e.unit2) == "MONTH")) {
         int64_t months = 0;
         std::string t(text::Trim(e.text));
-        size_t dash = t.find('-', 1);
+        bool neg = !t.empty() && t[0] == '-';
+        if (neg || (!t.empty() && t[0] == '+')) t = t.substr(1);
+        size_t dash = t.find('-');
         int64_t a = 0, b = 0;
         if (!e.unit2.empty() && dash != std::string::npos) {
           if (!text::ParseInt64(t.substr(0, dash), &a) ||
-              !text::ParseInt64(t.substr(dash + 1), &b)) {
-            return Error(e.pos, fmt::format("bad interval '{}'", e.text));
+              !text::ParseInt64(t.substr(dash + 1), &b) || a < 0 || b < 0 || b > 11) {
+            return Error(e.pos,
+                         fmt::format("bad interval '{}' (YEAR TO MONTH is 'y-m', m < 12)", e.text));
           }
-          months = a * 12 + b;
-        } else {
-          if (!text::ParseInt64(t, &a))
-            return Error(e.pos, fmt::format("bad interval '{}'", e.text));
-          months = unit == "YEAR" ? a * 12 : a;
+        } else if (!text::ParseInt64(t, &a) || a < 0) {
+          return Error(e.pos, fmt::format("bad interval '{}'", e.text));
         }
+        // Flink's widest leading field, YEAR(9) / MONTH(9): keeps month arithmetic from
+        // overflowing.
+        if (a > 999'999'999)
+          return Error(e.pos, fmt::format("interval '{}' is out of range", e.text));
+        months = !e.unit2.empty() || unit == "YEAR" ? a * 12 + b : a;
+        if (neg) months = -months;
         return MakeLiteral(Value::Int64(DataType::IntervalYearMonth(), months));
       }
       EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(e));

@@ -11,6 +11,7 @@
 #include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "runtime/cep/pattern.h"
+#include "types/text_codec.h"
 
 namespace eddy {
 
@@ -104,8 +105,10 @@ absl::StatusOr<sql::ExprPtr> Binder::RewriteNavigation(const Expr& e, void* vctx
     if (a.kind != ExprKind::kLiteral || a.lit_type != sql::LiteralType::kInteger) {
       return Error(a.pos, fmt::format("the offset of {} must be an integer literal", call.name));
     }
-    int64_t n = std::stoll(a.text);
-    if (n < 0) return Error(a.pos, "the offset must not be negative");
+    int64_t n = 0;
+    if (!text::ParseInt64(a.text, &n)) {
+      return Error(a.pos, fmt::format("the offset {} of {} is out of range", a.text, call.name));
+    }
     return n;
   };
   std::string fn = ToUpper(e.name);
@@ -325,7 +328,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRe
     }
   }
   if (mr.within) {
-    EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*mr.within));
+    EDDY_ASSIGN_OR_RETURN(int64_t us, TimeBoundMicros(*mr.within, "WITHIN"));
     if (us <= 0) return Error(mr.within->pos, "WITHIN needs a positive interval");
     co.within_us = us;
   }

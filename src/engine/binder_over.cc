@@ -8,11 +8,13 @@
 #include "base/strings.h"
 #include "engine/binder_internal.h"
 #include "engine/plan.h"
+#include "types/text_codec.h"
 
 namespace eddy {
 
 using sql::Expr;
 using sql::ExprKind;
+using sql::Pos;
 
 namespace {
 
@@ -54,8 +56,8 @@ int WindowColumnOf(const PlanNode* n, int col, const PlanNode** src) {
 
 }  // namespace
 
-absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
-                                    const sql::Expr* where) {
+absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope, const sql::Expr* where,
+                                    Pos pos) {
   // The rank node under the FROM item's projection, if any.
   const PlanNode* top = from.get();
   int rn_out = -1;
@@ -101,7 +103,10 @@ absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
       }
       auto b = Bind(col, scope, nullptr);
       if (!b.ok() || rn_out < 0 || (*b)->column_index() != rn_out) continue;
-      int64_t v = std::stoll(lit.text);
+      int64_t v = 0;
+      if (!text::ParseInt64(lit.text, &v)) {
+        return Error(lit.pos, fmt::format("the Top-N bound {} is out of range", lit.text));
+      }
       std::string op = c->op;
       if (flip) op = op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
       if (op == "<=") limit = v;
@@ -110,7 +115,8 @@ absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope,
     }
   }
   if (limit < 1) {
-    return absl::InvalidArgumentError(
+    return Error(
+        pos,
         "ROW_NUMBER() OVER is only supported as Top-N: the enclosing query must bound it, e.g. "
         "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY c DESC) AS rn FROM "
         "t) WHERE rn <= 3");
@@ -424,9 +430,12 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       if (pe.kind != ExprKind::kLiteral || pe.lit_type != sql::LiteralType::kInteger) {
         return Error(pe.pos, "ROWS BETWEEN n PRECEDING takes an integer n");
       }
-      cfg->preceding = std::stoll(pe.text);
+      if (!text::ParseInt64(pe.text, &cfg->preceding) || cfg->preceding > INT32_MAX) {
+        return Error(pe.pos, fmt::format("ROWS BETWEEN n PRECEDING takes n up to {}, got {}",
+                                         INT32_MAX, pe.text));
+      }
     } else {
-      EDDY_ASSIGN_OR_RETURN(cfg->preceding, IntervalMicros(pe));
+      EDDY_ASSIGN_OR_RETURN(cfg->preceding, TimeBoundMicros(pe, "the RANGE interval"));
       if (cfg->preceding < 0) return Error(pe.pos, "the RANGE interval must not be negative");
     }
   }
@@ -457,11 +466,12 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       call.default_value = Value::Null(call.type);
       if (c->args.size() > 1) {
         const Expr& o = *c->args[1];
+        int64_t offset = 0;
         if (o.kind != ExprKind::kLiteral || o.lit_type != sql::LiteralType::kInteger ||
-            std::stoll(o.text) < 1 || std::stoll(o.text) > 1000) {
+            !text::ParseInt64(o.text, &offset) || offset < 1 || offset > 1000) {
           return Error(o.pos, "the offset of LAG is an integer from 1 to 1000");
         }
-        call.offset = std::stoll(o.text);
+        call.offset = offset;
       }
       if (c->args.size() > 2) {
         EDDY_ASSIGN_OR_RETURN(auto d, Bind(*c->args[2], *scope, nullptr));

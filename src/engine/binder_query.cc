@@ -9,6 +9,7 @@
 #include "engine/plan.h"
 #include "function/aggregate.h"
 #include "sql/parser.h"
+#include "types/text_codec.h"
 #include "types/time_util.h"
 
 namespace eddy {
@@ -113,7 +114,14 @@ std::string KafkaMetadataProblem(const std::string& key, const DataType& type) {
                      fmt::join(names, ", "));
 }
 
+// Bounds of window TVF arguments: every interval at most 100 years, so window_start and
+// window_end of any TIMESTAMP (years 0000-9999) stay far inside int64 µs, and at most 100,000
+// windows per row (HOP size / slide, CUMULATE size / step).
+constexpr int64_t kMaxWindowInterval = kMaxTimeBound;
+constexpr int64_t kMaxWindowsPerRow = 100'000;
+
 std::string Human(int64_t us) {
+  if (us == 0) return "0 s";
   if (us % kMicrosPerDay == 0) return fmt::format("{} d", us / kMicrosPerDay);
   if (us % kMicrosPerHour == 0) return fmt::format("{} h", us / kMicrosPerHour);
   if (us % kMicrosPerMinute == 0) return fmt::format("{} min", us / kMicrosPerMinute);
@@ -205,7 +213,7 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       t->watermark_delay = 0;
     } else if (e.kind == ExprKind::kBinary && e.op == "-" && is_col(*e.args[0]) &&
                e.args[1]->kind == ExprKind::kInterval) {
-      EDDY_ASSIGN_OR_RETURN(t->watermark_delay, IntervalMicros(*e.args[1]));
+      EDDY_ASSIGN_OR_RETURN(t->watermark_delay, TimeBoundMicros(*e.args[1], "the watermark delay"));
       if (t->watermark_delay < 0)
         return Error(e.args[1]->pos, "the watermark delay must not be negative");
     } else {
@@ -396,8 +404,6 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   std::vector<int64_t> iv;
   for (const auto& a : ref.tvf_args) {
     EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*a));
-    if (us <= 0 && &a != &ref.tvf_args.back())
-      return Error(a->pos, "window intervals must be positive");
     iv.push_back(us);
   }
   auto need = [&](size_t lo, size_t hi) -> absl::Status {
@@ -409,36 +415,90 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
     }
     return absl::OkStatus();
   };
+  // Flink's window parameter rules (SliceAssigners, SessionWindowAssigner): sizes, slides, steps
+  // and gaps > 0; HOP size and CUMULATE max size integral multiples of the slide/step; TUMBLE
+  // |offset| < size. eddy adds bounds that keep window_start/window_end far inside int64 µs and
+  // the number of windows per row finite.
+  auto positive = [&](size_t i, const char* what) -> absl::Status {
+    if (iv[i] <= 0) {
+      return Error(ref.tvf_args[i]->pos,
+                   fmt::format("the {} of a {} window must be positive, got {}", what, ref.tvf,
+                               Human(iv[i])));
+    }
+    if (iv[i] > kMaxWindowInterval) {
+      return Error(ref.tvf_args[i]->pos,
+                   fmt::format("the {} of a {} window must be at most {} days (100 years), got {}",
+                               what, ref.tvf, kMaxWindowInterval / kMicrosPerDay, Human(iv[i])));
+    }
+    return absl::OkStatus();
+  };
+  auto offset_at = [&](size_t i, int64_t limit, const char* limit_name) -> absl::StatusOr<int64_t> {
+    if (iv.size() <= i) return 0;
+    int64_t o = iv[i];
+    if (o <= -limit || o >= limit) {
+      return Error(ref.tvf_args[i]->pos,
+                   fmt::format("the offset of a {} window must be less than its {} ({}) in "
+                               "absolute value, got {}",
+                               ref.tvf, limit_name, Human(limit), Human(o)));
+    }
+    return o;
+  };
+  auto windows_per_row = [&](size_t size_arg, int64_t per_row, const char* what) -> absl::Status {
+    if (per_row > kMaxWindowsPerRow) {
+      return Error(ref.tvf_args[size_arg]->pos,
+                   fmt::format("a {} window of size {} and {} {} puts every row in {} windows; "
+                               "eddy allows at most {}",
+                               ref.tvf, Human(iv[size_arg]), what, Human(iv[1 - size_arg]), per_row,
+                               kMaxWindowsPerRow));
+    }
+    return absl::OkStatus();
+  };
   runtime::WindowSpec& s = r.spec;
   if (ref.tvf == "TUMBLE") {
     EDDY_RETURN_IF_ERROR(need(1, 2));
+    EDDY_RETURN_IF_ERROR(positive(0, "size"));
     s.kind = runtime::WindowKind::kTumble;
     s.size = iv[0];
-    s.offset = iv.size() > 1 ? iv[1] : 0;
+    EDDY_ASSIGN_OR_RETURN(s.offset, offset_at(1, s.size, "size"));
     r.window_text = fmt::format("TUMBLE(size=[{}]{})", Human(s.size),
                                 s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
   } else if (ref.tvf == "HOP") {
     EDDY_RETURN_IF_ERROR(need(2, 3));
+    EDDY_RETURN_IF_ERROR(positive(0, "slide"));
+    EDDY_RETURN_IF_ERROR(positive(1, "size"));
     s.kind = runtime::WindowKind::kHop;
     s.slide = iv[0];
     s.size = iv[1];
-    s.offset = iv.size() > 2 ? iv[2] : 0;
     if (s.size % s.slide != 0) {
-      return Error(ref.pos, "HOP window size must be an integral multiple of the slide");
+      return Error(ref.tvf_args[1]->pos,
+                   fmt::format("HOP window size must be an integral multiple of the slide, got "
+                               "size {} and slide {}",
+                               Human(s.size), Human(s.slide)));
     }
-    r.window_text = fmt::format("HOP(slide=[{}], size=[{}])", Human(s.slide), Human(s.size));
+    EDDY_RETURN_IF_ERROR(windows_per_row(1, s.size / s.slide, "slide"));
+    EDDY_ASSIGN_OR_RETURN(s.offset, offset_at(2, kMaxWindowInterval, "maximum"));
+    r.window_text = fmt::format("HOP(slide=[{}], size=[{}]{})", Human(s.slide), Human(s.size),
+                                s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
   } else if (ref.tvf == "CUMULATE") {
     EDDY_RETURN_IF_ERROR(need(2, 3));
+    EDDY_RETURN_IF_ERROR(positive(0, "step"));
+    EDDY_RETURN_IF_ERROR(positive(1, "max size"));
     s.kind = runtime::WindowKind::kCumulate;
     s.step = iv[0];
     s.size = iv[1];
-    s.offset = iv.size() > 2 ? iv[2] : 0;
     if (s.size % s.step != 0) {
-      return Error(ref.pos, "CUMULATE window max size must be an integral multiple of the step");
+      return Error(ref.tvf_args[1]->pos,
+                   fmt::format("CUMULATE window max size must be an integral multiple of the step, "
+                               "got max size {} and step {}",
+                               Human(s.size), Human(s.step)));
     }
-    r.window_text = fmt::format("CUMULATE(step=[{}], size=[{}])", Human(s.step), Human(s.size));
+    EDDY_RETURN_IF_ERROR(windows_per_row(1, s.size / s.step, "step"));
+    EDDY_ASSIGN_OR_RETURN(s.offset, offset_at(2, kMaxWindowInterval, "maximum"));
+    r.window_text = fmt::format("CUMULATE(step=[{}], size=[{}]{})", Human(s.step), Human(s.size),
+                                s.offset ? fmt::format(", offset=[{}]", Human(s.offset)) : "");
   } else if (ref.tvf == "SESSION") {
     EDDY_RETURN_IF_ERROR(need(1, 1));
+    EDDY_RETURN_IF_ERROR(positive(0, "gap"));
     s.kind = runtime::WindowKind::kSession;
     s.gap = iv[0];
     r.session_keys = ref.partition_by;
@@ -621,6 +681,9 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
       auto b = Bind(*c, s == 0 ? left.scope : right.scope, nullptr);
       if (!b.ok()) continue;
       if ((*b)->type().time_attr != TimeAttr::kRowtime || (*b)->column_index() < 0) continue;
+      if (c != &e) {
+        EDDY_RETURN_IF_ERROR(TimeBoundMicros(*e.args[1], "a time bound of a join").status());
+      }
       *side = s;
       *col = (*b)->column_index();
       t->col = c;
@@ -1012,8 +1075,7 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
 
   // Top-N: a ROW_NUMBER() in the FROM item takes its limit from this WHERE.
   if (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed) {
-    absl::Status st = ApplyRankLimit(node, scope, q.where.get());
-    if (!st.ok()) return Error(q.from->pos, std::string(st.message()));
+    EDDY_RETURN_IF_ERROR(ApplyRankLimit(node, scope, q.where.get(), q.from->pos));
   }
   // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.
   if (q.where) {
@@ -1296,10 +1358,12 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     for (const auto& o : qq.order_by) {
       int idx = -1;
       if (o.expr->kind == ExprKind::kLiteral && o.expr->lit_type == sql::LiteralType::kInteger) {
-        idx = std::stoi(o.expr->text) - 1;
-        if (idx < 0 || idx >= static_cast<int>(names.size())) {
+        int64_t position = 0;
+        if (!text::ParseInt64(o.expr->text, &position) || position < 1 ||
+            position > static_cast<int64_t>(names.size())) {
           return Error(o.expr->pos, "ORDER BY position is out of range");
         }
+        idx = static_cast<int>(position - 1);
       } else {
         std::string key = AstKey(*o.expr);
         for (size_t i = 0; i < qq.items.size() && idx < 0; ++i) {

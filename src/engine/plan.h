@@ -94,6 +94,11 @@ struct PlanNode {
   std::string Describe() const;
 };
 
+/// The largest window size, slide, step, gap, offset and time bound (watermark delay, interval
+/// join bound, OVER RANGE, WITHIN) the binder accepts: 36,500 days (100 years) in µs. Event times
+/// of TIMESTAMPs (years 0000-9999) plus or minus it stay far inside int64 µs.
+inline constexpr int64_t kMaxTimeBound = int64_t{36500} * 24 * 3600 * 1'000'000;
+
 /// ORDER BY / LIMIT of a top-level SELECT (applied when its bounded result is printed).
 struct ResultOrder {
   std::vector<std::pair<int, bool>> keys;  // (output column, descending)
@@ -177,9 +182,10 @@ class Binder {
                                 std::unique_ptr<sql::Query>* rewritten,
                                 const FromResult* window = nullptr);
   /// Top-N: when `from` is a query over ROW_NUMBER() and `where` bounds its result (rn <= N,
-  /// rn < N, rn = 1), sets the limit of the rank node (kRank or kWindowRank). Errors: a
-  /// ROW_NUMBER() without such a bound.
-  absl::Status ApplyRankLimit(const PlanPtr& from, const Scope& scope, const sql::Expr* where);
+  /// rn < N, rn = 1), sets the limit of the rank node (kRank or kWindowRank). Errors (SqlError):
+  /// a ROW_NUMBER() without such a bound (at `pos`, the FROM item), a bound out of range.
+  absl::Status ApplyRankLimit(const PlanPtr& from, const Scope& scope, const sql::Expr* where,
+                              sql::Pos pos);
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);
@@ -187,6 +193,10 @@ class Binder {
   absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,
                                         const std::vector<sql::Pos>& arg_pos, sql::Pos pos);
   absl::StatusOr<int64_t> IntervalMicros(const sql::Expr& e);
+  /// IntervalMicros of a time bound (watermark delay, interval join bound, OVER RANGE, WITHIN):
+  /// at most kMaxTimeBound in absolute value, so event-time arithmetic on it cannot overflow.
+  /// `what` names it in the error ("the watermark delay").
+  absl::StatusOr<int64_t> TimeBoundMicros(const sql::Expr& e, std::string_view what);
   absl::Status Error(sql::Pos pos, const std::string& msg, const std::string& hint = "") const;
   PlanPtr MakeCalc(PlanPtr input, BoundExprPtr filter, std::vector<BoundExprPtr> proj,
                    std::vector<std::string> names);
