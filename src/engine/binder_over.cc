@@ -325,6 +325,8 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       auto n = std::make_shared<PlanNode>();
       n->kind = PlanNode::Kind::kRank;
       n->input = *node;
+      n->pos = calls[0]->pos;
+      n->script = script_;
       n->updating = true;
       for (int i = 0; i < visible; ++i) {
         DataType t = is.fields[i].type;
@@ -359,6 +361,8 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
     auto n = std::make_shared<PlanNode>();
     n->kind = PlanNode::Kind::kWindowRank;
     n->input = *node;
+    n->pos = calls[0]->pos;
+    n->script = script_;
     n->updating = false;
     n->rank_by_time = by_time;
     n->window_text = window_text;
@@ -476,13 +480,19 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       if (c->args.size() > 2) {
         EDDY_ASSIGN_OR_RETURN(auto d, Bind(*c->args[2], *scope, nullptr));
         if (!d->literal()) return Error(c->args[2]->pos, "the default of LAG is a literal");
+        if (!CanCast(d->type(), call.type)) {
+          return Error(c->args[2]->pos, fmt::format("the default of LAG is {}, which cannot be "
+                                                    "cast to the column's type {}",
+                                                    d->type().ToString(), call.type.ToString()));
+        }
         auto cast = MakeCast(d, call.type, false);
         Batch one;
         one.kinds.push_back(RowKind::kInsert);
         Column col(call.type);
         EvalContext ctx;
         ctx.arena = one.NewArena();
-        EDDY_RETURN_IF_ERROR(cast->Eval(one, &ctx, &col));
+        absl::Status cs = cast->Eval(one, &ctx, &col);
+        if (!cs.ok()) return Error(c->args[2]->pos, std::string(cs.message()));
         call.default_value = Value::FromColumn(col, 0);
         call.default_value.type = call.type;
       }

@@ -260,10 +260,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
   return t;
 }
 
-absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table) {
+absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table, Pos pos) {
   auto n = std::make_shared<PlanNode>();
   n->kind = PlanNode::Kind::kScan;
   n->table = table;
+  n->pos = pos;
+  n->script = script_;
   Scope phys;
   for (size_t i = 0; i < table->physical.fields.size(); ++i) {
     phys.cols.push_back(
@@ -314,7 +316,7 @@ absl::StatusOr<PlanPtr> Binder::BindNamed(const std::string& name, Pos pos) {
     return p;
   }
   auto t = tables_.find(key);
-  if (t != tables_.end()) return ScanTable(t->second);
+  if (t != tables_.end()) return ScanTable(t->second, pos);
   std::vector<std::string> names;
   for (const auto& [k, d] : tables_) names.push_back(d->name);
   for (const auto& [k, d] : views_) names.push_back(d->name);
@@ -859,7 +861,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
   if (left.node->updating) {
     return Error(ref.pos, "a temporal join takes an insert-only left input");
   }
-  EDDY_ASSIGN_OR_RETURN(PlanPtr right_plan, ScanTable(table));
+  EDDY_ASSIGN_OR_RETURN(PlanPtr right_plan, ScanTable(table, rt.pos));
   std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
   auto visible = [](const Schema& s) {
     int v = 0;
@@ -996,6 +998,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
   n->kind = PlanNode::Kind::kLookupJoin;
   n->input = left.node;
   n->table = table;
+  n->pos = rt.pos;
+  n->script = script_;
   n->updating = left.node->updating;
   n->left_outer = ref.join_type == sql::JoinType::kLeft;
   for (int i = 0; i < left_visible; ++i) n->schema.fields.push_back(ls.fields[i]);
@@ -1211,6 +1215,14 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       auto fn = ResolveAggregate(name, at, c->distinct);
       if (!fn.ok()) return Error(c->pos, std::string(fn.status().message()));
       call.fn = *fn;
+      // An updating input retracts rows; an aggregate that cannot take a row back would fail
+      // when the first retraction arrives, which depends on timing: reject it here.
+      if (node->updating && !call.fn->supports_retract()) {
+        return Error(c->pos, fmt::format("{} over an updating input (e.g. a regular join or a "
+                                         "GROUP BY without window) is not supported yet: it "
+                                         "would have to forget retracted values",
+                                         name));
+      }
       if (c->filter) {
         EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c->filter, kscope, nullptr));
         if (f->type().id != TypeId::kBoolean) {
@@ -1335,11 +1347,15 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     }
   }
   node = MakeCalc(node, having, items, names);
+  node->pos = qq.pos;
+  node->script = script_;
   if (qq.distinct) {
     auto d = std::make_shared<PlanNode>();
     d->kind = PlanNode::Kind::kGroupAgg;
     d->input = node;
     d->updating = true;
+    d->pos = qq.pos;
+    d->script = script_;
     for (size_t i = 0; i < items.size(); ++i) {
       d->agg.key_columns.push_back(static_cast<int>(i));
       d->schema.fields.push_back(node->schema.fields[i]);

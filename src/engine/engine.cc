@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "runtime/worker_pool.h"
 #include "sql/parser.h"
 #include "sql/sql_error.h"
+#include "types/text_codec.h"
 #include "types/value.h"
 
 namespace eddy {
@@ -59,6 +61,18 @@ std::string Pad(const std::string& s, size_t w, bool right) {
   for (char c : s) len += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   if (len >= w) return s;
   return right ? std::string(w - len, ' ') + s : s + std::string(w - len, ' ');
+}
+
+// A total order on printed numbers (INT, BIGINT, DECIMAL, DOUBLE), so ORDER BY sorts with a
+// valid comparator: integers exactly, others by value, NaN after every other value (Java's
+// Double.compare). 0 when equal.
+int CompareNumberText(const std::string& x, const std::string& y) {
+  int64_t a, b;
+  if (text::ParseInt64(x, &a) && text::ParseInt64(y, &b)) return a < b ? -1 : a > b ? 1 : 0;
+  double p = std::strtod(x.c_str(), nullptr), q = std::strtod(y.c_str(), nullptr);
+  bool pn = std::isnan(p), qn = std::isnan(q);
+  if (pn || qn) return pn == qn ? 0 : pn ? 1 : -1;
+  return p < q ? -1 : p > q ? 1 : 0;
 }
 
 std::string CsvField(const std::string& s) {
@@ -385,7 +399,7 @@ class EngineImpl {
     }
     SinkTarget late;
     bool has_late = false;
-    EDDY_RETURN_IF_ERROR(LateSink(script, &late, &has_late));
+    EDDY_RETURN_IF_ERROR(sql::AtSqlPosition(LateSink(script, &late, &has_late), script, st.pos));
     // Build only the graph (sources are opened to validate options, nothing runs).
     EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
     std::string text = "== Abstract Syntax Tree / Optimized Logical Plan ==\n" + ExplainPlan(plan) +
@@ -496,11 +510,12 @@ class EngineImpl {
       ++idx;
     }
     int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
-    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, writable, (*plan)->updating, n));
-    sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
-    sink->make = sp.make;
-    sink->parallelism = sp.parallelism;
-    sink->metrics = sp.metrics;
+    auto sp = connectors::MakeSink(t, writable, (*plan)->updating, n);
+    if (!sp.ok()) return sql::AtSqlPosition(sp.status(), script, st.name_pos);
+    sink->name = fmt::format("Sink: {} ({})", t->name, sp->description);
+    sink->make = sp->make;
+    sink->parallelism = sp->parallelism;
+    sink->metrics = sp->metrics;
     return t;
   }
 
@@ -562,15 +577,16 @@ class EngineImpl {
           const std::string& y = r->rows[b][c];
           if (x == y) continue;
           bool xn = x == "<NULL>", yn = y == "<NULL>";
-          bool lt;
+          int cmp;
           if (xn || yn) {
-            lt = xn;  // NULLs first ascending (Flink's default NULLS FIRST for ASC)
+            cmp = xn ? -1 : 1;  // NULLs first ascending (Flink's default NULLS FIRST for ASC)
           } else if (r->numeric[c]) {
-            lt = std::stod(x) < std::stod(y);
+            cmp = CompareNumberText(x, y);
           } else {
-            lt = x < y;
+            cmp = x < y ? -1 : 1;
           }
-          return desc ? !lt : lt;
+          if (cmp == 0) continue;
+          return desc ? cmp > 0 : cmp < 0;
         }
         // Ties: by the whole row, so the printed order does not depend on parallelism.
         return r->rows[a] < r->rows[b];
@@ -596,7 +612,8 @@ class EngineImpl {
     summary_.ok = false;
     SinkTarget late;
     bool has_late = false;
-    EDDY_RETURN_IF_ERROR(LateSink(text, &late, &has_late));
+    EDDY_RETURN_IF_ERROR(
+        sql::AtSqlPosition(LateSink(text, &late, &has_late), plan->script, plan->pos));
     EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
     cancel_.cancelled = false;
     auto start = std::chrono::steady_clock::now();

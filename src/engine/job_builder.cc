@@ -9,6 +9,7 @@
 #include "runtime/lookup_join.h"
 #include "runtime/regular_join.h"
 #include "runtime/temporal_join.h"
+#include "sql/sql_error.h"
 
 namespace eddy {
 
@@ -104,7 +105,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
         scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
     ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
     if (ss.idle_timeout_ms < 0) {
-      return absl::InvalidArgumentError(
+      return sql::SqlError(
+          plan->script, plan->pos,
           fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
                       config.Get("table.exec.source.idle-timeout")));
     }
@@ -203,12 +205,23 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   };
   int64_t state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
   if (state_ttl_ms < 0) {
-    return absl::InvalidArgumentError(
+    return sql::SqlError(
+        plan->script, plan->pos,
         fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
                     config.Get("table.exec.state.ttl")));
   }
 
+  std::function<absl::StatusOr<Built>(const PlanNode*)> build_node;
+  // Errors about a node (a source's options, a lookup table that cannot be read, …) get the
+  // position of the nearest node with one: the FROM item of a scan, else the enclosing query.
   build = [&](const PlanNode* node) -> absl::StatusOr<Built> {
+    absl::StatusOr<Built> r = build_node(node);
+    if (!r.ok() && !node->script.empty()) {
+      return sql::AtSqlPosition(r.status(), node->script, node->pos);
+    }
+    return r;
+  };
+  build_node = [&](const PlanNode* node) -> absl::StatusOr<Built> {
     switch (node->kind) {
       case PlanNode::Kind::kScan: {
         EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));

@@ -40,7 +40,9 @@ struct SinkTarget {
 };
 
 /// Builds the job for `plan` writing into `sink`. `late_sink` (optional) receives the late rows of
-/// every window aggregate (runtime::LateRowSchema columns, cast by `late_sink->casts`).
+/// every window aggregate (runtime::LateRowSchema columns, cast by `late_sink->casts`). Sources
+/// are opened to validate their options (nothing runs). Errors are SqlErrors at the position of
+/// the plan node they are about (PlanNode::pos: a scan's FROM item, else the enclosing query).
 absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& config,
                                   const SinkTarget& sink, const SinkTarget* late_sink);
 

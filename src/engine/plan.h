@@ -90,6 +90,14 @@ struct PlanNode {
   // kTemporalJoin: `input` (left) joined with the versioned table scanned by `right`.
   std::shared_ptr<const runtime::TemporalJoinConfig> temporal;
 
+  /// Where in the SQL the construct this node comes from is (the FROM item of a scan, the table
+  /// of a lookup join, the ROW_NUMBER() call of a rank, the SELECT of a query's last node) and
+  /// the text that position is in (the statement, or a view's definition), so that BuildJob
+  /// reports errors about the node with its line:column. The text outlives the statement being
+  /// planned (the engine keeps every script and view text); empty: no position.
+  sql::Pos pos;
+  std::string_view script;
+
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
 };
@@ -124,8 +132,9 @@ class Binder {
   /// Binds a scalar expression over `schema` (used for sink casts and tests).
   absl::StatusOr<BoundExprPtr> BindScalar(const sql::Expr& e, const Schema& schema);
 
-  /// Plan that reads every column of `table` (a scan plus its computed columns).
-  absl::StatusOr<PlanPtr> ScanTable(std::shared_ptr<const TableDef> table);
+  /// Plan that reads every column of `table` (a scan plus its computed columns); `pos` is the
+  /// table's reference in the SQL being bound (errors of its source are reported there).
+  absl::StatusOr<PlanPtr> ScanTable(std::shared_ptr<const TableDef> table, sql::Pos pos = {});
 
  private:
   struct ScopeColumn {

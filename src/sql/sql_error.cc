@@ -22,4 +22,13 @@ absl::Status SqlError(std::string_view script, Pos pos, std::string_view message
   return absl::InvalidArgumentError(msg);
 }
 
+bool HasSqlPosition(const absl::Status& s) {
+  return !s.ok() && std::string(s.message()).find("SQL error at line ") != std::string::npos;
+}
+
+absl::Status AtSqlPosition(absl::Status s, std::string_view script, Pos pos) {
+  if (s.ok() || HasSqlPosition(s)) return s;
+  return SqlError(script, pos, std::string(s.message()));
+}
+
 }  // namespace eddy::sql

@@ -16,4 +16,13 @@ namespace eddy::sql {
 absl::Status SqlError(std::string_view script, Pos pos, std::string_view message,
                       std::string_view hint = "");
 
+/// Whether `s` is an error that already names a position in SQL text (a SqlError, possibly
+/// nested, e.g. "in view 'v': SQL error at line …").
+bool HasSqlPosition(const absl::Status& s);
+
+/// `s` when it is OK or already has a position, else an InvalidArgument SqlError at `pos` of
+/// `script` with `s`'s message: how planning errors that come from below the binder (connectors,
+/// the job builder) get the line:column of the construct they are about.
+absl::Status AtSqlPosition(absl::Status s, std::string_view script, Pos pos);
+
 }  // namespace eddy::sql
