@@ -64,14 +64,15 @@ std::string Pad(const std::string& s, size_t w, bool right) {
 }
 
 // A total order on printed numbers (INT, BIGINT, DECIMAL, DOUBLE), so ORDER BY sorts with a
-// valid comparator: integers exactly, others by value, NaN after every other value (Java's
-// Double.compare). 0 when equal.
+// valid comparator: integers exactly, others by value with Java's Double.compare order (-0.0
+// before 0.0, NaN after every other value). 0 when equal.
 int CompareNumberText(const std::string& x, const std::string& y) {
   int64_t a, b;
   if (text::ParseInt64(x, &a) && text::ParseInt64(y, &b)) return a < b ? -1 : a > b ? 1 : 0;
   double p = std::strtod(x.c_str(), nullptr), q = std::strtod(y.c_str(), nullptr);
   bool pn = std::isnan(p), qn = std::isnan(q);
   if (pn || qn) return pn == qn ? 0 : pn ? 1 : -1;
+  if (p == q && p == 0) return std::signbit(q) - std::signbit(p);
   return p < q ? -1 : p > q ? 1 : 0;
 }
 
