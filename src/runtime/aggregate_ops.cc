@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "runtime/key_groups.h"
@@ -308,7 +309,9 @@ class WindowAggregate final : public Operator {
   struct KeyWindows {
     std::string key;
     KeyGroup kg;
-    std::vector<std::pair<int64_t, uint32_t>> wins;  // (window start, slot); end is in timers_
+    // (window start, window end) → slot. A hash map, not a list: a row of a HOP or CUMULATE
+    // window is in up to 100,000 windows, and a scan per lookup made that quadratic.
+    absl::flat_hash_map<std::pair<int64_t, int64_t>, uint32_t> wins;
   };
 
   uint32_t Slot(int64_t start, int64_t end) {
@@ -325,17 +328,16 @@ class WindowAggregate final : public Operator {
       kw = found->get();
       last_ = kw;
     }
-    for (const auto& [s, slot] : kw->wins) {
-      if (s == start && slot_end_[slot] == end) return slot;
-    }
+    auto [it, inserted] = kw->wins.try_emplace({start, end}, 0);
+    if (!inserted) return it->second;
     uint32_t slot = slots_.Alloc();
     if (slot >= slot_owner_.size()) {
       slot_owner_.resize(slot + 1);
-      slot_end_.resize(slot + 1);
+      slot_start_.resize(slot + 1);
     }
     slot_owner_[slot] = kw;
-    slot_end_[slot] = end;
-    kw->wins.push_back({start, slot});
+    slot_start_[slot] = start;
+    it->second = slot;
     timers_[end].push_back(slot);
     return slot;
   }
@@ -420,10 +422,8 @@ class WindowAggregate final : public Operator {
         } else {
           KeyWindows* kw = slot_owner_[slot];
           DecodeKey(kw->key, &b.columns, 0, nk, b.arenas.back().get());
-          auto pos = std::find_if(kw->wins.begin(), kw->wins.end(),
-                                  [&](const auto& w) { return w.second == slot; });
-          start = pos->first;
-          kw->wins.erase(pos);
+          start = slot_start_[slot];
+          kw->wins.erase({start, end});
           if (kw->wins.empty()) {
             if (last_ == kw) last_ = nullptr;
             keys_.Erase(kw->kg, kw->key);  // destroys *kw
@@ -458,7 +458,7 @@ class WindowAggregate final : public Operator {
   state::KeyedMapState<std::unique_ptr<KeyWindows>> keys_;
   KeyWindows* last_ = nullptr;           // key of the previous row (runs of equal keys)
   std::vector<KeyWindows*> slot_owner_;  // per slot: its key
-  std::vector<int64_t> slot_end_;        // per slot: its window end
+  std::vector<int64_t> slot_start_;      // per slot: its window start
   state::KeyedMapState<std::vector<Session>> sessions_;
   std::vector<std::string> slot_keys_;     // SESSION: per slot, its key
   std::vector<KeyGroup> slot_key_groups_;  // SESSION: per slot, its key's key group
