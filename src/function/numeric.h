@@ -13,7 +13,8 @@ namespace eddy {
 double ToDouble(const Column& c, size_t i);
 /// Row `i` of a numeric column rescaled to DECIMAL(p, s), rounding half up; false on overflow.
 bool ToDecimal(const Column& c, size_t i, int precision, int scale, int64_t* out);
-/// Rounds a scaled int64 from scale `from` to scale `to` (half up, away from zero).
+/// Rounds a scaled int64 from scale `from` to scale `to` (half up, away from zero). Scaling up
+/// (`to` > `from`) must not overflow: the caller checks the range (ToDecimal does).
 int64_t Rescale(int64_t v, int from, int to);
 /// Truncates µs to `precision` fractional digits (0..6).
 int64_t TruncateMicros(int64_t micros, int precision);

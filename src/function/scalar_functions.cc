@@ -500,10 +500,17 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
       r.time_attr = TimeAttr::kNone;
       int sign = op == "+" ? 1 : -1;
       bool date = t[0].id == TypeId::kDate;
-      return ResolvedFunction{IntBinary([sign, date](int64_t x, int64_t y, int64_t* o) {
-                                *o = (date ? x * kMicrosPerDay : x) + sign * y;
-                                return true;
-                              }),
+      return ResolvedFunction{IntBinary(
+                                  [sign, date](int64_t x, int64_t y, int64_t* o) {
+                                    int64_t ts;
+                                    if (__builtin_mul_overflow(x, date ? kMicrosPerDay : 1, &ts))
+                                      return false;
+                                    bool over = sign > 0 ? __builtin_add_overflow(ts, y, o)
+                                                         : __builtin_sub_overflow(ts, y, o);
+                                    return !over && InTimestampRange(*o);
+                                  },
+                                  "timestamp arithmetic left the TIMESTAMP range (years "
+                                  "0000-9999)"),
                               r,
                               {t[0], t[1]}};
     }
@@ -514,36 +521,45 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
       r.time_attr = TimeAttr::kNone;
       int sign = op == "+" ? 1 : -1;
       bool date = t[0].id == TypeId::kDate;
-      return ResolvedFunction{IntBinary([sign, date](int64_t x, int64_t months, int64_t* o) {
-                                int64_t ts = date ? x * kMicrosPerDay : x;
-                                int64_t days = FloorDiv(ts, kMicrosPerDay);
-                                int64_t rem = ts - days * kMicrosPerDay;
-                                int64_t y;
-                                unsigned m, d;
-                                CivilFromDays(days, &y, &m, &d);
-                                int64_t total = y * 12 + (m - 1) + sign * months;
-                                int64_t ny = FloorDiv(total, 12);
-                                unsigned nm = static_cast<unsigned>(FloorMod(total, 12)) + 1;
-                                static const unsigned kLen[] = {31, 28, 31, 30, 31, 30,
-                                                                31, 31, 30, 31, 30, 31};
-                                unsigned len = kLen[nm - 1];
-                                if (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0)) {
-                                  len = 29;
-                                }
-                                int64_t nd = DaysFromCivil(ny, nm, std::min(d, len));
-                                *o = date ? nd : nd * kMicrosPerDay + rem;
-                                return true;
-                              }),
-                              r,
-                              {t[0], t[1]}};
+      return ResolvedFunction{
+          IntBinary(
+              [sign, date](int64_t x, int64_t months, int64_t* o) {
+                int64_t ts = date ? x * kMicrosPerDay : x;
+                // Inputs are in the TIMESTAMP range and |months| < 12e9
+                // (the binder's YEAR(9) bound): no overflow below.
+                if (!InTimestampRange(ts)) return false;
+                int64_t days = FloorDiv(ts, kMicrosPerDay);
+                int64_t rem = ts - days * kMicrosPerDay;
+                int64_t y;
+                unsigned m, d;
+                CivilFromDays(days, &y, &m, &d);
+                int64_t total = y * 12 + (m - 1) + sign * months;
+                int64_t ny = FloorDiv(total, 12);
+                unsigned nm = static_cast<unsigned>(FloorMod(total, 12)) + 1;
+                static const unsigned kLen[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+                unsigned len = kLen[nm - 1];
+                if (nm == 2 && ((ny % 4 == 0 && ny % 100 != 0) || ny % 400 == 0)) {
+                  len = 29;
+                }
+                if (ny < 0 || ny > 9999) return false;
+                int64_t nd = DaysFromCivil(ny, nm, std::min(d, len));
+                *o = date ? nd : nd * kMicrosPerDay + rem;
+                return true;
+              },
+              "timestamp arithmetic left the TIMESTAMP range (years "
+              "0000-9999)"),
+          r,
+          {t[0], t[1]}};
     }
     if (op == "+" && t[0].id == TypeId::kIntervalDayTime && is_ts(1)) {
       DataType r = t[1];
       r.time_attr = TimeAttr::kNone;
-      return ResolvedFunction{IntBinary([](int64_t x, int64_t y, int64_t* o) {
-                                *o = x + y;
-                                return true;
-                              }),
+      return ResolvedFunction{IntBinary(
+                                  [](int64_t x, int64_t y, int64_t* o) {
+                                    return !__builtin_add_overflow(x, y, o) && InTimestampRange(*o);
+                                  },
+                                  "timestamp arithmetic left the TIMESTAMP range (years "
+                                  "0000-9999)"),
                               r,
                               {t[0], t[1]}};
     }
@@ -1010,17 +1026,22 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
           res, at};
     }
     int64_t unit = digits < 0 ? Pow10(-digits) : 1;
-    return ResolvedFunction{RowKernel([unit](const Args& a, size_t i, EvalContext*, Column* out) {
-                              int64_t v = a[0]->i64[i];
-                              if (unit > 1) {
-                                int64_t q = v / unit;
-                                if (2 * std::llabs(v % unit) >= unit) q += v < 0 ? -1 : 1;
-                                v = q * unit;
-                              }
-                              out->AppendInt(v);
-                              return absl::OkStatus();
-                            }),
-                            r, at};
+    bool is_int = r.id == TypeId::kInt;
+    return ResolvedFunction{
+        RowKernel([unit, is_int](const Args& a, size_t i, EvalContext*, Column* out) {
+          int64_t v = a[0]->i64[i];
+          if (unit > 1) {
+            int64_t q = v / unit;
+            if (2 * std::llabs(v % unit) >= unit) q += v < 0 ? -1 : 1;
+            // Rounding up can leave the type (ROUND(9223372036854775807, -1)): it wraps, as
+            // Flink's BigDecimal.longValue() / intValue() does.
+            v = Wrap(static_cast<int64_t>(static_cast<uint64_t>(q) * static_cast<uint64_t>(unit)),
+                     is_int);
+          }
+          out->AppendInt(v);
+          return absl::OkStatus();
+        }),
+        r, at};
   }
   if (name == "FLOOR" || name == "CEIL" || name == "CEILING") {
     EDDY_RETURN_IF_ERROR(want(1, 1));
@@ -1171,7 +1192,21 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     if (t[0].id == TypeId::kDecimal) a0 = DataType::Double(), dbl = true;
     return ResolvedFunction{
         RowKernel([unit, dbl](const Args& a, size_t i, EvalContext*, Column* out) {
-          out->AppendInt(dbl ? static_cast<int64_t>(a[0]->f64[i] * unit) : a[0]->i64[i] * unit);
+          int64_t us = 0;
+          bool ok;
+          if (dbl) {
+            double d = a[0]->f64[i] * static_cast<double>(unit);
+            ok = d >= static_cast<double>(kMinTimestamp) && d <= static_cast<double>(kMaxTimestamp);
+            if (ok) us = static_cast<int64_t>(d);
+          } else {
+            ok = !__builtin_mul_overflow(a[0]->i64[i], unit, &us) && InTimestampRange(us);
+          }
+          if (!ok) {
+            return absl::InvalidArgumentError(fmt::format(
+                "TO_TIMESTAMP_LTZ({}, {}) is outside the TIMESTAMP range (years 0000-9999)",
+                FormatCell(*a[0], i), unit == 1000 ? 3 : 0));
+          }
+          out->AppendInt(us);
           return absl::OkStatus();
         }),
         DataType::TimestampLtz(3),

@@ -13,6 +13,12 @@ inline constexpr int64_t kMicrosPerSecond = 1'000'000;
 inline constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
 inline constexpr int64_t kMicrosPerHour = 60 * kMicrosPerMinute;
 inline constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+/// Flink SQL's TIMESTAMP range, 0000-01-01 00:00:00 to 9999-12-31 23:59:59.999999, in µs since
+/// the epoch. Functions that compute timestamps (TO_TIMESTAMP_LTZ, timestamp ± interval) fail
+/// beyond it rather than wrap.
+inline constexpr int64_t kMinTimestamp = -62'167'219'200'000'000;
+inline constexpr int64_t kMaxTimestamp = 253'402'300'799'999'999;
+inline bool InTimestampRange(int64_t us) { return us >= kMinTimestamp && us <= kMaxTimestamp; }
 /// The maximum watermark: a finite source ends with it, firing every open window.
 inline constexpr int64_t kMaxWatermark = INT64_MAX;
 /// Watermark before any row has been seen.
