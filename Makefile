@@ -38,7 +38,8 @@ bench: build
 	@bash bench/run-cep-bench.sh $(BUILD)/eddy
 	@bash bench/run-local-log-bench.sh $(BUILD)/eddy
 
-# libFuzzer targets (clang, ASan+UBSan) for FUZZ_SECONDS each (fuzz/run.sh).
+# libFuzzer targets and the grammar-aware SQL fuzzer (clang, ASan+UBSan) for FUZZ_SECONDS each
+# (fuzz/run.sh, fuzz/README.md).
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@bash fuzz/run.sh $(FUZZ_SECONDS)

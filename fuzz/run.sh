@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time.
-# `make fuzz` runs this; CI runs it with 60 s per target. Findings (crash-*, leak-*, timeout-*
-# files) are kept in the output folder and make the script fail.
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time, then the
+# grammar-aware SQL fuzzer (fuzz/sql_grammar_fuzz.cc) for the same time in its fuzz and
+# differential modes. `make fuzz` runs this; CI runs it with 60 s per target. Findings (crash-*,
+# leak-*, timeout-* files, or the grammar fuzzer's FINDING lines) are kept in the output folder and
+# make the script fail.
 #
 # Usage: bash fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
 # Environment: EDDY_FUZZ_DIR (default build-fuzz).
@@ -56,18 +58,79 @@ seed "$CORPUS/kafka_request_fuzzer" apiversions-v3 "0012000300000001000466757a7a
 seed "$CORPUS/kafka_request_fuzzer" metadata-v1 "0003000100000007000466757a7a000000010005746f706963"
 mkdir -p "$CORPUS/record_batch_fuzzer"
 
+# The SQL front end and state restore targets link eddy's libraries: a CMake build with clang in
+# which every library is instrumented (EDDY_FUZZ, see CMakeLists.txt).
+echo "fuzz: building sql_fuzzer, state_restore_fuzzer, sql_grammar_fuzz (CMake, clang)" >&2
+cmake -S "$ROOT" -B "$OUT/cmake" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DEDDY_FUZZ=ON -DEDDY_BUILD_TESTS=OFF \
+  >"$OUT/cmake.log" 2>&1
+cmake --build "$OUT/cmake" -j "${FUZZ_JOBS:-2}" \
+  --target sql_fuzzer state_restore_fuzzer sql_grammar_fuzz >>"$OUT/cmake.log" 2>&1 ||
+  { tail -30 "$OUT/cmake.log" >&2; exit 1; }
+for t in sql_fuzzer state_restore_fuzzer; do ln -sf "$OUT/cmake/fuzz/$t" "$OUT/$t"; done
+# sql_fuzzer seeds: the SQL of every golden file (one script per file and one per record) and of
+# the examples, so the fuzzer starts from the whole dialect.
+python3 - "$ROOT" "$CORPUS/sql_fuzzer" <<'PY'
+import glob, os, sys
+root, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+def put(name, text):
+    with open(os.path.join(out, name), "w") as f:
+        f.write(text)
+for path in sorted(glob.glob(os.path.join(root, "tests/sql/**/*.test"), recursive=True)):
+    records, cur, in_sql = [], [], False
+    for line in open(path, encoding="utf-8").read().split("\n") + [""]:
+        if line.startswith(("statement ", "query ")):
+            cur, in_sql = [], True
+        elif in_sql and (line == "" or line == "----"):
+            if cur: records.append("\n".join(cur))
+            in_sql = False
+        elif in_sql:
+            cur.append(line)
+    base = os.path.relpath(path, root).replace("/", "_")
+    put(base, ";\n".join(records))
+    for i, r in enumerate(records):
+        put("%s.%d" % (base, i), r)
+for path in sorted(glob.glob(os.path.join(root, "examples/**/*.sql"), recursive=True)):
+    put(os.path.relpath(path, root).replace("/", "_"), open(path, encoding="utf-8").read())
+PY
+# state_restore_fuzzer seeds: byte 0 picks the value type (low 4 bits) and key group (bits 4-5);
+# then version 1, key group, count, key, value. int64 2 under "a"; string "hi"; optional double.
+seed "$CORPUS/state_restore_fuzzer" int64 "00010001016102"
+seed "$CORPUS/state_restore_fuzzer" string "010100010161026869"
+seed "$CORPUS/state_restore_fuzzer" optional-double "17010101016201000000000000f03f"
+
 fail=0
-for t in kafka_request_fuzzer record_batch_fuzzer; do
+for t in kafka_request_fuzzer record_batch_fuzzer sql_fuzzer state_restore_fuzzer; do
   echo "fuzz: $t for ${SECS}s" >&2
-  mkdir -p "$OUT/findings/$t"
-  if ! (cd "$OUT/findings/$t" && "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 "$CORPUS/$t" "$ROOT/fuzz/seeds/$t" \
-    >"$OUT/$t.log" 2>&1); then
+  mkdir -p "$OUT/findings/$t" "$ROOT/fuzz/seeds/$t"
+  extra=()
+  if [[ $t == sql_fuzzer ]]; then extra=(-dict="$ROOT/fuzz/sql.dict" -timeout=20); fi
+  # From the repository root, so the golden files' relative data paths resolve.
+  if ! (cd "$ROOT" && "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$OUT/findings/$t/" "${extra[@]}" "$CORPUS/$t" \
+    "$ROOT/fuzz/seeds/$t" >"$OUT/$t.log" 2>&1); then
     echo "fuzz: $t FOUND A PROBLEM; see $OUT/$t.log and $OUT/findings/$t:" >&2
-    grep -E "ERROR|SUMMARY|runtime error" "$OUT/$t.log" | head -10 >&2
+    grep -E "ERROR|SUMMARY|runtime error|without a position" "$OUT/$t.log" | head -10 >&2
     fail=1
   else
     echo "fuzz: $t: $(grep -m1 'stat::number_of_executed_units' "$OUT/$t.log" | awk '{print $2}') inputs, no finding" >&2
+  fi
+done
+
+# The grammar-aware SQL fuzzer under ASan+UBSan, with a seed of its own per run (printed, so a
+# finding is reproduced with --seed S --only I).
+GSEED=${EDDY_FUZZ_SEED:-$(( $(date +%s) % 1000000 ))}
+for mode in fuzz differential; do
+  args=(--seed "$GSEED" --seconds "$SECS" --execute 0.2)
+  if [[ $mode == differential ]]; then args=(--differential --seed "$GSEED" --seconds "$SECS"); fi
+  echo "fuzz: sql_grammar_fuzz ($mode) for ${SECS}s, seed $GSEED" >&2
+  if ! "$OUT/cmake/fuzz/sql_grammar_fuzz" "${args[@]}" >"$OUT/sql_grammar_$mode.log" 2>&1; then
+    echo "fuzz: sql_grammar_fuzz ($mode) FOUND A PROBLEM; see $OUT/sql_grammar_$mode.log:" >&2
+    grep -E -A3 "FINDING|ERROR|runtime error" "$OUT/sql_grammar_$mode.log" | head -20 >&2
+    fail=1
+  else
+    tail -1 "$OUT/sql_grammar_$mode.log" >&2
   fi
 done
 exit $fail
