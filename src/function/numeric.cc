@@ -36,9 +36,8 @@ bool ToDecimal(const Column& c, size_t i, int precision, int scale, int64_t* out
   } else if (c.type.id == TypeId::kDecimal) {
     // Up-scaling can leave int64 (DECIMAL(18, 0) to DECIMAL(18, 10)): scale in 128 bits, the
     // precision check below rejects what does not fit.
-    v = scale >= c.type.scale
-            ? static_cast<__int128>(c.i64[i]) * Pow10(scale - c.type.scale)
-            : static_cast<__int128>(Rescale(c.i64[i], c.type.scale, scale));
+    v = scale >= c.type.scale ? static_cast<__int128>(c.i64[i]) * Pow10(scale - c.type.scale)
+                              : static_cast<__int128>(Rescale(c.i64[i], c.type.scale, scale));
   } else {
     v = static_cast<__int128>(c.i64[i]) * Pow10(scale);
   }
