@@ -730,6 +730,9 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
                               char* p = ctx->arena->Allocate(len);
                               size_t off = 0;
                               for (const Column* c : a) {
+                                // An empty string may have no data pointer (memcpy from null
+                                // is undefined even for 0 bytes).
+                                if (c->str[i].empty()) continue;
                                 std::memcpy(p + off, c->str[i].data(), c->str[i].size());
                                 off += c->str[i].size();
                               }
