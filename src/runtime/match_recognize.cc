@@ -359,7 +359,11 @@ class MatchRecognizeOp final : public Operator {
       return absl::OkStatus();
     };
     size_t nvars = c_.var_names.size();
-    for (const auto& [ks, m] : found) {
+    for (const auto& found_match : found) {
+      // Named references, not a structured binding: lambdas below capture them (clang 14, used
+      // by the fuzz build, cannot capture structured bindings).
+      const auto& ks = found_match.first;
+      const auto& m = found_match.second;
       full_.Reset(nvars);
       for (const auto& r : m.rows) full_.Add(r);
       if (!c_.all_rows) {
