@@ -291,7 +291,13 @@ class Variance final : public AggregateFunction {
       r.type = result_type_;
       return r;
     }
-    int64_t iv = static_cast<int64_t>(v);
+    // An integer result type: Java's (long) / (int) cast of a double, which saturates (a
+    // variance of large values exceeds the type; a plain cast would be undefined).
+    bool narrow = result_type_.id == TypeId::kInt;
+    double hi = narrow ? 2147483647.0 : 9.2233720368547758e18;
+    int64_t iv = std::isnan(v) ? 0
+                 : v >= hi     ? (narrow ? INT32_MAX : INT64_MAX)
+                               : static_cast<int64_t>(v);  // v >= 0: no lower bound to check
     return Value::Int64(result_type_, iv);
   }
 
