@@ -208,7 +208,7 @@ contains "the codecs pipeline writes to the local log" "$WORK/server.err" \
   "table 'res': writing topic 'out_local' at localhost:$PORT (3 partitions) to the local log"
 contains "its summary is logged" "$WORK/server.err" "pipeline 'codecs.sql':   source events: $N rows read"
 contains "a failing pipeline is logged" "$WORK/server.err" \
-  "pipeline 'bad.sql': failed: table 'nope': topic 'nope' at $BS does not exist"
+  "pipeline 'bad.sql': failed: SQL error at line 3, column 15: table 'nope': topic 'nope' at $BS does not exist"
 check "the broker still serves after a pipeline failed" "events" \
   "$(kcat -b "$BS" -L -t events 2>/dev/null | grep -o 'topic "events"' | tr -d '"' | cut -d' ' -f2)"
 
