@@ -77,10 +77,13 @@ struct SinkMetrics {
 /// A sink: the operator of each sink subtask and its parallelism.
 struct SinkPlan {
   int parallelism = 1;
-  std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(const runtime::SubtaskInfo&)>
+  std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+      const runtime::SubtaskInfo&)>
       make;
   std::shared_ptr<SinkMetrics> metrics = std::make_shared<SinkMetrics>();
   std::string description;
+  /// Publishes what the sink's subtasks prepare (two-phase commit), or null.
+  std::shared_ptr<runtime::SinkCommitter> committer;
 };
 
 /// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast).

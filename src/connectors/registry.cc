@@ -30,7 +30,7 @@ namespace {
 
 // Flink's 'print' connector: one line per row, "+I[v1, v2]" (prefixed with 'print-identifier>'
 // when set), on stdout (or stderr with 'standard-error' = 'true').
-class PrintSink final : public runtime::Operator {
+class PrintSink final : public runtime::OneInputOperator {
  public:
   PrintSink(std::string prefix, bool to_stderr, std::shared_ptr<SinkMetrics> m)
       : prefix_(std::move(prefix)), out_(to_stderr ? stderr : stdout), metrics_(std::move(m)) {}
@@ -65,7 +65,7 @@ class PrintSink final : public runtime::Operator {
 };
 
 // Flink's 'blackhole' connector: swallows rows (for benchmarks).
-class BlackholeSink final : public runtime::Operator {
+class BlackholeSink final : public runtime::OneInputOperator {
  public:
   explicit BlackholeSink(std::shared_ptr<SinkMetrics> m) : metrics_(std::move(m)) {}
   absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
@@ -106,17 +106,17 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
     std::string id = table->Option("print-identifier");
     bool err = table->Option("standard-error") == "true";
     auto m = plan.metrics;
-    plan.make =
-        [id, err,
-         m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      return std::unique_ptr<runtime::Operator>(new PrintSink(id.empty() ? "" : id + "> ", err, m));
+    plan.make = [id, err, m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+      return std::unique_ptr<runtime::StreamOperator>(
+          new PrintSink(id.empty() ? "" : id + "> ", err, m));
     };
     plan.description = "print";
   } else if (c == "blackhole") {
     auto m = plan.metrics;
-    plan.make =
-        [m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      return std::unique_ptr<runtime::Operator>(new BlackholeSink(m));
+    plan.make = [m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+      return std::unique_ptr<runtime::StreamOperator>(new BlackholeSink(m));
     };
     plan.description = "blackhole";
   } else {

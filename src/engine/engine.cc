@@ -31,7 +31,7 @@ struct Collector {
   QueryResult result;
 };
 
-class CollectSink final : public runtime::Operator {
+class CollectSink final : public runtime::OneInputOperator {
  public:
   CollectSink(std::shared_ptr<Collector> c, std::shared_ptr<connectors::SinkMetrics> m)
       : c_(std::move(c)), m_(std::move(m)) {}
@@ -376,8 +376,8 @@ class EngineImpl {
       ResultOrder order;
       EDDY_ASSIGN_OR_RETURN(plan, b.BindQuery(*inner.query, &order));
       sink.name = "Sink: collect (print to terminal)";
-      sink.make =
-          [](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      sink.make = [](const runtime::SubtaskInfo&)
+          -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         return absl::InternalError("EXPLAIN does not run");
       };
     } else {
@@ -429,6 +429,7 @@ class EngineImpl {
     out->name = fmt::format("Sink: {}", t->name);
     out->make = sp.make;
     out->metrics = sp.metrics;
+    out->committer = sp.committer;
     *has = true;
     return absl::OkStatus();
   }
@@ -501,6 +502,7 @@ class EngineImpl {
     sink->make = sp.make;
     sink->parallelism = sp.parallelism;
     sink->metrics = sp.metrics;
+    sink->committer = sp.committer;
     return t;
   }
 
@@ -523,10 +525,9 @@ class EngineImpl {
     sink.metrics = std::make_shared<connectors::SinkMetrics>();
     sink.metrics->table = "(terminal)";
     auto m = sink.metrics;
-    sink.make =
-        [collector,
-         m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      return std::unique_ptr<runtime::Operator>(new CollectSink(collector, m));
+    sink.make = [collector, m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+      return std::unique_ptr<runtime::StreamOperator>(new CollectSink(collector, m));
     };
     EDDY_RETURN_IF_ERROR(Run(plan, sink, text, output));
     *r = std::move(collector->result);

@@ -49,8 +49,8 @@ std::string BuiltJob::Explain() const {
 
 namespace {
 
-using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(
-    const runtime::SubtaskInfo&, const runtime::SideOutputs&)>;
+using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+    const runtime::SubtaskInfo&)>;
 
 struct VertexDraft {
   runtime::VertexSpec spec;
@@ -60,11 +60,11 @@ struct VertexDraft {
 
 void Seal(VertexDraft* d) {
   auto ops = d->ops;
-  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::Operator>>> {
-    std::vector<std::unique_ptr<runtime::Operator>> chain;
+  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info)
+      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::StreamOperator>>> {
+    std::vector<std::unique_ptr<runtime::StreamOperator>> chain;
     for (const auto& f : ops) {
-      EDDY_ASSIGN_OR_RETURN(auto op, f(info, side));
+      EDDY_ASSIGN_OR_RETURN(auto op, f(info));
       chain.push_back(std::move(op));
     }
     return chain;
@@ -75,11 +75,11 @@ void Seal(VertexDraft* d) {
 }
 
 OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col = -1) {
-  return [filter, proj, wm_col](
-             const runtime::SubtaskInfo&,
-             const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-    return runtime::MakeCalc(filter, proj, wm_col);
-  };
+  return
+      [filter, proj, wm_col](
+          const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+        return runtime::MakeCalc(filter, proj, wm_col);
+      };
 }
 
 }  // namespace
@@ -193,8 +193,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     return [cfg, make_op](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, make_op](const runtime::SubtaskInfo& info, const runtime::SideOutputs&)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, make_op](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
         return make_op(x);
@@ -279,8 +279,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lc.residual = node->join_filter;
       lc.left_outer = node->left_outer;
       drafts[in.draft].ops.push_back(
-          [lc](const runtime::SubtaskInfo&,
-               const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+          [lc](const runtime::SubtaskInfo&)
+              -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
             return runtime::MakeLookupJoin(lc);
           });
       drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
@@ -315,9 +315,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       MakeOp make = [c](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
         auto cfg = c;
         cfg.metrics = m;
-        return [cfg](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
-                   -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-          return runtime::MakeWindowRank(cfg, side);
+        return [cfg](const runtime::SubtaskInfo&)
+                   -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+          return runtime::MakeWindowRank(cfg);
         };
       };
       Built b = keyed_vertex(node, in, keys, c.name, true, make);
@@ -347,11 +347,11 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     MakeOp make = [cfg, window](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, window](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, window](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
-        if (window) return runtime::MakeWindowAggregate(std::move(x), side);
+        if (window) return runtime::MakeWindowAggregate(std::move(x));
         return runtime::MakeGroupAggregate(std::move(x));
       };
     };
@@ -398,9 +398,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     sd.ops.push_back(CalcFactory(nullptr, out));
     sd.op_names.push_back("Calc");
   }
+  sd.spec.committer = sink.committer;
   SinkFactory make = sink.make;
-  sd.ops.push_back(
-      [make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) { return make(info); });
+  sd.ops.push_back([make](const runtime::SubtaskInfo& info) { return make(info); });
   Seal(&sd);
   if (sink.metrics) job.sinks.push_back(sink.metrics);
   drafts.push_back(std::move(sd));
@@ -433,10 +433,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       casts.push_back(ref);
     }
     if (cast_needed) ld.ops.push_back(CalcFactory(nullptr, casts));
+    ld.spec.committer = late_sink->committer;
     SinkFactory lmake = late_sink->make;
-    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
-      return lmake(info);
-    });
+    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info) { return lmake(info); });
     Seal(&ld);
     if (late_sink->metrics) job.sinks.push_back(late_sink->metrics);
     drafts.push_back(std::move(ld));

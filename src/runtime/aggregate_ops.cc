@@ -217,11 +217,11 @@ class SlotStore {
   std::vector<uint32_t> free_;
 };
 
-class WindowAggregate final : public Operator {
+class WindowAggregate final : public OneInputOperator {
  public:
-  WindowAggregate(AggregateConfig c, const SideOutputs& side)
+  explicit WindowAggregate(AggregateConfig c)
       : c_(std::move(c)),
-        late_(c_.name, c_.input_fields, c_.metrics.get(), side.late),
+        late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr),
         slots_(&c_.aggs),
         key_groups_(c_.subtask, c_.name),
         keys_(key_groups_.range()),
@@ -232,6 +232,11 @@ class WindowAggregate final : public Operator {
     out_schema_.fields.push_back({"window_end", DataType::Timestamp(3)});
     out_schema_.fields.push_back({"window_time", DataType::Timestamp(3)});
     for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
+  }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    late_.set_output(ctx.late);
+    return OneInputOperator::Open(ctx);
   }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
@@ -471,7 +476,7 @@ class WindowAggregate final : public Operator {
   std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
 };
 
-class GroupAggregate final : public Operator {
+class GroupAggregate final : public OneInputOperator {
  public:
   explicit GroupAggregate(AggregateConfig c)
       : c_(std::move(c)),
@@ -582,11 +587,11 @@ class GroupAggregate final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side) {
-  return std::make_unique<WindowAggregate>(std::move(config), side);
+std::unique_ptr<OneInputOperator> MakeWindowAggregate(AggregateConfig config) {
+  return std::make_unique<WindowAggregate>(std::move(config));
 }
 
-std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config) {
+std::unique_ptr<OneInputOperator> MakeGroupAggregate(AggregateConfig config) {
   return std::make_unique<GroupAggregate>(std::move(config));
 }
 

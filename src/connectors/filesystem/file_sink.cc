@@ -19,7 +19,7 @@ namespace eddy::connectors {
 
 namespace {
 
-class FileSink final : public runtime::Operator {
+class FileSink final : public runtime::OneInputOperator {
  public:
   FileSink(std::string path, std::unique_ptr<RowEncoder> enc, std::shared_ptr<SinkMetrics> m)
       : path_(std::move(path)), enc_(std::move(enc)), metrics_(std::move(m)) {}
@@ -98,8 +98,8 @@ absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, con
   std::string job = fmt::format(
       "{:x}", std::chrono::system_clock::now().time_since_epoch().count() & 0xffffffffff);
   std::string ext = fo.json ? "json" : "csv";
-  plan.make =
-      [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+  plan.make = [=](const runtime::SubtaskInfo& info)
+      -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
     std::unique_ptr<RowEncoder> enc;
     if (fo.json) {
       EDDY_ASSIGN_OR_RETURN(enc, MakeJsonEncoder(schema, fo.json_options));
@@ -114,7 +114,7 @@ absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, con
             : path;
     auto sink = std::make_unique<FileSink>(file, std::move(enc), m);
     EDDY_RETURN_IF_ERROR(sink->Open());
-    return std::unique_ptr<runtime::Operator>(std::move(sink));
+    return std::unique_ptr<runtime::StreamOperator>(std::move(sink));
   };
   plan.description = fmt::format("filesystem, {}, {}", ext, path);
   return plan;
