@@ -51,6 +51,9 @@ struct JobSummary {
   std::vector<Late> late;
   double seconds = 0;
   bool ok = true;  // false when the job failed or was cancelled
+  int64_t checkpoints_completed = 0;
+  int64_t checkpoints_failed = 0;
+  std::string restored_from;  // the checkpoint or savepoint the job restored, or ""
 };
 
 /// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).

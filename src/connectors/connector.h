@@ -89,7 +89,16 @@ struct SinkPlan {
 /// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast).
 /// `updating`: the input has retractions; sinks that cannot take them (filesystem) fail with the
 /// Flink error text "doesn't support consuming update changes".
+/// `job_id` names the job's output files where a sink needs stable names across restarts.
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                  bool updating, int default_parallelism);
+                                  bool updating, int default_parallelism,
+                                  const std::string& job_id = "");
+
+/// Refuses a job whose filesystem sink `sink` writes where one of its `sources` reads (the same
+/// file, a file in the sink's directory, or the sink's output inside a directory or glob the
+/// source reads): the job would destroy its own input. Other connectors pass. Errors:
+/// InvalidArgument naming both tables and paths.
+absl::Status CheckFileSinkTarget(const TableDef& sink,
+                                 const std::vector<std::shared_ptr<const TableDef>>& sources);
 
 }  // namespace eddy::connectors

@@ -12,7 +12,7 @@ namespace eddy::connectors {
 
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanSpec& spec);
 absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                      int default_parallelism);
+                                      int default_parallelism, const std::string& job_id);
 
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeKafkaSourceFactory(const ScanSpec& spec);
 absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,
@@ -81,7 +81,8 @@ class BlackholeSink final : public runtime::OneInputOperator {
 }  // namespace
 
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                  bool updating, int default_parallelism) {
+                                  bool updating, int default_parallelism,
+                                  const std::string& job_id) {
   std::string c = table->Option("connector");
   SinkPlan plan;
   if (c == "filesystem") {
@@ -92,7 +93,7 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
           "window TVF to get an insert-only result)",
           table->name));
     }
-    EDDY_ASSIGN_OR_RETURN(plan, MakeFileSink(table, schema, default_parallelism));
+    EDDY_ASSIGN_OR_RETURN(plan, MakeFileSink(table, schema, default_parallelism, job_id));
   } else if (c == "kafka") {
     if (updating) {
       return absl::InvalidArgumentError(fmt::format(

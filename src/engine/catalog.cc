@@ -18,6 +18,14 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"table.exec.source.idle-timeout", "0 ms"},
       {"eddy.cep.max-partial-matches", "10000"},
       {"table.exec.state.ttl", "0 ms"},
+      {"execution.checkpointing.interval", "0 ms"},
+      {"execution.checkpointing.dir", ""},
+      {"execution.checkpointing.num-retained", "1"},
+      {"execution.checkpointing.timeout", "10 min"},
+      {"execution.savepoint.path", ""},
+      {"execution.savepoint.ignore-unclaimed-state", "false"},
+      {"state.backend.type", "hashmap"},
+      {"pipeline.name", ""},
   };
   return kDefaults;
 }

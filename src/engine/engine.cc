@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "engine/catalog.h"
@@ -19,6 +22,7 @@
 #include "runtime/worker_pool.h"
 #include "sql/parser.h"
 #include "sql/sql_error.h"
+#include "state/checkpoint_storage.h"
 #include "types/value.h"
 
 namespace eddy {
@@ -385,7 +389,7 @@ class EngineImpl {
     }
     SinkTarget late;
     bool has_late = false;
-    EDDY_RETURN_IF_ERROR(LateSink(script, &late, &has_late));
+    EDDY_RETURN_IF_ERROR(LateSink(script, plan.get(), &late, &has_late));
     // Build only the graph (sources are opened to validate options, nothing runs).
     EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
     std::string text = "== Abstract Syntax Tree / Optimized Logical Plan ==\n" + ExplainPlan(plan) +
@@ -394,7 +398,8 @@ class EngineImpl {
     return absl::OkStatus();
   }
 
-  absl::Status LateSink(const std::string& script, SinkTarget* out, bool* has) {
+  absl::Status LateSink(const std::string& script, const PlanNode* plan, SinkTarget* out,
+                        bool* has) {
     std::string name = config_.Get("table.exec.late-rows.sink");
     *has = false;
     if (name.empty()) return absl::OkStatus();
@@ -425,13 +430,51 @@ class EngineImpl {
                         want.ToString(), have.ToString()));
       }
     }
-    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, t->physical, false, 1));
+    std::vector<std::shared_ptr<const TableDef>> read;
+    CollectTables(plan, &read);
+    EDDY_RETURN_IF_ERROR(connectors::CheckFileSinkTarget(*t, read));
+    EDDY_ASSIGN_OR_RETURN(auto sp,
+                          connectors::MakeSink(t, t->physical, false, 1, JobId(script) + "-late"));
     out->name = fmt::format("Sink: {}", t->name);
     out->make = sp.make;
     out->metrics = sp.metrics;
     out->committer = sp.committer;
     *has = true;
     return absl::OkStatus();
+  }
+
+  // Every table the plan reads (scans, lookup and temporal join tables).
+  static void CollectTables(const PlanNode* n, std::vector<std::shared_ptr<const TableDef>>* out) {
+    if (!n) return;
+    if (n->table) out->push_back(n->table);
+    CollectTables(n->input.get(), out);
+    CollectTables(n->right.get(), out);
+  }
+
+  // The job's id: stable across runs of the same statement, so a restart finds its checkpoints
+  // ('pipeline.name' when set, else a hash of the statement text with whitespace collapsed).
+  std::string JobId(const std::string& text) const {
+    std::string name = config_.Get("pipeline.name");
+    if (!name.empty()) {
+      std::string safe;
+      for (char c : name)
+        safe += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+      return safe;
+    }
+    std::string norm;
+    bool space = false;
+    for (char c : text) {
+      if (isspace(static_cast<unsigned char>(c))) {
+        space = !norm.empty();
+        continue;
+      }
+      if (space) norm += ' ';
+      space = false;
+      norm += c;
+    }
+    uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a: stable across builds and machines
+    for (unsigned char c : norm) h = (h ^ c) * 0x100000001b3ULL;
+    return fmt::format("job-{:016x}", h);
   }
 
   absl::StatusOr<std::shared_ptr<const TableDef>> InsertTarget(const sql::Statement& st,
@@ -496,8 +539,13 @@ class EngineImpl {
       sink->casts.push_back(cast);
       ++idx;
     }
+    std::vector<std::shared_ptr<const TableDef>> read;
+    CollectTables(plan->get(), &read);
+    absl::Status overlap = connectors::CheckFileSinkTarget(*t, read);
+    if (!overlap.ok()) return sql::SqlError(script, st.name_pos, std::string(overlap.message()));
     int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
-    EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, writable, (*plan)->updating, n));
+    EDDY_ASSIGN_OR_RETURN(auto sp,
+                          connectors::MakeSink(t, writable, (*plan)->updating, n, JobId(st.text)));
     sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
     sink->make = sp.make;
     sink->parallelism = sp.parallelism;
@@ -597,8 +645,12 @@ class EngineImpl {
     summary_.ok = false;
     SinkTarget late;
     bool has_late = false;
-    EDDY_RETURN_IF_ERROR(LateSink(text, &late, &has_late));
+    EDDY_RETURN_IF_ERROR(LateSink(text, plan.get(), &late, &has_late));
     EDDY_ASSIGN_OR_RETURN(BuiltJob job, BuildJob(plan, config_, sink, has_late ? &late : nullptr));
+    runtime::CheckpointConfig cp;
+    std::optional<state::LoadedCheckpoint> restored;
+    EDDY_RETURN_IF_ERROR(CheckpointSettings(text, &cp, &restored));
+    runtime::CheckpointStats cp_stats;
     cancel_.cancelled = false;
     auto start = std::chrono::steady_clock::now();
     std::mutex mu;
@@ -623,7 +675,7 @@ class EngineImpl {
         }
       });
     }
-    absl::Status status = runtime::ExecuteJob(job.graph, &cancel_, Pool());
+    absl::Status status = runtime::ExecuteJob(job.graph, &cancel_, Pool(), &cp, &cp_stats);
     {
       std::lock_guard<std::mutex> l(mu);
       done = true;
@@ -639,10 +691,70 @@ class EngineImpl {
     }
     for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
     for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});
+    summary_.checkpoints_completed = cp_stats.completed;
+    summary_.checkpoints_failed = cp_stats.failed;
+    summary_.restored_from = restored ? restored->path : "";
     if (absl::IsCancelled(status) && cancel_.cancelled) {
       return absl::CancelledError("the job was cancelled");
     }
     return status;
+  }
+
+  // The checkpoint settings of the job of statement `text` (Flink's execution.checkpointing.*)
+  // and the checkpoint or savepoint to restore ('execution.savepoint.path': a directory, or
+  // 'latest' for the newest complete checkpoint of this job under the checkpoint directory).
+  absl::Status CheckpointSettings(const std::string& text, runtime::CheckpointConfig* cp,
+                                  std::optional<state::LoadedCheckpoint>* restored) {
+    auto duration = [&](const std::string& key, int64_t* ms) -> absl::Status {
+      *ms = ParseDurationMs(config_.Get(key));
+      if (*ms < 0) {
+        return absl::InvalidArgumentError(
+            fmt::format("'{}' must be a duration such as '10 s', not '{}'", key, config_.Get(key)));
+      }
+      return absl::OkStatus();
+    };
+    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.interval", &cp->interval_ms));
+    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.timeout", &cp->timeout_ms));
+    if (cp->timeout_ms == 0) cp->timeout_ms = 10 * 60 * 1000;
+    cp->dir = config_.Get("execution.checkpointing.dir");
+    cp->job_id = JobId(text);
+    cp->num_retained = static_cast<int>(
+        std::max<int64_t>(1, config_.GetInt("execution.checkpointing.num-retained")));
+    cp->ignore_unclaimed_state =
+        config_.Get("execution.savepoint.ignore-unclaimed-state") == "true";
+    std::string backend = config_.Get("state.backend.type");
+    if (backend != "hashmap") {
+      return absl::InvalidArgumentError(fmt::format(
+          "'state.backend.type' = '{}' is not supported (eddy has 'hashmap')", backend));
+    }
+    if (cp->interval_ms > 0 && cp->dir.empty()) {
+      return absl::InvalidArgumentError(
+          "'execution.checkpointing.interval' is set but 'execution.checkpointing.dir' is not: "
+          "set it to the directory where checkpoints go");
+    }
+    std::string from = config_.Get("execution.savepoint.path");
+    if (from.empty()) return absl::OkStatus();
+    if (from == "latest") {
+      if (cp->dir.empty()) {
+        return absl::InvalidArgumentError(
+            "restoring from 'latest' needs 'execution.checkpointing.dir' (where to look)");
+      }
+      std::string job_dir = (std::filesystem::path(cp->dir) / cp->job_id).string();
+      *restored = state::CheckpointStorage::LoadLatest(job_dir);
+      if (!*restored) {
+        spdlog::info("no complete checkpoint of job {} under {}: starting from the beginning",
+                     cp->job_id, cp->dir);
+        return absl::OkStatus();
+      }
+    } else {
+      auto c = state::CheckpointStorage::Load(from);
+      if (!c.ok()) return c.status();
+      *restored = std::move(*c);
+    }
+    spdlog::info("job {} restores {} (checkpoint {})", cp->job_id, (*restored)->path,
+                 (*restored)->manifest.checkpoint_id);
+    cp->restore = &**restored;
+    return absl::OkStatus();
   }
 
   // The worker pool of this session: 'eddy.worker-threads' threads, made again when it changes.
