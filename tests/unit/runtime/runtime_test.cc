@@ -9,6 +9,7 @@
 #include "function/aggregate.h"
 #include "runtime/aggregate_ops.h"
 #include "runtime/operator.h"
+#include "runtime/operator_harness.h"
 #include "runtime/regular_join.h"
 #include "runtime/stream.h"
 #include "runtime/window_rank.h"
@@ -242,7 +243,9 @@ AggregateConfig TumbleCountConfig(int precision) {
 
 TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   AggregateConfig c = TumbleCountConfig(3);
-  auto op = MakeWindowAggregate(c);
+  OperatorHarness harness(MakeWindowAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   Sink out;
   auto batch = [](std::vector<int64_t> ts) {
     Batch b;
@@ -278,7 +281,9 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
 
 TEST(WindowAggregate, ForwardedWatermarkStaysBehindTheWindowTimeOfOpenWindows) {
   AggregateConfig c = TumbleCountConfig(6);
-  auto op = MakeWindowAggregate(c);
+  OperatorHarness harness(MakeWindowAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   Sink out;
   const int64_t m = kMicrosPerMinute;
   Batch b;
@@ -352,7 +357,9 @@ TEST(WindowRank, EmitsTheFinalTopNOnceWhenTheWatermarkPassesWindowEnd) {
   WindowRankConfig c = TumbleRankConfig();
   c.order = {{1, true}};  // v DESC
   c.limit = 2;
-  auto op = MakeWindowRank(c);
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   const int64_t m = kMicrosPerMinute;
   // v = 5 twice: the earlier one ranks first (ROW_NUMBER ties keep arrival order).
@@ -391,7 +398,9 @@ TEST(WindowRank, DeduplicationKeepingTheLastRowTakesTheLaterOfEqualTimes) {
   c.order = {{0, true}};  // ts DESC
   c.limit = 1;
   c.ties_to_last = true;
-  auto op = MakeWindowRank(c);
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   Batch b = TimedRows({{20, 1}, {30, 2}, {30, 3}, {10, 4}});
   ASSERT_TRUE(op->ProcessBatch(b, RowWatermarks{}, &out).ok());
@@ -403,7 +412,9 @@ TEST(WindowRank, DeduplicationKeepingTheLastRowTakesTheLaterOfEqualTimes) {
 TEST(WindowRank, RejectsRetractions) {
   WindowRankConfig c = TumbleRankConfig();
   c.order = {{1, false}};
-  auto op = MakeWindowRank(c);
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   Batch b = TimedRows({{20, 1}}, RowKind::kDelete);
   absl::Status st = op->ProcessBatch(b, RowWatermarks{}, &out);
@@ -435,7 +446,9 @@ TEST(GroupAggregate, StateTtlDropsIdleGroupsWhichThenStartAgain) {
   c.metrics = std::make_shared<OperatorMetrics>();
   c.state_ttl_ms = 1000;
   c.clock_ms = [&now] { return now; };
-  auto op = MakeGroupAggregate(c);
+  OperatorHarness harness(MakeGroupAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   ChangelogSink out;
   auto batch = [](std::vector<std::string> keys) {
     Batch b;
@@ -488,7 +501,9 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
   c.state_ttl_ms = 1000;
   c.clock_ms = [&now] { return now; };
   c.metrics = std::make_shared<OperatorMetrics>();
-  auto op = MakeRegularJoin(c);
+  OperatorHarness harness(MakeRegularJoin(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.two();
   JoinSink out;
   auto rows = [](std::vector<std::pair<std::string, int64_t>> kv) {
     Batch b;
@@ -535,7 +550,9 @@ TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
   c.state_ttl_ms = 1000;  // sweeps at most once per second
   c.clock_ms = [&now] { return now; };
   c.metrics = std::make_shared<OperatorMetrics>();
-  auto op = MakeRegularJoin(c);
+  OperatorHarness harness(MakeRegularJoin(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.two();
   JoinSink out;
   auto row = [](int64_t v, RowKind kind = RowKind::kInsert) {
     Batch b;
