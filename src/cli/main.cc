@@ -49,6 +49,12 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   for (const auto& k : s.sinks) {
     text += fmt::format("  sink {}: {} row{} written\n", k.table, k.rows, k.rows == 1 ? "" : "s");
   }
+  if (!s.restored_from.empty()) text += fmt::format("  restored from {}\n", s.restored_from);
+  if (s.checkpoints_completed || s.checkpoints_failed) {
+    text += fmt::format("  checkpoints: {} completed", s.checkpoints_completed);
+    if (s.checkpoints_failed) text += fmt::format(", {} failed", s.checkpoints_failed);
+    text += "\n";
+  }
   std::fputs(text.c_str(), stderr);
 }
 
@@ -132,6 +138,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   run->add_flag("-q,--quiet", quiet, "No progress and no summary on stderr");
   run->add_flag("--no-progress", no_progress, "No progress line on stderr");
+  std::string from_checkpoint;
+  run->add_option("--from-checkpoint", from_checkpoint,
+                  "Resume from a checkpoint or savepoint directory, or 'latest' (the newest "
+                  "complete checkpoint of each job under 'execution.checkpointing.dir'; a fresh "
+                  "start when there is none)");
   run->footer(
       "Examples:\n"
       "  eddy run examples/flights/delays.sql\n"
@@ -253,6 +264,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "eddy run: give a script FILE or -e 'SQL' (see eddy run --help)\n");
       return 1;
     }
+    if (!from_checkpoint.empty()) sets.push_back("execution.savepoint.path=" + from_checkpoint);
     return Run(file, inline_sql, sets, format, quiet, no_progress);
   }
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);

@@ -82,15 +82,14 @@ bool Exists(const std::string& path) { return FileSize(path) >= 0; }
 
 // Appends the in-progress file `c.tmp` to `c.final_path` at `c.offset` and removes it.
 absl::Status CommitAppend(const Committable& c) {
-  int64_t size = FileSize(c.final_path);
-  bool have_tmp = Exists(c.tmp);
-  if (!have_tmp) {
+  if (!Exists(c.tmp)) {
     // Committed before (the temporary file is removed only after the append is durable).
+    int64_t size = FileSize(c.final_path);
     if (size >= c.offset + c.length) return absl::OkStatus();
-    return absl::DataLossError(
-        fmt::format("cannot commit {}: its in-progress file {} is gone and {} holds {} bytes, not "
-                    "{}",
-                    c.final_path, c.tmp, c.final_path, size, c.offset + c.length));
+    return absl::DataLossError(fmt::format(
+        "cannot commit {}: its in-progress file {} is gone and {} holds {} bytes, not "
+        "{}",
+        c.final_path, c.tmp, c.final_path, std::max<int64_t>(size, 0), c.offset + c.length));
   }
   int fd = ::open(c.final_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("cannot open", c.final_path, errno);
@@ -99,12 +98,14 @@ absl::Status CommitAppend(const Committable& c) {
     ::close(fd);
     return ErrnoStatus(what, p, err);
   };
-  if (size < c.offset) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return fail("cannot stat", c.final_path);
+  if (st.st_size < c.offset) {
     ::close(fd);
     return absl::DataLossError(fmt::format(
         "cannot commit to {}: it holds {} bytes but the committed output ends at {} (was the file "
         "changed by something else?)",
-        c.final_path, size, c.offset));
+        c.final_path, static_cast<int64_t>(st.st_size), c.offset));
   }
   // Anything past the offset was appended by a checkpoint the job did not restore: drop it.
   if (::ftruncate(fd, c.offset) != 0) return fail("cannot truncate", c.final_path);
