@@ -287,6 +287,13 @@ void CheckpointCoordinator::AbortJob() {
   }
 }
 
+absl::Status CheckpointCoordinator::CleanUpAtStart() {
+  for (const auto& v : vertices_) {
+    if (v.committer) EDDY_RETURN_IF_ERROR(v.committer->CleanUp({}));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckpointCoordinator::RecommitRestored(const state::LoadedCheckpoint& restored) {
   for (size_t v = 0; v < vertices_.size() && v < restored.vertices.size(); ++v) {
     if (!vertices_[v].committer) continue;

@@ -70,6 +70,8 @@ class CheckpointCoordinator {
   /// Commits the committables of a restored checkpoint again (idempotent) and asks each
   /// committer to clean up what earlier attempts left. Called before the job starts.
   absl::Status RecommitRestored(const state::LoadedCheckpoint& restored);
+  /// A fresh start: asks each committer to delete what earlier runs of the job prepared.
+  absl::Status CleanUpAtStart();
 
  private:
   struct Pending {

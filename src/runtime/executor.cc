@@ -497,6 +497,9 @@ class Job {
             cp_.restore->path, m.vertices.size(), nv));
       }
       EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
+    } else {
+      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
+      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     for (int v = 0; v < nv; ++v) {
       std::vector<const state::SubtaskSnapshot*> olds;
