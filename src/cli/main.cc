@@ -32,7 +32,8 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   std::string first = stmt.substr(0, stmt.find('\n'));
   if (first.size() > 70) first = first.substr(0, 67) + "...";
   std::string text =
-      fmt::format("eddy: {} after {:.2f} s: {}\n", s.ok ? "finished" : "failed", s.seconds, first);
+      fmt::format("eddy: {} after {:.2f} s: {}\n",
+                  s.stopped ? "stopped" : (s.ok ? "finished" : "failed"), s.seconds, first);
   for (const auto& src : s.sources) {
     text += fmt::format("  source {}: {} rows read", src.table, src.rows);
     if (src.bad_skipped) text += fmt::format(", {} bad rows skipped", src.bad_skipped);
@@ -94,6 +95,7 @@ int Run(const std::string& file, const std::string& inline_sql,
   bool tty = isatty(STDERR_FILENO);
   if (tty && !quiet && !no_progress) {
     out.on_progress = [](const eddy::Progress& p) {
+      if (p.streaming) return;  // result rows go to the terminal: no progress line among them
       std::string pct =
           p.total_bytes ? fmt::format(", {:.0f}% of input", 100.0 * p.bytes / p.total_bytes) : "";
       std::fprintf(stderr, "\r\033[Keddy: %s rows read, %s rows/s%s", Human(p.rows).c_str(),

@@ -29,10 +29,147 @@ namespace eddy {
 
 namespace {
 
-// Collects the rows of a SELECT (thread-safe; the collect sink runs on one subtask).
+// Prints the rows of an unbounded SELECT as they arrive (Flink's SQL client in tableau mode for
+// a streaming query): a header with fixed column widths, then one line per row with its
+// changelog kind when the result is updating; csv and json print one line per row. Stops the
+// job once `limit` rows are printed (LIMIT n). Thread-safe.
+class StreamPrinter {
+ public:
+  StreamPrinter(OutputOptions::Format format, FILE* out, std::vector<std::string> names,
+                std::vector<DataType> types, bool updating, int64_t limit,
+                runtime::CancelFlag* cancel)
+      : format_(format),
+        out_(out),
+        names_(std::move(names)),
+        types_(std::move(types)),
+        updating_(updating),
+        limit_(limit),
+        cancel_(cancel) {
+    for (size_t c = 0; c < names_.size(); ++c) {
+      size_t w = 12;
+      switch (types_[c].id) {
+        case TypeId::kBoolean:
+          w = 7;
+          break;
+        case TypeId::kTimestamp:
+        case TypeId::kTimestampLtz:
+          w = 23 + (types_[c].precision > 3 ? types_[c].precision - 3 : 0);
+          break;
+        case TypeId::kString:
+          w = 20;
+          break;
+        default:
+          w = 12;
+      }
+      widths_.push_back(std::max(w, names_[c].size()));
+      numeric_.push_back(types_[c].is_numeric());
+    }
+  }
+
+  void Rows(const Batch& b) {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string text;
+    if (!header_done_) {
+      header_done_ = true;
+      text += Header();
+    }
+    for (size_t r = 0; r < b.num_rows() && !Full(); ++r) {
+      std::vector<std::string> cells;
+      for (size_t c = 0; c < names_.size() && c < b.columns.size(); ++c) {
+        cells.push_back(FormatCell(b.columns[c], r, "<NULL>", false));
+      }
+      text += Line(RowKindName(b.kinds[r]), cells);
+      ++rows_;
+    }
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fflush(out_);
+    if (Full()) cancel_->cancelled = true;
+  }
+
+  // After the job: the closing line and the row count.
+  void Finish(bool interrupted) {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string text;
+    if (!header_done_ && format_ == OutputOptions::Format::kTable) text += Header();
+    if (format_ == OutputOptions::Format::kTable) {
+      text += Separator();
+      text += fmt::format("Received a total of {} row{}{}\n", rows_, rows_ == 1 ? "" : "s",
+                          interrupted ? " (stopped)" : "");
+    }
+    std::fwrite(text.data(), 1, text.size(), out_);
+    std::fflush(out_);
+  }
+  int64_t rows() const { return rows_; }
+
+ private:
+  bool Full() const { return limit_ >= 0 && rows_ >= limit_; }
+  std::string Separator() const {
+    std::string sep = "+";
+    if (updating_) sep += "----+";
+    for (size_t w : widths_) sep += std::string(w + 2, '-') + "+";
+    return sep + "\n";
+  }
+  std::string Cell(const std::string& v, size_t c) const {
+    std::string s = v;
+    if (s.size() > widths_[c]) s = s.substr(0, widths_[c] - 3) + "...";
+    std::string pad(widths_[c] - std::min(widths_[c], s.size()), ' ');
+    return numeric_[c] ? pad + s : s + pad;
+  }
+  std::string Header() const {
+    if (format_ == OutputOptions::Format::kCsv) {
+      return (updating_ ? "op," : "") + fmt::format("{}\n", fmt::join(names_, ","));
+    }
+    if (format_ == OutputOptions::Format::kJson) return "";
+    std::string h = Separator() + "|";
+    if (updating_) h += " op |";
+    for (size_t c = 0; c < names_.size(); ++c) h += " " + Cell(names_[c], c) + " |";
+    return h + "\n" + Separator();
+  }
+  std::string Line(const std::string& kind, const std::vector<std::string>& cells) const {
+    if (format_ == OutputOptions::Format::kCsv) {
+      std::string l = updating_ ? kind + "," : "";
+      for (size_t c = 0; c < cells.size(); ++c) {
+        l += (c ? "," : "") + (cells[c] == "<NULL>" ? std::string() : cells[c]);
+      }
+      return l + "\n";
+    }
+    if (format_ == OutputOptions::Format::kJson) {
+      std::string l = "{";
+      if (updating_) l += "\"op\":" + JsonQuote(kind) + ",";
+      for (size_t c = 0; c < cells.size(); ++c) {
+        std::string v = cells[c] == "<NULL>" ? "null"
+                        : numeric_[c]        ? cells[c]
+                                             : JsonQuote(cells[c]);
+        l += (c ? "," : "") + JsonQuote(names_[c]) + ":" + v;
+      }
+      return l + "}\n";
+    }
+    std::string l = "|";
+    if (updating_) l += " " + kind + " |";
+    for (size_t c = 0; c < cells.size(); ++c) l += " " + Cell(cells[c], c) + " |";
+    return l + "\n";
+  }
+
+  std::mutex mu_;
+  OutputOptions::Format format_;
+  FILE* out_;
+  std::vector<std::string> names_;
+  std::vector<DataType> types_;
+  std::vector<size_t> widths_;
+  std::vector<bool> numeric_;
+  bool updating_;
+  int64_t limit_;
+  runtime::CancelFlag* cancel_;
+  bool header_done_ = false;
+  int64_t rows_ = 0;
+};
+
+// Collects the rows of a SELECT (thread-safe; the collect sink runs on one subtask), or prints
+// them as they come when `printer` is set.
 struct Collector {
   std::mutex mu;
   QueryResult result;
+  std::unique_ptr<StreamPrinter> printer;
 };
 
 class CollectSink final : public runtime::OneInputOperator {
@@ -40,6 +177,11 @@ class CollectSink final : public runtime::OneInputOperator {
   CollectSink(std::shared_ptr<Collector> c, std::shared_ptr<connectors::SinkMetrics> m)
       : c_(std::move(c)), m_(std::move(m)) {}
   absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
+    if (c_->printer) {
+      c_->printer->Rows(b);
+      m_->rows_written += static_cast<int64_t>(b.num_rows());
+      return absl::OkStatus();
+    }
     std::lock_guard<std::mutex> l(c_->mu);
     for (size_t r = 0; r < b.num_rows(); ++r) {
       std::vector<std::string> row;
@@ -285,8 +427,15 @@ class EngineImpl {
         ResultOrder order;
         EDDY_ASSIGN_OR_RETURN(PlanPtr plan, b.BindQuery(*st.query, &order));
         QueryResult r;
-        absl::Status s = RunSelect(plan, order, st.text, output, &r);
-        if (s.ok() && !capture) PrintResult(r, output.format, output.out);
+        // An unbounded query prints its rows as they come and ends with Ctrl-C (or LIMIT).
+        bool stream = !capture && Unbounded(plan.get());
+        if (stream && !order.keys.empty()) {
+          return sql::SqlError(script, st.pos,
+                               "ORDER BY is not supported on an unbounded query (its result never "
+                               "ends): drop it, or bound the source ('scan.bounded.mode')");
+        }
+        absl::Status s = RunSelect(plan, order, st.text, output, &r, stream);
+        if (s.ok() && !capture && !stream) PrintResult(r, output.format, output.out);
         if (output.on_summary) output.on_summary(st.text, summary_);
         if (s.ok() && capture) *capture = std::move(r);
         return s;
@@ -565,9 +714,31 @@ class EngineImpl {
     return s;
   }
 
+  // Whether a plan reads an unbounded source (a kafka table without 'scan.bounded.mode').
+  static bool Unbounded(const PlanNode* n) {
+    if (!n) return false;
+    if (n->kind == PlanNode::Kind::kScan && n->table && n->table->Option("connector") == "kafka" &&
+        n->table->Option("scan.bounded.mode").empty()) {
+      return true;
+    }
+    return Unbounded(n->input.get()) || Unbounded(n->right.get());
+  }
+
   absl::Status RunSelect(const PlanPtr& plan, const ResultOrder& order, const std::string& text,
-                         const OutputOptions& output, QueryResult* r) {
+                         const OutputOptions& output, QueryResult* r, bool stream = false) {
     auto collector = std::make_shared<Collector>();
+    if (stream) {
+      std::vector<std::string> names;
+      std::vector<DataType> types;
+      for (const auto& f : plan->schema.fields) {
+        if (f.name.rfind("$", 0) == 0) continue;
+        names.push_back(f.name);
+        types.push_back(f.type);
+      }
+      collector->printer = std::make_unique<StreamPrinter>(output.format, output.out, names, types,
+                                                           plan->updating, order.limit, &cancel_);
+      streaming_ = true;
+    }
     SinkTarget sink;
     sink.name = "Sink: collect";
     sink.metrics = std::make_shared<connectors::SinkMetrics>();
@@ -577,7 +748,20 @@ class EngineImpl {
         -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
       return std::unique_ptr<runtime::StreamOperator>(new CollectSink(collector, m));
     };
-    EDDY_RETURN_IF_ERROR(Run(plan, sink, text, output));
+    absl::Status run = Run(plan, sink, text, output);
+    streaming_ = false;
+    if (stream) {
+      // Ctrl-C or the LIMIT ends an unbounded query: a normal end for the user.
+      bool stopped = absl::IsCancelled(run);
+      collector->printer->Finish(stopped && collector->printer->rows() != order.limit);
+      if (stopped) {
+        summary_.ok = true;
+        summary_.stopped = true;
+        return absl::OkStatus();
+      }
+      return run;
+    }
+    EDDY_RETURN_IF_ERROR(run);
     *r = std::move(collector->result);
     r->updating = plan->updating;
     for (const auto& f : plan->schema.fields) {
@@ -671,6 +855,7 @@ class EngineImpl {
             p.total_bytes += s->bytes_total.load();
           }
           p.seconds = elapsed();
+          p.streaming = streaming_;
           output.on_progress(p);
         }
       });
@@ -774,6 +959,7 @@ class EngineImpl {
   SessionConfig config_;
   JobSummary summary_;
   runtime::CancelFlag cancel_;
+  bool streaming_ = false;  // the running job prints its rows as they come
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
