@@ -3,12 +3,17 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "base/log.h"
 #include "cli/commands.h"
@@ -17,10 +22,52 @@
 namespace {
 
 eddy::Engine* g_engine = nullptr;
+std::atomic<int> g_signals{0};
 
+// Ctrl-C/SIGTERM cancels the running job; a second one exits at once.
 void OnSignal(int) {
   if (g_engine) g_engine->Cancel();
+  if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
+
+// Makes sure a cancelled job ends within 1 s (0.75 s) even when an operator is stuck in a blocking
+// call (a sink writing to a pipe nobody reads): after that the process exits (code 130, as for a
+// process ended by SIGINT) instead of hanging. Stops when destroyed.
+class CancelWatchdog {
+ public:
+  CancelWatchdog()
+      : t_([this] {
+          std::unique_lock<std::mutex> l(mu_);
+          std::chrono::steady_clock::time_point since{};
+          while (!cv_.wait_for(l, std::chrono::milliseconds(50), [&] { return stop_; })) {
+            if (g_signals.load() == 0) continue;
+            auto now = std::chrono::steady_clock::now();
+            if (since == std::chrono::steady_clock::time_point{}) since = now;
+            if (now - since > std::chrono::milliseconds(750)) {
+              std::fputs(
+                  "\neddy: the job did not stop within 0.75 s of the signal (an operator is "
+                  "blocked); exiting\n",
+                  stderr);
+              std::fflush(stderr);
+              _exit(130);
+            }
+          }
+        }) {}
+  ~CancelWatchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    t_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread t_;
+};
 
 std::string Human(double v) {
   if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
@@ -109,7 +156,11 @@ int Run(const std::string& file, const std::string& inline_sql,
       PrintSummary(stmt, s);
     };
   }
-  absl::Status st = engine.ExecuteScript(sql, out);
+  absl::Status st;
+  {
+    CancelWatchdog watchdog;
+    st = engine.ExecuteScript(sql, out);
+  }
   g_engine = nullptr;
   if (!st.ok()) {
     std::fprintf(stderr, "eddy: %s\n", std::string(st.message()).c_str());

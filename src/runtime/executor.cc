@@ -738,6 +738,7 @@ absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* 
     source_ctx_.timers = source_timers_.get();
     source_ctx_.metrics = spec->metrics.get();
     source_ctx_.clock_ms = clock;
+    source_ctx_.cancelled = &cancel->cancelled;
     EDDY_RETURN_IF_ERROR(source->Open(source_ctx_));
     EDDY_ASSIGN_OR_RETURN(state::OperatorRestore r, olds_of(0, source->uid(), "the source"));
     if (r.restored()) EDDY_RETURN_IF_ERROR(source->InitializeState(r));
@@ -753,6 +754,7 @@ absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* 
     c.late = late_out.get();
     c.metrics = spec->metrics.get();
     c.clock_ms = clock;
+    c.cancelled = &cancel->cancelled;
   }
   opened_ = true;
   for (size_t k = 0; k < chain.size(); ++k) {

@@ -113,6 +113,10 @@ struct OperatorContext {
   OperatorMetrics* metrics = nullptr;
   /// Processing time in ms since the epoch (wall clock; tests inject one).
   std::function<int64_t()> clock_ms;
+  /// Set when the job is cancelled (Ctrl-C, another subtask failed): an operator doing a long
+  /// computation without emitting (matching a huge pattern, releasing many buffered rows)
+  /// checks it every few thousand steps and returns CancelledError. May be null in tests.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 /// The lifecycle and state hooks every operator has, sources included (Flink:
@@ -156,6 +160,11 @@ class OperatorBase {
   virtual absl::Status PrepareCommit(std::vector<std::string>* out) { return absl::OkStatus(); }
   /// Bytes of state held (approximate), for 'table.exec.state.max-bytes' and metrics.
   virtual size_t StateBytes() const { return 0; }
+
+  /// Whether the job was cancelled (see OperatorContext::cancelled). Cheap: one relaxed load.
+  bool cancelled() const {
+    return ctx_ && ctx_->cancelled && ctx_->cancelled->load(std::memory_order_relaxed);
+  }
 
  protected:
   OperatorContext* context() const { return ctx_; }
