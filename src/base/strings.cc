@@ -113,4 +113,35 @@ int64_t ParseDurationMs(std::string_view s) {
   return n * mult;
 }
 
+int64_t ParseMemoryBytes(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && s[i] == ' ') ++i;
+  size_t d0 = i;
+  int64_t n = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+    if (n > (INT64_MAX - 9) / 10) return -1;
+    n = n * 10 + (s[i++] - '0');
+  }
+  if (i == d0) return -1;
+  while (i < s.size() && s[i] == ' ') ++i;
+  std::string unit = ToLower(s.substr(i));
+  while (!unit.empty() && unit.back() == ' ') unit.pop_back();
+  int shift;
+  if (unit.empty() || unit == "b" || unit == "bytes") {
+    shift = 0;
+  } else if (unit == "k" || unit == "kb" || unit == "kibibytes") {
+    shift = 10;
+  } else if (unit == "m" || unit == "mb" || unit == "mebibytes") {
+    shift = 20;
+  } else if (unit == "g" || unit == "gb" || unit == "gibibytes") {
+    shift = 30;
+  } else if (unit == "t" || unit == "tb" || unit == "tebibytes") {
+    shift = 40;
+  } else {
+    return -1;
+  }
+  if (n > (INT64_MAX >> shift)) return -1;
+  return n << shift;
+}
+
 }  // namespace eddy

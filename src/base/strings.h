@@ -31,4 +31,9 @@ std::string ToLower(std::string_view s);
 /// no unit = ms) in milliseconds. -1 when `s` is not such a duration.
 int64_t ParseDurationMs(std::string_view s);
 
+/// A memory size in Flink's MemorySize syntax ("0", "512 b", "64 kb", "100mb", "1 gb", "1 tb";
+/// units b|bytes|k|kb|kibibytes|m|mb|mebibytes|g|gb|gibibytes|t|tb|tebibytes, powers of 1024,
+/// no unit = bytes) in bytes. -1 when `s` is not such a size.
+int64_t ParseMemoryBytes(std::string_view s);
+
 }  // namespace eddy

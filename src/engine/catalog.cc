@@ -18,6 +18,7 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"table.exec.source.idle-timeout", "0 ms"},
       {"eddy.cep.max-partial-matches", "10000"},
       {"table.exec.state.ttl", "0 ms"},
+      {"table.exec.state.max-bytes", "0"},
       {"execution.checkpointing.interval", "0 ms"},
       {"execution.checkpointing.dir", ""},
       {"execution.checkpointing.num-retained", "1"},

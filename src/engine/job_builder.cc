@@ -91,6 +91,12 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   int64_t maxp = std::max<int64_t>(1, config.GetInt("pipeline.max-parallelism"));
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
   size_t batch = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("eddy.batch-size")));
+  job.graph.max_state_bytes = ParseMemoryBytes(config.Get("table.exec.state.max-bytes"));
+  if (job.graph.max_state_bytes < 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("'table.exec.state.max-bytes' must be a size such as '512 mb', not '{}'",
+                    config.Get("table.exec.state.max-bytes")));
+  }
 
   // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;

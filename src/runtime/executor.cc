@@ -319,6 +319,7 @@ class Subtask final : public Task {
   absl::Status SourceSlice(Slice* result);
   absl::Status InputSlice(Slice* result);
   absl::Status Housekeeping();
+  absl::Status CheckStateSize();
   bool OutputFull() const {
     for (const auto& [g, ch] : targets) {
       if (g->Full(ch)) return true;
@@ -370,6 +371,7 @@ class Subtask final : public Task {
   int64_t aligning_ = 0;       // checkpoint whose barriers are being aligned, 0 when none
   std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
   int64_t notified_ = 0;       // last completed checkpoint the operators were told of
+  int64_t last_state_check_ms_ = 0;
 };
 
 class Job {
@@ -648,6 +650,7 @@ class Job {
   }
 
   CheckpointCoordinator* coordinator() { return coordinator_.get(); }
+  int64_t max_state_bytes() const { return g_.max_state_bytes; }
   bool checkpointing() const { return !cp_.dir.empty() && cp_.interval_ms > 0; }
   int64_t completed_checkpoint() const { return completed_.load(std::memory_order_acquire); }
   static int64_t NowMs() {
@@ -830,8 +833,35 @@ Task::Slice Subtask::RunSlice() {
   if (result != Slice::kDone) {
     int64_t next = NextProcessingTime();
     if (next != INT64_MAX) job_->WakeAt(this, next);
+    st = CheckStateSize();
+    if (!st.ok()) {
+      job_->Fail(st);
+      return Slice::kDone;
+    }
   }
   return result;
+}
+
+// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
+absl::Status Subtask::CheckStateSize() {
+  int64_t limit = job_->max_state_bytes();
+  if (limit <= 0 || chain.empty()) return absl::OkStatus();
+  int64_t now = Job::NowMs();
+  if (now - last_state_check_ms_ < 1000) return absl::OkStatus();
+  last_state_check_ms_ = now;
+  for (const auto& op : chain) {
+    int64_t bytes = static_cast<int64_t>(op->StateBytes());
+    if (bytes > limit) {
+      return absl::ResourceExhaustedError(fmt::format(
+          "{} (subtask {} of {}) holds {:.1f} MiB of state, more than 'table.exec.state.max-bytes' "
+          "= "
+          "{:.1f} MiB: the job stops instead of exhausting the machine's memory (raise the limit, "
+          "set "
+          "'table.exec.state.ttl', or bound the state with a window)",
+          spec->name, info.index + 1, info.parallelism, bytes / 1048576.0, limit / 1048576.0));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void Subtask::OnDone() {

@@ -296,6 +296,9 @@ struct JobGraph {
   std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
   int max_parallelism = 128;
   size_t channel_capacity = 64;  // elements per channel before backpressure
+  /// 'table.exec.state.max-bytes': a subtask whose operators hold more state than this fails
+  /// the job with a clear error (checked about once a second); 0 = no limit.
+  int64_t max_state_bytes = 0;
 };
 
 /// Checkpointing of one job run (DESIGN.md §3 "Checkpoints"; Flink's execution.checkpointing.*).
