@@ -19,6 +19,8 @@ struct ServerOptions {
   bool auto_create_topics = true;
   int default_partitions = 1;
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
+  /// group.initial.rebalance.delay.ms (ms; default in kafka::GroupOptions).
+  int group_initial_rebalance_delay_ms = 1000;
   /// SQL scripts run inside the server as pipelines once it listens (--sql, repeatable).
   std::vector<std::string> sql_files;
 };

@@ -166,6 +166,13 @@ int main(int argc, char** argv) {
   server->add_option("--port-file", server_opts.port_file,
                      "Write the bound Kafka port to this file once listening");
   server
+      ->add_option(
+          "--group-initial-rebalance-delay-ms", server_opts.group_initial_rebalance_delay_ms,
+          "How long the first rebalance of an empty consumer group waits for more members, "
+          "in ms (group.initial.rebalance.delay.ms; Kafka: 3000)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 300000));
+  server
       ->add_option("--sql", server_opts.sql_files,
                    "Run this SQL script inside the server as a pipeline once it listens "
                    "(repeatable; each on its own thread)")

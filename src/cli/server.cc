@@ -67,8 +67,9 @@ int RunServer(const ServerOptions& o) {
   bo.advertised_host = o.advertised_host.empty() ? host : o.advertised_host;
   bo.auto_create_topics = o.auto_create_topics;
   bo.default_partitions = o.default_partitions;
-  auto groups =
-      kafka::GroupCoordinator::Open(o.data_dir, kafka::GroupOptions(), log::WallClockMs());
+  kafka::GroupOptions go;
+  go.initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
+  auto groups = kafka::GroupCoordinator::Open(o.data_dir, go, log::WallClockMs());
   if (!groups.ok()) {
     fmt::print(stderr, "eddy server: cannot load the consumer groups: {}\n",
                groups.status().ToString());
@@ -99,12 +100,20 @@ int RunServer(const ServerOptions& o) {
       log->get(), groups->get(), &broker, host, (*server)->port()));
   server::Pipelines pipelines;
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
+  // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
+  // fsyncs (flush.ms) and runs retention, which must not delay a group's session expiry.
+  std::atomic<bool> stop_ticker{false};
+  std::thread ticker([&] {
+    while (!stop_ticker.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      (*groups)->Tick(log::WallClockMs());
+    }
+  });
   // Housekeeping: the flush.ms policy every second, retention every
   // log.retention.check.interval.ms (5 minutes, Kafka's default).
   auto last_retention = std::chrono::steady_clock::now();
   while (g_stop_signal == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*groups)->Tick(log::WallClockMs());  // session timeouts and rebalance deadlines
     static auto last_flush = std::chrono::steady_clock::now();
     auto now = std::chrono::steady_clock::now();
     if (now - last_flush >= std::chrono::seconds(1)) {
@@ -124,6 +133,8 @@ int RunServer(const ServerOptions& o) {
   pipelines.CancelAll();
   connectors::kafka::SetLocalTopics(nullptr);
   (*server)->Stop();
+  stop_ticker = true;
+  ticker.join();
   absl::Status st = (*log)->Close();
   if (!st.ok()) {
     spdlog::error("eddy server: closing the log failed: {}", st.ToString());

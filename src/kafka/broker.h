@@ -26,8 +26,11 @@ struct BrokerOptions {
   std::string advertised_host = "127.0.0.1";  // advertised.listeners host
   int32_t advertised_port = 9092;             // advertised.listeners port
   std::string cluster_id = "eddy-cluster";
-  bool auto_create_topics = true;         // auto.create.topics.enable
-  int32_t default_partitions = 1;         // num.partitions
+  bool auto_create_topics = true;  // auto.create.topics.enable
+  int32_t default_partitions = 1;  // num.partitions
+  /// fetch.max.bytes: the most record bytes one Fetch response carries, whatever the request asks
+  /// (its first batch may exceed it, KIP-74). Kafka's default 57671680 (55 MiB).
+  int64_t fetch_max_bytes = 55 << 20;
   int64_t max_request_bytes = 100 << 20;  // socket.request.max.bytes
 };
 

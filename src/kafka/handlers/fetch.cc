@@ -12,7 +12,9 @@ absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
   EDDY_ASSIGN_OR_RETURN(FetchRequest f, DecodeBody<FetchRequest>(req));
   FetchResponse resp;
   resp.session_id = 0;
-  int64_t budget = f.max_bytes > 0 ? f.max_bytes : INT32_MAX;
+  // The response's limit: the request's max_bytes, capped by the broker's fetch.max.bytes.
+  int64_t budget =
+      std::min<int64_t>(f.max_bytes > 0 ? f.max_bytes : INT32_MAX, ctx.options.fetch_max_bytes);
   int64_t total = 0;
   bool any_error = false;
   for (const auto& ft : f.topics) {
@@ -29,17 +31,14 @@ absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
         any_error = true;
         continue;
       }
-      // KIP-74: the first non-empty partition gets at least one whole batch even beyond the
-      // limits; after the response budget is spent, partitions report offsets only.
-      int64_t limit = std::min<int64_t>(fp.partition_max_bytes, budget - total);
-      if (limit <= 0 && total > 0) limit = 0;
-      absl::StatusOr<log::ReadResult> rr;
-      if (limit > 0 || total == 0) {
-        rr = (*part)->Read(Offset(fp.fetch_offset), std::max<int64_t>(limit, 1));
-      }
-      if (rr.ok() && limit <= 0 && total > 0) {
-        rr->records.clear();
-      }
+      // KIP-74: until a partition has returned records, the first batch is returned whole even
+      // beyond the partition's and the response's limits; after that, a partition returns only
+      // the whole batches that fit both (none once the response's budget is spent: offsets
+      // only), so the response never exceeds max_bytes by more than that one first batch.
+      int64_t limit =
+          std::max<int64_t>(0, std::min<int64_t>(fp.partition_max_bytes, budget - total));
+      absl::StatusOr<log::ReadResult> rr =
+          (*part)->Read(Offset(fp.fetch_offset), limit, /*whole_first_batch=*/total == 0);
       if (!rr.ok()) {
         pr.error_code = ErrorOf(rr.status());
         any_error = true;
