@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cerrno>
@@ -30,6 +31,27 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 
 void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// Raises the soft limit of open files to the hard limit, so max.connections connections fit
+// (each is a file descriptor), and warns when even the hard limit is too low.
+void RaiseOpenFileLimit(int max_connections) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // Segments, indexes and the process's own files need descriptors too.
+  constexpr rlim_t kReserve = 256;
+  if (rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < static_cast<rlim_t>(max_connections) + kReserve) {
+    spdlog::warn(
+        "eddy server: the open file limit ({}) is below --max-connections ({}) plus {} for "
+        "the log: connections beyond it are refused by the system (raise `ulimit -n`)",
+        static_cast<uint64_t>(rl.rlim_cur), max_connections, kReserve);
+  }
+}
 
 }  // namespace
 
@@ -67,6 +89,15 @@ int RunServer(const ServerOptions& o) {
   bo.advertised_host = o.advertised_host.empty() ? host : o.advertised_host;
   bo.auto_create_topics = o.auto_create_topics;
   bo.default_partitions = o.default_partitions;
+  bo.fetch_max_bytes = o.fetch_max_bytes;
+  kafka::ServerLimits limits;
+  limits.socket_request_max_bytes = o.socket_request_max_bytes;
+  limits.queued_max_request_bytes = o.queued_max_request_bytes;
+  limits.connection_max_queued_bytes = o.connection_max_queued_bytes;
+  limits.max_connections = o.max_connections;
+  limits.max_connections_per_ip = o.max_connections_per_ip;
+  limits.connections_max_idle_ms = o.connections_max_idle_ms;
+  RaiseOpenFileLimit(limits.max_connections);
   kafka::GroupOptions go;
   go.initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
   auto groups = kafka::GroupCoordinator::Open(o.data_dir, go, log::WallClockMs());
@@ -76,7 +107,7 @@ int RunServer(const ServerOptions& o) {
     return 1;
   }
   kafka::Broker broker(log->get(), groups->get(), bo);
-  auto server = kafka::KafkaServer::Start(&broker, host, port);
+  auto server = kafka::KafkaServer::Start(&broker, host, port, 4, limits);
   if (!server.ok()) {
     fmt::print(stderr, "eddy server: {}\n", std::string(server.status().message()));
     return 1;

@@ -31,7 +31,6 @@ struct BrokerOptions {
   /// fetch.max.bytes: the most record bytes one Fetch response carries, whatever the request asks
   /// (its first batch may exceed it, KIP-74). Kafka's default 57671680 (55 MiB).
   int64_t fetch_max_bytes = 55 << 20;
-  int64_t max_request_bytes = 100 << 20;  // socket.request.max.bytes
 };
 
 /// A parsed request header plus the body bytes that follow it.

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "kafka/handlers/handler.h"
 #include "log/record_batch.h"
@@ -109,8 +110,10 @@ absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req
       if (!res.ok()) {
         pr.error_code = ErrorOf(res.status());
         pr.error_message = std::string(res.status().message());
-        spdlog::warn("kafka: produce to {}-{} from client {} rejected: {}", td.name, pd.index,
-                     QuoteForLog(req.client_id.value_or("")), res.status().ToString());
+        LogLimited(spdlog::level::warn, "kafka.produce-rejected/" + req.client_host,
+                   fmt::format("kafka: produce to {}-{} from client {} at {} rejected: {}", td.name,
+                               pd.index, QuoteForLog(req.client_id.value_or("")), req.client_host,
+                               res.status().ToString()));
         continue;
       }
       appended = true;
