@@ -230,6 +230,56 @@ int main(int argc, char** argv) {
   server->add_option("--port-file", server_opts.port_file,
                      "Write the bound Kafka port to this file once listening");
   server
+      ->add_option(
+          "--group-initial-rebalance-delay-ms", server_opts.group_initial_rebalance_delay_ms,
+          "How long the first rebalance of an empty consumer group waits for more members, "
+          "in ms (group.initial.rebalance.delay.ms; Kafka: 3000)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 300000));
+  server
+      ->add_option("--socket-request-max-bytes", server_opts.socket_request_max_bytes,
+                   "Largest request a client may send, in bytes; a larger one closes its "
+                   "connection (socket.request.max.bytes)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{8}, int64_t{INT32_MAX}));
+  server
+      ->add_option("--queued-max-request-bytes", server_opts.queued_max_request_bytes,
+                   "Request bytes held at once over all connections (being read or handled, or "
+                   "acks=all and not yet fsynced); when used up, connections are not read "
+                   "(backpressure). 0: no limit. At least --socket-request-max-bytes "
+                   "(queued.max.request.bytes)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
+  server
+      ->add_option("--connection-max-queued-bytes", server_opts.connection_max_queued_bytes,
+                   "The same budget per connection, counting also answers not yet read by the "
+                   "client: its next request is read only below it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
+  server
+      ->add_option("--max-connections", server_opts.max_connections,
+                   "Open connections; more are closed at once with a log line (max.connections)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  server
+      ->add_option("--max-connections-per-ip", server_opts.max_connections_per_ip,
+                   "Open connections per client IP address; 0: --max-connections "
+                   "(max.connections.per.ip)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  server
+      ->add_option("--connections-max-idle-ms", server_opts.connections_max_idle_ms,
+                   "Close a connection with nothing read or written for this long and no request "
+                   "in progress, in ms; 0: never (connections.max.idle.ms)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  server
+      ->add_option("--fetch-max-bytes", server_opts.fetch_max_bytes,
+                   "Most record bytes in one Fetch response, whatever the client asks "
+                   "(fetch.max.bytes; the first batch may exceed it, KIP-74)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{INT32_MAX}));
+  server
       ->add_option("--sql", server_opts.sql_files,
                    "Run this SQL script inside the server as a pipeline once it listens "
                    "(repeatable; each on its own thread)")
