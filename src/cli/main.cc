@@ -26,7 +26,7 @@ std::atomic<int> g_signals{0};
 
 // Ctrl-C/SIGTERM cancels the running job; a second one exits at once.
 void OnSignal(int) {
-  if (g_engine) g_engine->Cancel();
+  if (g_engine) g_engine->Stop();
   if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
 
@@ -35,8 +35,9 @@ void OnSignal(int) {
 // process ended by SIGINT) instead of hanging. Stops when destroyed.
 class CancelWatchdog {
  public:
-  CancelWatchdog()
-      : t_([this] {
+  // `limit`: how long a stopping job may take (a stop with savepoint writes its state first).
+  explicit CancelWatchdog(std::chrono::milliseconds limit)
+      : t_([this, limit] {
           std::unique_lock<std::mutex> l(mu_);
           std::chrono::steady_clock::time_point since{};
           while (!cv_.wait_for(l, std::chrono::milliseconds(50), [&] { return stop_; })) {
@@ -98,6 +99,7 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
     text += fmt::format("  sink {}: {} row{} written\n", k.table, k.rows, k.rows == 1 ? "" : "s");
   }
   if (!s.restored_from.empty()) text += fmt::format("  restored from {}\n", s.restored_from);
+  if (!s.savepoint.empty()) text += fmt::format("  savepoint: {}\n", s.savepoint);
   if (s.checkpoints_completed || s.checkpoints_failed) {
     text += fmt::format("  checkpoints: {} completed", s.checkpoints_completed);
     if (s.checkpoints_failed) text += fmt::format(", {} failed", s.checkpoints_failed);
@@ -108,7 +110,7 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
 
 int Run(const std::string& file, const std::string& inline_sql,
         const std::vector<std::string>& sets, const std::string& format, bool quiet,
-        bool no_progress) {
+        bool no_progress, const std::string& savepoint_on_stop) {
   std::string sql;
   if (!inline_sql.empty()) {
     sql = inline_sql;
@@ -123,6 +125,7 @@ int Run(const std::string& file, const std::string& inline_sql,
     sql = ss.str();
   }
   eddy::Engine engine;
+  engine.SetSavepointOnStop(savepoint_on_stop);
   g_engine = &engine;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -158,13 +161,15 @@ int Run(const std::string& file, const std::string& inline_sql,
   }
   absl::Status st;
   {
-    CancelWatchdog watchdog;
+    CancelWatchdog watchdog(savepoint_on_stop.empty() ? std::chrono::milliseconds(750)
+                                                      : std::chrono::milliseconds(120'000));
     st = engine.ExecuteScript(sql, out);
   }
   g_engine = nullptr;
   if (!st.ok()) {
     std::fprintf(stderr, "eddy: %s\n", std::string(st.message()).c_str());
-    return 1;
+    // A stop with savepoint is a clean end.
+    return engine.last_summary().savepoint.empty() ? 1 : 0;
   }
   return 0;
 }
@@ -191,7 +196,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   run->add_flag("-q,--quiet", quiet, "No progress and no summary on stderr");
   run->add_flag("--no-progress", no_progress, "No progress line on stderr");
-  std::string from_checkpoint;
+  std::string from_checkpoint, savepoint_on_stop;
+  run->add_option("--savepoint-on-stop", savepoint_on_stop,
+                  "On Ctrl-C/SIGTERM, stop the job with a savepoint written to this directory "
+                  "(its output up to the savepoint is committed; resume with --from-checkpoint)");
   run->add_option("--from-checkpoint", from_checkpoint,
                   "Resume from a checkpoint or savepoint directory, or 'latest' (the newest "
                   "complete checkpoint of each job under 'execution.checkpointing.dir'; a fresh "
@@ -368,7 +376,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (!from_checkpoint.empty()) sets.push_back("execution.savepoint.path=" + from_checkpoint);
-    return Run(file, inline_sql, sets, format, quiet, no_progress);
+    return Run(file, inline_sql, sets, format, quiet, no_progress, savepoint_on_stop);
   }
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
   if (server->parsed()) return eddy::cli::RunServer(server_opts);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/file_io.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -331,6 +333,14 @@ class EngineImpl {
   void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
   const JobSummary& summary() const { return summary_; }
   void Cancel() { cancel_.cancelled = true; }
+  void SetSavepointOnStop(const std::string& dir) { savepoint_on_stop_ = dir; }
+  void Stop() {
+    if (savepoint_on_stop_.empty()) {
+      Cancel();
+    } else {
+      stop_requested_ = true;
+    }
+  }
 
  private:
   Binder MakeBinder(std::string_view script) { return Binder(tables_, views_, config_, script); }
@@ -835,6 +845,13 @@ class EngineImpl {
     std::optional<state::LoadedCheckpoint> restored;
     EDDY_RETURN_IF_ERROR(CheckpointSettings(text, &cp, &restored));
     runtime::CheckpointStats cp_stats;
+    if (stop_requested_) {
+      return absl::CancelledError("the script was stopped with a savepoint");
+    }
+    if (!savepoint_on_stop_.empty()) {
+      cp.stop_requested = &stop_requested_;
+      cp.savepoint_dir = savepoint_on_stop_;
+    }
     cancel_.cancelled = false;
     auto start = std::chrono::steady_clock::now();
     std::mutex mu;
@@ -877,6 +894,15 @@ class EngineImpl {
     for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
     for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});
     summary_.checkpoints_completed = cp_stats.completed;
+    if (!cp_stats.savepoint_path.empty() && absl::IsCancelled(status)) {
+      // Stopped with a savepoint: a clean end for the user.
+      summary_.savepoint = cp_stats.savepoint_path;
+      summary_.stopped = true;
+      summary_.ok = true;
+      return absl::CancelledError(
+          fmt::format("stopped with a savepoint in {} (resume with --from-checkpoint {})",
+                      cp_stats.savepoint_path, cp_stats.savepoint_path));
+    }
     summary_.checkpoints_failed = cp_stats.failed;
     summary_.restored_from = restored ? restored->path : "";
     if (absl::IsCancelled(status) && cancel_.cancelled) {
@@ -917,6 +943,20 @@ class EngineImpl {
           "'execution.checkpointing.interval' is set but 'execution.checkpointing.dir' is not: "
           "set it to the directory where checkpoints go");
     }
+    if (cp->interval_ms > 0) {
+      // A checkpoint directory that cannot be written is a mistake to report now, not at the
+      // first checkpoint.
+      std::error_code ec;
+      std::filesystem::create_directories(cp->dir, ec);
+      std::string probe = (std::filesystem::path(cp->dir) / ".eddy-write-probe").string();
+      absl::Status w = WriteFileDurably(probe, "probe");
+      if (!w.ok()) {
+        return absl::FailedPreconditionError(
+            fmt::format("the checkpoint directory '{}' cannot be written: {}", cp->dir,
+                        std::string(w.message())));
+      }
+      std::filesystem::remove(probe, ec);
+    }
     std::string from = config_.Get("execution.savepoint.path");
     if (from.empty()) return absl::OkStatus();
     if (from == "latest") {
@@ -925,7 +965,7 @@ class EngineImpl {
             "restoring from 'latest' needs 'execution.checkpointing.dir' (where to look)");
       }
       std::string job_dir = (std::filesystem::path(cp->dir) / cp->job_id).string();
-      *restored = state::CheckpointStorage::LoadLatest(job_dir);
+      EDDY_ASSIGN_OR_RETURN(*restored, state::CheckpointStorage::LoadLatest(job_dir));
       if (!*restored) {
         spdlog::info("no complete checkpoint of job {} under {}: starting from the beginning",
                      cp->job_id, cp->dir);
@@ -960,6 +1000,8 @@ class EngineImpl {
   JobSummary summary_;
   runtime::CancelFlag cancel_;
   bool streaming_ = false;  // the running job prints its rows as they come
+  std::string savepoint_on_stop_;
+  std::atomic<bool> stop_requested_{false};
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
@@ -971,5 +1013,7 @@ absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl
 void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
 const JobSummary& Engine::last_summary() const { return impl_->summary(); }
 void Engine::Cancel() { impl_->Cancel(); }
+void Engine::SetSavepointOnStop(const std::string& dir) { impl_->SetSavepointOnStop(dir); }
+void Engine::Stop() { impl_->Stop(); }
 
 }  // namespace eddy

@@ -592,9 +592,16 @@ class Job {
     return status;
   }
 
-  // Triggers periodic checkpoints and tells subtasks which completed.
+  // Triggers periodic checkpoints (and a requested stop with savepoint) and tells subtasks which
+  // completed.
   void CheckpointTick() {
-    if (coordinator_->MaybeTrigger() > 0) {
+    int64_t triggered = 0;
+    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_ == 0) {
+      savepoint_id_ = triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
+    } else if (savepoint_id_ == 0) {
+      triggered = coordinator_->MaybeTrigger();
+    }
+    if (triggered > 0) {
       // Sources see the trigger at their next slice: wake them now.
       for (auto& vs : subtasks_) {
         for (auto& st : vs) {
@@ -605,6 +612,11 @@ class Job {
     for (int64_t id : coordinator_->TakeCompleted()) {
       completed_.store(id, std::memory_order_release);
       WakeAll();
+      if (id == savepoint_id_) {
+        // Stop with savepoint: the output up to it is committed; the rest is dropped.
+        spdlog::info("job {} stopped with a savepoint in {}", cp_.job_id, cp_.savepoint_dir);
+        if (!cancel_->cancelled.exchange(true)) WakeAll();
+      }
     }
     absl::Status e = coordinator_->error();
     if (!e.ok()) Fail(e);
@@ -681,6 +693,7 @@ class Job {
   bool ticking_ = false;                         // a source has slept: tick every 1 ms
   std::multimap<int64_t, Subtask*> proc_wakes_;  // processing-time timers: when to wake whom
   std::atomic<int64_t> completed_{0};
+  int64_t savepoint_id_ = 0;  // the stop-with-savepoint checkpoint, once triggered
   absl::Status first_error_;
 };
 
