@@ -159,9 +159,12 @@ absl::Status Pad(std::string_view fn, bool left, std::string_view s, int64_t len
   const uint64_t pad_chars = std::max<uint64_t>(static_cast<uint64_t>(Utf8Length(pad)), 1);
   const uint64_t full = fill / pad_chars;
   const size_t rest = Utf8PrefixBytes(pad, fill % pad_chars);
-  if (full > (kMaxStringValueBytes + 1) / pad.size()) return TooLong(fn);
-  const uint64_t total = base + full * pad.size() + rest;
-  if (total > kMaxStringValueBytes) return TooLong(fn, total);
+  const unsigned __int128 size =
+      static_cast<unsigned __int128>(full) * pad.size() + base + rest;  // no overflow
+  if (size > kMaxStringValueBytes) {
+    return size > UINT64_MAX ? TooLong(fn) : TooLong(fn, static_cast<uint64_t>(size));
+  }
+  const uint64_t total = static_cast<uint64_t>(size);
   char* p = arena->Allocate(total);
   char* w = p;
   auto put_padding = [&] {
