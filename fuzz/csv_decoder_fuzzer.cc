@@ -3,7 +3,9 @@
 // quote, escape, null literal, comments, ignore-parse-errors) and a schema of every column type.
 // Must never crash, hang or read out of bounds; after every record all columns have one value per
 // row; a bad record appends nothing and its error has a column inside the record and a reason
-// that is valid UTF-8 without raw control bytes (safe to print on a terminal).
+// that is valid UTF-8 without raw control bytes (safe to print on a terminal); its dead-letter
+// line (whole and truncated) is valid UTF-8 JSON (simdjson validates both) that gives the
+// record's bytes back.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,8 +13,10 @@
 #include <string_view>
 
 #include "base/utf8.h"
+#include "connectors/dead_letter_line.h"
 #include "formats/line_reader.h"
 #include "formats/row_decoder.h"
+#include "simdjson.h"
 #include "types/batch.h"
 #include "types/value.h"
 
@@ -66,11 +70,54 @@ void CheckLengths(const eddy::Batch& b, size_t rows) {
   }
 }
 
+std::string Base64Decode(std::string_view s) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : s) {
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+'             ? 62
+            : c == '/'             ? 63
+                                   : -1;
+    if (v < 0) break;  // '=' padding
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+// The dead-letter line of `raw` parses as JSON and gives `want` back.
+void CheckDeadLetter(std::string_view raw, bool truncated, std::string_view want) {
+  static simdjson::dom::parser parser;
+  const std::string line = eddy::connectors::DeadLetterLine("f.csv:1", 1, "reason", raw, truncated);
+  simdjson::dom::element doc;
+  Check(parser.parse(line).get(doc) == simdjson::SUCCESS, "dead-letter line is valid JSON");
+  std::string_view row, b64;
+  Check(doc["row"].get(row) == simdjson::SUCCESS, "dead-letter line has a row");
+  if (doc["row_base64"].get(b64) == simdjson::SUCCESS) {
+    Check(Base64Decode(b64) == want, "row_base64 gives the bytes back");
+  } else {
+    Check(row == want, "row is the record");
+  }
+  bool t = false;
+  Check((doc["row_truncated"].get(t) == simdjson::SUCCESS) == truncated, "row_truncated");
+}
+
 void CheckError(const eddy::DecodeError& err, std::string_view rec) {
   Check(err.column >= 1 && err.column <= rec.size() + 1, "error column inside the record");
   Check(!err.reason.empty(), "error has a reason");
   Check(eddy::IsValidUtf8(err.reason), "error reason is valid UTF-8");
   for (char c : err.reason) Check(static_cast<unsigned char>(c) >= 0x20, "no control bytes");
+  CheckDeadLetter(rec, false, rec);
+  std::string_view prefix = rec.substr(0, rec.size() / 2);
+  CheckDeadLetter(prefix, true,
+                  prefix.substr(0, prefix.size() - eddy::Utf8IncompleteSuffix(prefix)));
 }
 
 }  // namespace

@@ -88,6 +88,17 @@ size_t MaximalSubpart(std::string_view s) {
 
 }  // namespace
 
+size_t Utf8IncompleteSuffix(std::string_view s) {
+  for (size_t k = 1; k <= 3 && k <= s.size(); ++k) {
+    const auto b0 = static_cast<unsigned char>(s[s.size() - k]);
+    if ((b0 & 0xC0) == 0x80) continue;  // a continuation byte: look further back
+    const size_t len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
+    if (b0 < 0xC2 || b0 > 0xF4 || len <= k) return 0;
+    return MaximalSubpart(s.substr(s.size() - k)) == k ? k : 0;
+  }
+  return 0;
+}
+
 std::string ToValidUtf8(std::string_view s) {
   if (IsValidUtf8(s)) return std::string(s);
   std::string out;

@@ -22,6 +22,10 @@ bool IsValidUtf8(std::string_view s);
 /// valid text is returned unchanged.
 std::string ToValidUtf8(std::string_view s);
 
+/// Length (0 to 3) of the incomplete character at the end of `s`: the first bytes of a
+/// well-formed sequence that a cut (a prefix of a longer text) split, or 0.
+size_t Utf8IncompleteSuffix(std::string_view s);
+
 /// `s` made safe to print in an error message: valid printable UTF-8 is kept as is; a backslash
 /// becomes `\\`; tab, newline and carriage return become `\t`, `\n`, `\r`; other ASCII control
 /// bytes and invalid bytes become `\xNN` (two lowercase hex digits); the C1 controls U+0080..U+009F

@@ -13,18 +13,16 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "base/strings.h"
-#include "base/utf8.h"
 #include "connectors/connector.h"
+#include "connectors/dead_letter_line.h"
 
 namespace eddy::connectors {
 
-/// Appends bad rows to the dead-letter file as JSON Lines (docs/sql-reference.md, "Bad rows"):
+/// Appends bad rows to the dead-letter file as JSON Lines, one DeadLetterLine() each:
 /// {"source":"<file:line or topic/partition/offset>","column":N,"reason":"…","row":"<raw text>"}
-/// followed, when the raw record is not valid UTF-8, by "row_base64":"<its exact bytes>" ("row"
-/// then has U+FFFD for each invalid byte), and, for a record over 'source.max-record-size', by
-/// "row_truncated":true ("row" and "row_base64" then hold only its first bytes). Every line is
-/// valid UTF-8 and valid JSON whatever the input. Each line is flushed when written. Thread-safe.
+/// and "row_base64" for a record that is not valid UTF-8, "row_truncated" for a record over
+/// 'source.max-record-size' (only its first bytes are kept). Every line is valid UTF-8 and valid
+/// JSON whatever the input. Each line is flushed when written. Thread-safe.
 class DeadLetterWriter {
  public:
   /// Opens `path` for appending. Errors: InvalidArgument naming the path and the OS error.
@@ -45,26 +43,7 @@ class DeadLetterWriter {
   /// the first ones when `truncated`).
   void Write(const std::string& where, size_t column, const std::string& reason,
              std::string_view raw, bool truncated = false) {
-    std::string line = "{\"source\":" + JsonQuote(ToValidUtf8(where)) +
-                       ",\"column\":" + std::to_string(column) +
-                       ",\"reason\":" + JsonQuote(ToValidUtf8(reason)) + ",\"row\":";
-    if (truncated && !IsValidUtf8(raw)) {
-      // The cut may have split the last character: drop its first bytes.
-      for (size_t k = 1; k <= 3 && k <= raw.size(); ++k) {
-        if ((static_cast<unsigned char>(raw[raw.size() - k]) & 0xC0) == 0xC0) {
-          if (IsValidUtf8(raw.substr(0, raw.size() - k))) raw.remove_suffix(k);
-          break;
-        }
-      }
-    }
-    if (IsValidUtf8(raw)) {
-      line += JsonQuote(raw);
-    } else {
-      line += JsonQuote(ToValidUtf8(raw));
-      line += ",\"row_base64\":\"" + Base64Encode(raw) + "\"";
-    }
-    if (truncated) line += ",\"row_truncated\":true";
-    line += "}\n";
+    const std::string line = DeadLetterLine(where, column, reason, raw, truncated);
     std::lock_guard<std::mutex> l(mu_);
     std::fwrite(line.data(), 1, line.size(), f_);
     std::fflush(f_);

@@ -49,6 +49,19 @@ TEST(Utf8, ValidityAndReplacement) {
   EXPECT_EQ(ToValidUtf8("\xED\xA0\x80\x41"), r + r + r + "A");  // a surrogate: 3 subparts
 }
 
+TEST(Utf8, IncompleteSuffixIsTheStartOfACharacterCutShort) {
+  EXPECT_EQ(Utf8IncompleteSuffix(""), 0u);
+  EXPECT_EQ(Utf8IncompleteSuffix("abc"), 0u);
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\xC3"), 1u);                    // é cut after 1 of 2 bytes
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\xE2\x82"), 2u);                // € cut after 2 of 3
+  EXPECT_EQ(Utf8IncompleteSuffix("\xF0\x9F\x98"), 3u);              // U+1F600 cut after 3 of 4
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\xE2\x82\xAC"), 0u);            // complete
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\xFF"), 0u);                    // invalid, not cut
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\x80"), 0u);                    // stray continuation byte
+  EXPECT_EQ(Utf8IncompleteSuffix("ab\xE0\x80"), 0u);                // no character starts so
+  EXPECT_EQ(Utf8IncompleteSuffix("\xF0\x9F\x98\x80\x80\x80"), 0u);  // too many continuations
+}
+
 TEST(Utf8, EscapeForMessageShowsNoRawControlOrInvalidBytes) {
   EXPECT_EQ(EscapeForMessage("abc"), "abc");
   EXPECT_EQ(EscapeForMessage("café"), "café");
