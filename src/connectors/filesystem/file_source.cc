@@ -100,11 +100,10 @@ class ChunkDispenser {
             src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_, max_record_bytes_));
         done_bytes_ = 0;
         // A restored scan re-reads the chunks of this file before its position: chunk
-        // boundaries depend only on the bytes and the chunk size.
+        // boundaries depend only on the bytes, the chunk size and the record size limit.
         for (; skip_ > 0; --skip_) {
-          std::unique_ptr<char[]> skipped;
-          size_t size = 0, first_line = 0;
-          EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&skipped, &size, &first_line));
+          TextChunk skipped;
+          EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&skipped));
           if (!more) {
             return absl::DataLossError(fmt::format(
                 "{}: the file is shorter than when the checkpoint was taken (it changed)",
@@ -276,11 +275,12 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     int64_t index = 0;
     if (k != INT64_MAX) std::tie(file, index) = sh_->dispenser->PositionOf(k);
     state::StateWriter w(&out->operator_state);
-    w.PutVarint(1);  // state version
+    w.PutVarint(2);  // state version (1 had no record size limit: it was 64 MiB)
     w.PutVarint(sh_->fmt.chunk_bytes);
     w.PutInt64(k);
     w.PutVarint(file);
     w.PutInt64(index);
+    w.PutVarint(sh_->fmt.max_record_bytes);
     return absl::OkStatus();
   }
 
@@ -292,19 +292,29 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     bool any = false;
     for (std::string_view s : in.OperatorStates()) {
       state::StateReader r(s);
-      uint64_t version = 0, chunk_bytes = 0, f = 0;
+      uint64_t version = 0, chunk_bytes = 0, f = 0, max_record = kDefaultMaxRecordBytes;
       int64_t c = 0, i = 0;
       EDDY_RETURN_IF_ERROR(r.GetVarint(&version));
-      if (version != 1) return absl::DataLossError("unknown file source state version");
+      if (version != 1 && version != 2) {
+        return absl::DataLossError("unknown file source state version");
+      }
       EDDY_RETURN_IF_ERROR(r.GetVarint(&chunk_bytes));
       EDDY_RETURN_IF_ERROR(r.GetInt64(&c));
       EDDY_RETURN_IF_ERROR(r.GetVarint(&f));
       EDDY_RETURN_IF_ERROR(r.GetInt64(&i));
+      if (version >= 2) EDDY_RETURN_IF_ERROR(r.GetVarint(&max_record));
       if (chunk_bytes != sh_->fmt.chunk_bytes) {
         return absl::FailedPreconditionError(fmt::format(
             "table '{}': the checkpoint was taken with 'source.chunk-size' = {} bytes, the job has "
             "{}",
             sh_->spec.table->name, chunk_bytes, sh_->fmt.chunk_bytes));
+      }
+      // Chunk boundaries depend on the limit too (a longer record is cut out of its chunk).
+      if (max_record != sh_->fmt.max_record_bytes) {
+        return absl::FailedPreconditionError(fmt::format(
+            "table '{}': the checkpoint was taken with 'source.max-record-size' = {} bytes, the "
+            "job has {}",
+            sh_->spec.table->name, max_record, sh_->fmt.max_record_bytes));
       }
       if (!any || c < k) {
         k = c;
