@@ -6,7 +6,7 @@
 # - dead-letter lines are valid UTF-8 JSON for binary input, with the exact bytes in row_base64;
 # - 'source.max-record-size': /dev/zero stops at the limit with file:line, in bounded memory
 #   (peak RSS measured); a longer line is skipped or dead-lettered (with a bounded prefix) and
-#   reading goes on at the next line, at parallelism 1 and 2;
+#   reading goes on at the next line, at parallelism 1 and 2; a checkpoint records the limit;
 # - JSON nested deeper than 64 levels is a bad row with its position;
 # - kafka records over the limit go to the error policy with topic/partition/offset;
 # - a string function building more than 16 MiB fails the job naming the function.
@@ -263,6 +263,30 @@ run_eddy "$WORK/badopt" run "$WORK/badopt.sql"
 expect_rc "$WORK/badopt" 1 "'source.max-record-size' = '2 gb'" || true
 check "an out-of-range limit is refused naming the option" "1" \
   "$(grep -c "'source.max-record-size' must be a size from 1 byte to 1 gb" "$WORK/badopt.err" || true)"
+
+section "a checkpoint of a file source records the limit (chunk boundaries depend on it)"
+cp_sql() {  # cp_sql LIMIT
+  echo "CREATE TABLE f (\`date\` TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING)
+WITH ('connector' = 'filesystem', 'path' = '$FLIGHTS', 'format' = 'csv',
+      'csv.ignore-first-line' = 'true', 'source.max-record-size' = '$1');
+CREATE TABLE o (origin STRING) WITH ('connector' = 'blackhole');
+INSERT INTO o SELECT origin FROM f;"
+}
+cp_sql "64 mb" >"$WORK/cp1.sql"
+cp_sql "1 mb" >"$WORK/cp2.sql"
+run_eddy "$WORK/cp1" run "$WORK/cp1.sql" --set execution.checkpointing.interval=20ms \
+  --set "execution.checkpointing.dir=$WORK/cp"
+expect_rc "$WORK/cp1" 0 "a run with checkpoints" || true
+if grep -q "checkpoints: [1-9][0-9]* completed" "$WORK/cp1.err"; then
+  run_eddy "$WORK/cp2" run "$WORK/cp2.sql" --set "execution.checkpointing.dir=$WORK/cp" \
+    --from-checkpoint latest
+  expect_rc "$WORK/cp2" 1 "a restore with another 'source.max-record-size'" || true
+  check "the restore is refused naming both limits" "1" \
+    "$(grep -cF "table 'f': the checkpoint was taken with 'source.max-record-size' = 67108864 bytes, the job has 1048576" "$WORK/cp2.err" || true)"
+else
+  bad "the run completed no checkpoint"
+  show_err "$WORK/cp1"
+fi
 
 section "JSON nested deeper than 64 levels is a bad row with its position"
 "$PY" - "$WORK" <<'PY'
