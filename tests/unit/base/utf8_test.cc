@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "base/strings.h"
-
 namespace eddy {
 namespace {
 
@@ -95,24 +93,6 @@ TEST(Utf8, Base64Rfc4648Vectors) {
   EXPECT_EQ(Base64Encode("fooba"), "Zm9vYmE=");
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(Base64Encode(std::string("\x00\xff\xfe", 3)), "AP/+");
-}
-
-TEST(Strings, ParseMemoryBytesTakesFlinkUnits) {
-  EXPECT_EQ(ParseMemoryBytes("1048576"), 1048576);
-  EXPECT_EQ(ParseMemoryBytes("64 mb"), 64 << 20);
-  EXPECT_EQ(ParseMemoryBytes("64MB"), 64 << 20);
-  EXPECT_EQ(ParseMemoryBytes("64m"), 64 << 20);
-  EXPECT_EQ(ParseMemoryBytes("512 kb"), 512 << 10);
-  EXPECT_EQ(ParseMemoryBytes("1 gb"), int64_t{1} << 30);
-  EXPECT_EQ(ParseMemoryBytes("2 tebibytes"), int64_t{2} << 40);
-  EXPECT_EQ(ParseMemoryBytes("7 bytes"), 7);
-  EXPECT_EQ(ParseMemoryBytes("0"), 0);
-  EXPECT_EQ(ParseMemoryBytes(""), -1);
-  EXPECT_EQ(ParseMemoryBytes("mb"), -1);
-  EXPECT_EQ(ParseMemoryBytes("-1"), -1);
-  EXPECT_EQ(ParseMemoryBytes("10 parsecs"), -1);
-  EXPECT_EQ(ParseMemoryBytes("1.5 mb"), -1);
-  EXPECT_EQ(ParseMemoryBytes("99999999999999 tb"), -1);  // overflows int64
 }
 
 }  // namespace
