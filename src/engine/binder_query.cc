@@ -39,6 +39,7 @@ std::vector<std::string> ConnectorOptions(const std::string& connector) {
             "json.fail-on-missing-field",
             "json.timestamp-format.standard",
             "source.chunk-size",
+            "source.max-record-size",
             "error.policy",
             "error.dead-letter.path"};
   }
@@ -64,6 +65,7 @@ std::vector<std::string> ConnectorOptions(const std::string& connector) {
             "sink.partitioner",
             "sink.parallelism",
             "sink.delivery-guarantee",
+            "source.max-record-size",
             "error.policy",
             "error.dead-letter.path"};
   }

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "base/status.h"
+#include "base/strings.h"
+
 namespace eddy::connectors {
 
 namespace {
@@ -80,15 +85,29 @@ absl::StatusOr<FileFormatOptions> ParseTextFormatOptions(const TableDef& t,
   o.framing = {o.csv.field_delimiter, o.csv.quote, o.csv.escape};
   std::string cs = t.Option("source.chunk-size");
   if (!cs.empty()) {
-    try {
-      o.chunk_bytes = std::stoull(cs);
-    } catch (...) {
-      return absl::InvalidArgumentError(
-          fmt::format("table '{}': 'source.chunk-size' must be a number of bytes", t.name));
+    int64_t n = ParseMemoryBytes(cs);
+    if (n < 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "table '{}': 'source.chunk-size' must be a size such as '1048576' or '4 mb', not '{}'",
+          t.name, cs));
     }
-    if (o.chunk_bytes < 1) o.chunk_bytes = 1;
+    o.chunk_bytes = std::max<size_t>(static_cast<size_t>(n), 1);
   }
+  EDDY_ASSIGN_OR_RETURN(o.max_record_bytes, ParseMaxRecordSize(t));
   return o;
+}
+
+absl::StatusOr<size_t> ParseMaxRecordSize(const TableDef& t) {
+  std::string v = t.Option("source.max-record-size");
+  if (v.empty()) return kDefaultMaxRecordBytes;
+  int64_t n = ParseMemoryBytes(v);
+  if (n < 1 || static_cast<uint64_t>(n) > kMaxMaxRecordBytes) {
+    return absl::InvalidArgumentError(
+        fmt::format("table '{}': 'source.max-record-size' must be a size from 1 byte to 1 gb "
+                    "(such as '64 mb' or '1048576'), not '{}'",
+                    t.name, v));
+  }
+  return static_cast<size_t>(n);
 }
 
 }  // namespace eddy::connectors

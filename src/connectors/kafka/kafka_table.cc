@@ -207,6 +207,7 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
         t, fmt::format("'sink.partitioner' must be 'default', 'fixed' or 'round-robin', not '{}'",
                        o.partitioner));
   }
+  EDDY_ASSIGN_OR_RETURN(o.max_record_bytes, ParseMaxRecordSize(t));
   o.idle_timeout_ms = session_idle_timeout_ms;
   if (t.options.count("scan.watermark.idle-timeout")) {
     o.idle_timeout_ms = ParseDurationMs(t.Option("scan.watermark.idle-timeout"));

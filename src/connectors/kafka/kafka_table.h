@@ -62,6 +62,8 @@ struct KafkaTableOptions {
   std::vector<std::string> metadata;    // per physical column: metadata key or ""
   std::string partitioner = "default";  // 'sink.partitioner': default | fixed | round-robin
   int64_t idle_timeout_ms = 0;          // 'scan.watermark.idle-timeout', else the session's
+  /// 'source.max-record-size' (eddy): a record whose key or value is longer is a bad row.
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
 };
 
 /// Reads the WITH options of a kafka table. `session_idle_timeout_ms` is
