@@ -948,9 +948,19 @@ class EngineImpl {
       // first checkpoint.
       std::error_code ec;
       std::filesystem::create_directories(cp->dir, ec);
-      std::string probe = (std::filesystem::path(cp->dir) / ".eddy-write-probe").string();
+      if (ec) {
+        return absl::FailedPreconditionError(fmt::format(
+            "the checkpoint directory '{}' cannot be created: {}", cp->dir, ec.message()));
+      }
+      std::string probe = (std::filesystem::path(cp->dir) / "eddy-write-probe").string();
       absl::Status w = WriteFileDurably(probe, "probe");
-      if (!w.ok()) {
+      if (absl::IsResourceExhausted(w)) {
+        // A full disk is worth a warning, not a refusal: checkpoints fail until space is back.
+        spdlog::warn(
+            "the checkpoint directory '{}' is full ({}): checkpoints will fail until "
+            "space is freed",
+            cp->dir, std::string(w.message()));
+      } else if (!w.ok()) {
         return absl::FailedPreconditionError(
             fmt::format("the checkpoint directory '{}' cannot be written: {}", cp->dir,
                         std::string(w.message())));
