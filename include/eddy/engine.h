@@ -100,6 +100,8 @@ class Engine {
 
   /// Equivalent of SET 'key' = 'value'.
   void Set(const std::string& key, const std::string& value);
+  /// The session's value of `key` ("" when unset).
+  std::string Get(const std::string& key) const;
 
   /// Summary of the last job run.
   const JobSummary& last_summary() const;

@@ -27,6 +27,13 @@ const std::map<std::string, std::string>& SessionConfig::Defaults() {
       {"execution.savepoint.ignore-unclaimed-state", "false"},
       {"state.backend.type", "hashmap"},
       {"pipeline.name", ""},
+      {"restart-strategy.type", "fixed-delay"},
+      {"restart-strategy.fixed-delay.attempts", "2147483647"},
+      {"restart-strategy.fixed-delay.delay", "1 s"},
+      {"restart-strategy.exponential-delay.initial-backoff", "1 s"},
+      {"restart-strategy.exponential-delay.max-backoff", "1 min"},
+      {"restart-strategy.exponential-delay.backoff-multiplier", "2.0"},
+      {"restart-strategy.exponential-delay.attempts-before-reset-backoff", "2147483647"},
   };
   return kDefaults;
 }

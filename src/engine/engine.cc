@@ -331,6 +331,7 @@ class EngineImpl {
   }
 
   void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
+  std::string Get(const std::string& k) const { return config_.Get(k); }
   const JobSummary& summary() const { return summary_; }
   void Cancel() { cancel_.cancelled = true; }
   void SetSavepointOnStop(const std::string& dir) { savepoint_on_stop_ = dir; }
@@ -433,6 +434,7 @@ class EngineImpl {
       case K::kExplain:
         return Explain(st, script, output);
       case K::kQuery: {
+        ++job_index_;
         Binder b = MakeBinder(script);
         ResultOrder order;
         EDDY_ASSIGN_OR_RETURN(PlanPtr plan, b.BindQuery(*st.query, &order));
@@ -451,6 +453,7 @@ class EngineImpl {
         return s;
       }
       case K::kInsert:
+        ++job_index_;
         return Insert(st, script, output);
     }
     return absl::UnimplementedError("statement not supported");
@@ -616,8 +619,11 @@ class EngineImpl {
     std::string name = config_.Get("pipeline.name");
     if (!name.empty()) {
       std::string safe;
-      for (char c : name)
+      for (char c : name) {
         safe += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+      }
+      // The jobs of one script: the first is the name, the next ones name-2, name-3, ...
+      if (job_index_ > 1) safe += fmt::format("-{}", job_index_);
       return safe;
     }
     std::string norm;
@@ -1010,6 +1016,7 @@ class EngineImpl {
   JobSummary summary_;
   runtime::CancelFlag cancel_;
   bool streaming_ = false;  // the running job prints its rows as they come
+  int job_index_ = 0;       // jobs (INSERT, SELECT) started by this session, for job ids
   std::string savepoint_on_stop_;
   std::atomic<bool> stop_requested_{false};
 };
@@ -1021,6 +1028,7 @@ absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions&
 }
 absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl_->Query(select); }
 void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
+std::string Engine::Get(const std::string& key) const { return impl_->Get(key); }
 const JobSummary& Engine::last_summary() const { return impl_->summary(); }
 void Engine::Cancel() { impl_->Cancel(); }
 void Engine::SetSavepointOnStop(const std::string& dir) { impl_->SetSavepointOnStop(dir); }

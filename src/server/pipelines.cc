@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "base/log.h"
+#include "base/strings.h"
 
 namespace eddy::server {
 
@@ -56,26 +59,104 @@ void Pipelines::Start(const std::string& name, std::string sql) {
   auto p = std::make_unique<Pipeline>();
   p->name = name;
   p->sql = std::move(sql);
+  if (!checkpoint_root_.empty()) {
+    std::string safe;
+    for (char c : name)
+      safe +=
+          (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    p->checkpoint_dir = checkpoint_root_ + "/" + safe;
+  }
   Pipeline* raw = p.get();
   pipelines_.push_back(std::move(p));
   spdlog::info("pipeline '{}': started", name);
   raw->thread = std::thread([raw] { Run(raw); });
 }
 
-void Pipelines::Run(Pipeline* p) {
-  OutputOptions out;
-  out.on_summary = [p](const std::string& stmt, const JobSummary& s) {
-    LogSummary(p->name, stmt, s);
+namespace {
+
+// How long to wait before restart `attempt` (1-based) after a failure, or -1: give up
+// (Flink's restart strategies; the keys are read from the failed run's session).
+int64_t RestartDelayMs(const Engine& e, int attempt) {
+  auto num = [&](const std::string& key, int64_t def) -> int64_t {
+    std::string v = e.Get(key);
+    if (v.empty()) return def;
+    try {
+      return std::stoll(v);
+    } catch (...) {
+      return def;
+    }
   };
-  absl::Status st = p->engine.ExecuteScript(p->sql, out);
-  if (st.ok()) {
-    spdlog::info("pipeline '{}': ended (every statement ran)", p->name);
-  } else if (p->cancelled && absl::IsCancelled(st)) {
-    spdlog::info("pipeline '{}': cancelled", p->name);
-  } else if (p->cancelled) {
-    spdlog::info("pipeline '{}': cancelled ({})", p->name, std::string(st.message()));
-  } else {
-    spdlog::error("pipeline '{}': failed: {}", p->name, std::string(st.message()));
+  auto dur = [&](const std::string& key, int64_t def) -> int64_t {
+    int64_t ms = ParseDurationMs(e.Get(key));
+    return ms < 0 || e.Get(key).empty() ? def : ms;
+  };
+  std::string type = e.Get("restart-strategy.type");
+  if (type == "none" || type == "off" || type == "disable") return -1;
+  if (type == "exponential-delay") {
+    int64_t max_attempts =
+        num("restart-strategy.exponential-delay.attempts-before-reset-backoff", INT64_MAX);
+    if (attempt > max_attempts) return -1;
+    double d = static_cast<double>(dur("restart-strategy.exponential-delay.initial-backoff", 1000));
+    std::string m = e.Get("restart-strategy.exponential-delay.backoff-multiplier");
+    double mult = m.empty() ? 2.0 : std::atof(m.c_str());
+    if (mult < 1) mult = 2.0;
+    for (int i = 1; i < attempt; ++i) d *= mult;
+    return std::min<int64_t>(static_cast<int64_t>(d),
+                             dur("restart-strategy.exponential-delay.max-backoff", 60'000));
+  }
+  // fixed-delay (the default)
+  if (attempt > num("restart-strategy.fixed-delay.attempts", INT64_MAX)) return -1;
+  return dur("restart-strategy.fixed-delay.delay", 1000);
+}
+
+}  // namespace
+
+void Pipelines::Run(Pipeline* p) {
+  for (int attempt = 0;; ++attempt) {
+    auto engine = std::make_unique<Engine>();
+    if (!p->checkpoint_dir.empty()) {
+      // Checkpoints by default; the pipeline continues from its latest complete checkpoint.
+      engine->Set("execution.checkpointing.interval", "10 s");
+      engine->Set("execution.checkpointing.dir", p->checkpoint_dir);
+      engine->Set("execution.savepoint.path", "latest");
+      engine->Set("pipeline.name", p->name);
+    }
+    Engine* e = engine.get();
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      p->engine = std::move(engine);
+    }
+    if (p->cancelled) break;
+    OutputOptions out;
+    out.on_summary = [p](const std::string& stmt, const JobSummary& s) {
+      LogSummary(p->name, stmt, s);
+    };
+    absl::Status st = e->ExecuteScript(p->sql, out);
+    if (st.ok()) {
+      spdlog::info("pipeline '{}': ended (every statement ran)", p->name);
+      break;
+    }
+    if (p->cancelled && absl::IsCancelled(st)) {
+      spdlog::info("pipeline '{}': cancelled", p->name);
+      break;
+    }
+    if (p->cancelled) {
+      spdlog::info("pipeline '{}': cancelled ({})", p->name, std::string(st.message()));
+      break;
+    }
+    int64_t delay = RestartDelayMs(*e, attempt + 1);
+    if (delay < 0 || p->checkpoint_dir.empty()) {
+      spdlog::error("pipeline '{}': failed: {}", p->name, std::string(st.message()));
+      break;
+    }
+    spdlog::error(
+        "pipeline '{}': failed: {}; restarting from its latest checkpoint in {} ms "
+        "(restart {})",
+        p->name, std::string(st.message()), delay, attempt + 1);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    while (!p->cancelled && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   p->done = true;
 }
@@ -91,7 +172,8 @@ void Pipelines::CancelAll() {
       if (!p->cancelled) spdlog::info("pipeline '{}': cancelling", p->name);
       p->cancelled = true;
       // Again on every pass: a job starting after a cancel resets the Engine's flag.
-      p->engine.Cancel();
+      std::lock_guard<std::mutex> l(p->mu);
+      if (p->engine) p->engine->Cancel();
     }
     if (all_done) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
