@@ -12,7 +12,9 @@
 
 #include "base/status.h"
 #include "base/strings.h"
-#include "engine/catalog.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
+#include "connectors/connector.h"
 #include "engine/job_builder.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
@@ -24,6 +26,13 @@
 namespace eddy {
 
 namespace {
+
+const auto kLateRowsSink =
+    catalog::SessionOption("table.exec.late-rows.sink")
+        .String("")
+        .Doc("eddy: a table that receives the late rows of window aggregations and window Top-N "
+             "(columns operator STRING, event_time TIMESTAMP(3), watermark TIMESTAMP(3), `row` "
+             "STRING); while set, every job checks that the table exists and has these columns.");
 
 // Collects the rows of a SELECT (thread-safe; the collect sink runs on one subtask).
 struct Collector {
@@ -182,7 +191,14 @@ class EngineImpl {
     return r;
   }
 
-  void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
+  absl::Status Set(const std::string& k, const std::string& v) {
+    std::string hint;
+    absl::Status st = config_.Set(k, v, &hint);
+    if (!st.ok() && !hint.empty()) {
+      return absl::InvalidArgumentError(fmt::format("{} ({})", std::string(st.message()), hint));
+    }
+    return st;
+  }
   const JobSummary& summary() const { return summary_; }
   void Cancel() { cancel_.cancelled = true; }
 
@@ -216,9 +232,8 @@ class EngineImpl {
         EDDY_RETURN_IF_ERROR(b.BindQuery(*st.query, nullptr).status());
         auto v = std::make_shared<ViewDef>();
         v->name = st.name;
-        v->query = st.query;
         v->column_names = st.view_columns;
-        v->text = script;
+        v->text = st.text;
         views_[key] = v;
         return absl::OkStatus();
       }
@@ -240,16 +255,23 @@ class EngineImpl {
           std::fwrite(text.data(), 1, text.size(), output.out);
           return absl::OkStatus();
         }
-        EDDY_RETURN_IF_ERROR(ValidateSetting(st, script));
-        config_.Set(st.key, st.value);
+        std::string hint;
+        absl::Status s = config_.Set(st.key, st.value, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
       }
-      case K::kReset:
-        if (st.key.empty())
+      case K::kReset: {
+        if (st.key.empty()) {
           config_.ResetAll();
-        else
-          config_.Reset(st.key);
+          return absl::OkStatus();
+        }
+        std::string hint;
+        absl::Status s = config_.Reset(st.key, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
+      }
+      case K::kShowConnectors:
+        return ShowConnectors(output);
       case K::kShowTables:
       case K::kShowViews:
       case K::kShowFunctions: {
@@ -293,27 +315,27 @@ class EngineImpl {
     return absl::UnimplementedError("statement not supported");
   }
 
-  absl::Status ValidateSetting(const sql::Statement& st, const std::string& script) {
-    auto positive = [&](const std::string& k) -> absl::Status {
-      if (st.key != k) return absl::OkStatus();
-      try {
-        size_t used;
-        long long v = std::stoll(st.value, &used);
-        if (used == st.value.size() && v > 0 && v <= 1 << 20) return absl::OkStatus();
-      } catch (...) {
+  // SHOW CONNECTORS: every connector factory with what it can do (eddy's addition).
+  absl::Status ShowConnectors(const OutputOptions& output) {
+    QueryResult r;
+    r.column_names = {"connector", "source", "sink", "lookup", "metadata columns", "description"};
+    r.numeric.assign(r.column_names.size(), false);
+    for (const connectors::ConnectorFactory* f : connectors::Connectors()) {
+      connectors::ConnectorCapabilities c = f->capabilities();
+      std::string source = "no";
+      if (c.source) {
+        source = c.bounded ? "bounded" : "unbounded";
+        if (!c.bounded && !c.bounded_when.empty()) source += " (bounded by " + c.bounded_when + ")";
       }
-      return sql::SqlError(script, st.pos,
-                           fmt::format("'{}' must be a positive integer, not '{}'", k, st.value));
-    };
-    EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.worker-threads"));
-    EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
-    if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
-        st.value != "dead-letter") {
-      return sql::SqlError(script, st.pos,
-                           "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
+      std::string sink = "no";
+      if (c.sink) sink = c.sink_accepts_updates ? "+I, -U, +U, -D" : "+I";
+      std::vector<std::string> meta;
+      for (const auto& m : f->metadata_columns()) meta.push_back(m.key);
+      r.rows.push_back({f->identifier(), source, sink, c.lookup ? "TRUE" : "FALSE",
+                        fmt::format("{}", fmt::join(meta, ", ")), f->doc()});
     }
+    r.kinds.assign(r.rows.size(), "+I");
+    PrintResult(r, output.format, output.out);
     return absl::OkStatus();
   }
 
@@ -344,9 +366,10 @@ class EngineImpl {
                           wm});
       }
     } else if (views_.count(key)) {
-      Binder b = MakeBinder(script);
       const ViewDef& view = *views_[key];
-      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*view.query, nullptr));
+      Binder b = MakeBinder(view.text);
+      EDDY_ASSIGN_OR_RETURN(sql::QueryPtr query, Binder::ViewQuery(view));
+      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*query, nullptr));
       size_t k = 0;
       for (auto f : p->schema.fields) {
         if (f.name.rfind("$", 0) == 0) continue;
@@ -395,7 +418,7 @@ class EngineImpl {
   }
 
   absl::Status LateSink(const std::string& script, SinkTarget* out, bool* has) {
-    std::string name = config_.Get("table.exec.late-rows.sink");
+    std::string name = config_.Get(kLateRowsSink);
     *has = false;
     if (name.empty()) return absl::OkStatus();
     auto it = tables_.find(ToLower(name));
@@ -495,7 +518,7 @@ class EngineImpl {
       sink->casts.push_back(cast);
       ++idx;
     }
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
+    int n = static_cast<int>(config_.Get(options::kParallelism));
     EDDY_ASSIGN_OR_RETURN(auto sp, connectors::MakeSink(t, writable, (*plan)->updating, n));
     sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
     sink->make = sp.make;
@@ -646,7 +669,7 @@ class EngineImpl {
 
   // The worker pool of this session: 'eddy.worker-threads' threads, made again when it changes.
   runtime::WorkerPool* Pool() {
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("eddy.worker-threads")));
+    int n = static_cast<int>(config_.Get(options::kWorkerThreads));
     if (!pool_ || pool_->threads() != n) {
       pool_.reset();
       pool_ = std::make_unique<runtime::WorkerPool>(n);
@@ -669,7 +692,9 @@ absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions&
   return impl_->ExecuteScript(script, output);
 }
 absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl_->Query(select); }
-void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
+absl::Status Engine::Set(const std::string& key, const std::string& value) {
+  return impl_->Set(key, value);
+}
 const JobSummary& Engine::last_summary() const { return impl_->summary(); }
 void Engine::Cancel() { impl_->Cancel(); }
 

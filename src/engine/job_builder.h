@@ -8,7 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "connectors/connector.h"
-#include "engine/catalog.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
 #include "engine/plan.h"
 #include "runtime/operator.h"
 

@@ -218,8 +218,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
                local ? "to the local log" : "through librdkafka");
   SinkPlan plan;
   plan.parallelism = default_parallelism;
-  std::string sp = table->Option("sink.parallelism");
-  if (!sp.empty()) plan.parallelism = std::max(1, std::atoi(sp.c_str()));
+  if (opt.sink_parallelism > 0) plan.parallelism = opt.sink_parallelism;
   auto m = plan.metrics;
   plan.make =
       [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
