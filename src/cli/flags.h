@@ -17,32 +17,62 @@ namespace eddy::cli {
 inline std::string FlagHelp(const catalog::OptionSpec& spec) {
   std::string help = spec.doc;
   if (spec.type == catalog::OptionType::kEnum) {
-    help += fmt::format(" (one of: {})", fmt::join(spec.allowed, ", "));
+    if (!help.empty() && help.back() == '.') help.pop_back();
+    help += fmt::format(" (one of: {}).", fmt::join(spec.allowed, ", "));
   }
   return help;
 }
 
-/// A CLI11 check that runs the registry's CheckValue: "'--log-level' must be one of 'debug', …,
-/// not 'bogus'".
+/// A CLI11 check that runs the registry's CheckValue; CLI11 puts the flag before the message:
+/// "--log-level: must be one of 'debug', …, not 'bogus'".
 inline CLI::Validator FlagCheck(const catalog::OptionSpecPtr& spec) {
   return CLI::Validator(
       [spec](std::string& value) -> std::string {
         absl::Status st = catalog::CheckValue(*spec, value);
-        return st.ok() ? std::string() : std::string(st.message());
+        if (st.ok()) return "";
+        std::string msg(st.message());
+        std::string named = "'" + spec->key + "' ";
+        return msg.rfind(named, 0) == 0 ? msg.substr(named.size()) : msg;
       },
       "", catalog::TypeName(spec->type));
 }
 
-/// Adds the flag `option` (declared with catalog::CommandFlag; a key without '-' is a positional
-/// argument) to `cmd`, storing its value in `*target`, which starts at the option's default.
-/// `names` overrides the CLI11 names ("-e,--execute"). A bool option is a switch without a
-/// value. Returns the CLI11 option for further settings (->required()).
+/// The value placeholder of a flag in --help: INT, DURATION, ENUM, TEXT, …
+inline std::string FlagTypeName(const catalog::OptionSpec& spec) {
+  switch (spec.type) {
+    case catalog::OptionType::kInt:
+      return "INT";
+    case catalog::OptionType::kDuration:
+      return "DURATION";
+    case catalog::OptionType::kMemorySize:
+      return "SIZE";
+    case catalog::OptionType::kEnum:
+      return "ENUM";
+    default:
+      return "TEXT";
+  }
+}
+
+/// The CLI11 names of a flag key: "-e, --execute" → "-e,--execute".
+inline std::string FlagNames(const std::string& key) {
+  std::string out;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key[i] == ' ' && i > 0 && key[i - 1] == ',') continue;
+    out += key[i];
+  }
+  return out;
+}
+
+/// Adds the flag `option` (declared with catalog::CommandFlag as "--name" or "-n, --name"; a key
+/// without '-' is a positional argument) to `cmd`, storing its value in `*target`, which starts
+/// at the option's default. `names` overrides the CLI11 names. A bool option is a switch without
+/// a value. Returns the CLI11 option for further settings.
 template <typename T, typename U>
 CLI::Option* AddFlag(CLI::App* cmd, const catalog::ConfigOption<T>& option, U* target,
                      const std::string& names = "") {
   const catalog::OptionSpec& spec = option.spec();
   if (spec.default_value) *target = static_cast<U>(*option.Parse(*spec.default_value));
-  std::string name = names.empty() ? spec.key : names;
+  std::string name = names.empty() ? FlagNames(spec.key) : names;
   if constexpr (std::is_same_v<T, bool>) {
     return cmd->add_flag(name, *target, FlagHelp(spec));
   } else {
@@ -51,6 +81,7 @@ CLI::Option* AddFlag(CLI::App* cmd, const catalog::ConfigOption<T>& option, U* t
         [option, target](const std::string& v) { *target = static_cast<U>(*option.Parse(v)); },
         FlagHelp(spec));
     o->check(FlagCheck(option.spec_ptr()));
+    o->type_name(FlagTypeName(spec));
     if (spec.default_value && !spec.default_value->empty()) o->default_str(*spec.default_value);
     if (spec.required) o->required();
     return o;
@@ -62,7 +93,8 @@ inline CLI::Option* AddRepeatedFlag(CLI::App* cmd, const catalog::ConfigOption<s
                                     std::vector<std::string>* target,
                                     const std::string& names = "") {
   const catalog::OptionSpec& spec = option.spec();
-  CLI::Option* o = cmd->add_option(names.empty() ? spec.key : names, *target, FlagHelp(spec));
+  CLI::Option* o =
+      cmd->add_option(names.empty() ? FlagNames(spec.key) : names, *target, FlagHelp(spec));
   o->check(FlagCheck(option.spec_ptr()));
   return o;
 }

@@ -74,9 +74,9 @@ const auto kRunFile =
     eddy::catalog::CommandFlag("eddy run", "FILE")
         .String()
         .Doc("The SQL script to run (statements separated by ';'); '-' reads it from stdin.");
-const auto kRunExecute = eddy::catalog::CommandFlag("eddy run", "--execute")
+const auto kRunExecute = eddy::catalog::CommandFlag("eddy run", "-e, --execute")
                              .String()
-                             .Doc("SQL text to run instead of a file (-e).");
+                             .Doc("SQL text to run instead of a file.");
 const auto kRunSet = eddy::catalog::CommandFlag("eddy run", "--set")
                          .String()
                          .Doc("A configuration key=value, like SET 'key' = 'value' before the "
@@ -84,9 +84,9 @@ const auto kRunSet = eddy::catalog::CommandFlag("eddy run", "--set")
 const auto kRunFormat = eddy::catalog::CommandFlag("eddy run", "--format")
                             .Enum("table", {"table", "csv", "json"})
                             .Doc("How SELECT results print.");
-const auto kRunQuiet = eddy::catalog::CommandFlag("eddy run", "--quiet")
+const auto kRunQuiet = eddy::catalog::CommandFlag("eddy run", "-q, --quiet")
                            .Bool(false)
-                           .Doc("No progress and no summary on stderr (-q).");
+                           .Doc("No progress and no summary on stderr.");
 const auto kRunNoProgress = eddy::catalog::CommandFlag("eddy run", "--no-progress")
                                 .Bool(false)
                                 .Doc("No progress line on stderr.");
@@ -322,10 +322,10 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a SQL script (statements separated by ';')");
   RunOptions run_opts;
   AddFlag(run, kRunFile, &run_opts.file);
-  AddFlag(run, kRunExecute, &run_opts.inline_sql, "-e,--execute");
+  AddFlag(run, kRunExecute, &run_opts.inline_sql);
   AddRepeatedFlag(run, kRunSet, &run_opts.sets)->allow_extra_args(false);
   AddFlag(run, kRunFormat, &run_opts.format);
-  AddFlag(run, kRunQuiet, &run_opts.quiet, "-q,--quiet");
+  AddFlag(run, kRunQuiet, &run_opts.quiet);
   AddFlag(run, kRunNoProgress, &run_opts.no_progress);
   run->footer(
       "Examples:\n"
