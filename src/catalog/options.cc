@@ -46,8 +46,7 @@ struct Unit {
 };
 
 const char* const kNs[] = {"ns", "nano", "nanos", "nanosecond", "nanoseconds", nullptr};
-const char* const kUs[] = {"µs",     "us",          "micro", "micros", "microsecond",
-                           "microseconds", nullptr};
+const char* const kUs[] = {"µs", "us", "micro", "micros", "microsecond", "microseconds", nullptr};
 const char* const kMs[] = {"ms", "milli", "millis", "millisecond", "milliseconds", nullptr};
 const char* const kS[] = {"s", "sec", "secs", "second", "seconds", nullptr};
 const char* const kMin[] = {"min", "minute", "minutes", nullptr};
@@ -67,11 +66,8 @@ const char* const kKb[] = {"k", "kb", "kibibytes", nullptr};
 const char* const kMb[] = {"m", "mb", "mebibytes", nullptr};
 const char* const kGb[] = {"g", "gb", "gibibytes", nullptr};
 const char* const kTb[] = {"t", "tb", "tebibytes", nullptr};
-const Unit kSizeUnits[] = {{kB, 1},
-                           {kKb, 1LL << 10},
-                           {kMb, 1LL << 20},
-                           {kGb, 1LL << 30},
-                           {kTb, 1LL << 40}};
+const Unit kSizeUnits[] = {
+    {kB, 1}, {kKb, 1LL << 10}, {kMb, 1LL << 20}, {kGb, 1LL << 30}, {kTb, 1LL << 40}};
 
 template <size_t N>
 const Unit* FindUnit(const Unit (&units)[N], const std::string& label) {
@@ -97,8 +93,8 @@ absl::StatusOr<int64_t> ParseWithUnits(std::string_view text, const Unit (&units
       for (const Unit& x : units) {
         for (const char* const* l = x.labels; *l; ++l) all.push_back(*l);
       }
-      return absl::InvalidArgumentError(fmt::format("unknown {} unit '{}' (units: {})", what,
-                                                    unit, fmt::join(all, ", ")));
+      return absl::InvalidArgumentError(
+          fmt::format("unknown {} unit '{}' (units: {})", what, unit, fmt::join(all, ", ")));
     }
     factor = u->factor;
   }
@@ -155,8 +151,9 @@ std::vector<OptionSpecPtr> Select(Pred pred, bool sorted) {
     }
   }
   if (sorted) {
-    std::stable_sort(out.begin(), out.end(),
-                     [](const OptionSpecPtr& a, const OptionSpecPtr& b) { return a->key < b->key; });
+    std::stable_sort(out.begin(), out.end(), [](const OptionSpecPtr& a, const OptionSpecPtr& b) {
+      return a->key < b->key;
+    });
   }
   return out;
 }
@@ -294,8 +291,7 @@ std::string Expectation(const OptionSpec& spec) {
              range([](int64_t v) { return "'" + DurationText(absl::Microseconds(v)) + "'"; }) +
              " such as '10 s', '500 ms' or '1 min' (units: ms, s, min, h, d; no unit: ms)";
     case OptionType::kMemorySize:
-      return "a memory size" +
-             range([](int64_t v) { return "'" + MemorySizeText(v) + "'"; }) +
+      return "a memory size" + range([](int64_t v) { return "'" + MemorySizeText(v) + "'"; }) +
              " such as '64 mb' or '1 gb' (units: bytes, kb, mb, gb, tb; no unit: bytes)";
     case OptionType::kEnum:
       return "one of " + Quoted(spec.allowed);
@@ -542,8 +538,7 @@ OptionSpecPtr FindSessionOption(std::string_view key) {
 std::vector<OptionSpecPtr> ConnectorOptions(std::string_view connector) {
   return Select(
       [&](const OptionSpec& o) {
-        return std::find(o.connectors.begin(), o.connectors.end(), connector) !=
-               o.connectors.end();
+        return std::find(o.connectors.begin(), o.connectors.end(), connector) != o.connectors.end();
       },
       true);
 }
@@ -609,10 +604,9 @@ absl::Status ValidateTableOptions(const TableOptionRules& rules, const OptionMap
         if (it != options.end() && ToLower(it->second) == f) {
           exact[key] = o;
         } else {
-          other_format.emplace(key, fmt::format("an option of format '{}', and '{}' is {}", f,
-                                                sel.key,
-                                                it == options.end() ? "not set"
-                                                                    : "'" + it->second + "'"));
+          other_format.emplace(
+              key, fmt::format("an option of format '{}', and '{}' is {}", f, sel.key,
+                               it == options.end() ? "not set" : "'" + it->second + "'"));
         }
       }
     }
@@ -666,9 +660,12 @@ namespace {
 std::string Cell(std::string s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -684,7 +681,8 @@ std::string TypeCell(const OptionSpec& o) {
     return std::to_string(v);
   };
   std::string t = TypeName(o.type);
-  if (o.min != kMin && o.max != kMax) return fmt::format("{}, {} … {}", t, show(o.min), show(o.max));
+  if (o.min != kMin && o.max != kMax)
+    return fmt::format("{}, {} … {}", t, show(o.min), show(o.max));
   if (o.min != kMin) return fmt::format("{}, ≥ {}", t, show(o.min));
   if (o.max != kMax) return fmt::format("{}, ≤ {}", t, show(o.max));
   return t;
@@ -704,10 +702,11 @@ void Table(std::string* out, const std::vector<OptionSpecPtr>& opts, const std::
            Place place) {
   bool runtime_column = place == Place::kSession;
   const char* first = place == Place::kFlag ? "Flag" : "Key";
-  *out += runtime_column
-              ? fmt::format("| {} | Type | Default | Runtime | Description |\n|---|---|---|---|---|\n",
-                            first)
-              : fmt::format("| {} | Type | Default | Description |\n|---|---|---|---|\n", first);
+  *out +=
+      runtime_column
+          ? fmt::format("| {} | Type | Default | Runtime | Description |\n|---|---|---|---|---|\n",
+                        first)
+          : fmt::format("| {} | Type | Default | Description |\n|---|---|---|---|\n", first);
   for (const auto& o : opts) {
     std::string key = prefix + o->key + (o->prefix ? "*" : "");
     *out += fmt::format("| `{}` | {} | {} |", Cell(key), TypeCell(*o),
@@ -747,8 +746,7 @@ std::string OptionsMarkdown(const std::vector<ConnectorDoc>& connectors) {
     if (!c.format_selectors.empty()) {
       std::vector<std::string> sels;
       for (const auto& s : c.format_selectors) {
-        sels.push_back(fmt::format("`{}` (its options as `{}<format>.<option>`)", s.key,
-                                   s.prefix));
+        sels.push_back(fmt::format("`{}` (its options as `{}<format>.<option>`)", s.key, s.prefix));
       }
       out += fmt::format("\nFormat options: {}; see [formats](#format-options).\n",
                          fmt::join(sels, ", "));

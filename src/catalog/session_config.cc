@@ -23,40 +23,43 @@ const catalog::ConfigOption<int64_t> kMaxParallelism =
         .Range(1, 1 << 20)
         .Doc("Number of key groups that keys hash to; keyed state is stored per key group.");
 
-const catalog::ConfigOption<int64_t> kBatchSize =
-    catalog::SessionOption("eddy.batch-size")
-        .Int(1024)
-        .Range(1, 1 << 20)
-        .Doc("Rows per batch read by a source.");
+const catalog::ConfigOption<int64_t> kBatchSize = catalog::SessionOption("eddy.batch-size")
+                                                      .Int(1024)
+                                                      .Range(1, 1 << 20)
+                                                      .Doc("Rows per batch read by a source.");
 
 const catalog::ConfigOption<int64_t> kWorkerThreads =
     catalog::SessionOption("eddy.worker-threads")
         .Int(Cores())
         .Range(1, 1 << 20)
         .DefaultDoc("number of hardware threads")
-        .Doc("Threads of the worker pool that runs every subtask of a job; 1 runs a whole job on "
-             "one core, and parallelism above the thread count is allowed (subtasks take turns).");
+        .Doc(
+            "Threads of the worker pool that runs every subtask of a job; 1 runs a whole job on "
+            "one core, and parallelism above the thread count is allowed (subtasks take turns).");
 
 const catalog::ConfigOption<std::string> kErrorPolicy =
     catalog::SessionOption("error.policy")
         .Enum("fail", {"fail", "skip", "dead-letter"})
         .AlsoTableOption({"filesystem", "kafka"})
-        .Doc("What a source does with a bad row: fail the job naming its position, skip and count "
-             "it, or append it to the dead-letter file; a table's option overrides the SET key.");
+        .Doc(
+            "What a source does with a bad row: fail the job naming its position, skip and count "
+            "it, or append it to the dead-letter file; a table's option overrides the SET key.");
 
 const catalog::ConfigOption<std::string> kDeadLetterPath =
     catalog::SessionOption("error.dead-letter.path")
         .String("")
         .AlsoTableOption({"filesystem", "kafka"})
-        .Doc("The file bad rows are appended to (JSON Lines) under 'error.policy' = "
-             "'dead-letter'; a table's option overrides the SET key.");
+        .Doc(
+            "The file bad rows are appended to (JSON Lines) under 'error.policy' = "
+            "'dead-letter'; a table's option overrides the SET key.");
 
 const catalog::ConfigOption<absl::Duration> kSourceIdleTimeout =
     catalog::SessionOption("table.exec.source.idle-timeout")
         .Duration("0 ms")
         .Min(absl::ZeroDuration())
-        .Doc("A source partition without records for this long stops holding back the watermark "
-             "(0 ms = never); a kafka table's 'scan.watermark.idle-timeout' overrides it.");
+        .Doc(
+            "A source partition without records for this long stops holding back the watermark "
+            "(0 ms = never); a kafka table's 'scan.watermark.idle-timeout' overrides it.");
 
 }  // namespace options
 
@@ -71,14 +74,16 @@ namespace {
 [[maybe_unused]] const auto kResultMode =
     catalog::SessionOption("sql-client.execution.result-mode")
         .Enum("tableau", {"tableau", "table", "changelog"})
-        .Doc("Accepted for Flink SQL client scripts, no effect: eddy prints results as a table "
-             "('--format' of `eddy run` chooses table, csv or json).");
+        .Doc(
+            "Accepted for Flink SQL client scripts, no effect: eddy prints results as a table "
+            "('--format' of `eddy run` chooses table, csv or json).");
 
 [[maybe_unused]] const auto kRuntimeMode =
     catalog::SessionOption("execution.runtime-mode")
         .Enum("streaming", {"streaming", "batch", "automatic"})
-        .Doc("Accepted for Flink scripts, no effect: eddy reads bounded sources to their end and "
-             "unbounded ones until the job is cancelled, whatever the mode.");
+        .Doc(
+            "Accepted for Flink scripts, no effect: eddy reads bounded sources to their end and "
+            "unbounded ones until the job is cancelled, whatever the mode.");
 
 }  // namespace
 

@@ -79,8 +79,9 @@ const auto kRunExecute = eddy::catalog::CommandFlag("eddy run", "-e, --execute")
                              .Doc("SQL text to run instead of a file.");
 const auto kRunSet = eddy::catalog::CommandFlag("eddy run", "--set")
                          .String()
-                         .Doc("A configuration key=value, like SET 'key' = 'value' before the "
-                              "script (repeatable; docs/options.md lists the keys).");
+                         .Doc(
+                             "A configuration key=value, like SET 'key' = 'value' before the "
+                             "script (repeatable; docs/options.md lists the keys).");
 const auto kRunFormat = eddy::catalog::CommandFlag("eddy run", "--format")
                             .Enum("table", {"table", "csv", "json"})
                             .Doc("How SELECT results print.");
@@ -99,11 +100,10 @@ const auto kServerDataDir = eddy::catalog::CommandFlag("eddy server", "--data-di
 const auto kServerListen = eddy::catalog::CommandFlag("eddy server", "--kafka-listen")
                                .String("127.0.0.1:9092")
                                .Doc("HOST:PORT of the Kafka listener (port 0: any free port).");
-const auto kServerAdvertisedHost =
-    eddy::catalog::CommandFlag("eddy server", "--advertised-host")
-        .String()
-        .DefaultDoc("the listen host")
-        .Doc("Host name clients are told to connect to.");
+const auto kServerAdvertisedHost = eddy::catalog::CommandFlag("eddy server", "--advertised-host")
+                                       .String()
+                                       .DefaultDoc("the listen host")
+                                       .Doc("Host name clients are told to connect to.");
 const auto kServerPartitions =
     eddy::catalog::CommandFlag("eddy server", "--num-partitions")
         .Int(1)
@@ -118,8 +118,9 @@ const auto kServerPortFile = eddy::catalog::CommandFlag("eddy server", "--port-f
                                  .Doc("Write the bound Kafka port to this file once listening.");
 const auto kServerSql = eddy::catalog::CommandFlag("eddy server", "--sql")
                             .String()
-                            .Doc("Run this SQL script inside the server as a pipeline once it "
-                                 "listens (repeatable; each on its own thread).");
+                            .Doc(
+                                "Run this SQL script inside the server as a pipeline once it "
+                                "listens (repeatable; each on its own thread).");
 const auto kServerLogLevel =
     eddy::catalog::CommandFlag("eddy server", "--log-level")
         .Enum("info", {"trace", "debug", "info", "warn", "error", "critical", "off"})
@@ -224,7 +225,8 @@ std::vector<eddy::catalog::ConnectorDoc> ConnectorDocs() {
       if (!c.bounded && !c.bounded_when.empty()) source += ", bounded by " + c.bounded_when;
     }
     std::string sink = "no";
-    if (c.sink) sink = c.sink_accepts_updates ? "every change (+I, -U, +U, -D)" : "inserts only (+I)";
+    if (c.sink)
+      sink = c.sink_accepts_updates ? "every change (+I, -U, +U, -D)" : "inserts only (+I)";
     d.summary = fmt::format("{}\n\nSource: {}. Sink: {}. Lookup joins: {}.\n", f->doc(), source,
                             sink, c.lookup ? "yes" : "no");
     auto meta = f->metadata_columns();

@@ -97,10 +97,10 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
 /// A metadata column a connector reads (Flink SQL: `col TYPE METADATA [FROM 'key'] [VIRTUAL]`,
 /// the connector's "Available Metadata").
 struct MetadataColumn {
-  std::string key;         // 'timestamp'
-  std::string type_name;   // the type it reads as, for messages and docs: "TIMESTAMP_LTZ(3)"
+  std::string key;        // 'timestamp'
+  std::string type_name;  // the type it reads as, for messages and docs: "TIMESTAMP_LTZ(3)"
   bool (*accepts)(const DataType&);  // whether a column of this type may read it
-  bool writable = false;   // a sink writes it (else INSERT INTO needs the column VIRTUAL)
+  bool writable = false;             // a sink writes it (else INSERT INTO needs the column VIRTUAL)
   std::string doc;
 };
 
@@ -110,8 +110,8 @@ struct ConnectorCapabilities {
   bool bounded = false;  // a source that ends (else it runs until cancelled)
   /// How a source becomes bounded when it is not by default ("'scan.bounded.mode'"), for docs.
   std::string bounded_when;
-  bool lookup = false;   // can be the table of a lookup join (read whole when the job starts)
-  bool sink = false;     // can be written (INSERT INTO)
+  bool lookup = false;  // can be the table of a lookup join (read whole when the job starts)
+  bool sink = false;    // can be written (INSERT INTO)
   /// The changes the sink accepts: inserts only (+I), or every kind (+I, -U, +U, -D).
   bool sink_accepts_updates = false;
 };
@@ -144,8 +144,7 @@ class ConnectorFactory {
   /// The sink of `table` (capabilities().sink); MakeSink has checked the changelog. Errors: bad
   /// options, unreachable targets.
   virtual absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table,
-                                              const Schema& schema,
-                                              int default_parallelism) const;
+                                              const Schema& schema, int default_parallelism) const;
 };
 
 /// Every connector, in the order SHOW CONNECTORS lists them.

@@ -51,8 +51,8 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> ConnectorFactory::CreateSource(
 
 absl::StatusOr<SinkPlan> ConnectorFactory::CreateSink(std::shared_ptr<const TableDef> table,
                                                       const Schema&, int) const {
-  return absl::InvalidArgumentError(fmt::format(
-      "table '{}': connector '{}' cannot be written to", table->name, identifier()));
+  return absl::InvalidArgumentError(
+      fmt::format("table '{}': connector '{}' cannot be written to", table->name, identifier()));
 }
 
 namespace {

@@ -33,8 +33,8 @@ std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::Connector
 absl::StatusOr<std::vector<sql::ExprPtr>> ComputedColumns(const TableDef& table) {
   EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(table.ddl));
   if (stmts.size() != 1 || stmts[0]->kind != sql::StmtKind::kCreateTable) {
-    return absl::InternalError(fmt::format("the DDL of table '{}' is not one CREATE TABLE",
-                                           table.name));
+    return absl::InternalError(
+        fmt::format("the DDL of table '{}' is not one CREATE TABLE", table.name));
   }
   std::vector<sql::ExprPtr> out(table.columns.size());
   for (size_t i = 0; i < table.columns.size(); ++i) {
@@ -107,12 +107,13 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
     }
     if (c.is_metadata) {
       if (metadata.empty()) {
-        return Error(c.pos, fmt::format("the {} connector has no METADATA columns", conn),
-                     fmt::format("connectors with METADATA columns: {}",
-                                 fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
-                                             return !f.metadata_columns().empty();
-                                           }),
-                                           ", ")));
+        return Error(
+            c.pos, fmt::format("the {} connector has no METADATA columns", conn),
+            fmt::format("connectors with METADATA columns: {}",
+                        fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
+                                    return !f.metadata_columns().empty();
+                                  }),
+                                  ", ")));
       }
       std::string key = c.metadata_key.empty() ? c.name : c.metadata_key;
       const connectors::MetadataColumn* m = nullptr;
@@ -1307,8 +1308,8 @@ namespace eddy {
 absl::StatusOr<sql::QueryPtr> Binder::ViewQuery(const ViewDef& view) {
   EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(view.text));
   if (stmts.size() != 1 || stmts[0]->kind != sql::StmtKind::kCreateView || !stmts[0]->query) {
-    return absl::InternalError(fmt::format("the text of view '{}' is not one CREATE VIEW",
-                                           view.name));
+    return absl::InternalError(
+        fmt::format("the text of view '{}' is not one CREATE VIEW", view.name));
   }
   return stmts[0]->query;
 }

@@ -30,9 +30,10 @@ namespace {
 const auto kLateRowsSink =
     catalog::SessionOption("table.exec.late-rows.sink")
         .String("")
-        .Doc("eddy: a table that receives the late rows of window aggregations and window Top-N "
-             "(columns operator STRING, event_time TIMESTAMP(3), watermark TIMESTAMP(3), `row` "
-             "STRING); while set, every job checks that the table exists and has these columns.");
+        .Doc(
+            "eddy: a table that receives the late rows of window aggregations and window Top-N "
+            "(columns operator STRING, event_time TIMESTAMP(3), watermark TIMESTAMP(3), `row` "
+            "STRING); while set, every job checks that the table exists and has these columns.");
 
 // Collects the rows of a SELECT (thread-safe; the collect sink runs on one subtask).
 struct Collector {

@@ -53,11 +53,12 @@ const auto kStateTtl =
     catalog::SessionOption("table.exec.state.ttl")
         .Duration("0 ms")
         .Min(absl::ZeroDuration())
-        .Doc("Unbounded state (Flink's state TTL, processing time): in an unwindowed GROUP BY and "
-             "in Top-N a key not updated for this long is dropped and a later row of it starts "
-             "over (+I); in a regular join a stored row joins nothing once this old and is then "
-             "dropped without a retraction; 0 ms = keep forever. Windows, interval joins, OVER and "
-             "MATCH_RECOGNIZE free their state as the watermark passes.");
+        .Doc(
+            "Unbounded state (Flink's state TTL, processing time): in an unwindowed GROUP BY and "
+            "in Top-N a key not updated for this long is dropped and a later row of it starts "
+            "over (+I); in a regular join a stored row joins nothing once this old and is then "
+            "dropped without a retraction; 0 ms = keep forever. Windows, interval joins, OVER and "
+            "MATCH_RECOGNIZE free their state as the watermark passes.");
 
 // A source option a table may set, else the session's value (both checked when set).
 std::string TableOrSession(const TableDef& t, const catalog::ConfigOption<std::string>& o,

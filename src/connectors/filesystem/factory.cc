@@ -31,8 +31,7 @@ class FilesystemFactory final : public ConnectorFactory {
   absl::Status Validate(const TableDef& table) const override {
     return ParseFileFormatOptions(table).status();
   }
-  absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(
-      const ScanSpec& spec) const override {
+  absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(const ScanSpec& spec) const override {
     return MakeFileSourceFactory(spec);
   }
   absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema& schema,

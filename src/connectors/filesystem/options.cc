@@ -12,8 +12,9 @@ const catalog::ConfigOption<std::string> kFilePath =
     catalog::TableOption({"filesystem"}, "path")
         .String()
         .Required()
-        .Doc("A file, a directory (every file below it, in path order) or a glob pattern; a sink "
-             "writes one file, or part files into a directory.");
+        .Doc(
+            "A file, a directory (every file below it, in path order) or a glob pattern; a sink "
+            "writes one file, or part files into a directory.");
 
 namespace {
 
@@ -26,8 +27,9 @@ const auto kChunkSize =
     catalog::TableOption({"filesystem"}, "source.chunk-size")
         .MemorySize("1 mb")
         .Min(1)
-        .Doc("eddy: bytes per chunk of input; chunks are parsed in parallel by the source's "
-             "subtasks and read back in file order.");
+        .Doc(
+            "eddy: bytes per chunk of input; chunks are parsed in parallel by the source's "
+            "subtasks and read back in file order.");
 
 // Options of the text formats (Flink's 'csv' and 'json' formats), set as 'csv.<key>'.
 const auto kCsvFieldDelimiter = catalog::FormatOption("csv", "field-delimiter")
@@ -52,8 +54,9 @@ const auto kCsvAllowComments = catalog::FormatOption("csv", "allow-comments")
 const auto kCsvIgnoreParseErrors =
     catalog::FormatOption("csv", "ignore-parse-errors")
         .Bool(false)
-        .Doc("true: a field that does not convert is NULL and missing trailing fields are NULL (a "
-             "line with too many fields or an unterminated quote is still a bad row).");
+        .Doc(
+            "true: a field that does not convert is NULL and missing trailing fields are NULL (a "
+            "line with too many fields or an unterminated quote is still a bad row).");
 const auto kCsvIgnoreFirstLine =
     catalog::FormatOption("csv", "ignore-first-line")
         .Bool(false)
@@ -61,8 +64,9 @@ const auto kCsvIgnoreFirstLine =
 const auto kJsonIgnoreParseErrors =
     catalog::FormatOption("json", "ignore-parse-errors")
         .Bool(false)
-        .Doc("true: a field that does not convert is NULL (a line that is not a JSON object is "
-             "still a bad row); cannot be combined with 'json.fail-on-missing-field'.");
+        .Doc(
+            "true: a field that does not convert is NULL (a line that is not a JSON object is "
+            "still a bad row); cannot be combined with 'json.fail-on-missing-field'.");
 const auto kJsonFailOnMissingField =
     catalog::FormatOption("json", "fail-on-missing-field")
         .Bool(false)
@@ -70,8 +74,9 @@ const auto kJsonFailOnMissingField =
 const auto kJsonTimestampStandard =
     catalog::FormatOption("json", "timestamp-format.standard")
         .Enum("SQL", {"SQL", "ISO-8601"})
-        .Doc("How timestamps are written: 'ISO-8601' puts a 'T' between date and time (reading "
-             "accepts both).");
+        .Doc(
+            "How timestamps are written: 'ISO-8601' puts a 'T' between date and time (reading "
+            "accepts both).");
 
 // The value of a format option read from `t` with `prefix` ("key.", "value." or "") before its
 // format and key. Errors name the table and the key as the table spells it.
@@ -136,8 +141,7 @@ absl::StatusOr<FileFormatOptions> ParseTextFormatOptions(const TableDef& t,
       o.csv.null_literal = *null_literal;
       o.csv.has_null_literal = true;
     }
-    EDDY_ASSIGN_OR_RETURN(o.csv.allow_comments,
-                          FormatValueOr(t, prefix, "csv", kCsvAllowComments));
+    EDDY_ASSIGN_OR_RETURN(o.csv.allow_comments, FormatValueOr(t, prefix, "csv", kCsvAllowComments));
     EDDY_ASSIGN_OR_RETURN(o.csv.ignore_parse_errors,
                           FormatValueOr(t, prefix, "csv", kCsvIgnoreParseErrors));
     EDDY_ASSIGN_OR_RETURN(o.ignore_first_line,

@@ -38,8 +38,8 @@ class KafkaFactory final : public ConnectorFactory {
          "Partition of the record."},
         {"offset", "BIGINT", [](const DataType& t) { return t.id == TypeId::kBigint; }, false,
          "Offset of the record in its partition."},
-        {"timestamp", "TIMESTAMP_LTZ(3)", [](const DataType& t) { return t.is_timestamp(); },
-         true, "Timestamp of the record; written by the sink when the column is not VIRTUAL."},
+        {"timestamp", "TIMESTAMP_LTZ(3)", [](const DataType& t) { return t.is_timestamp(); }, true,
+         "Timestamp of the record; written by the sink when the column is not VIRTUAL."},
         {"timestamp-type", "STRING", string, false,
          "'CreateTime' or 'LogAppendTime' (NoTimestampType for records without one)."},
         {"headers", "STRING (a JSON object)", string, true,
@@ -51,8 +51,7 @@ class KafkaFactory final : public ConnectorFactory {
   absl::Status Validate(const TableDef& table) const override {
     return kafka::ParseKafkaOptions(table, 0).status();
   }
-  absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(
-      const ScanSpec& spec) const override {
+  absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(const ScanSpec& spec) const override {
     return MakeKafkaSourceFactory(spec);
   }
   absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema& schema,

@@ -25,42 +25,49 @@ const auto kBootstrapServers =
 const auto kGroupId =
     catalog::TableOption({"kafka"}, "properties.group.id")
         .String()
-        .Doc("Consumer group whose committed offsets 'group-offsets' reads; the source commits "
-             "the offsets it has read under it every 5 s and at the end of a bounded scan.");
+        .Doc(
+            "Consumer group whose committed offsets 'group-offsets' reads; the source commits "
+            "the offsets it has read under it every 5 s and at the end of a bounded scan.");
 const auto kAutoOffsetReset =
     catalog::TableOption({"kafka"}, "properties.auto.offset.reset")
         .Enum({"earliest", "latest", "none"})
-        .Doc("Where 'group-offsets' starts a partition without a committed offset ('none' or "
-             "unset: the scan fails, naming the partition).");
+        .Doc(
+            "Where 'group-offsets' starts a partition without a committed offset ('none' or "
+            "unset: the scan fails, naming the partition).");
 const auto kProperties =
     catalog::TableOption({"kafka"}, "properties.")
         .Prefix()
-        .Doc("Passed to librdkafka as they are, without the prefix (not used on eddy server's "
-             "local log).");
+        .Doc(
+            "Passed to librdkafka as they are, without the prefix (not used on eddy server's "
+            "local log).");
 const std::vector<std::string> kStartModes = {"earliest-offset", "latest-offset", "group-offsets",
                                               "timestamp", "specific-offsets"};
 const auto kStartupMode =
     catalog::TableOption({"kafka"}, "scan.startup.mode")
         .Enum("group-offsets", kStartModes)
-        .Doc("Where the scan starts ('group-offsets' needs 'properties.group.id'; 'timestamp' and "
-             "'specific-offsets' need the options below).");
+        .Doc(
+            "Where the scan starts ('group-offsets' needs 'properties.group.id'; 'timestamp' and "
+            "'specific-offsets' need the options below).");
 const auto kStartupTimestamp =
     catalog::TableOption({"kafka"}, "scan.startup.timestamp-millis")
         .Int()
         .Min(0)
-        .Doc("'timestamp' mode: start at the first record at or after this time (ms since the "
-             "epoch).");
+        .Doc(
+            "'timestamp' mode: start at the first record at or after this time (ms since the "
+            "epoch).");
 const auto kStartupOffsets =
     catalog::TableOption({"kafka"}, "scan.startup.specific-offsets")
         .String()
-        .Doc("'specific-offsets' mode: 'partition:0,offset:42;partition:1,offset:300' "
-             "(unlisted partitions start at the earliest offset).");
+        .Doc(
+            "'specific-offsets' mode: 'partition:0,offset:42;partition:1,offset:300' "
+            "(unlisted partitions start at the earliest offset).");
 const auto kBoundedMode =
     catalog::TableOption({"kafka"}, "scan.bounded.mode")
-        .Enum("unbounded", {"unbounded", "latest-offset", "group-offsets", "timestamp",
-                            "specific-offsets"})
-        .Doc("Where a bounded scan ends ('latest-offset': the end offsets when the job starts); a "
-             "bounded scan ends, which fires every window.");
+        .Enum("unbounded",
+              {"unbounded", "latest-offset", "group-offsets", "timestamp", "specific-offsets"})
+        .Doc(
+            "Where a bounded scan ends ('latest-offset': the end offsets when the job starts); a "
+            "bounded scan ends, which fires every window.");
 const auto kBoundedTimestamp =
     catalog::TableOption({"kafka"}, "scan.bounded.timestamp-millis")
         .Int()
@@ -80,8 +87,9 @@ const std::vector<std::string> kFormats = {"json", "csv", "raw"};
 const auto kFormat =
     catalog::TableOption({"kafka"}, "format")
         .Enum(kFormats)
-        .Doc("The value format ('raw': the whole value as one STRING column); this or "
-             "'value.format' is required.");
+        .Doc(
+            "The value format ('raw': the whole value as one STRING column); this or "
+            "'value.format' is required.");
 const auto kValueFormat =
     catalog::TableOption({"kafka"}, "value.format")
         .Enum(kFormats)
@@ -90,10 +98,9 @@ const auto kKeyFormat =
     catalog::TableOption({"kafka"}, "key.format")
         .Enum(kFormats)
         .Doc("The key format, with its options after 'key.'; needs 'key.fields'.");
-const auto kKeyFields =
-    catalog::TableOption({"kafka"}, "key.fields")
-        .String()
-        .Doc("The physical columns of the record key, separated by ';'.");
+const auto kKeyFields = catalog::TableOption({"kafka"}, "key.fields")
+                            .String()
+                            .Doc("The physical columns of the record key, separated by ';'.");
 const auto kValueFieldsInclude =
     catalog::TableOption({"kafka"}, "value.fields-include")
         .Enum("ALL", {"ALL", "EXCEPT_KEY"})
@@ -101,8 +108,9 @@ const auto kValueFieldsInclude =
 const auto kSinkPartitioner =
     catalog::TableOption({"kafka"}, "sink.partitioner")
         .Enum("default", {"default", "fixed", "round-robin"})
-        .Doc("'default': murmur2 of the key as Kafka's Java clients (keyless records spread by "
-             "librdkafka); 'fixed': subtask i writes partition i mod N; 'round-robin'.");
+        .Doc(
+            "'default': murmur2 of the key as Kafka's Java clients (keyless records spread by "
+            "librdkafka); 'fixed': subtask i writes partition i mod N; 'round-robin'.");
 const auto kSinkParallelism = catalog::TableOption({"kafka"}, "sink.parallelism")
                                   .Int()
                                   .Range(1, 1 << 20)
@@ -111,8 +119,9 @@ const auto kSinkParallelism = catalog::TableOption({"kafka"}, "sink.parallelism"
 const auto kDeliveryGuarantee =
     catalog::TableOption({"kafka"}, "sink.delivery-guarantee")
         .Enum("at-least-once", {"at-least-once", "none"})
-        .Doc("Every record is acknowledged before the job succeeds ('none' gets the same); "
-             "'exactly-once' needs checkpoints and is not supported yet.");
+        .Doc(
+            "Every record is acknowledged before the job succeeds ('none' gets the same); "
+            "'exactly-once' needs checkpoints and is not supported yet.");
 
 absl::Status Bad(const TableDef& t, const std::string& msg) {
   return absl::InvalidArgumentError(fmt::format("table '{}': {}", t.name, msg));

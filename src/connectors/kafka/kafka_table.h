@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/table.h"
 #include "connectors/filesystem/options.h"
 #include "connectors/kafka/local_topics.h"
-#include "catalog/table.h"
 #include "formats/row_decoder.h"
 #include "formats/row_encoder.h"
 

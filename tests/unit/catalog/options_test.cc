@@ -167,10 +167,8 @@ const auto kTestFormat = TableOption({"test-connector"}, "format")
 const auto kTestKeyFormat = TableOption({"test-connector"}, "key.format")
                                 .Enum({"test-format", "other-format"})
                                 .Doc("The key format.");
-const auto kTestFormatChar =
-    FormatOption("test-format", "delimiter").Char(',').Doc("A separator.");
-const auto kTestOtherFormat =
-    FormatOption("other-format", "strict").Bool(true).Doc("Strictness.");
+const auto kTestFormatChar = FormatOption("test-format", "delimiter").Char(',').Doc("A separator.");
+const auto kTestOtherFormat = FormatOption("other-format", "strict").Bool(true).Doc("Strictness.");
 
 TEST(ConfigOption, TypedReads) {
   OptionMap none;
@@ -205,8 +203,7 @@ TEST(Registry, FindsOptionsByPlace) {
 TEST(RegistryDeathTest, TheSameKeyTwiceInOnePlaceAborts) {
   EXPECT_DEATH(SessionOption("test.catalog.int").Int(1).Doc("Again."),
                "option 'test.catalog.int' is registered twice");
-  EXPECT_DEATH(SessionOption("test.catalog.nodefault").Int().Doc("No default."),
-               "needs a default");
+  EXPECT_DEATH(SessionOption("test.catalog.nodefault").Int().Doc("No default."), "needs a default");
   EXPECT_DEATH(SessionOption("test.catalog.baddefault").Int(0).Range(1, 2).Doc("Bad default."),
                "default of option 'test.catalog.baddefault' is invalid");
 }
@@ -274,8 +271,7 @@ TEST(ValidateTableOptions, AcceptsKnownOptionsPrefixesAndSelectedFormats) {
 
 TEST(ValidateTableOptions, Errors) {
   std::string hint;
-  absl::Status st =
-      ValidateTableOptions(TestRules(), {{"target", "x"}, {"flga", "true"}}, &hint);
+  absl::Status st = ValidateTableOptions(TestRules(), {{"target", "x"}, {"flga", "true"}}, &hint);
   EXPECT_EQ(std::string(st.message()), "unsupported option 'flga' for connector 'test-connector'");
   EXPECT_EQ(hint, "did you mean 'flag'?");
 
@@ -288,17 +284,18 @@ TEST(ValidateTableOptions, Errors) {
   // A format's options need that format.
   hint.clear();
   st = ValidateTableOptions(
-      TestRules(),
-      {{"target", "x"}, {"format", "test-format"}, {"other-format.strict", "true"}}, &hint);
-  EXPECT_EQ(std::string(st.message()), "unsupported option 'other-format.strict' for connector 'test-connector'");
+      TestRules(), {{"target", "x"}, {"format", "test-format"}, {"other-format.strict", "true"}},
+      &hint);
+  EXPECT_EQ(std::string(st.message()),
+            "unsupported option 'other-format.strict' for connector 'test-connector'");
   EXPECT_EQ(hint,
             "'other-format.strict' is an option of format 'other-format', and 'format' is "
             "'test-format'");
 
   // Values are checked, named as the table spells them.
   st = ValidateTableOptions(
-      TestRules(), {{"target", "x"}, {"key.format", "test-format"}, {"key.test-format.delimiter", "ab"}},
-      &hint);
+      TestRules(),
+      {{"target", "x"}, {"key.format", "test-format"}, {"key.test-format.delimiter", "ab"}}, &hint);
   EXPECT_EQ(std::string(st.message()),
             "'key.test-format.delimiter' must be a single character (or '\\t' for a tab), not "
             "'ab'");
@@ -309,7 +306,8 @@ TEST(ValidateTableOptions, Errors) {
 
   // Required options.
   st = ValidateTableOptions(TestRules(), {{"flag", "true"}}, &hint);
-  EXPECT_EQ(std::string(st.message()), "connector 'test-connector' needs the option 'target' (Where rows go.)");
+  EXPECT_EQ(std::string(st.message()),
+            "connector 'test-connector' needs the option 'target' (Where rows go.)");
 }
 
 TEST(OptionsMarkdown, ListsEveryPlace) {
@@ -321,11 +319,11 @@ TEST(OptionsMarkdown, ListsEveryPlace) {
   std::string md = OptionsMarkdown({d});
   for (const char* want :
        {"| `test.catalog.int` | integer, 1 … 9 | `5` | yes | An integer. |",
-        "| `test.catalog.duration` | duration | `2 s` | yes | A duration. |",
-        "### test-connector", "| `target` | string | (required) | Where rows go. |",
+        "| `test.catalog.duration` | duration | `2 s` | yes | A duration. |", "### test-connector",
+        "| `target` | string | (required) | Where rows go. |",
         "| `client.*` | any (passed on) | (none) | Passed on. |",
-        "| `buffer` | memory size, ≥ 1 byte | `1 mb` | A size. |",
-        "### test-format", "| `test-format.delimiter` | character | `,` | A separator. |"}) {
+        "| `buffer` | memory size, ≥ 1 byte | `1 mb` | A size. |", "### test-format",
+        "| `test-format.delimiter` | character | `,` | A separator. |"}) {
     EXPECT_NE(md.find(want), std::string::npos) << want << "\n" << md;
   }
 }
