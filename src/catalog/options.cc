@@ -49,7 +49,7 @@ const char* const kNs[] = {"ns", "nano", "nanos", "nanosecond", "nanoseconds", n
 const char* const kUs[] = {"µs", "us", "micro", "micros", "microsecond", "microseconds", nullptr};
 const char* const kMs[] = {"ms", "milli", "millis", "millisecond", "milliseconds", nullptr};
 const char* const kS[] = {"s", "sec", "secs", "second", "seconds", nullptr};
-const char* const kMin[] = {"min", "minute", "minutes", nullptr};
+const char* const kMin[] = {"min", "m", "mins", "minute", "minutes", nullptr};
 const char* const kH[] = {"h", "hour", "hours", nullptr};
 const char* const kD[] = {"d", "day", "days", nullptr};
 // Factors in nanoseconds.

@@ -76,7 +76,7 @@ using OptionSpecPtr = std::shared_ptr<const OptionSpec>;
 using OptionMap = std::map<std::string, std::string>;
 
 /// Parses a duration in Flink's syntax: an integer, optional spaces, then a unit (any case):
-/// d|day|days, h|hour|hours, min|minute|minutes, s|sec|secs|second|seconds,
+/// d|day|days, h|hour|hours, min|m|mins|minute|minutes, s|sec|secs|second|seconds,
 /// ms|milli|millis|millisecond|milliseconds, µs|us|micro|micros|microsecond|microseconds,
 /// ns|nano|nanos|nanosecond|nanoseconds; no unit means milliseconds (Flink: TimeUtils). Errors:
 /// InvalidArgument saying what is wrong (no number, unknown unit, overflow).

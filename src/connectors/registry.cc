@@ -92,6 +92,20 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
         "insert-only result)",
         table->name, f->identifier(), fmt::join(updating_sinks, ", ")));
   }
+  // A metadata column the sink does not write must be VIRTUAL (Flink: read-only metadata).
+  const std::vector<MetadataColumn> metadata = f->metadata_columns();
+  for (size_t c = 0; c < table->physical.fields.size() && c < table->metadata.size(); ++c) {
+    bool virt = c < table->virtual_column.size() && table->virtual_column[c];
+    if (table->metadata[c].empty() || virt) continue;
+    for (const MetadataColumn& m : metadata) {
+      if (m.key == table->metadata[c] && !m.writable) {
+        return absl::InvalidArgumentError(fmt::format(
+            "table '{}': metadata key '{}' of column '{}' is read-only; declare the column "
+            "METADATA VIRTUAL to write to this table",
+            table->name, m.key, table->physical.fields[c].name));
+      }
+    }
+  }
   EDDY_ASSIGN_OR_RETURN(SinkPlan plan, f->CreateSink(table, schema, default_parallelism));
   plan.metrics->table = table->name;
   return plan;

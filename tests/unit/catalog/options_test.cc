@@ -23,6 +23,7 @@ TEST(ParseDuration, FlinkUnits) {
   EXPECT_EQ(*ParseDuration("500 ms"), Milliseconds(500));
   EXPECT_EQ(*ParseDuration("1 min"), Minutes(1));
   EXPECT_EQ(*ParseDuration("3 minutes"), Minutes(3));
+  EXPECT_EQ(*ParseDuration("5m"), Minutes(5));  // as eddy accepted before the registry
   EXPECT_EQ(*ParseDuration("2 h"), Hours(2));
   EXPECT_EQ(*ParseDuration("1 d"), Hours(24));
   EXPECT_EQ(*ParseDuration("2 days"), Hours(48));
