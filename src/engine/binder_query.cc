@@ -229,10 +229,10 @@ absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table)
   if (std::find(table->computed.begin(), table->computed.end(), true) != table->computed.end()) {
     EDDY_ASSIGN_OR_RETURN(exprs, ComputedColumns(*table));
   }
-  ScriptSwap ddl(&script_, table->ddl);  // positions in the expressions are the DDL's
   for (size_t i = 0; i < table->columns.size(); ++i) {
     BoundExprPtr c;
     if (exprs[i]) {
+      ScriptSwap ddl(&script_, table->ddl);  // positions in the expression are the DDL's
       EDDY_ASSIGN_OR_RETURN(c, Bind(*exprs[i], phys, nullptr));
     }
     n->computed.push_back(c);
@@ -850,7 +850,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
 }
 
 // Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
-// with INNER or LEFT join; the table is read when the job starts ('filesystem' tables).
+// with INNER or LEFT join; the table (of a connector that can serve lookups) is read when the job
+// starts.
 absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& ref) {
   const sql::TableRef& rt = *ref.right;
   if (ref.join_type != sql::JoinType::kInner && ref.join_type != sql::JoinType::kLeft) {
