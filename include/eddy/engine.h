@@ -50,7 +50,11 @@ struct JobSummary {
   std::vector<Sink> sinks;
   std::vector<Late> late;
   double seconds = 0;
-  bool ok = true;  // false when the job failed or was cancelled
+  bool ok = true;        // false when the job failed or was cancelled
+  bool stopped = false;  // an unbounded query ended by Ctrl-C or its LIMIT
+  int64_t checkpoints_completed = 0;
+  int64_t checkpoints_failed = 0;
+  std::string restored_from;  // the checkpoint or savepoint the job restored, or ""
 };
 
 /// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).
@@ -58,6 +62,7 @@ struct Progress {
   int64_t rows = 0;
   uint64_t bytes = 0, total_bytes = 0;
   double seconds = 0;
+  bool streaming = false;  // the job prints result rows as they come (an unbounded SELECT)
 };
 
 /// How ExecuteScript prints query results.

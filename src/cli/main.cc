@@ -3,13 +3,18 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -25,10 +30,52 @@ using eddy::cli::AddFlag;
 using eddy::cli::AddRepeatedFlag;
 
 eddy::Engine* g_engine = nullptr;
+std::atomic<int> g_signals{0};
 
+// Ctrl-C/SIGTERM cancels the running job; a second one exits at once.
 void OnSignal(int) {
   if (g_engine) g_engine->Cancel();
+  if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
+
+// Makes sure a cancelled job ends within 1 s (0.75 s) even when an operator is stuck in a blocking
+// call (a sink writing to a pipe nobody reads): after that the process exits (code 130, as for a
+// process ended by SIGINT) instead of hanging. Stops when destroyed.
+class CancelWatchdog {
+ public:
+  CancelWatchdog()
+      : t_([this] {
+          std::unique_lock<std::mutex> l(mu_);
+          std::chrono::steady_clock::time_point since{};
+          while (!cv_.wait_for(l, std::chrono::milliseconds(50), [&] { return stop_; })) {
+            if (g_signals.load() == 0) continue;
+            auto now = std::chrono::steady_clock::now();
+            if (since == std::chrono::steady_clock::time_point{}) since = now;
+            if (now - since > std::chrono::milliseconds(750)) {
+              std::fputs(
+                  "\neddy: the job did not stop within 0.75 s of the signal (an operator is "
+                  "blocked); exiting\n",
+                  stderr);
+              std::fflush(stderr);
+              _exit(130);
+            }
+          }
+        }) {}
+  ~CancelWatchdog() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    t_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread t_;
+};
 
 std::string Human(double v) {
   if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
@@ -40,7 +87,8 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   std::string first = stmt.substr(0, stmt.find('\n'));
   if (first.size() > 70) first = first.substr(0, 67) + "...";
   std::string text =
-      fmt::format("eddy: {} after {:.2f} s: {}\n", s.ok ? "finished" : "failed", s.seconds, first);
+      fmt::format("eddy: {} after {:.2f} s: {}\n",
+                  s.stopped ? "stopped" : (s.ok ? "finished" : "failed"), s.seconds, first);
   for (const auto& src : s.sources) {
     text += fmt::format("  source {}: {} rows read", src.table, src.rows);
     if (src.bad_skipped) text += fmt::format(", {} bad rows skipped", src.bad_skipped);
@@ -56,6 +104,12 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   }
   for (const auto& k : s.sinks) {
     text += fmt::format("  sink {}: {} row{} written\n", k.table, k.rows, k.rows == 1 ? "" : "s");
+  }
+  if (!s.restored_from.empty()) text += fmt::format("  restored from {}\n", s.restored_from);
+  if (s.checkpoints_completed || s.checkpoints_failed) {
+    text += fmt::format("  checkpoints: {} completed", s.checkpoints_completed);
+    if (s.checkpoints_failed) text += fmt::format(", {} failed", s.checkpoints_failed);
+    text += "\n";
   }
   std::fputs(text.c_str(), stderr);
 }
@@ -88,6 +142,13 @@ const auto kRunFormat = eddy::catalog::CommandFlag("eddy run", "--format")
 const auto kRunQuiet = eddy::catalog::CommandFlag("eddy run", "-q, --quiet")
                            .Bool(false)
                            .Doc("No progress and no summary on stderr.");
+const auto kRunFromCheckpoint =
+    eddy::catalog::CommandFlag("eddy run", "--from-checkpoint")
+        .String()
+        .Doc(
+            "Resume from a checkpoint or savepoint directory, or 'latest' (the newest complete "
+            "checkpoint of each job under 'execution.checkpointing.dir'; a fresh start when there "
+            "is none); the same as --set execution.savepoint.path=….");
 const auto kRunNoProgress = eddy::catalog::CommandFlag("eddy run", "--no-progress")
                                 .Bool(false)
                                 .Doc("No progress line on stderr.");
@@ -116,6 +177,63 @@ const auto kServerNoAutoCreate =
 const auto kServerPortFile = eddy::catalog::CommandFlag("eddy server", "--port-file")
                                  .String()
                                  .Doc("Write the bound Kafka port to this file once listening.");
+const auto kServerRebalanceDelay =
+    eddy::catalog::CommandFlag("eddy server", "--group-initial-rebalance-delay-ms")
+        .Int(1000)
+        .Range(0, 300000)
+        .Doc(
+            "How long the first rebalance of an empty consumer group waits for more members, in "
+            "ms (Kafka's group.initial.rebalance.delay.ms, default 3000 there).");
+const auto kServerSocketRequestMax =
+    eddy::catalog::CommandFlag("eddy server", "--socket-request-max-bytes")
+        .Int(100 << 20)
+        .Range(8, INT32_MAX)
+        .Doc(
+            "Largest request a client may send, in bytes; a larger one closes its connection "
+            "(Kafka's socket.request.max.bytes).");
+const auto kServerQueuedRequestMax =
+    eddy::catalog::CommandFlag("eddy server", "--queued-max-request-bytes")
+        .Int(256 << 20)
+        .Range(0, int64_t{1} << 50)
+        .Doc(
+            "Request bytes held at once over all connections (being read or handled, or acks=all "
+            "and not yet fsynced); when used up, connections are not read (backpressure); 0: no "
+            "limit; at least --socket-request-max-bytes (Kafka's queued.max.request.bytes).");
+const auto kServerConnectionQueuedMax =
+    eddy::catalog::CommandFlag("eddy server", "--connection-max-queued-bytes")
+        .Int(32 << 20)
+        .Range(1, int64_t{1} << 50)
+        .Doc(
+            "The same budget per connection, counting also answers not yet read by the client: "
+            "its next request is read only below it.");
+const auto kServerMaxConnections =
+    eddy::catalog::CommandFlag("eddy server", "--max-connections")
+        .Int(10000)
+        .Range(1, 1000000)
+        .Doc(
+            "Open connections; more are closed at once with a log line (Kafka's "
+            "max.connections).");
+const auto kServerMaxConnectionsPerIp =
+    eddy::catalog::CommandFlag("eddy server", "--max-connections-per-ip")
+        .Int(0)
+        .Range(0, 1000000)
+        .Doc(
+            "Open connections per client IP address; 0: --max-connections (Kafka's "
+            "max.connections.per.ip).");
+const auto kServerConnectionsMaxIdle =
+    eddy::catalog::CommandFlag("eddy server", "--connections-max-idle-ms")
+        .Int(600000)
+        .Range(0, int64_t{1} << 40)
+        .Doc(
+            "Close a connection with nothing read or written for this long and no request in "
+            "progress, in ms; 0: never (Kafka's connections.max.idle.ms).");
+const auto kServerFetchMaxBytes =
+    eddy::catalog::CommandFlag("eddy server", "--fetch-max-bytes")
+        .Int(55 << 20)
+        .Range(1, INT32_MAX)
+        .Doc(
+            "Most record bytes in one Fetch response, whatever the client asks (Kafka's "
+            "fetch.max.bytes; the first batch may exceed it, KIP-74).");
 const auto kServerSql = eddy::catalog::CommandFlag("eddy server", "--sql")
                             .String()
                             .Doc(
@@ -190,6 +308,7 @@ int Run(const RunOptions& o) {
   bool no_progress = o.no_progress;
   if (tty && !o.quiet && !no_progress) {
     out.on_progress = [](const eddy::Progress& p) {
+      if (p.streaming) return;  // result rows go to the terminal: no progress line among them
       std::string pct =
           p.total_bytes ? fmt::format(", {:.0f}% of input", 100.0 * p.bytes / p.total_bytes) : "";
       std::fprintf(stderr, "\r\033[Keddy: %s rows read, %s rows/s%s", Human(p.rows).c_str(),
@@ -203,7 +322,11 @@ int Run(const RunOptions& o) {
       PrintSummary(stmt, s);
     };
   }
-  absl::Status st = engine.ExecuteScript(sql, out);
+  absl::Status st;
+  {
+    CancelWatchdog watchdog;
+    st = engine.ExecuteScript(sql, out);
+  }
   g_engine = nullptr;
   if (!st.ok()) {
     std::fprintf(stderr, "eddy: %s\n", std::string(st.message()).c_str());
@@ -329,6 +452,8 @@ int main(int argc, char** argv) {
   AddFlag(run, kRunFormat, &run_opts.format);
   AddFlag(run, kRunQuiet, &run_opts.quiet);
   AddFlag(run, kRunNoProgress, &run_opts.no_progress);
+  std::string from_checkpoint;
+  AddFlag(run, kRunFromCheckpoint, &from_checkpoint);
   run->footer(
       "Examples:\n"
       "  eddy run examples/flights/delays.sql\n"
@@ -354,6 +479,14 @@ int main(int argc, char** argv) {
   AddFlag(server, kServerPartitions, &server_opts.default_partitions);
   AddFlag(server, kServerNoAutoCreate, &no_auto_create);
   AddFlag(server, kServerPortFile, &server_opts.port_file);
+  AddFlag(server, kServerRebalanceDelay, &server_opts.group_initial_rebalance_delay_ms);
+  AddFlag(server, kServerSocketRequestMax, &server_opts.socket_request_max_bytes);
+  AddFlag(server, kServerQueuedRequestMax, &server_opts.queued_max_request_bytes);
+  AddFlag(server, kServerConnectionQueuedMax, &server_opts.connection_max_queued_bytes);
+  AddFlag(server, kServerMaxConnections, &server_opts.max_connections);
+  AddFlag(server, kServerMaxConnectionsPerIp, &server_opts.max_connections_per_ip);
+  AddFlag(server, kServerConnectionsMaxIdle, &server_opts.connections_max_idle_ms);
+  AddFlag(server, kServerFetchMaxBytes, &server_opts.fetch_max_bytes);
   AddRepeatedFlag(server, kServerSql, &server_opts.sql_files)->allow_extra_args(false);
   AddFlag(server, kServerLogLevel, &log_level);
   server->footer(
@@ -443,6 +576,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "eddy run: give a script FILE, - (stdin) or -e 'SQL' (see eddy run --help)\n");
       return 1;
+    }
+    if (!from_checkpoint.empty()) {
+      run_opts.sets.push_back("execution.savepoint.path=" + from_checkpoint);
     }
     return Run(run_opts);
   }

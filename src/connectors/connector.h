@@ -82,17 +82,29 @@ struct SinkMetrics {
 /// A sink: the operator of each sink subtask and its parallelism.
 struct SinkPlan {
   int parallelism = 1;
-  std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(const runtime::SubtaskInfo&)>
+  std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+      const runtime::SubtaskInfo&)>
       make;
   std::shared_ptr<SinkMetrics> metrics = std::make_shared<SinkMetrics>();
   std::string description;
+  /// Publishes what the sink's subtasks prepare (two-phase commit), or null.
+  std::shared_ptr<runtime::SinkCommitter> committer;
 };
 
 /// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast)
 /// through its connector's factory. `updating`: the input has retractions; a sink that accepts
 /// inserts only fails with Flink's error text "doesn't support consuming update changes".
+/// `job_id` names the job's output files where a sink needs stable names across restarts.
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                  bool updating, int default_parallelism);
+                                  bool updating, int default_parallelism,
+                                  const std::string& job_id = "");
+
+/// Refuses a job whose filesystem sink `sink` writes where one of its `sources` reads (the same
+/// file, a file in the sink's directory, or the sink's output inside a directory or glob the
+/// source reads): the job would destroy its own input. Other connectors pass. Errors:
+/// InvalidArgument naming both tables and paths.
+absl::Status CheckFileSinkTarget(const TableDef& sink,
+                                 const std::vector<std::shared_ptr<const TableDef>>& sources);
 
 /// A metadata column a connector reads (Flink SQL: `col TYPE METADATA [FROM 'key'] [VIRTUAL]`,
 /// the connector's "Available Metadata").
@@ -141,10 +153,12 @@ class ConnectorFactory {
   virtual absl::Status Validate(const TableDef& table) const { return absl::OkStatus(); }
   /// The source of a scan (capabilities().source). Errors as MakeSourceFactory.
   virtual absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(const ScanSpec& spec) const;
-  /// The sink of `table` (capabilities().sink); MakeSink has checked the changelog. Errors: bad
+  /// The sink of `table` (capabilities().sink); MakeSink has checked the changelog. `job_id`
+  /// names the job's output where a sink needs stable names across restarts. Errors: bad
   /// options, unreachable targets.
   virtual absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table,
-                                              const Schema& schema, int default_parallelism) const;
+                                              const Schema& schema, int default_parallelism,
+                                              const std::string& job_id) const;
 };
 
 /// Every connector, in the order SHOW CONNECTORS lists them.

@@ -50,7 +50,8 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> ConnectorFactory::CreateSource(
 }
 
 absl::StatusOr<SinkPlan> ConnectorFactory::CreateSink(std::shared_ptr<const TableDef> table,
-                                                      const Schema&, int) const {
+                                                      const Schema&, int,
+                                                      const std::string&) const {
   return absl::InvalidArgumentError(
       fmt::format("table '{}': connector '{}' cannot be written to", table->name, identifier()));
 }
@@ -76,10 +77,13 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec&
 }
 
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                  bool updating, int default_parallelism) {
+                                  bool updating, int default_parallelism,
+                                  const std::string& job_id) {
   EDDY_ASSIGN_OR_RETURN(const ConnectorFactory* f, FactoryOf(*table));
   ConnectorCapabilities caps = f->capabilities();
-  if (!caps.sink) return f->ConnectorFactory::CreateSink(table, schema, default_parallelism);
+  if (!caps.sink) {
+    return f->ConnectorFactory::CreateSink(table, schema, default_parallelism, job_id);
+  }
   if (updating && !caps.sink_accepts_updates) {
     std::vector<std::string> updating_sinks;
     for (const ConnectorFactory* c : Connectors()) {
@@ -106,7 +110,7 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
       }
     }
   }
-  EDDY_ASSIGN_OR_RETURN(SinkPlan plan, f->CreateSink(table, schema, default_parallelism));
+  EDDY_ASSIGN_OR_RETURN(SinkPlan plan, f->CreateSink(table, schema, default_parallelism, job_id));
   plan.metrics->table = table->name;
   return plan;
 }

@@ -68,8 +68,16 @@ std::string TableOrSession(const TableDef& t, const catalog::ConfigOption<std::s
   return config.Get(o);
 }
 
-using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(
-    const runtime::SubtaskInfo&, const runtime::SideOutputs&)>;
+const auto kStateMaxBytes =
+    catalog::SessionOption("table.exec.state.max-bytes")
+        .MemorySize("0")
+        .Min(0)
+        .Doc(
+            "A subtask whose operators hold more state than this fails the job with a clear "
+            "error (checked about once a second) instead of exhausting memory; 0 = no limit.");
+
+using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+    const runtime::SubtaskInfo&)>;
 
 struct VertexDraft {
   runtime::VertexSpec spec;
@@ -79,11 +87,11 @@ struct VertexDraft {
 
 void Seal(VertexDraft* d) {
   auto ops = d->ops;
-  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::Operator>>> {
-    std::vector<std::unique_ptr<runtime::Operator>> chain;
+  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info)
+      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::StreamOperator>>> {
+    std::vector<std::unique_ptr<runtime::StreamOperator>> chain;
     for (const auto& f : ops) {
-      EDDY_ASSIGN_OR_RETURN(auto op, f(info, side));
+      EDDY_ASSIGN_OR_RETURN(auto op, f(info));
       chain.push_back(std::move(op));
     }
     return chain;
@@ -94,11 +102,11 @@ void Seal(VertexDraft* d) {
 }
 
 OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col = -1) {
-  return [filter, proj, wm_col](
-             const runtime::SubtaskInfo&,
-             const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-    return runtime::MakeCalc(filter, proj, wm_col);
-  };
+  return
+      [filter, proj, wm_col](
+          const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+        return runtime::MakeCalc(filter, proj, wm_col);
+      };
 }
 
 }  // namespace
@@ -110,6 +118,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   int64_t maxp = config.Get(options::kMaxParallelism);
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
   size_t batch = static_cast<size_t>(config.Get(options::kBatchSize));
+  job.graph.max_state_bytes = config.Get(kStateMaxBytes);
 
   // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;
@@ -206,8 +215,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     return [cfg, make_op](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, make_op](const runtime::SubtaskInfo& info, const runtime::SideOutputs&)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, make_op](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
         return make_op(x);
@@ -286,8 +295,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lc.residual = node->join_filter;
       lc.left_outer = node->left_outer;
       drafts[in.draft].ops.push_back(
-          [lc](const runtime::SubtaskInfo&,
-               const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+          [lc](const runtime::SubtaskInfo&)
+              -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
             return runtime::MakeLookupJoin(lc);
           });
       drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
@@ -322,9 +331,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       MakeOp make = [c](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
         auto cfg = c;
         cfg.metrics = m;
-        return [cfg](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
-                   -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-          return runtime::MakeWindowRank(cfg, side);
+        return [cfg](const runtime::SubtaskInfo&)
+                   -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+          return runtime::MakeWindowRank(cfg);
         };
       };
       Built b = keyed_vertex(node, in, keys, c.name, true, make);
@@ -354,11 +363,11 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     MakeOp make = [cfg, window](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, window](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, window](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
-        if (window) return runtime::MakeWindowAggregate(std::move(x), side);
+        if (window) return runtime::MakeWindowAggregate(std::move(x));
         return runtime::MakeGroupAggregate(std::move(x));
       };
     };
@@ -405,9 +414,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     sd.ops.push_back(CalcFactory(nullptr, out));
     sd.op_names.push_back("Calc");
   }
+  sd.spec.committer = sink.committer;
   SinkFactory make = sink.make;
-  sd.ops.push_back(
-      [make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) { return make(info); });
+  sd.ops.push_back([make](const runtime::SubtaskInfo& info) { return make(info); });
   Seal(&sd);
   if (sink.metrics) job.sinks.push_back(sink.metrics);
   drafts.push_back(std::move(sd));
@@ -440,10 +449,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       casts.push_back(ref);
     }
     if (cast_needed) ld.ops.push_back(CalcFactory(nullptr, casts));
+    ld.spec.committer = late_sink->committer;
     SinkFactory lmake = late_sink->make;
-    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
-      return lmake(info);
-    });
+    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info) { return lmake(info); });
     Seal(&ld);
     if (late_sink->metrics) job.sinks.push_back(late_sink->metrics);
     drafts.push_back(std::move(ld));

@@ -64,13 +64,14 @@ struct AggregateConfig {
 /// (= window_end - 1 ms as in Flink, the rowtime of the result), aggregates…. A window fires when
 /// the watermark reaches window_end - 1. A row is late when every window it belongs to has fired
 /// (for SESSION: when its merged session has); late rows are counted in metrics and, when
-/// `side.late` is set, emitted as (operator, event_time, watermark, row) records.
-std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side);
+/// the job has a late-row output (OperatorContext::late), emitted as (operator, event_time,
+/// watermark, row) records.
+std::unique_ptr<OneInputOperator> MakeWindowAggregate(AggregateConfig config);
 
 /// Group aggregation over an append or updating input. Output: keys…, aggregates…, as a
 /// changelog: +I for a new group, -U/+U when its result changes (nothing when unchanged), -D when
 /// its last row is retracted.
-std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config);
+std::unique_ptr<OneInputOperator> MakeGroupAggregate(AggregateConfig config);
 
 /// Fixed schema of late-row records: operator STRING, event_time TIMESTAMP(6), watermark
 /// TIMESTAMP(6) (NULL when none yet), row STRING (a JSON object of the row's columns by name).
@@ -93,6 +94,8 @@ class LateRows {
     metrics_->late_rows++;
     if (out_) AppendLateRow(op_, event_time, watermark, in, row, fields_, &batch_);
   }
+  /// The late-row output (null: late rows are only counted). Set when the operator opens.
+  void set_output(Output* out) { out_ = out; }
   /// Sends the recorded rows to the late-row output.
   absl::Status Flush() {
     if (!out_ || batch_.num_rows() == 0) return absl::OkStatus();

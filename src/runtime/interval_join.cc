@@ -38,7 +38,7 @@ std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) 
   return s;
 }
 
-class IntervalJoin final : public Operator {
+class IntervalJoin final : public TwoInputOperator {
  public:
   explicit IntervalJoin(IntervalJoinConfig c)
       : c_(std::move(c)),
@@ -46,12 +46,14 @@ class IntervalJoin final : public Operator {
         key_groups_(c_.subtask, c_.name),
         state_(key_groups_.range()) {}
 
-  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
-    return ProcessBatchFrom(0, b, wm, out);
+  absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(0, b, wm, out);
+  }
+  absl::Status ProcessBatch2(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(1, b, wm, out);
   }
 
-  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks& wm,
-                                Output* out) override {
+  absl::Status ProcessInput(int input, Batch& in, const RowWatermarks& wm, Output* out) {
     size_t n = in.num_rows();
     EvalContext ctx;
     ctx.now_micros = NowMicros();
@@ -218,7 +220,7 @@ class IntervalJoin final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeIntervalJoin(IntervalJoinConfig config) {
+std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config) {
   return std::make_unique<IntervalJoin>(std::move(config));
 }
 

@@ -47,6 +47,6 @@ struct IntervalJoinConfig {
 /// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also
 /// in outer joins). A row with a NULL key of an outer side comes out padded at once. Errors:
 /// expression evaluation failures.
-std::unique_ptr<Operator> MakeIntervalJoin(IntervalJoinConfig config);
+std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime

@@ -45,7 +45,7 @@ bool Less(const Value& a, const Value& b) {
   return false;
 }
 
-class OverAggregate final : public Operator {
+class OverAggregate final : public OneInputOperator {
  public:
   explicit OverAggregate(OverAggregateConfig c)
       : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {
@@ -211,7 +211,7 @@ class OverAggregate final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeOverAggregate(OverAggregateConfig config) {
+std::unique_ptr<OneInputOperator> MakeOverAggregate(OverAggregateConfig config) {
   return std::make_unique<OverAggregate>(std::move(config));
 }
 

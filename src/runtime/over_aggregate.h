@@ -47,6 +47,6 @@ struct OverAggregateConfig {
 };
 
 /// The operator.
-std::unique_ptr<Operator> MakeOverAggregate(OverAggregateConfig config);
+std::unique_ptr<OneInputOperator> MakeOverAggregate(OverAggregateConfig config);
 
 }  // namespace eddy::runtime

@@ -20,7 +20,7 @@ struct KeyState {
   std::map<int64_t, Row> versions;                     // version time → row (last one wins)
 };
 
-class TemporalJoin final : public Operator {
+class TemporalJoin final : public TwoInputOperator {
  public:
   explicit TemporalJoin(TemporalJoinConfig c)
       : c_(std::move(c)),
@@ -31,12 +31,14 @@ class TemporalJoin final : public Operator {
     for (const auto& t : c_.right_types) out_schema_.fields.push_back({"", t});
   }
 
-  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
-    return ProcessBatchFrom(0, b, wm, out);
+  absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(0, b, wm, out);
+  }
+  absl::Status ProcessBatch2(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(1, b, wm, out);
   }
 
-  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks& wm,
-                                Output* out) override {
+  absl::Status ProcessInput(int input, Batch& in, const RowWatermarks& wm, Output* out) {
     size_t n = in.num_rows();
     EvalContext ctx;
     ctx.now_micros = NowMicros();
@@ -172,7 +174,7 @@ class TemporalJoin final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeTemporalJoin(TemporalJoinConfig config) {
+std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config) {
   return std::make_unique<TemporalJoin>(std::move(config));
 }
 

@@ -34,6 +34,6 @@ struct TemporalJoinConfig {
 };
 
 /// The operator. Late left rows (behind the watermark on arrival) are counted and dropped.
-std::unique_ptr<Operator> MakeTemporalJoin(TemporalJoinConfig config);
+std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config);
 
 }  // namespace eddy::runtime

@@ -16,10 +16,15 @@ namespace {
 
 using Row = std::vector<Value>;
 
-class WindowRank final : public Operator {
+class WindowRank final : public OneInputOperator {
  public:
-  WindowRank(WindowRankConfig c, const SideOutputs& side)
-      : c_(std::move(c)), late_(c_.name, c_.input_fields, c_.metrics.get(), side.late) {}
+  explicit WindowRank(WindowRankConfig c)
+      : c_(std::move(c)), late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr) {}
+
+  absl::Status Open(OperatorContext& ctx) override {
+    late_.set_output(ctx.late);
+    return OneInputOperator::Open(ctx);
+  }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output*) override {
     for (size_t r = 0; r < in.num_rows(); ++r) {
@@ -154,8 +159,8 @@ class WindowRank final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeWindowRank(WindowRankConfig config, const SideOutputs& side) {
-  return std::make_unique<WindowRank>(std::move(config), side);
+std::unique_ptr<OneInputOperator> MakeWindowRank(WindowRankConfig config) {
+  return std::make_unique<WindowRank>(std::move(config));
 }
 
 }  // namespace eddy::runtime

@@ -53,6 +53,6 @@ struct WindowRankConfig {
 /// record (see LateRowSchema), as window aggregations do. Rows of other windows are unaffected.
 /// Errors: a retraction in the input (it must be insert-only); a NULL event time or window_end.
 /// Not thread-safe (one instance per subtask).
-std::unique_ptr<Operator> MakeWindowRank(WindowRankConfig config, const SideOutputs& side);
+std::unique_ptr<OneInputOperator> MakeWindowRank(WindowRankConfig config);
 
 }  // namespace eddy::runtime

@@ -5,7 +5,7 @@ namespace eddy::connectors {
 
 namespace {
 
-class BlackholeSink final : public runtime::Operator {
+class BlackholeSink final : public runtime::OneInputOperator {
  public:
   explicit BlackholeSink(std::shared_ptr<SinkMetrics> m) : metrics_(std::move(m)) {}
   absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
@@ -28,13 +28,13 @@ class BlackholeFactory final : public ConnectorFactory {
     c.sink_accepts_updates = true;
     return c;
   }
-  absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef>, const Schema&,
-                                      int) const override {
+  absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef>, const Schema&, int,
+                                      const std::string&) const override {
     SinkPlan plan;
     auto m = plan.metrics;
-    plan.make =
-        [m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      return std::unique_ptr<runtime::Operator>(new BlackholeSink(m));
+    plan.make = [m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+      return std::unique_ptr<runtime::StreamOperator>(new BlackholeSink(m));
     };
     plan.description = "blackhole";
     return plan;

@@ -7,7 +7,7 @@ namespace eddy::connectors {
 
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanSpec& spec);
 absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                      int default_parallelism);
+                                      int default_parallelism, const std::string& job_id);
 
 namespace {
 
@@ -35,8 +35,9 @@ class FilesystemFactory final : public ConnectorFactory {
     return MakeFileSourceFactory(spec);
   }
   absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                      int default_parallelism) const override {
-    return MakeFileSink(std::move(table), schema, default_parallelism);
+                                      int default_parallelism,
+                                      const std::string& job_id) const override {
+    return MakeFileSink(std::move(table), schema, default_parallelism, job_id);
   }
 };
 

@@ -55,7 +55,7 @@ class KafkaFactory final : public ConnectorFactory {
     return MakeKafkaSourceFactory(spec);
   }
   absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                      int default_parallelism) const override {
+                                      int default_parallelism, const std::string&) const override {
     return MakeKafkaSink(std::move(table), schema, default_parallelism);
   }
 };

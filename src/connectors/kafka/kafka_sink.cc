@@ -25,7 +25,7 @@ namespace eddy::connectors {
 namespace kafka {
 namespace {
 
-class KafkaSink final : public runtime::Operator {
+class KafkaSink final : public runtime::OneInputOperator {
  public:
   KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
             int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m,
@@ -213,11 +213,11 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
   plan.parallelism = default_parallelism;
   if (opt.sink_parallelism > 0) plan.parallelism = opt.sink_parallelism;
   auto m = plan.metrics;
-  plan.make =
-      [=](const runtime::SubtaskInfo& info) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+  plan.make = [=](const runtime::SubtaskInfo& info)
+      -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
     auto sink = std::make_unique<KafkaSink>(opt, schema, wpos, partitions, info, m, local);
     EDDY_RETURN_IF_ERROR(sink->Open());
-    return std::unique_ptr<runtime::Operator>(std::move(sink));
+    return std::unique_ptr<runtime::StreamOperator>(std::move(sink));
   };
   plan.description = fmt::format("kafka, {}{}", Where(opt), local ? " (local log)" : "");
   return plan;

@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "catalog/options.h"
+#include "connectors/kafka/client_log.h"
 
 namespace eddy::connectors::kafka {
 
@@ -334,6 +335,7 @@ absl::StatusOr<Client> NewClient(rd_kafka_type_t type, const KafkaTableOptions& 
     rd_kafka_conf_destroy(conf);
     return st;
   }
+  RouteClientLogs(conf);
   if (tweak) tweak(conf);
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof(err));
   if (!rk) {

@@ -25,7 +25,7 @@ const auto kParallelism =
         .Range(1, 1 << 20)
         .Doc("Sink subtasks (each writes whole lines; rows of different subtasks interleave).");
 
-class PrintSink final : public runtime::Operator {
+class PrintSink final : public runtime::OneInputOperator {
  public:
   PrintSink(std::string prefix, bool to_stderr, std::shared_ptr<SinkMetrics> m)
       : prefix_(std::move(prefix)), out_(to_stderr ? stderr : stdout), metrics_(std::move(m)) {}
@@ -69,18 +69,18 @@ class PrintFactory final : public ConnectorFactory {
     c.sink_accepts_updates = true;
     return c;
   }
-  absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema&,
-                                      int) const override {
+  absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema&, int,
+                                      const std::string&) const override {
     std::string id = table->Option(kIdentifier.key());
     EDDY_ASSIGN_OR_RETURN(bool err, kStandardError.Get(table->options));
     SinkPlan plan;
     EDDY_ASSIGN_OR_RETURN(int64_t parallelism, kParallelism.Get(table->options));
     plan.parallelism = static_cast<int>(parallelism);
     auto m = plan.metrics;
-    plan.make =
-        [id, err,
-         m](const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-      return std::unique_ptr<runtime::Operator>(new PrintSink(id.empty() ? "" : id + "> ", err, m));
+    plan.make = [id, err, m](const runtime::SubtaskInfo&)
+        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+      return std::unique_ptr<runtime::StreamOperator>(
+          new PrintSink(id.empty() ? "" : id + "> ", err, m));
     };
     plan.description = "print";
     return plan;
