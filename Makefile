@@ -17,7 +17,12 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+# Builds only the eddy binary (not the tests), then runs the demo. The first build compiles about
+# 100 files: about 400 s of CPU measured (g++ 12 -O3, no ccache), so about 7 minutes on one core.
+demo: deps $(BUILD)/build.ninja
+	@echo "eddy: building the eddy binary with $(JOBS) jobs; the first build takes about 400 s of CPU" \
+	  "(about $$(( (400 + 60 * $(JOBS) - 1) / (60 * $(JOBS)) )) min here), later builds only what changed"
+	cmake --build $(BUILD) -j $(JOBS) --target eddy
 	@bash examples/flights/run-demo.sh $(BUILD)/eddy
 
 test: build

@@ -98,10 +98,11 @@ class Engine {
   /// job and may vary with parallelism).
   absl::StatusOr<QueryResult> Query(std::string_view select);
 
-  /// Equivalent of SET 'key' = 'value'.
-  void Set(const std::string& key, const std::string& value);
-  /// The session's value of `key` ("" when unset).
+  /// The session's value of `key` as text (its default until SET; "" for an unknown key).
   std::string Get(const std::string& key) const;
+  /// Equivalent of SET 'key' = 'value'. Errors: InvalidArgument for an unknown key (with a "did
+  /// you mean" hint in the message) or a value the key does not accept; nothing changes then.
+  absl::Status Set(const std::string& key, const std::string& value);
 
   /// Summary of the last job run.
   const JobSummary& last_summary() const;

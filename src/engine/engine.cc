@@ -17,7 +17,9 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
-#include "engine/catalog.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
+#include "connectors/connector.h"
 #include "engine/job_builder.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
@@ -30,6 +32,60 @@
 namespace eddy {
 
 namespace {
+
+const auto kLateRowsSink =
+    catalog::SessionOption("table.exec.late-rows.sink")
+        .String("")
+        .Doc(
+            "eddy: a table that receives the late rows of window aggregations and window Top-N "
+            "(columns operator STRING, event_time TIMESTAMP(3), watermark TIMESTAMP(3), `row` "
+            "STRING); while set, every job checks that the table exists and has these columns.");
+
+// Checkpoints (Flink's execution.checkpointing.* and execution.savepoint.*).
+const auto kPipelineName =
+    catalog::SessionOption("pipeline.name")
+        .String("")
+        .Doc(
+            "The job's id, under which its checkpoints are kept so that a restart finds them; "
+            "empty: a hash of the statement text.");
+const auto kCheckpointInterval =
+    catalog::SessionOption("execution.checkpointing.interval")
+        .Duration("0 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "A checkpoint of the job's state this often (needs 'execution.checkpointing.dir'); "
+            "0 ms = none, and sinks commit at the end of the job.");
+const auto kCheckpointDir =
+    catalog::SessionOption("execution.checkpointing.dir")
+        .String("")
+        .Doc("The directory of checkpoints, one directory per job under it.");
+const auto kCheckpointsRetained =
+    catalog::SessionOption("execution.checkpointing.num-retained")
+        .Int(1)
+        .Range(1, 1 << 20)
+        .Doc("Complete checkpoints kept per job (older ones are deleted).");
+const auto kCheckpointTimeout =
+    catalog::SessionOption("execution.checkpointing.timeout")
+        .Duration("10 min")
+        .Min(absl::ZeroDuration())
+        .Doc("A checkpoint not complete after this long is aborted (0 ms: 10 min).");
+const auto kSavepointPath =
+    catalog::SessionOption("execution.savepoint.path")
+        .String("")
+        .Doc(
+            "Restore the job from this checkpoint or savepoint directory, or 'latest': the "
+            "newest complete checkpoint of the job under 'execution.checkpointing.dir' (a fresh "
+            "start when there is none).");
+const auto kIgnoreUnclaimedState =
+    catalog::SessionOption("execution.savepoint.ignore-unclaimed-state")
+        .Bool(false)
+        .Doc(
+            "true: restored state that no operator of the job takes is dropped instead of "
+            "failing the restore.");
+[[maybe_unused]] const auto kStateBackend =
+    catalog::SessionOption("state.backend.type")
+        .Enum("hashmap", {"hashmap"})
+        .Doc("The keyed state backend: 'hashmap' (in memory); Flink's 'rocksdb' is not there yet.");
 
 // Prints the rows of an unbounded SELECT as they arrive (Flink's SQL client in tableau mode for
 // a streaming query): a header with fixed column widths, then one line per row with its
@@ -330,8 +386,18 @@ class EngineImpl {
     return r;
   }
 
-  void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
-  std::string Get(const std::string& k) const { return config_.Get(k); }
+  std::string Get(const std::string& k) const {
+    auto it = config_.values().find(k);
+    return it == config_.values().end() ? std::string() : it->second;
+  }
+  absl::Status Set(const std::string& k, const std::string& v) {
+    std::string hint;
+    absl::Status st = config_.Set(k, v, &hint);
+    if (!st.ok() && !hint.empty()) {
+      return absl::InvalidArgumentError(fmt::format("{} ({})", std::string(st.message()), hint));
+    }
+    return st;
+  }
   const JobSummary& summary() const { return summary_; }
   void Cancel() { cancel_.cancelled = true; }
   void SetSavepointOnStop(const std::string& dir) { savepoint_on_stop_ = dir; }
@@ -373,9 +439,8 @@ class EngineImpl {
         EDDY_RETURN_IF_ERROR(b.BindQuery(*st.query, nullptr).status());
         auto v = std::make_shared<ViewDef>();
         v->name = st.name;
-        v->query = st.query;
         v->column_names = st.view_columns;
-        v->text = script;
+        v->text = st.text;
         views_[key] = v;
         return absl::OkStatus();
       }
@@ -397,16 +462,23 @@ class EngineImpl {
           std::fwrite(text.data(), 1, text.size(), output.out);
           return absl::OkStatus();
         }
-        EDDY_RETURN_IF_ERROR(ValidateSetting(st, script));
-        config_.Set(st.key, st.value);
+        std::string hint;
+        absl::Status s = config_.Set(st.key, st.value, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
       }
-      case K::kReset:
-        if (st.key.empty())
+      case K::kReset: {
+        if (st.key.empty()) {
           config_.ResetAll();
-        else
-          config_.Reset(st.key);
+          return absl::OkStatus();
+        }
+        std::string hint;
+        absl::Status s = config_.Reset(st.key, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
+      }
+      case K::kShowConnectors:
+        return ShowConnectors(output);
       case K::kShowTables:
       case K::kShowViews:
       case K::kShowFunctions: {
@@ -459,27 +531,27 @@ class EngineImpl {
     return absl::UnimplementedError("statement not supported");
   }
 
-  absl::Status ValidateSetting(const sql::Statement& st, const std::string& script) {
-    auto positive = [&](const std::string& k) -> absl::Status {
-      if (st.key != k) return absl::OkStatus();
-      try {
-        size_t used;
-        long long v = std::stoll(st.value, &used);
-        if (used == st.value.size() && v > 0 && v <= 1 << 20) return absl::OkStatus();
-      } catch (...) {
+  // SHOW CONNECTORS: every connector factory with what it can do (eddy's addition).
+  absl::Status ShowConnectors(const OutputOptions& output) {
+    QueryResult r;
+    r.column_names = {"connector", "source", "sink", "lookup", "metadata columns", "description"};
+    r.numeric.assign(r.column_names.size(), false);
+    for (const connectors::ConnectorFactory* f : connectors::Connectors()) {
+      connectors::ConnectorCapabilities c = f->capabilities();
+      std::string source = "no";
+      if (c.source) {
+        source = c.bounded ? "bounded" : "unbounded";
+        if (!c.bounded && !c.bounded_when.empty()) source += " (bounded by " + c.bounded_when + ")";
       }
-      return sql::SqlError(script, st.pos,
-                           fmt::format("'{}' must be a positive integer, not '{}'", k, st.value));
-    };
-    EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.worker-threads"));
-    EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
-    if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
-        st.value != "dead-letter") {
-      return sql::SqlError(script, st.pos,
-                           "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
+      std::string sink = "no";
+      if (c.sink) sink = c.sink_accepts_updates ? "+I, -U, +U, -D" : "+I";
+      std::vector<std::string> meta;
+      for (const auto& m : f->metadata_columns()) meta.push_back(m.key);
+      r.rows.push_back({f->identifier(), source, sink, c.lookup ? "TRUE" : "FALSE",
+                        fmt::format("{}", fmt::join(meta, ", ")), f->doc()});
     }
+    r.kinds.assign(r.rows.size(), "+I");
+    PrintResult(r, output.format, output.out);
     return absl::OkStatus();
   }
 
@@ -510,9 +582,10 @@ class EngineImpl {
                           wm});
       }
     } else if (views_.count(key)) {
-      Binder b = MakeBinder(script);
       const ViewDef& view = *views_[key];
-      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*view.query, nullptr));
+      Binder b = MakeBinder(view.text);
+      EDDY_ASSIGN_OR_RETURN(sql::QueryPtr query, Binder::ViewQuery(view));
+      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*query, nullptr));
       size_t k = 0;
       for (auto f : p->schema.fields) {
         if (f.name.rfind("$", 0) == 0) continue;
@@ -562,7 +635,7 @@ class EngineImpl {
 
   absl::Status LateSink(const std::string& script, const PlanNode* plan, SinkTarget* out,
                         bool* has) {
-    std::string name = config_.Get("table.exec.late-rows.sink");
+    std::string name = config_.Get(kLateRowsSink);
     *has = false;
     if (name.empty()) return absl::OkStatus();
     auto it = tables_.find(ToLower(name));
@@ -616,7 +689,7 @@ class EngineImpl {
   // The job's id: stable across runs of the same statement, so a restart finds its checkpoints
   // ('pipeline.name' when set, else a hash of the statement text with whitespace collapsed).
   std::string JobId(const std::string& text) const {
-    std::string name = config_.Get("pipeline.name");
+    std::string name = config_.Get(kPipelineName);
     if (!name.empty()) {
       std::string safe;
       for (char c : name) {
@@ -708,7 +781,7 @@ class EngineImpl {
     CollectTables(plan->get(), &read);
     absl::Status overlap = connectors::CheckFileSinkTarget(*t, read);
     if (!overlap.ok()) return sql::SqlError(script, st.name_pos, std::string(overlap.message()));
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
+    int n = static_cast<int>(config_.Get(options::kParallelism));
     EDDY_ASSIGN_OR_RETURN(auto sp,
                           connectors::MakeSink(t, writable, (*plan)->updating, n, JobId(st.text)));
     sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
@@ -922,28 +995,13 @@ class EngineImpl {
   // 'latest' for the newest complete checkpoint of this job under the checkpoint directory).
   absl::Status CheckpointSettings(const std::string& text, runtime::CheckpointConfig* cp,
                                   std::optional<state::LoadedCheckpoint>* restored) {
-    auto duration = [&](const std::string& key, int64_t* ms) -> absl::Status {
-      *ms = ParseDurationMs(config_.Get(key));
-      if (*ms < 0) {
-        return absl::InvalidArgumentError(
-            fmt::format("'{}' must be a duration such as '10 s', not '{}'", key, config_.Get(key)));
-      }
-      return absl::OkStatus();
-    };
-    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.interval", &cp->interval_ms));
-    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.timeout", &cp->timeout_ms));
+    cp->interval_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointInterval));
+    cp->timeout_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointTimeout));
     if (cp->timeout_ms == 0) cp->timeout_ms = 10 * 60 * 1000;
-    cp->dir = config_.Get("execution.checkpointing.dir");
+    cp->dir = config_.Get(kCheckpointDir);
     cp->job_id = JobId(text);
-    cp->num_retained = static_cast<int>(
-        std::max<int64_t>(1, config_.GetInt("execution.checkpointing.num-retained")));
-    cp->ignore_unclaimed_state =
-        config_.Get("execution.savepoint.ignore-unclaimed-state") == "true";
-    std::string backend = config_.Get("state.backend.type");
-    if (backend != "hashmap") {
-      return absl::InvalidArgumentError(fmt::format(
-          "'state.backend.type' = '{}' is not supported (eddy has 'hashmap')", backend));
-    }
+    cp->num_retained = static_cast<int>(config_.Get(kCheckpointsRetained));
+    cp->ignore_unclaimed_state = config_.Get(kIgnoreUnclaimedState);
     if (cp->interval_ms > 0 && cp->dir.empty()) {
       return absl::InvalidArgumentError(
           "'execution.checkpointing.interval' is set but 'execution.checkpointing.dir' is not: "
@@ -973,7 +1031,7 @@ class EngineImpl {
       }
       std::filesystem::remove(probe, ec);
     }
-    std::string from = config_.Get("execution.savepoint.path");
+    std::string from = config_.Get(kSavepointPath);
     if (from.empty()) return absl::OkStatus();
     if (from == "latest") {
       if (cp->dir.empty()) {
@@ -1000,7 +1058,7 @@ class EngineImpl {
 
   // The worker pool of this session: 'eddy.worker-threads' threads, made again when it changes.
   runtime::WorkerPool* Pool() {
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("eddy.worker-threads")));
+    int n = static_cast<int>(config_.Get(options::kWorkerThreads));
     if (!pool_ || pool_->threads() != n) {
       pool_.reset();
       pool_ = std::make_unique<runtime::WorkerPool>(n);
@@ -1027,8 +1085,10 @@ absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions&
   return impl_->ExecuteScript(script, output);
 }
 absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl_->Query(select); }
-void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
 std::string Engine::Get(const std::string& key) const { return impl_->Get(key); }
+absl::Status Engine::Set(const std::string& key, const std::string& value) {
+  return impl_->Set(key, value);
+}
 const JobSummary& Engine::last_summary() const { return impl_->summary(); }
 void Engine::Cancel() { impl_->Cancel(); }
 void Engine::SetSavepointOnStop(const std::string& dir) { impl_->SetSavepointOnStop(dir); }

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "base/log.h"
-#include "base/strings.h"
+#include "catalog/options.h"
 
 namespace eddy::server {
 
@@ -74,39 +74,67 @@ void Pipelines::Start(const std::string& name, std::string sql) {
 
 namespace {
 
-// How long to wait before restart `attempt` (1-based) after a failure, or -1: give up
-// (Flink's restart strategies; the keys are read from the failed run's session).
+// Flink's restart strategies, for the pipelines of `eddy server` (SET in a pipeline's script;
+// `eddy run` accepts them too, and they have no effect there).
+const auto kRestartType = catalog::SessionOption("restart-strategy.type")
+                              .Enum("fixed-delay", {"fixed-delay", "exponential-delay", "none",
+                                                    "disable", "off"})
+                              .Doc(
+                                  "How a failed server pipeline restarts from its latest "
+                                  "checkpoint (eddy run: no effect).");
+const auto kFixedAttempts = catalog::SessionOption("restart-strategy.fixed-delay.attempts")
+                                .Int(2147483647)
+                                .Range(0, INT64_MAX)
+                                .Doc("fixed-delay: restarts before a pipeline stays failed.");
+const auto kFixedDelay = catalog::SessionOption("restart-strategy.fixed-delay.delay")
+                             .Duration("1 s")
+                             .Min(absl::ZeroDuration())
+                             .Doc("fixed-delay: the wait before each restart.");
+const auto kExpInitial =
+    catalog::SessionOption("restart-strategy.exponential-delay.initial-backoff")
+        .Duration("1 s")
+        .Min(absl::ZeroDuration())
+        .Doc("exponential-delay: the wait before the first restart.");
+const auto kExpMax = catalog::SessionOption("restart-strategy.exponential-delay.max-backoff")
+                         .Duration("1 min")
+                         .Min(absl::ZeroDuration())
+                         .Doc("exponential-delay: the longest wait.");
+const auto kExpMultiplier =
+    catalog::SessionOption("restart-strategy.exponential-delay.backoff-multiplier")
+        .String("2.0")
+        .Doc("exponential-delay: each wait is the previous one times this (a number >= 1).");
+const auto kExpAttempts =
+    catalog::SessionOption("restart-strategy.exponential-delay.attempts-before-reset-backoff")
+        .Int(2147483647)
+        .Range(0, INT64_MAX)
+        .Doc("exponential-delay: restarts before a pipeline stays failed.");
+
+// How long to wait before restart `attempt` (1-based) after a failure, or -1: give up. Read
+// from the failed run's session (its SETs), as text the registry has checked.
 int64_t RestartDelayMs(const Engine& e, int attempt) {
-  auto num = [&](const std::string& key, int64_t def) -> int64_t {
-    std::string v = e.Get(key);
-    if (v.empty()) return def;
+  auto num = [&](const auto& opt) -> int64_t {
     try {
-      return std::stoll(v);
+      return std::stoll(e.Get(opt.key()));
     } catch (...) {
-      return def;
+      return INT64_MAX;
     }
   };
-  auto dur = [&](const std::string& key, int64_t def) -> int64_t {
-    int64_t ms = ParseDurationMs(e.Get(key));
-    return ms < 0 || e.Get(key).empty() ? def : ms;
+  auto ms = [&](const auto& opt) -> int64_t {
+    auto d = catalog::ParseDuration(e.Get(opt.key()));
+    return d.ok() ? absl::ToInt64Milliseconds(*d) : 1000;
   };
-  std::string type = e.Get("restart-strategy.type");
+  std::string type = e.Get(kRestartType.key());
   if (type == "none" || type == "off" || type == "disable") return -1;
   if (type == "exponential-delay") {
-    int64_t max_attempts =
-        num("restart-strategy.exponential-delay.attempts-before-reset-backoff", INT64_MAX);
-    if (attempt > max_attempts) return -1;
-    double d = static_cast<double>(dur("restart-strategy.exponential-delay.initial-backoff", 1000));
-    std::string m = e.Get("restart-strategy.exponential-delay.backoff-multiplier");
-    double mult = m.empty() ? 2.0 : std::atof(m.c_str());
-    if (mult < 1) mult = 2.0;
-    for (int i = 1; i < attempt; ++i) d *= mult;
-    return std::min<int64_t>(static_cast<int64_t>(d),
-                             dur("restart-strategy.exponential-delay.max-backoff", 60'000));
+    if (attempt > num(kExpAttempts)) return -1;
+    double d = static_cast<double>(ms(kExpInitial));
+    double mult = std::atof(e.Get(kExpMultiplier.key()).c_str());
+    if (!(mult >= 1)) mult = 2.0;
+    for (int i = 1; i < attempt && d < 1e15; ++i) d *= mult;
+    return std::min<int64_t>(static_cast<int64_t>(d), ms(kExpMax));
   }
-  // fixed-delay (the default)
-  if (attempt > num("restart-strategy.fixed-delay.attempts", INT64_MAX)) return -1;
-  return dur("restart-strategy.fixed-delay.delay", 1000);
+  if (attempt > num(kFixedAttempts)) return -1;
+  return ms(kFixedDelay);
 }
 
 }  // namespace
@@ -116,10 +144,14 @@ void Pipelines::Run(Pipeline* p) {
     auto engine = std::make_unique<Engine>();
     if (!p->checkpoint_dir.empty()) {
       // Checkpoints by default; the pipeline continues from its latest complete checkpoint.
-      engine->Set("execution.checkpointing.interval", "10 s");
-      engine->Set("execution.checkpointing.dir", p->checkpoint_dir);
-      engine->Set("execution.savepoint.path", "latest");
-      engine->Set("pipeline.name", p->name);
+      for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+               {"execution.checkpointing.interval", "10 s"},
+               {"execution.checkpointing.dir", p->checkpoint_dir},
+               {"execution.savepoint.path", "latest"},
+               {"pipeline.name", p->name}}) {
+        absl::Status st = engine->Set(k, v);
+        if (!st.ok()) spdlog::error("pipeline '{}': {}", p->name, std::string(st.message()));
+      }
     }
     Engine* e = engine.get();
     {

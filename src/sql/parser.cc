@@ -814,8 +814,9 @@ absl::StatusOr<StatementPtr> Parser::Show() {
   if (AcceptKw("TABLES")) return NewStatement(StmtKind::kShowTables);
   if (AcceptKw("VIEWS")) return NewStatement(StmtKind::kShowViews);
   if (AcceptKw("FUNCTIONS")) return NewStatement(StmtKind::kShowFunctions);
-  return Unexpected("TABLES, VIEWS or FUNCTIONS",
-                    KeywordHint(Peek(), {"TABLES", "VIEWS", "FUNCTIONS"}));
+  if (AcceptKw("CONNECTORS")) return NewStatement(StmtKind::kShowConnectors);
+  return Unexpected("TABLES, VIEWS, FUNCTIONS or CONNECTORS",
+                    KeywordHint(Peek(), {"TABLES", "VIEWS", "FUNCTIONS", "CONNECTORS"}));
 }
 
 absl::StatusOr<StatementPtr> Parser::ParseDescribe() {

@@ -550,7 +550,7 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   sh->metrics = std::make_shared<SourceMetrics>();
   sh->metrics->table = spec.table->name;
   EDDY_ASSIGN_OR_RETURN(sh->fmt, ParseFileFormatOptions(*spec.table));
-  std::string path = spec.table->Option("path");
+  std::string path = spec.table->Option(kFilePath.key());
   if (path.empty()) {
     return absl::InvalidArgumentError(fmt::format(
         "table '{}': the filesystem connector needs a 'path' option", spec.table->name));

@@ -4,11 +4,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "engine/catalog.h"
+#include "catalog/options.h"
+#include "catalog/table.h"
 #include "formats/line_reader.h"
 #include "formats/row_decoder.h"
 
 namespace eddy::connectors {
+
+/// 'path' of a filesystem table (required).
+extern const catalog::ConfigOption<std::string> kFilePath;
 
 /// Parsed 'format' options of a file table.
 struct FileFormatOptions {

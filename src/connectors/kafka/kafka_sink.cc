@@ -186,14 +186,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
   std::vector<int> wpos(table->physical.fields.size(), -1);
   for (size_t c = 0, w = 0; c < table->physical.fields.size(); ++c) {
     bool virt = c < table->virtual_column.size() && table->virtual_column[c];
-    if (virt) continue;
-    const std::string& key = opt.metadata[c];
-    if (!key.empty() && key != "timestamp" && key != "headers") {
-      return absl::InvalidArgumentError(fmt::format(
-          "table '{}': metadata key '{}' of column '{}' is read-only; declare the column "
-          "METADATA VIRTUAL to write to this table",
-          table->name, key, table->physical.fields[c].name));
-    }
+    if (virt) continue;  // MakeSink has checked that the others are writable
     wpos[c] = static_cast<int>(w++);
   }
   std::shared_ptr<LocalTopics> local = LocalTopicsFor(opt.bootstrap_servers);
@@ -218,8 +211,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
                local ? "to the local log" : "through librdkafka");
   SinkPlan plan;
   plan.parallelism = default_parallelism;
-  std::string sp = table->Option("sink.parallelism");
-  if (!sp.empty()) plan.parallelism = std::max(1, std::atoi(sp.c_str()));
+  if (opt.sink_parallelism > 0) plan.parallelism = opt.sink_parallelism;
   auto m = plan.metrics;
   plan.make = [=](const runtime::SubtaskInfo& info)
       -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {

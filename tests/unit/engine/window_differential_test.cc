@@ -137,8 +137,8 @@ Multiset NaiveSession(const std::vector<Row>& rows, int64_t delay, int64_t gap, 
 Multiset RunEddy(const std::string& path, int64_t delay_s, const std::string& tvf, int batch,
                  int parallelism, int64_t* late) {
   Engine e;
-  e.Set("eddy.batch-size", std::to_string(batch));
-  e.Set("parallelism.default", std::to_string(parallelism));
+  EXPECT_TRUE(e.Set("eddy.batch-size", std::to_string(batch)).ok());
+  EXPECT_TRUE(e.Set("parallelism.default", std::to_string(parallelism)).ok());
   std::string ddl =
       "CREATE TABLE t (ts TIMESTAMP(3), k STRING, v INT, WATERMARK FOR ts AS ts - INTERVAL '" +
       std::to_string(delay_s) +
