@@ -225,7 +225,10 @@ class WindowAggregate final : public Operator {
         slots_(&c_.aggs),
         key_groups_(c_.subtask, c_.name),
         keys_(key_groups_.range()),
-        sessions_(key_groups_.range()) {
+        sessions_(key_groups_.range()),
+        fire_lead_(c_.time_column >= 0 && c_.time_column < static_cast<int>(c_.input_fields.size())
+                       ? WindowFireLead(c_.input_fields[c_.time_column].type)
+                       : 1) {
     out_schema_.fields.clear();
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     out_schema_.fields.push_back({"window_start", DataType::Timestamp(3)});
@@ -263,7 +266,7 @@ class WindowAggregate final : public Operator {
       AssignWindows(c_.window, ts, &wins_);
       bool any = false;
       for (auto [start, end] : wins_) {
-        if (end - 1 <= w) continue;  // this window already fired
+        if (end - fire_lead_ <= w) continue;  // this window already fired
         any = true;
         rows_.push_back(static_cast<uint32_t>(i));
         row_slots_.push_back(Slot(start, end));
@@ -300,7 +303,7 @@ class WindowAggregate final : public Operator {
   absl::Status ProcessWatermark(int64_t w, Output* out) override {
     if (c_.processing_time && w != INT64_MAX) return out->EmitWatermark(w);
     EDDY_RETURN_IF_ERROR(Fire(w, out));
-    return out->EmitWatermark(WindowOutputWatermark(w));
+    return out->EmitWatermark(WindowOutputWatermark(w, fire_lead_));
   }
 
  private:
@@ -353,7 +356,7 @@ class WindowAggregate final : public Operator {
     for (size_t i = 0; i < list.size(); ++i) {
       // A session whose end has passed this row's watermark has fired (it may still wait here
       // for the next watermark element): it takes no more rows.
-      if (list[i].end - 1 <= w) continue;
+      if (list[i].end - fire_lead_ <= w) continue;
       // Flink's TimeWindow.intersects: touching windows merge too.
       if (list[i].start <= end && list[i].end >= start) hits.push_back(i);
     }
@@ -362,7 +365,7 @@ class WindowAggregate final : public Operator {
       mstart = std::min(mstart, list[h].start);
       mend = std::max(mend, list[h].end);
     }
-    if (mend - 1 <= w) return -1;
+    if (mend - fire_lead_ <= w) return -1;
     uint32_t slot;
     if (hits.empty()) {
       slot = slots_.Alloc();
@@ -402,7 +405,7 @@ class WindowAggregate final : public Operator {
     while (!timers_.empty()) {
       auto it = timers_.begin();
       int64_t end = it->first;
-      if (end - 1 > w) break;
+      if (end - fire_lead_ > w) break;
       for (uint32_t slot : it->second) {
         int64_t start;
         if (c_.window.kind == WindowKind::kSession) {
@@ -460,6 +463,7 @@ class WindowAggregate final : public Operator {
   std::vector<KeyWindows*> slot_owner_;  // per slot: its key
   std::vector<int64_t> slot_end_;        // per slot: its window end
   state::KeyedMapState<std::vector<Session>> sessions_;
+  int64_t fire_lead_;  // a window [s, e) fires at watermark e - fire_lead_ (WindowFireLead)
   std::vector<std::string> slot_keys_;     // SESSION: per slot, its key
   std::vector<KeyGroup> slot_key_groups_;  // SESSION: per slot, its key's key group
   // Timers: window end → slots firing then. Operator-level (not keyed): rebuilt from the keyed
