@@ -172,8 +172,9 @@ def kept_bounded(rows):
 
 def kept_flink_bounded(rows, range_ms=None):
     """Flink's bounded OVER functions simulated with their timers, the watermark advanced before
-    every row: processElement keeps a row iff t > lastTriggeringTs (0 when unset) and registers a
-    timer at t; onTimer(ts) sets lastTriggeringTs = ts. For RANGE (`range_ms` set) each kept row
+    every row: processElement keeps a row iff t > lastTriggeringTs and registers a timer at t
+    (unset, Flink reads lastTriggeringTs as 0, i.e. 1970-01-01, before any row here: times here
+    count from 2024-01-01); onTimer(ts) sets lastTriggeringTs = ts. For RANGE (`range_ms` set) each kept row
     also registers a cleanup timer at t + 1.5 × range + 1 unless the current one is at least
     t + range + 1; when the current cleanup timer fires, the key's state is cleared (so
     lastTriggeringTs is unset again), and a stale one moves lastTriggeringTs like a data timer."""
@@ -191,7 +192,7 @@ def kept_flink_bounded(rows, range_ms=None):
                     s["last"] = ts
             fired_to = w
         s = st.setdefault(k, {"last": None, "cleanup": None, "timers": set()})
-        ok = t > (s["last"] if s["last"] is not None else 0)
+        ok = s["last"] is None or t > s["last"]
         kept.append(ok)
         if ok:
             s["timers"].add(t)
@@ -201,7 +202,8 @@ def kept_flink_bounded(rows, range_ms=None):
     return kept
 
 
-late_e = late_stream(11, 900, distinct=False)
+# Seed 3: a data set whose RANGE case keeps off Flink's cleanup timers (checked below).
+late_e = late_stream(3, 900, distinct=False)
 late_e2 = late_stream(12, 900, distinct=True)
 for name, data in (("le", late_e), ("le2", late_e2)):
     with open(f"{WORK}/{name}.csv", "w", newline="") as f:
