@@ -1,7 +1,25 @@
-"""Differential test of interval joins: eddy's streaming join of two random streams (random keys,
-timestamps out of order by up to 30 s, watermark delay 30 s, so no row is late) equals sqlite3's
-batch join with the same condition (an independent implementation), for several time bounds and
-an extra ON condition, at parallelism 1 and 2 and batch sizes 1, 2 and 1024.
+"""Differential test of interval joins: eddy's streaming join of two random streams equals
+sqlite3's batch join with the same condition (an independent implementation), for several time
+bounds and an extra ON condition, inner and outer, at parallelism 1 and 2 and batch sizes 1, 2
+and 1024.
+
+Two modes:
+- on time: random keys, timestamps out of order by up to 30 s, watermark delay 30 s: no row is
+  late;
+- late rows: left rows out of order by up to 50 s with a 10 s delay (a fifth of them behind the
+  watermark of the left stream), the right stream in time order. Flink SQL's interval join
+  (TimeIntervalJoin) drops no row for being late: a row joins the other side's rows that are still
+  kept, and is kept itself while the watermark is below the last time of the other side it can
+  match. Which rows are still kept depends on how far the two inputs have got (the join's
+  watermark is the minimum of both, so it depends on timing), so the data is made such that the
+  result does not: (a) a late left row is less late than the bound on the right's time after it
+  (so it is kept whatever the watermark, which is at most the left stream's own), and (b) no right
+  row of its key lies where it could match it but could already have expired: in
+  [l.ts − upper, W − upper), W the left stream's watermark before it (a right row expires when the
+  watermark passes r.ts + upper). A right row is never late (its stream is in order). Then every
+  pair within the bounds joins in every run, as in Flink, and the reference is the batch join of
+  all rows; a join that dropped late rows would lose pairs. (The unit tests in
+  tests/unit/runtime/lateness_test.cc drive the watermark by hand for the cases that depend on it.)
 
 Usage: python3 interval_join.py <eddy> <workdir>
 """
@@ -106,4 +124,79 @@ GROUP BY window_start, window_end;"""
         else:
             print(f"  ok: windows over {kind} {name} p={par} batch={batch}: {len(got)} windows, "
                   f"{sum(got.values())} rows = sqlite3")
+
+# ---- late rows ----
+LATE_DELAY = 10  # seconds, both tables
+# (name, eddy ON after the key equality, sqlite condition, lower, upper): lower <= l.t - r.t <=
+# upper, with lower <= 0 <= upper.
+LATE_CASES = [
+    ("symmetric 60 s", CASES[0][1], CASES[0][2], -60, 60),
+    ("right after left, 2 min", CASES[1][1], CASES[1][2], -120, 0),
+    ("with extra condition", CASES[3][1], CASES[3][2], -45, 0),
+]
+
+
+def late_streams(seed):
+    r = random.Random(seed)
+    right, t = [], 0
+    for i in range(700):
+        t += r.randint(0, 7)
+        right.append((i, r.randint(0, 9), t, r.randint(0, 9)))
+    by_key = {}
+    for _, k, tr, _ in right:
+        by_key.setdefault(k, []).append(tr)
+    left, mx, late = [], None, set()
+    for i in range(1000):
+        early = r.randint(11, 50) if r.random() < 0.2 else r.randint(0, 9)
+        tl = i * 5 - early
+        w = None if mx is None else mx - LATE_DELAY  # the left stream's watermark before the row
+        keys = list(range(10))
+        r.shuffle(keys)
+        key = None if r.random() < 0.03 else keys[0]
+        if w is not None and tl <= w:
+            # (a) less late than every case's bound on the right's time after it: -lower > w - tl
+            assert w - tl < min(-lo for _, _, _, lo, _ in LATE_CASES)
+            # (b) no right row of the key in [tl - upper, w - upper) for any case
+            def safe(k):
+                return all(not (tl - up <= x < w - up) for x in by_key.get(k, [])
+                           for _, _, _, _, up in LATE_CASES)
+            ok = [k for k in keys if safe(k)]
+            if key is not None:
+                key = ok[0] if ok else None
+            late.add(i)
+        left.append((i, key, tl, r.randint(0, 9)))
+        mx = tl if mx is None else max(mx, tl)
+    return left, right, late
+
+
+late_left, late_right, late_ids = late_streams(5)
+write(f"{WORK}/ll.csv", late_left)
+write(f"{WORK}/lr.csv", late_right)
+for name, rows in (("ll", late_left), ("lr", late_right)):
+    db.execute(f"CREATE TABLE {name} (id INTEGER, k INTEGER, t INTEGER, v INTEGER)")
+    db.executemany(f"INSERT INTO {name} VALUES (?,?,?,?)", rows)
+# Small chunks on the left: its watermark moves while it is read, so its late rows meet it.
+LATE_DDL = f"""
+CREATE TABLE l (id INT, k INT, ts TIMESTAMP(3), v INT, WATERMARK FOR ts AS ts - INTERVAL '{LATE_DELAY}' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '{WORK}/ll.csv', 'format' = 'csv', 'source.chunk-size' = '512');
+CREATE TABLE r (id INT, k INT, ts TIMESTAMP(3), v INT, WATERMARK FOR ts AS ts - INTERVAL '{LATE_DELAY}' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '{WORK}/lr.csv', 'format' = 'csv');"""
+print(f"  late rows: {len(late_ids)} of {len(late_left)} left rows are behind the left stream's "
+      "watermark")
+if len(late_ids) < 100:
+    print("  FAIL: the late mode has too few late rows")
+    failures += 1
+for kind, i in (("INNER", 0), ("INNER", 1), ("INNER", 2), ("LEFT", 0), ("FULL", 1)):
+    name, on_eddy, on_sqlite, _, _ = LATE_CASES[i]
+    name = f"late: {kind} {name}"
+    q = on_sqlite.replace("l.", "ll.").replace("r.", "lr.")
+    want = sorted(db.execute(
+        f"SELECT ll.id, lr.id FROM ll {kind} JOIN lr ON ll.k = lr.k AND {q}").fetchall(), key=repr)
+    # The late rows must matter: many of the expected pairs have one.
+    n = sum(1 for a, b in want if a in late_ids and b is not None)
+    if n < 20:
+        print(f"  FAIL: {name}: only {n} expected pairs have a late left row")
+        failures += 1
+    sql = LATE_DDL + f"SELECT l.id, r.id FROM l {kind} JOIN r ON l.k = r.k AND {on_eddy};"
+    failures += util.compare_matrix(EDDY, sql, want, name)
 sys.exit(1 if failures else 0)
