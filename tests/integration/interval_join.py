@@ -3,7 +3,7 @@ sqlite3's batch join with the same condition (an independent implementation), fo
 bounds and an extra ON condition, inner and outer, at parallelism 1 and 2 and batch sizes 1, 2
 and 1024.
 
-Two modes:
+Three modes:
 - on time: random keys, timestamps out of order by up to 30 s, watermark delay 30 s: no row is
   late;
 - late rows: left rows out of order by up to 50 s with a 10 s delay (a fifth of them behind the
@@ -20,6 +20,13 @@ Two modes:
   pair within the bounds joins in every run, as in Flink, and the reference is the batch join of
   all rows; a join that dropped late rows would lose pairs. (The unit tests in
   tests/unit/runtime/lateness_test.cc drive the watermark by hand for the cases that depend on it.)
+
+- window joins (Flink: two window aggregations joined on window_start, window_end and keys) with
+  late rows on both sides: each side's window aggregation drops the rows whose window has fired (a
+  file source's rows meet the watermark of the rows before them, so this is deterministic; a
+  window [s, e) fires at e − 1 ms), and the aggregated rows come out before the watermark that
+  fired them, so none is late for the join. The reference keeps the rows whose window had not
+  fired, aggregates per window and key, and joins on both.
 
 Usage: python3 interval_join.py <eddy> <workdir>
 """
@@ -199,4 +206,59 @@ for kind, i in (("INNER", 0), ("INNER", 1), ("INNER", 2), ("LEFT", 0), ("FULL", 
         failures += 1
     sql = LATE_DDL + f"SELECT l.id, r.id FROM l {kind} JOIN r ON l.k = r.k AND {on_eddy};"
     failures += util.compare_matrix(EDDY, sql, want, name)
+
+# ---- window join, late rows on both sides ----
+def disordered(seed, n):
+    r = random.Random(seed)
+    return [(i, None if r.random() < 0.03 else r.randint(0, 5), i * 3 - r.randint(0, 50),
+             r.randint(0, 9)) for i in range(n)]
+
+
+def window_counts(rows):
+    """(k, window start in s) -> (count, sum of v) over the rows whose 1-minute window had not
+    fired when they arrived (fired: the watermark before the row >= window end − 1 ms)."""
+    out, mx = {}, None
+    for _, k, t, v in rows:
+        w = None if mx is None else (mx - LATE_DELAY) * 1000  # ms
+        start = t - t % 60
+        if w is None or w < (start + 60) * 1000 - 1:
+            n, sv = out.get((k, start), (0, 0))
+            out[(k, start)] = (n + 1, sv + v)
+        mx = t if mx is None else max(mx, t)
+    return out
+
+
+wa_rows, wb_rows = disordered(21, 900), disordered(22, 700)
+write(f"{WORK}/wa.csv", wa_rows)
+write(f"{WORK}/wb.csv", wb_rows)
+ca, cb = window_counts(wa_rows), window_counts(wb_rows)
+late_a = len(wa_rows) - sum(n for n, _ in ca.values())
+late_b = len(wb_rows) - sum(n for n, _ in cb.values())
+print(f"  window join: {late_a} and {late_b} rows are late for their windows")
+if late_a < 20 or late_b < 20:
+    print("  FAIL: window join: too few late rows")
+    failures += 1
+
+
+def stamp_s(t):
+    return (BASE + datetime.timedelta(seconds=t)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+want = [(str(k), stamp_s(start), str(na), str(sa), str(cb[(k, start)][0]), str(cb[(k, start)][1]))
+        for (k, start), (na, sa) in ca.items() if k is not None and (k, start) in cb]
+WJ = f"""
+CREATE TABLE a (id INT, k INT, ts TIMESTAMP(3), v INT, WATERMARK FOR ts AS ts - INTERVAL '{LATE_DELAY}' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '{WORK}/wa.csv', 'format' = 'csv', 'source.chunk-size' = '512');
+CREATE TABLE b (id INT, k INT, ts TIMESTAMP(3), v INT, WATERMARK FOR ts AS ts - INTERVAL '{LATE_DELAY}' SECOND)
+WITH ('connector' = 'filesystem', 'path' = '{WORK}/wb.csv', 'format' = 'csv', 'source.chunk-size' = '512');
+CREATE VIEW wa AS SELECT k, window_start, window_end, window_time, COUNT(*) AS n, SUM(v) AS s
+  FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+  GROUP BY k, window_start, window_end, window_time;
+CREATE VIEW wb AS SELECT k, window_start, window_end, window_time, COUNT(*) AS n, SUM(v) AS s
+  FROM TABLE(TUMBLE(TABLE b, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+  GROUP BY k, window_start, window_end, window_time;
+SELECT wa.k, wa.window_start, wa.n, wa.s, wb.n, wb.s FROM wa JOIN wb
+  ON wa.window_start = wb.window_start AND wa.window_end = wb.window_end AND wa.k = wb.k;"""
+failures += util.compare_matrix(EDDY, WJ, want, "late: window join", reference="reference",
+                                cell=lambda x: util.norm_ts(x) if ":" in x else x)
 sys.exit(1 if failures else 0)
