@@ -28,12 +28,22 @@ demo: deps $(BUILD)/build.ninja
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 
-# Unit and SQL tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI's second step).
+# Unit and SQL tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI's second step), then
+# the broker's real-client integration tests (kcat, confluent-kafka-python, kafka-python, kafkajs,
+# crash recovery, bad frames, the kafka CLI and SQL jobs over Kafka) against the ASan build of
+# eddy. A sanitizer report exits with 86, so it also fails a test that expects eddy to fail
+# (exit 1); leaks are reported at exit. The other integration tests are not run under ASan yet
+# (kafka_local_sql gave different hourly results there; see the semantics-tests report).
+ASAN_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1 LSAN_OPTIONS=exitcode=86 \
+  UBSAN_OPTIONS=print_stacktrace=1
+ASAN_INTEGRATION = '^integration/kafka_(kcat|confluent|python|kafkajs|crash|bad_frames|cli|sql)$$'
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEDDY_SANITIZE=ON \
 	  -DCMAKE_CXX_FLAGS=-O1 $(CMAKE_FLAGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && EDDY_ASAN=1 ctest --output-on-failure -j $(JOBS) --timeout 900 -E '^integration/'
+	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 900 -E '^integration/'
+	cd $(ASAN_BUILD) && $(ASAN_ENV) ctest --output-on-failure -j $(JOBS) --timeout 900 \
+	  -R $(ASAN_INTEGRATION)
 
 format-check:
 	@scripts/check-format

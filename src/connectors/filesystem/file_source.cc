@@ -382,9 +382,10 @@ class FileSourceSubtask final : public runtime::SourceOperator {
 
  private:
   int64_t WatermarkOf(int64_t max_ts) const {
-    // Flink's BoundedOutOfOrdernessWatermarks: max timestamp - delay - 1.
-    if (max_ts < INT64_MIN + delay_ + 1) return INT64_MIN;
-    return max_ts - delay_ - 1;
+    // Flink SQL's `WATERMARK FOR ts AS ts - INTERVAL …`: the largest value of the expression so
+    // far, i.e. max timestamp - delay (not the DataStream API's max - delay - 1).
+    if (max_ts < INT64_MIN + delay_) return INT64_MIN;
+    return max_ts - delay_;
   }
 
   absl::Status ProcessChunk(const Chunk& c, runtime::SourceOutput* out) {

@@ -11,6 +11,8 @@
 // acknowledged (librdkafka's default acks=all; on the local log: appended and fsynced) before the
 // job reports success; a delivery failure fails the job (Flink: 'sink.delivery-guarantee' =
 // 'at-least-once').
+#include "connectors/kafka/kafka_sink.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -27,16 +29,20 @@ namespace {
 
 class KafkaSink final : public runtime::OneInputOperator {
  public:
+  // `transport`: the one to write through; null: the local log when `local` is set, else
+  // librdkafka (created by Open).
   KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
             int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m,
-            std::shared_ptr<LocalTopics> local)
+            std::shared_ptr<LocalTopics> local,
+            std::unique_ptr<ProducerTransport> transport = nullptr)
       : opt_(std::move(opt)),
         schema_(std::move(schema)),
         wpos_(std::move(writable_of_physical)),
         partitions_(partitions),
         info_(info),
         metrics_(std::move(m)),
-        local_(std::move(local)) {}
+        local_(std::move(local)),
+        transport_(std::move(transport)) {}
 
   absl::Status Open() {
     Schema vs, ks;
@@ -56,9 +62,9 @@ class KafkaSink final : public runtime::OneInputOperator {
       if (opt_.metadata[c] == "timestamp" && wpos_[c] >= 0) ts_col_ = wpos_[c];
       if (opt_.metadata[c] == "headers" && wpos_[c] >= 0) headers_col_ = wpos_[c];
     }
-    if (local_) {
+    if (!transport_ && local_) {
       transport_ = NewLocalProducer(local_, opt_, partitions_);
-    } else {
+    } else if (!transport_) {
       EDDY_ASSIGN_OR_RETURN(transport_, NewRdKafkaProducer(opt_));
     }
     next_partition_ = info_.index;
@@ -177,6 +183,18 @@ class KafkaSink final : public runtime::OneInputOperator {
 };
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<runtime::OneInputOperator>> NewKafkaSinkSubtask(
+    KafkaTableOptions options, Schema schema, std::vector<int> writable_of_physical,
+    int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> metrics,
+    std::unique_ptr<ProducerTransport> transport) {
+  auto sink = std::make_unique<KafkaSink>(std::move(options), std::move(schema),
+                                          std::move(writable_of_physical), partitions, info,
+                                          std::move(metrics), nullptr, std::move(transport));
+  EDDY_RETURN_IF_ERROR(sink->Open());
+  return std::unique_ptr<runtime::OneInputOperator>(std::move(sink));
+}
+
 }  // namespace kafka
 
 absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,

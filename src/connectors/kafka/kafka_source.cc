@@ -5,12 +5,12 @@
 // startup and bounded modes, group-offset commits.
 //
 // Partition p of the topic is read by subtask p mod parallelism (manual assignment, no consumer
-// group rebalancing). Each subtask keeps a watermark per partition (max event time - delay - 1,
-// Flink's bounded out-of-orderness) and emits the minimum over its partitions that are neither
-// finished nor idle; a partition without records for the idle timeout stops counting, and a
-// subtask whose partitions are all idle tells its consumers so (Flink: WatermarkStatus.IDLE).
-// A bounded scan ('scan.bounded.mode') fixes each partition's end offset when the job starts and
-// ends when every partition has reached it, which fires every window.
+// group rebalancing). Each subtask keeps a watermark per partition (max event time - delay, as
+// Flink SQL's WATERMARK FOR ts AS ts - INTERVAL … in a Kafka source) and emits the minimum over its
+// partitions that are neither finished nor idle; a partition without records for the idle timeout
+// stops counting, and a subtask whose partitions are all idle tells its consumers so (Flink:
+// WatermarkStatus.IDLE). A bounded scan ('scan.bounded.mode') fixes each partition's end offset
+// when the job starts and ends when every partition has reached it, which fires every window.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -416,9 +416,8 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       if (p.done) continue;
       if (timeout > 0 && now - p.last_record_ms >= timeout) continue;
       active = true;
-      int64_t wm = p.max_ts == INT64_MIN || p.max_ts < INT64_MIN + delay_ + 1
-                       ? INT64_MIN
-                       : p.max_ts - delay_ - 1;
+      int64_t wm =
+          p.max_ts == INT64_MIN || p.max_ts < INT64_MIN + delay_ ? INT64_MIN : p.max_ts - delay_;
       m = std::min(m, wm);
     }
     if (!active) {

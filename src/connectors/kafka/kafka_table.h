@@ -64,7 +64,7 @@ struct KafkaTableOptions {
   int64_t idle_timeout_ms = 0;          // 'scan.watermark.idle-timeout', else the session's
   /// 'source.max-record-size' (eddy): a record whose key or value is longer is a bad row.
   size_t max_record_bytes = kDefaultMaxRecordBytes;
-  int sink_parallelism = 0;             // 'sink.parallelism', 0 when not set
+  int sink_parallelism = 0;  // 'sink.parallelism', 0 when not set
 };
 
 /// Reads the WITH options of a kafka table. `session_idle_timeout_ms` is
