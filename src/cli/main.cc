@@ -335,7 +335,7 @@ int Run(const RunOptions& o) {
   absl::Status st;
   {
     CancelWatchdog watchdog(o.savepoint_on_stop.empty() ? std::chrono::milliseconds(750)
-                                                      : std::chrono::milliseconds(120'000));
+                                                        : std::chrono::milliseconds(120'000));
     st = engine.ExecuteScript(sql, out);
   }
   g_engine = nullptr;

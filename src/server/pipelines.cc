@@ -76,12 +76,12 @@ namespace {
 
 // Flink's restart strategies, for the pipelines of `eddy server` (SET in a pipeline's script;
 // `eddy run` accepts them too, and they have no effect there).
-const auto kRestartType = catalog::SessionOption("restart-strategy.type")
-                              .Enum("fixed-delay", {"fixed-delay", "exponential-delay", "none",
-                                                    "disable", "off"})
-                              .Doc(
-                                  "How a failed server pipeline restarts from its latest "
-                                  "checkpoint (eddy run: no effect).");
+const auto kRestartType =
+    catalog::SessionOption("restart-strategy.type")
+        .Enum("fixed-delay", {"fixed-delay", "exponential-delay", "none", "disable", "off"})
+        .Doc(
+            "How a failed server pipeline restarts from its latest "
+            "checkpoint (eddy run: no effect).");
 const auto kFixedAttempts = catalog::SessionOption("restart-strategy.fixed-delay.attempts")
                                 .Int(2147483647)
                                 .Range(0, INT64_MAX)
