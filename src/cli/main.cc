@@ -23,6 +23,7 @@
 #include "cli/flags.h"
 #include "connectors/connector.h"
 #include "eddy/engine.h"
+#include "state/checkpoint_storage.h"
 
 namespace {
 
@@ -252,6 +253,47 @@ const auto kServerLogLevel =
     eddy::catalog::CommandFlag("eddy server", "--log-level")
         .Enum("info", {"trace", "debug", "info", "warn", "error", "critical", "off"})
         .Doc("Least severe log messages written to stderr.");
+
+const auto kSavepointSource = eddy::catalog::CommandFlag("eddy savepoint", "SOURCE")
+                                  .String()
+                                  .Doc(
+                                      "A complete checkpoint directory (chk-<n>), or a job's "
+                                      "checkpoint directory (<dir>/<job "
+                                      "id>: its newest complete checkpoint that loads).");
+const auto kSavepointTarget = eddy::catalog::CommandFlag("eddy savepoint", "TARGET")
+                                  .String()
+                                  .Doc("The new savepoint directory (must not hold one already).");
+
+// `eddy savepoint SOURCE TARGET`: a checkpoint copied into a self-contained, movable savepoint.
+int Savepoint(const std::string& source, const std::string& target) {
+  absl::StatusOr<eddy::state::LoadedCheckpoint> cp = eddy::state::CheckpointStorage::Load(source);
+  if (absl::IsNotFound(cp.status())) {
+    auto latest = eddy::state::CheckpointStorage::LoadLatest(source);
+    if (!latest.ok()) {
+      cp = latest.status();
+    } else if (!*latest) {
+      cp = absl::NotFoundError(fmt::format(
+          "{} holds no complete checkpoint (give chk-<n> or a job's directory)", source));
+    } else {
+      cp = std::move(**latest);
+    }
+  }
+  if (!cp.ok()) {
+    std::fprintf(stderr, "eddy savepoint: %s\n", std::string(cp.status().message()).c_str());
+    return 1;
+  }
+  absl::Status st = eddy::state::CheckpointStorage::WriteSavepoint(target, *cp);
+  if (!st.ok()) {
+    std::fprintf(stderr, "eddy savepoint: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "eddy savepoint: checkpoint %lld of job %s written to %s (resume with eddy run "
+               "--from-checkpoint %s)\n",
+               static_cast<long long>(cp->manifest.checkpoint_id), cp->manifest.job_id.c_str(),
+               target.c_str(), target.c_str());
+  return 0;
+}
 
 // Reads the script of `eddy run`: `file`, or stdin for "-". Errors name the file.
 absl::StatusOr<std::string> ReadScript(const std::string& file) {
@@ -571,6 +613,18 @@ int main(int argc, char** argv) {
   consume->add_option("--key-separator", kopts.key_separator, "Separator for --print-keys");
   add_client_options(consume);
 
+  auto* savepoint = app.add_subcommand(
+      "savepoint", "Write a portable savepoint from a job's checkpoint (Flink: flink savepoint)");
+  std::string sp_source, sp_target;
+  AddFlag(savepoint, kSavepointSource, &sp_source)->required();
+  AddFlag(savepoint, kSavepointTarget, &sp_target)->required();
+  savepoint->footer(
+      "Examples:\n"
+      "  eddy savepoint /var/lib/eddy/checkpoints/job-0123456789abcdef /backups/sp-1\n"
+      "  eddy run job.sql --from-checkpoint /backups/sp-1 --set parallelism.default=4\n"
+      "A running `eddy run` job stops with a savepoint on Ctrl-C when started with\n"
+      "--savepoint-on-stop DIR.\n");
+
   auto* options = app.add_subcommand(
       "options", "List every configuration option: SET keys, connector options, flags");
   bool markdown = false;
@@ -596,6 +650,7 @@ int main(int argc, char** argv) {
     return Run(run_opts);
   }
   if (options->parsed()) return Options(markdown);
+  if (savepoint->parsed()) return Savepoint(sp_source, sp_target);
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
   if (server->parsed()) {
     server_opts.auto_create_topics = !no_auto_create;

@@ -498,10 +498,6 @@ class Job {
             "(the query changed)",
             cp_.restore->path, m.vertices.size(), nv));
       }
-      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
-    } else {
-      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
-      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     for (int v = 0; v < nv; ++v) {
       std::vector<const state::SubtaskSnapshot*> olds;
@@ -515,6 +511,14 @@ class Job {
                               fmt::format("{}: {}", g_.vertices[v].name, std::string(s.message())));
         }
       }
+    }
+    // Only once the restored state fits every operator: publish what the checkpoint had prepared
+    // (again: committing is idempotent) and drop what later attempts left unpublished.
+    if (cp_.restore) {
+      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
+    } else {
+      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
+      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     return absl::OkStatus();
   }

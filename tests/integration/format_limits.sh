@@ -262,7 +262,7 @@ printf "CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '%s', 
 run_eddy "$WORK/badopt" run "$WORK/badopt.sql"
 expect_rc "$WORK/badopt" 1 "'source.max-record-size' = '2 gb'" || true
 check "an out-of-range limit is refused naming the option" "1" \
-  "$(grep -c "'source.max-record-size' must be a size from 1 byte to 1 gb" "$WORK/badopt.err" || true)"
+  "$(grep -c "'source.max-record-size' must be a memory size from '1 byte' to '1 gb'" "$WORK/badopt.err" || true)"
 
 section "a checkpoint of a file source records the limit (chunk boundaries depend on it)"
 cp_sql() {  # cp_sql LIMIT
