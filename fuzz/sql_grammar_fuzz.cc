@@ -154,9 +154,19 @@ FILE* DevNull() {
   return f;
 }
 
+// Sets a session option the fuzzer relies on; a refusal is a bug of the fuzzer's set-up.
+void MustSet(Engine* e, const std::string& key, const std::string& value) {
+  absl::Status s = e->Set(key, value);
+  if (!s.ok()) {
+    std::fprintf(stderr, "sql_grammar_fuzz: SET '%s' = '%s' failed: %s\n", key.c_str(),
+                 value.c_str(), std::string(s.message()).c_str());
+    std::exit(2);
+  }
+}
+
 std::unique_ptr<Engine> NewEngine(const FuzzCatalog& cat) {
   auto e = std::make_unique<Engine>();
-  e->Set("eddy.worker-threads", "2");
+  MustSet(e.get(), "eddy.worker-threads", "2");
   OutputOptions out;
   out.out = DevNull();
   for (const auto& ddl : cat.ddl) {
@@ -302,8 +312,8 @@ int Run(const Flags& f) {
     for (const char* p : {"1", "2"}) {
       for (const char* b : {"1", "1024"}) {
         auto e = NewEngine(cat);
-        e->Set("parallelism.default", p);
-        e->Set("eddy.batch-size", b);
+        MustSet(e.get(), "parallelism.default", p);
+        MustSet(e.get(), "eddy.batch-size", b);
         diff_engines.push_back(std::move(e));
         diff_names.push_back(fmt::format("parallelism={} batch-size={}", p, b));
       }
@@ -435,8 +445,8 @@ int Run(const Flags& f) {
         std::string q = script.substr(8);
         std::string p = gen.rng().Chance(0.5) ? "1" : "2";
         std::string b = gen.rng().Pick(std::vector<std::string>{"1", "2", "1024"});
-        engine->Set("parallelism.default", p);
-        engine->Set("eddy.batch-size", b);
+        MustSet(engine.get(), "parallelism.default", p);
+        MustSet(engine.get(), "eddy.batch-size", b);
         SetCurrent(
             fmt::format("{}\n(executing at parallelism {}, batch size {})\n{}", q, p, b, repro));
         dog.Start(engine.get());

@@ -50,8 +50,35 @@ std::string BuiltJob::Explain() const {
 
 namespace {
 
-using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(
-    const runtime::SubtaskInfo&, const runtime::SideOutputs&)>;
+const auto kStateTtl =
+    catalog::SessionOption("table.exec.state.ttl")
+        .Duration("0 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "Unbounded state (Flink's state TTL, processing time): in an unwindowed GROUP BY and "
+            "in Top-N a key not updated for this long is dropped and a later row of it starts "
+            "over (+I); in a regular join a stored row joins nothing once this old and is then "
+            "dropped without a retraction; 0 ms = keep forever. Windows, interval joins, OVER and "
+            "MATCH_RECOGNIZE free their state as the watermark passes.");
+
+// A source option a table may set, else the session's value (both checked when set).
+std::string TableOrSession(const TableDef& t, const catalog::ConfigOption<std::string>& o,
+                           const SessionConfig& config) {
+  auto v = o.Find(t.options);
+  if (v.ok() && *v) return **v;
+  return config.Get(o);
+}
+
+const auto kStateMaxBytes =
+    catalog::SessionOption("table.exec.state.max-bytes")
+        .MemorySize("0")
+        .Min(0)
+        .Doc(
+            "A subtask whose operators hold more state than this fails the job with a clear "
+            "error (checked about once a second) instead of exhausting memory; 0 = no limit.");
+
+using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+    const runtime::SubtaskInfo&)>;
 
 struct VertexDraft {
   runtime::VertexSpec spec;
@@ -61,11 +88,11 @@ struct VertexDraft {
 
 void Seal(VertexDraft* d) {
   auto ops = d->ops;
-  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::Operator>>> {
-    std::vector<std::unique_ptr<runtime::Operator>> chain;
+  d->spec.make_chain = [ops](const runtime::SubtaskInfo& info)
+      -> absl::StatusOr<std::vector<std::unique_ptr<runtime::StreamOperator>>> {
+    std::vector<std::unique_ptr<runtime::StreamOperator>> chain;
     for (const auto& f : ops) {
-      EDDY_ASSIGN_OR_RETURN(auto op, f(info, side));
+      EDDY_ASSIGN_OR_RETURN(auto op, f(info));
       chain.push_back(std::move(op));
     }
     return chain;
@@ -76,11 +103,11 @@ void Seal(VertexDraft* d) {
 }
 
 OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col = -1) {
-  return [filter, proj, wm_col](
-             const runtime::SubtaskInfo&,
-             const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-    return runtime::MakeCalc(filter, proj, wm_col);
-  };
+  return
+      [filter, proj, wm_col](
+          const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+        return runtime::MakeCalc(filter, proj, wm_col);
+      };
 }
 
 }  // namespace
@@ -88,10 +115,11 @@ OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int w
 absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& config,
                                   const SinkTarget& sink, const SinkTarget* late_sink) {
   BuiltJob job;
-  int n = static_cast<int>(std::max<int64_t>(1, config.GetInt("parallelism.default")));
-  int64_t maxp = std::max<int64_t>(1, config.GetInt("pipeline.max-parallelism"));
+  int n = static_cast<int>(config.Get(options::kParallelism));
+  int64_t maxp = config.Get(options::kMaxParallelism);
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
-  size_t batch = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("eddy.batch-size")));
+  size_t batch = static_cast<size_t>(config.Get(options::kBatchSize));
+  job.graph.max_state_bytes = config.Get(kStateMaxBytes);
 
   // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;
@@ -100,16 +128,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     ss.table = scan->table;
     ss.computed = scan->computed;
     ss.batch_size = batch;
-    ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
-    ss.dead_letter_path =
-        scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
-    ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
-    if (ss.idle_timeout_ms < 0) {
-      return sql::SqlError(
-          plan->script, plan->pos,
-          fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
-                      config.Get("table.exec.source.idle-timeout")));
-    }
+    ss.error_policy = TableOrSession(*scan->table, options::kErrorPolicy, config);
+    ss.dead_letter_path = TableOrSession(*scan->table, options::kDeadLetterPath, config);
+    ss.idle_timeout_ms = absl::ToInt64Milliseconds(config.Get(options::kSourceIdleTimeout));
     EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
     job.sources.push_back(factory->metrics);
     VertexDraft d;
@@ -195,21 +216,15 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     return [cfg, make_op](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, make_op](const runtime::SubtaskInfo& info, const runtime::SideOutputs&)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, make_op](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
         return make_op(x);
       };
     };
   };
-  int64_t state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
-  if (state_ttl_ms < 0) {
-    return sql::SqlError(
-        plan->script, plan->pos,
-        fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
-                    config.Get("table.exec.state.ttl")));
-  }
+  int64_t state_ttl_ms = absl::ToInt64Milliseconds(config.Get(kStateTtl));
 
   std::function<absl::StatusOr<Built>(const PlanNode*)> build_node;
   // Errors about a node (a source's options, a lookup table that cannot be read, …) get the
@@ -274,9 +289,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       }
       ts.computed.assign(node->table->columns.size(), nullptr);
       ts.batch_size = batch;
-      ts.error_policy = node->table->Option("error.policy", config.Get("error.policy"));
-      ts.dead_letter_path =
-          node->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+      ts.error_policy = TableOrSession(*node->table, options::kErrorPolicy, config);
+      ts.dead_letter_path = TableOrSession(*node->table, options::kDeadLetterPath, config);
       EDDY_ASSIGN_OR_RETURN(Batch rows, connectors::ReadBoundedTable(ts));
       EDDY_ASSIGN_OR_RETURN(auto table,
                             runtime::LookupTable::Build(std::move(rows), node->right_keys));
@@ -292,8 +306,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lc.residual = node->join_filter;
       lc.left_outer = node->left_outer;
       drafts[in.draft].ops.push_back(
-          [lc](const runtime::SubtaskInfo&,
-               const runtime::SideOutputs&) -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+          [lc](const runtime::SubtaskInfo&)
+              -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
             return runtime::MakeLookupJoin(lc);
           });
       drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
@@ -328,9 +342,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       MakeOp make = [c](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
         auto cfg = c;
         cfg.metrics = m;
-        return [cfg](const runtime::SubtaskInfo&, const runtime::SideOutputs& side)
-                   -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
-          return runtime::MakeWindowRank(cfg, side);
+        return [cfg](const runtime::SubtaskInfo&)
+                   -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+          return runtime::MakeWindowRank(cfg);
         };
       };
       Built b = keyed_vertex(node, in, keys, c.name, true, make);
@@ -360,11 +374,11 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     MakeOp make = [cfg, window](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
       auto c = cfg;
       c.metrics = m;
-      return [c, window](const runtime::SubtaskInfo& info, const runtime::SideOutputs& side)
-                 -> absl::StatusOr<std::unique_ptr<runtime::Operator>> {
+      return [c, window](const runtime::SubtaskInfo& info)
+                 -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
         auto x = c;
         x.subtask = info;  // the key groups its keyed state holds
-        if (window) return runtime::MakeWindowAggregate(std::move(x), side);
+        if (window) return runtime::MakeWindowAggregate(std::move(x));
         return runtime::MakeGroupAggregate(std::move(x));
       };
     };
@@ -411,9 +425,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     sd.ops.push_back(CalcFactory(nullptr, out));
     sd.op_names.push_back("Calc");
   }
+  sd.spec.committer = sink.committer;
   SinkFactory make = sink.make;
-  sd.ops.push_back(
-      [make](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) { return make(info); });
+  sd.ops.push_back([make](const runtime::SubtaskInfo& info) { return make(info); });
   Seal(&sd);
   if (sink.metrics) job.sinks.push_back(sink.metrics);
   drafts.push_back(std::move(sd));
@@ -446,10 +460,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       casts.push_back(ref);
     }
     if (cast_needed) ld.ops.push_back(CalcFactory(nullptr, casts));
+    ld.spec.committer = late_sink->committer;
     SinkFactory lmake = late_sink->make;
-    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info, const runtime::SideOutputs&) {
-      return lmake(info);
-    });
+    ld.ops.push_back([lmake](const runtime::SubtaskInfo& info) { return lmake(info); });
     Seal(&ld);
     if (late_sink->metrics) job.sinks.push_back(late_sink->metrics);
     drafts.push_back(std::move(ld));

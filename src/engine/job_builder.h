@@ -7,16 +7,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
 #include "connectors/connector.h"
-#include "engine/catalog.h"
 #include "engine/plan.h"
 #include "runtime/operator.h"
 
 namespace eddy {
 
 /// Makes the terminal operator of a job (a connector sink or the result collector) for subtask i.
-using SinkFactory =
-    std::function<absl::StatusOr<std::unique_ptr<runtime::Operator>>(const runtime::SubtaskInfo&)>;
+using SinkFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
+    const runtime::SubtaskInfo&)>;
 
 /// A job ready to run, with handles on its counters.
 struct BuiltJob {
@@ -37,6 +38,8 @@ struct SinkTarget {
   /// over the plan's output.
   std::vector<BoundExprPtr> casts;
   std::shared_ptr<connectors::SinkMetrics> metrics;
+  /// Publishes what the sink prepares (two-phase commit sinks), or null.
+  std::shared_ptr<runtime::SinkCommitter> committer;
 };
 
 /// Builds the job for `plan` writing into `sink`. `late_sink` (optional) receives the late rows of

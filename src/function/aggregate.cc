@@ -7,6 +7,8 @@
 #include <new>
 
 #include "function/numeric.h"
+#include "state/serializer.h"
+#include "state/value_serializer.h"
 
 namespace eddy {
 
@@ -18,6 +20,15 @@ void AggregateFunction::AccumulateBatch(char* const* states, const Column* arg, 
 }
 
 namespace {
+
+// Runs `read` over a StateReader on `*in` and advances `*in` past what it consumed.
+template <class F>
+absl::Status ReadFrom(std::string_view* in, F&& read) {
+  state::StateReader r(*in);
+  if (absl::Status s = read(r); !s.ok()) return s;
+  in->remove_prefix(in->size() - r.remaining());
+  return absl::OkStatus();
+}
 
 struct CountState {
   int64_t count;
@@ -42,6 +53,14 @@ class Count final : public AggregateFunction {
   }
   Value Result(const char* s) const override {
     return Value::Int64(result_type_, reinterpret_cast<const CountState*>(s)->count);
+  }
+  void SerializeState(const char* s, std::string* out) const override {
+    state::StateWriter(out).PutInt64(reinterpret_cast<const CountState*>(s)->count);
+  }
+  absl::Status DeserializeState(char* s, std::string_view* in) const override {
+    return ReadFrom(in, [&](state::StateReader& r) {
+      return r.GetInt64(&reinterpret_cast<CountState*>(s)->count);
+    });
   }
   void AccumulateBatch(char* const* st, const Column* a, const uint8_t* mask,
                        size_t n) const override {
@@ -124,6 +143,27 @@ class SumAvg final : public AggregateFunction {
     auto* b = reinterpret_cast<const SumState<T>*>(s);
     a->sum += b->sum;
     a->count += b->count;
+  }
+  void SerializeState(const char* s, std::string* out) const override {
+    auto* st = reinterpret_cast<const SumState<T>*>(s);
+    state::StateWriter w(out);
+    if constexpr (std::is_same_v<T, double>)
+      w.PutDouble(st->sum);
+    else
+      w.PutInt64(st->sum);
+    w.PutInt64(st->count);
+  }
+  absl::Status DeserializeState(char* s, std::string_view* in) const override {
+    auto* st = reinterpret_cast<SumState<T>*>(s);
+    return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
+      absl::Status x;
+      if constexpr (std::is_same_v<T, double>)
+        x = r.GetDouble(&st->sum);
+      else
+        x = r.GetInt64(&st->sum);
+      if (!x.ok()) return x;
+      return r.GetInt64(&st->count);
+    });
   }
   Value Result(const char* s) const override {
     auto* st = reinterpret_cast<const SumState<T>*>(s);
@@ -208,6 +248,20 @@ class MinMax final : public AggregateFunction {
       a->has = true;
     }
   }
+  void SerializeState(const char* s, std::string* out) const override {
+    auto* st = reinterpret_cast<const ExtState<T>*>(s);
+    state::StateWriter w(out);
+    w.PutBool(st->has);
+    if (st->has) state::StateSerializer<T>::Write(st->v, &w);
+  }
+  absl::Status DeserializeState(char* s, std::string_view* in) const override {
+    auto* st = reinterpret_cast<ExtState<T>*>(s);
+    return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
+      if (absl::Status x = r.GetBool(&st->has); !x.ok()) return x;
+      if (!st->has) return absl::OkStatus();
+      return state::StateSerializer<T>::Read(&r, &st->v);
+    });
+  }
   Value Result(const char* s) const override {
     auto* st = reinterpret_cast<const ExtState<T>*>(s);
     if (!st->has) return Value::Null(result_type_);
@@ -279,6 +333,21 @@ class Variance final : public AggregateFunction {
                          static_cast<double>(n);
     a->mean += delta * static_cast<double>(b->n) / static_cast<double>(n);
     a->n = n;
+  }
+  void SerializeState(const char* s, std::string* out) const override {
+    auto* st = reinterpret_cast<const VarState*>(s);
+    state::StateWriter w(out);
+    w.PutInt64(st->n);
+    w.PutDouble(st->mean);
+    w.PutDouble(st->m2);
+  }
+  absl::Status DeserializeState(char* s, std::string_view* in) const override {
+    auto* st = reinterpret_cast<VarState*>(s);
+    return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
+      if (absl::Status x = r.GetInt64(&st->n); !x.ok()) return x;
+      if (absl::Status x = r.GetDouble(&st->mean); !x.ok()) return x;
+      return r.GetDouble(&st->m2);
+    });
   }
   Value Result(const char* s) const override {
     auto* st = reinterpret_cast<const VarState*>(s);
@@ -354,6 +423,33 @@ class Distinct final : public AggregateFunction {
       auto [it, inserted] = dm.try_emplace(k, v);
       if (!inserted) it->second.first += v.first;
     }
+  }
+  void SerializeState(const char* s, std::string* out) const override {
+    const auto& m = *reinterpret_cast<const DistinctState*>(s)->values;
+    state::StateWriter w(out);
+    w.PutVarint(m.size());
+    for (const auto& [k, v] : m) {
+      w.PutString(k);
+      w.PutInt64(v.first);
+      state::StateSerializer<Value>::Write(v.second, &w);
+    }
+  }
+  absl::Status DeserializeState(char* s, std::string_view* in) const override {
+    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
+    return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
+      uint64_t n = 0;
+      if (absl::Status x = r.GetCount(&n); !x.ok()) return x;
+      m.clear();
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string k;
+        std::pair<int64_t, Value> v;
+        if (absl::Status x = r.GetString(&k); !x.ok()) return x;
+        if (absl::Status x = r.GetInt64(&v.first); !x.ok()) return x;
+        if (absl::Status x = state::StateSerializer<Value>::Read(&r, &v.second); !x.ok()) return x;
+        m.emplace(std::move(k), std::move(v));
+      }
+      return absl::OkStatus();
+    });
   }
   Value Result(const char* s) const override {
     const auto& m = *reinterpret_cast<const DistinctState*>(s)->values;

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,12 @@ class AggregateFunction {
   virtual void Merge(char* dst, const char* src) const = 0;
   /// The current result (NULL for SUM/AVG/MIN/MAX of no rows, 0 for COUNT).
   virtual Value Result(const char* s) const = 0;
+  /// Appends state `s` to `out` for a checkpoint (encoding of state/serializer.h; self-delimiting,
+  /// the same on every machine).
+  virtual void SerializeState(const char* s, std::string* out) const = 0;
+  /// Reads a state written by SerializeState from `*in` (advanced past it) into `s`, which Init
+  /// has constructed. Errors: DataLoss on truncated or corrupt input.
+  virtual absl::Status DeserializeState(char* s, std::string_view* in) const = 0;
   /// Accumulates rows [0, n) of `arg` into states[i]; rows with mask[i] == 0 are skipped
   /// (mask may be nullptr). The default loops over Accumulate.
   virtual void AccumulateBatch(char* const* states, const Column* arg, const uint8_t* mask,

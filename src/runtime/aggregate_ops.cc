@@ -2,13 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/serializer.h"
+#include "state/value_serializer.h"
 #include "types/time_util.h"
 #include "types/value.h"
 
@@ -204,6 +208,11 @@ class SlotStore {
       (*aggs_)[a].fn->Merge(State(dst, a), State(src, a));
     }
   }
+  /// Bytes of the slot blocks (what aggregate states own on the heap is not counted).
+  size_t ApproximateMemoryBytes() const {
+    return blocks_.size() * kSlotsPerBlock * size_ + live_.capacity() / 8 +
+           free_.capacity() * sizeof(uint32_t);
+  }
 
  private:
   static constexpr size_t kSlotsPerBlock = 1024;
@@ -218,21 +227,56 @@ class SlotStore {
   std::vector<uint32_t> free_;
 };
 
-class WindowAggregate final : public Operator {
+// Serializes the aggregate states of `slot` (every aggregate, in order).
+void WriteSlot(SlotStore& slots, const std::vector<AggCall>& aggs, uint32_t slot,
+               std::string* out) {
+  for (size_t a = 0; a < aggs.size(); ++a) aggs[a].fn->SerializeState(slots.State(slot, a), out);
+}
+
+// Allocates a slot and reads its aggregate states from `*in`.
+absl::StatusOr<uint32_t> ReadSlot(SlotStore& slots, const std::vector<AggCall>& aggs,
+                                  std::string_view* in) {
+  uint32_t slot = slots.Alloc();
+  for (size_t a = 0; a < aggs.size(); ++a) {
+    absl::Status s = aggs[a].fn->DeserializeState(slots.State(slot, a), in);
+    if (!s.ok()) {
+      slots.Free(slot);
+      return s;
+    }
+  }
+  return slot;
+}
+
+// Window aggregation. Keyed state: per key, its open windows (start, end, aggregate states) or
+// sessions. Timers (the operator's TimerService): one per open window or session, at
+// window_end - 1 (event time) or window_end (processing time, ms), keyed by the group key with
+// the window start as namespace, so windows fire in the order (end, key, start).
+class WindowAggregate final : public OneInputOperator {
  public:
-  WindowAggregate(AggregateConfig c, const SideOutputs& side)
+  explicit WindowAggregate(AggregateConfig c)
       : c_(std::move(c)),
-        late_(c_.name, c_.input_fields, c_.metrics.get(), side.late),
+        late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr),
         slots_(&c_.aggs),
         key_groups_(c_.subtask, c_.name),
         keys_(key_groups_.range()),
-        sessions_(key_groups_.range()) {
+        sessions_(key_groups_.range()),
+        fire_lead_(c_.time_column >= 0 && c_.time_column < static_cast<int>(c_.input_fields.size())
+                       ? WindowFireLead(c_.input_fields[c_.time_column].type)
+                       : 1) {
     out_schema_.fields.clear();
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     out_schema_.fields.push_back({"window_start", DataType::Timestamp(3)});
     out_schema_.fields.push_back({"window_end", DataType::Timestamp(3)});
     out_schema_.fields.push_back({"window_time", DataType::Timestamp(3)});
     for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
+  }
+
+  std::string uid() const override { return c_.name; }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    late_.set_output(ctx.late);
+    timers_ = ctx.timers;
+    return OneInputOperator::Open(ctx);
   }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
@@ -264,7 +308,7 @@ class WindowAggregate final : public Operator {
       AssignWindows(c_.window, ts, &wins_);
       bool any = false;
       for (auto [start, end] : wins_) {
-        if (end - 1 <= w) continue;  // this window already fired
+        if (end - fire_lead_ <= w) continue;  // this window already fired
         any = true;
         rows_.push_back(static_cast<uint32_t>(i));
         row_slots_.push_back(Slot(start, end));
@@ -299,46 +343,135 @@ class WindowAggregate final : public Operator {
   }
 
   absl::Status ProcessWatermark(int64_t w, Output* out) override {
-    if (c_.processing_time && w != INT64_MAX) return out->EmitWatermark(w);
-    EDDY_RETURN_IF_ERROR(Fire(w, out));
-    return out->EmitWatermark(WindowOutputWatermark(w));
+    if (c_.processing_time) {
+      // Processing-time windows fire on the wall clock (OnProcessingTime); a bounded input's end
+      // fires what is still open.
+      if (w == INT64_MAX) EDDY_RETURN_IF_ERROR(Fire(INT64_MAX, true, out));
+      return out->EmitWatermark(w);
+    }
+    EDDY_RETURN_IF_ERROR(Fire(w, false, out));
+    return out->EmitWatermark(WindowOutputWatermark(w, fire_lead_));
+  }
+
+  absl::Status OnProcessingTime(int64_t now_ms, Output* out) override {
+    return Fire(now_ms, true, out);
+  }
+
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    // Section 1: windows per key: key, count, (start, end, aggregate states)…; section 2: the
+    // same for sessions.
+    keys_.ForEach([&](KeyGroup kg, std::string_view key, std::unique_ptr<KeyWindows>& kw) {
+      std::string* sec = out->Section(kg, kFirstOperatorSection);
+      state::StateWriter w(sec);
+      w.PutString(key);
+      w.PutVarint(kw->wins.size());
+      // In (start, end) order, so the same state always gives the same bytes.
+      std::vector<std::pair<std::pair<int64_t, int64_t>, uint32_t>> sorted(kw->wins.begin(),
+                                                                           kw->wins.end());
+      std::sort(sorted.begin(), sorted.end());
+      for (const auto& [bounds, slot] : sorted) {
+        w.PutInt64(bounds.first);
+        w.PutInt64(bounds.second);
+        WriteSlot(slots_, c_.aggs, slot, sec);
+      }
+    });
+    sessions_.ForEach([&](KeyGroup kg, std::string_view key, std::vector<Session>& list) {
+      std::string* sec = out->Section(kg, kFirstOperatorSection + 1);
+      state::StateWriter w(sec);
+      w.PutString(key);
+      w.PutVarint(list.size());
+      for (const Session& s : list) {
+        w.PutInt64(s.start);
+        w.PutInt64(s.end);
+        WriteSlot(slots_, c_.aggs, s.slot, sec);
+      }
+    });
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    for (KeyGroup kg : in.KeyGroups()) {
+      for (int section : {kFirstOperatorSection, kFirstOperatorSection + 1}) {
+        std::string_view data = in.Section(kg, section);
+        while (!data.empty()) {
+          state::StateReader r(data);
+          std::string key;
+          uint64_t count = 0;
+          EDDY_RETURN_IF_ERROR(r.GetString(&key));
+          EDDY_RETURN_IF_ERROR(r.GetCount(&count));
+          std::vector<std::pair<int64_t, int64_t>> bounds;
+          data.remove_prefix(data.size() - r.remaining());
+          for (uint64_t i = 0; i < count; ++i) {
+            state::StateReader rb(data);
+            int64_t start = 0, end = 0;
+            EDDY_RETURN_IF_ERROR(rb.GetInt64(&start));
+            EDDY_RETURN_IF_ERROR(rb.GetInt64(&end));
+            data.remove_prefix(data.size() - rb.remaining());
+            EDDY_ASSIGN_OR_RETURN(uint32_t slot, ReadSlot(slots_, c_.aggs, &data));
+            key_ = key;
+            kg_ = kg;
+            if (section == kFirstOperatorSection) {
+              AddWindow(start, end, slot);
+            } else {
+              sessions_.FindOrInsert(kg, key).first->push_back({start, end, slot});
+            }
+          }
+        }
+      }
+    }
+    last_ = nullptr;
+    return absl::OkStatus();
+  }
+
+  size_t StateBytes() const override {
+    return keys_.ApproximateMemoryBytes() + sessions_.ApproximateMemoryBytes() +
+           slots_.ApproximateMemoryBytes();
   }
 
  private:
   // State of one group key: its open (not yet fired) windows. Usually one or a few.
   struct KeyWindows {
-    std::string key;
-    KeyGroup kg;
     // (window start, window end) → slot. A hash map, not a list: a row of a HOP or CUMULATE
     // window is in up to 100,000 windows, and a scan per lookup made that quadratic.
     absl::flat_hash_map<std::pair<int64_t, int64_t>, uint32_t> wins;
   };
 
-  uint32_t Slot(int64_t start, int64_t end) {
-    KeyWindows* kw;
-    if (last_ && last_->key == key_) {
-      kw = last_;
+  // The timer of a window [start, end): event time end - fire_lead_ (WindowFireLead), or
+  // processing time end (ms).
+  void RegisterTimer(int64_t start, int64_t end) {
+    if (c_.processing_time) {
+      timers_->RegisterProcessingTimer(kg_, key_, start, (end + 999) / 1000);
     } else {
-      auto [found, inserted] = keys_.FindOrInsert(kg_, key_);
-      if (inserted) {
-        *found = std::make_unique<KeyWindows>();
-        (*found)->key = key_;
-        (*found)->kg = kg_;
-      }
-      kw = found->get();
-      last_ = kw;
+      timers_->RegisterEventTimer(kg_, key_, start, end - fire_lead_);
     }
-    auto [it, inserted] = kw->wins.try_emplace({start, end}, 0);
+  }
+  void DeleteTimer(int64_t start, int64_t end) {
+    if (c_.processing_time) {
+      timers_->DeleteProcessingTimer(kg_, key_, start, (end + 999) / 1000);
+    } else {
+      timers_->DeleteEventTimer(kg_, key_, start, end - fire_lead_);
+    }
+  }
+
+  KeyWindows* KeyOf() {
+    if (last_ && last_key_ == key_ && last_kg_ == kg_) return last_;
+    auto [found, inserted] = keys_.FindOrInsert(kg_, key_);
+    if (inserted) *found = std::make_unique<KeyWindows>();
+    last_ = found->get();
+    last_key_ = key_;
+    last_kg_ = kg_;
+    return last_;
+  }
+
+  // Adds window [start, end) with state `slot` to the current key (no timer).
+  void AddWindow(int64_t start, int64_t end, uint32_t slot) { KeyOf()->wins[{start, end}] = slot; }
+
+  uint32_t Slot(int64_t start, int64_t end) {
+    auto [it, inserted] = KeyOf()->wins.try_emplace({start, end}, 0);
     if (!inserted) return it->second;
     uint32_t slot = slots_.Alloc();
-    if (slot >= slot_owner_.size()) {
-      slot_owner_.resize(slot + 1);
-      slot_start_.resize(slot + 1);
-    }
-    slot_owner_[slot] = kw;
-    slot_start_[slot] = start;
     it->second = slot;
-    timers_[end].push_back(slot);
+    RegisterTimer(start, end);
     return slot;
   }
 
@@ -355,7 +488,7 @@ class WindowAggregate final : public Operator {
     for (size_t i = 0; i < list.size(); ++i) {
       // A session whose end has passed this row's watermark has fired (it may still wait here
       // for the next watermark element): it takes no more rows.
-      if (list[i].end - 1 <= w) continue;
+      if (list[i].end - fire_lead_ <= w) continue;
       // Flink's TimeWindow.intersects: touching windows merge too.
       if (list[i].start <= end && list[i].end >= start) hits.push_back(i);
     }
@@ -364,13 +497,17 @@ class WindowAggregate final : public Operator {
       mstart = std::min(mstart, list[h].start);
       mend = std::max(mend, list[h].end);
     }
-    if (mend - 1 <= w) return -1;
+    if (mend - fire_lead_ <= w) {
+      if (list.empty()) sessions_.Erase(kg_, key_);
+      return -1;
+    }
     uint32_t slot;
     if (hits.empty()) {
       slot = slots_.Alloc();
       list.push_back({mstart, mend, slot});
     } else {
       slot = list[hits[0]].slot;
+      for (size_t h : hits) DeleteTimer(list[h].start, list[h].end);
       for (size_t k = hits.size(); k-- > 1;) {
         slots_.Merge(slot, list[hits[k]].slot);
         slots_.Free(list[hits[k]].slot);
@@ -379,17 +516,13 @@ class WindowAggregate final : public Operator {
       list[hits[0]].start = mstart;
       list[hits[0]].end = mend;
     }
-    if (slot >= slot_keys_.size()) {
-      slot_keys_.resize(slot + 1);
-      slot_key_groups_.resize(slot + 1);
-    }
-    slot_keys_[slot] = key_;
-    slot_key_groups_[slot] = kg_;
-    timers_[mend].push_back(slot);
+    RegisterTimer(mstart, mend);
     return slot;
   }
 
-  absl::Status Fire(int64_t w, Output* out) {
+  // Fires every window whose timer is due: event-time timers up to watermark `t`, or
+  // processing-time timers up to `t` ms (`processing`).
+  absl::Status Fire(int64_t t, bool processing, Output* out) {
     Batch b;
     auto flush = [&]() -> absl::Status {
       if (b.num_rows() == 0) return absl::OkStatus();
@@ -401,49 +534,56 @@ class WindowAggregate final : public Operator {
     };
     fresh();
     size_t nk = c_.key_columns.size();
-    while (!timers_.empty()) {
-      auto it = timers_.begin();
-      int64_t end = it->first;
-      if (end - 1 > w) break;
-      for (uint32_t slot : it->second) {
-        int64_t start;
-        if (c_.window.kind == WindowKind::kSession) {
-          // Timers of merged sessions may be stale: only fire the session that ends here.
-          std::vector<Session>* found = sessions_.Find(slot_key_groups_[slot], slot_keys_[slot]);
-          if (!found) continue;
-          std::vector<Session>& list = *found;
-          auto pos = std::find_if(list.begin(), list.end(),
-                                  [&](const Session& s) { return s.slot == slot && s.end == end; });
-          if (pos == list.end()) continue;
-          start = pos->start;
-          list.erase(pos);
-          DecodeKey(slot_keys_[slot], &b.columns, 0, nk, b.arenas.back().get());
-          if (list.empty()) sessions_.Erase(slot_key_groups_[slot], slot_keys_[slot]);
-        } else {
-          KeyWindows* kw = slot_owner_[slot];
-          DecodeKey(kw->key, &b.columns, 0, nk, b.arenas.back().get());
-          start = slot_start_[slot];
-          kw->wins.erase({start, end});
-          if (kw->wins.empty()) {
-            if (last_ == kw) last_ = nullptr;
-            keys_.Erase(kw->kg, kw->key);  // destroys *kw
-          }
+    Timer timer;
+    while (processing ? timers_->PopProcessingTimer(t, &timer)
+                      : timers_->PopEventTimer(t, &timer)) {
+      int64_t start = timer.ns, end = 0;
+      uint32_t slot = 0;
+      if (c_.window.kind == WindowKind::kSession) {
+        std::vector<Session>* list = sessions_.Find(timer.kg, timer.key);
+        if (!list) continue;
+        auto pos = std::find_if(list->begin(), list->end(),
+                                [&](const Session& s) { return s.start == start; });
+        if (pos == list->end()) continue;
+        end = pos->end;
+        slot = pos->slot;
+        list->erase(pos);
+        if (list->empty()) sessions_.Erase(timer.kg, timer.key);
+      } else {
+        std::unique_ptr<KeyWindows>* found = keys_.Find(timer.kg, timer.key);
+        if (!found) continue;
+        KeyWindows* kw = found->get();
+        // The timer's time gives the window's end: end - fire_lead_ (event time), or the end
+        // rounded up to ms (processing time; usually a whole ms, else look for it).
+        auto pos = kw->wins.find({start, processing ? timer.time * 1000 : timer.time + fire_lead_});
+        if (processing && pos == kw->wins.end()) {
+          pos = std::find_if(kw->wins.begin(), kw->wins.end(), [&](const auto& w) {
+            return w.first.first == start && (w.first.second + 999) / 1000 == timer.time;
+          });
         }
-        b.columns[nk].AppendInt(start);
-        b.columns[nk + 1].AppendInt(end);
-        b.columns[nk + 2].AppendInt(end - 1000);  // Flink: window_end - 1 ms
-        for (size_t a = 0; a < c_.aggs.size(); ++a) {
-          Value v = c_.aggs[a].fn->Result(slots_.State(slot, a));
-          v.AppendTo(&b.columns[nk + 3 + a], b.arenas.back().get());
-        }
-        b.kinds.push_back(RowKind::kInsert);
-        slots_.Free(slot);
-        if (b.num_rows() >= c_.max_output_rows) {
-          EDDY_RETURN_IF_ERROR(flush());
-          fresh();
+        if (pos == kw->wins.end()) continue;
+        slot = pos->second;
+        end = pos->first.second;
+        kw->wins.erase(pos);
+        if (kw->wins.empty()) {
+          if (last_ == kw) last_ = nullptr;
+          keys_.Erase(timer.kg, timer.key);  // destroys *kw
         }
       }
-      timers_.erase(it);
+      DecodeKey(timer.key, &b.columns, 0, nk, b.arenas.back().get());
+      b.columns[nk].AppendInt(start);
+      b.columns[nk + 1].AppendInt(end);
+      b.columns[nk + 2].AppendInt(end - 1000);  // Flink: window_end - 1 ms
+      for (size_t a = 0; a < c_.aggs.size(); ++a) {
+        Value v = c_.aggs[a].fn->Result(slots_.State(slot, a));
+        v.AppendTo(&b.columns[nk + 3 + a], b.arenas.back().get());
+      }
+      b.kinds.push_back(RowKind::kInsert);
+      slots_.Free(slot);
+      if (b.num_rows() >= c_.max_output_rows) {
+        EDDY_RETURN_IF_ERROR(flush());
+        fresh();
+      }
     }
     return flush();
   }
@@ -453,25 +593,22 @@ class WindowAggregate final : public Operator {
   SlotStore slots_;
   Schema out_schema_;
   KeyGroupAssigner key_groups_;
-  // Keyed state: key bytes (AppendKey) → open windows (unique_ptr: slot_owner_ and last_ point
-  // into it), or → open sessions (SESSION windows).
+  TimerService* timers_ = nullptr;
+  // Keyed state: key bytes (AppendKey) → open windows (unique_ptr: last_ points into it), or
+  // → open sessions (SESSION windows).
   state::KeyedMapState<std::unique_ptr<KeyWindows>> keys_;
-  KeyWindows* last_ = nullptr;           // key of the previous row (runs of equal keys)
-  std::vector<KeyWindows*> slot_owner_;  // per slot: its key
-  std::vector<int64_t> slot_start_;      // per slot: its window start
+  KeyWindows* last_ = nullptr;  // key of the previous row (runs of equal keys)
+  std::string last_key_;
+  KeyGroup last_kg_;
   state::KeyedMapState<std::vector<Session>> sessions_;
-  std::vector<std::string> slot_keys_;     // SESSION: per slot, its key
-  std::vector<KeyGroup> slot_key_groups_;  // SESSION: per slot, its key's key group
-  // Timers: window end → slots firing then. Operator-level (not keyed): rebuilt from the keyed
-  // state on restore (every open window or session has its end).
-  std::map<int64_t, std::vector<uint32_t>> timers_;
+  int64_t fire_lead_;  // a window [s, e) fires at watermark e - fire_lead_ (WindowFireLead)
   std::string key_;
   KeyGroup kg_;  // key group of the current row
   std::vector<std::pair<int64_t, int64_t>> wins_;
   std::vector<uint32_t> rows_, row_slots_;  // (input row, state slot) pairs of one batch
 };
 
-class GroupAggregate final : public Operator {
+class GroupAggregate final : public OneInputOperator {
  public:
   explicit GroupAggregate(AggregateConfig c)
       : c_(std::move(c)),
@@ -481,6 +618,8 @@ class GroupAggregate final : public Operator {
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     for (const auto& a : c_.aggs) out_schema_.fields.push_back({"agg", a.fn->result_type()});
   }
+
+  std::string uid() const override { return c_.name; }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
     Batch b = Batch::Empty(out_schema_);
@@ -545,6 +684,48 @@ class GroupAggregate final : public Operator {
     return out->Emit(std::move(b));
   }
 
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    // Section 1 per key: key, rows, emitted, last_access_ms, last emitted result, aggregate
+    // states.
+    index_.ForEach([&](KeyGroup kg, std::string_view key, Group& g) {
+      std::string* sec = out->Section(kg, kFirstOperatorSection);
+      state::StateWriter w(sec);
+      w.PutString(key);
+      w.PutInt64(g.rows);
+      w.PutBool(g.emitted);
+      w.PutInt64(g.last_access_ms);
+      state::StateSerializer<std::vector<Value>>::Write(g.prev, &w);
+      WriteSlot(slots_, c_.aggs, g.slot, sec);
+    });
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    for (KeyGroup kg : in.KeyGroups()) {
+      std::string_view data = in.Section(kg, kFirstOperatorSection);
+      while (!data.empty()) {
+        state::StateReader r(data);
+        std::string key;
+        Group g;
+        EDDY_RETURN_IF_ERROR(r.GetString(&key));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&g.rows));
+        EDDY_RETURN_IF_ERROR(r.GetBool(&g.emitted));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&g.last_access_ms));
+        EDDY_RETURN_IF_ERROR(state::StateSerializer<std::vector<Value>>::Read(&r, &g.prev));
+        data.remove_prefix(data.size() - r.remaining());
+        EDDY_ASSIGN_OR_RETURN(g.slot, ReadSlot(slots_, c_.aggs, &data));
+        auto [found, inserted] = index_.FindOrInsert(kg, key);
+        if (!inserted) return state::StateReader::Corrupt("a group key appears twice");
+        *found = std::move(g);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  size_t StateBytes() const override {
+    return index_.ApproximateMemoryBytes() + slots_.ApproximateMemoryBytes();
+  }
+
  private:
   struct Group {
     uint32_t slot = 0;
@@ -582,11 +763,11 @@ class GroupAggregate final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeWindowAggregate(AggregateConfig config, const SideOutputs& side) {
-  return std::make_unique<WindowAggregate>(std::move(config), side);
+std::unique_ptr<OneInputOperator> MakeWindowAggregate(AggregateConfig config) {
+  return std::make_unique<WindowAggregate>(std::move(config));
 }
 
-std::unique_ptr<Operator> MakeGroupAggregate(AggregateConfig config) {
+std::unique_ptr<OneInputOperator> MakeGroupAggregate(AggregateConfig config) {
   return std::make_unique<GroupAggregate>(std::move(config));
 }
 

@@ -27,7 +27,7 @@ int64_t NowMicros() {
 
 namespace {
 
-class Calc final : public Operator {
+class Calc final : public OneInputOperator {
  public:
   Calc(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int wm_col)
       : filter_(std::move(filter)), proj_(std::move(proj)), wm_col_(wm_col) {}
@@ -78,8 +78,9 @@ class Calc final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections,
-                                   int row_watermark_column) {
+std::unique_ptr<OneInputOperator> MakeCalc(BoundExprPtr filter,
+                                           std::vector<BoundExprPtr> projections,
+                                           int row_watermark_column) {
   return std::make_unique<Calc>(std::move(filter), std::move(projections), row_watermark_column);
 }
 

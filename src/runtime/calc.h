@@ -14,8 +14,9 @@ namespace eddy::runtime {
 /// failed CAST) fail the job with the operator's description.
 /// `row_watermark_column`: index of the input's per-row watermark column (file sources), or -1;
 /// it feeds CURRENT_WATERMARK.
-std::unique_ptr<Operator> MakeCalc(BoundExprPtr filter, std::vector<BoundExprPtr> projections,
-                                   int row_watermark_column = -1);
+std::unique_ptr<OneInputOperator> MakeCalc(BoundExprPtr filter,
+                                           std::vector<BoundExprPtr> projections,
+                                           int row_watermark_column = -1);
 
 /// Current time in µs since the epoch (processing time).
 int64_t NowMicros();

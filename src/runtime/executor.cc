@@ -5,14 +5,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "base/log.h"
 #include "base/status.h"
+#include "runtime/checkpoint_coordinator.h"
 #include "runtime/operator.h"
 #include "runtime/stream.h"
+#include "runtime/timer_service.h"
 #include "runtime/worker_pool.h"
+#include "state/serializer.h"
 
 namespace eddy::runtime {
 
@@ -136,12 +140,13 @@ class EdgeOutput {
     }
   }
 
-  void Broadcast(StreamElement::Kind kind, int64_t wm, int64_t chunk) {
+  void Broadcast(StreamElement::Kind kind, int64_t wm, int64_t chunk, int64_t checkpoint = 0) {
     for (int t : Targets()) {
       StreamElement e;
       e.kind = kind;
       e.watermark = wm;
       e.chunk = chunk;
+      e.checkpoint_id = checkpoint;
       gates_[t]->Push(channel_, std::move(e));
     }
   }
@@ -185,6 +190,11 @@ class FanOutput : public SourceOutput {
             CancelFlag* cancel)
       : edges_(std::move(edges)), metrics_(metrics), cancel_(cancel) {}
   absl::Status Emit(Batch batch) override {
+    // A cancelled job stops even an operator in the middle of a long burst of output (a join
+    // producing millions of rows for one batch): Ctrl-C takes effect within one batch.
+    if (cancel_->cancelled.load(std::memory_order_relaxed)) {
+      return absl::CancelledError("job cancelled");
+    }
     if (batch.num_rows() == 0) return absl::OkStatus();
     metrics_->rows_out += static_cast<int64_t>(batch.num_rows());
     if (edges_.size() == 1) {
@@ -209,6 +219,9 @@ class FanOutput : public SourceOutput {
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kIdle, 0, 0);
     return absl::OkStatus();
   }
+  void EmitBarrier(int64_t checkpoint_id) {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kBarrier, 0, 0, checkpoint_id);
+  }
   void Close() {
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kEnd, 0, 0);
   }
@@ -226,10 +239,10 @@ class FanOutput : public SourceOutput {
   CancelFlag* cancel_;
 };
 
-// Connects operator k of a chain to operator k+1.
+// Connects operator k of a chain to operator k+1 (always a one-input operator).
 class ChainOutput : public SourceOutput {
  public:
-  ChainOutput(Operator* next, SourceOutput* downstream, int64_t* current_wm)
+  ChainOutput(OneInputOperator* next, SourceOutput* downstream, int64_t* current_wm)
       : next_(next), downstream_(downstream), current_wm_(current_wm) {}
   absl::Status Emit(Batch batch) override {
     if (batch.num_rows() == 0) return absl::OkStatus();
@@ -252,7 +265,7 @@ class ChainOutput : public SourceOutput {
   bool cancelled() const override { return downstream_->cancelled(); }
 
  private:
-  Operator* next_;
+  OneInputOperator* next_;
   SourceOutput* downstream_;
   int64_t* current_wm_;
 };
@@ -265,6 +278,7 @@ class Job;
 class Subtask final : public Task {
  public:
   Subtask(WorkerPool* pool, Job* job) : Task(pool), job_(job) {}
+  ~Subtask() override { CloseAll(); }
 
   Slice RunSlice() override;
   void OnDone() override;
@@ -275,7 +289,7 @@ class Subtask final : public Task {
   CancelFlag* cancel = nullptr;
   std::unique_ptr<InputGate> gate;
   std::unique_ptr<SourceOperator> source;
-  std::vector<std::unique_ptr<Operator>> chain;
+  std::vector<std::unique_ptr<StreamOperator>> chain;
   std::unique_ptr<FanOutput> out;
   std::unique_ptr<FanOutput> late_out;
   std::vector<std::unique_ptr<ChainOutput>> links;
@@ -286,14 +300,26 @@ class Subtask final : public Task {
 
   /// Input-side state (consumers).
   void InitInput();
+  /// Opens every operator (and restores its state when the job restores). Called before the
+  /// job starts, on the thread that builds the job.
+  absl::Status OpenAll(const std::vector<const state::SubtaskSnapshot*>* restore,
+                       bool ignore_unclaimed);
+  /// Closes every operator once (idempotent).
+  void CloseAll();
+  /// The next processing-time timer of any operator (ms), INT64_MAX when none.
+  int64_t NextProcessingTime() const;
 
  private:
   // Elements one slice takes from its input gate before handing the thread back.
   static constexpr int kSliceElements = 16;
+  // Slot layout of a subtask snapshot: the source, the chain's operators, the input gate.
+  int GateSlot() const { return 1 + static_cast<int>(chain.size()); }
 
   absl::Status Slice1(Slice* result);
   absl::Status SourceSlice(Slice* result);
   absl::Status InputSlice(Slice* result);
+  absl::Status Housekeeping();
+  absl::Status CheckStateSize();
   bool OutputFull() const {
     for (const auto& [g, ch] : targets) {
       if (g->Full(ch)) return true;
@@ -307,11 +333,28 @@ class Subtask final : public Task {
   }
   absl::Status Process(StreamElement& e, int ch);
   absl::Status Handle(StreamElement& e, int ch);
+  absl::Status OnBarrier(int64_t id, int ch);
+  absl::Status MaybeCompleteAlignment();
   absl::Status MinWatermarkChanged();
   absl::Status End();
   absl::Status FinishChain();
+  SourceOutput* OutputOf(size_t k) const {
+    return k + 1 < chain.size() ? static_cast<SourceOutput*>(links[chain.size() - 2 - k].get())
+                                : static_cast<SourceOutput*>(out.get());
+  }
+  // Snapshots every slot into `snap` (and the sink's committables); `full`: operator state too
+  // (false: committables only, for a job without checkpoints).
+  absl::Status TakeSnapshot(int64_t id, bool full, state::SubtaskSnapshot* snap);
+  // Snapshot, barrier downstream, acknowledgement: the subtask's part of checkpoint `id`.
+  absl::Status Checkpoint(int64_t id);
 
   Job* job_;
+  std::vector<std::unique_ptr<TimerService>> timers_;  // per chain operator
+  std::vector<OperatorContext> ctxs_;                  // per chain operator
+  std::unique_ptr<TimerService> source_timers_;
+  OperatorContext source_ctx_;
+  bool opened_ = false;
+  bool closed_ = false;
   bool ordered_ = false;
   int wm_col_ = -1;
   std::vector<int64_t> ch_wm_;
@@ -323,13 +366,26 @@ class Subtask final : public Task {
   int64_t base_wm_ = INT64_MIN;  // ordered: watermark after all fully consumed chunks
   int64_t next_chunk_ = 0;
   bool draining_ = false;  // ordered: the next chunk does not exist; wait for every End
+  // Checkpoints.
+  int64_t last_barrier_ = 0;   // the last checkpoint this subtask took part in
+  int64_t aligning_ = 0;       // checkpoint whose barriers are being aligned, 0 when none
+  std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
+  int64_t notified_ = 0;       // last completed checkpoint the operators were told of
+  int64_t last_state_check_ms_ = 0;
 };
 
 class Job {
  public:
-  Job(JobGraph& g, CancelFlag* cancel, WorkerPool* pool) : g_(g), cancel_(cancel), pool_(pool) {}
+  Job(JobGraph& g, CancelFlag* cancel, WorkerPool* pool, const CheckpointConfig* cp,
+      CheckpointStats* stats)
+      : g_(g), cancel_(cancel), pool_(pool), cp_(cp ? *cp : CheckpointConfig()), stats_(stats) {}
+  ~Job() {
+    // Subtasks close their operators before the coordinator (which commits) goes away.
+    subtasks_.clear();
+  }
 
   absl::Status Build() {
+    auto build_start = std::chrono::steady_clock::now();
     int nv = static_cast<int>(g_.vertices.size());
     subtasks_.resize(nv);
     for (int v = 0; v < nv; ++v) {
@@ -382,27 +438,99 @@ class Job {
         if (spec.make_source) {
           EDDY_ASSIGN_OR_RETURN(st->source, spec.make_source(st->info));
         }
-        SideOutputs side;
-        side.late = st->late_out.get();
         if (spec.make_chain) {
-          EDDY_ASSIGN_OR_RETURN(st->chain, spec.make_chain(st->info, side));
+          EDDY_ASSIGN_OR_RETURN(st->chain, spec.make_chain(st->info));
         }
         if (!st->source && st->chain.empty()) {
           return absl::InternalError(fmt::format("vertex {} has no operators", spec.name));
         }
+        for (size_t k = 1; k < st->chain.size(); ++k) {
+          if (st->chain[k]->num_inputs() != 1) {
+            return absl::InternalError(
+                fmt::format("vertex {}: a two-input operator must head its chain", spec.name));
+          }
+        }
+        if (!st->chain.empty() &&
+            st->chain[0]->num_inputs() != std::max<int>(1, static_cast<int>(spec.inputs.size()))) {
+          return absl::InternalError(fmt::format(
+              "vertex {}: its first operator takes {} inputs, the vertex has {} input edges",
+              spec.name, st->chain[0]->num_inputs(), spec.inputs.size()));
+        }
         // Link chain: op[k] → op[k+1] → … → out.
         SourceOutput* next = st->out.get();
         for (int k = static_cast<int>(st->chain.size()) - 1; k >= 1; --k) {
-          st->links.push_back(
-              std::make_unique<ChainOutput>(st->chain[k].get(), next, &st->current_wm));
+          st->links.push_back(std::make_unique<ChainOutput>(
+              static_cast<OneInputOperator*>(st->chain[k].get()), next, &st->current_wm));
           next = st->links.back().get();
         }
         st->head_out = next;
         if (st->source && !st->chain.empty()) {
-          st->source_out = std::make_unique<ChainOutput>(st->chain[0].get(), next, &st->current_wm);
+          st->source_out = std::make_unique<ChainOutput>(
+              static_cast<OneInputOperator*>(st->chain[0].get()), next, &st->current_wm);
         }
         if (st->gate) st->InitInput();
       }
+    }
+    // The checkpoint coordinator (also without checkpoints: it commits the sinks at the end).
+    std::vector<CheckpointCoordinator::VertexInfo> infos;
+    for (int v = 0; v < nv; ++v) {
+      CheckpointCoordinator::VertexInfo vi;
+      vi.uid = VertexUid(v);
+      vi.name = g_.vertices[v].name;
+      vi.parallelism = g_.vertices[v].parallelism;
+      vi.committer = g_.vertices[v].committer;
+      infos.push_back(std::move(vi));
+    }
+    int64_t first_id = cp_.restore ? cp_.restore->manifest.checkpoint_id + 1 : 1;
+    coordinator_ = std::make_unique<CheckpointCoordinator>(cp_, std::move(infos),
+                                                           g_.max_parallelism, first_id, stats_);
+    // Restore: the old job must have the same vertices; operators get their key groups.
+    if (cp_.restore) {
+      const auto& m = cp_.restore->manifest;
+      if (m.max_parallelism != g_.max_parallelism) {
+        return absl::FailedPreconditionError(fmt::format(
+            "cannot restore {}: it was taken with 'pipeline.max-parallelism' = {}, the job has {} "
+            "(key groups cannot change)",
+            cp_.restore->path, m.max_parallelism, g_.max_parallelism));
+      }
+      if (m.vertices.size() != static_cast<size_t>(nv)) {
+        return absl::FailedPreconditionError(fmt::format(
+            "cannot restore {}: it holds the state of a job with {} vertices, this job has {} "
+            "(the query changed)",
+            cp_.restore->path, m.vertices.size(), nv));
+      }
+    }
+    for (int v = 0; v < nv; ++v) {
+      std::vector<const state::SubtaskSnapshot*> olds;
+      if (cp_.restore) {
+        for (const auto& s : cp_.restore->vertices[v]) olds.push_back(&s);
+      }
+      for (auto& st : subtasks_[v]) {
+        absl::Status s = st->OpenAll(cp_.restore ? &olds : nullptr, cp_.ignore_unclaimed_state);
+        if (!s.ok()) {
+          return absl::Status(s.code(),
+                              fmt::format("{}: {}", g_.vertices[v].name, std::string(s.message())));
+        }
+      }
+    }
+    if (cp_.restore) {
+      int64_t bytes = 0;
+      for (const auto& v : cp_.restore->manifest.vertices) {
+        for (uint64_t b : v.bytes) bytes += static_cast<int64_t>(b);
+      }
+      spdlog::info(
+          "job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
+          cp_.restore->manifest.checkpoint_id, bytes,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
+              .count());
+    }
+    // Only once the restored state fits every operator: publish what the checkpoint had prepared
+    // (again: committing is idempotent) and drop what later attempts left unpublished.
+    if (cp_.restore) {
+      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
+    } else {
+      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
+      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     return absl::OkStatus();
   }
@@ -411,6 +539,8 @@ class Job {
   int ChannelsOf(const EdgeSpec& e) const {
     return e.partitioning == Partitioning::kForward ? 1 : g_.vertices[e.from].parallelism;
   }
+  // What a vertex is, for the manifest: its name (the operators' descriptions).
+  std::string VertexUid(int v) const { return g_.vertices[v].name; }
 
   absl::Status Run() {
     int total = 0;
@@ -424,11 +554,29 @@ class Job {
     bool woke_for_cancel = false;
     while (running_ > 0) {
       // Cancellation from outside (Ctrl-C) sets the flag without telling anyone: look every
-      // 50 ms and wake every subtask so each one sees it.
-      done_cv_.wait_for(l, std::chrono::milliseconds(ticking_ ? 1 : 50));
+      // 50 ms (1 ms while sources sleep or a timer is near) and wake every subtask so each one
+      // sees it.
+      auto wait = std::chrono::milliseconds(ticking_ ? 1 : 50);
+      if (!proc_wakes_.empty()) {
+        int64_t due = proc_wakes_.begin()->first - NowMs();
+        wait = std::min<std::chrono::milliseconds>(
+            wait, std::chrono::milliseconds(std::max<int64_t>(0, due)));
+      }
+      done_cv_.wait_for(l, wait);
       if (!sleeping_.empty()) {
         std::vector<Subtask*> wake;
         wake.swap(sleeping_);
+        l.unlock();
+        for (Subtask* t : wake) t->Wake();
+        l.lock();
+      }
+      if (!proc_wakes_.empty()) {
+        std::vector<Subtask*> wake;
+        int64_t now = NowMs();
+        while (!proc_wakes_.empty() && proc_wakes_.begin()->first <= now) {
+          wake.push_back(proc_wakes_.begin()->second);
+          proc_wakes_.erase(proc_wakes_.begin());
+        }
         l.unlock();
         for (Subtask* t : wake) t->Wake();
         l.lock();
@@ -439,12 +587,55 @@ class Job {
         WakeAll();
         l.lock();
       }
+      if (!cancel_->cancelled.load()) {
+        l.unlock();
+        CheckpointTick();
+        l.lock();
+      }
+    }
+    l.unlock();
+    absl::Status status;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      status = first_error_;
     }
     // Cancelled from outside (Ctrl-C): the job did not finish, even if no subtask failed.
-    if (first_error_.ok() && cancel_->cancelled.load()) {
-      return absl::CancelledError("the job was cancelled");
+    if (status.ok() && cancel_->cancelled.load()) {
+      status = absl::CancelledError("the job was cancelled");
     }
-    return first_error_;
+    if (status.ok()) status = coordinator_->FinishJob();
+    if (!status.ok()) coordinator_->AbortJob();
+    return status;
+  }
+
+  // Triggers periodic checkpoints (and a requested stop with savepoint) and tells subtasks which
+  // completed.
+  void CheckpointTick() {
+    int64_t triggered = 0;
+    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_ == 0) {
+      savepoint_id_ = triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
+    } else if (savepoint_id_ == 0) {
+      triggered = coordinator_->MaybeTrigger();
+    }
+    if (triggered > 0) {
+      // Sources see the trigger at their next slice: wake them now.
+      for (auto& vs : subtasks_) {
+        for (auto& st : vs) {
+          if (st->source) st->Wake();
+        }
+      }
+    }
+    for (int64_t id : coordinator_->TakeCompleted()) {
+      completed_.store(id, std::memory_order_release);
+      WakeAll();
+      if (id == savepoint_id_) {
+        // Stop with savepoint: the output up to it is committed; the rest is dropped.
+        spdlog::info("job {} stopped with a savepoint in {}", cp_.job_id, cp_.savepoint_dir);
+        if (!cancel_->cancelled.exchange(true)) WakeAll();
+      }
+    }
+    absl::Status e = coordinator_->error();
+    if (!e.ok()) Fail(e);
   }
 
   void Fail(const absl::Status& s) {
@@ -467,9 +658,33 @@ class Job {
     }
   }
 
+  // Wakes `t` at processing time `at_ms` (its next processing-time timer).
+  void WakeAt(Subtask* t, int64_t at_ms) {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = proc_wakes_.begin(); it != proc_wakes_.end(); ++it) {
+      if (it->second == t) {
+        if (it->first <= at_ms) return;
+        proc_wakes_.erase(it);
+        break;
+      }
+    }
+    proc_wakes_.emplace(at_ms, t);
+    done_cv_.notify_all();
+  }
+
   void SubtaskDone() {
     std::lock_guard<std::mutex> l(mu_);
     if (--running_ == 0) done_cv_.notify_all();
+  }
+
+  CheckpointCoordinator* coordinator() { return coordinator_.get(); }
+  int64_t max_state_bytes() const { return g_.max_state_bytes; }
+  bool checkpointing() const { return !cp_.dir.empty() && cp_.interval_ms > 0; }
+  int64_t completed_checkpoint() const { return completed_.load(std::memory_order_acquire); }
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
  private:
@@ -482,13 +697,19 @@ class Job {
   JobGraph& g_;
   CancelFlag* cancel_;
   WorkerPool* pool_;
+  CheckpointConfig cp_;
+  CheckpointStats* stats_;
+  std::unique_ptr<CheckpointCoordinator> coordinator_;
   std::vector<std::vector<std::unique_ptr<Subtask>>> subtasks_;
   OperatorMetrics late_metrics_;
   std::mutex mu_;
   std::condition_variable done_cv_;
   int running_ = 0;
-  std::vector<Subtask*> sleeping_;  // idle sources to wake at the next tick
-  bool ticking_ = false;            // a source has slept: tick every 1 ms
+  std::vector<Subtask*> sleeping_;               // idle sources to wake at the next tick
+  bool ticking_ = false;                         // a source has slept: tick every 1 ms
+  std::multimap<int64_t, Subtask*> proc_wakes_;  // processing-time timers: when to wake whom
+  std::atomic<int64_t> completed_{0};
+  int64_t savepoint_id_ = 0;  // the stop-with-savepoint checkpoint, once triggered
   absl::Status first_error_;
 };
 
@@ -508,6 +729,128 @@ void Subtask::InitInput() {
   }
 }
 
+absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* restore,
+                              bool ignore_unclaimed) {
+  state::KeyGroupRange range =
+      state::KeyGroupRange::Of(info.index, info.parallelism, info.max_parallelism);
+  auto clock = [] { return Job::NowMs(); };
+  // The old subtasks' snapshots of slot `slot`, and a check that they fit `uid`.
+  auto olds_of = [&](int slot, const std::string& uid,
+                     const std::string& what) -> absl::StatusOr<state::OperatorRestore> {
+    if (!restore) return state::OperatorRestore();
+    std::vector<const state::OperatorSnapshot*> olds;
+    for (const auto* snap : *restore) {
+      if (slot >= static_cast<int>(snap->operators.size())) continue;
+      const state::OperatorSnapshot& o = snap->operators[static_cast<size_t>(slot)];
+      if (o.empty() && o.uid.empty()) continue;
+      if (uid.empty()) {
+        if (!o.empty() && !ignore_unclaimed) {
+          return absl::FailedPreconditionError(fmt::format(
+              "the restored state of operator '{}' has no operator to take it in this job ({} "
+              "keeps no state); set 'execution.savepoint.ignore-unclaimed-state' = 'true' to drop "
+              "it",
+              o.uid, what));
+        }
+        continue;
+      }
+      if (o.uid != uid) {
+        return absl::FailedPreconditionError(fmt::format(
+            "the restored state of operator '{}' does not fit operator '{}' of this job (the "
+            "query changed)",
+            o.uid, uid));
+      }
+      olds.push_back(&o);
+    }
+    return state::OperatorRestore(std::move(olds), range);
+  };
+  if (source) {
+    source_timers_ = std::make_unique<TimerService>(range);
+    source_ctx_.subtask = info;
+    source_ctx_.key_groups = range;
+    source_ctx_.timers = source_timers_.get();
+    source_ctx_.metrics = spec->metrics.get();
+    source_ctx_.clock_ms = clock;
+    source_ctx_.cancelled = &cancel->cancelled;
+    EDDY_RETURN_IF_ERROR(source->Open(source_ctx_));
+    EDDY_ASSIGN_OR_RETURN(state::OperatorRestore r, olds_of(0, source->uid(), "the source"));
+    if (r.restored()) EDDY_RETURN_IF_ERROR(source->InitializeState(r));
+  }
+  timers_.clear();
+  ctxs_.assign(chain.size(), OperatorContext());
+  for (size_t k = 0; k < chain.size(); ++k) {
+    timers_.push_back(std::make_unique<TimerService>(range));
+    OperatorContext& c = ctxs_[k];
+    c.subtask = info;
+    c.key_groups = range;
+    c.timers = timers_.back().get();
+    c.late = late_out.get();
+    c.metrics = spec->metrics.get();
+    c.clock_ms = clock;
+    c.cancelled = &cancel->cancelled;
+  }
+  opened_ = true;
+  for (size_t k = 0; k < chain.size(); ++k) {
+    EDDY_RETURN_IF_ERROR(chain[k]->Open(ctxs_[k]));
+    EDDY_ASSIGN_OR_RETURN(state::OperatorRestore r,
+                          olds_of(1 + static_cast<int>(k), chain[k]->uid(), "an operator"));
+    if (r.restored()) {
+      EDDY_RETURN_IF_ERROR(timers_[k]->Restore(r, kTimerSection));
+      EDDY_RETURN_IF_ERROR(chain[k]->InitializeState(r));
+    }
+  }
+  if (restore && gate) {
+    // The input gate's position: its watermark (the lowest of the old subtasks') and, on an
+    // ordered edge, the next chunk (the same in every old subtask: barriers are chunk-aligned).
+    bool any = false;
+    int64_t wm = INT64_MAX, base = INT64_MAX, chunk = -1;
+    for (const auto* snap : *restore) {
+      size_t slot = static_cast<size_t>(GateSlot());
+      if (slot >= snap->operators.size() || snap->operators[slot].operator_state.empty()) {
+        continue;
+      }
+      state::StateReader r(snap->operators[slot].operator_state);
+      int64_t w = 0, b = 0, c = 0;
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&w));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&b));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&c));
+      if (any && c != chunk) {
+        return absl::DataLossError("restored input gates disagree on the next chunk");
+      }
+      any = true;
+      wm = std::min(wm, w);
+      base = std::min(base, b);
+      chunk = c;
+    }
+    if (any) {
+      current_wm = wm;
+      base_wm_ = base;
+      next_chunk_ = chunk;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Subtask::CloseAll() {
+  if (!opened_ || closed_) return;
+  closed_ = true;
+  for (auto& op : chain) {
+    absl::Status s = op->Close();
+    if (!s.ok())
+      spdlog::warn("closing an operator of {} failed: {}", spec->name, std::string(s.message()));
+  }
+  if (source) {
+    absl::Status s = source->Close();
+    if (!s.ok())
+      spdlog::warn("closing the source of {} failed: {}", spec->name, std::string(s.message()));
+  }
+}
+
+int64_t Subtask::NextProcessingTime() const {
+  int64_t t = INT64_MAX;
+  for (const auto& ts : timers_) t = std::min(t, ts->NextProcessingTime());
+  return t;
+}
+
 Task::Slice Subtask::RunSlice() {
   Slice result = Slice::kBlocked;
   absl::Status st =
@@ -516,16 +859,108 @@ Task::Slice Subtask::RunSlice() {
     job_->Fail(st);
     return Slice::kDone;
   }
+  if (result != Slice::kDone) {
+    int64_t next = NextProcessingTime();
+    if (next != INT64_MAX) job_->WakeAt(this, next);
+    st = CheckStateSize();
+    if (!st.ok()) {
+      job_->Fail(st);
+      return Slice::kDone;
+    }
+  }
   return result;
 }
 
-void Subtask::OnDone() { job_->SubtaskDone(); }
+// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
+absl::Status Subtask::CheckStateSize() {
+  int64_t limit = job_->max_state_bytes();
+  if (limit <= 0 || chain.empty()) return absl::OkStatus();
+  int64_t now = Job::NowMs();
+  if (now - last_state_check_ms_ < 1000) return absl::OkStatus();
+  last_state_check_ms_ = now;
+  for (const auto& op : chain) {
+    int64_t bytes = static_cast<int64_t>(op->StateBytes());
+    if (bytes > limit) {
+      return absl::ResourceExhaustedError(fmt::format(
+          "{} (subtask {} of {}) holds {:.1f} MiB of state, more than 'table.exec.state.max-bytes' "
+          "= "
+          "{:.1f} MiB: the job stops instead of exhausting the machine's memory (raise the limit, "
+          "set "
+          "'table.exec.state.ttl', or bound the state with a window)",
+          spec->name, info.index + 1, info.parallelism, bytes / 1048576.0, limit / 1048576.0));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Subtask::OnDone() {
+  CloseAll();
+  job_->SubtaskDone();
+}
+
+// Checkpoint notifications and due processing-time timers, at the start of every slice.
+absl::Status Subtask::Housekeeping() {
+  int64_t done = job_->completed_checkpoint();
+  if (done > notified_) {
+    notified_ = done;
+    if (source) EDDY_RETURN_IF_ERROR(source->NotifyCheckpointComplete(done));
+    for (auto& op : chain) EDDY_RETURN_IF_ERROR(op->NotifyCheckpointComplete(done));
+  }
+  if (!timers_.empty()) {
+    int64_t now = Job::NowMs();
+    for (size_t k = 0; k < chain.size(); ++k) {
+      if (timers_[k]->NextProcessingTime() <= now) {
+        EDDY_RETURN_IF_ERROR(chain[k]->OnProcessingTime(now, OutputOf(k)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Subtask::Slice1(Slice* result) {
+  EDDY_RETURN_IF_ERROR(Housekeeping());
   return source ? SourceSlice(result) : InputSlice(result);
 }
 
+absl::Status Subtask::TakeSnapshot(int64_t id, bool full, state::SubtaskSnapshot* snap) {
+  snap->operators.assign(static_cast<size_t>(GateSlot()) + 1, state::OperatorSnapshot());
+  if (source && full) {
+    snap->operators[0].uid = source->uid();
+    EDDY_RETURN_IF_ERROR(source->SnapshotState(id, &snap->operators[0]));
+  }
+  for (size_t k = 0; k < chain.size(); ++k) {
+    EDDY_RETURN_IF_ERROR(chain[k]->PrepareCommit(&snap->committables));
+    if (!full) continue;
+    state::OperatorSnapshot& o = snap->operators[k + 1];
+    o.uid = chain[k]->uid();
+    timers_[k]->Snapshot(&o, kTimerSection);
+    EDDY_RETURN_IF_ERROR(chain[k]->SnapshotState(id, &o));
+  }
+  if (gate && full) {
+    std::string& g = snap->operators[static_cast<size_t>(GateSlot())].operator_state;
+    state::StateWriter w(&g);
+    w.PutInt64(current_wm);
+    w.PutInt64(base_wm_);
+    w.PutInt64(next_chunk_);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Subtask::Checkpoint(int64_t id) {
+  state::SubtaskSnapshot snap;
+  EDDY_RETURN_IF_ERROR(TakeSnapshot(id, true, &snap));
+  last_barrier_ = id;
+  out->EmitBarrier(id);
+  if (late_out) late_out->EmitBarrier(id);
+  job_->coordinator()->Ack(id, vertex, info.index, std::move(snap));
+  return absl::OkStatus();
+}
+
 absl::Status Subtask::SourceSlice(Slice* result) {
+  int64_t pending = job_->coordinator()->pending();
+  if (pending > last_barrier_ && source->BarrierReady(pending)) {
+    EDDY_RETURN_IF_ERROR(Checkpoint(pending));
+  }
   if (OutputFull()) {
     *result = Slice::kBlocked;
     return absl::OkStatus();
@@ -549,7 +984,11 @@ absl::Status Subtask::SourceSlice(Slice* result) {
   // Operators chained after a source get no maximum watermark here: the consumers' gates apply
   // it when every producer has ended.
   EDDY_RETURN_IF_ERROR(FinishChain());
+  state::SubtaskSnapshot final_snap;
+  EDDY_RETURN_IF_ERROR(TakeSnapshot(last_barrier_, job_->checkpointing(), &final_snap));
+  job_->coordinator()->Finished(vertex, info.index, std::move(final_snap));
   out->Close();
+  if (late_out) late_out->Close();
   *result = Slice::kDone;
   return absl::OkStatus();
 }
@@ -559,10 +998,12 @@ absl::Status Subtask::Process(StreamElement& e, int ch) {
   RowWatermarks rw;
   rw.base = ordered_ ? base_wm_ : current_wm;
   if (wm_col_ >= 0) rw.local = e.batch.columns[wm_col_].i64.data();
-  if (spec->inputs.size() > 1) {
-    return chain[0]->ProcessBatchFrom(channel_input_[ch], e.batch, rw, head_out);
+  if (chain[0]->num_inputs() == 2) {
+    auto* op = static_cast<TwoInputOperator*>(chain[0].get());
+    return channel_input_[ch] == 0 ? op->ProcessBatch1(e.batch, rw, head_out)
+                                   : op->ProcessBatch2(e.batch, rw, head_out);
   }
-  return chain[0]->ProcessBatch(e.batch, rw, head_out);
+  return static_cast<OneInputOperator*>(chain[0].get())->ProcessBatch(e.batch, rw, head_out);
 }
 
 absl::Status Subtask::MinWatermarkChanged() {
@@ -588,6 +1029,30 @@ absl::Status Subtask::MinWatermarkChanged() {
   return Advance(m);
 }
 
+absl::Status Subtask::OnBarrier(int64_t id, int ch) {
+  if (id <= last_barrier_) return absl::OkStatus();  // of a checkpoint given up already
+  if (aligning_ != id) {
+    // A newer checkpoint's barrier while an older one aligns: the older one was aborted
+    // (timed out) and is given up.
+    aligning_ = id;
+    blocked_.assign(static_cast<size_t>(gate->channels()), 0);
+  }
+  blocked_[static_cast<size_t>(ch)] = 1;
+  return MaybeCompleteAlignment();
+}
+
+// Aligned when every channel has delivered the barrier or has ended (Flink: aligned checkpoints).
+absl::Status Subtask::MaybeCompleteAlignment() {
+  if (aligning_ == 0) return absl::OkStatus();
+  for (size_t c = 0; c < blocked_.size(); ++c) {
+    if (!blocked_[c] && !ended_[c]) return absl::OkStatus();
+  }
+  int64_t id = aligning_;
+  aligning_ = 0;
+  blocked_.clear();
+  return Checkpoint(id);
+}
+
 absl::Status Subtask::Handle(StreamElement& e, int ch) {
   switch (e.kind) {
     case StreamElement::Kind::kBatch:
@@ -602,6 +1067,8 @@ absl::Status Subtask::Handle(StreamElement& e, int ch) {
       if (ordered_) return absl::OkStatus();
       idle_[ch] = true;
       return MinWatermarkChanged();
+    case StreamElement::Kind::kBarrier:
+      return OnBarrier(e.checkpoint_id, ch);
     case StreamElement::Kind::kChunkEnd:
       if (ordered_) {
         if (e.watermark > base_wm_) base_wm_ = e.watermark;
@@ -617,6 +1084,7 @@ absl::Status Subtask::Handle(StreamElement& e, int ch) {
     case StreamElement::Kind::kEnd:
       ended_[ch] = true;
       ++ended_count_;
+      EDDY_RETURN_IF_ERROR(MaybeCompleteAlignment());
       if (!ordered_ && ended_count_ < static_cast<int>(ended_.size())) return MinWatermarkChanged();
       return absl::OkStatus();
   }
@@ -633,8 +1101,22 @@ absl::Status Subtask::InputSlice(Slice* result) {
       return absl::OkStatus();
     }
     int ch = -1;
-    bool got;
-    if (ordered_ && !draining_) {
+    bool got = false;
+    if (aligning_ != 0 && ordered_ && !draining_) {
+      // Ordered input at a checkpoint barrier: every chunk before the barrier's position has been
+      // consumed, so each other channel holds its barrier (or its end) next.
+      for (int c = 0; c < n && !got; ++c) {
+        if (blocked_[static_cast<size_t>(c)] || ended_[static_cast<size_t>(c)]) continue;
+        if (gate->TryPopFrom(c, &e)) {
+          got = true;
+          ch = c;
+          if (e.kind != StreamElement::Kind::kBarrier && e.kind != StreamElement::Kind::kEnd) {
+            return absl::InternalError(
+                "ordered input: an element arrived ahead of the checkpoint barrier");
+          }
+        }
+      }
+    } else if (ordered_ && !draining_) {
       // Chunk k comes from producer k mod n; once that producer has ended, no chunk k exists and
       // every other producer is done too: only their End elements remain.
       ch = static_cast<int>(next_chunk_ % n);
@@ -644,6 +1126,8 @@ absl::Status Subtask::InputSlice(Slice* result) {
         continue;
       }
       got = gate->TryPopFrom(ch, &e);
+    } else if (aligning_ != 0) {
+      got = gate->TryPopAnyExcept(blocked_, &e, &ch);
     } else {
       got = gate->TryPopAny(&e, &ch);
     }
@@ -666,6 +1150,9 @@ absl::Status Subtask::End() {
   // End of all inputs: the maximum watermark fires every open window.
   EDDY_RETURN_IF_ERROR(Advance(INT64_MAX));
   EDDY_RETURN_IF_ERROR(FinishChain());
+  state::SubtaskSnapshot final_snap;
+  EDDY_RETURN_IF_ERROR(TakeSnapshot(last_barrier_, job_->checkpointing(), &final_snap));
+  job_->coordinator()->Finished(vertex, info.index, std::move(final_snap));
   out->Close();
   if (late_out) late_out->Close();
   return absl::OkStatus();
@@ -674,25 +1161,24 @@ absl::Status Subtask::End() {
 // Finishes every operator of the chain in order (end of input).
 absl::Status Subtask::FinishChain() {
   for (size_t k = 0; k < chain.size(); ++k) {
-    SourceOutput* o = out.get();
-    // The output of op k is the link to op k+1 (links were built back to front).
-    if (k + 1 < chain.size()) o = links[chain.size() - 2 - k].get();
-    EDDY_RETURN_IF_ERROR(chain[k]->Finish(o));
+    EDDY_RETURN_IF_ERROR(chain[k]->Finish(OutputOf(k)));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel, WorkerPool* pool) {
+absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel, WorkerPool* pool,
+                        const CheckpointConfig* checkpoints, CheckpointStats* stats) {
   std::unique_ptr<WorkerPool> own;
   if (!pool) {
     own = std::make_unique<WorkerPool>(
         static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     pool = own.get();
   }
-  Job job(graph, cancel, pool);
-  EDDY_RETURN_IF_ERROR(job.Build());
+  Job job(graph, cancel, pool, checkpoints, stats);
+  absl::Status built = job.Build();
+  if (!built.ok()) return built;
   return job.Run();
 }
 

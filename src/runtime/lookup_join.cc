@@ -45,7 +45,7 @@ void HashKeys(std::vector<Column>& keys, size_t rows, std::vector<uint64_t>* out
   keys = std::move(b.columns);
 }
 
-class LookupJoin final : public Operator {
+class LookupJoin final : public OneInputOperator {
  public:
   explicit LookupJoin(LookupJoinConfig c) : c_(std::move(c)) {}
 
@@ -167,7 +167,7 @@ absl::StatusOr<std::shared_ptr<const LookupTable>> LookupTable::Build(
   return std::shared_ptr<const LookupTable>(std::move(t));
 }
 
-std::unique_ptr<Operator> MakeLookupJoin(LookupJoinConfig config) {
+std::unique_ptr<OneInputOperator> MakeLookupJoin(LookupJoinConfig config) {
   return std::make_unique<LookupJoin>(std::move(config));
 }
 

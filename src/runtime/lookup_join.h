@@ -45,6 +45,6 @@ struct LookupJoinConfig {
 };
 
 /// The operator. Errors from ProcessBatch: expression evaluation failures.
-std::unique_ptr<Operator> MakeLookupJoin(LookupJoinConfig config);
+std::unique_ptr<OneInputOperator> MakeLookupJoin(LookupJoinConfig config);
 
 }  // namespace eddy::runtime

@@ -104,7 +104,7 @@ struct Accumulator {
   }
 };
 
-class MatchRecognizeOp final : public Operator {
+class MatchRecognizeOp final : public OneInputOperator {
  public:
   explicit MatchRecognizeOp(MatchRecognizeConfig c)
       : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {
@@ -428,7 +428,7 @@ class MatchRecognizeOp final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeMatchRecognize(MatchRecognizeConfig config) {
+std::unique_ptr<OneInputOperator> MakeMatchRecognize(MatchRecognizeConfig config) {
   return std::make_unique<MatchRecognizeOp>(std::move(config));
 }
 

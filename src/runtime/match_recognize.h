@@ -86,6 +86,6 @@ struct MatchRecognizeConfig {
 
 /// The operator. Errors: the Matcher's (partial-match limit, SKIP TO errors) and expression
 /// evaluation failures, prefixed with the operator name.
-std::unique_ptr<Operator> MakeMatchRecognize(MatchRecognizeConfig config);
+std::unique_ptr<OneInputOperator> MakeMatchRecognize(MatchRecognizeConfig config);
 
 }  // namespace eddy::runtime

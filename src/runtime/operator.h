@@ -15,6 +15,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/stream.h"
+#include "state/checkpoint_storage.h"
+#include "state/key_group_range.h"
+#include "state/snapshot.h"
 #include "types/batch.h"
 
 namespace eddy::runtime {
@@ -53,7 +56,8 @@ struct OperatorMetrics {
 };
 
 /// 'table.exec.state.ttl' of an operator with unbounded state (GROUP BY, Top-N, regular joins):
-/// the processing-time clock in ms (steady clock, or `clock_ms` when a test sets one) and the
+/// the processing-time clock in ms (wall clock, so stored times survive a restore, or `clock_ms`
+/// when a test sets one) and the
 /// sweep cadence: SweepDue(now) is true at most once per min(TTL, 1 s). A TTL of 0 disables it.
 /// Not thread-safe: one per operator instance.
 class StateTtl {
@@ -68,7 +72,7 @@ class StateTtl {
   int64_t Now() const {
     if (clock_ms_) return clock_ms_();
     return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
   /// Whether a sweep of all state is due at `now_ms` (then the next is due a cadence later).
@@ -84,29 +88,128 @@ class StateTtl {
   int64_t last_sweep_ms_ = INT64_MIN / 2;
 };
 
-/// A streaming operator. Called from one thread (its subtask); never concurrently.
-class Operator {
+/// Context given to operator factories.
+struct SubtaskInfo {
+  int index = 0;
+  int parallelism = 1;
+  int max_parallelism = 128;
+};
+
+class TimerService;
+
+/// What the runtime hands an operator when it opens (Flink: StreamingRuntimeContext plus the
+/// operator's keyed state backend and InternalTimerService). Owned by the subtask; valid from
+/// Open() to Close(). Not thread-safe: used from the subtask's thread only.
+struct OperatorContext {
+  SubtaskInfo subtask;
+  /// The key groups this subtask owns: its keyed state and timers hold exactly these.
+  state::KeyGroupRange key_groups;
+  /// This operator's event-time and processing-time timers (timers are state: the runtime
+  /// snapshots and restores them with the operator). Never null.
+  TimerService* timers = nullptr;
+  /// The late-row side output, when the job has one (else null).
+  Output* late = nullptr;
+  /// The operator's counters (never null).
+  OperatorMetrics* metrics = nullptr;
+  /// Processing time in ms since the epoch (wall clock; tests inject one).
+  std::function<int64_t()> clock_ms;
+  /// Set when the job is cancelled (Ctrl-C, another subtask failed): an operator doing a long
+  /// computation without emitting (matching a huge pattern, releasing many buffered rows)
+  /// checks it every few thousand steps and returns CancelledError. May be null in tests.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+/// The lifecycle and state hooks every operator has, sources included (Flink:
+/// StreamOperator/CheckpointedFunction). The runtime calls, from the subtask's thread:
+///   Open(ctx) → [InitializeState(restore) when the job restores] → work… →
+///   [SnapshotState(n) at each checkpoint barrier, NotifyCheckpointComplete(n) when n is
+///   complete] → Close() (always, also after a failure or a cancel).
+/// Stateless operators keep the defaults.
+class OperatorBase {
  public:
-  virtual ~Operator() = default;
-  /// Processes a batch. `wm` gives each row's watermark (for lateness).
-  virtual absl::Status ProcessBatch(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
-  /// Processes a batch of input `input` (0 = first EdgeSpec of the vertex, 1 = second) for
-  /// operators with two inputs (joins). The default ignores `input`.
-  virtual absl::Status ProcessBatchFrom(int input, Batch& batch, const RowWatermarks& wm,
-                                        Output* out) {
-    return ProcessBatch(batch, wm, out);
+  virtual ~OperatorBase() = default;
+  /// Called once before any input. The default keeps `ctx` in context().
+  virtual absl::Status Open(OperatorContext& ctx) {
+    ctx_ = &ctx;
+    return absl::OkStatus();
   }
+  /// Called once at the end, whatever happened; releases resources. Must not emit.
+  virtual absl::Status Close() { return absl::OkStatus(); }
+  /// What the operator is, to match its state on restore ("WindowAggregate(...)"). Stateful
+  /// operators must return a non-empty uid; a restored job fails with a clear error when the
+  /// operator in this place of the job has another uid.
+  virtual std::string uid() const { return std::string(); }
+  /// Writes the operator's state into `out` (operator state and per-key-group sections) at the
+  /// checkpoint barrier `checkpoint_id`. Timers are written by the runtime (not here).
+  /// Synchronous: the runtime writes the bytes to disk afterwards, while processing goes on.
+  virtual absl::Status SnapshotState(int64_t checkpoint_id, state::OperatorSnapshot* out) {
+    return absl::OkStatus();
+  }
+  /// Restores what SnapshotState wrote, possibly by several subtasks of another parallelism:
+  /// `in` holds the key groups this subtask owns and every old subtask's operator state.
+  /// Called after Open() (timers are already restored). Errors: DataLoss on corrupt state.
+  virtual absl::Status InitializeState(const state::OperatorRestore& in) {
+    return absl::OkStatus();
+  }
+  /// Checkpoint `checkpoint_id` is complete (every subtask has written it and its manifest is
+  /// durable): e.g. commit Kafka offsets. Called from the subtask's thread.
+  virtual absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) { return absl::OkStatus(); }
+  /// Sinks with two-phase commit: what to publish once the checkpoint being taken (or, at the
+  /// end of input, the job) completes; appended to `out`. Called right before SnapshotState and
+  /// after Finish. The job's SinkCommitter commits them.
+  virtual absl::Status PrepareCommit(std::vector<std::string>* out) { return absl::OkStatus(); }
+  /// Bytes of state held (approximate), for 'table.exec.state.max-bytes' and metrics.
+  virtual size_t StateBytes() const { return 0; }
+
+  /// Whether the job was cancelled (see OperatorContext::cancelled). Cheap: one relaxed load.
+  bool cancelled() const {
+    return ctx_ && ctx_->cancelled && ctx_->cancelled->load(std::memory_order_relaxed);
+  }
+
+ protected:
+  OperatorContext* context() const { return ctx_; }
+
+ private:
+  OperatorContext* ctx_ = nullptr;
+};
+
+/// A streaming operator of a chain (Flink: StreamOperator). Called from one thread (its subtask);
+/// never concurrently.
+class StreamOperator : public OperatorBase {
+ public:
+  /// The number of inputs: 1 (OneInputOperator) or 2 (TwoInputOperator).
+  virtual int num_inputs() const = 0;
   /// The operator's input watermark advanced to `watermark`; fire timers/windows up to it, then
   /// forward a watermark (usually the same) through `out`.
   virtual absl::Status ProcessWatermark(int64_t watermark, Output* out) {
     return out->EmitWatermark(watermark);
   }
+  /// A processing-time timer of this operator's TimerService is due (`now_ms` ≥ its time): fire
+  /// the due timers (TimerService::PopProcessingTimer).
+  virtual absl::Status OnProcessingTime(int64_t now_ms, Output* out) { return absl::OkStatus(); }
   /// End of input (after the maximum watermark was processed). Flush buffered output.
   virtual absl::Status Finish(Output* out) { return absl::OkStatus(); }
 };
 
+/// An operator with one input (Flink: OneInputStreamOperator).
+class OneInputOperator : public StreamOperator {
+ public:
+  int num_inputs() const final { return 1; }
+  /// Processes a batch. `wm` gives each row's watermark (for lateness).
+  virtual absl::Status ProcessBatch(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
+};
+
+/// An operator with two inputs (Flink: TwoInputStreamOperator), e.g. a join: input 1 is the
+/// vertex's first EdgeSpec (the left side), input 2 its second.
+class TwoInputOperator : public StreamOperator {
+ public:
+  int num_inputs() const final { return 2; }
+  virtual absl::Status ProcessBatch1(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
+  virtual absl::Status ProcessBatch2(Batch& batch, const RowWatermarks& wm, Output* out) = 0;
+};
+
 /// A source subtask: produces elements step by step on the worker pool.
-class SourceOperator {
+class SourceOperator : public OperatorBase {
  public:
   /// What a step ended with.
   enum class Step {
@@ -115,12 +218,33 @@ class SourceOperator {
     kHalt,  // stopped without closing its outputs: another subtask is about to fail the job
     kIdle,  // nothing to read right now (an unbounded source): call again after a short pause
   };
-  virtual ~SourceOperator() = default;
   /// Emits one bounded unit of work (a chunk of a file, a batch of records) through `out`:
   /// batches and ChunkEnd/watermark/idle elements. Must neither block nor wait for other subtasks
   /// (they may share its thread): with nothing ready it returns kIdle and is called again about
   /// 1 ms later. Returns an error to fail the job.
   virtual absl::StatusOr<Step> NextStep(class SourceOutput* out) = 0;
+  /// Checkpoint `checkpoint_id` was triggered: whether the source is where its barrier goes (the
+  /// runtime then snapshots the subtask and sends the barrier before the next step). A source
+  /// whose subtasks must agree on a position (file chunks read back in file order) returns false
+  /// until it reaches it; NextStep must then not pass that position. Default: at once.
+  virtual bool BarrierReady(int64_t checkpoint_id) { return true; }
+};
+
+/// Publishes what sinks prepared (PrepareCommit) once it is final (Flink: Sink V2 Committer):
+/// after the checkpoint holding it completed, at the end of a job without checkpoints, and
+/// again for the restored checkpoint when a job restores. Thread-safe (called by the job's
+/// checkpoint coordinator, or its run loop, never by subtasks).
+class SinkCommitter {
+ public:
+  virtual ~SinkCommitter() = default;
+  /// Publishes `committables`. Must be idempotent (a committable may be committed twice after
+  /// a crash). Errors fail the job.
+  virtual absl::Status Commit(const std::vector<std::string>& committables) = 0;
+  /// The job failed or was cancelled without checkpoints: discard `committables`.
+  virtual void Abort(const std::vector<std::string>& committables) {}
+  /// The job restores a checkpoint whose committables are `keep` (already committed again):
+  /// delete what earlier attempts prepared and did not publish.
+  virtual absl::Status CleanUp(const std::vector<std::string>& keep) { return absl::OkStatus(); }
 };
 
 /// Output of a source subtask: batches plus chunk boundaries for ordered consumers.
@@ -151,28 +275,18 @@ struct EdgeSpec {
   int row_watermark_column = -1;
 };
 
-/// Context given to operator factories.
-struct SubtaskInfo {
-  int index = 0;
-  int parallelism = 1;
-  int max_parallelism = 128;
-};
-
-/// Outputs an operator may write besides its main output (late rows).
-struct SideOutputs {
-  Output* late = nullptr;
-};
-
 /// One vertex of the job graph.
 struct VertexSpec {
   std::string name;
   int parallelism = 1;
   /// For source vertices: creates the source of subtask i.
   std::function<absl::StatusOr<std::unique_ptr<SourceOperator>>(const SubtaskInfo&)> make_source;
-  /// The operator chain of subtask i (applied in order after the source or input gate).
-  std::function<absl::StatusOr<std::vector<std::unique_ptr<Operator>>>(const SubtaskInfo&,
-                                                                       const SideOutputs&)>
+  /// The operator chain of subtask i (applied in order after the source or input gate). Only
+  /// the first operator of a vertex with two input edges may be a TwoInputOperator.
+  std::function<absl::StatusOr<std::vector<std::unique_ptr<StreamOperator>>>(const SubtaskInfo&)>
       make_chain;
+  /// Publishes what the vertex's sink operators prepare (two-phase commit sinks), or null.
+  std::shared_ptr<SinkCommitter> committer;
   std::vector<EdgeSpec> inputs;  // empty for sources
   bool has_late_output = false;
   std::shared_ptr<OperatorMetrics> metrics = std::make_shared<OperatorMetrics>();
@@ -182,6 +296,44 @@ struct JobGraph {
   std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
   int max_parallelism = 128;
   size_t channel_capacity = 64;  // elements per channel before backpressure
+  /// 'table.exec.state.max-bytes': a subtask whose operators hold more state than this fails
+  /// the job with a clear error (checked about once a second); 0 = no limit.
+  int64_t max_state_bytes = 0;
+};
+
+/// Checkpointing of one job run (DESIGN.md §3 "Checkpoints"; Flink's execution.checkpointing.*).
+struct CheckpointConfig {
+  /// 'execution.checkpointing.interval' in ms; 0 = no periodic checkpoints (sinks then commit
+  /// at the end of the job).
+  int64_t interval_ms = 0;
+  /// 'execution.checkpointing.dir' and the job's directory name under it.
+  std::string dir;
+  std::string job_id;
+  /// 'execution.checkpointing.num-retained'.
+  int num_retained = 1;
+  /// 'execution.checkpointing.timeout' in ms: a checkpoint not complete by then is aborted.
+  int64_t timeout_ms = 10 * 60 * 1000;
+  /// The checkpoint or savepoint to restore (null: a fresh start).
+  const state::LoadedCheckpoint* restore = nullptr;
+  /// 'execution.savepoint.ignore-unclaimed-state': restored state that no operator of the job
+  /// takes is dropped instead of failing the restore.
+  bool ignore_unclaimed_state = false;
+  /// Stop with a savepoint (Flink: `flink stop --savepointPath`): when `*stop_requested` becomes
+  /// true the job writes a savepoint to `savepoint_dir`, commits the sinks' output up to it and
+  /// stops (ExecuteJob returns CancelledError; CheckpointStats::savepoint_path says where).
+  const std::atomic<bool>* stop_requested = nullptr;
+  std::string savepoint_dir;
+};
+
+/// What a job run did about checkpoints (for summaries and tests).
+struct CheckpointStats {
+  int64_t completed = 0;
+  int64_t failed = 0;
+  int64_t last_completed_id = 0;
+  int64_t last_bytes = 0;
+  double last_duration_ms = 0;
+  std::string last_failure;
+  std::string savepoint_path;  // the savepoint written by a stop with savepoint, if any
 };
 
 class WorkerPool;
@@ -190,7 +342,11 @@ class WorkerPool;
 /// hardware_concurrency() threads made for this job when null). Blocks the calling thread until
 /// the job ends. Returns the first error of any subtask (the others are cancelled). `cancel` may
 /// be set from another thread (Ctrl-C) to stop the job; it is noticed within 50 ms.
-absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel, WorkerPool* pool = nullptr);
+/// `checkpoints` (optional) turns on checkpoints and/or restores; `stats` (optional) receives
+/// what happened to checkpoints.
+absl::Status ExecuteJob(JobGraph& graph, CancelFlag* cancel, WorkerPool* pool = nullptr,
+                        const CheckpointConfig* checkpoints = nullptr,
+                        CheckpointStats* stats = nullptr);
 
 /// Key group of a 64-bit key hash (Flink: KeyGroupRangeAssignment), and its owning subtask.
 inline int KeyGroupOf(uint64_t hash, int max_parallelism) {

@@ -49,7 +49,7 @@ bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>&
   return CompareRankOrder(a, b, order) < 0;
 }
 
-class Rank final : public Operator {
+class Rank final : public OneInputOperator {
  public:
   explicit Rank(RankConfig c)
       : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {}
@@ -135,7 +135,7 @@ class Rank final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeRank(RankConfig config) {
+std::unique_ptr<OneInputOperator> MakeRank(RankConfig config) {
   return std::make_unique<Rank>(std::move(config));
 }
 

@@ -40,6 +40,6 @@ int CompareRankOrder(const std::vector<Value>& a, const std::vector<Value>& b,
 
 /// The operator. Output rows: the input's visible columns, then the rank (BIGINT, 1-based).
 /// Errors: a retraction in the input (the input must be insert-only).
-std::unique_ptr<Operator> MakeRank(RankConfig config);
+std::unique_ptr<OneInputOperator> MakeRank(RankConfig config);
 
 }  // namespace eddy::runtime

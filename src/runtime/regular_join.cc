@@ -26,7 +26,7 @@ struct KeyState {
   std::vector<StoredRow> side[2];
 };
 
-class RegularJoin final : public Operator {
+class RegularJoin final : public TwoInputOperator {
  public:
   explicit RegularJoin(RegularJoinConfig c)
       : c_(std::move(c)),
@@ -37,11 +37,14 @@ class RegularJoin final : public Operator {
     for (const auto& t : c_.right_types) pair_schema_.fields.push_back({"", t});
   }
 
-  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
-    return ProcessBatchFrom(0, b, wm, out);
+  absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(0, b, wm, out);
+  }
+  absl::Status ProcessBatch2(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(1, b, wm, out);
   }
 
-  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks&, Output* out) override {
+  absl::Status ProcessInput(int input, Batch& in, const RowWatermarks&, Output* out) {
     size_t n = in.num_rows();
     EvalContext ctx;
     ctx.now_micros = NowMicros();
@@ -208,7 +211,7 @@ class RegularJoin final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeRegularJoin(RegularJoinConfig config) {
+std::unique_ptr<TwoInputOperator> MakeRegularJoin(RegularJoinConfig config) {
   return std::make_unique<RegularJoin>(std::move(config));
 }
 

@@ -39,6 +39,6 @@ struct RegularJoinConfig {
 };
 
 /// The operator. Errors: expression evaluation failures.
-std::unique_ptr<Operator> MakeRegularJoin(RegularJoinConfig config);
+std::unique_ptr<TwoInputOperator> MakeRegularJoin(RegularJoinConfig config);
 
 }  // namespace eddy::runtime

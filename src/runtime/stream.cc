@@ -44,6 +44,11 @@ bool InputGate::TryPopFrom(int ch, StreamElement* out) {
 }
 
 bool InputGate::TryPopAny(StreamElement* out, int* ch) {
+  static const std::vector<char> kNone;
+  return TryPopAnyExcept(kNone, out, ch);
+}
+
+bool InputGate::TryPopAnyExcept(const std::vector<char>& blocked, StreamElement* out, int* ch) {
   Schedulable* wake = nullptr;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -51,7 +56,7 @@ bool InputGate::TryPopAny(StreamElement* out, int* ch) {
     int found = -1;
     for (int k = 0; k < n && found < 0; ++k) {
       int c = (next_ + k) % n;
-      if (!queues_[c].empty()) found = c;
+      if (!queues_[c].empty() && (blocked.empty() || !blocked[c])) found = c;
     }
     if (found < 0) return false;
     next_ = (found + 1) % n;

@@ -23,11 +23,14 @@ struct StreamElement {
     kEnd,        // end of this channel
     kIdle,       // the producer has no input for now (Flink: WatermarkStatus.IDLE): consumers
                  // leave this channel out of their minimum watermark until it sends again
+    kBarrier,    // checkpoint barrier `checkpoint_id` (Carbone et al. 2015): everything before it
+                 // on this channel belongs to the checkpoint, nothing after it
   };
   Kind kind = Kind::kBatch;
   Batch batch;
   int64_t watermark = INT64_MIN;
   int64_t chunk = 0;
+  int64_t checkpoint_id = 0;  // kBarrier
 };
 
 /// Shared cancellation flag of a running job: set once on the first error or on Ctrl-C; every
@@ -68,6 +71,8 @@ class InputGate {
   /// Takes the next element of any non-empty channel, in round-robin order; `*ch` receives the
   /// channel. False when all are empty.
   bool TryPopAny(StreamElement* out, int* ch);
+  /// Same, skipping the channels c with `blocked[c]` set (barrier alignment).
+  bool TryPopAnyExcept(const std::vector<char>& blocked, StreamElement* out, int* ch);
   int channels() const { return static_cast<int>(queues_.size()); }
   size_t capacity() const { return capacity_; }
 

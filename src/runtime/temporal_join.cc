@@ -20,7 +20,7 @@ struct KeyState {
   std::map<int64_t, Row> versions;                     // version time → row (last one wins)
 };
 
-class TemporalJoin final : public Operator {
+class TemporalJoin final : public TwoInputOperator {
  public:
   explicit TemporalJoin(TemporalJoinConfig c)
       : c_(std::move(c)),
@@ -31,12 +31,14 @@ class TemporalJoin final : public Operator {
     for (const auto& t : c_.right_types) out_schema_.fields.push_back({"", t});
   }
 
-  absl::Status ProcessBatch(Batch& b, const RowWatermarks& wm, Output* out) override {
-    return ProcessBatchFrom(0, b, wm, out);
+  absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(0, b, wm, out);
+  }
+  absl::Status ProcessBatch2(Batch& b, const RowWatermarks& wm, Output* out) override {
+    return ProcessInput(1, b, wm, out);
   }
 
-  absl::Status ProcessBatchFrom(int input, Batch& in, const RowWatermarks& wm,
-                                Output* out) override {
+  absl::Status ProcessInput(int input, Batch& in, const RowWatermarks& wm, Output* out) {
     size_t n = in.num_rows();
     EvalContext ctx;
     ctx.now_micros = NowMicros();
@@ -51,10 +53,11 @@ class TemporalJoin final : public Operator {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (input == 0 && t <= wm.At(r)) {
-        c_.metrics->late_rows++;
-        continue;
-      }
+      // A left row behind the watermark is counted as late but not dropped (Flink SQL's
+      // TemporalRowTimeJoinOperator buffers every left row): it is joined at the next watermark
+      // with the versions still kept, the newest one at or before the watermark of the last
+      // cleanup and every later one, so it finds its version only if that is still kept.
+      if (input == 0 && t <= wm.At(r)) c_.metrics->late_rows++;
       if (!IsAccumulate(in.kinds[r])) continue;  // versions are upserts; retractions add none
       std::string kb;
       bool null_key = false;
@@ -172,7 +175,7 @@ class TemporalJoin final : public Operator {
 
 }  // namespace
 
-std::unique_ptr<Operator> MakeTemporalJoin(TemporalJoinConfig config) {
+std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config) {
   return std::make_unique<TemporalJoin>(std::move(config));
 }
 

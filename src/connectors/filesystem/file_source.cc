@@ -6,16 +6,19 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <tuple>
 
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "base/utf8.h"
 #include "connectors/connector.h"
 #include "connectors/dead_letter.h"
 #include "connectors/filesystem/options.h"
 #include "formats/line_reader.h"
 #include "formats/row_decoder.h"
 #include "runtime/calc.h"
+#include "state/serializer.h"
 #include "types/time_util.h"
 
 namespace eddy::connectors {
@@ -28,6 +31,7 @@ struct Chunk {
   size_t size = 0;
   size_t first_line = 0;
   size_t file = 0;
+  bool oversized = false;  // one record over 'source.max-record-size': `data` is its first bytes
 };
 
 // Hands out the chunks of a list of files in order; chunk k to whoever asks for k.
@@ -35,14 +39,34 @@ struct Chunk {
 class ChunkDispenser {
  public:
   ChunkDispenser(std::vector<std::string> files, size_t chunk_bytes, bool csv, CsvFraming framing,
-                 std::shared_ptr<SourceMetrics> metrics)
+                 size_t max_record_bytes, std::shared_ptr<SourceMetrics> metrics)
       : files_(std::move(files)),
         chunk_bytes_(chunk_bytes),
         csv_(csv),
         framing_(framing),
+        max_record_bytes_(max_record_bytes),
         metrics_(std::move(metrics)) {}
 
   const std::string& file(size_t i) const { return files_[i]; }
+
+  /// Where chunk `k` starts: (file index, chunks of that file before it). For a chunk not read
+  /// yet, `k` must be the next one to read.
+  std::pair<size_t, int64_t> PositionOf(int64_t k) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (k >= base_ && k < next_) return pos_[static_cast<size_t>(k - base_)];
+    return {file_, in_file_};
+  }
+  /// Continues at chunk `k`, which starts after `index` chunks of file `file` (a restore).
+  void RestoreAt(int64_t k, size_t file, int64_t index) {
+    std::lock_guard<std::mutex> l(mu_);
+    base_ = next_ = k;
+    file_ = file;
+    in_file_ = skip_ = index;
+    pos_.clear();
+    buffered_.clear();
+    src_.reset();
+  }
+  size_t num_files() const { return files_.size(); }
 
   /// Chunk number `k`, or nullopt when the input has fewer chunks.
   absl::StatusOr<std::optional<Chunk>> Get(int64_t k) {
@@ -54,8 +78,12 @@ class ChunkDispenser {
       return std::optional<Chunk>(std::move(c));
     }
     while (next_ <= k) {
+      std::pair<size_t, int64_t> at{file_, in_file_};
       EDDY_ASSIGN_OR_RETURN(auto c, ReadNext());
       if (!c) return std::optional<Chunk>();
+      if (c->file != at.first) at = {c->file, 0};
+      pos_.push_back(at);
+      ++in_file_;
       int64_t id = next_++;
       if (id == k) return c;
       buffered_.emplace(id, std::move(*c));
@@ -68,27 +96,40 @@ class ChunkDispenser {
     while (true) {
       if (!src_) {
         if (file_ >= files_.size()) return std::optional<Chunk>();
-        EDDY_ASSIGN_OR_RETURN(src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_));
+        EDDY_ASSIGN_OR_RETURN(
+            src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_, max_record_bytes_));
         done_bytes_ = 0;
+        // A restored scan re-reads the chunks of this file before its position: chunk
+        // boundaries depend only on the bytes, the chunk size and the record size limit.
+        for (; skip_ > 0; --skip_) {
+          TextChunk skipped;
+          EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&skipped));
+          if (!more) {
+            return absl::DataLossError(fmt::format(
+                "{}: the file is shorter than when the checkpoint was taken (it changed)",
+                files_[file_]));
+          }
+        }
       }
-      std::unique_ptr<char[]> data;
-      size_t size = 0, first_line = 0;
-      EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&data, &size, &first_line));
+      TextChunk text;
+      EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&text));
       uint64_t now = src_->bytes_read();
       metrics_->bytes_read += now - done_bytes_;
       done_bytes_ = now;
       if (!more) {
         src_.reset();
         ++file_;
+        in_file_ = 0;
         continue;
       }
       Chunk c;
       c.arena = std::make_shared<Arena>();
-      c.data = data.get();
-      c.size = size;
-      c.arena->Adopt(std::move(data));
-      c.first_line = first_line;
+      c.data = text.data.get();
+      c.size = text.size;
+      if (text.data) c.arena->Adopt(std::move(text.data));
+      c.first_line = text.first_line;
       c.file = file_;
+      c.oversized = text.oversized;
       return std::optional<Chunk>(std::move(c));
     }
   }
@@ -98,12 +139,17 @@ class ChunkDispenser {
   size_t chunk_bytes_;
   bool csv_;
   CsvFraming framing_;
+  size_t max_record_bytes_;
   std::shared_ptr<SourceMetrics> metrics_;
   std::unique_ptr<LineSource> src_;
   size_t file_ = 0;
   uint64_t done_bytes_ = 0;
   int64_t next_ = 0;
   std::map<int64_t, Chunk> buffered_;
+  int64_t base_ = 0;                             // id of pos_[0]
+  std::vector<std::pair<size_t, int64_t>> pos_;  // start of each chunk read: (file, index in file)
+  int64_t in_file_ = 0;                          // chunks read from files_[file_]
+  int64_t skip_ = 0;                             // chunks to skip when files_[file_] opens
 };
 
 // With 'error.policy' = 'fail', the job must report the FIRST bad row in file order although
@@ -165,7 +211,21 @@ class FailureArbiter {
   bool reported_ = false;
 };
 
+// Checkpoint barriers of a file scan are chunk-aligned: for checkpoint n every subtask sends its
+// barrier right before its first chunk >= K(n), K(n) being one past the highest chunk any subtask
+// had started when the first of them saw the trigger. Consumers read chunks in file order, so
+// when they reach chunk K(n) every channel holds its barrier next: the snapshot is the state
+// after chunks [0, K(n)). Thread-safe (under `mu`).
+struct BarrierPlan {
+  std::mutex mu;
+  std::vector<int64_t> claimed;  // per subtask: the last chunk it started (-1: none)
+  int64_t checkpoint = 0;        // the newest checkpoint whose position is decided
+  int64_t chunk = 0;             // its K
+  bool restored = false;
+};
+
 struct Shared {
+  BarrierPlan barriers;
   ScanSpec spec;
   FileFormatOptions fmt;
   std::shared_ptr<ChunkDispenser> dispenser;
@@ -185,17 +245,126 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     delay_ = t.watermark_delay;
   }
 
+  std::string uid() const override {
+    return fmt::format("filesystem source '{}' ({})", sh_->spec.table->name,
+                       sh_->spec.table->Option("path"));
+  }
+
+  bool BarrierReady(int64_t checkpoint_id) override {
+    BarrierPlan& b = sh_->barriers;
+    std::lock_guard<std::mutex> l(b.mu);
+    if (b.checkpoint < checkpoint_id) {
+      b.checkpoint = checkpoint_id;
+      int64_t k = -1;
+      for (int64_t c : b.claimed) k = std::max(k, c);
+      b.chunk = k + 1;
+    }
+    return next_chunk_ >= b.chunk;
+  }
+
+  absl::Status SnapshotState(int64_t checkpoint_id, state::OperatorSnapshot* out) override {
+    int64_t k;
+    {
+      BarrierPlan& b = sh_->barriers;
+      std::lock_guard<std::mutex> l(b.mu);
+      last_barrier_ = checkpoint_id;
+      // At the end of the scan (a final snapshot) the position is past every chunk.
+      k = b.checkpoint == checkpoint_id && !ended_ ? b.chunk : INT64_MAX;
+    }
+    size_t file = sh_->dispenser->num_files();
+    int64_t index = 0;
+    if (k != INT64_MAX) std::tie(file, index) = sh_->dispenser->PositionOf(k);
+    state::StateWriter w(&out->operator_state);
+    w.PutVarint(2);  // state version (1 had no record size limit: it was 64 MiB)
+    w.PutVarint(sh_->fmt.chunk_bytes);
+    w.PutInt64(k);
+    w.PutVarint(file);
+    w.PutInt64(index);
+    w.PutVarint(sh_->fmt.max_record_bytes);
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    // Every old subtask stored the scan's position; finished ones the end. The lowest is where
+    // the checkpoint's barriers were.
+    int64_t k = INT64_MAX, index = 0;
+    uint64_t file = 0;
+    bool any = false;
+    for (std::string_view s : in.OperatorStates()) {
+      state::StateReader r(s);
+      uint64_t version = 0, chunk_bytes = 0, f = 0, max_record = kDefaultMaxRecordBytes;
+      int64_t c = 0, i = 0;
+      EDDY_RETURN_IF_ERROR(r.GetVarint(&version));
+      if (version != 1 && version != 2) {
+        return absl::DataLossError("unknown file source state version");
+      }
+      EDDY_RETURN_IF_ERROR(r.GetVarint(&chunk_bytes));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&c));
+      EDDY_RETURN_IF_ERROR(r.GetVarint(&f));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&i));
+      if (version >= 2) EDDY_RETURN_IF_ERROR(r.GetVarint(&max_record));
+      if (chunk_bytes != sh_->fmt.chunk_bytes) {
+        return absl::FailedPreconditionError(fmt::format(
+            "table '{}': the checkpoint was taken with 'source.chunk-size' = {} bytes, the job has "
+            "{}",
+            sh_->spec.table->name, chunk_bytes, sh_->fmt.chunk_bytes));
+      }
+      // Chunk boundaries depend on the limit too (a longer record is cut out of its chunk).
+      if (max_record != sh_->fmt.max_record_bytes) {
+        return absl::FailedPreconditionError(fmt::format(
+            "table '{}': the checkpoint was taken with 'source.max-record-size' = {} bytes, the "
+            "job has {}",
+            sh_->spec.table->name, max_record, sh_->fmt.max_record_bytes));
+      }
+      if (!any || c < k) {
+        k = c;
+        file = f;
+        index = i;
+      }
+      any = true;
+    }
+    if (!any) return absl::OkStatus();
+    if (file > sh_->dispenser->num_files()) {
+      return absl::DataLossError(
+          fmt::format("table '{}': the checkpoint names file {} of {}; the files changed",
+                      sh_->spec.table->name, file, sh_->dispenser->num_files()));
+    }
+    if (k == INT64_MAX) {
+      ended_ = true;  // the scan had ended: nothing left to read
+      return absl::OkStatus();
+    }
+    BarrierPlan& b = sh_->barriers;
+    std::lock_guard<std::mutex> l(b.mu);
+    if (!b.restored) {
+      b.restored = true;
+      sh_->dispenser->RestoreAt(k, static_cast<size_t>(file), index);
+      b.claimed.assign(b.claimed.size(), k - 1);
+    }
+    int64_t p = info_.parallelism, i = info_.index;
+    next_chunk_ = k + ((i - k) % p + p) % p;  // the first chunk >= k of this subtask
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<Step> NextStep(runtime::SourceOutput* out) override {
     // Halting quietly (OK from the arbiter) leaves the outputs open: the job fails soon.
     auto stop = [](absl::Status st) -> absl::StatusOr<Step> {
       if (!st.ok()) return st;
       return Step::kHalt;
     };
+    if (ended_) return Step::kEnd;
     int64_t k = next_chunk_;
+    {
+      // Never pass the position of a pending checkpoint barrier; otherwise claim chunk k.
+      BarrierPlan& b = sh_->barriers;
+      std::lock_guard<std::mutex> l(b.mu);
+      if (b.checkpoint > last_barrier_ && k >= b.chunk) return Step::kMore;
+      b.claimed[static_cast<size_t>(info_.index)] = k;
+    }
     if (auto st = sh_->arbiter.Enter(info_.index, k)) return stop(*st);
     EDDY_ASSIGN_OR_RETURN(auto chunk, sh_->dispenser->Get(k));
     if (!chunk) {
       if (auto st = sh_->arbiter.Done(info_.index)) return stop(*st);
+      ended_ = true;
       return Step::kEnd;
     }
     bad_row_ = false;
@@ -213,19 +382,32 @@ class FileSourceSubtask final : public runtime::SourceOperator {
 
  private:
   int64_t WatermarkOf(int64_t max_ts) const {
-    // Flink's BoundedOutOfOrdernessWatermarks: max timestamp - delay - 1.
-    if (max_ts < INT64_MIN + delay_ + 1) return INT64_MIN;
-    return max_ts - delay_ - 1;
+    // Flink SQL's `WATERMARK FOR ts AS ts - INTERVAL …`: the largest value of the expression so
+    // far, i.e. max timestamp - delay (not the DataStream API's max - delay - 1).
+    if (max_ts < INT64_MIN + delay_) return INT64_MIN;
+    return max_ts - delay_;
   }
 
   absl::Status ProcessChunk(const Chunk& c, runtime::SourceOutput* out) {
     chunk_max_ = INT64_MIN;
     NewBatch(c);
     const std::string& path = sh_->dispenser->file(c.file);
+    const size_t max_record = sh_->fmt.max_record_bytes;
+    if (c.oversized) {
+      if (c.first_line == 1 && sh_->fmt.ignore_first_line) return absl::OkStatus();
+      return BadRow(path, c.first_line, 1, OversizedReason(), std::string_view(c.data, c.size),
+                    /*truncated=*/true);
+    }
+    if (c.size == 0) return absl::OkStatus();  // a step inside an oversized record
     absl::Status status;
     auto on_record = [&](std::string_view rec, size_t index) -> bool {
       size_t line = c.first_line + index;
       if (line == 1 && sh_->fmt.ignore_first_line) return true;
+      if (rec.size() > max_record) {
+        status = BadRow(path, line, 1, OversizedReason(), rec.substr(0, kOversizedPrefixBytes),
+                        /*truncated=*/true);
+        return status.ok();
+      }
       if (rec.empty()) return true;  // blank lines carry no record
       DecodeError err;
       if (!decoder_->Decode(rec, &batch_, batch_.arenas.back().get(), &err)) {
@@ -257,15 +439,21 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     lines_.clear();
   }
 
+  std::string OversizedReason() const {
+    return fmt::format("the record is longer than 'source.max-record-size' ({} bytes)",
+                       sh_->fmt.max_record_bytes);
+  }
+
+  // `raw` is the record, or its first bytes when `truncated`.
   absl::Status BadRow(const std::string& path, size_t line, size_t column,
-                      const std::string& reason, std::string_view raw) {
+                      const std::string& reason, std::string_view raw, bool truncated = false) {
     const std::string& policy = sh_->spec.error_policy;
     if (policy == "skip") {
       sh_->metrics->bad_skipped++;
       return absl::OkStatus();
     }
     if (policy == "dead-letter") {
-      sh_->dead_letter->Write(fmt::format("{}:{}", path, line), column, reason, raw);
+      sh_->dead_letter->Write(fmt::format("{}:{}", path, line), column, reason, raw, truncated);
       sh_->metrics->bad_dead_lettered++;
       return absl::OkStatus();
     }
@@ -273,7 +461,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     return absl::InvalidArgumentError(fmt::format(
         "{}:{}:{}: bad row in table '{}': {} (set 'error.policy' = 'skip' or 'dead-letter' to "
         "continue past bad rows)",
-        path, line, column, sh_->spec.table->name, reason));
+        EscapeForMessage(path, 4096), line, column, sh_->spec.table->name, reason));
   }
 
   // Adds computed columns and the per-row watermark, then emits.
@@ -320,6 +508,8 @@ class FileSourceSubtask final : public runtime::SourceOperator {
   int64_t chunk_max_ = INT64_MIN;
   int64_t next_chunk_ = 0;  // the chunk the next step parses (chunk k belongs to subtask k mod P)
   bool bad_row_ = false;    // the current chunk failed on a bad row (fail policy)
+  bool ended_ = false;      // no chunk left for this subtask
+  int64_t last_barrier_ = 0;
   Batch batch_;
   std::vector<size_t> lines_;
 };
@@ -338,6 +528,12 @@ class FileSourceFactory final : public SourceFactory {
       EDDY_ASSIGN_OR_RETURN(dec, MakeCsvDecoder(sh_->spec.table->physical, sh_->fmt.csv));
     }
     sh_->arbiter.Resize(info.parallelism);
+    {
+      std::lock_guard<std::mutex> l(sh_->barriers.mu);
+      if (sh_->barriers.claimed.size() < static_cast<size_t>(info.parallelism)) {
+        sh_->barriers.claimed.resize(static_cast<size_t>(info.parallelism), -1);
+      }
+    }
     return std::unique_ptr<runtime::SourceOperator>(
         new FileSourceSubtask(sh_, info, std::move(dec)));
   }
@@ -355,7 +551,7 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   sh->metrics = std::make_shared<SourceMetrics>();
   sh->metrics->table = spec.table->name;
   EDDY_ASSIGN_OR_RETURN(sh->fmt, ParseFileFormatOptions(*spec.table));
-  std::string path = spec.table->Option("path");
+  std::string path = spec.table->Option(kFilePath.key());
   if (path.empty()) {
     return absl::InvalidArgumentError(fmt::format(
         "table '{}': the filesystem connector needs a 'path' option", spec.table->name));
@@ -375,8 +571,9 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   }
   sh->metrics->bytes_total = total;
   EDDY_ASSIGN_OR_RETURN(sh->dead_letter, OpenBadRowPolicy(spec));
-  sh->dispenser = std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json,
-                                                   sh->fmt.framing, sh->metrics);
+  sh->dispenser =
+      std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json, sh->fmt.framing,
+                                       sh->fmt.max_record_bytes, sh->metrics);
   return std::shared_ptr<SourceFactory>(new FileSourceFactory(sh));
 }
 

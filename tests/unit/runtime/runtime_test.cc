@@ -9,6 +9,7 @@
 #include "function/aggregate.h"
 #include "runtime/aggregate_ops.h"
 #include "runtime/operator.h"
+#include "runtime/operator_harness.h"
 #include "runtime/regular_join.h"
 #include "runtime/stream.h"
 #include "runtime/window_rank.h"
@@ -88,7 +89,7 @@ class CountingSource : public SourceOperator {
   Progress* p_;
 };
 // Sums what it sees; fails on `fail_at`.
-class SumOperator : public Operator {
+class SumOperator : public OneInputOperator {
  public:
   SumOperator(std::atomic<int64_t>* sum, Progress* p, int64_t fail_at)
       : sum_(sum), p_(p), fail_at_(fail_at) {}
@@ -123,9 +124,8 @@ JobGraph SumJob(int ps, int pc, int64_t steps, Progress* p, std::atomic<int64_t>
   agg.parallelism = pc;
   agg.inputs.push_back({0, 0, Partitioning::kHash, {0}});
   agg.make_chain =
-      [=](const SubtaskInfo&,
-          const SideOutputs&) -> absl::StatusOr<std::vector<std::unique_ptr<Operator>>> {
-    std::vector<std::unique_ptr<Operator>> ops;
+      [=](const SubtaskInfo&) -> absl::StatusOr<std::vector<std::unique_ptr<StreamOperator>>> {
+    std::vector<std::unique_ptr<StreamOperator>> ops;
     ops.push_back(std::make_unique<SumOperator>(sum, p, fail_at));
     return ops;
   };
@@ -243,7 +243,9 @@ AggregateConfig TumbleCountConfig(int precision) {
 
 TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   AggregateConfig c = TumbleCountConfig(3);
-  auto op = MakeWindowAggregate(c, SideOutputs{});
+  OperatorHarness harness(MakeWindowAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   Sink out;
   auto batch = [](std::vector<int64_t> ts) {
     Batch b;
@@ -259,16 +261,19 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   const int64_t m = kMicrosPerMinute;
   Batch b1 = batch({10, m + 5, 20});
   ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
-  // Watermark m - 2: window [0, m) has not ended (it fires at m - 1).
-  ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
+  // TIMESTAMP(3): window [0, m) fires when the watermark reaches m - 1 ms, its window_time (Flink:
+  // watermark >= windowEnd - 1 in milliseconds). One microsecond before: not yet.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1001, &out).ok());
   EXPECT_TRUE(out.rows.empty());
-  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  ASSERT_TRUE(op->ProcessWatermark(m - 1000, &out).ok());
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0], std::make_pair(int64_t{0}, int64_t{2}));
+  // Windows fire at their window_time, so the watermark goes on unchanged, as in Flink.
+  EXPECT_EQ(out.watermarks, (std::vector<int64_t>{m - 1001, m - 1000}));
   // A row for the fired window is late; one for the open window is not.
   Batch b2 = batch({30, m + 6});
   RowWatermarks wm;
-  wm.base = m - 1;
+  wm.base = m - 1000;
   ASSERT_TRUE(op->ProcessBatch(b2, wm, &out).ok());
   EXPECT_EQ(c.metrics->late_rows.load(), 1);
   ASSERT_TRUE(op->ProcessWatermark(INT64_MAX, &out).ok());
@@ -279,7 +284,9 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
 
 TEST(WindowAggregate, ForwardedWatermarkStaysBehindTheWindowTimeOfOpenWindows) {
   AggregateConfig c = TumbleCountConfig(6);
-  auto op = MakeWindowAggregate(c, SideOutputs{});
+  OperatorHarness harness(MakeWindowAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   Sink out;
   const int64_t m = kMicrosPerMinute;
   Batch b;
@@ -353,25 +360,27 @@ TEST(WindowRank, EmitsTheFinalTopNOnceWhenTheWatermarkPassesWindowEnd) {
   WindowRankConfig c = TumbleRankConfig();
   c.order = {{1, true}};  // v DESC
   c.limit = 2;
-  auto op = MakeWindowRank(c, SideOutputs{});
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   const int64_t m = kMicrosPerMinute;
   // v = 5 twice: the earlier one ranks first (ROW_NUMBER ties keep arrival order).
   Batch b1 = TimedRows({{10, 1}, {20, 5}, {m + 5, 9}, {30, 3}, {40, 5}});
   ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
-  // The forwarded watermark lags the input by 1 ms (WindowOutputWatermark: rows carry
-  // window_time = window_end - 1 ms).
-  ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
-  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000)});
-  // [0, m) fires at m - 1 µs: its final top 2 (insert-only), then the watermark.
-  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  // TIMESTAMP(3): [0, m) fires when the watermark reaches its window_time m - 1 ms, not 1 µs
+  // earlier; the watermark is forwarded unchanged.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1001, &out).ok());
+  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 1001)});
+  // Its final top 2 (insert-only), then the watermark.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1000, &out).ok());
   std::string e = " " + std::to_string(m) + " ";
   EXPECT_EQ(out.events,
-            (std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000), "+I 5" + e + "1",
-                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1 - 1000)}));
+            (std::vector<std::string>{"wm " + std::to_string(m - 1001), "+I 5" + e + "1",
+                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1000)}));
   // A row of the fired window is late (counted, not ranked); the open window still takes rows.
   RowWatermarks wm;
-  wm.base = m - 1;
+  wm.base = m - 1000;
   Batch b2 = TimedRows({{50, 100}, {m + 6, 2}});
   ASSERT_TRUE(op->ProcessBatch(b2, wm, &out).ok());
   EXPECT_EQ(c.metrics->late_rows.load(), 1);
@@ -392,7 +401,9 @@ TEST(WindowRank, DeduplicationKeepingTheLastRowTakesTheLaterOfEqualTimes) {
   c.order = {{0, true}};  // ts DESC
   c.limit = 1;
   c.ties_to_last = true;
-  auto op = MakeWindowRank(c, SideOutputs{});
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   Batch b = TimedRows({{20, 1}, {30, 2}, {30, 3}, {10, 4}});
   ASSERT_TRUE(op->ProcessBatch(b, RowWatermarks{}, &out).ok());
@@ -404,7 +415,9 @@ TEST(WindowRank, DeduplicationKeepingTheLastRowTakesTheLaterOfEqualTimes) {
 TEST(WindowRank, RejectsRetractions) {
   WindowRankConfig c = TumbleRankConfig();
   c.order = {{1, false}};
-  auto op = MakeWindowRank(c, SideOutputs{});
+  OperatorHarness harness(MakeWindowRank(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   RankSink out;
   Batch b = TimedRows({{20, 1}}, RowKind::kDelete);
   absl::Status st = op->ProcessBatch(b, RowWatermarks{}, &out);
@@ -436,7 +449,9 @@ TEST(GroupAggregate, StateTtlDropsIdleGroupsWhichThenStartAgain) {
   c.metrics = std::make_shared<OperatorMetrics>();
   c.state_ttl_ms = 1000;
   c.clock_ms = [&now] { return now; };
-  auto op = MakeGroupAggregate(c);
+  OperatorHarness harness(MakeGroupAggregate(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.one();
   ChangelogSink out;
   auto batch = [](std::vector<std::string> keys) {
     Batch b;
@@ -489,7 +504,9 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
   c.state_ttl_ms = 1000;
   c.clock_ms = [&now] { return now; };
   c.metrics = std::make_shared<OperatorMetrics>();
-  auto op = MakeRegularJoin(c);
+  OperatorHarness harness(MakeRegularJoin(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.two();
   JoinSink out;
   auto rows = [](std::vector<std::pair<std::string, int64_t>> kv) {
     Batch b;
@@ -504,18 +521,18 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
     return b;
   };
   Batch l1 = rows({{"a", 1}, {"b", 2}});
-  ASSERT_TRUE(op->ProcessBatchFrom(0, l1, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch1(l1, RowWatermarks{}, &out).ok());
   now = 600;
   Batch l2 = rows({{"a", 3}});
-  ASSERT_TRUE(op->ProcessBatchFrom(0, l2, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch1(l2, RowWatermarks{}, &out).ok());
   Batch r1 = rows({{"a", 10}});  // joins both stored a rows
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r1, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r1, RowWatermarks{}, &out).ok());
   now = 1300;  // left a=1, b=2 (1300 ms old) expire; left a=3 (700 ms) and right a=10 stay
   Batch r2 = rows({{"a", 20}, {"b", 30}});
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r2, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r2, RowWatermarks{}, &out).ok());
   now = 2700;  // everything is older than 1 s now
   Batch l3 = rows({{"a", 4}});
-  ASSERT_TRUE(op->ProcessBatchFrom(0, l3, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch1(l3, RowWatermarks{}, &out).ok());
   std::vector<std::string> want = {
       "+I 1 null", "+I 2 null", "+I 3 null",             // left rows without partners
       "-D 1 null", "+I 1 10",   "-D 3 null", "+I 3 10",  // right a=10 joins a=1 and a=3
@@ -536,7 +553,9 @@ TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
   c.state_ttl_ms = 1000;  // sweeps at most once per second
   c.clock_ms = [&now] { return now; };
   c.metrics = std::make_shared<OperatorMetrics>();
-  auto op = MakeRegularJoin(c);
+  OperatorHarness harness(MakeRegularJoin(c));
+  ASSERT_TRUE(harness.Open().ok());
+  auto* op = harness.two();
   JoinSink out;
   auto row = [](int64_t v, RowKind kind = RowKind::kInsert) {
     Batch b;
@@ -548,19 +567,19 @@ TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
     return b;
   };
   Batch r0 = row(0);  // at 0 ms: the first sweep runs (nothing to drop)
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r0, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r0, RowWatermarks{}, &out).ok());
   now = 100;
   Batch l1 = row(1);  // joins r0
-  ASSERT_TRUE(op->ProcessBatchFrom(0, l1, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch1(l1, RowWatermarks{}, &out).ok());
   now = 1050;  // a sweep: r0 (1050 ms old) goes, l1 (950 ms) stays
   Batch r2 = row(2);
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r2, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r2, RowWatermarks{}, &out).ok());
   now = 1200;  // no sweep due (150 ms since the last), but l1 is 1100 ms old: expired
   Batch r3 = row(3);
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r3, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r3, RowWatermarks{}, &out).ok());
   // Retracting r2 retracts nothing either: its partner l1 has expired, as if already swept.
   Batch r2_retract = row(2, RowKind::kDelete);
-  ASSERT_TRUE(op->ProcessBatchFrom(1, r2_retract, RowWatermarks{}, &out).ok());
+  ASSERT_TRUE(op->ProcessBatch2(r2_retract, RowWatermarks{}, &out).ok());
   std::vector<std::string> want = {"+I 1 0", "+I 1 2"};  // r3 joins nothing
   EXPECT_EQ(out.rows, want);
 }
