@@ -30,7 +30,7 @@ namespace {
 class KafkaSink final : public runtime::OneInputOperator {
  public:
   // `transport`: the one to write through; null: the local log when `local` is set, else
-  // librdkafka (created by Open).
+  // librdkafka (created by Connect).
   KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
             int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m,
             std::shared_ptr<LocalTopics> local,
@@ -44,7 +44,7 @@ class KafkaSink final : public runtime::OneInputOperator {
         local_(std::move(local)),
         transport_(std::move(transport)) {}
 
-  absl::Status Open() {
+  absl::Status Connect() {
     Schema vs, ks;
     for (int c : opt_.value_columns) vs.fields.push_back(schema_.fields[wpos_[c]]);
     for (int c : opt_.key_columns) ks.fields.push_back(schema_.fields[wpos_[c]]);
@@ -191,7 +191,7 @@ absl::StatusOr<std::unique_ptr<runtime::OneInputOperator>> NewKafkaSinkSubtask(
   auto sink = std::make_unique<KafkaSink>(std::move(options), std::move(schema),
                                           std::move(writable_of_physical), partitions, info,
                                           std::move(metrics), nullptr, std::move(transport));
-  EDDY_RETURN_IF_ERROR(sink->Open());
+  EDDY_RETURN_IF_ERROR(sink->Connect());
   return std::unique_ptr<runtime::OneInputOperator>(std::move(sink));
 }
 
@@ -234,7 +234,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
   plan.make = [=](const runtime::SubtaskInfo& info)
       -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
     auto sink = std::make_unique<KafkaSink>(opt, schema, wpos, partitions, info, m, local);
-    EDDY_RETURN_IF_ERROR(sink->Open());
+    EDDY_RETURN_IF_ERROR(sink->Connect());
     return std::unique_ptr<runtime::StreamOperator>(std::move(sink));
   };
   plan.description = fmt::format("kafka, {}{}", Where(opt), local ? " (local log)" : "");

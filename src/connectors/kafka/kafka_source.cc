@@ -59,7 +59,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       : sh_(std::move(sh)), info_(info) {}
 
   /// Connects, resolves start and end offsets, and assigns this subtask's partitions.
-  absl::Status Open() {
+  absl::Status Connect() {
     const auto& o = sh_->opt;
     const TableDef& t = *sh_->spec.table;
     rowtime_ = t.has_watermark ? t.rowtime : -1;
@@ -474,7 +474,7 @@ class KafkaSourceFactory final : public SourceFactory {
   absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> Create(
       const runtime::SubtaskInfo& info) override {
     auto s = std::make_unique<KafkaSourceSubtask>(sh_, info);
-    EDDY_RETURN_IF_ERROR(s->Open());
+    EDDY_RETURN_IF_ERROR(s->Connect());
     return std::unique_ptr<runtime::SourceOperator>(std::move(s));
   }
   bool chunked() const override { return false; }
