@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
-#include <deque>
+#include <algorithm>
+#include <map>
 
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/join_state.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/serializer.h"
+#include "state/value_serializer.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -15,17 +20,76 @@ namespace eddy::runtime {
 namespace {
 
 struct StoredRow {
-  int64_t time;
-  RowKind kind;
   std::vector<Value> values;
   bool matched = false;  // joined at least one row (outer joins pad the others with NULLs)
 };
 
-// Deques: a stored row keeps its address while rows are added (pairs point at it until the
-// batch is flushed), and while the key's state moves inside the hash map.
+// The rows of one key, per side by event time (rows of equal time in arrival order). Map nodes
+// keep their address while rows are added and while the key's state moves inside the hash map:
+// pairs point at them until the batch is flushed.
 struct KeyState {
-  std::deque<StoredRow> side[2];  // 0 = left, 1 = right
+  std::multimap<int64_t, StoredRow> side[2];  // 0 = left, 1 = right
+  // Time of this key's registered event-time timer (when its first row expires), INT64_MAX when
+  // none. Not snapshotted: restore registers it again from the rows.
+  int64_t timer = INT64_MAX;
 };
+
+}  // namespace
+}  // namespace eddy::runtime
+
+namespace eddy::state {
+
+// Snapshot encoding: values (vector<Value>), bool matched.
+template <>
+struct StateSerializer<runtime::StoredRow> {
+  static void Write(const runtime::StoredRow& r, StateWriter* w) {
+    StateSerializer<std::vector<Value>>::Write(r.values, w);
+    w->PutBool(r.matched);
+  }
+  static absl::Status Read(StateReader* r, runtime::StoredRow* v) {
+    EDDY_RETURN_IF_ERROR(StateSerializer<std::vector<Value>>::Read(r, &v->values));
+    return r->GetBool(&v->matched);
+  }
+};
+
+// Snapshot encoding: per side (left, then right) varint count, then (int64 time, row) by
+// ascending time, rows of equal time in arrival order.
+template <>
+struct StateSerializer<runtime::KeyState> {
+  static void Write(const runtime::KeyState& k, StateWriter* w) {
+    for (const auto& side : k.side) {
+      w->PutVarint(side.size());
+      for (const auto& [t, row] : side) {
+        w->PutInt64(t);
+        StateSerializer<runtime::StoredRow>::Write(row, w);
+      }
+    }
+  }
+  static absl::Status Read(StateReader* r, runtime::KeyState* k) {
+    for (auto& side : k->side) {
+      uint64_t n = 0;
+      EDDY_RETURN_IF_ERROR(r->GetCount(&n));
+      side.clear();
+      for (uint64_t i = 0; i < n; ++i) {
+        int64_t t = 0;
+        EDDY_RETURN_IF_ERROR(r->GetInt64(&t));
+        if (!side.empty() && t < std::prev(side.end())->first) {
+          return StateReader::Corrupt("interval join rows out of time order");
+        }
+        auto it = side.emplace_hint(side.end(), t, runtime::StoredRow{});
+        EDDY_RETURN_IF_ERROR(StateSerializer<runtime::StoredRow>::Read(r, &it->second));
+      }
+    }
+    k->timer = INT64_MAX;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace eddy::state
+
+namespace eddy::runtime {
+
+namespace {
 
 std::string KeyBytes(const std::vector<Column>& keys, size_t r, bool* has_null) {
   std::string s;
@@ -45,6 +109,13 @@ class IntervalJoin final : public TwoInputOperator {
         hash_keys_(JoinKeysHashAlike(c_.left_keys, c_.right_keys)),
         key_groups_(c_.subtask, c_.name),
         state_(key_groups_.range()) {}
+
+  std::string uid() const override { return c_.name; }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    timers_ = ctx.timers;
+    return TwoInputOperator::Open(ctx);
+  }
 
   absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
     return ProcessInput(0, b, wm, out);
@@ -80,22 +151,29 @@ class IntervalJoin final : public TwoInputOperator {
         bool outer = input == 0 ? c_.left_outer : c_.right_outer;
         if (outer) {
           EDDY_RETURN_IF_ERROR(Flush(out));  // keep the output in input order
-          StoredRow x{t, in.kinds[r], {}};
+          StoredRow x;
           for (int c = 0; c < ncols; ++c) x.values.push_back(Value::FromColumn(in.columns[c], r));
           AppendPadded(input, x);
           EDDY_RETURN_IF_ERROR(FlushPadded(out));
         }
         continue;
       }
-      KeyState& ks = *state_.FindOrInsert(key_groups_[r], kb).first;
-      StoredRow& row = ks.side[input].emplace_back(StoredRow{t, in.kinds[r], {}});
+      KeyGroup kg = key_groups_[r];
+      KeyState& ks = *state_.FindOrInsert(kg, kb).first;
+      StoredRow& row = ks.side[input].emplace(t, StoredRow{})->second;
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
-      // Match against the other side's rows of this key within the time bounds.
-      for (StoredRow& o : ks.side[1 - input]) {
-        int64_t diff = input == 0 ? t - o.time : o.time - t;  // l.ts - r.ts
-        if (diff < c_.lower || diff > c_.upper) continue;
-        pairs_.push_back(input == 0 ? std::pair{&row, &o} : std::pair{&o, &row});
+      int64_t expiry = Expiry(input, t);
+      if (expiry < ks.timer) SetTimer(kg, kb, &ks, expiry);
+      // Match against the other side's rows of this key within the time bounds: lower <= l.ts -
+      // r.ts <= upper, so a left row at t matches r.ts in [t - upper, t - lower] and a right row
+      // at t matches l.ts in [t + lower, t + upper].
+      auto& other = ks.side[1 - input];
+      int64_t lo = input == 0 ? SaturatingSub(t, c_.upper) : SaturatingAdd(t, c_.lower);
+      int64_t hi = input == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
+      for (auto it = other.lower_bound(lo); it != other.end() && it->first <= hi; ++it) {
+        StoredRow* o = &it->second;
+        pairs_.push_back(input == 0 ? std::pair{&row, o} : std::pair{o, &row});
       }
       if (pairs_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
     }
@@ -104,24 +182,33 @@ class IntervalJoin final : public TwoInputOperator {
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
-    // future right row has r.ts > watermark. Likewise for right rows. An outer side's rows that
-    // never matched come out with NULLs for the other side as they expire: before the new
+    // future right row has r.ts > watermark, so the left row expires when l.ts - lower <=
+    // watermark. Likewise a right row when r.ts + upper <= watermark. Each key has one event-time
+    // timer, at the expiry of its first row; the timers fire in (time, key) order, so the
+    // unmatched rows of an outer side come out padded with NULLs in the order (expiry, key,
+    // side, time, arrival) whatever the parallelism and hash order. They come before the new
     // output watermark, which they are not behind (it lags the input by max(-lower, upper)).
-    state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
-      auto& l = ks.side[0];
-      auto& r = ks.side[1];
-      std::erase_if(l, [&](const StoredRow& x) {
-        if (x.time - c_.lower > watermark) return false;
-        if (c_.left_outer && !x.matched) AppendPadded(0, x);
-        return true;
-      });
-      std::erase_if(r, [&](const StoredRow& x) {
-        if (x.time + c_.upper > watermark) return false;
-        if (c_.right_outer && !x.matched) AppendPadded(1, x);
-        return true;
-      });
-      return l.empty() && r.empty();
-    });
+    Timer timer;
+    while (timers_->PopEventTimer(watermark, &timer)) {
+      KeyState* ks = state_.Find(timer.kg, timer.key);
+      if (!ks) continue;
+      if (ks->timer == timer.time) ks->timer = INT64_MAX;  // this one fired
+      for (int side = 0; side < 2; ++side) {
+        auto& rows = ks->side[side];
+        bool outer = side == 0 ? c_.left_outer : c_.right_outer;
+        auto it = rows.begin();
+        for (; it != rows.end() && Expiry(side, it->first) <= timer.time; ++it) {
+          if (outer && !it->second.matched) AppendPadded(side, it->second);
+        }
+        rows.erase(rows.begin(), it);
+      }
+      if (ks->side[0].empty() && ks->side[1].empty()) {
+        SetTimer(timer.kg, timer.key, ks, INT64_MAX);
+        state_.Erase(timer.kg, timer.key);
+        continue;
+      }
+      SetTimer(timer.kg, timer.key, ks, NextExpiry(*ks));
+    }
     EDDY_RETURN_IF_ERROR(FlushPadded(out));
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
     int64_t w =
@@ -133,7 +220,63 @@ class IntervalJoin final : public TwoInputOperator {
     return absl::OkStatus();
   }
 
+  // Keyed state, section kFirstOperatorSection of each key group: the KeyedMapState snapshot of
+  // the key group (per key, each side's rows by time with their values and matched flags); the
+  // expiry timers are in the timer section. Operator state: the last output watermark (int64);
+  // restored as the greatest of the old subtasks', so no output watermark goes back. Rows with a
+  // NULL key are never kept (they come out at once), so nothing else is held.
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    SnapshotKeyedState(state_, kFirstOperatorSection, out);
+    state::StateWriter w(&out->operator_state);
+    w.PutInt64(emitted_);
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    for (std::string_view blob : in.OperatorStates()) {
+      if (blob.empty()) continue;
+      state::StateReader r(blob);
+      int64_t w = 0;
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&w));
+      if (!r.done()) return state::StateReader::Corrupt("trailing bytes after the watermark");
+      emitted_ = std::max(emitted_, w);
+    }
+    EDDY_RETURN_IF_ERROR(RestoreKeyedState(in, kFirstOperatorSection, &state_));
+    // Each key's timer is at the expiry of its first row (already restored with the timers; a
+    // second registration is a no-op).
+    for (KeyGroup kg : in.KeyGroups()) {
+      state_.ForEachInKeyGroup(kg, [&](KeyGroup g, std::string_view key, KeyState& ks) {
+        SetTimer(g, key, &ks, NextExpiry(ks));
+      });
+    }
+    return absl::OkStatus();
+  }
+
+  size_t StateBytes() const override { return state_.ApproximateMemoryBytes(); }
+
  private:
+  // The watermark at which a row of side `side` at event time `t` can match nothing more (at
+  // most INT64_MAX - 1, so that every row has a timer the end of input fires).
+  int64_t Expiry(int side, int64_t t) const {
+    int64_t e = side == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
+    return std::min(e, INT64_MAX - 1);
+  }
+  // The expiry of the first row of `ks` to expire (INT64_MAX: no rows).
+  int64_t NextExpiry(const KeyState& ks) const {
+    int64_t e = INT64_MAX;
+    for (int side = 0; side < 2; ++side) {
+      if (!ks.side[side].empty()) e = std::min(e, Expiry(side, ks.side[side].begin()->first));
+    }
+    return e;
+  }
+  // Moves the timer of key `key` to `time` (INT64_MAX: none).
+  void SetTimer(KeyGroup kg, std::string_view key, KeyState* ks, int64_t time) {
+    if (ks->timer == time) return;
+    if (ks->timer != INT64_MAX) timers_->DeleteEventTimer(kg, key, 0, ks->timer);
+    if (time != INT64_MAX) timers_->RegisterEventTimer(kg, key, 0, time);
+    ks->timer = time;
+  }
+
   // An empty output batch: the left columns, then the right columns.
   Batch EmptyOutput() const {
     Batch b;
@@ -210,7 +353,8 @@ class IntervalJoin final : public TwoInputOperator {
   std::vector<Column> no_keys_;  // hashed when !hash_keys_
   KeyGroupAssigner key_groups_;
   state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
-  int64_t emitted_ = INT64_MIN;
+  TimerService* timers_ = nullptr;
+  int64_t emitted_ = INT64_MIN;  // the last output watermark
   // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
   std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;
   // Unmatched rows of the outer sides with NULLs for the other side, not yet emitted.

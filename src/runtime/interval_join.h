@@ -45,8 +45,11 @@ struct IntervalJoinConfig {
 };
 
 /// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also
-/// in outer joins). A row with a NULL key of an outer side comes out padded at once. Errors:
-/// expression evaluation failures.
+/// in outer joins). A row with a NULL key of an outer side comes out padded at once. Each key's
+/// rows expire from an event-time timer of the key (padded rows of a watermark come out by
+/// expiry time, then key); the rows and their matched flags are snapshotted per key group, the
+/// last output watermark as operator state. Errors: expression evaluation failures; DataLoss on
+/// restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime

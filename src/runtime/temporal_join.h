@@ -33,7 +33,10 @@ struct TemporalJoinConfig {
   SubtaskInfo subtask;
 };
 
-/// The operator. Late left rows (behind the watermark on arrival) are counted and dropped.
+/// The operator. Late left rows (behind the watermark on arrival) are counted and dropped. Each
+/// key has an event-time timer (its first waiting left row, or its second version), so the rows
+/// of a watermark come out by (time, key, arrival); waiting rows and versions are snapshotted
+/// per key group. Errors: expression evaluation failures; DataLoss on restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config);
 
 }  // namespace eddy::runtime
