@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
+#include <deque>
 
 #include "base/status.h"
 #include "runtime/calc.h"
@@ -20,17 +20,18 @@ namespace eddy::runtime {
 namespace {
 
 struct StoredRow {
+  int64_t time = 0;
   std::vector<Value> values;
   bool matched = false;  // joined at least one row (outer joins pad the others with NULLs)
 };
 
-// The rows of one key, per side by event time (rows of equal time in arrival order). Map nodes
-// keep their address while rows are added and while the key's state moves inside the hash map:
-// pairs point at them until the batch is flushed.
+// The rows of one key, per side in arrival order. Deques: a stored row keeps its address while
+// rows are added (pairs point at it until the batch is flushed), and while the key's state moves
+// inside the hash map.
 struct KeyState {
-  std::multimap<int64_t, StoredRow> side[2];  // 0 = left, 1 = right
-  // Time of this key's registered event-time timer (when its first row expires), INT64_MAX when
-  // none. Not snapshotted: restore registers it again from the rows.
+  std::deque<StoredRow> side[2];  // 0 = left, 1 = right
+  // Time of this key's registered event-time timer (the earliest expiry of its rows), INT64_MAX
+  // when none. Not snapshotted: restore registers it again from the rows.
   int64_t timer = INT64_MAX;
 };
 
@@ -39,46 +40,31 @@ struct KeyState {
 
 namespace eddy::state {
 
-// Snapshot encoding: values (vector<Value>), bool matched.
+// Snapshot encoding: int64 time, values (vector<Value>), bool matched.
 template <>
 struct StateSerializer<runtime::StoredRow> {
   static void Write(const runtime::StoredRow& r, StateWriter* w) {
+    w->PutInt64(r.time);
     StateSerializer<std::vector<Value>>::Write(r.values, w);
     w->PutBool(r.matched);
   }
   static absl::Status Read(StateReader* r, runtime::StoredRow* v) {
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&v->time));
     EDDY_RETURN_IF_ERROR(StateSerializer<std::vector<Value>>::Read(r, &v->values));
     return r->GetBool(&v->matched);
   }
 };
 
-// Snapshot encoding: per side (left, then right) varint count, then (int64 time, row) by
-// ascending time, rows of equal time in arrival order.
+// Snapshot encoding: the left rows, then the right rows, each a deque of StoredRow in arrival
+// order.
 template <>
 struct StateSerializer<runtime::KeyState> {
   static void Write(const runtime::KeyState& k, StateWriter* w) {
-    for (const auto& side : k.side) {
-      w->PutVarint(side.size());
-      for (const auto& [t, row] : side) {
-        w->PutInt64(t);
-        StateSerializer<runtime::StoredRow>::Write(row, w);
-      }
-    }
+    for (const auto& side : k.side) StateSerializer<std::deque<runtime::StoredRow>>::Write(side, w);
   }
   static absl::Status Read(StateReader* r, runtime::KeyState* k) {
     for (auto& side : k->side) {
-      uint64_t n = 0;
-      EDDY_RETURN_IF_ERROR(r->GetCount(&n));
-      side.clear();
-      for (uint64_t i = 0; i < n; ++i) {
-        int64_t t = 0;
-        EDDY_RETURN_IF_ERROR(r->GetInt64(&t));
-        if (!side.empty() && t < std::prev(side.end())->first) {
-          return StateReader::Corrupt("interval join rows out of time order");
-        }
-        auto it = side.emplace_hint(side.end(), t, runtime::StoredRow{});
-        EDDY_RETURN_IF_ERROR(StateSerializer<runtime::StoredRow>::Read(r, &it->second));
-      }
+      EDDY_RETURN_IF_ERROR(StateSerializer<std::deque<runtime::StoredRow>>::Read(r, &side));
     }
     k->timer = INT64_MAX;
     return absl::OkStatus();
@@ -151,8 +137,8 @@ class IntervalJoin final : public TwoInputOperator {
         bool outer = input == 0 ? c_.left_outer : c_.right_outer;
         if (outer) {
           EDDY_RETURN_IF_ERROR(Flush(out));  // keep the output in input order
-          StoredRow x;
-          for (int c = 0; c < ncols; ++c) x.values.push_back(Value::FromColumn(in.columns[c], r));
+          std::vector<Value> x;
+          for (int c = 0; c < ncols; ++c) x.push_back(Value::FromColumn(in.columns[c], r));
           AppendPadded(input, x);
           EDDY_RETURN_IF_ERROR(FlushPadded(out));
         }
@@ -160,20 +146,17 @@ class IntervalJoin final : public TwoInputOperator {
       }
       KeyGroup kg = key_groups_[r];
       KeyState& ks = *state_.FindOrInsert(kg, kb).first;
-      StoredRow& row = ks.side[input].emplace(t, StoredRow{})->second;
+      StoredRow& row = ks.side[input].emplace_back();
+      row.time = t;
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
       int64_t expiry = Expiry(input, t);
       if (expiry < ks.timer) SetTimer(kg, kb, &ks, expiry);
-      // Match against the other side's rows of this key within the time bounds: lower <= l.ts -
-      // r.ts <= upper, so a left row at t matches r.ts in [t - upper, t - lower] and a right row
-      // at t matches l.ts in [t + lower, t + upper].
-      auto& other = ks.side[1 - input];
-      int64_t lo = input == 0 ? SaturatingSub(t, c_.upper) : SaturatingAdd(t, c_.lower);
-      int64_t hi = input == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
-      for (auto it = other.lower_bound(lo); it != other.end() && it->first <= hi; ++it) {
-        StoredRow* o = &it->second;
-        pairs_.push_back(input == 0 ? std::pair{&row, o} : std::pair{o, &row});
+      // Match against the other side's rows of this key within the time bounds.
+      for (StoredRow& o : ks.side[1 - input]) {
+        int64_t diff = input == 0 ? t - o.time : o.time - t;  // l.ts - r.ts
+        if (diff < c_.lower || diff > c_.upper) continue;
+        pairs_.push_back(input == 0 ? std::pair{&row, &o} : std::pair{&o, &row});
       }
       if (pairs_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
     }
@@ -184,32 +167,36 @@ class IntervalJoin final : public TwoInputOperator {
     // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
     // future right row has r.ts > watermark, so the left row expires when l.ts - lower <=
     // watermark. Likewise a right row when r.ts + upper <= watermark. Each key has one event-time
-    // timer, at the expiry of its first row; the timers fire in (time, key) order, so the
-    // unmatched rows of an outer side come out padded with NULLs in the order (expiry, key,
-    // side, time, arrival) whatever the parallelism and hash order. They come before the new
-    // output watermark, which they are not behind (it lags the input by max(-lower, upper)).
+    // timer, at the earliest expiry of its rows: when it fires, every expired row of the key
+    // goes. The unmatched rows of an outer side come out padded with NULLs, sorted by (expiry,
+    // key, side, arrival) whatever the parallelism and hash order, before the new output
+    // watermark, which they are not behind (it lags the input by max(-lower, upper)).
     Timer timer;
     while (timers_->PopEventTimer(watermark, &timer)) {
       KeyState* ks = state_.Find(timer.kg, timer.key);
       if (!ks) continue;
       if (ks->timer == timer.time) ks->timer = INT64_MAX;  // this one fired
+      int64_t next = INT64_MAX;
+      size_t before = expired_.size();
       for (int side = 0; side < 2; ++side) {
-        auto& rows = ks->side[side];
         bool outer = side == 0 ? c_.left_outer : c_.right_outer;
-        auto it = rows.begin();
-        for (; it != rows.end() && Expiry(side, it->first) <= timer.time; ++it) {
-          if (outer && !it->second.matched) AppendPadded(side, it->second);
+        auto& rows = ks->side[side];
+        for (StoredRow& x : rows) {
+          int64_t e = Expiry(side, x.time);
+          if (e > watermark) {
+            next = std::min(next, e);
+          } else if (outer && !x.matched) {
+            expired_.push_back({e, side, expired_keys_.size(), std::move(x.values)});
+          }
         }
-        rows.erase(rows.begin(), it);
+        std::erase_if(rows, [&](const StoredRow& x) { return Expiry(side, x.time) <= watermark; });
       }
-      if (ks->side[0].empty() && ks->side[1].empty()) {
-        SetTimer(timer.kg, timer.key, ks, INT64_MAX);
-        state_.Erase(timer.kg, timer.key);
-        continue;
-      }
-      SetTimer(timer.kg, timer.key, ks, NextExpiry(*ks));
+      bool empty = ks->side[0].empty() && ks->side[1].empty();
+      SetTimer(timer.kg, timer.key, ks, empty ? INT64_MAX : next);
+      if (empty) state_.Erase(timer.kg, timer.key);
+      if (expired_.size() > before) expired_keys_.push_back(std::move(timer.key));
     }
-    EDDY_RETURN_IF_ERROR(FlushPadded(out));
+    EDDY_RETURN_IF_ERROR(EmitExpired(out));
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
     int64_t w =
         watermark < INT64_MIN + c_.watermark_delay ? INT64_MIN : watermark - c_.watermark_delay;
@@ -221,7 +208,8 @@ class IntervalJoin final : public TwoInputOperator {
   }
 
   // Keyed state, section kFirstOperatorSection of each key group: the KeyedMapState snapshot of
-  // the key group (per key, each side's rows by time with their values and matched flags); the
+  // the key group (per key, each side's rows in arrival order with their times, values and
+  // matched flags); the
   // expiry timers are in the timer section. Operator state: the last output watermark (int64);
   // restored as the greatest of the old subtasks', so no output watermark goes back. Rows with a
   // NULL key are never kept (they come out at once), so nothing else is held.
@@ -242,8 +230,8 @@ class IntervalJoin final : public TwoInputOperator {
       emitted_ = std::max(emitted_, w);
     }
     EDDY_RETURN_IF_ERROR(RestoreKeyedState(in, kFirstOperatorSection, &state_));
-    // Each key's timer is at the expiry of its first row (already restored with the timers; a
-    // second registration is a no-op).
+    // Each key's timer is at the earliest expiry of its rows (already restored with the timers;
+    // a second registration is a no-op).
     for (KeyGroup kg : in.KeyGroups()) {
       state_.ForEachInKeyGroup(kg, [&](KeyGroup g, std::string_view key, KeyState& ks) {
         SetTimer(g, key, &ks, NextExpiry(ks));
@@ -261,13 +249,33 @@ class IntervalJoin final : public TwoInputOperator {
     int64_t e = side == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
     return std::min(e, INT64_MAX - 1);
   }
-  // The expiry of the first row of `ks` to expire (INT64_MAX: no rows).
+  // The earliest expiry of the rows of `ks` (INT64_MAX: no rows).
   int64_t NextExpiry(const KeyState& ks) const {
     int64_t e = INT64_MAX;
     for (int side = 0; side < 2; ++side) {
-      if (!ks.side[side].empty()) e = std::min(e, Expiry(side, ks.side[side].begin()->first));
+      for (const StoredRow& x : ks.side[side]) e = std::min(e, Expiry(side, x.time));
     }
     return e;
+  }
+
+  // Emits the expired unmatched rows of the outer sides collected by ProcessWatermark, padded
+  // with NULLs, by (expiry, key, side, arrival).
+  absl::Status EmitExpired(Output* out) {
+    if (expired_.empty()) return absl::OkStatus();
+    std::vector<uint32_t> rank = KeyRanks(expired_keys_);
+    order_.resize(expired_.size());
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<uint32_t>(i);
+    std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+      const Expired& x = expired_[a];
+      const Expired& y = expired_[b];
+      if (x.expiry != y.expiry) return x.expiry < y.expiry;
+      if (x.key != y.key) return rank[x.key] < rank[y.key];
+      return x.side < y.side;
+    });
+    for (uint32_t i : order_) AppendPadded(expired_[i].side, expired_[i].values);
+    expired_.clear();
+    expired_keys_.clear();
+    return FlushPadded(out);
   }
   // Moves the timer of key `key` to `time` (INT64_MAX: none).
   void SetTimer(KeyGroup kg, std::string_view key, KeyState* ks, int64_t time) {
@@ -285,16 +293,16 @@ class IntervalJoin final : public TwoInputOperator {
     return b;
   }
 
-  // Appends `row` of side `side` to the pending padded output, the other side's columns NULL.
-  void AppendPadded(int side, const StoredRow& row) {
+  // Appends `values` of side `side` to the pending padded output, the other side's columns NULL.
+  void AppendPadded(int side, const std::vector<Value>& values) {
     if (padded_.columns.empty()) {
       padded_ = EmptyOutput();
       padded_arena_ = padded_.NewArena();
     }
     size_t first = side == 0 ? 0 : c_.left_types.size();
     for (size_t c = 0; c < padded_.columns.size(); ++c) {
-      if (c >= first && c - first < row.values.size()) {
-        row.values[c - first].AppendTo(&padded_.columns[c], padded_arena_);
+      if (c >= first && c - first < values.size()) {
+        values[c - first].AppendTo(&padded_.columns[c], padded_arena_);
       } else {
         padded_.columns[c].AppendNull();
       }
@@ -357,6 +365,17 @@ class IntervalJoin final : public TwoInputOperator {
   int64_t emitted_ = INT64_MIN;  // the last output watermark
   // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
   std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;
+  // Unmatched rows of the outer sides that expired at the current watermark: expiry, side, key
+  // (index into expired_keys_), values; and their order of emission.
+  struct Expired {
+    int64_t expiry;
+    int side;
+    size_t key;
+    std::vector<Value> values;
+  };
+  std::vector<Expired> expired_;
+  std::vector<std::string> expired_keys_;
+  std::vector<uint32_t> order_;
   // Unmatched rows of the outer sides with NULLs for the other side, not yet emitted.
   Batch padded_;
   Arena* padded_arena_ = nullptr;

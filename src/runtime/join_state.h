@@ -3,8 +3,11 @@
 // arithmetic that saturates instead of overflowing.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "base/status.h"
@@ -37,6 +40,20 @@ absl::Status RestoreKeyedState(const state::OperatorRestore& in, int section,
     EDDY_RETURN_IF_ERROR(s->RestoreKeyGroup(kg, data));
   }
   return absl::OkStatus();
+}
+
+/// The rank of each of `keys` in byte order (equal keys rank alike): sorting by rank orders
+/// rows by key with integer comparisons. O(n log n) string comparisons for n keys.
+inline std::vector<uint32_t> KeyRanks(const std::vector<std::string>& keys) {
+  std::vector<uint32_t> order(keys.size()), rank(keys.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  uint32_t r = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i > 0 && keys[order[i]] != keys[order[i - 1]]) ++r;
+    rank[order[i]] = r;
+  }
+  return rank;
 }
 
 /// a + b, clamped to the int64 range (event times plus join bounds near the ends of time).

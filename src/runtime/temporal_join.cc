@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "base/status.h"
 #include "runtime/calc.h"
@@ -143,18 +144,23 @@ class TemporalJoin final : public TwoInputOperator {
 
   // Each key has one event-time timer (NextTimer): at the time of its first waiting left row, or
   // at the time of its second version (from then on its first version can no longer apply to
-  // any row still to come). The timers fire in (time, key) order, so the rows of one watermark
-  // come out by (time, key, arrival), whatever the parallelism and hash order.
+  // any row still to come). When it fires, the key's rows up to the watermark are joined; the
+  // rows of one watermark come out sorted by (time, key, arrival), whatever the parallelism and
+  // hash order.
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     Batch b = Batch::Empty(out_schema_);
     Arena* arena = b.NewArena();
     Timer timer;
+    out_time_.clear();
+    out_key_.clear();
+    keys_.clear();
     while (timers_->PopEventTimer(watermark, &timer)) {
       KeyState* found = state_.Find(timer.kg, timer.key);
       if (!found) continue;
       KeyState& ks = *found;
       if (ks.timer == timer.time) ks.timer = INT64_MAX;  // this one fired
-      int64_t now = timer.time;
+      int64_t now = watermark;
+      size_t first_row = b.num_rows();
       while (!ks.pending.empty() && ks.pending.begin()->first <= now) {
         int64_t t = ks.pending.begin()->first;
         const Row& left = ks.pending.begin()->second;
@@ -171,6 +177,10 @@ class TemporalJoin final : public TwoInputOperator {
           }
         }
         if (!version && c_.left_outer) Append(left, nullptr, &b, arena);
+        for (size_t i = out_time_.size(); i < b.num_rows(); ++i) {
+          out_time_.push_back(t);
+          out_key_.push_back(static_cast<uint32_t>(keys_.size()));
+        }
         ks.pending.erase(ks.pending.begin());
       }
       // Versions older than the newest one at or before `now` can no longer apply: every left
@@ -181,10 +191,12 @@ class TemporalJoin final : public TwoInputOperator {
       if (ks.versions.empty() && ks.pending.empty()) {
         SetTimer(timer.kg, timer.key, &ks, INT64_MAX);
         state_.Erase(timer.kg, timer.key);
-        continue;
+      } else {
+        SetTimer(timer.kg, timer.key, &ks, NextTimer(ks));
       }
-      SetTimer(timer.kg, timer.key, &ks, NextTimer(ks));
+      if (b.num_rows() > first_row) keys_.push_back(std::move(timer.key));
     }
+    if (b.num_rows() > 1) b = SortedByTimeAndKey(std::move(b));
     if (b.num_rows() > 0) {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
       EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
@@ -242,6 +254,24 @@ class TemporalJoin final : public TwoInputOperator {
     b->kinds.push_back(RowKind::kInsert);
   }
 
+  // `b` (the rows of one watermark, key by key) ordered by (time, key), rows of one time and key
+  // kept in order.
+  Batch SortedByTimeAndKey(Batch b) {
+    std::vector<uint32_t> rank = KeyRanks(keys_);
+    // (time, key rank << 32 | row), sorted as plain integers.
+    std::vector<std::pair<int64_t, uint64_t>> items(b.num_rows());
+    bool sorted = true;
+    for (size_t i = 0; i < items.size(); ++i) {
+      items[i] = {out_time_[i], uint64_t{rank[out_key_[i]]} << 32 | i};
+      sorted = sorted && (i == 0 || items[i - 1] < items[i]);
+    }
+    if (sorted) return b;
+    std::sort(items.begin(), items.end());
+    std::vector<uint32_t> order(items.size());
+    for (size_t i = 0; i < items.size(); ++i) order[i] = static_cast<uint32_t>(items[i].second);
+    return b.Gather(order);
+  }
+
   static void Truncate(Batch* b, size_t rows) {
     for (auto& c : b->columns) c.Resize(rows);
     b->kinds.resize(rows);
@@ -266,6 +296,10 @@ class TemporalJoin final : public TwoInputOperator {
   // Keyed state: key bytes → waiting left rows and versions.
   state::KeyedMapState<KeyState> state_;
   TimerService* timers_ = nullptr;
+  // Per output row of the current watermark: its left row's time and its key (index into keys_).
+  std::vector<int64_t> out_time_;
+  std::vector<uint32_t> out_key_;
+  std::vector<std::string> keys_;
 };
 
 }  // namespace
