@@ -209,10 +209,9 @@ class IntervalJoin final : public TwoInputOperator {
 
   // Keyed state, section kFirstOperatorSection of each key group: the KeyedMapState snapshot of
   // the key group (per key, each side's rows in arrival order with their times, values and
-  // matched flags); the
-  // expiry timers are in the timer section. Operator state: the last output watermark (int64);
-  // restored as the greatest of the old subtasks', so no output watermark goes back. Rows with a
-  // NULL key are never kept (they come out at once), so nothing else is held.
+  // matched flags); the expiry timers are in the timer section. Operator state: the last output
+  // watermark (int64), restored as the greatest of the old subtasks', so no output watermark
+  // goes back. Rows with a NULL key are never kept (they come out at once): nothing else is held.
   absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
     SnapshotKeyedState(state_, kFirstOperatorSection, out);
     state::StateWriter w(&out->operator_state);

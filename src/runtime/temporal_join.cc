@@ -159,9 +159,8 @@ class TemporalJoin final : public TwoInputOperator {
       if (!found) continue;
       KeyState& ks = *found;
       if (ks.timer == timer.time) ks.timer = INT64_MAX;  // this one fired
-      int64_t now = watermark;
       size_t first_row = b.num_rows();
-      while (!ks.pending.empty() && ks.pending.begin()->first <= now) {
+      while (!ks.pending.empty() && ks.pending.begin()->first <= watermark) {
         int64_t t = ks.pending.begin()->first;
         const Row& left = ks.pending.begin()->second;
         const Row* version = nullptr;
@@ -183,9 +182,9 @@ class TemporalJoin final : public TwoInputOperator {
         }
         ks.pending.erase(ks.pending.begin());
       }
-      // Versions older than the newest one at or before `now` can no longer apply: every left
-      // row still to come or still waiting is after it.
-      auto v = ks.versions.upper_bound(now);
+      // Versions older than the newest one at or before the watermark can no longer apply:
+      // every left row still to come or still waiting is after it.
+      auto v = ks.versions.upper_bound(watermark);
       if (v != ks.versions.begin()) ks.versions.erase(ks.versions.begin(), std::prev(v));
       // A key of the left side only, with nothing waiting: nothing to keep.
       if (ks.versions.empty() && ks.pending.empty()) {
