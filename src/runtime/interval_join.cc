@@ -148,8 +148,8 @@ class IntervalJoin final : public TwoInputOperator {
       KeyState& ks = *state_.FindOrInsert(kg, kb).first;
       StoredRow& row = ks.side[input].emplace_back();
       row.time = t;
-      row.values.reserve(ncols);
-      for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
+      row.values.resize(ncols);  // assigned, not pushed: the moves then inline
+      for (int c = 0; c < ncols; ++c) row.values[c] = Value::FromColumn(in.columns[c], r);
       int64_t expiry = Expiry(input, t);
       if (expiry < ks.timer) SetTimer(kg, kb, &ks, expiry);
       // Match against the other side's rows of this key within the time bounds.
