@@ -239,7 +239,16 @@ class IntervalJoin final : public TwoInputOperator {
     return absl::OkStatus();
   }
 
-  size_t StateBytes() const override { return state_.ApproximateMemoryBytes(); }
+  // The hash maps, and the stored rows (walked: O(rows)).
+  size_t StateBytes() const override {
+    size_t n = state_.ApproximateMemoryBytes();
+    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
+      for (const auto& side : ks.side) {
+        for (const auto& x : side) n += RowBytes(x.values, sizeof(StoredRow));
+      }
+    });
+    return n;
+  }
 
  private:
   // The watermark at which a row of side `side` at event time `t` can match nothing more (at

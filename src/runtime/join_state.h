@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "state/keyed_map_state.h"
 #include "state/snapshot.h"
+#include "types/value.h"
 
 namespace eddy::runtime {
 
@@ -40,6 +41,18 @@ absl::Status RestoreKeyedState(const state::OperatorRestore& in, int section,
     EDDY_RETURN_IF_ERROR(s->RestoreKeyGroup(kg, data));
   }
   return absl::OkStatus();
+}
+
+/// Approximate heap bytes of a stored row of `values` (its Value array and the string bytes
+/// beyond the in-place buffer) plus `overhead` bytes of the container entry holding it: what the
+/// joins count for 'table.exec.state.max-bytes' (OperatorBase::StateBytes, called about once a
+/// second when that limit is set, so the rows are walked then rather than counted per row).
+inline size_t RowBytes(const std::vector<Value>& values, size_t overhead) {
+  size_t n = overhead + values.capacity() * sizeof(Value);
+  for (const Value& v : values) {
+    if (v.s.capacity() > std::string().capacity()) n += v.s.capacity() + 1;
+  }
+  return n;
 }
 
 /// The rank of each of `keys` in byte order (equal keys rank alike): sorting by rank orders

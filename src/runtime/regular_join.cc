@@ -243,7 +243,16 @@ class RegularJoin final : public TwoInputOperator {
     return absl::OkStatus();
   }
 
-  size_t StateBytes() const override { return state_.ApproximateMemoryBytes(); }
+  // The hash maps, and the stored rows (walked: O(rows)).
+  size_t StateBytes() const override {
+    size_t n = state_.ApproximateMemoryBytes();
+    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
+      for (const auto& side : ks.side) {
+        for (const auto& r : side) n += RowBytes(r.values, sizeof(StoredRow));
+      }
+    });
+    return n;
+  }
 
  private:
   // When the oldest row of `ks` expires (ms).

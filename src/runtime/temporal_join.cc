@@ -239,7 +239,16 @@ class TemporalJoin final : public TwoInputOperator {
     return absl::OkStatus();
   }
 
-  size_t StateBytes() const override { return state_.ApproximateMemoryBytes(); }
+  // The hash maps, and the waiting rows and versions (walked: O(rows)), each in a tree node.
+  size_t StateBytes() const override {
+    constexpr size_t kNode = 32 + sizeof(int64_t) + sizeof(Row);
+    size_t n = state_.ApproximateMemoryBytes();
+    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
+      for (const auto& [t, row] : ks.pending) n += RowBytes(row, kNode);
+      for (const auto& [t, row] : ks.versions) n += RowBytes(row, kNode);
+    });
+    return n;
+  }
 
  private:
   // When the key must be looked at again: its first waiting left row's time, or its second

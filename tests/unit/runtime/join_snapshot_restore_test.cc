@@ -510,6 +510,52 @@ TEST(JoinSnapshotRestore, RowsOfOneWatermarkComeOutByTimeThenKey) {
   }
 }
 
+// StateBytes ('table.exec.state.max-bytes') counts the stored rows, and drops back when they go:
+// retracted (regular join), expired (interval join) or joined at the watermark (temporal join).
+TEST(JoinStateBytes, CountsStoredRowsUntilTheyGo) {
+  constexpr int kRows = 2000;
+  std::vector<std::tuple<std::string, int64_t, int64_t>> rows;
+  for (int i = 0; i < kRows; ++i) rows.push_back({"k" + std::to_string(i % 7), 10 + i, i});
+  Batch in = Rows(rows);
+  size_t at_least = kRows * 3 * sizeof(Value);  // three values a row
+  auto m = [] { return std::make_shared<OperatorMetrics>(); };
+  {
+    OperatorHarness h(RegularJoinOf({}, {}, m()));
+    ASSERT_TRUE(h.Open().ok());
+    RowSink out;
+    size_t empty = h.op()->StateBytes();
+    ASSERT_TRUE(h.two()->ProcessBatch1(in, RowWatermarks{}, &out).ok());
+    size_t full = h.op()->StateBytes();
+    EXPECT_GE(full - empty, at_least) << "regular join";
+    Batch retract = in;
+    for (auto& k : retract.kinds) k = RowKind::kDelete;
+    ASSERT_TRUE(h.two()->ProcessBatch1(retract, RowWatermarks{}, &out).ok());
+    EXPECT_LT(h.op()->StateBytes(), empty + (full - empty) / 10) << "regular join, retracted";
+  }
+  {
+    OperatorHarness h(IntervalJoinOf({}, {}, m()));
+    ASSERT_TRUE(h.Open().ok());
+    RowSink out;
+    size_t empty = h.op()->StateBytes();
+    ASSERT_TRUE(h.two()->ProcessBatch2(in, RowWatermarks{}, &out).ok());
+    size_t full = h.op()->StateBytes();
+    EXPECT_GE(full - empty, at_least) << "interval join";
+    ASSERT_TRUE(h.op()->ProcessWatermark(INT64_MAX, &out).ok());
+    EXPECT_LT(h.op()->StateBytes(), empty + (full - empty) / 10) << "interval join, expired";
+  }
+  {
+    OperatorHarness h(TemporalJoinOf({}, {}, m()));
+    ASSERT_TRUE(h.Open().ok());
+    RowSink out;
+    size_t empty = h.op()->StateBytes();
+    ASSERT_TRUE(h.two()->ProcessBatch1(in, RowWatermarks{}, &out).ok());
+    size_t full = h.op()->StateBytes();
+    EXPECT_GE(full - empty, at_least) << "temporal join";
+    ASSERT_TRUE(h.op()->ProcessWatermark(INT64_MAX, &out).ok());
+    EXPECT_LT(h.op()->StateBytes(), empty + (full - empty) / 10) << "temporal join, joined";
+  }
+}
+
 // Corrupt keyed or operator state fails the restore with DataLoss, never a crash (ASan/UBSan
 // builds run this too).
 void ExpectCorruptStateDetected(const Factory& make, const std::vector<Step>& steps) {
