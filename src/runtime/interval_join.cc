@@ -23,6 +23,9 @@ struct StoredRow {
   int64_t time = 0;
   std::vector<Value> values;
   bool matched = false;  // joined at least one row (outer joins pad the others with NULLs)
+  bool kept = true;      // false: arrived after the other side could still match it (dropped
+                         // once the batch's pairs are out; later rows do not see it). Always
+                         // true between batches, so not snapshotted.
 };
 
 // The rows of one key, per side in arrival order. Deques: a stored row keeps its address while
@@ -123,14 +126,15 @@ class IntervalJoin final : public TwoInputOperator {
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];
     pairs_.clear();
+    transient_.clear();
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (t <= wm.At(r)) {
-        c_.metrics->late_rows++;  // behind the watermark: dropped, as Flink does
-        continue;
-      }
+      int64_t w = wm.At(r);
+      // Behind the watermark: counted as late, but not dropped (Flink SQL's TimeIntervalJoin
+      // drops no row): it joins what is still kept of the other side, below.
+      if (t <= w) c_.metrics->late_rows++;
       bool has_null = false;
       std::string kb = KeyBytes(keys, r, &has_null);
       if (has_null) {  // NULL keys never match: an outer side shows the row with NULLs
@@ -150,23 +154,52 @@ class IntervalJoin final : public TwoInputOperator {
       row.time = t;
       row.values.resize(ncols);  // assigned, not pushed: the moves then inline
       for (int c = 0; c < ncols; ++c) row.values[c] = Value::FromColumn(in.columns[c], r);
-      int64_t expiry = Expiry(input, t);
-      if (expiry < ks.timer) SetTimer(kg, kb, &ks, expiry);
-      // Match against the other side's rows of this key within the time bounds.
+      // Kept for the other side's later rows only while they can still match it: Flink caches a
+      // row when the watermark is below the last time of the other side it can join. Only kept
+      // rows need the key's expiry timer.
+      row.kept = w < Reach(input, t);
+      if (!row.kept) {
+        transient_.emplace_back(kg, kb);
+      } else if (int64_t expiry = Expiry(input, t); expiry < ks.timer) {
+        SetTimer(kg, kb, &ks, expiry);
+      }
+      // Match against the other side's rows of this key within the time bounds that are kept and
+      // not expired (ProcessWatermark drops those; a row watermark may be ahead of it).
       for (StoredRow& o : ks.side[1 - input]) {
+        if (!o.kept || Reach(1 - input, o.time) < w) continue;
         int64_t diff = input == 0 ? t - o.time : o.time - t;  // l.ts - r.ts
         if (diff < c_.lower || diff > c_.upper) continue;
         pairs_.push_back(input == 0 ? std::pair{&row, &o} : std::pair{&o, &row});
       }
       if (pairs_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
     }
-    return Flush(out);
+    EDDY_RETURN_IF_ERROR(Flush(out));
+    // Rows not kept leave now; an outer side's row among them that matched nothing comes out
+    // padded with NULLs at once (Flink: emitted when it is not cached).
+    for (const auto& [kg, key] : transient_) {
+      KeyState* ks = state_.Find(kg, key);
+      if (!ks) continue;
+      for (int side = 0; side < 2; ++side) {
+        bool outer = side == 0 ? c_.left_outer : c_.right_outer;
+        std::erase_if(ks->side[side], [&](const StoredRow& x) {
+          if (x.kept) return false;
+          if (outer && !x.matched) AppendPadded(side, x.values);
+          return true;
+        });
+      }
+      if (ks->side[0].empty() && ks->side[1].empty()) {
+        SetTimer(kg, key, ks, INT64_MAX);
+        state_.Erase(kg, key);
+      }
+    }
+    return FlushPadded(out);
   }
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
-    // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
-    // future right row has r.ts > watermark, so the left row expires when l.ts - lower <=
-    // watermark. Likewise a right row when r.ts + upper <= watermark. Each key has one event-time
+    // A left row can match right rows with r.ts in [l.ts - upper, l.ts - lower]; it expires when
+    // the watermark passes l.ts - lower (Flink SQL's TimeIntervalJoin removes a cached row when
+    // its time is <= watermark - relative size - 1, so a row of the other side exactly at its
+    // reach, itself late, still finds it). Likewise for right rows. Each key has one event-time
     // timer, at the earliest expiry of its rows: when it fires, every expired row of the key
     // goes. The unmatched rows of an outer side come out padded with NULLs, sorted by (expiry,
     // key, side, arrival) whatever the parallelism and hash order, before the new output
@@ -251,11 +284,15 @@ class IntervalJoin final : public TwoInputOperator {
   }
 
  private:
-  // The watermark at which a row of side `side` at event time `t` can match nothing more (at
-  // most INT64_MAX - 1, so that every row has a timer the end of input fires).
+  // The last event time of the other side that a row of `side` at time `t` can match: l.ts -
+  // lower for a left row, r.ts + upper for a right row (saturated).
+  int64_t Reach(int side, int64_t t) const {
+    return side == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
+  }
+  // The watermark at which a kept row of side `side` at time `t` expires: the first one past its
+  // reach (at most INT64_MAX - 1, so that every row has a timer the end of input fires).
   int64_t Expiry(int side, int64_t t) const {
-    int64_t e = side == 0 ? SaturatingSub(t, c_.lower) : SaturatingAdd(t, c_.upper);
-    return std::min(e, INT64_MAX - 1);
+    return std::min(SaturatingAdd(Reach(side, t), 1), INT64_MAX - 1);
   }
   // The earliest expiry of the rows of `ks` (INT64_MAX: no rows).
   int64_t NextExpiry(const KeyState& ks) const {
@@ -373,6 +410,8 @@ class IntervalJoin final : public TwoInputOperator {
   int64_t emitted_ = INT64_MIN;  // the last output watermark
   // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
   std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;
+  // Keys of the current batch's rows that are not kept (StoredRow::kept).
+  std::vector<std::pair<KeyGroup, std::string>> transient_;
   // Unmatched rows of the outer sides that expired at the current watermark: expiry, side, key
   // (index into expired_keys_), values; and their order of emission.
   struct Expired {

@@ -44,12 +44,15 @@ struct IntervalJoinConfig {
   SubtaskInfo subtask;
 };
 
-/// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also
-/// in outer joins). A row with a NULL key of an outer side comes out padded at once. Each key's
-/// rows expire from an event-time timer of the key (padded rows of a watermark come out by
-/// expiry time, then key); the rows and their matched flags are snapshotted per key group, the
-/// last output watermark as operator state. Errors: expression evaluation failures; DataLoss on
-/// restoring corrupt state.
+/// The operator, following Flink SQL's TimeIntervalJoin. No row is dropped for being late: a row
+/// joins the rows of the other side still kept, and is kept itself while the watermark is below
+/// the last time of the other side it can match (l.ts − lower for a left row, r.ts + upper for a
+/// right one); a row is removed when the watermark passes that time. A row that arrives at or
+/// behind the watermark is counted as late. A row that is not kept and matched nothing, or a row
+/// with a NULL key, of an outer side comes out padded at once. Each key's rows expire from an
+/// event-time timer of the key (padded rows of a watermark come out by expiry time, then key); the
+/// kept rows and their matched flags are snapshotted per key group, the last output watermark as
+/// operator state. Errors: expression evaluation failures; DataLoss on restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime
