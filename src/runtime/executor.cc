@@ -385,6 +385,7 @@ class Job {
   }
 
   absl::Status Build() {
+    auto build_start = std::chrono::steady_clock::now();
     int nv = static_cast<int>(g_.vertices.size());
     subtasks_.resize(nv);
     for (int v = 0; v < nv; ++v) {
@@ -511,6 +512,17 @@ class Job {
                               fmt::format("{}: {}", g_.vertices[v].name, std::string(s.message())));
         }
       }
+    }
+    if (cp_.restore) {
+      int64_t bytes = 0;
+      for (const auto& v : cp_.restore->manifest.vertices) {
+        for (uint64_t b : v.bytes) bytes += static_cast<int64_t>(b);
+      }
+      spdlog::info("job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
+                   cp_.restore->manifest.checkpoint_id, bytes,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             build_start)
+                       .count());
     }
     // Only once the restored state fits every operator: publish what the checkpoint had prepared
     // (again: committing is idempotent) and drop what later attempts left unpublished.
