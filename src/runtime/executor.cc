@@ -319,7 +319,7 @@ class Subtask final : public Task {
   absl::Status SourceSlice(Slice* result);
   absl::Status InputSlice(Slice* result);
   absl::Status Housekeeping();
-  absl::Status CheckStateSize();
+  absl::Status CheckStateSize(bool force = false);
   bool OutputFull() const {
     for (const auto& [g, ch] : targets) {
       if (g->Full(ch)) return true;
@@ -871,12 +871,13 @@ Task::Slice Subtask::RunSlice() {
   return result;
 }
 
-// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
-absl::Status Subtask::CheckStateSize() {
+// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold;
+// `force`: now (at the end of input, so a job shorter than a second is held to the limit too).
+absl::Status Subtask::CheckStateSize(bool force) {
   int64_t limit = job_->max_state_bytes();
   if (limit <= 0 || chain.empty()) return absl::OkStatus();
   int64_t now = Job::NowMs();
-  if (now - last_state_check_ms_ < 1000) return absl::OkStatus();
+  if (!force && now - last_state_check_ms_ < 1000) return absl::OkStatus();
   last_state_check_ms_ = now;
   for (const auto& op : chain) {
     int64_t bytes = static_cast<int64_t>(op->StateBytes());
@@ -983,6 +984,7 @@ absl::Status Subtask::SourceSlice(Slice* result) {
   }
   // Operators chained after a source get no maximum watermark here: the consumers' gates apply
   // it when every producer has ended.
+  EDDY_RETURN_IF_ERROR(CheckStateSize(/*force=*/true));
   EDDY_RETURN_IF_ERROR(FinishChain());
   state::SubtaskSnapshot final_snap;
   EDDY_RETURN_IF_ERROR(TakeSnapshot(last_barrier_, job_->checkpointing(), &final_snap));
@@ -1147,7 +1149,9 @@ absl::Status Subtask::InputSlice(Slice* result) {
 }
 
 absl::Status Subtask::End() {
-  // End of all inputs: the maximum watermark fires every open window.
+  // End of all inputs: the maximum watermark fires every open window (the state is checked
+  // before: it is at its largest).
+  EDDY_RETURN_IF_ERROR(CheckStateSize(/*force=*/true));
   EDDY_RETURN_IF_ERROR(Advance(INT64_MAX));
   EDDY_RETURN_IF_ERROR(FinishChain());
   state::SubtaskSnapshot final_snap;
