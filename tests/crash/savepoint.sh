@@ -45,8 +45,14 @@ section "stop with savepoint at parallelism 2"
 job "$WORK/out" >job.sql
 "$EDDY" run job.sql --set parallelism.default=2 --savepoint-on-stop "$WORK/sp" 2>stop.err &
 pid=$!
-sleep 1.2
-kill -INT "$pid"
+# Stopped once the sink has output in progress (the whole job takes well under a second on an
+# idle machine: a fixed sleep could miss it).
+for ((i = 0; i < 1500; i++)); do
+  [[ -n $(find "$WORK/out" -name '.part-*' -size +0 2>/dev/null | head -1) ]] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.02
+done
+kill -INT "$pid" 2>/dev/null || true
 rc=0
 wait "$pid" || rc=$?
 if [[ $rc == 0 ]] && [[ -f sp/_metadata ]] && grep -q "savepoint: $WORK/sp" stop.err; then
@@ -80,7 +86,6 @@ for ((i = 0; i < 300; i++)); do
   (($(find "$WORK/cp" -name _metadata 2>/dev/null | wc -l || true) >= 1)) && break
   sleep 0.02
 done
-sleep 0.3
 kill -KILL "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 jobdir=$(ls -d "$WORK"/cp/job-* | head -1)
