@@ -297,8 +297,7 @@ struct JobGraph {
   int max_parallelism = 128;
   size_t channel_capacity = 64;  // elements per channel before backpressure
   /// 'table.exec.state.max-bytes': a subtask whose operators hold more state than this fails
-  /// the job with a clear error (checked about once a second and at the end of input); 0 = no
-  /// limit.
+  /// the job with a clear error (checked about once a second); 0 = no limit.
   int64_t max_state_bytes = 0;
 };
 
