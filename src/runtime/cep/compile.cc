@@ -1,12 +1,11 @@
 // Compile(): checks a row pattern against the rules of nfa.h and compiles it into a Thompson NFA
 // with counters (runtime/cep/program.h).
-#include "runtime/cep/nfa.h"
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "runtime/cep/nfa.h"
 #include "runtime/cep/program.h"
 
 namespace eddy::runtime::cep {

@@ -1,12 +1,14 @@
 #include "runtime/cep/nfa.h"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "runtime/cep/program.h"
+#include "state/serializer.h"
 
 namespace eddy::runtime::cep {
 
@@ -42,6 +44,14 @@ class Matcher::Impl {
   }
   size_t PartialMatches() const;
   int64_t matches_emitted() const { return match_count_; }
+  std::optional<int64_t> NextTimeout() const {
+    for (const Group& g : groups_) {
+      if (!g.threads.empty()) return g.deadline;  // deadlines grow with the start rows
+    }
+    return std::nullopt;
+  }
+  void SnapshotState(state::StateWriter* w) const;
+  absl::Status RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row);
 
  private:
   // A row of a partial match in the shared buffer. Runs that forked share the nodes of their
@@ -564,6 +574,251 @@ std::optional<int64_t> Matcher::Impl::PrevRow(int64_t row, int64_t n) const {
   return rows_[seq - n - ring_base_];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Checkpointed state (docs/cep.md "Checkpointed state"). The shared buffer is written compacted:
+// only the nodes the runs and complete matches reach, ordered by sequence number, so a node's
+// prev and prev_same come before it; a node's row, counts and reference counts are derived on
+// restore rather than stored, so a restored buffer is consistent by construction.
+
+namespace {
+
+constexpr uint8_t kMatcherStateVersion = 1;
+
+absl::Status Corrupt(const char* what) {
+  return absl::DataLossError(absl::StrCat("MATCH_RECOGNIZE state corrupt: ", what));
+}
+
+// A node reference: 0 for none, else index + 1.
+absl::Status GetRef(state::StateReader* r, uint64_t limit, int32_t* ref) {
+  uint64_t v = 0;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&v));
+  if (v > limit) return Corrupt("a reference to a row of a partial match that is not there");
+  *ref = static_cast<int32_t>(v) - 1;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Matcher::Impl::SnapshotState(state::StateWriter* w) const {
+  w->PutByte(kMatcherStateVersion);
+  w->PutVarint(pattern_->program_.size());
+  w->PutVarint(static_cast<uint64_t>(num_counters_));
+  w->PutVarint(static_cast<uint64_t>(num_vars_));
+  w->PutVarint(static_cast<uint64_t>(status_.code()));
+  w->PutString(std::string(status_.message()));
+  for (int64_t v : {next_seq_, ring_base_, last_row_, last_time_, watermark_, floor_, resume_seq_,
+                    match_count_}) {
+    w->PutInt64(v);
+  }
+  // Row indexes strictly increase: the first, then the gaps.
+  w->PutVarint(rows_.size());
+  for (size_t i = 0; i < rows_.size(); ++i) {
+    if (i == 0) {
+      w->PutInt64(rows_[0]);
+    } else {
+      w->PutVarint(static_cast<uint64_t>(rows_[i] - rows_[i - 1]));
+    }
+  }
+  // The nodes reachable from runs and matches, by sequence number.
+  std::vector<int32_t> order;
+  std::vector<int32_t> index(nodes_.size(), -1);
+  auto visit = [&](int32_t n) {
+    for (; n >= 0 && index[n] == -1; n = nodes_[n].prev) {
+      index[n] = 0;
+      order.push_back(n);
+    }
+  };
+  for (const Group& g : groups_) {
+    visit(g.match);
+    for (const Thread& t : g.threads) visit(t.last);
+  }
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return nodes_[a].seq != nodes_[b].seq ? nodes_[a].seq < nodes_[b].seq : a < b;
+  });
+  for (size_t i = 0; i < order.size(); ++i) index[order[i]] = static_cast<int32_t>(i);
+  auto ref = [&](int32_t n) { return n < 0 ? 0 : static_cast<uint64_t>(index[n]) + 1; };
+  w->PutVarint(order.size());
+  for (int32_t n : order) {
+    const Node& node = nodes_[n];
+    w->PutVarint(static_cast<uint64_t>(node.seq - ring_base_));
+    w->PutVarint(static_cast<uint64_t>(node.var));
+    w->PutVarint(ref(node.prev));
+    w->PutVarint(ref(node.prev_same));
+  }
+  w->PutVarint(groups_.size());
+  for (const Group& g : groups_) {
+    w->PutInt64(g.start_seq);
+    w->PutInt64(g.start_time);
+    w->PutInt64(g.deadline);
+    w->PutVarint(ref(g.match));
+    w->PutVarint(g.threads.size());
+    for (const Thread& t : g.threads) {
+      w->PutVarint(static_cast<uint64_t>(t.pc));
+      w->PutVarint(ref(t.last));
+      for (int32_t c = 0; c < num_counters_; ++c) w->PutInt64(t.regs[c]);
+      for (int32_t v = 0; v < num_vars_; ++v) w->PutVarint(ref(t.regs[num_counters_ + v]));
+    }
+  }
+}
+
+absl::Status Matcher::Impl::RestoreState(state::StateReader* r, int64_t first_row,
+                                         int64_t end_row) {
+  if (next_seq_ != 0 || !groups_.empty()) {
+    return absl::FailedPreconditionError(
+        "MATCH_RECOGNIZE: a matcher that consumed rows cannot restore a snapshot");
+  }
+  uint8_t version = 0;
+  EDDY_RETURN_IF_ERROR(r->GetByte(&version));
+  if (version != kMatcherStateVersion) {
+    return absl::DataLossError(absl::StrCat("MATCH_RECOGNIZE state has format version ", version,
+                                            ", expected ", kMatcherStateVersion));
+  }
+  uint64_t program = 0, counters = 0, vars = 0, code = 0;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&program));
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&counters));
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&vars));
+  if (program != pattern_->program_.size() || counters != static_cast<uint64_t>(num_counters_) ||
+      vars != static_cast<uint64_t>(num_vars_)) {
+    return absl::DataLossError(
+        "MATCH_RECOGNIZE state was written for another pattern (its program has another shape)");
+  }
+  std::string message;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&code));
+  EDDY_RETURN_IF_ERROR(r->GetString(&message));
+  if (code > static_cast<uint64_t>(absl::StatusCode::kUnauthenticated)) {
+    return Corrupt("unknown status code");
+  }
+  int64_t next_seq = 0, ring_base = 0, last_row = 0, last_time = 0, watermark = 0, floor = 0,
+          resume_seq = 0, match_count = 0;
+  for (int64_t* v : {&next_seq, &ring_base, &last_row, &last_time, &watermark, &floor, &resume_seq,
+                     &match_count}) {
+    EDDY_RETURN_IF_ERROR(r->GetInt64(v));
+  }
+  if (ring_base < 0 || next_seq < ring_base || resume_seq < 0 || resume_seq > next_seq ||
+      match_count < 0) {
+    return Corrupt("row sequence numbers out of order");
+  }
+  auto in_range = [&](int64_t row) { return row >= first_row && row < end_row; };
+  uint64_t num_rows = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_rows));
+  if (num_rows != static_cast<uint64_t>(next_seq - ring_base)) {
+    return Corrupt("the rows held do not match their sequence numbers");
+  }
+  std::deque<int64_t> rows;
+  for (uint64_t i = 0; i < num_rows; ++i) {
+    int64_t row = 0;
+    if (i == 0) {
+      EDDY_RETURN_IF_ERROR(r->GetInt64(&row));
+    } else {
+      uint64_t gap = 0;
+      EDDY_RETURN_IF_ERROR(r->GetVarint(&gap));
+      if (gap == 0 || gap > static_cast<uint64_t>(INT64_MAX) ||
+          __builtin_add_overflow(rows.back(), static_cast<int64_t>(gap), &row)) {
+        return Corrupt("row indexes do not increase");
+      }
+    }
+    if (!in_range(row)) return Corrupt("a row index outside the rows the operator stores");
+    rows.push_back(row);
+  }
+  if (next_seq > 0 && (!in_range(last_row) || (!rows.empty() && rows.back() != last_row))) {
+    return Corrupt("the last row is not the last row held");
+  }
+
+  uint64_t num_nodes = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_nodes));
+  if (num_nodes > static_cast<uint64_t>(INT32_MAX)) return Corrupt("too many rows in play");
+  std::vector<Node> nodes(num_nodes);
+  for (uint64_t i = 0; i < num_nodes; ++i) {
+    Node& n = nodes[i];
+    uint64_t offset = 0, var = 0;
+    EDDY_RETURN_IF_ERROR(r->GetVarint(&offset));
+    EDDY_RETURN_IF_ERROR(r->GetVarint(&var));
+    EDDY_RETURN_IF_ERROR(GetRef(r, i, &n.prev));
+    EDDY_RETURN_IF_ERROR(GetRef(r, i, &n.prev_same));
+    if (offset >= num_rows || var >= vars) return Corrupt("a mapped row out of range");
+    n.seq = ring_base + static_cast<int64_t>(offset);
+    n.row = rows[offset];
+    n.var = static_cast<VarId>(var);
+    if ((n.prev >= 0 && nodes[n.prev].seq >= n.seq) ||
+        (n.prev_same >= 0 &&
+         (nodes[n.prev_same].seq >= n.seq || nodes[n.prev_same].var != n.var))) {
+      return Corrupt("the rows of a partial match are out of order");
+    }
+    n.count_all = (n.prev >= 0 ? nodes[n.prev].count_all : 0) + 1;
+    n.count_same = (n.prev_same >= 0 ? nodes[n.prev_same].count_same : 0) + 1;
+    if (n.prev >= 0) ++nodes[n.prev].refs;
+  }
+
+  uint64_t num_groups = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_groups));
+  std::deque<Group> groups;
+  for (uint64_t gi = 0; gi < num_groups; ++gi) {
+    Group& g = groups.emplace_back();
+    uint64_t num_threads = 0;
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.start_seq));
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.start_time));
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.deadline));
+    EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &g.match));
+    EDDY_RETURN_IF_ERROR(r->GetCount(&num_threads));
+    if (g.start_seq < ring_base || g.start_seq >= next_seq ||
+        (gi > 0 && g.start_seq <= groups[gi - 1].start_seq)) {
+      return Corrupt("start rows out of order");
+    }
+    if (num_threads > 0 && g.deadline <= floor) {
+      return Corrupt("a partial match alive past its WITHIN deadline");
+    }
+    if (g.match >= 0) ++nodes[g.match].refs;
+    for (uint64_t ti = 0; ti < num_threads; ++ti) {
+      Thread& t = g.threads.emplace_back();
+      uint64_t pc = 0;
+      EDDY_RETURN_IF_ERROR(r->GetVarint(&pc));
+      if (pc >= program || (At(static_cast<int32_t>(pc)).op != Op::kVar &&
+                            At(static_cast<int32_t>(pc)).op != Op::kAbsent)) {
+        return Corrupt("a partial match at no pattern variable");
+      }
+      t.pc = static_cast<int32_t>(pc);
+      EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &t.last));
+      if (t.last >= 0) ++nodes[t.last].refs;
+      t.regs.assign(num_counters_ + num_vars_, -1);
+      for (int32_t c = 0; c < num_counters_; ++c) {
+        EDDY_RETURN_IF_ERROR(state::StateSerializer<int32_t>::Read(r, &t.regs[c]));
+      }
+      for (int32_t v = 0; v < num_vars_; ++v) {
+        int32_t& node = t.regs[num_counters_ + v];
+        EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &node));
+        if (node >= 0 && nodes[node].var != v) return Corrupt("a variable's last row is another's");
+      }
+    }
+  }
+  for (const Node& n : nodes) {
+    if (n.refs == 0) return Corrupt("a row of no partial match");
+  }
+  // Trim() reads the rows PREV may need before the oldest start row: they must be there.
+  int64_t oldest = groups.empty() ? next_seq : groups.front().start_seq;
+  int64_t needed = std::max<int64_t>(0, oldest - options_.max_prev_rows);
+  if (needed < next_seq && needed < ring_base) {
+    return absl::DataLossError(
+        "MATCH_RECOGNIZE state keeps fewer rows than PREV needs (the query changed?)");
+  }
+
+  status_ =
+      code == 0 ? absl::OkStatus() : absl::Status(static_cast<absl::StatusCode>(code), message);
+  next_seq_ = next_seq;
+  ring_base_ = ring_base;
+  last_row_ = last_row;
+  last_time_ = last_time;
+  watermark_ = watermark;
+  floor_ = floor;
+  resume_seq_ = resume_seq;
+  match_count_ = match_count;
+  rows_ = std::move(rows);
+  nodes_ = std::move(nodes);
+  free_nodes_.clear();
+  groups_ = std::move(groups);
+  Trim();
+  return absl::OkStatus();
+}
+
 Matcher::Matcher(std::shared_ptr<const CompiledPattern> pattern, Condition condition,
                  MatcherOptions options)
     : impl_(std::make_unique<Impl>(std::move(pattern), std::move(condition), std::move(options))) {}
@@ -579,5 +834,10 @@ int64_t Matcher::OldestNeededRow() const { return impl_->OldestNeededRow(); }
 std::optional<int64_t> Matcher::OldestStartTime() const { return impl_->OldestStartTime(); }
 size_t Matcher::partial_matches() const { return impl_->PartialMatches(); }
 int64_t Matcher::matches_emitted() const { return impl_->matches_emitted(); }
+std::optional<int64_t> Matcher::NextTimeout() const { return impl_->NextTimeout(); }
+void Matcher::SnapshotState(state::StateWriter* w) const { impl_->SnapshotState(w); }
+absl::Status Matcher::RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row) {
+  return impl_->RestoreState(r, first_row, end_row);
+}
 
 }  // namespace eddy::runtime::cep

@@ -32,6 +32,11 @@
 #include "absl/status/statusor.h"
 #include "runtime/cep/pattern.h"
 
+namespace eddy::state {
+class StateReader;
+class StateWriter;
+}  // namespace eddy::state
+
 namespace eddy::runtime::cep {
 
 /// Where matching resumes after a match (SQL:2016 AFTER MATCH SKIP; Flink SQL supports all four).
@@ -282,6 +287,29 @@ class Matcher {
 
   /// Matches emitted so far.
   int64_t matches_emitted() const;
+
+  /// When time must next pass for this matcher (µs): the WITHIN deadline of the oldest start row
+  /// whose runs are alive (AdvanceTime() to it drops runs or completes a NOT element), or
+  /// kMaxWatermark when the live runs end only with the input; nullopt when no run is alive
+  /// (AdvanceTime() then changes nothing before the next row). Deadlines grow with start rows,
+  /// so after AdvanceTime(NextTimeout()) the next timeout is later. For callers that keep one
+  /// timer per key instead of advancing every key at every watermark (match_recognize.cc).
+  std::optional<int64_t> NextTimeout() const;
+
+  /// Appends the matcher's state to `w` for a checkpoint (docs/cep.md "Checkpointed state",
+  /// version 1): the rows it may still read (their indexes), its runs and complete matches in
+  /// play with the rows they map (the shared buffer, compacted), AFTER MATCH SKIP's restart row,
+  /// the match count, the last row's index and time, the watermark and a failure it returned.
+  /// Neither the compiled pattern nor the options are written: the restoring Matcher has them.
+  void SnapshotState(state::StateWriter* w) const;
+  /// Takes the state SnapshotState() wrote, for the same compiled pattern, into this Matcher,
+  /// which must not have consumed anything yet; reads exactly what SnapshotState() wrote. Every
+  /// row index of the state must lie in [first_row, end_row) (the rows the caller stores).
+  /// Errors, with this Matcher left as constructed: DataLoss when the state is truncated,
+  /// corrupt, of another format version or written for another pattern, names a row outside
+  /// [first_row, end_row), or lacks rows PREV may read (max_prev_rows grew);
+  /// FailedPrecondition when this Matcher already consumed rows.
+  absl::Status RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row);
 
  private:
   class Impl;
