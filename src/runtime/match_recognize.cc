@@ -220,9 +220,10 @@ class MatchRecognizeOp final : public OneInputOperator {
     return absl::OkStatus();
   }
 
-  // Fires the keys' timers up to the watermark in (time, key) order: a rows timer releases the
-  // key's rows of its time to the matcher, a timeout timer advances the key's matcher to its
-  // time (WITHIN, NOT, end of input). Matches come out in that order.
+  // Fires the keys' timers up to the watermark in their (time, key) order: a key's rows timer
+  // (at its earliest waiting row) releases its rows up to the watermark to its matcher in time
+  // order, as Flink's CEP operator does; a timeout timer advances the key's matcher to its time
+  // (WITHIN, NOT, end of input). Matches come out in that order.
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     std::vector<std::pair<KeyState*, cep::Match>> found;
     std::vector<cep::Match> matches;
@@ -237,7 +238,7 @@ class MatchRecognizeOp final : public OneInputOperator {
       absl::Status st;
       if (timer.ns == kRowsTimer) {
         auto& p = ks->pending;
-        while (st.ok() && !p.empty() && p.begin()->first.first <= timer.time) {
+        while (st.ok() && !p.empty() && p.begin()->first.first <= watermark) {
           int64_t t = p.begin()->first.first;
           ks->rows.push_back(std::move(p.begin()->second));
           p.erase(p.begin());

@@ -201,8 +201,10 @@ class OverAggregate final : public OneInputOperator {
     return absl::OkStatus();
   }
 
-  // Releases the rows the watermark passed, by time, then key (the timers' order): a key's timer
-  // at time t releases its rows of time t and moves to its next pending time.
+  // Releases the rows the watermark passed. Keys come in their timers' order — by the time of
+  // their earliest waiting row, then key — and each releases its rows up to the watermark in time
+  // order (as Flink's operators do on a key's event-time timer), then its timer moves to its next
+  // pending time.
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
@@ -212,7 +214,7 @@ class OverAggregate final : public OneInputOperator {
       if (!found) continue;
       KeyState& ks = **found;
       auto& p = ks.pending;
-      if (!p.empty() && p.begin()->first.first <= timer.time) {
+      while (!p.empty() && p.begin()->first.first <= watermark) {
         // The rows released together with the same time are peers (one RANGE step).
         int64_t t = p.begin()->first.first;
         std::vector<std::vector<Value>> peers;

@@ -3,14 +3,16 @@
 // output watermark hold), Top-N and window Top-N / deduplication. A run snapshotted part-way,
 // restored into new instances at another parallelism (1→2→3, 3→1→2, 2→3→1, 4→1→2, 1→1→1) and
 // continued must emit what one uninterrupted instance emits, as a multiset of rows. Inputs are
-// random (seeded): keys, out-of-order event times, ties, watermarks between batches. The
-// uninterrupted runs also check the emission order the timers give: at one watermark, OVER rows
-// by event time and window Top-N rows by window end. Corrupt state is an error, never a crash.
+// random (seeded): keys, out-of-order event times, ties, watermarks between batches. Every run
+// also checks the emission order the timers give at a watermark: OVER releases key by key, in
+// the order of each key's earliest row, then key; window Top-N window by window, by window end,
+// then key. Corrupt state is an error, never a crash.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -41,8 +43,9 @@ struct RowSink {
 
 // What one subtask emits, checked as it goes: watermarks never go back; with `time_col`, no row
 // is behind a watermark the subtask already emitted (the MATCH_RECOGNIZE hold); with
-// `order_col`, the rows between two watermarks come in non-decreasing order of that column (the
-// timers' (time, key) order).
+// `order_col`, the rows between two watermarks come in runs of one key (column 0) whose values
+// of `order_col` do not decrease, and the runs in increasing (first value, key bytes) order: the
+// timers' (time, key) order.
 class SubtaskOutput : public Output {
  public:
   SubtaskOutput(RowSink* sink, int time_col, int order_col)
@@ -57,7 +60,18 @@ class SubtaskOutput : public Output {
       }
       if (order_col_ >= 0) {
         int64_t v = b.columns[order_col_].i64[r];
-        EXPECT_GE(v, last_order_) << "emitted out of (time, key) order: " << row;
+        std::string key;
+        AppendKeyBytes(Value::FromColumn(b.columns[0], r), &key);
+        if (!run_key_ || key != *run_key_) {  // a new run
+          auto head = std::make_pair(v, key);
+          if (run_key_) {
+            EXPECT_LT(run_head_, head) << "a key out of (time, key) order: " << row;
+          }
+          run_head_ = head;
+          run_key_ = key;
+        } else {
+          EXPECT_GE(v, last_order_) << "a key's rows out of order: " << row;
+        }
         last_order_ = v;
       }
     }
@@ -66,7 +80,7 @@ class SubtaskOutput : public Output {
   absl::Status EmitWatermark(int64_t w) override {
     EXPECT_GE(w, watermark_) << "the watermark went back";
     watermark_ = w;
-    last_order_ = INT64_MIN;
+    run_key_.reset();
     return absl::OkStatus();
   }
 
@@ -75,6 +89,8 @@ class SubtaskOutput : public Output {
   int time_col_;
   int order_col_;
   int64_t watermark_ = INT64_MIN;
+  std::optional<std::string> run_key_;  // key of the current run (since the last watermark)
+  std::pair<int64_t, std::string> run_head_;
   int64_t last_order_ = INT64_MIN;
 };
 
