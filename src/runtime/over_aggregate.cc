@@ -155,7 +155,7 @@ class OverAggregate final : public OneInputOperator {
       absl::Status st;
       keys_.ForEachInKeyGroup(
           kg, [&](KeyGroup, std::string_view key, std::unique_ptr<KeyState>& ks) {
-            if (!ks || ks->running.size() != c_.calls.size()) {
+            if (!ks || !FitsShape(*ks)) {
               st = state::StateReader::Corrupt("OVER key state of another shape");
               return;
             }
@@ -234,6 +234,22 @@ class OverAggregate final : public OneInputOperator {
   }
 
  private:
+  // Whether a restored key's state has this operator's shape: aggregates index its rows.
+  bool FitsShape(const KeyState& ks) const {
+    size_t width = static_cast<size_t>(c_.input_columns);
+    if (ks.running.size() != c_.calls.size()) return false;
+    for (const auto& [at, row] : ks.pending) {
+      if (row.size() != width) return false;
+    }
+    for (const Row& r : ks.frame) {
+      if (r.values.size() != width) return false;
+    }
+    for (const auto& row : ks.history) {
+      if (row.size() != width) return false;
+    }
+    return true;
+  }
+
   void Add(Running* r, const OverAggregateCall& call, const std::vector<Value>& row) {
     if (call.fn == "LAG") return;  // not an aggregate: read from the key's history
     if (call.column < 0) {

@@ -99,7 +99,14 @@ class Rank final : public OneInputOperator {
   absl::Status InitializeState(const state::OperatorRestore& in) override {
     for (KeyGroup kg : in.KeyGroups()) {
       std::string_view data = in.Section(kg, kFirstOperatorSection);
-      if (!data.empty()) EDDY_RETURN_IF_ERROR(keys_.RestoreKeyGroup(kg, data));
+      if (data.empty()) continue;
+      EDDY_RETURN_IF_ERROR(keys_.RestoreKeyGroup(kg, data));
+      bool fits = true;
+      keys_.ForEachInKeyGroup(kg, [&](KeyGroup, std::string_view, RankPartition& p) {
+        fits &= static_cast<int64_t>(p.top.size()) <= c_.limit;
+        for (const Row& row : p.top) fits &= row.size() == static_cast<size_t>(c_.input_columns);
+      });
+      if (!fits) return state::StateReader::Corrupt("Top-N state of another shape");
     }
     return absl::OkStatus();
   }
