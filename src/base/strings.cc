@@ -80,37 +80,4 @@ std::string QuoteForLog(std::string_view s) {
   return out + "'";
 }
 
-int64_t ParseDurationMs(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size() && s[i] == ' ') ++i;
-  size_t d0 = i;
-  int64_t n = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-    if (n > (INT64_MAX - 9) / 10) return -1;
-    n = n * 10 + (s[i++] - '0');
-  }
-  if (i == d0) return -1;
-  while (i < s.size() && s[i] == ' ') ++i;
-  std::string unit = ToLower(s.substr(i));
-  while (!unit.empty() && unit.back() == ' ') unit.pop_back();
-  int64_t mult;
-  if (unit.empty() || unit == "ms" || unit == "milli" || unit == "millis" ||
-      unit == "millisecond" || unit == "milliseconds") {
-    mult = 1;
-  } else if (unit == "s" || unit == "sec" || unit == "secs" || unit == "second" ||
-             unit == "seconds") {
-    mult = 1000;
-  } else if (unit == "min" || unit == "m" || unit == "minute" || unit == "minutes") {
-    mult = 60'000;
-  } else if (unit == "h" || unit == "hour" || unit == "hours") {
-    mult = 3'600'000;
-  } else if (unit == "d" || unit == "day" || unit == "days") {
-    mult = 86'400'000;
-  } else {
-    return -1;
-  }
-  if (n > INT64_MAX / mult) return -1;
-  return n * mult;
-}
-
 }  // namespace eddy

@@ -19,6 +19,18 @@ struct ServerOptions {
   bool auto_create_topics = true;
   int default_partitions = 1;
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
+  /// group.initial.rebalance.delay.ms (ms; default in kafka::GroupOptions).
+  int group_initial_rebalance_delay_ms = 1000;
+  /// Listener limits (kafka::ServerLimits: socket.request.max.bytes, queued.max.request.bytes,
+  /// the per-connection budget, max.connections, max.connections.per.ip,
+  /// connections.max.idle.ms) and the broker's fetch.max.bytes (bytes).
+  int64_t socket_request_max_bytes = 100 << 20;
+  int64_t queued_max_request_bytes = 256 << 20;
+  int64_t connection_max_queued_bytes = 32 << 20;
+  int max_connections = 10000;
+  int max_connections_per_ip = 0;
+  int64_t connections_max_idle_ms = 600000;
+  int64_t fetch_max_bytes = 55 << 20;
   /// SQL scripts run inside the server as pipelines once it listens (--sql, repeatable).
   std::vector<std::string> sql_files;
 };

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "connectors/kafka/client_log.h"
 
 namespace eddy::cli {
 
@@ -54,6 +55,7 @@ KafkaHandle Connect(rd_kafka_type_t type, const KafkaToolOptions& o,
       return nullptr;
     }
   }
+  connectors::kafka::RouteClientLogs(conf);
   rd_kafka_t* k = rd_kafka_new(type, conf, err, sizeof(err));
   if (!k) {
     fmt::print(stderr, "eddy: cannot create a Kafka client: {}\n", err);
@@ -203,6 +205,28 @@ int RunProduce(const KafkaToolOptions& o) {
   std::string first_error;
   auto k = Connect(RD_KAFKA_PRODUCER, o, {{"acks", o.acks}});
   if (!k) return 1;
+  // The topic first (a server with auto.create.topics.enable creates it now): librdkafka would
+  // otherwise hold the messages of a missing topic until the flush times out.
+  {
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_topic_t* t = rd_kafka_topic_new(k.get(), o.topic.c_str(), nullptr);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(k.get(), 0, t, &md, o.timeout_ms);
+    rd_kafka_topic_destroy(t);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1) e = md->topics[0].err;
+    if (md) rd_kafka_metadata_destroy(md);
+    if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      fmt::print(stderr,
+                 "eddy produce: topic '{}' does not exist on {} and the server does not create "
+                 "topics on first use (create it with `eddy topic create {}`)\n",
+                 o.topic, o.bootstrap, o.topic);
+      return 1;
+    }
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      fmt::print(stderr, "eddy produce: topic '{}' on {}: {}\n", o.topic, o.bootstrap,
+                 rd_kafka_err2str(e));
+      return 1;
+    }
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   std::string line;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cerrno>
@@ -30,6 +31,27 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 
 void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// Raises the soft limit of open files to the hard limit, so max.connections connections fit
+// (each is a file descriptor), and warns when even the hard limit is too low.
+void RaiseOpenFileLimit(int max_connections) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  // Segments, indexes and the process's own files need descriptors too.
+  constexpr rlim_t kReserve = 256;
+  if (rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < static_cast<rlim_t>(max_connections) + kReserve) {
+    spdlog::warn(
+        "eddy server: the open file limit ({}) is below --max-connections ({}) plus {} for "
+        "the log: connections beyond it are refused by the system (raise `ulimit -n`)",
+        static_cast<uint64_t>(rl.rlim_cur), max_connections, kReserve);
+  }
+}
 
 }  // namespace
 
@@ -67,15 +89,25 @@ int RunServer(const ServerOptions& o) {
   bo.advertised_host = o.advertised_host.empty() ? host : o.advertised_host;
   bo.auto_create_topics = o.auto_create_topics;
   bo.default_partitions = o.default_partitions;
-  auto groups =
-      kafka::GroupCoordinator::Open(o.data_dir, kafka::GroupOptions(), log::WallClockMs());
+  bo.fetch_max_bytes = o.fetch_max_bytes;
+  kafka::ServerLimits limits;
+  limits.socket_request_max_bytes = o.socket_request_max_bytes;
+  limits.queued_max_request_bytes = o.queued_max_request_bytes;
+  limits.connection_max_queued_bytes = o.connection_max_queued_bytes;
+  limits.max_connections = o.max_connections;
+  limits.max_connections_per_ip = o.max_connections_per_ip;
+  limits.connections_max_idle_ms = o.connections_max_idle_ms;
+  RaiseOpenFileLimit(limits.max_connections);
+  kafka::GroupOptions go;
+  go.initial_rebalance_delay_ms = o.group_initial_rebalance_delay_ms;
+  auto groups = kafka::GroupCoordinator::Open(o.data_dir, go, log::WallClockMs());
   if (!groups.ok()) {
     fmt::print(stderr, "eddy server: cannot load the consumer groups: {}\n",
                groups.status().ToString());
     return 1;
   }
   kafka::Broker broker(log->get(), groups->get(), bo);
-  auto server = kafka::KafkaServer::Start(&broker, host, port);
+  auto server = kafka::KafkaServer::Start(&broker, host, port, 4, limits);
   if (!server.ok()) {
     fmt::print(stderr, "eddy server: {}\n", std::string(server.status().message()));
     return 1;
@@ -97,14 +129,22 @@ int RunServer(const ServerOptions& o) {
   // Pipelines: kafka tables naming this listener read and write the log directly.
   connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
       log->get(), groups->get(), &broker, host, (*server)->port()));
-  server::Pipelines pipelines;
+  server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
+  // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
+  // fsyncs (flush.ms) and runs retention, which must not delay a group's session expiry.
+  std::atomic<bool> stop_ticker{false};
+  std::thread ticker([&] {
+    while (!stop_ticker.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      (*groups)->Tick(log::WallClockMs());
+    }
+  });
   // Housekeeping: the flush.ms policy every second, retention every
   // log.retention.check.interval.ms (5 minutes, Kafka's default).
   auto last_retention = std::chrono::steady_clock::now();
   while (g_stop_signal == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*groups)->Tick(log::WallClockMs());  // session timeouts and rebalance deadlines
     static auto last_flush = std::chrono::steady_clock::now();
     auto now = std::chrono::steady_clock::now();
     if (now - last_flush >= std::chrono::seconds(1)) {
@@ -124,6 +164,8 @@ int RunServer(const ServerOptions& o) {
   pipelines.CancelAll();
   connectors::kafka::SetLocalTopics(nullptr);
   (*server)->Stop();
+  stop_ticker = true;
+  ticker.join();
   absl::Status st = (*log)->Close();
   if (!st.ok()) {
     spdlog::error("eddy server: closing the log failed: {}", st.ToString());

@@ -1,13 +1,12 @@
 // The Kafka request handlers of `eddy server`, independent of the network: a request frame in, a
 // response frame out, over the local log (src/log). Kafka protocol: the APIs listed in
-// docs/kafka-broker.md, at the versions SupportedApis() advertises. Single broker: this node leads
-// every partition, replicas = ISR = {this node}, the high watermark is the log end offset.
+// docs/kafka-broker.md, at the versions of the table in kafka/handlers/served_apis.cc (one handler
+// file per API in kafka/handlers/). Single broker: this node leads every partition, replicas =
+// ISR = {this node}, the high watermark is the log end offset.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,20 +26,12 @@ struct BrokerOptions {
   std::string advertised_host = "127.0.0.1";  // advertised.listeners host
   int32_t advertised_port = 9092;             // advertised.listeners port
   std::string cluster_id = "eddy-cluster";
-  bool auto_create_topics = true;         // auto.create.topics.enable
-  int32_t default_partitions = 1;         // num.partitions
-  int64_t max_request_bytes = 100 << 20;  // socket.request.max.bytes
+  bool auto_create_topics = true;  // auto.create.topics.enable
+  int32_t default_partitions = 1;  // num.partitions
+  /// fetch.max.bytes: the most record bytes one Fetch response carries, whatever the request asks
+  /// (its first batch may exceed it, KIP-74). Kafka's default 57671680 (55 MiB).
+  int64_t fetch_max_bytes = 55 << 20;
 };
-
-/// One API's advertised version range (Kafka protocol: ApiVersions).
-struct ApiRange {
-  int16_t key;
-  int16_t min_version;
-  int16_t max_version;
-};
-
-/// The APIs and versions this broker implements, by key.
-const std::vector<ApiRange>& SupportedApis();
 
 /// A parsed request header plus the body bytes that follow it.
 struct RequestFrame {
@@ -99,6 +90,8 @@ struct Reply {
   std::function<std::string()> finish;
 };
 
+struct HandlerContext;
+
 /// Handles requests. Thread-safe: any number of connections may call Handle() concurrently
 /// (the log is thread-safe; Handle() does not wait for fsync: a Produce with acks=all returns
 /// the blocking part as Reply::sync_steps).
@@ -106,65 +99,30 @@ class Broker {
  public:
   /// `groups` may be null (no consumer group APIs then).
   Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
 
-  /// Answers one request. `final_attempt` (Fetch long-poll): answer with whatever is there even
-  /// below MinBytes. Errors (the connection must be closed, as Kafka does): an unknown API key, an
-  /// unsupported version of an API other than ApiVersions, an undecodable body.
+  /// Answers one request through its API's handler (kafka/handlers/). `final_attempt` (Fetch
+  /// long-poll): answer with whatever is there even below MinBytes. Errors (the connection must be
+  /// closed, as Kafka does): an unknown API key, an unsupported version of an API other than
+  /// ApiVersions, an undecodable body.
   absl::StatusOr<Reply> Handle(const RequestFrame& request, bool final_attempt = false);
 
   /// Called after every successful append (wakes long-polling fetches). Set once before serving.
-  void SetAppendListener(std::function<void()> listener) { on_append_ = std::move(listener); }
+  void SetAppendListener(std::function<void()> listener);
 
   /// Tells the listener that records were appended to the log other than through Produce (by
   /// pipelines writing to the local log), so long-polling fetches see them at once. Thread-safe
   /// while the listener is not being replaced (pipelines stop before the server does).
-  void NotifyAppended() {
-    if (on_append_) on_append_();
-  }
+  void NotifyAppended();
 
-  const BrokerOptions& options() const { return options_; }
+  const BrokerOptions& options() const;
   /// The port Metadata advertises (set once the listener is bound, before serving).
-  void SetAdvertisedPort(int32_t port) { options_.advertised_port = port; }
+  void SetAdvertisedPort(int32_t port);
 
  private:
-  absl::StatusOr<Reply> Dispatch(const RequestFrame& request, bool final_attempt);
-  std::string ApiVersions(const RequestFrame& request);
-  absl::StatusOr<std::string> Metadata(const RequestFrame& request);
-  absl::StatusOr<Reply> Produce(const RequestFrame& request);
-  absl::StatusOr<Reply> Fetch(const RequestFrame& request, bool final_attempt);
-  absl::StatusOr<std::string> ListOffsets(const RequestFrame& request);
-  absl::StatusOr<std::string> CreateTopics(const RequestFrame& request);
-  absl::StatusOr<std::string> DeleteTopics(const RequestFrame& request);
-  absl::StatusOr<std::string> FindCoordinator(const RequestFrame& request);
-  absl::StatusOr<std::string> InitProducerId(const RequestFrame& request);
-  absl::StatusOr<std::string> CreatePartitions(const RequestFrame& request);
-  absl::StatusOr<std::string> DescribeConfigs(const RequestFrame& request);
-  absl::StatusOr<std::string> DescribeCluster(const RequestFrame& request);
-  absl::StatusOr<Reply> GroupApi(const RequestFrame& request);
-  // The topic, created with the default partition count when auto-creation is on.
-  absl::StatusOr<log::TopicInfo> TopicOrAutoCreate(const std::string& name, bool allow_create);
-
-  // Idempotent producers (KIP-98): per partition and producer id, the epoch and the last five
-  // batches written, to answer a retried batch with its first offsets instead of writing it
-  // twice. Rebuilt from the tail of the log the first time a producer writes to a partition
-  // after a restart.
-  struct ProducedBatch {
-    int32_t first_seq, last_seq;
-    int64_t base_offset, log_append_time_ms;
-  };
-  struct ProducerEntry {
-    int16_t epoch = -1;
-    std::vector<ProducedBatch> recent;  // oldest first, at most 5
-  };
-  ProducerEntry RecoverProducer(const log::Partition& partition, int64_t producer_id);
-  std::mutex producers_mu_;
-  std::map<std::pair<std::string, int32_t>, std::map<int64_t, ProducerEntry>> producers_;
-  std::atomic<int64_t> next_producer_id_;
-
-  log::LogManager* log_;
-  GroupCoordinator* groups_;
-  BrokerOptions options_;
-  std::function<void()> on_append_;
+  std::unique_ptr<HandlerContext> ctx_;
 };
 
 }  // namespace eddy::kafka

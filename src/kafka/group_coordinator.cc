@@ -103,6 +103,11 @@ struct GroupCoordinator::Group {
   std::map<std::string, Member> members;
   std::map<std::string, int64_t> pending_ids;  // member ids handed out (MEMBER_ID_REQUIRED)
   int64_t rebalance_deadline_ms = 0;
+  // group.initial.rebalance.delay.ms: the first rebalance of an empty group waits until
+  // `initial_join_until_ms` (pushed back by each new member, up to the rebalance deadline) for
+  // more members, so consumers started together join one generation (Kafka's InitialDelayedJoin).
+  bool initial_join = false;
+  int64_t initial_join_until_ms = 0;
   std::map<std::pair<std::string, int32_t>, Committed> offsets;
 
   Member* FindMember(const std::string& id) {
@@ -114,6 +119,13 @@ struct GroupCoordinator::Group {
       if (m.instance_id && *m.instance_id == instance) return &m;
     }
     return nullptr;
+  }
+  // KIP-345: a request naming a static instance that another client has taken over since (its
+  // member id is no longer the instance's) is fenced (FENCED_INSTANCE_ID).
+  bool Fenced(const std::optional<std::string>& instance, const std::string& member_id) {
+    if (!instance) return false;
+    const Member* m = FindInstance(*instance);
+    return m && m->id != member_id;
   }
 };
 
@@ -285,8 +297,12 @@ void GroupCoordinator::PrepareRebalance(Group* g, int64_t now_ms, const std::str
   for (const auto& [id, m] : g->members) timeout = std::max(timeout, m.rebalance_timeout_ms);
   bool first = g->state == State::kEmpty;
   g->state = State::kPreparingRebalance;
-  g->rebalance_deadline_ms =
-      now_ms + (first ? std::max(options_.initial_rebalance_delay_ms, 0) : timeout);
+  g->rebalance_deadline_ms = now_ms + timeout;
+  g->initial_join = first && options_.initial_rebalance_delay_ms > 0;
+  if (g->initial_join) {
+    g->initial_join_until_ms =
+        std::min(now_ms + options_.initial_rebalance_delay_ms, g->rebalance_deadline_ms);
+  }
 }
 
 void GroupCoordinator::MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline_passed,
@@ -294,12 +310,15 @@ void GroupCoordinator::MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline
   if (g->state != State::kPreparingRebalance) return;
   bool all = true;
   for (const auto& [id, m] : g->members) all = all && m.joined;
-  bool initial_wait = g->generation == 0 && now_ms < g->rebalance_deadline_ms;
+  bool initial_wait = g->initial_join && now_ms < g->initial_join_until_ms;
   if (!deadline_passed && (!all || initial_wait)) return;
-  // Members that did not rejoin in time leave the group.
+  g->initial_join = false;
+  // Dynamic members that did not rejoin in time leave the group; static members stay (Kafka:
+  // they keep their partitions until their session times out, so a restarting one gets them
+  // back).
   std::vector<std::string> gone;
   for (const auto& [id, m] : g->members) {
-    if (!m.joined) gone.push_back(id);
+    if (!m.joined && !m.instance_id) gone.push_back(id);
   }
   for (const auto& id : gone) {
     spdlog::info("kafka: group '{}': member {} did not rejoin in time; removing it", g->id, id);
@@ -374,8 +393,10 @@ void GroupCoordinator::MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline
   }
 }
 
-void GroupCoordinator::RemoveMember(Group* g, const std::string& member_id,
+void GroupCoordinator::RemoveMember(Group* g, const std::string& member_id_ref,
                                     const std::string& reason, int64_t now_ms, Callbacks* ready) {
+  // A copy: callers may pass the member's own id, which the erase below frees (LeaveGroup v3+).
+  const std::string member_id = member_id_ref;
   Member* m = g->FindMember(member_id);
   if (!m) return;
   if (m->join_done) {
@@ -438,11 +459,16 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
         compatible = common;
       }
       std::string member_id = req.member_id;
-      Member* existing = nullptr;
-      if (req.group_instance_id) existing = g->FindInstance(*req.group_instance_id);
-      if (!existing && !member_id.empty()) existing = g->FindMember(member_id);
+      Member* instance = req.group_instance_id ? g->FindInstance(*req.group_instance_id) : nullptr;
+      Member* existing = member_id.empty() ? nullptr : g->FindMember(member_id);
       if (!compatible || req.protocols.empty()) {
         fail(ErrorCode::kInconsistentGroupProtocol, member_id);
+      } else if (instance && !member_id.empty() && member_id != instance->id) {
+        // KIP-345: another client has taken over this instance id since.
+        fail(ErrorCode::kFencedInstanceId, member_id);
+      } else if (instance && member_id.empty()) {
+        // A static member (re)starting: it takes over the instance's membership.
+        JoinStaticMember(g, instance->id, req, version, client, now_ms, std::move(done), &ready);
       } else if (!member_id.empty() && !existing && !g->pending_ids.count(member_id)) {
         fail(ErrorCode::kUnknownMemberId, member_id);
       } else if (member_id.empty() && !existing && version >= 4 && !req.group_instance_id) {
@@ -461,6 +487,11 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
         }
         g->pending_ids.erase(member_id);
         bool is_new = !existing;
+        if (is_new && g->initial_join) {
+          // A new member during the initial delay: wait for more (Kafka's InitialDelayedJoin).
+          g->initial_join_until_ms =
+              std::min(now_ms + options_.initial_rebalance_delay_ms, g->rebalance_deadline_ms);
+        }
         Member& m = g->members[member_id];
         std::vector<std::pair<std::string, std::string>> protocols;
         for (const auto& p : req.protocols) protocols.emplace_back(p.name, p.metadata);
@@ -483,8 +514,8 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
           ready.push_back([cb = std::move(m.join_done), r] { cb(r); });
         }
         if (g->state == State::kStable && !changed && member_id != g->leader) {
-          // Nothing changed for a follower (or a static member coming back): no rebalance; it
-          // gets the current generation and syncs again.
+          // Nothing changed for a follower: no rebalance; it gets the current generation and
+          // syncs again.
           JoinGroupResponse r;
           r.generation_id = g->generation;
           r.protocol_type = g->protocol_type;
@@ -509,6 +540,67 @@ void GroupCoordinator::JoinGroup(const JoinGroupRequest& req, int16_t version,
   for (auto& f : ready) f();
 }
 
+void GroupCoordinator::JoinStaticMember(Group* g, std::string old_id, const JoinGroupRequest& req,
+                                        int16_t version, const ClientInfo& client, int64_t now_ms,
+                                        std::function<void(JoinGroupResponse)> done,
+                                        Callbacks* ready) {
+  // Kafka (KIP-345): the instance gets a new member id and keeps its assignment; requests under
+  // the old member id are fenced from now on, and answers the old client still waits for say so.
+  std::string new_id =
+      fmt::format("{}-{}", client.client_id.empty() ? "member" : client.client_id, RandomSuffix());
+  Member m = std::move(g->members.at(old_id));
+  g->members.erase(old_id);
+  if (m.join_done) {
+    JoinGroupResponse r;
+    r.error_code = E(ErrorCode::kFencedInstanceId);
+    r.member_id = old_id;
+    ready->push_back([cb = std::move(m.join_done), r] { cb(r); });
+    m.join_done = nullptr;
+  }
+  if (m.sync_done) {
+    SyncGroupResponse r;
+    r.error_code = E(ErrorCode::kFencedInstanceId);
+    ready->push_back([cb = std::move(m.sync_done), r] { cb(r); });
+    m.sync_done = nullptr;
+  }
+  std::string old_leader = g->leader;
+  if (g->leader == old_id) g->leader = new_id;
+  std::vector<std::pair<std::string, std::string>> protocols;
+  for (const auto& p : req.protocols) protocols.emplace_back(p.name, p.metadata);
+  bool changed = m.protocols != protocols;
+  m.id = new_id;
+  m.client_id = client.client_id;
+  m.client_host = client.client_host;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms =
+      req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  m.protocols = std::move(protocols);
+  m.last_seen_ms = now_ms;
+  Member& nm = g->members[new_id] = std::move(m);
+  spdlog::info("kafka: group '{}': static member '{}' rejoined as {} (replacing {})", g->id,
+               *req.group_instance_id, new_id, old_id);
+  if (g->state == State::kStable && !changed) {
+    // No rebalance: the member gets the current generation and, syncing, its old assignment.
+    // The leader id answered is the one before the replacement, so a restarted leader does not
+    // compute an assignment a stable group would not send out (Kafka does the same).
+    PersistGroup(*g);
+    JoinGroupResponse r;
+    r.generation_id = g->generation;
+    r.protocol_type = g->protocol_type;
+    r.protocol_name = g->protocol;
+    r.leader = old_leader;
+    r.member_id = new_id;
+    ready->push_back([done = std::move(done), r] { done(r); });
+    return;
+  }
+  // Otherwise (changed metadata, or a rebalance under way) it takes part in a rebalance.
+  nm.join_done = std::move(done);
+  nm.join_version = version;
+  PrepareRebalance(g, now_ms, fmt::format("static member {} rejoined", new_id), ready);
+  nm.joined = true;
+  MaybeCompleteJoin(g, now_ms, false, ready);
+}
+
 void GroupCoordinator::SyncGroup(const SyncGroupRequest& req, int16_t version, int64_t now_ms,
                                  std::function<void(SyncGroupResponse)> done) {
   Callbacks ready;
@@ -521,7 +613,9 @@ void GroupCoordinator::SyncGroup(const SyncGroupRequest& req, int16_t version, i
     std::lock_guard<std::mutex> l(mu_);
     Group* g = Find(req.group_id);
     Member* m = g ? g->FindMember(req.member_id) : nullptr;
-    if (!m) {
+    if (g && g->Fenced(req.group_instance_id, req.member_id)) {
+      answer(ErrorCode::kFencedInstanceId);
+    } else if (!m) {
       answer(ErrorCode::kUnknownMemberId);
     } else if (req.generation_id != g->generation) {
       answer(ErrorCode::kIllegalGeneration);
@@ -565,7 +659,9 @@ HeartbeatResponse GroupCoordinator::Heartbeat(const HeartbeatRequest& req, int16
   HeartbeatResponse r;
   Group* g = Find(req.group_id);
   Member* m = g ? g->FindMember(req.member_id) : nullptr;
-  if (!m) {
+  if (g && g->Fenced(req.group_instance_id, req.member_id)) {
+    r.error_code = E(ErrorCode::kFencedInstanceId);
+  } else if (!m) {
     r.error_code = E(ErrorCode::kUnknownMemberId);
   } else if (req.generation_id != g->generation) {
     r.error_code = E(ErrorCode::kIllegalGeneration);
@@ -595,8 +691,17 @@ LeaveGroupResponse GroupCoordinator::LeaveGroup(const LeaveGroupRequest& req, in
         mr.member_id = who.member_id;
         mr.group_instance_id = who.group_instance_id;
         Member* m = nullptr;
-        if (g && who.group_instance_id) m = g->FindInstance(*who.group_instance_id);
-        if (g && !m) m = g->FindMember(who.member_id);
+        if (g && who.group_instance_id) {
+          m = g->FindInstance(*who.group_instance_id);
+          // An empty member id names the instance whoever holds it (the admin client's
+          // RemoveMembersFromConsumerGroup); another member id is a fenced client's.
+          if (m && !who.member_id.empty() && who.member_id != m->id) {
+            mr.error_code = E(ErrorCode::kFencedInstanceId);
+            continue;
+          }
+        } else if (g) {
+          m = g->FindMember(who.member_id);
+        }
         if (!m) {
           mr.error_code = E(ErrorCode::kUnknownMemberId);
           continue;
@@ -622,6 +727,8 @@ OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r
     // A commit from outside the group protocol (e.g. a standalone consumer): allowed while the
     // group has no members.
     if (g && !g->members.empty()) error = E(ErrorCode::kUnknownMemberId);
+  } else if (g && g->Fenced(req.group_instance_id, req.member_id)) {
+    error = E(ErrorCode::kFencedInstanceId);
   } else {
     Member* m = g ? g->FindMember(req.member_id) : nullptr;
     if (!m) {

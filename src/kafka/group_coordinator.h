@@ -31,8 +31,10 @@ struct GroupOptions {
   int32_t min_session_timeout_ms = 1000;     // group.min.session.timeout.ms (Kafka: 6000)
   int32_t max_session_timeout_ms = 1800000;  // group.max.session.timeout.ms
   /// group.initial.rebalance.delay.ms: how long the first rebalance of an empty group waits for
-  /// more members (Kafka: 3000).
-  int32_t initial_rebalance_delay_ms = 0;
+  /// more members (ms), pushed back by this much by each new member up to the rebalance timeout,
+  /// so consumers started together join one generation. Default 1000 (Kafka: 3000; why 1 s:
+  /// docs/kafka-broker.md "Consumer groups"). 0: no delay.
+  int32_t initial_rebalance_delay_ms = 1000;
 };
 
 /// Who sent a request (for DescribeGroups).
@@ -85,6 +87,11 @@ class GroupCoordinator {
   Group* FindOrCreate(const std::string& id);
   void PrepareRebalance(Group* g, int64_t now_ms, const std::string& reason, Callbacks* ready);
   void MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline_passed, Callbacks* ready);
+  // A static member whose instance id is known joining without a member id (a restart, or a
+  // second client with the same group.instance.id): takes over the membership of `old_id`.
+  void JoinStaticMember(Group* g, std::string old_id, const JoinGroupRequest& req, int16_t version,
+                        const ClientInfo& client, int64_t now_ms,
+                        std::function<void(JoinGroupResponse)> done, Callbacks* ready);
   void RemoveMember(Group* g, const std::string& member_id, const std::string& reason,
                     int64_t now_ms, Callbacks* ready);
   void PersistGroup(const Group& g);

@@ -496,7 +496,8 @@ absl::Status Partition::FlushIfDue(int64_t now_ms) {
   return due ? Sync() : absl::OkStatus();
 }
 
-absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_bytes) const {
+absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_bytes,
+                                           bool whole_first_batch) const {
   ReadResult result;
   std::vector<SegmentSnapshot> snapshots;
   int64_t start_position = 0;
@@ -545,6 +546,9 @@ absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_byte
     }
     if (!first.has_value()) continue;
     const int64_t begin = reader.batch_position();
+    if (!whole_first_batch && result.records.empty() && first->size_bytes() > remaining) {
+      return result;  // the first batch does not fit and need not be returned
+    }
     if (result.records.empty() && first->size_bytes() >= remaining) {
       // KIP-74: the first batch is returned whole even when it exceeds max_bytes.
       result.records.resize(static_cast<size_t>(first->size_bytes()));

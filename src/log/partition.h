@@ -150,12 +150,15 @@ class Partition {
   absl::Status FlushIfDue(int64_t now_ms);
 
   /// Reads whole batches starting with the batch containing `fetch_offset` (which may begin
-  /// before it, as in Kafka), up to `max_bytes` in total, but always at least one whole batch
-  /// even when it is larger (KIP-74). May span segments. Located through the sparse offset index
-  /// and a scan of at most index.interval.bytes plus one batch. Fetching at the log end returns
-  /// no records. Errors: OutOfRange (OFFSET_OUT_OF_RANGE) when `fetch_offset` is below the log
-  /// start offset or above the log end offset; DataLoss if the stored bytes are damaged.
-  absl::StatusOr<ReadResult> Read(Offset fetch_offset, int64_t max_bytes) const;
+  /// before it, as in Kafka), up to `max_bytes` in total. With `whole_first_batch` the first
+  /// batch is returned even when it is larger than `max_bytes` (KIP-74: the first partition of a
+  /// fetch with records); without, a first batch larger than `max_bytes` gives no records. May
+  /// span segments. Located through the sparse offset index and a scan of at most
+  /// index.interval.bytes plus one batch. Fetching at the log end returns no records. Errors:
+  /// OutOfRange (OFFSET_OUT_OF_RANGE) when `fetch_offset` is below the log start offset or above
+  /// the log end offset; DataLoss if the stored bytes are damaged.
+  absl::StatusOr<ReadResult> Read(Offset fetch_offset, int64_t max_bytes,
+                                  bool whole_first_batch = true) const;
 
   /// ListOffsets by timestamp (ms): the first record at or after the log start with timestamp >=
   /// `timestamp_ms`, found through the time index, then inside the batch (decompressing it when

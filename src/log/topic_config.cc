@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "log/log_error.h"
@@ -35,12 +36,50 @@ constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 }  // namespace
 
 const std::vector<std::string>& TopicConfig::KnownKeys() {
-  static const std::vector<std::string> keys = {"cleanup.policy",    "flush.messages",
-                                                "flush.ms",          "index.interval.bytes",
-                                                "max.message.bytes", "message.timestamp.type",
-                                                "retention.bytes",   "retention.ms",
-                                                "segment.bytes",     "segment.ms"};
+  static const std::vector<std::string> keys = {
+      "cleanup.policy",  "compression.type",     "delete.retention.ms", "flush.messages",
+      "flush.ms",        "index.interval.bytes", "max.message.bytes",   "message.timestamp.type",
+      "retention.bytes", "retention.ms",         "segment.bytes",       "segment.ms"};
   return keys;
+}
+
+bool TopicConfig::IsKafkaTopicConfig(const std::string& key) {
+  // Apache Kafka's topic-level configs (TopicConfig, Kafka 3.x).
+  static const std::vector<std::string> kafka = {"cleanup.policy",
+                                                 "compression.type",
+                                                 "compression.gzip.level",
+                                                 "compression.lz4.level",
+                                                 "compression.zstd.level",
+                                                 "delete.retention.ms",
+                                                 "file.delete.delay.ms",
+                                                 "flush.messages",
+                                                 "flush.ms",
+                                                 "follower.replication.throttled.replicas",
+                                                 "index.interval.bytes",
+                                                 "leader.replication.throttled.replicas",
+                                                 "local.retention.bytes",
+                                                 "local.retention.ms",
+                                                 "max.compaction.lag.ms",
+                                                 "max.message.bytes",
+                                                 "message.downconversion.enable",
+                                                 "message.format.version",
+                                                 "message.timestamp.after.max.ms",
+                                                 "message.timestamp.before.max.ms",
+                                                 "message.timestamp.difference.max.ms",
+                                                 "message.timestamp.type",
+                                                 "min.cleanable.dirty.ratio",
+                                                 "min.compaction.lag.ms",
+                                                 "min.insync.replicas",
+                                                 "preallocate",
+                                                 "remote.storage.enable",
+                                                 "retention.bytes",
+                                                 "retention.ms",
+                                                 "segment.bytes",
+                                                 "segment.index.bytes",
+                                                 "segment.jitter.ms",
+                                                 "segment.ms",
+                                                 "unclean.leader.election.enable"};
+  return std::find(kafka.begin(), kafka.end(), key) != kafka.end();
 }
 
 absl::Status TopicConfig::Set(const std::string& key, const std::string& value) {
@@ -58,6 +97,16 @@ absl::Status TopicConfig::Set(const std::string& key, const std::string& value) 
   if (key == "flush.ms") return set_long(&flush_ms, 0, kMaxLong);
   if (key == "max.message.bytes") return set_long(&max_message_bytes, 0, kMaxInt);
   if (key == "index.interval.bytes") return set_long(&index_interval_bytes, 0, kMaxInt);
+  if (key == "delete.retention.ms") return set_long(&delete_retention_ms, 0, kMaxLong);
+  if (key == "compression.type") {
+    if (value != "producer") {
+      return BadConfig(key, value,
+                       "eddy stores record batches as producers compressed them; only "
+                       "compression.type=producer is supported");
+    }
+    compression_type = value;
+    return absl::OkStatus();
+  }
   if (key == "cleanup.policy") {
     if (value != "delete") {
       return BadConfig(key, value, "only cleanup.policy=delete is supported");
@@ -87,6 +136,8 @@ std::string TopicConfig::Get(const std::string& key) const {
   if (key == "flush.ms") return std::to_string(flush_ms);
   if (key == "max.message.bytes") return std::to_string(max_message_bytes);
   if (key == "index.interval.bytes") return std::to_string(index_interval_bytes);
+  if (key == "delete.retention.ms") return std::to_string(delete_retention_ms);
+  if (key == "compression.type") return compression_type;
   if (key == "cleanup.policy") return cleanup_policy;
   if (key == "message.timestamp.type") {
     return message_timestamp_type == TimestampType::kLogAppendTime ? "LogAppendTime" : "CreateTime";

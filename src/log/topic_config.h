@@ -45,9 +45,19 @@ struct TopicConfig {
   /// index.interval.bytes: add an offset and a time index entry every this many bytes of
   /// batches (bytes). Default 4096.
   int64_t index_interval_bytes = 4096;
+  /// compression.type: only "producer" (Kafka's default): batches are stored as producers
+  /// compressed them; Kafka's other values (recompressing on the broker) are refused.
+  std::string compression_type = "producer";
+  /// delete.retention.ms: how long tombstones of a compacted topic are kept (ms). Kept and
+  /// shown, without effect: eddy has no compacted topics. Default 86400000 (1 day).
+  int64_t delete_retention_ms = 86400000;
 
   /// The config keys this struct understands, in a stable order.
   static const std::vector<std::string>& KnownKeys();
+
+  /// Whether `key` is one of Apache Kafka's topic configs (3.x), whether eddy supports it or not:
+  /// CreateTopics refuses the unsupported ones by name and unknown names as Kafka does.
+  static bool IsKafkaTopicConfig(const std::string& key);
 
   /// Sets `key` from its Kafka string form. Errors: InvalidArgument (INVALID_CONFIG) for a value
   /// out of range or not a number; NotFound for a key not in KnownKeys().

@@ -319,6 +319,7 @@ class Subtask final : public Task {
   absl::Status SourceSlice(Slice* result);
   absl::Status InputSlice(Slice* result);
   absl::Status Housekeeping();
+  absl::Status CheckStateSize();
   bool OutputFull() const {
     for (const auto& [g, ch] : targets) {
       if (g->Full(ch)) return true;
@@ -370,6 +371,7 @@ class Subtask final : public Task {
   int64_t aligning_ = 0;       // checkpoint whose barriers are being aligned, 0 when none
   std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
   int64_t notified_ = 0;       // last completed checkpoint the operators were told of
+  int64_t last_state_check_ms_ = 0;
 };
 
 class Job {
@@ -383,6 +385,7 @@ class Job {
   }
 
   absl::Status Build() {
+    auto build_start = std::chrono::steady_clock::now();
     int nv = static_cast<int>(g_.vertices.size());
     subtasks_.resize(nv);
     for (int v = 0; v < nv; ++v) {
@@ -496,7 +499,6 @@ class Job {
             "(the query changed)",
             cp_.restore->path, m.vertices.size(), nv));
       }
-      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
     }
     for (int v = 0; v < nv; ++v) {
       std::vector<const state::SubtaskSnapshot*> olds;
@@ -510,6 +512,25 @@ class Job {
                               fmt::format("{}: {}", g_.vertices[v].name, std::string(s.message())));
         }
       }
+    }
+    if (cp_.restore) {
+      int64_t bytes = 0;
+      for (const auto& v : cp_.restore->manifest.vertices) {
+        for (uint64_t b : v.bytes) bytes += static_cast<int64_t>(b);
+      }
+      spdlog::info("job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
+                   cp_.restore->manifest.checkpoint_id, bytes,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             build_start)
+                       .count());
+    }
+    // Only once the restored state fits every operator: publish what the checkpoint had prepared
+    // (again: committing is idempotent) and drop what later attempts left unpublished.
+    if (cp_.restore) {
+      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
+    } else {
+      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
+      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     return absl::OkStatus();
   }
@@ -587,9 +608,16 @@ class Job {
     return status;
   }
 
-  // Triggers periodic checkpoints and tells subtasks which completed.
+  // Triggers periodic checkpoints (and a requested stop with savepoint) and tells subtasks which
+  // completed.
   void CheckpointTick() {
-    if (coordinator_->MaybeTrigger() > 0) {
+    int64_t triggered = 0;
+    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_ == 0) {
+      savepoint_id_ = triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
+    } else if (savepoint_id_ == 0) {
+      triggered = coordinator_->MaybeTrigger();
+    }
+    if (triggered > 0) {
       // Sources see the trigger at their next slice: wake them now.
       for (auto& vs : subtasks_) {
         for (auto& st : vs) {
@@ -600,6 +628,11 @@ class Job {
     for (int64_t id : coordinator_->TakeCompleted()) {
       completed_.store(id, std::memory_order_release);
       WakeAll();
+      if (id == savepoint_id_) {
+        // Stop with savepoint: the output up to it is committed; the rest is dropped.
+        spdlog::info("job {} stopped with a savepoint in {}", cp_.job_id, cp_.savepoint_dir);
+        if (!cancel_->cancelled.exchange(true)) WakeAll();
+      }
     }
     absl::Status e = coordinator_->error();
     if (!e.ok()) Fail(e);
@@ -645,6 +678,7 @@ class Job {
   }
 
   CheckpointCoordinator* coordinator() { return coordinator_.get(); }
+  int64_t max_state_bytes() const { return g_.max_state_bytes; }
   bool checkpointing() const { return !cp_.dir.empty() && cp_.interval_ms > 0; }
   int64_t completed_checkpoint() const { return completed_.load(std::memory_order_acquire); }
   static int64_t NowMs() {
@@ -675,6 +709,7 @@ class Job {
   bool ticking_ = false;                         // a source has slept: tick every 1 ms
   std::multimap<int64_t, Subtask*> proc_wakes_;  // processing-time timers: when to wake whom
   std::atomic<int64_t> completed_{0};
+  int64_t savepoint_id_ = 0;  // the stop-with-savepoint checkpoint, once triggered
   absl::Status first_error_;
 };
 
@@ -735,6 +770,7 @@ absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* 
     source_ctx_.timers = source_timers_.get();
     source_ctx_.metrics = spec->metrics.get();
     source_ctx_.clock_ms = clock;
+    source_ctx_.cancelled = &cancel->cancelled;
     EDDY_RETURN_IF_ERROR(source->Open(source_ctx_));
     EDDY_ASSIGN_OR_RETURN(state::OperatorRestore r, olds_of(0, source->uid(), "the source"));
     if (r.restored()) EDDY_RETURN_IF_ERROR(source->InitializeState(r));
@@ -750,6 +786,7 @@ absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* 
     c.late = late_out.get();
     c.metrics = spec->metrics.get();
     c.clock_ms = clock;
+    c.cancelled = &cancel->cancelled;
   }
   opened_ = true;
   for (size_t k = 0; k < chain.size(); ++k) {
@@ -825,8 +862,35 @@ Task::Slice Subtask::RunSlice() {
   if (result != Slice::kDone) {
     int64_t next = NextProcessingTime();
     if (next != INT64_MAX) job_->WakeAt(this, next);
+    st = CheckStateSize();
+    if (!st.ok()) {
+      job_->Fail(st);
+      return Slice::kDone;
+    }
   }
   return result;
+}
+
+// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
+absl::Status Subtask::CheckStateSize() {
+  int64_t limit = job_->max_state_bytes();
+  if (limit <= 0 || chain.empty()) return absl::OkStatus();
+  int64_t now = Job::NowMs();
+  if (now - last_state_check_ms_ < 1000) return absl::OkStatus();
+  last_state_check_ms_ = now;
+  for (const auto& op : chain) {
+    int64_t bytes = static_cast<int64_t>(op->StateBytes());
+    if (bytes > limit) {
+      return absl::ResourceExhaustedError(fmt::format(
+          "{} (subtask {} of {}) holds {:.1f} MiB of state, more than 'table.exec.state.max-bytes' "
+          "= "
+          "{:.1f} MiB: the job stops instead of exhausting the machine's memory (raise the limit, "
+          "set "
+          "'table.exec.state.ttl', or bound the state with a window)",
+          spec->name, info.index + 1, info.parallelism, bytes / 1048576.0, limit / 1048576.0));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void Subtask::OnDone() {

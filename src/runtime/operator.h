@@ -113,6 +113,10 @@ struct OperatorContext {
   OperatorMetrics* metrics = nullptr;
   /// Processing time in ms since the epoch (wall clock; tests inject one).
   std::function<int64_t()> clock_ms;
+  /// Set when the job is cancelled (Ctrl-C, another subtask failed): an operator doing a long
+  /// computation without emitting (matching a huge pattern, releasing many buffered rows)
+  /// checks it every few thousand steps and returns CancelledError. May be null in tests.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 /// The lifecycle and state hooks every operator has, sources included (Flink:
@@ -156,6 +160,11 @@ class OperatorBase {
   virtual absl::Status PrepareCommit(std::vector<std::string>* out) { return absl::OkStatus(); }
   /// Bytes of state held (approximate), for 'table.exec.state.max-bytes' and metrics.
   virtual size_t StateBytes() const { return 0; }
+
+  /// Whether the job was cancelled (see OperatorContext::cancelled). Cheap: one relaxed load.
+  bool cancelled() const {
+    return ctx_ && ctx_->cancelled && ctx_->cancelled->load(std::memory_order_relaxed);
+  }
 
  protected:
   OperatorContext* context() const { return ctx_; }
@@ -287,6 +296,9 @@ struct JobGraph {
   std::vector<VertexSpec> vertices;  // topologically ordered: inputs come before consumers
   int max_parallelism = 128;
   size_t channel_capacity = 64;  // elements per channel before backpressure
+  /// 'table.exec.state.max-bytes': a subtask whose operators hold more state than this fails
+  /// the job with a clear error (checked about once a second); 0 = no limit.
+  int64_t max_state_bytes = 0;
 };
 
 /// Checkpointing of one job run (DESIGN.md §3 "Checkpoints"; Flink's execution.checkpointing.*).
@@ -306,6 +318,11 @@ struct CheckpointConfig {
   /// 'execution.savepoint.ignore-unclaimed-state': restored state that no operator of the job
   /// takes is dropped instead of failing the restore.
   bool ignore_unclaimed_state = false;
+  /// Stop with a savepoint (Flink: `flink stop --savepointPath`): when `*stop_requested` becomes
+  /// true the job writes a savepoint to `savepoint_dir`, commits the sinks' output up to it and
+  /// stops (ExecuteJob returns CancelledError; CheckpointStats::savepoint_path says where).
+  const std::atomic<bool>* stop_requested = nullptr;
+  std::string savepoint_dir;
 };
 
 /// What a job run did about checkpoints (for summaries and tests).
@@ -316,6 +333,7 @@ struct CheckpointStats {
   int64_t last_bytes = 0;
   double last_duration_ms = 0;
   std::string last_failure;
+  std::string savepoint_path;  // the savepoint written by a stop with savepoint, if any
 };
 
 class WorkerPool;

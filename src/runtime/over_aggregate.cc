@@ -27,13 +27,22 @@ struct Running {
   Value best;  // MIN/MAX so far
 };
 
+// A row waiting for the watermark, with the watermark it arrived behind.
+struct Pending {
+  int64_t arrival_watermark = INT64_MIN;
+  std::vector<Value> row;
+};
+
 // The state of one PARTITION BY key. Rows wait in `pending` until the watermark passes them; an
-// event-time timer of the operator's TimerService stands at the earliest pending time.
+// event-time timer of the operator's TimerService stands at the earliest pending time (or, when
+// that row arrived behind the watermark, just after that watermark).
 struct KeyState {
-  std::map<std::pair<int64_t, int64_t>, std::vector<Value>> pending;  // (time, seq) → row
-  std::deque<Row> frame;                                              // released rows (bounded)
-  std::vector<Running> running;                                       // unbounded frames
+  // Rows waiting for the watermark: (time, seq) → the row and the watermark it arrived behind.
+  std::map<std::pair<int64_t, int64_t>, Pending> pending;
+  std::deque<Row> frame;                   // released rows (bounded)
+  std::vector<Running> running;            // unbounded frames
   std::deque<std::vector<Value>> history;  // the last rows released (LAG), oldest first
+  int64_t last_released = INT64_MIN;       // time of the last rows released (bounded frames)
 };
 
 }  // namespace
@@ -70,7 +79,20 @@ struct StateSerializer<runtime::Running> {
   }
 };
 
-// A key's state: pending rows ((time, arrival sequence) → row), frame, running sums, LAG history.
+template <>
+struct StateSerializer<runtime::Pending> {
+  static void Write(const runtime::Pending& p, StateWriter* w) {
+    w->PutInt64(p.arrival_watermark);
+    StateSerializer<std::vector<Value>>::Write(p.row, w);
+  }
+  static absl::Status Read(StateReader* r, runtime::Pending* p) {
+    if (absl::Status s = r->GetInt64(&p->arrival_watermark); !s.ok()) return s;
+    return StateSerializer<std::vector<Value>>::Read(r, &p->row);
+  }
+};
+
+// A key's state: pending rows ((time, arrival sequence) → arrival watermark and row), frame,
+// running sums, LAG history, the time of the last rows released.
 template <>
 struct StateSerializer<runtime::KeyState> {
   static void Write(const runtime::KeyState& k, StateWriter* w) {
@@ -78,6 +100,7 @@ struct StateSerializer<runtime::KeyState> {
     StateSerializer<decltype(k.frame)>::Write(k.frame, w);
     StateSerializer<decltype(k.running)>::Write(k.running, w);
     StateSerializer<decltype(k.history)>::Write(k.history, w);
+    w->PutInt64(k.last_released);
   }
   static absl::Status Read(StateReader* r, runtime::KeyState* k) {
     if (absl::Status s = StateSerializer<decltype(k->pending)>::Read(r, &k->pending); !s.ok()) {
@@ -89,7 +112,10 @@ struct StateSerializer<runtime::KeyState> {
     if (absl::Status s = StateSerializer<decltype(k->running)>::Read(r, &k->running); !s.ok()) {
       return s;
     }
-    return StateSerializer<decltype(k->history)>::Read(r, &k->history);
+    if (absl::Status s = StateSerializer<decltype(k->history)>::Read(r, &k->history); !s.ok()) {
+      return s;
+    }
+    return r->GetInt64(&k->last_released);
   }
 };
 
@@ -178,12 +204,14 @@ class OverAggregate final : public OneInputOperator {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (t <= wm.At(r)) {
+      std::string key;
+      for (int k : c_.key_columns) AppendKeyBytes(Value::FromColumn(in.columns[k], r), &key);
+      std::unique_ptr<KeyState>* found = keys_.Find(key_groups_[r], key);
+      int64_t w = wm.At(r);
+      if (IsLate(found ? found->get() : nullptr, t, w)) {
         c_.metrics->late_rows++;
         continue;
       }
-      std::string key;
-      for (int k : c_.key_columns) AppendKeyBytes(Value::FromColumn(in.columns[k], r), &key);
       std::vector<Value> row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
@@ -196,7 +224,7 @@ class OverAggregate final : public OneInputOperator {
       if (ks.pending.empty() || t < ks.pending.begin()->first.first) {
         timers_->RegisterEventTimer(kg, key, 0, t);
       }
-      ks.pending.emplace(std::make_pair(t, seq_++), std::move(row));
+      ks.pending.emplace(std::make_pair(t, seq_++), Pending{w, std::move(row)});
     }
     return absl::OkStatus();
   }
@@ -214,17 +242,31 @@ class OverAggregate final : public OneInputOperator {
       if (!found) continue;
       KeyState& ks = **found;
       auto& p = ks.pending;
-      while (!p.empty() && p.begin()->first.first <= watermark) {
+      // Rows at or before the watermark, in time order, except those that arrived behind this
+      // very watermark (kept by a bounded frame although late): as Flink's timers, registered
+      // behind the watermark, they fire at the next one. They come after all others here (their
+      // time is after every row already processed for the key when they arrived).
+      auto ready = [&] {
+        return !p.empty() && p.begin()->first.first <= watermark &&
+               p.begin()->second.arrival_watermark < watermark;
+      };
+      while (ready()) {
         // The rows released together with the same time are peers (one RANGE step).
         int64_t t = p.begin()->first.first;
         std::vector<std::vector<Value>> peers;
-        while (!p.empty() && p.begin()->first.first == t) {
-          peers.push_back(std::move(p.begin()->second));
+        while (ready() && p.begin()->first.first == t) {
+          peers.push_back(std::move(p.begin()->second.row));
           p.erase(p.begin());
         }
         Release(ks, t, std::move(peers), &b, arena);
+        ks.last_released = t;
       }
-      if (!p.empty()) timers_->RegisterEventTimer(timer.kg, timer.key, 0, p.begin()->first.first);
+      // The next timer: at the earliest pending time, or after this watermark for a row that
+      // arrived behind it (a timer at or before it would fire again in this loop).
+      if (!p.empty()) {
+        timers_->RegisterEventTimer(timer.kg, timer.key, 0,
+                                    std::max(p.begin()->first.first, watermark + 1));
+      }
     }
     if (b.num_rows() > 0) {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
@@ -238,8 +280,8 @@ class OverAggregate final : public OneInputOperator {
   bool FitsShape(const KeyState& ks) const {
     size_t width = static_cast<size_t>(c_.input_columns);
     if (ks.running.size() != c_.calls.size()) return false;
-    for (const auto& [at, row] : ks.pending) {
-      if (row.size() != width) return false;
+    for (const auto& [at, p] : ks.pending) {
+      if (p.row.size() != width) return false;
     }
     for (const Row& r : ks.frame) {
       if (r.values.size() != width) return false;
@@ -248,6 +290,30 @@ class OverAggregate final : public OneInputOperator {
       if (row.size() != width) return false;
     }
     return true;
+  }
+
+  // Whether a row at time `t` that arrives behind watermark `w` is late, for a key with state
+  // `ks` (null: none yet). Flink SQL: an OVER aggregation with UNBOUNDED PRECEDING drops a row at
+  // or behind the watermark (AbstractRowTimeUnboundedPrecedingOver); one with a bounded frame
+  // drops a row at or before the last time it has processed for the row's key
+  // (RowTimeRangeBoundedPrecedingFunction, RowTimeRowsBoundedPrecedingFunction: lastTriggeringTs),
+  // so a row behind the watermark but after every processed row of its key is kept, and processed
+  // at the next watermark in time order. A row is processed when a watermark at or after its time
+  // arrives after it (Flink's event-time timer): the rows released, and the pending ones at or
+  // before `w` that arrived behind an earlier watermark (a file source's rows carry their own
+  // watermark, ahead of the last one the operator processed: RowWatermarks).
+  bool IsLate(const KeyState* ks, int64_t t, int64_t w) const {
+    if (c_.preceding < 0) return t <= w;
+    if (!ks) return false;
+    int64_t processed = ks->last_released;
+    for (auto it = ks->pending.upper_bound({w, INT64_MAX}); it != ks->pending.begin();) {
+      --it;
+      if (it->second.arrival_watermark < w) {
+        processed = std::max(processed, it->first.first);
+        break;
+      }
+    }
+    return t <= processed;
   }
 
   void Add(Running* r, const OverAggregateCall& call, const std::vector<Value>& row) {

@@ -46,15 +46,21 @@ namespace {
 
 // Window Top-N. Keyed state: (window end, PARTITION BY key) → the partition's top N, in the key
 // group of the row's exchange keys (the PARTITION BY columns of the input; a TVF's windows are
-// not there yet). Timers: one per partition at window_end − 1 µs, keyed by the state key, so
-// windows fire in the order (window end, partition key).
+// not there yet). Timers: one per partition at window_end − fire_lead_ (WindowFireLead), keyed by
+// the state key, so windows fire in the order (window end, partition key).
 class WindowRank final : public OneInputOperator {
  public:
   explicit WindowRank(WindowRankConfig c)
       : c_(std::move(c)),
         late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr),
         key_groups_(c_.subtask, c_.name),
-        parts_(key_groups_.range()) {
+        parts_(key_groups_.range()),
+        // On a window TVF: the lead of its time attribute; after a window aggregation: that of
+        // window_time (TIMESTAMP(3)), Flink's 1 ms.
+        fire_lead_(c_.assign_windows && c_.time_column >= 0 &&
+                           c_.time_column < static_cast<int>(c_.input_fields.size())
+                       ? WindowFireLead(c_.input_fields[c_.time_column].type)
+                       : WindowFireLead(DataType::Timestamp(3))) {
     // The columns the exchange into this operator hashes (engine/job_builder.cc).
     for (int k : c_.key_columns) {
       if (k < c_.input_columns) exchange_keys_.push_back(k);
@@ -98,7 +104,7 @@ class WindowRank final : public OneInputOperator {
         }
         // The timer is restored with the runtime's; registering it again is a no-op that keeps
         // a window from never firing should the timers and the state disagree.
-        timers_->RegisterEventTimer(kg, key, 0, WindowEndOf(key) - 1);
+        timers_->RegisterEventTimer(kg, key, 0, WindowEndOf(key) - fire_lead_);
       });
       EDDY_RETURN_IF_ERROR(st);
     }
@@ -130,7 +136,7 @@ class WindowRank final : public OneInputOperator {
         bool any = false;
         for (size_t k = 0; k < wins_.size(); ++k) {
           auto [start, end] = wins_[k];
-          if (end - 1 <= w) continue;  // this window already fired
+          if (end - fire_lead_ <= w) continue;  // this window already fired
           any = true;
           Row copy = row;
           copy.push_back(Value::Int64(DataType::Timestamp(3), start));
@@ -146,7 +152,7 @@ class WindowRank final : public OneInputOperator {
         return absl::InvalidArgumentError(fmt::format("{}: window_end is NULL", c_.name));
       }
       int64_t end = e.i;
-      if (end - 1 <= w) {
+      if (end - fire_lead_ <= w) {
         late_.Add(in, r, end - 1000, w);  // the row's window_time as its event time
         continue;
       }
@@ -158,7 +164,7 @@ class WindowRank final : public OneInputOperator {
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     if (c_.processing_time && watermark != INT64_MAX) return out->EmitWatermark(watermark);
     EDDY_RETURN_IF_ERROR(Fire(watermark, out));
-    return out->EmitWatermark(WindowOutputWatermark(watermark));
+    return out->EmitWatermark(WindowOutputWatermark(watermark, fire_lead_));
   }
 
  private:
@@ -183,7 +189,7 @@ class WindowRank final : public OneInputOperator {
     PutWindowEnd(end, &key_);
     for (int k : c_.key_columns) AppendKeyBytes(row[k], &key_);
     auto [part, fresh] = parts_.FindOrInsert(kg, key_);
-    if (fresh) timers_->RegisterEventTimer(kg, key_, 0, end - 1);
+    if (fresh) timers_->RegisterEventTimer(kg, key_, 0, end - fire_lead_);
     std::vector<Row>& top = part->top;
     // Position: after every row that is not after it (ties keep arrival order), or, for ties to
     // the last row, before the rows equal to it.
@@ -198,8 +204,8 @@ class WindowRank final : public OneInputOperator {
     if (static_cast<int64_t>(top.size()) > c_.limit) top.pop_back();
   }
 
-  // Emits the top N of every window that ends at or before watermark + 1 µs and frees them, in
-  // the order (window end, partition key).
+  // Emits the top N of every window that ends at or before watermark + fire_lead_ and frees them,
+  // in the order (window end, partition key).
   absl::Status Fire(int64_t watermark, Output* out) {
     Batch b;
     Arena* arena = nullptr;
@@ -242,6 +248,7 @@ class WindowRank final : public OneInputOperator {
   // Keyed state: (window end, PARTITION BY key) → the partition's top N.
   state::KeyedMapState<WindowPartition> parts_;
   TimerService* timers_ = nullptr;
+  int64_t fire_lead_;  // a window [s, e) fires at watermark e - fire_lead_ (WindowFireLead)
   std::vector<std::pair<int64_t, int64_t>> wins_;
   std::string key_;
 };

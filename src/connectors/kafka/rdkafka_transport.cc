@@ -263,11 +263,18 @@ class RdKafkaProducer final : public ProducerTransport {
  private:
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<RdKafkaProducer*>(opaque);
-    if (m->err && self->first_error_.ok()) {
-      self->first_error_ = absl::UnavailableError(
-          fmt::format("table '{}': writing to {} partition {} failed: {}", self->o_.table,
-                      Where(self->o_), m->partition, rd_kafka_err2str(m->err)));
+    if (!m->err || !self->first_error_.ok()) return;
+    if (m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      // The topic existed when the job started (the sink checks); it was deleted since.
+      self->first_error_ = absl::NotFoundError(
+          fmt::format("table '{}': {} does not exist (any more): writing partition {} failed",
+                      self->o_.table, Where(self->o_), m->partition));
+      return;
     }
+    self->first_error_ = absl::UnavailableError(
+        fmt::format("table '{}': writing to {} partition {} failed: {}", self->o_.table,
+                    Where(self->o_), m->partition, rd_kafka_err2str(m->err)));
   }
 
   KafkaTableOptions o_;

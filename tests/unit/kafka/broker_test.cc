@@ -3,7 +3,10 @@
 // log tests' independent encoder.
 #include "kafka/broker.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "../log/log_test_util.h"
 #include "kafka/errors.h"
@@ -260,11 +263,11 @@ TEST_F(BrokerTest, MetadataListsTopicsAndCreatesUnknownOnesWhenAllowed) {
   ct.num_partitions = 6;
   ct.replication_factor = -1;
   auto& cfg = ct.configs.emplace_back();
-  cfg.name = "some.unknown.config";
-  cfg.value = "x";
+  cfg.name = "retention.ms";
+  cfg.value = "3600000";
   auto r = Send(Frame(c, 5));
   auto cr = Decode<CreateTopicsResponse>(r->frame, CreateTopicsRequest::kApiKey, 5);
-  EXPECT_EQ(cr.topics.at(0).error_code, 0) << "unknown configs are ignored";
+  EXPECT_EQ(cr.topics.at(0).error_code, 0);
   EXPECT_EQ(cr.topics.at(0).num_partitions, 6);
   r = Send(Frame(c, 5));
   cr = Decode<CreateTopicsResponse>(r->frame, CreateTopicsRequest::kApiKey, 5);
@@ -291,6 +294,195 @@ TEST_F(BrokerTest, MetadataListsTopicsAndCreatesUnknownOnesWhenAllowed) {
   mr = Decode<MetadataResponse>(r->frame, MetadataRequest::kApiKey, 0);
   EXPECT_EQ(mr.topics.size(), 2u);
   EXPECT_EQ(mr.brokers.at(0).host, "127.0.0.1");
+}
+
+TEST_F(BrokerTest, CreateTopicsRefusesUnknownAndUnsupportedConfigsByName) {
+  // Kafka answers INVALID_CONFIG for a name that is no topic config; eddy refuses, by name,
+  // Kafka's configs it does not implement instead of dropping them, and takes the ones it has.
+  struct Case {
+    std::string name, value;
+    int16_t error;
+    std::string in_message;
+  };
+  const std::vector<Case> cases = {
+      {"dummy.doesntexist", "1", Wire(ErrorCode::kInvalidConfig), "dummy.doesntexist"},
+      {"min.compaction.lag.ms", "10", Wire(ErrorCode::kInvalidConfig), "min.compaction.lag.ms"},
+      {"compression.type", "zstd", Wire(ErrorCode::kInvalidConfig), "compression.type"},
+      {"delete.retention.ms", "-5", Wire(ErrorCode::kInvalidConfig), "delete.retention.ms"},
+      {"compression.type", "producer", 0, ""},
+      {"delete.retention.ms", "1000", 0, ""},
+  };
+  int n = 0;
+  for (const Case& k : cases) {
+    for (bool validate_only : {true, false}) {
+      std::string topic = fmt::format("cfg-{}", n++);
+      CreateTopicsRequest c;
+      c.validate_only = validate_only;
+      auto& ct = c.topics.emplace_back();
+      ct.name = topic;
+      ct.num_partitions = 1;
+      ct.replication_factor = 1;
+      auto& cfg = ct.configs.emplace_back();
+      cfg.name = k.name;
+      cfg.value = k.value;
+      auto r = Send(Frame(c, 5));
+      ASSERT_TRUE(r.ok()) << r.status();
+      auto cr = Decode<CreateTopicsResponse>(r->frame, CreateTopicsRequest::kApiKey, 5);
+      const auto& tr = cr.topics.at(0);
+      EXPECT_EQ(tr.error_code, k.error) << k.name << "=" << k.value;
+      if (k.error != 0) {
+        ASSERT_TRUE(tr.error_message.has_value());
+        EXPECT_NE(tr.error_message->find(k.in_message), std::string::npos) << *tr.error_message;
+      }
+      bool created = log_->DescribeTopic(topic).ok();
+      EXPECT_EQ(created, k.error == 0 && !validate_only) << k.name << "=" << k.value;
+      if (created) {
+        EXPECT_EQ(log_->DescribeTopic(topic)->config.Get(k.name), k.value);
+      }
+    }
+  }
+}
+
+// Fetch request for partitions `parts` of `topic` (offset 0 unless given), at most `max_bytes`.
+FetchRequest FetchOf(const std::string& topic,
+                     const std::vector<std::pair<int32_t, int64_t>>& parts, int32_t max_bytes,
+                     int32_t partition_max_bytes) {
+  FetchRequest f;
+  f.max_wait_ms = 0;
+  f.min_bytes = 1;
+  f.max_bytes = max_bytes;
+  auto& t = f.topics.emplace_back();
+  t.topic = topic;
+  for (const auto& [index, offset] : parts) {
+    auto& p = t.partitions.emplace_back();
+    p.partition = index;
+    p.fetch_offset = offset;
+    p.partition_max_bytes = partition_max_bytes;
+  }
+  return f;
+}
+
+TEST_F(BrokerTest, FetchStaysWithinMaxBytesExceptForTheFirstBatch) {
+  // KIP-74: only the first batch of the first partition with records may exceed the limits.
+  ASSERT_TRUE(log_->CreateTopic("wide", 3).ok());
+  TestBatch b;
+  TestRecord rec;
+  rec.value = std::string(600, 'x');
+  b.records.push_back(rec);
+  const std::string batch = log::testing::EncodeBatch(b);
+  ASSERT_GT(batch.size(), 600u);
+  ASSERT_LT(batch.size(), 700u);
+  for (int32_t p = 0; p < 3; ++p) {
+    auto part = log_->GetPartition("wide", PartitionId(p));
+    ASSERT_TRUE(part.ok());
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE((*part)->Append(batch, log::AppendOptions()).ok());
+  }
+  auto fetch = [&](const FetchRequest& f) {
+    auto r = Send(Frame(f, 11));
+    EXPECT_TRUE(r.ok()) << r.status();
+    auto resp = Decode<FetchResponse>(r->frame, FetchRequest::kApiKey, 11);
+    std::vector<size_t> sizes;
+    for (const auto& p : resp.responses.at(0).partitions) {
+      EXPECT_EQ(p.error_code, 0);
+      EXPECT_EQ(p.high_watermark, 2);
+      sizes.push_back(p.records.has_value() ? p.records->size() : 0);
+    }
+    return sizes;
+  };
+  const size_t one = batch.size();
+  // A 1000-byte response: the first batch of partition 0 fits, its second and every other
+  // partition's would not (they report offsets only).
+  EXPECT_EQ(fetch(FetchOf("wide", {{0, 0}, {1, 0}, {2, 0}}, 1000, 1 << 20)),
+            (std::vector<size_t>{one, 0, 0}));
+  // Room for three batches: two of partition 0, one of partition 1.
+  EXPECT_EQ(
+      fetch(FetchOf("wide", {{0, 0}, {1, 0}, {2, 0}}, static_cast<int32_t>(3 * one + 10), 1 << 20)),
+      (std::vector<size_t>{2 * one, one, 0}));
+  // A 100-byte limit smaller than any batch: the first batch still comes, nothing else.
+  EXPECT_EQ(fetch(FetchOf("wide", {{0, 0}, {1, 0}, {2, 0}}, 100, 1 << 20)),
+            (std::vector<size_t>{one, 0, 0}));
+  // Partition limits likewise: the first partition's first batch beyond its limit, no more.
+  EXPECT_EQ(fetch(FetchOf("wide", {{0, 0}, {1, 0}, {2, 0}}, 1 << 20, 100)),
+            (std::vector<size_t>{one, 0, 0}));
+  // The first partition with records is the one that may exceed: partition 0 is at its end.
+  EXPECT_EQ(fetch(FetchOf("wide", {{0, 2}, {1, 0}, {2, 0}}, 1000, 1 << 20)),
+            (std::vector<size_t>{0, one, 0}));
+}
+
+TEST_F(BrokerTest, FetchIsCappedByTheBrokersFetchMaxBytes) {
+  BrokerOptions o;
+  o.fetch_max_bytes = 1000;
+  broker_ = std::make_unique<Broker>(log_.get(), nullptr, o);
+  ASSERT_TRUE(log_->CreateTopic("capped", 1).ok());
+  TestBatch b;
+  TestRecord rec;
+  rec.value = std::string(400, 'y');
+  b.records.push_back(rec);
+  const std::string batch = log::testing::EncodeBatch(b);
+  auto part = log_->GetPartition("capped", PartitionId(0));
+  ASSERT_TRUE(part.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*part)->Append(batch, log::AppendOptions()).ok());
+  auto r = Send(Frame(FetchOf("capped", {{0, 0}}, 50 << 20, 50 << 20), 11));
+  ASSERT_TRUE(r.ok());
+  auto resp = Decode<FetchResponse>(r->frame, FetchRequest::kApiKey, 11);
+  const auto& p = resp.responses.at(0).partitions.at(0);
+  ASSERT_TRUE(p.records.has_value());
+  EXPECT_EQ(p.records->size(), 2 * batch.size()) << "two ~470-byte batches fit in 1000 bytes";
+}
+
+TEST(BrokerGroups, OffsetCommitOfUnknownTopicsAndPartitionsIsRefusedPerPartition) {
+  ScratchDir dir;
+  auto log = log::LogManager::Open(dir.Sub("data"));
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->CreateTopic("known", 2).ok());
+  auto gc = GroupCoordinator::Open(dir.path(), GroupOptions(), 1000);
+  ASSERT_TRUE(gc.ok());
+  Broker broker(log->get(), gc->get(), BrokerOptions());
+  // A simple consumer's commit (what AlterConsumerGroupOffsets sends): generation -1, no member.
+  OffsetCommitRequest c;
+  c.group_id = "admin-group";
+  c.generation_id_or_member_epoch = -1;
+  auto add = [&](const std::string& topic, std::vector<int32_t> parts) {
+    auto& t = c.topics.emplace_back();
+    t.name = topic;
+    for (int32_t p : parts) {
+      auto& op = t.partitions.emplace_back();
+      op.partition_index = p;
+      op.committed_offset = 10 + p;
+    }
+  };
+  add("missing", {0});
+  add("known", {1, 5, 0});  // partition 5 does not exist
+  add("also-missing", {3});
+  auto req = ParseRequestFrame(Frame(c, 8));
+  ASSERT_TRUE(req.ok());
+  auto r = broker.Handle(*req, true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto resp = Decode<OffsetCommitResponse>(r->frame, OffsetCommitRequest::kApiKey, 8);
+  ASSERT_EQ(resp.topics.size(), 3u);
+  const int16_t unknown = Wire(ErrorCode::kUnknownTopicOrPartition);
+  EXPECT_EQ(resp.topics[0].name, "missing");
+  ASSERT_EQ(resp.topics[0].partitions.size(), 1u);
+  EXPECT_EQ(resp.topics[0].partitions[0].error_code, unknown);
+  EXPECT_EQ(resp.topics[1].name, "known");
+  ASSERT_EQ(resp.topics[1].partitions.size(), 3u);
+  EXPECT_EQ(resp.topics[1].partitions[0].partition_index, 1);
+  EXPECT_EQ(resp.topics[1].partitions[0].error_code, 0);
+  EXPECT_EQ(resp.topics[1].partitions[1].partition_index, 5);
+  EXPECT_EQ(resp.topics[1].partitions[1].error_code, unknown);
+  EXPECT_EQ(resp.topics[1].partitions[2].partition_index, 0);
+  EXPECT_EQ(resp.topics[1].partitions[2].error_code, 0);
+  EXPECT_EQ(resp.topics[2].partitions.at(0).error_code, unknown);
+  // Only the existing partitions were committed.
+  OffsetFetchRequest of;
+  of.group_id = "admin-group";
+  of.topics = std::nullopt;  // every committed offset
+  auto fr = (*gc)->OffsetFetch(of, 5);
+  std::set<std::pair<std::string, int32_t>> committed;
+  for (const auto& t : fr.topics) {
+    for (const auto& p : t.partitions) committed.insert({t.name, p.partition_index});
+  }
+  EXPECT_EQ(committed, (std::set<std::pair<std::string, int32_t>>{{"known", 0}, {"known", 1}}));
 }
 
 TEST_F(BrokerTest, DescribeClusterAndConfigs) {
@@ -341,12 +533,19 @@ JoinGroupRequest Join(const std::string& member, const std::string& protocol_met
   return j;
 }
 
+// Without group.initial.rebalance.delay.ms, so a lone member's join completes at once.
+GroupOptions NoInitialDelay() {
+  GroupOptions o;
+  o.initial_rebalance_delay_ms = 0;
+  return o;
+}
+
 TEST(GroupCoordinator, RebalanceSyncCommitAndRestart) {
   ScratchDir dir;
   std::string data = dir.Sub("data");
   std::filesystem::create_directories(data);
   int64_t now = 1'000'000;
-  auto gc = GroupCoordinator::Open(data, GroupOptions(), now);
+  auto gc = GroupCoordinator::Open(data, NoInitialDelay(), now);
   ASSERT_TRUE(gc.ok()) << gc.status();
   std::vector<JoinGroupResponse> joins;
   auto on_join = [&](JoinGroupResponse r) { joins.push_back(r); };
@@ -429,7 +628,7 @@ TEST(GroupCoordinator, RebalanceSyncCommitAndRestart) {
 
   // Restart: offsets and the stable group come back.
   gc->reset();
-  auto again = GroupCoordinator::Open(data, GroupOptions(), now + 1000);
+  auto again = GroupCoordinator::Open(data, NoInitialDelay(), now + 1000);
   ASSERT_TRUE(again.ok()) << again.status();
   OffsetFetchRequest of;
   of.group_id = "g";
@@ -465,64 +664,193 @@ TEST(GroupCoordinator, RebalanceSyncCommitAndRestart) {
   EXPECT_EQ(joins[0].members.size(), 1u);
 }
 
-TEST(GroupCoordinator, StaticMemberComesBackWithoutRebalance) {
+// A group "g" of two static members, "leader-1" and "follower-1", stable with assignments "L"
+// and "F" (KIP-345).
+struct StaticGroup {
   ScratchDir dir;
   int64_t now = 5'000'000;
-  auto gc = GroupCoordinator::Open(dir.path(), GroupOptions(), now);
-  ASSERT_TRUE(gc.ok());
+  std::unique_ptr<GroupCoordinator> gc;
   std::vector<JoinGroupResponse> joins;
-  auto on_join = [&](JoinGroupResponse r) { joins.push_back(r); };
-  auto join_static = [&](const std::string& member, const std::string& instance) {
+  std::string leader, follower;
+  int32_t gen = 0;
+
+  void JoinStatic(const std::string& member, const std::string& instance) {
     JoinGroupRequest j = Join(member, instance);
     j.group_instance_id = instance;
-    (*gc)->JoinGroup(j, 5, {instance, "h"}, now, on_join);
-  };
-  join_static("", "leader-1");
-  ASSERT_EQ(joins.size(), 1u) << "static members need no member id round trip";
-  std::string leader = joins[0].member_id;
-  join_static("", "follower-1");
-  EXPECT_EQ(joins.size(), 1u);
-  join_static(leader, "leader-1");
-  ASSERT_EQ(joins.size(), 3u);
-  std::string follower;
-  for (size_t i = 1; i < 3; ++i) {
-    if (joins[i].member_id != leader) follower = joins[i].member_id;
+    gc->JoinGroup(j, 5, {instance, "h"}, now, [this](JoinGroupResponse r) { joins.push_back(r); });
   }
-  int32_t gen = joins[1].generation_id;
-  SyncGroupRequest s;
-  s.group_id = "g";
-  s.generation_id = gen;
-  s.member_id = leader;
-  s.assignments = {{leader, "L"}, {follower, "F"}};
-  std::vector<SyncGroupResponse> syncs;
-  (*gc)->SyncGroup(s, 3, now, [&](SyncGroupResponse r) { syncs.push_back(r); });
-  ASSERT_EQ(syncs.size(), 1u);
+  SyncGroupResponse Sync(const std::string& member, const std::string& instance,
+                         std::vector<std::pair<std::string, std::string>> assignments = {}) {
+    SyncGroupRequest s;
+    s.group_id = "g";
+    s.generation_id = gen;
+    s.member_id = member;
+    s.group_instance_id = instance;
+    for (auto& [m, a] : assignments) s.assignments.push_back({m, a});
+    auto out = std::make_shared<SyncGroupResponse>();
+    out->error_code = -2;  // not answered (yet)
+    gc->SyncGroup(s, 3, now, [out](SyncGroupResponse r) { *out = r; });
+    return *out;
+  }
+  int16_t Heartbeat(const std::string& member, const std::string& instance) {
+    HeartbeatRequest hb;
+    hb.group_id = "g";
+    hb.generation_id = gen;
+    hb.member_id = member;
+    hb.group_instance_id = instance;
+    return gc->Heartbeat(hb, 3, now).error_code;
+  }
 
-  // The follower's process restarts: it joins with no member id but the same instance id.
-  joins.clear();
-  join_static("", "follower-1");
-  ASSERT_EQ(joins.size(), 1u);
-  EXPECT_EQ(joins[0].member_id, follower) << "the same member id";
-  EXPECT_EQ(joins[0].generation_id, gen) << "no rebalance";
-  HeartbeatRequest hb;
-  hb.group_id = "g";
-  hb.generation_id = gen;
-  hb.member_id = leader;
-  EXPECT_EQ((*gc)->Heartbeat(hb, 3, now).error_code, 0) << "the leader is not disturbed";
+  void SetUp() {
+    auto opened = GroupCoordinator::Open(dir.path(), NoInitialDelay(), now);
+    ASSERT_TRUE(opened.ok());
+    gc = std::move(*opened);
+    JoinStatic("", "leader-1");
+    ASSERT_EQ(joins.size(), 1u) << "static members need no member id round trip";
+    leader = joins[0].member_id;
+    JoinStatic("", "follower-1");
+    EXPECT_EQ(joins.size(), 1u);
+    JoinStatic(leader, "leader-1");
+    ASSERT_EQ(joins.size(), 3u);
+    for (size_t i = 1; i < 3; ++i) {
+      if (joins[i].member_id != leader) follower = joins[i].member_id;
+    }
+    gen = joins[1].generation_id;
+    SyncGroupResponse f = Sync(follower, "follower-1");
+    EXPECT_EQ(f.error_code, -2) << "the follower waits for the leader";
+    ASSERT_EQ(Sync(leader, "leader-1", {{leader, "L"}, {follower, "F"}}).assignment, "L");
+    joins.clear();
+  }
+};
+
+TEST(GroupCoordinator, StaticMemberComesBackWithoutRebalance) {
+  StaticGroup g;
+  ASSERT_NO_FATAL_FAILURE(g.SetUp());
+  // The follower's process restarts: it joins with no member id but the same instance id. It
+  // gets a new member id and the current generation, no rebalance; syncing gives its assignment.
+  g.JoinStatic("", "follower-1");
+  ASSERT_EQ(g.joins.size(), 1u);
+  std::string follower2 = g.joins[0].member_id;
+  EXPECT_NE(follower2, g.follower) << "a new member id (Kafka)";
+  EXPECT_EQ(g.joins[0].generation_id, g.gen) << "no rebalance";
+  EXPECT_EQ(g.joins[0].leader, g.leader);
+  EXPECT_EQ(g.Sync(follower2, "follower-1").assignment, "F");
+  EXPECT_EQ(g.Heartbeat(g.leader, "leader-1"), 0) << "the leader is not disturbed";
+  // The old process, if still around, is fenced.
+  EXPECT_EQ(g.Heartbeat(g.follower, "follower-1"), Wire(ErrorCode::kFencedInstanceId));
 
   DescribeGroupsRequest d;
   d.groups = {"g", "nope"};
-  auto dr = (*gc)->DescribeGroups(d, 4);
+  auto dr = g.gc->DescribeGroups(d, 4);
   ASSERT_EQ(dr.groups.size(), 2u);
   EXPECT_EQ(dr.groups[0].group_state, "Stable");
   EXPECT_EQ(dr.groups[0].members.size(), 2u);
   EXPECT_EQ(dr.groups[1].group_state, "Dead");
-  auto lg = (*gc)->ListGroups(ListGroupsRequest(), 4);
+  auto lg = g.gc->ListGroups(ListGroupsRequest(), 4);
   ASSERT_EQ(lg.groups.size(), 1u);
   EXPECT_EQ(lg.groups[0].group_id, "g");
   DeleteGroupsRequest del;
   del.groups_names = {"g"};
-  EXPECT_EQ((*gc)->DeleteGroups(del, 2).results.at(0).error_code, Wire(ErrorCode::kNonEmptyGroup));
+  EXPECT_EQ(g.gc->DeleteGroups(del, 2).results.at(0).error_code, Wire(ErrorCode::kNonEmptyGroup));
+}
+
+TEST(GroupCoordinator, AStaticLeaderComesBackAsAFollowerOfItsOldIdWithoutRebalance) {
+  StaticGroup g;
+  ASSERT_NO_FATAL_FAILURE(g.SetUp());
+  g.JoinStatic("", "leader-1");
+  ASSERT_EQ(g.joins.size(), 1u);
+  std::string leader2 = g.joins[0].member_id;
+  EXPECT_EQ(g.joins[0].generation_id, g.gen) << "no rebalance";
+  // Kafka answers the leader id from before the replacement, so the restarted leader does not
+  // compute an assignment that a stable group would not send out; it syncs as a follower.
+  EXPECT_EQ(g.joins[0].leader, g.leader);
+  EXPECT_NE(leader2, g.leader);
+  EXPECT_TRUE(g.joins[0].members.empty());
+  EXPECT_EQ(g.Sync(leader2, "leader-1").assignment, "L");
+  EXPECT_EQ(g.Heartbeat(g.follower, "follower-1"), 0) << "the follower is not disturbed";
+}
+
+TEST(GroupCoordinator, ASecondClientWithTheSameInstanceIdFencesTheFirst) {
+  StaticGroup g;
+  ASSERT_NO_FATAL_FAILURE(g.SetUp());
+  // A second process starts with follower-1's instance id while the first still runs.
+  g.JoinStatic("", "follower-1");
+  ASSERT_EQ(g.joins.size(), 1u);
+  std::string second = g.joins[0].member_id;
+  // The first one's requests are all fenced from now on: no rebalance storm.
+  EXPECT_EQ(g.Heartbeat(g.follower, "follower-1"), Wire(ErrorCode::kFencedInstanceId));
+  EXPECT_EQ(g.Sync(g.follower, "follower-1").error_code, Wire(ErrorCode::kFencedInstanceId));
+  g.joins.clear();
+  g.JoinStatic(g.follower, "follower-1");
+  ASSERT_EQ(g.joins.size(), 1u);
+  EXPECT_EQ(g.joins[0].error_code, Wire(ErrorCode::kFencedInstanceId));
+  OffsetCommitRequest oc;
+  oc.group_id = "g";
+  oc.generation_id_or_member_epoch = g.gen;
+  oc.member_id = g.follower;
+  oc.group_instance_id = "follower-1";
+  auto& ot = oc.topics.emplace_back();
+  ot.name = "t";
+  ot.partitions.emplace_back().committed_offset = 1;
+  EXPECT_EQ(g.gc->OffsetCommit(oc, 7, g.now).topics.at(0).partitions.at(0).error_code,
+            Wire(ErrorCode::kFencedInstanceId));
+  LeaveGroupRequest lv;
+  lv.group_id = "g";
+  auto& who = lv.members.emplace_back();
+  who.member_id = g.follower;
+  who.group_instance_id = "follower-1";
+  EXPECT_EQ(g.gc->LeaveGroup(lv, 3, g.now).members.at(0).error_code,
+            Wire(ErrorCode::kFencedInstanceId));
+  // The second client holds the membership, in the same generation.
+  EXPECT_EQ(g.Heartbeat(second, "follower-1"), 0);
+  EXPECT_EQ(g.Heartbeat(g.leader, "leader-1"), 0);
+}
+
+TEST(GroupCoordinator, TheFirstRebalanceWaitsTheInitialDelayForMoreMembers) {
+  ScratchDir dir;
+  int64_t now = 7'000'000;
+  GroupOptions o;
+  o.initial_rebalance_delay_ms = 1000;
+  auto gc = GroupCoordinator::Open(dir.path(), o, now);
+  ASSERT_TRUE(gc.ok());
+  std::vector<JoinGroupResponse> joins;
+  auto on_join = [&](JoinGroupResponse r) { joins.push_back(r); };
+  auto join = [&](const std::string& member, const std::string& client, int64_t at) {
+    (*gc)->JoinGroup(Join(member, client), 3, {client, "h"}, at, on_join);
+  };
+  join("", "a", now);  // v3: the member id comes with the join
+  EXPECT_TRUE(joins.empty()) << "the first member waits for others";
+  (*gc)->Tick(now + 600);
+  join("", "b", now + 600);  // pushes the end of the delay to now + 1600
+  (*gc)->Tick(now + 1200);
+  EXPECT_TRUE(joins.empty()) << "b joined during the delay, which started again";
+  (*gc)->Tick(now + 1600);
+  ASSERT_EQ(joins.size(), 2u) << "both join generation 1 together";
+  for (const auto& j : joins) {
+    EXPECT_EQ(j.error_code, 0);
+    EXPECT_EQ(j.generation_id, 1);
+  }
+}
+
+TEST(GroupCoordinator, AStaticMemberThatDidNotRejoinKeepsItsPlace) {
+  StaticGroup g;
+  ASSERT_NO_FATAL_FAILURE(g.SetUp());
+  // A third, dynamic member joins: a rebalance; only the leader rejoins before the deadline
+  // (the rebalance timeout, 5 s). The static follower stays a member (Kafka), so the leader can
+  // keep its partitions for it until its session times out.
+  JoinGroupRequest j = Join("", "c");
+  g.gc->JoinGroup(j, 3, {"c", "h"}, g.now, [&](JoinGroupResponse r) { g.joins.push_back(r); });
+  g.JoinStatic(g.leader, "leader-1");
+  EXPECT_TRUE(g.joins.empty());
+  g.now += 5001;
+  g.gc->Tick(g.now);
+  ASSERT_EQ(g.joins.size(), 2u);
+  for (const auto& r : g.joins) {
+    EXPECT_EQ(r.generation_id, g.gen + 1);
+    if (r.member_id == g.leader) {
+      EXPECT_EQ(r.members.size(), 3u) << "the follower is still in";
+    }
+  }
 }
 
 }  // namespace

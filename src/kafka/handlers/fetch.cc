@@ -1,0 +1,67 @@
+#include <algorithm>
+
+#include "kafka/handlers/handler.h"
+
+namespace eddy::kafka {
+
+// Kafka protocol: Fetch v4-12. No fetch sessions (session id 0: every request is a full fetch,
+// KIP-227 allows a broker to decline sessions); read_uncommitted and read_committed are the same
+// because the log has no open transactions.
+absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
+                                  bool final_attempt) {
+  EDDY_ASSIGN_OR_RETURN(FetchRequest f, DecodeBody<FetchRequest>(req));
+  FetchResponse resp;
+  resp.session_id = 0;
+  // The response's limit: the request's max_bytes, capped by the broker's fetch.max.bytes.
+  int64_t budget =
+      std::min<int64_t>(f.max_bytes > 0 ? f.max_bytes : INT32_MAX, ctx.options.fetch_max_bytes);
+  int64_t total = 0;
+  bool any_error = false;
+  for (const auto& ft : f.topics) {
+    auto& tr = resp.responses.emplace_back();
+    tr.topic = ft.topic;
+    for (const auto& fp : ft.partitions) {
+      auto& pr = tr.partitions.emplace_back();
+      pr.partition_index = fp.partition;
+      pr.records = std::string();  // never null (some clients reject a null record set)
+      auto part = ctx.log->GetPartition(ft.topic, PartitionId(fp.partition));
+      if (!part.ok()) {
+        pr.error_code = ErrorOf(part.status());
+        pr.high_watermark = -1;
+        any_error = true;
+        continue;
+      }
+      // KIP-74: until a partition has returned records, the first batch is returned whole even
+      // beyond the partition's and the response's limits; after that, a partition returns only
+      // the whole batches that fit both (none once the response's budget is spent: offsets
+      // only), so the response never exceeds max_bytes by more than that one first batch.
+      int64_t limit =
+          std::max<int64_t>(0, std::min<int64_t>(fp.partition_max_bytes, budget - total));
+      absl::StatusOr<log::ReadResult> rr =
+          (*part)->Read(Offset(fp.fetch_offset), limit, /*whole_first_batch=*/total == 0);
+      if (!rr.ok()) {
+        pr.error_code = ErrorOf(rr.status());
+        any_error = true;
+        pr.high_watermark = (*part)->HighWatermark().value();
+        pr.last_stable_offset = pr.high_watermark;
+        pr.log_start_offset = (*part)->LogStartOffset().value();
+        continue;
+      }
+      pr.high_watermark = rr->high_watermark.value();
+      pr.last_stable_offset = rr->last_stable_offset.value();
+      pr.log_start_offset = rr->log_start_offset.value();
+      total += static_cast<int64_t>(rr->records.size());
+      pr.records = std::move(rr->records);
+    }
+  }
+  Reply r;
+  r.frame = EncodeResponse(req, resp);
+  if (!final_attempt && !any_error && total < std::max<int32_t>(f.min_bytes, 1) &&
+      f.max_wait_ms > 0) {
+    r.wants_more_data = true;
+    r.max_wait_ms = f.max_wait_ms;
+  }
+  return r;
+}
+
+}  // namespace eddy::kafka
