@@ -518,11 +518,11 @@ class Job {
       for (const auto& v : cp_.restore->manifest.vertices) {
         for (uint64_t b : v.bytes) bytes += static_cast<int64_t>(b);
       }
-      spdlog::info("job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
-                   cp_.restore->manifest.checkpoint_id, bytes,
-                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                             build_start)
-                       .count());
+      spdlog::info(
+          "job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
+          cp_.restore->manifest.checkpoint_id, bytes,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - build_start)
+              .count());
     }
     // Only once the restored state fits every operator: publish what the checkpoint had prepared
     // (again: committing is idempotent) and drop what later attempts left unpublished.

@@ -31,6 +31,8 @@ constexpr int64_t kTimeoutTimer = 1;  // at Matcher::NextTimeout() (WITHIN, NOT,
 
 // Format version of a key group's section of MATCH_RECOGNIZE state.
 constexpr uint8_t kStateVersion = 1;
+// ProcessBatch checks for a cancelled job every this many rows.
+constexpr size_t kCancelCheckRows = 1024;
 
 // The rows of one partition key.
 struct KeyState {
@@ -192,6 +194,7 @@ class MatchRecognizeOp final : public OneInputOperator {
     const Column& ts = in.columns[c_.rowtime_column];
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < n; ++i) {
+      if (i % kCancelCheckRows == 0 && cancelled()) return absl::CancelledError("job cancelled");
       c_.metrics->rows_in++;
       if (ts.IsNull(i)) continue;
       int64_t t = ts.i64[i];
@@ -223,13 +226,16 @@ class MatchRecognizeOp final : public OneInputOperator {
   // Fires the keys' timers up to the watermark in their (time, key) order: a key's rows timer
   // (at its earliest waiting row) releases its rows up to the watermark to its matcher in time
   // order, as Flink's CEP operator does; a timeout timer advances the key's matcher to its time
-  // (WITHIN, NOT, end of input). Matches come out in that order.
+  // (WITHIN, NOT, end of input). Matches come out in that order. A cancelled job stops between
+  // two rows (a row can extend up to max_partial_matches runs) with CancelledError.
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     std::vector<std::pair<KeyState*, cep::Match>> found;
     std::vector<cep::Match> matches;
     touched_.clear();
     Timer timer;
-    while (timers_->PopEventTimer(watermark, &timer)) {
+    while (true) {
+      if (cancelled()) return absl::CancelledError("job cancelled");
+      if (!timers_->PopEventTimer(watermark, &timer)) break;
       std::unique_ptr<KeyState>* slot = keys_.Find(timer.kg, timer.key);
       if (!slot) continue;
       KeyState* ks = slot->get();
@@ -239,6 +245,10 @@ class MatchRecognizeOp final : public OneInputOperator {
       if (timer.ns == kRowsTimer) {
         auto& p = ks->pending;
         while (st.ok() && !p.empty() && p.begin()->first.first <= watermark) {
+          if (cancelled()) {
+            timers_->RegisterEventTimer(timer.kg, timer.key, kRowsTimer, p.begin()->first.first);
+            return absl::CancelledError("job cancelled");
+          }
           int64_t t = p.begin()->first.first;
           ks->rows.push_back(std::move(p.begin()->second));
           p.erase(p.begin());

@@ -137,6 +137,9 @@ bool Less(const Value& a, const Value& b) {
   return false;
 }
 
+// ProcessBatch checks for a cancelled job every this many rows.
+constexpr size_t kCancelCheckRows = 1024;
+
 class OverAggregate final : public OneInputOperator {
  public:
   explicit OverAggregate(OverAggregateConfig c)
@@ -201,6 +204,7 @@ class OverAggregate final : public OneInputOperator {
     const Column& ts = in.columns[c_.time_column];
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t r = 0; r < in.num_rows(); ++r) {
+      if (r % kCancelCheckRows == 0 && cancelled()) return absl::CancelledError("job cancelled");
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
@@ -232,12 +236,15 @@ class OverAggregate final : public OneInputOperator {
   // Releases the rows the watermark passed. Keys come in their timers' order — by the time of
   // their earliest waiting row, then key — and each releases its rows up to the watermark in time
   // order (as Flink's operators do on a key's event-time timer), then its timer moves to its next
-  // pending time.
+  // pending time. A cancelled job stops between two release steps with CancelledError (a bounded
+  // frame re-reads its frame at each step).
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
     Timer timer;
-    while (timers_->PopEventTimer(watermark, &timer)) {
+    while (true) {
+      if (cancelled()) return absl::CancelledError("job cancelled");
+      if (!timers_->PopEventTimer(watermark, &timer)) break;
       std::unique_ptr<KeyState>* found = keys_.Find(timer.kg, timer.key);
       if (!found) continue;
       KeyState& ks = **found;
@@ -251,6 +258,10 @@ class OverAggregate final : public OneInputOperator {
                p.begin()->second.arrival_watermark < watermark;
       };
       while (ready()) {
+        if (cancelled()) {
+          timers_->RegisterEventTimer(timer.kg, timer.key, 0, p.begin()->first.first);
+          return absl::CancelledError("job cancelled");
+        }
         // The rows released together with the same time are peers (one RANGE step).
         int64_t t = p.begin()->first.first;
         std::vector<std::vector<Value>> peers;

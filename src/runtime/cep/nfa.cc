@@ -221,9 +221,9 @@ Matcher::Impl::Impl(std::shared_ptr<const CompiledPattern> pattern, Condition co
   EDDY_CHECK(!matched);
 }
 
-Matcher::Impl::~Impl() {
-  for (Group& g : groups_) ClearGroup(g);
-}
+// The shared buffer goes as a whole: releasing each run's nodes one by one first would walk every
+// partial match (up to max_partial_matches runs of many rows each; seconds for a cancelled job).
+Matcher::Impl::~Impl() = default;
 
 void Matcher::Impl::NewEpoch() {
   if (num_counters_ > 0) {
