@@ -300,6 +300,8 @@ class MatchRecognizeOp final : public OneInputOperator {
     mo.max_partial_matches = c_.max_partial_matches;
     mo.limit_setting = c_.limit_setting;
     mo.max_prev_rows = c_.max_prev_rows;
+    // A row can step thousands of partial matches: the matcher checks the job's cancel flag too.
+    if (context()) mo.cancelled = context()->cancelled;
     KeyState* ks = st.get();
     st->matcher = std::make_unique<cep::Matcher>(
         c_.pattern,

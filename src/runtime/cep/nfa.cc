@@ -414,8 +414,14 @@ absl::Status Matcher::Impl::ProcessRow(int64_t row, int64_t time_us, std::vector
   }
   fresh.threads = initial_;  // no row mapped yet: no references to take
   groups_.push_back(std::move(fresh));
+  size_t stepped = 0;
   for (Group& g : groups_) {
-    if (!g.threads.empty()) StepGroup(g, row, seq, time_us);
+    if (g.threads.empty()) continue;
+    StepGroup(g, row, seq, time_us);
+    if (++stepped % 256 == 0 && options_.cancelled &&
+        options_.cancelled->load(std::memory_order_relaxed)) {
+      return Fail(absl::CancelledError("job cancelled"));
+    }
   }
   RemoveDeadGroups();
   EDDY_RETURN_IF_ERROR(Emit(out));

@@ -21,6 +21,7 @@
 // (or a later row) reaches t + w; a C row in the window, even one exactly at t + w, cancels it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -213,6 +214,11 @@ struct MatcherOptions {
   /// Largest `n` that conditions pass to MatchView::Prev (PREV(x, n)); the matcher keeps that
   /// many rows before the oldest partial match. Default 1.
   int64_t max_prev_rows = 1;
+  /// The job's cancel flag (may be null). When it is set, ProcessRow stops between two start
+  /// rows' partial matches (every 256) and fails with CancelledError: a row can step up to
+  /// max_partial_matches runs, tens of ms. The Matcher is then partly stepped and returns that
+  /// error from every call; it can only be destroyed.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 /// Finds the matches of a compiled pattern in one partition (one key) of a stream.
