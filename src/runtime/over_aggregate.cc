@@ -273,8 +273,9 @@ class OverAggregate final : public OneInputOperator {
         ks.last_released = t;
       }
       // The next timer: at the earliest pending time, or after this watermark for a row that
-      // arrived behind it (a timer at or before it would fire again in this loop).
-      if (!p.empty()) {
+      // arrived behind it (a timer at or before it would fire again in this loop). None after
+      // the end of input: no later watermark comes.
+      if (!p.empty() && watermark != INT64_MAX) {
         timers_->RegisterEventTimer(timer.kg, timer.key, 0,
                                     std::max(p.begin()->first.first, watermark + 1));
       }
