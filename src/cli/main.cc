@@ -39,7 +39,7 @@ void OnSignal(int) {
   if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
 
-// Makes sure a cancelled job ends within `limit` (0.75 s; a stop with savepoint gets 120 s) even
+// Makes sure a cancelled job ends within `limit` (0.75 s; 120 s for a stop with savepoint) even
 // when an operator is stuck in a blocking call (a sink writing to a pipe nobody reads): after that
 // the process exits (code 130, as for a process ended by SIGINT) instead of hanging. Stops when
 // destroyed.
@@ -55,11 +55,10 @@ class CancelWatchdog {
             auto now = std::chrono::steady_clock::now();
             if (since == std::chrono::steady_clock::time_point{}) since = now;
             if (now - since > limit) {
-              std::fputs(fmt::format("\neddy: the job did not stop within {:g} s of the signal (an "
-                                     "operator is blocked); exiting\n",
-                                     static_cast<double>(limit.count()) / 1000)
-                             .c_str(),
-                         stderr);
+              std::fprintf(stderr,
+                           "\neddy: the job did not stop within %g s of the signal (an operator "
+                           "is blocked); exiting\n",
+                           static_cast<double>(limit.count()) / 1000);
               std::fflush(stderr);
               _exit(130);
             }
