@@ -237,6 +237,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0, 300000));
   server
+      ->add_option("--transaction-max-timeout-ms", server_opts.transaction_max_timeout_ms,
+                   "The longest transaction timeout a producer may ask for, in ms "
+                   "(transaction.max.timeout.ms); longer ones get INVALID_TRANSACTION_TIMEOUT")
+      ->capture_default_str()
+      ->check(CLI::Range(1, INT32_MAX));
+  server
       ->add_option("--socket-request-max-bytes", server_opts.socket_request_max_bytes,
                    "Largest request a client may send, in bytes; a larger one closes its "
                    "connection (socket.request.max.bytes)")

@@ -20,6 +20,7 @@
 #include "connectors/kafka/local_topics.h"
 #include "kafka/broker.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/txn_coordinator.h"
 #include "log/log_manager.h"
 #include "server/local_topics.h"
 #include "server/pipelines.h"
@@ -106,7 +107,15 @@ int RunServer(const ServerOptions& o) {
                groups.status().ToString());
     return 1;
   }
-  kafka::Broker broker(log->get(), groups->get(), bo);
+  kafka::TxnOptions to;
+  to.max_timeout_ms = o.transaction_max_timeout_ms;
+  auto txns = kafka::TransactionCoordinator::Open(o.data_dir, log->get(), groups->get(), to,
+                                                  log::WallClockMs());
+  if (!txns.ok()) {
+    fmt::print(stderr, "eddy server: cannot load the transactions: {}\n", txns.status().ToString());
+    return 1;
+  }
+  kafka::Broker broker(log->get(), groups->get(), bo, txns->get());
   auto server = kafka::KafkaServer::Start(&broker, host, port, 4, limits);
   if (!server.ok()) {
     fmt::print(stderr, "eddy server: {}\n", std::string(server.status().message()));
@@ -138,6 +147,7 @@ int RunServer(const ServerOptions& o) {
     while (!stop_ticker.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       (*groups)->Tick(log::WallClockMs());
+      (*txns)->Tick(log::WallClockMs());
     }
   });
   // Housekeeping: the flush.ms policy every second, retention every
