@@ -21,7 +21,7 @@ python3 "$ROOT/src/kafka/protocol/generate.py" --schemata "$ROOT/src/kafka/proto
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -I"$ROOT/src" -I"$OUT/gen" $(pkg-config --cflags absl_status absl_statusor fmt))
 LIBS=($(pkg-config --libs absl_status absl_statusor absl_strings absl_str_format fmt zlib snappy \
-  liblz4 libzstd))
+  liblz4 libzstd simdjson))
 
 build() {  # build NAME SOURCES...
   local name=$1
@@ -43,6 +43,12 @@ build kafka_request_fuzzer "$ROOT/fuzz/kafka_request_fuzzer.cc" \
   "$ROOT/src/kafka/protocol/wire.cc" "$OUT"/gen/kafka/messages_*.cc "$OUT/gen/kafka/api_table.cc"
 build record_batch_fuzzer "$ROOT/fuzz/record_batch_fuzzer.cc" "$ROOT/src/log/record_batch.cc" \
   "$ROOT/src/log/compression.cc" "$ROOT/src/log/crc32c.cc" "$ROOT/src/log/log_error.cc"
+# The text formats: CSV and JSON decoders and the chunked line reader, with what they use.
+FORMATS_SRCS=("$ROOT"/src/formats/{csv_decoder,json_decoder,field_convert,line_reader}.cc
+  "$ROOT"/src/types/*.cc "$ROOT"/src/base/{strings,utf8}.cc)
+build csv_decoder_fuzzer "$ROOT/fuzz/csv_decoder_fuzzer.cc" "${FORMATS_SRCS[@]}"
+build json_decoder_fuzzer "$ROOT/fuzz/json_decoder_fuzzer.cc" "${FORMATS_SRCS[@]}"
+build line_reader_fuzzer "$ROOT/fuzz/line_reader_fuzzer.cc" "${FORMATS_SRCS[@]}"
 
 # Seeds: a few valid requests (ApiVersions v0 and v3, Metadata v1), plus fuzz/seeds/<target>/:
 # inputs that once found a bug (kept as regression seeds).
@@ -55,9 +61,11 @@ seed "$CORPUS/kafka_request_fuzzer" apiversions-v0 "001200000000000100046675"
 seed "$CORPUS/kafka_request_fuzzer" apiversions-v3 "0012000300000001000466757a7a0004656464790231000000"
 seed "$CORPUS/kafka_request_fuzzer" metadata-v1 "0003000100000007000466757a7a000000010005746f706963"
 mkdir -p "$CORPUS/record_batch_fuzzer"
+for t in csv_decoder_fuzzer json_decoder_fuzzer line_reader_fuzzer; do mkdir -p "$CORPUS/$t"; done
 
 fail=0
-for t in kafka_request_fuzzer record_batch_fuzzer; do
+for t in kafka_request_fuzzer record_batch_fuzzer csv_decoder_fuzzer json_decoder_fuzzer \
+  line_reader_fuzzer; do
   echo "fuzz: $t for ${SECS}s" >&2
   mkdir -p "$OUT/findings/$t"
   if ! (cd "$OUT/findings/$t" && "$OUT/$t" -max_total_time="$SECS" -rss_limit_mb=2048 \

@@ -50,8 +50,10 @@ struct JobSummary {
   std::vector<Sink> sinks;
   std::vector<Late> late;
   double seconds = 0;
-  bool ok = true;        // false when the job failed or was cancelled
-  bool stopped = false;  // an unbounded query ended by Ctrl-C or its LIMIT
+  bool ok = true;  // false when the job failed or was cancelled
+  bool stopped =
+      false;  // an unbounded query ended by Ctrl-C or its LIMIT, or a stop with savepoint
+  std::string savepoint;  // the savepoint the job stopped with, or ""
   int64_t checkpoints_completed = 0;
   int64_t checkpoints_failed = 0;
   std::string restored_from;  // the checkpoint or savepoint the job restored, or ""
@@ -96,14 +98,25 @@ class Engine {
   /// job and may vary with parallelism).
   absl::StatusOr<QueryResult> Query(std::string_view select);
 
-  /// Equivalent of SET 'key' = 'value'.
-  void Set(const std::string& key, const std::string& value);
+  /// The session's value of `key` as text (its default until SET; "" for an unknown key).
+  std::string Get(const std::string& key) const;
+  /// Equivalent of SET 'key' = 'value'. Errors: InvalidArgument for an unknown key (with a "did
+  /// you mean" hint in the message) or a value the key does not accept; nothing changes then.
+  absl::Status Set(const std::string& key, const std::string& value);
 
   /// Summary of the last job run.
   const JobSummary& last_summary() const;
 
   /// Requests cancellation of the running job (thread-safe; e.g. from a signal handler thread).
   void Cancel();
+
+  /// Makes Stop() stop jobs with a savepoint written to `dir` (Flink: `flink stop
+  /// --savepointPath`); empty: Stop() cancels. Call before ExecuteScript.
+  void SetSavepointOnStop(const std::string& dir);
+  /// Stops the running job: with a savepoint when SetSavepointOnStop() named a directory (the
+  /// job writes it, commits its sinks' output up to it and stops; the script ends there), else
+  /// like Cancel(). Thread-safe and async-signal-safe (sets flags only).
+  void Stop();
 
  private:
   std::unique_ptr<EngineImpl> impl_;

@@ -26,14 +26,4 @@ std::string ToUpper(std::string_view s);
 std::string QuoteForLog(std::string_view s);
 std::string ToLower(std::string_view s);
 
-/// A duration in Flink's configuration syntax ("0", "500 ms", "5 s", "10s", "2 min", "1 h",
-/// "1 d"; units ms|milli|millis|s|sec|second|seconds|min|minute|minutes|h|hour|hours|d|day|days,
-/// no unit = ms) in milliseconds. -1 when `s` is not such a duration.
-int64_t ParseDurationMs(std::string_view s);
-
-/// A memory size in Flink's MemorySize syntax ("0", "512 b", "64 kb", "100mb", "1 gb", "1 tb";
-/// units b|bytes|k|kb|kibibytes|m|mb|mebibytes|g|gb|gibibytes|t|tb|tebibytes, powers of 1024,
-/// no unit = bytes) in bytes. -1 when `s` is not such a size.
-int64_t ParseMemoryBytes(std::string_view s);
-
 }  // namespace eddy

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -16,17 +17,25 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/strings.h"
+#include "catalog/options.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
+#include "connectors/connector.h"
 #include "eddy/engine.h"
+#include "state/checkpoint_storage.h"
 
 namespace {
+
+using eddy::cli::AddFlag;
+using eddy::cli::AddRepeatedFlag;
 
 eddy::Engine* g_engine = nullptr;
 std::atomic<int> g_signals{0};
 
 // Ctrl-C/SIGTERM cancels the running job; a second one exits at once.
 void OnSignal(int) {
-  if (g_engine) g_engine->Cancel();
+  if (g_engine) g_engine->Stop();
   if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
 
@@ -35,8 +44,9 @@ void OnSignal(int) {
 // process ended by SIGINT) instead of hanging. Stops when destroyed.
 class CancelWatchdog {
  public:
-  CancelWatchdog()
-      : t_([this] {
+  // `limit`: how long a stopping job may take (a stop with savepoint writes its state first).
+  explicit CancelWatchdog(std::chrono::milliseconds limit)
+      : t_([this, limit] {
           std::unique_lock<std::mutex> l(mu_);
           std::chrono::steady_clock::time_point since{};
           while (!cv_.wait_for(l, std::chrono::milliseconds(50), [&] { return stop_; })) {
@@ -98,6 +108,7 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
     text += fmt::format("  sink {}: {} row{} written\n", k.table, k.rows, k.rows == 1 ? "" : "s");
   }
   if (!s.restored_from.empty()) text += fmt::format("  restored from {}\n", s.restored_from);
+  if (!s.savepoint.empty()) text += fmt::format("  savepoint: {}\n", s.savepoint);
   if (s.checkpoints_completed || s.checkpoints_failed) {
     text += fmt::format("  checkpoints: {} completed", s.checkpoints_completed);
     if (s.checkpoints_failed) text += fmt::format(", {} failed", s.checkpoints_failed);
@@ -106,41 +117,255 @@ void PrintSummary(const std::string& stmt, const eddy::JobSummary& s) {
   std::fputs(text.c_str(), stderr);
 }
 
-int Run(const std::string& file, const std::string& inline_sql,
-        const std::vector<std::string>& sets, const std::string& format, bool quiet,
-        bool no_progress) {
+// Options of `eddy run`.
+struct RunOptions {
+  std::string file;  // a script path, or "-" for stdin
+  std::string inline_sql;
+  std::vector<std::string> sets;
+  std::string format;
+  bool quiet = false;
+  bool no_progress = false;
+  std::string savepoint_on_stop;
+};
+
+const auto kRunFile =
+    eddy::catalog::CommandFlag("eddy run", "FILE")
+        .String()
+        .Doc("The SQL script to run (statements separated by ';'); '-' reads it from stdin.");
+const auto kRunExecute = eddy::catalog::CommandFlag("eddy run", "-e, --execute")
+                             .String()
+                             .Doc("SQL text to run instead of a file.");
+const auto kRunSet = eddy::catalog::CommandFlag("eddy run", "--set")
+                         .String()
+                         .Doc(
+                             "A configuration key=value, like SET 'key' = 'value' before the "
+                             "script (repeatable; docs/options.md lists the keys).");
+const auto kRunFormat = eddy::catalog::CommandFlag("eddy run", "--format")
+                            .Enum("table", {"table", "csv", "json"})
+                            .Doc("How SELECT results print.");
+const auto kRunQuiet = eddy::catalog::CommandFlag("eddy run", "-q, --quiet")
+                           .Bool(false)
+                           .Doc("No progress and no summary on stderr.");
+const auto kRunFromCheckpoint =
+    eddy::catalog::CommandFlag("eddy run", "--from-checkpoint")
+        .String()
+        .Doc(
+            "Resume from a checkpoint or savepoint directory, or 'latest' (the newest complete "
+            "checkpoint of each job under 'execution.checkpointing.dir'; a fresh start when there "
+            "is none); the same as --set execution.savepoint.path=….");
+const auto kRunSavepointOnStop =
+    eddy::catalog::CommandFlag("eddy run", "--savepoint-on-stop")
+        .String()
+        .Doc(
+            "On Ctrl-C/SIGTERM, stop the job with a savepoint written to this directory (its "
+            "output up to the savepoint is committed; resume with --from-checkpoint DIR).");
+const auto kRunNoProgress = eddy::catalog::CommandFlag("eddy run", "--no-progress")
+                                .Bool(false)
+                                .Doc("No progress line on stderr.");
+
+// The flags of `eddy server` (ServerOptions).
+const auto kServerDataDir = eddy::catalog::CommandFlag("eddy server", "--data-dir")
+                                .String()
+                                .Required()
+                                .Doc("Directory of the log (created if missing).");
+const auto kServerListen = eddy::catalog::CommandFlag("eddy server", "--kafka-listen")
+                               .String("127.0.0.1:9092")
+                               .Doc("HOST:PORT of the Kafka listener (port 0: any free port).");
+const auto kServerAdvertisedHost = eddy::catalog::CommandFlag("eddy server", "--advertised-host")
+                                       .String()
+                                       .DefaultDoc("the listen host")
+                                       .Doc("Host name clients are told to connect to.");
+const auto kServerPartitions =
+    eddy::catalog::CommandFlag("eddy server", "--num-partitions")
+        .Int(1)
+        .Range(1, 100000)
+        .Doc("Partitions of automatically created topics (Kafka's num.partitions).");
+const auto kServerNoAutoCreate =
+    eddy::catalog::CommandFlag("eddy server", "--no-auto-create-topics")
+        .Bool(false)
+        .Doc("Do not create unknown topics on first use (auto.create.topics.enable=false).");
+const auto kServerPortFile = eddy::catalog::CommandFlag("eddy server", "--port-file")
+                                 .String()
+                                 .Doc("Write the bound Kafka port to this file once listening.");
+const auto kServerRebalanceDelay =
+    eddy::catalog::CommandFlag("eddy server", "--group-initial-rebalance-delay-ms")
+        .Int(1000)
+        .Range(0, 300000)
+        .Doc(
+            "How long the first rebalance of an empty consumer group waits for more members, in "
+            "ms (Kafka's group.initial.rebalance.delay.ms, default 3000 there).");
+const auto kServerSocketRequestMax =
+    eddy::catalog::CommandFlag("eddy server", "--socket-request-max-bytes")
+        .Int(100 << 20)
+        .Range(8, INT32_MAX)
+        .Doc(
+            "Largest request a client may send, in bytes; a larger one closes its connection "
+            "(Kafka's socket.request.max.bytes).");
+const auto kServerQueuedRequestMax =
+    eddy::catalog::CommandFlag("eddy server", "--queued-max-request-bytes")
+        .Int(256 << 20)
+        .Range(0, int64_t{1} << 50)
+        .Doc(
+            "Request bytes held at once over all connections (being read or handled, or acks=all "
+            "and not yet fsynced); when used up, connections are not read (backpressure); 0: no "
+            "limit; at least --socket-request-max-bytes (Kafka's queued.max.request.bytes).");
+const auto kServerConnectionQueuedMax =
+    eddy::catalog::CommandFlag("eddy server", "--connection-max-queued-bytes")
+        .Int(32 << 20)
+        .Range(1, int64_t{1} << 50)
+        .Doc(
+            "The same budget per connection, counting also answers not yet read by the client: "
+            "its next request is read only below it.");
+const auto kServerMaxConnections =
+    eddy::catalog::CommandFlag("eddy server", "--max-connections")
+        .Int(10000)
+        .Range(1, 1000000)
+        .Doc(
+            "Open connections; more are closed at once with a log line (Kafka's "
+            "max.connections).");
+const auto kServerMaxConnectionsPerIp =
+    eddy::catalog::CommandFlag("eddy server", "--max-connections-per-ip")
+        .Int(0)
+        .Range(0, 1000000)
+        .Doc(
+            "Open connections per client IP address; 0: --max-connections (Kafka's "
+            "max.connections.per.ip).");
+const auto kServerConnectionsMaxIdle =
+    eddy::catalog::CommandFlag("eddy server", "--connections-max-idle-ms")
+        .Int(600000)
+        .Range(0, int64_t{1} << 40)
+        .Doc(
+            "Close a connection with nothing read or written for this long and no request in "
+            "progress, in ms; 0: never (Kafka's connections.max.idle.ms).");
+const auto kServerFetchMaxBytes =
+    eddy::catalog::CommandFlag("eddy server", "--fetch-max-bytes")
+        .Int(55 << 20)
+        .Range(1, INT32_MAX)
+        .Doc(
+            "Most record bytes in one Fetch response, whatever the client asks (Kafka's "
+            "fetch.max.bytes; the first batch may exceed it, KIP-74).");
+const auto kServerTxnMaxTimeout =
+    eddy::catalog::CommandFlag("eddy server", "--transaction-max-timeout-ms")
+        .Int(900000)
+        .Range(1, INT32_MAX)
+        .Doc(
+            "The longest transaction timeout a producer may ask for, in ms; longer ones get "
+            "INVALID_TRANSACTION_TIMEOUT (Kafka's transaction.max.timeout.ms).");
+const auto kServerSql = eddy::catalog::CommandFlag("eddy server", "--sql")
+                            .String()
+                            .Doc(
+                                "Run this SQL script inside the server as a pipeline once it "
+                                "listens (repeatable; each on its own thread).");
+const auto kServerLogLevel =
+    eddy::catalog::CommandFlag("eddy server", "--log-level")
+        .Enum("info", {"trace", "debug", "info", "warn", "error", "critical", "off"})
+        .Doc("Least severe log messages written to stderr.");
+
+const auto kSavepointSource = eddy::catalog::CommandFlag("eddy savepoint", "SOURCE")
+                                  .String()
+                                  .Doc(
+                                      "A complete checkpoint directory (chk-<n>), or a job's "
+                                      "checkpoint directory (<dir>/<job "
+                                      "id>: its newest complete checkpoint that loads).");
+const auto kSavepointTarget = eddy::catalog::CommandFlag("eddy savepoint", "TARGET")
+                                  .String()
+                                  .Doc("The new savepoint directory (must not hold one already).");
+
+// `eddy savepoint SOURCE TARGET`: a checkpoint copied into a self-contained, movable savepoint.
+int Savepoint(const std::string& source, const std::string& target) {
+  absl::StatusOr<eddy::state::LoadedCheckpoint> cp = eddy::state::CheckpointStorage::Load(source);
+  if (absl::IsNotFound(cp.status())) {
+    auto latest = eddy::state::CheckpointStorage::LoadLatest(source);
+    if (!latest.ok()) {
+      cp = latest.status();
+    } else if (!*latest) {
+      cp = absl::NotFoundError(fmt::format(
+          "{} holds no complete checkpoint (give chk-<n> or a job's directory)", source));
+    } else {
+      cp = std::move(**latest);
+    }
+  }
+  if (!cp.ok()) {
+    std::fprintf(stderr, "eddy savepoint: %s\n", std::string(cp.status().message()).c_str());
+    return 1;
+  }
+  absl::Status st = eddy::state::CheckpointStorage::WriteSavepoint(target, *cp);
+  if (!st.ok()) {
+    std::fprintf(stderr, "eddy savepoint: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  std::fprintf(stderr,
+               "eddy savepoint: checkpoint %lld of job %s written to %s (resume with eddy run "
+               "--from-checkpoint %s)\n",
+               static_cast<long long>(cp->manifest.checkpoint_id), cp->manifest.job_id.c_str(),
+               target.c_str(), target.c_str());
+  return 0;
+}
+
+// Reads the script of `eddy run`: `file`, or stdin for "-". Errors name the file.
+absl::StatusOr<std::string> ReadScript(const std::string& file) {
+  if (file == "-") {
+    std::stringstream ss;
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    return absl::InvalidArgumentError(
+        fmt::format("{} is a directory; give a SQL script file (or - to read the script from "
+                    "stdin)",
+                    file));
+  }
+  std::ifstream in(file);
+  if (!in) {
+    return absl::NotFoundError(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(fmt::format("cannot read {}: {}", file, std::strerror(errno)));
+  }
+  return ss.str();
+}
+
+int Run(const RunOptions& o) {
   std::string sql;
-  if (!inline_sql.empty()) {
-    sql = inline_sql;
+  if (!o.inline_sql.empty()) {
+    sql = o.inline_sql;
   } else {
-    std::ifstream in(file);
-    if (!in) {
-      std::fprintf(stderr, "eddy: cannot read %s: %s\n", file.c_str(), std::strerror(errno));
+    auto text = ReadScript(o.file);
+    if (!text.ok()) {
+      std::fprintf(stderr, "eddy run: %s\n", std::string(text.status().message()).c_str());
       return 1;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    sql = ss.str();
+    sql = *std::move(text);
   }
   eddy::Engine engine;
+  engine.SetSavepointOnStop(o.savepoint_on_stop);
+  for (const auto& kv : o.sets) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) {
+      std::fprintf(stderr, "eddy run: --set takes key=value, got '%s'\n", kv.c_str());
+      return 1;
+    }
+    absl::Status st = engine.Set(kv.substr(0, eq), kv.substr(eq + 1));
+    if (!st.ok()) {
+      std::fprintf(stderr, "eddy run: --set %s: %s\n", kv.c_str(),
+                   std::string(st.message()).c_str());
+      return 1;
+    }
+  }
   g_engine = &engine;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  for (const auto& kv : sets) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos) {
-      std::fprintf(stderr, "eddy: --set takes key=value, got '%s'\n", kv.c_str());
-      return 1;
-    }
-    engine.Set(kv.substr(0, eq), kv.substr(eq + 1));
-  }
   eddy::OutputOptions out;
-  if (format == "csv")
+  if (o.format == "csv")
     out.format = eddy::OutputOptions::Format::kCsv;
-  else if (format == "json")
+  else if (o.format == "json")
     out.format = eddy::OutputOptions::Format::kJson;
   bool tty = isatty(STDERR_FILENO);
-  if (tty && !quiet && !no_progress) {
+  bool no_progress = o.no_progress;
+  if (tty && !o.quiet && !no_progress) {
     out.on_progress = [](const eddy::Progress& p) {
       if (p.streaming) return;  // result rows go to the terminal: no progress line among them
       std::string pct =
@@ -150,7 +375,7 @@ int Run(const std::string& file, const std::string& inline_sql,
       std::fflush(stderr);
     };
   }
-  if (!quiet) {
+  if (!o.quiet) {
     out.on_summary = [tty, no_progress](const std::string& stmt, const eddy::JobSummary& s) {
       if (tty && !no_progress) std::fprintf(stderr, "\r\033[K");
       PrintSummary(stmt, s);
@@ -158,15 +383,116 @@ int Run(const std::string& file, const std::string& inline_sql,
   }
   absl::Status st;
   {
-    CancelWatchdog watchdog;
+    CancelWatchdog watchdog(o.savepoint_on_stop.empty() ? std::chrono::milliseconds(750)
+                                                        : std::chrono::milliseconds(120'000));
     st = engine.ExecuteScript(sql, out);
   }
   g_engine = nullptr;
   if (!st.ok()) {
     std::fprintf(stderr, "eddy: %s\n", std::string(st.message()).c_str());
-    return 1;
+    // A stop with savepoint is a clean end.
+    return engine.last_summary().savepoint.empty() ? 1 : 0;
   }
   return 0;
+}
+
+// The connectors as docs/options.md describes them.
+std::vector<eddy::catalog::ConnectorDoc> ConnectorDocs() {
+  std::vector<eddy::catalog::ConnectorDoc> out;
+  for (const eddy::connectors::ConnectorFactory* f : eddy::connectors::Connectors()) {
+    eddy::catalog::ConnectorDoc d;
+    d.identifier = f->identifier();
+    eddy::connectors::ConnectorCapabilities c = f->capabilities();
+    std::string source = "no";
+    if (c.source) {
+      source = c.bounded ? "bounded" : "unbounded";
+      if (!c.bounded && !c.bounded_when.empty()) source += ", bounded by " + c.bounded_when;
+    }
+    std::string sink = "no";
+    if (c.sink)
+      sink = c.sink_accepts_updates ? "every change (+I, -U, +U, -D)" : "inserts only (+I)";
+    d.summary = fmt::format("{}\n\nSource: {}. Sink: {}. Lookup joins: {}.\n", f->doc(), source,
+                            sink, c.lookup ? "yes" : "no");
+    auto meta = f->metadata_columns();
+    if (!meta.empty()) {
+      d.summary +=
+          "\nMetadata columns (`col TYPE METADATA [FROM 'key'] [VIRTUAL]`):\n\n"
+          "| Key | Type | Written by the sink | Description |\n|---|---|---|---|\n";
+      for (const auto& m : meta) {
+        d.summary += fmt::format("| `{}` | {} | {} | {} |\n", m.key, m.type_name,
+                                 m.writable ? "yes" : "no (declare it VIRTUAL)", m.doc);
+      }
+    }
+    d.options = f->options();
+    d.format_selectors = f->format_selectors();
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+// `eddy options`: every option of the registry, as text or as docs/options.md.
+int Options(bool markdown) {
+  std::string md = eddy::catalog::OptionsMarkdown(ConnectorDocs());
+  if (!markdown) {
+    // The same content, without the markdown table syntax.
+    std::string text;
+    std::istringstream in(md);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("|---", 0) == 0 || line.rfind("<!--", 0) == 0) continue;
+      if (line.rfind("| Key |", 0) == 0) continue;
+      if (line.rfind("| ", 0) == 0) {
+        std::vector<std::string> cells;
+        size_t pos = 2;
+        while (pos < line.size()) {
+          size_t end = line.find(" |", pos);
+          if (end == std::string::npos) break;
+          cells.push_back(line.substr(pos, end - pos));
+          pos = end + 3;
+        }
+        std::string row = "  " + (cells.empty() ? "" : cells[0]);
+        if (cells.size() > 2) row += fmt::format(" ({}; default {})", cells[1], cells[2]);
+        if (cells.size() > 1) row += ": " + cells.back();
+        text += row + "\n";
+        continue;
+      }
+      text += line + "\n";
+    }
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  std::fputs(md.c_str(), stdout);
+  return 0;
+}
+
+// An unknown command word before any flag: a clear message with the closest command instead of
+// CLI11's "arguments were not expected". Returns true when it printed one.
+bool UnknownCommand(CLI::App* app, int argc, char** argv) {
+  CLI::App* at = app;
+  std::string path = "eddy";
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return false;
+    std::vector<std::string> names;
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : at->get_subcommands({})) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == word) next = sub;
+    }
+    if (next) {
+      at = next;
+      path += " " + word;
+      continue;
+    }
+    if (names.empty() || at->get_require_subcommand_min() == 0) return false;
+    std::string near = eddy::ClosestName(word, names);
+    std::fprintf(stderr, "%s: unknown command '%s'%s\ncommands: %s\nRun `%s --help` for more.\n",
+                 path.c_str(), word.c_str(),
+                 near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near).c_str(),
+                 fmt::format("{}", fmt::join(names, ", ")).c_str(), path.c_str());
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -180,29 +506,25 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "eddy 0.1.0");
 
   auto* run = app.add_subcommand("run", "Run a SQL script (statements separated by ';')");
-  std::string file, inline_sql, format = "table";
-  std::vector<std::string> sets;
-  bool quiet = false, no_progress = false;
-  run->add_option("file", file, "SQL script to run");
-  run->add_option("-e,--execute", inline_sql, "SQL text to run instead of a file");
-  run->add_option("--set", sets, "Configuration key=value, like SET 'key' = 'value' (repeatable)")
-      ->allow_extra_args(false);
-  run->add_option("--format", format, "How SELECT results print: table, csv or json")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
-  run->add_flag("-q,--quiet", quiet, "No progress and no summary on stderr");
-  run->add_flag("--no-progress", no_progress, "No progress line on stderr");
+  RunOptions run_opts;
+  AddFlag(run, kRunFile, &run_opts.file);
+  AddFlag(run, kRunExecute, &run_opts.inline_sql);
+  AddRepeatedFlag(run, kRunSet, &run_opts.sets)->allow_extra_args(false);
+  AddFlag(run, kRunFormat, &run_opts.format);
+  AddFlag(run, kRunQuiet, &run_opts.quiet);
+  AddFlag(run, kRunNoProgress, &run_opts.no_progress);
   std::string from_checkpoint;
-  run->add_option("--from-checkpoint", from_checkpoint,
-                  "Resume from a checkpoint or savepoint directory, or 'latest' (the newest "
-                  "complete checkpoint of each job under 'execution.checkpointing.dir'; a fresh "
-                  "start when there is none)");
+  AddFlag(run, kRunFromCheckpoint, &from_checkpoint);
+  AddFlag(run, kRunSavepointOnStop, &run_opts.savepoint_on_stop);
   run->footer(
       "Examples:\n"
       "  eddy run examples/flights/delays.sql\n"
       "  eddy run -e \"SET 'parallelism.default' = '2'; SELECT ...\"\n"
       "  eddy run job.sql --set parallelism.default=1 --format csv\n"
+      "  cat job.sql | eddy run -\n"
       "SELECT results print to stdout; progress (on a terminal) and a summary go to stderr.\n"
-      "Exit code: 0 on success, 1 on any error (SQL errors name line:column).");
+      "Exit code: 0 on success, 1 on any error (SQL errors name line:column).\n"
+      "Every SET key: `eddy options` (docs/options.md).");
 
   auto* test = app.add_subcommand("test-sql", "Run sqllogictest-style SQL test files (tests/sql)");
   std::vector<std::string> test_files;
@@ -211,88 +533,25 @@ int main(int argc, char** argv) {
   auto* server = app.add_subcommand(
       "server", "Run the broker: a durable, partitioned log served to Kafka clients");
   eddy::cli::ServerOptions server_opts;
-  server
-      ->add_option("--data-dir", server_opts.data_dir, "Directory of the log (created if missing)")
-      ->required();
-  server
-      ->add_option("--kafka-listen", server_opts.kafka_listen,
-                   "HOST:PORT of the Kafka listener (port 0: any free port)")
-      ->capture_default_str();
-  server->add_option("--advertised-host", server_opts.advertised_host,
-                     "Host name clients are told to connect to (default: the listen host)");
-  server
-      ->add_option("--num-partitions", server_opts.default_partitions,
-                   "Partitions of automatically created topics (num.partitions)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
-  server->add_flag("!--no-auto-create-topics", server_opts.auto_create_topics,
-                   "Do not create unknown topics on first use (auto.create.topics.enable=false)");
-  server->add_option("--port-file", server_opts.port_file,
-                     "Write the bound Kafka port to this file once listening");
-  server
-      ->add_option(
-          "--group-initial-rebalance-delay-ms", server_opts.group_initial_rebalance_delay_ms,
-          "How long the first rebalance of an empty consumer group waits for more members, "
-          "in ms (group.initial.rebalance.delay.ms; Kafka: 3000)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 300000));
-  server
-      ->add_option("--transaction-max-timeout-ms", server_opts.transaction_max_timeout_ms,
-                   "The longest transaction timeout a producer may ask for, in ms "
-                   "(transaction.max.timeout.ms); longer ones get INVALID_TRANSACTION_TIMEOUT")
-      ->capture_default_str()
-      ->check(CLI::Range(1, INT32_MAX));
-  server
-      ->add_option("--socket-request-max-bytes", server_opts.socket_request_max_bytes,
-                   "Largest request a client may send, in bytes; a larger one closes its "
-                   "connection (socket.request.max.bytes)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{8}, int64_t{INT32_MAX}));
-  server
-      ->add_option("--queued-max-request-bytes", server_opts.queued_max_request_bytes,
-                   "Request bytes held at once over all connections (being read or handled, or "
-                   "acks=all and not yet fsynced); when used up, connections are not read "
-                   "(backpressure). 0: no limit. At least --socket-request-max-bytes "
-                   "(queued.max.request.bytes)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50));
-  server
-      ->add_option("--connection-max-queued-bytes", server_opts.connection_max_queued_bytes,
-                   "The same budget per connection, counting also answers not yet read by the "
-                   "client: its next request is read only below it")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 50));
-  server
-      ->add_option("--max-connections", server_opts.max_connections,
-                   "Open connections; more are closed at once with a log line (max.connections)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  server
-      ->add_option("--max-connections-per-ip", server_opts.max_connections_per_ip,
-                   "Open connections per client IP address; 0: --max-connections "
-                   "(max.connections.per.ip)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000000));
-  server
-      ->add_option("--connections-max-idle-ms", server_opts.connections_max_idle_ms,
-                   "Close a connection with nothing read or written for this long and no request "
-                   "in progress, in ms; 0: never (connections.max.idle.ms)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
-  server
-      ->add_option("--fetch-max-bytes", server_opts.fetch_max_bytes,
-                   "Most record bytes in one Fetch response, whatever the client asks "
-                   "(fetch.max.bytes; the first batch may exceed it, KIP-74)")
-      ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, int64_t{INT32_MAX}));
-  server
-      ->add_option("--sql", server_opts.sql_files,
-                   "Run this SQL script inside the server as a pipeline once it listens "
-                   "(repeatable; each on its own thread)")
-      ->allow_extra_args(false);
-  server->add_option_function<std::string>(
-      "--log-level", [](const std::string& l) { eddy::SetLogLevel(l); },
-      "Log level: debug, info, warn, error (default info)");
+  bool no_auto_create = false;
+  std::string log_level;
+  AddFlag(server, kServerDataDir, &server_opts.data_dir);
+  AddFlag(server, kServerListen, &server_opts.kafka_listen);
+  AddFlag(server, kServerAdvertisedHost, &server_opts.advertised_host);
+  AddFlag(server, kServerPartitions, &server_opts.default_partitions);
+  AddFlag(server, kServerNoAutoCreate, &no_auto_create);
+  AddFlag(server, kServerPortFile, &server_opts.port_file);
+  AddFlag(server, kServerRebalanceDelay, &server_opts.group_initial_rebalance_delay_ms);
+  AddFlag(server, kServerSocketRequestMax, &server_opts.socket_request_max_bytes);
+  AddFlag(server, kServerQueuedRequestMax, &server_opts.queued_max_request_bytes);
+  AddFlag(server, kServerConnectionQueuedMax, &server_opts.connection_max_queued_bytes);
+  AddFlag(server, kServerMaxConnections, &server_opts.max_connections);
+  AddFlag(server, kServerMaxConnectionsPerIp, &server_opts.max_connections_per_ip);
+  AddFlag(server, kServerConnectionsMaxIdle, &server_opts.connections_max_idle_ms);
+  AddFlag(server, kServerFetchMaxBytes, &server_opts.fetch_max_bytes);
+  AddFlag(server, kServerTxnMaxTimeout, &server_opts.transaction_max_timeout_ms);
+  AddRepeatedFlag(server, kServerSql, &server_opts.sql_files)->allow_extra_args(false);
+  AddFlag(server, kServerLogLevel, &log_level);
   server->footer(
       "Runs in the foreground until SIGINT or SIGTERM, then cancels the --sql pipelines and\n"
       "flushes and closes every segment.\n"
@@ -362,6 +621,25 @@ int main(int argc, char** argv) {
   consume->add_option("--key-separator", kopts.key_separator, "Separator for --print-keys");
   add_client_options(consume);
 
+  auto* savepoint = app.add_subcommand(
+      "savepoint", "Write a portable savepoint from a job's checkpoint (Flink: flink savepoint)");
+  std::string sp_source, sp_target;
+  AddFlag(savepoint, kSavepointSource, &sp_source)->required();
+  AddFlag(savepoint, kSavepointTarget, &sp_target)->required();
+  savepoint->footer(
+      "Examples:\n"
+      "  eddy savepoint /var/lib/eddy/checkpoints/job-0123456789abcdef /backups/sp-1\n"
+      "  eddy run job.sql --from-checkpoint /backups/sp-1 --set parallelism.default=4\n"
+      "A running `eddy run` job stops with a savepoint on Ctrl-C when started with\n"
+      "--savepoint-on-stop DIR.\n");
+
+  auto* options = app.add_subcommand(
+      "options", "List every configuration option: SET keys, connector options, flags");
+  bool markdown = false;
+  options->add_flag("--markdown", markdown, "Print docs/options.md (generated from the registry)");
+
+  // --help on every command and subcommand (CLI11 adds it to each).
+  if (UnknownCommand(&app, argc, argv)) return 1;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -369,15 +647,24 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
   if (run->parsed()) {
-    if (file.empty() == inline_sql.empty()) {
-      std::fprintf(stderr, "eddy run: give a script FILE or -e 'SQL' (see eddy run --help)\n");
+    if (run_opts.file.empty() == run_opts.inline_sql.empty()) {
+      std::fprintf(stderr,
+                   "eddy run: give a script FILE, - (stdin) or -e 'SQL' (see eddy run --help)\n");
       return 1;
     }
-    if (!from_checkpoint.empty()) sets.push_back("execution.savepoint.path=" + from_checkpoint);
-    return Run(file, inline_sql, sets, format, quiet, no_progress);
+    if (!from_checkpoint.empty()) {
+      run_opts.sets.push_back("execution.savepoint.path=" + from_checkpoint);
+    }
+    return Run(run_opts);
   }
+  if (options->parsed()) return Options(markdown);
+  if (savepoint->parsed()) return Savepoint(sp_source, sp_target);
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
-  if (server->parsed()) return eddy::cli::RunServer(server_opts);
+  if (server->parsed()) {
+    server_opts.auto_create_topics = !no_auto_create;
+    eddy::SetLogLevel(log_level);
+    return eddy::cli::RunServer(server_opts);
+  }
   if (topic->parsed()) {
     for (auto* c : {topic_create, topic_list, topic_describe, topic_delete}) {
       if (c->parsed()) return eddy::cli::RunTopic(c->get_name(), kopts);

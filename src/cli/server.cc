@@ -138,7 +138,7 @@ int RunServer(const ServerOptions& o) {
   // Pipelines: kafka tables naming this listener read and write the log directly.
   connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
       log->get(), groups->get(), &broker, host, (*server)->port()));
-  server::Pipelines pipelines;
+  server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
   // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
   // fsyncs (flush.ms) and runs retention, which must not delay a group's session expiry.

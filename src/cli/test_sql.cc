@@ -476,7 +476,16 @@ class FileRunner {
     const char* dir = ::mkdtemp(tmpl);
     test_dir_ = dir ? dir : "/tmp";
     Engine engine;
-    for (size_t a = 0; a < combo.size(); ++a) engine.Set(file_.matrix[a].setting, combo[a].second);
+    for (size_t a = 0; a < combo.size(); ++a) {
+      absl::Status st = engine.Set(file_.matrix[a].setting, combo[a].second);
+      if (!st.ok()) {
+        // A bad matrix axis fails every record of the combination.
+        tally_->failed += static_cast<int>(file_.records.size());
+        std::printf("FAIL %s [%s]: matrix: %s\n", file_.path.c_str(), combo_text_.c_str(),
+                    std::string(st.message()).c_str());
+        return;
+      }
+    }
     bool skipping = false;
     std::string skip_reason;
     for (const Record& r : file_.records) {

@@ -1,15 +1,19 @@
 // Connector plugins: table sources and sinks built from a table's WITH options (Flink SQL
-// connector names and options: 'filesystem', 'print', 'blackhole').
+// connector names and options: 'filesystem', 'kafka', 'print', 'blackhole'). Each connector is a
+// ConnectorFactory (Flink's DynamicTableFactory) that declares what it is and which options it
+// takes; the binder asks the factory and knows no connector by name.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/catalog.h"
+#include "catalog/options.h"
+#include "catalog/table.h"
 #include "function/expr.h"
 #include "runtime/operator.h"
 
@@ -64,8 +68,9 @@ class SourceFactory {
   std::shared_ptr<SourceMetrics> metrics = std::make_shared<SourceMetrics>();
 };
 
-/// Builds the source of a table. Errors: InvalidArgument for missing/bad options (naming the
-/// option), NotFound when a 'path' matches no file.
+/// Builds the source of a table through its connector's factory. Errors: InvalidArgument for
+/// missing/bad options (naming the option) or a connector that cannot be read, NotFound when a
+/// 'path' matches no file.
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec& spec);
 
 /// Counters of one sink. Thread-safe.
@@ -86,9 +91,9 @@ struct SinkPlan {
   std::shared_ptr<runtime::SinkCommitter> committer;
 };
 
-/// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast).
-/// `updating`: the input has retractions; sinks that cannot take them (filesystem) fail with the
-/// Flink error text "doesn't support consuming update changes".
+/// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast)
+/// through its connector's factory. `updating`: the input has retractions; a sink that accepts
+/// inserts only fails with Flink's error text "doesn't support consuming update changes".
 /// `job_id` names the job's output files where a sink needs stable names across restarts.
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
                                   bool updating, int default_parallelism,
@@ -100,5 +105,67 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
 /// InvalidArgument naming both tables and paths.
 absl::Status CheckFileSinkTarget(const TableDef& sink,
                                  const std::vector<std::shared_ptr<const TableDef>>& sources);
+
+/// A metadata column a connector reads (Flink SQL: `col TYPE METADATA [FROM 'key'] [VIRTUAL]`,
+/// the connector's "Available Metadata").
+struct MetadataColumn {
+  std::string key;        // 'timestamp'
+  std::string type_name;  // the type it reads as, for messages and docs: "TIMESTAMP_LTZ(3)"
+  bool (*accepts)(const DataType&);  // whether a column of this type may read it
+  bool writable = false;             // a sink writes it (else INSERT INTO needs the column VIRTUAL)
+  std::string doc;
+};
+
+/// What a connector can do (Flink: DynamicTableSource/Sink abilities and ChangelogMode).
+struct ConnectorCapabilities {
+  bool source = false;   // can be read (FROM)
+  bool bounded = false;  // a source that ends (else it runs until cancelled)
+  /// How a source becomes bounded when it is not by default ("'scan.bounded.mode'"), for docs.
+  std::string bounded_when;
+  bool lookup = false;  // can be the table of a lookup join (read whole when the job starts)
+  bool sink = false;    // can be written (INSERT INTO)
+  /// The changes the sink accepts: inserts only (+I), or every kind (+I, -U, +U, -D).
+  bool sink_accepts_updates = false;
+};
+
+/// One connector (Flink's DynamicTableSourceFactory + DynamicTableSinkFactory): its identifier
+/// (the 'connector' option), its options, metadata columns and capabilities, and the code that
+/// builds its sources and sinks. Stateless and thread-safe. Registered in one list,
+/// connectors/registry.cc (a static library would drop self-registering objects nobody refers
+/// to).
+class ConnectorFactory {
+ public:
+  virtual ~ConnectorFactory() = default;
+  /// The value of 'connector'.
+  virtual std::string identifier() const = 0;
+  /// One line for SHOW CONNECTORS and the docs.
+  virtual std::string doc() const = 0;
+  virtual ConnectorCapabilities capabilities() const = 0;
+  /// Its WITH options (besides 'connector'): by default every option registered for
+  /// identifier() (catalog::TableOption). Required ones are marked.
+  virtual std::vector<catalog::OptionSpecPtr> options() const;
+  /// Options that choose a format, and the prefix of that format's options.
+  virtual std::vector<catalog::FormatSelector> format_selectors() const { return {}; }
+  virtual std::vector<MetadataColumn> metadata_columns() const { return {}; }
+  /// Checks what the options' types cannot: options that depend on one another or on the
+  /// columns. Called by CREATE TABLE after each option was checked. Errors: InvalidArgument
+  /// naming the table and the option.
+  virtual absl::Status Validate(const TableDef& table) const { return absl::OkStatus(); }
+  /// The source of a scan (capabilities().source). Errors as MakeSourceFactory.
+  virtual absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(const ScanSpec& spec) const;
+  /// The sink of `table` (capabilities().sink); MakeSink has checked the changelog. `job_id`
+  /// names the job's output where a sink needs stable names across restarts. Errors: bad
+  /// options, unreachable targets.
+  virtual absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table,
+                                              const Schema& schema, int default_parallelism,
+                                              const std::string& job_id) const;
+};
+
+/// Every connector, in the order SHOW CONNECTORS lists them.
+const std::vector<const ConnectorFactory*>& Connectors();
+/// The connector named `identifier`, or null.
+const ConnectorFactory* FindConnector(std::string_view identifier);
+/// The WITH rules of `factory` for catalog::ValidateTableOptions.
+catalog::TableOptionRules OptionRules(const ConnectorFactory& factory);
 
 }  // namespace eddy::connectors

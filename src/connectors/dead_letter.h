@@ -13,14 +13,16 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "base/strings.h"
 #include "connectors/connector.h"
+#include "connectors/dead_letter_line.h"
 
 namespace eddy::connectors {
 
-/// Appends bad rows to the dead-letter file as JSON Lines:
-/// {"source":"<file:line or topic/partition/offset>","column":N,"reason":"…","row":"<raw text>"}.
-/// Each line is flushed when written. Thread-safe.
+/// Appends bad rows to the dead-letter file as JSON Lines, one DeadLetterLine() each:
+/// {"source":"<file:line or topic/partition/offset>","column":N,"reason":"…","row":"<raw text>"}
+/// and "row_base64" for a record that is not valid UTF-8, "row_truncated" for a record over
+/// 'source.max-record-size' (only its first bytes are kept). Every line is valid UTF-8 and valid
+/// JSON whatever the input. Each line is flushed when written. Thread-safe.
 class DeadLetterWriter {
  public:
   /// Opens `path` for appending. Errors: InvalidArgument naming the path and the OS error.
@@ -37,11 +39,11 @@ class DeadLetterWriter {
   ~DeadLetterWriter() {
     if (f_) std::fclose(f_);
   }
-  /// Appends one bad row: where it was, the 1-based byte column, why, and its raw bytes.
+  /// Appends one bad row: where it was, the 1-based byte column, why, and its raw bytes (only
+  /// the first ones when `truncated`).
   void Write(const std::string& where, size_t column, const std::string& reason,
-             std::string_view raw) {
-    std::string line = "{\"source\":" + JsonQuote(where) + ",\"column\":" + std::to_string(column) +
-                       ",\"reason\":" + JsonQuote(reason) + ",\"row\":" + JsonQuote(raw) + "}\n";
+             std::string_view raw, bool truncated = false) {
+    const std::string line = DeadLetterLine(where, column, reason, raw, truncated);
     std::lock_guard<std::mutex> l(mu_);
     std::fwrite(line.data(), 1, line.size(), f_);
     std::fflush(f_);

@@ -1,129 +1,116 @@
-// Connector dispatch by the 'connector' option, and the 'print' and 'blackhole' sinks.
+// The list of connectors, and the dispatch from a table's 'connector' option to its factory.
 #include <fmt/format.h>
-
-#include <cstdio>
-#include <mutex>
 
 #include "base/status.h"
 #include "connectors/connector.h"
-#include "types/value.h"
 
 namespace eddy::connectors {
 
-absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanSpec& spec);
-absl::StatusOr<SinkPlan> MakeFileSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                      int default_parallelism, const std::string& job_id);
+// Each connector's factory, defined in its folder.
+const ConnectorFactory& FilesystemConnector();
+const ConnectorFactory& KafkaConnector();
+const ConnectorFactory& PrintConnector();
+const ConnectorFactory& BlackholeConnector();
 
-absl::StatusOr<std::shared_ptr<SourceFactory>> MakeKafkaSourceFactory(const ScanSpec& spec);
-absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,
-                                       int default_parallelism);
+const std::vector<const ConnectorFactory*>& Connectors() {
+  // One line per connector (the order of SHOW CONNECTORS).
+  static const std::vector<const ConnectorFactory*> kAll = {
+      &BlackholeConnector(),
+      &FilesystemConnector(),
+      &KafkaConnector(),
+      &PrintConnector(),
+  };
+  return kAll;
+}
 
-absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec& spec) {
-  std::string c = spec.table->Option("connector");
-  if (c == "filesystem") return MakeFileSourceFactory(spec);
-  if (c == "kafka") return MakeKafkaSourceFactory(spec);
-  return absl::InvalidArgumentError(fmt::format(
-      "table '{}': connector '{}' can only be written to, not read", spec.table->name, c));
+const ConnectorFactory* FindConnector(std::string_view identifier) {
+  for (const ConnectorFactory* f : Connectors()) {
+    if (f->identifier() == identifier) return f;
+  }
+  return nullptr;
+}
+
+std::vector<catalog::OptionSpecPtr> ConnectorFactory::options() const {
+  return catalog::ConnectorOptions(identifier());
+}
+
+catalog::TableOptionRules OptionRules(const ConnectorFactory& factory) {
+  catalog::TableOptionRules r;
+  r.connector = factory.identifier();
+  r.options = factory.options();
+  r.format_selectors = factory.format_selectors();
+  return r;
+}
+
+absl::StatusOr<std::shared_ptr<SourceFactory>> ConnectorFactory::CreateSource(
+    const ScanSpec& spec) const {
+  return absl::InvalidArgumentError(
+      fmt::format("table '{}': connector '{}' can only be written to, not read", spec.table->name,
+                  identifier()));
+}
+
+absl::StatusOr<SinkPlan> ConnectorFactory::CreateSink(std::shared_ptr<const TableDef> table,
+                                                      const Schema&, int,
+                                                      const std::string&) const {
+  return absl::InvalidArgumentError(
+      fmt::format("table '{}': connector '{}' cannot be written to", table->name, identifier()));
 }
 
 namespace {
 
-// Flink's 'print' connector: one line per row, "+I[v1, v2]" (prefixed with 'print-identifier>'
-// when set), on stdout (or stderr with 'standard-error' = 'true').
-class PrintSink final : public runtime::OneInputOperator {
- public:
-  PrintSink(std::string prefix, bool to_stderr, std::shared_ptr<SinkMetrics> m)
-      : prefix_(std::move(prefix)), out_(to_stderr ? stderr : stdout), metrics_(std::move(m)) {}
-  absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
-    std::string text;
-    for (size_t r = 0; r < b.num_rows(); ++r) {
-      text += prefix_;
-      text += RowKindName(b.kinds[r]);
-      text += '[';
-      for (size_t c = 0; c < b.columns.size(); ++c) {
-        if (c) text += ", ";
-        text += FormatCell(b.columns[c], r, "<NULL>", true);
-      }
-      text += "]\n";
-    }
-    static std::mutex mu;
-    std::lock_guard<std::mutex> l(mu);
-    std::fwrite(text.data(), 1, text.size(), out_);
-    metrics_->rows_written += static_cast<int64_t>(b.num_rows());
-    return absl::OkStatus();
+absl::StatusOr<const ConnectorFactory*> FactoryOf(const TableDef& table) {
+  std::string c = table.Option("connector");
+  const ConnectorFactory* f = FindConnector(c);
+  if (!f) {
+    return absl::InvalidArgumentError(
+        fmt::format("table '{}': unknown connector '{}'", table.name, c));
   }
-  absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
-  absl::Status Finish(runtime::Output*) override {
-    std::fflush(out_);
-    return absl::OkStatus();
-  }
-
- private:
-  std::string prefix_;
-  FILE* out_;
-  std::shared_ptr<SinkMetrics> metrics_;
-};
-
-// Flink's 'blackhole' connector: swallows rows (for benchmarks).
-class BlackholeSink final : public runtime::OneInputOperator {
- public:
-  explicit BlackholeSink(std::shared_ptr<SinkMetrics> m) : metrics_(std::move(m)) {}
-  absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
-    metrics_->rows_written += static_cast<int64_t>(b.num_rows());
-    return absl::OkStatus();
-  }
-  absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
-
- private:
-  std::shared_ptr<SinkMetrics> metrics_;
-};
+  return f;
+}
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(const ConnectorFactory* f, FactoryOf(*spec.table));
+  if (!f->capabilities().source) return f->ConnectorFactory::CreateSource(spec);
+  return f->CreateSource(spec);
+}
 
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
                                   bool updating, int default_parallelism,
                                   const std::string& job_id) {
-  std::string c = table->Option("connector");
-  SinkPlan plan;
-  if (c == "filesystem") {
-    if (updating) {
-      return absl::InvalidArgumentError(fmt::format(
-          "Table sink '{}' doesn't support consuming update changes which are produced by an "
-          "unwindowed GROUP BY or DISTINCT (write it to a 'print' table, or aggregate over a "
-          "window TVF to get an insert-only result)",
-          table->name));
-    }
-    EDDY_ASSIGN_OR_RETURN(plan, MakeFileSink(table, schema, default_parallelism, job_id));
-  } else if (c == "kafka") {
-    if (updating) {
-      return absl::InvalidArgumentError(fmt::format(
-          "Table sink '{}' doesn't support consuming update changes which are produced by an "
-          "unwindowed GROUP BY or DISTINCT (the kafka connector writes inserts only; aggregate "
-          "over a window TVF to get an insert-only result)",
-          table->name));
-    }
-    EDDY_ASSIGN_OR_RETURN(plan, MakeKafkaSink(table, schema, default_parallelism));
-  } else if (c == "print") {
-    std::string id = table->Option("print-identifier");
-    bool err = table->Option("standard-error") == "true";
-    auto m = plan.metrics;
-    plan.make = [id, err, m](const runtime::SubtaskInfo&)
-        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
-      return std::unique_ptr<runtime::StreamOperator>(
-          new PrintSink(id.empty() ? "" : id + "> ", err, m));
-    };
-    plan.description = "print";
-  } else if (c == "blackhole") {
-    auto m = plan.metrics;
-    plan.make = [m](const runtime::SubtaskInfo&)
-        -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
-      return std::unique_ptr<runtime::StreamOperator>(new BlackholeSink(m));
-    };
-    plan.description = "blackhole";
-  } else {
-    return absl::InvalidArgumentError(
-        fmt::format("table '{}': connector '{}' cannot be written to", table->name, c));
+  EDDY_ASSIGN_OR_RETURN(const ConnectorFactory* f, FactoryOf(*table));
+  ConnectorCapabilities caps = f->capabilities();
+  if (!caps.sink) {
+    return f->ConnectorFactory::CreateSink(table, schema, default_parallelism, job_id);
   }
+  if (updating && !caps.sink_accepts_updates) {
+    std::vector<std::string> updating_sinks;
+    for (const ConnectorFactory* c : Connectors()) {
+      if (c->capabilities().sink_accepts_updates) updating_sinks.push_back(c->identifier());
+    }
+    return absl::InvalidArgumentError(fmt::format(
+        "Table sink '{}' doesn't support consuming update changes which are produced by an "
+        "unwindowed GROUP BY or DISTINCT (the {} connector writes inserts only: write to a "
+        "connector that accepts updates ({}), or aggregate over a window TVF to get an "
+        "insert-only result)",
+        table->name, f->identifier(), fmt::join(updating_sinks, ", ")));
+  }
+  // A metadata column the sink does not write must be VIRTUAL (Flink: read-only metadata).
+  const std::vector<MetadataColumn> metadata = f->metadata_columns();
+  for (size_t c = 0; c < table->physical.fields.size() && c < table->metadata.size(); ++c) {
+    bool virt = c < table->virtual_column.size() && table->virtual_column[c];
+    if (table->metadata[c].empty() || virt) continue;
+    for (const MetadataColumn& m : metadata) {
+      if (m.key == table->metadata[c] && !m.writable) {
+        return absl::InvalidArgumentError(fmt::format(
+            "table '{}': metadata key '{}' of column '{}' is read-only; declare the column "
+            "METADATA VIRTUAL to write to this table",
+            table->name, m.key, table->physical.fields[c].name));
+      }
+    }
+  }
+  EDDY_ASSIGN_OR_RETURN(SinkPlan plan, f->CreateSink(table, schema, default_parallelism, job_id));
   plan.metrics->table = table->name;
   return plan;
 }

@@ -70,7 +70,7 @@ absl::StatusOr<Batch> ReadBoundedTable(const ScanSpec& spec) {
     if (step == runtime::SourceOperator::Step::kIdle) {
       return absl::FailedPreconditionError(fmt::format(
           "table '{}' is unbounded; a lookup join needs a table it can read to the end when the "
-          "job starts (a 'filesystem' table)",
+          "job starts (a connector with lookup = TRUE in SHOW CONNECTORS)",
           spec.table->name));
     }
   }

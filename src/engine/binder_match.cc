@@ -22,6 +22,12 @@ using sql::Pos;
 
 namespace {
 
+const auto kMaxPartialMatches =
+    catalog::SessionOption("eddy.cep.max-partial-matches")
+        .Int(10'000)
+        .Min(1)
+        .Doc("Partial matches per key a MATCH_RECOGNIZE may hold before the job fails.");
+
 struct SlotContext {
   bool define = true;       // DEFINE (else MEASURES)
   cep::VarId current = -1;  // the variable being defined
@@ -388,9 +394,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRe
   }
   cfg->pattern = *compiled;
   cfg->max_prev_rows = max_prev;
-  cfg->limit_setting = "eddy.cep.max-partial-matches";
-  int64_t limit = config_.GetInt("eddy.cep.max-partial-matches");
-  cfg->max_partial_matches = limit > 0 ? static_cast<size_t>(limit) : 10'000;
+  cfg->limit_setting = kMaxPartialMatches.key();
+  cfg->max_partial_matches = static_cast<size_t>(config_.Get(kMaxPartialMatches));
   // MEASURES share one slot list.
   SlotContext mctx;
   mctx.define = false;

@@ -5,6 +5,8 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "catalog/options.h"
+#include "connectors/connector.h"
 #include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
@@ -18,100 +20,48 @@ using sql::ExprKind;
 using sql::Pos;
 
 namespace {
-const char* const kKnownConnectors[] = {"filesystem", "print", "blackhole", "kafka"};
-
-// The WITH options each connector understands (Flink validates them the same way and fails on
-// unknown keys). 'error.*' are eddy's bad-row policy options.
-std::vector<std::string> ConnectorOptions(const std::string& connector) {
-  if (connector == "filesystem") {
-    return {"connector",
-            "path",
-            "format",
-            "csv.field-delimiter",
-            "csv.quote-character",
-            "csv.disable-quote-character",
-            "csv.allow-comments",
-            "csv.ignore-parse-errors",
-            "csv.escape-character",
-            "csv.null-literal",
-            "csv.ignore-first-line",
-            "json.ignore-parse-errors",
-            "json.fail-on-missing-field",
-            "json.timestamp-format.standard",
-            "source.chunk-size",
-            "error.policy",
-            "error.dead-letter.path"};
-  }
-  if (connector == "kafka") {
-    // Flink's Kafka connector options (docs/connectors/table/kafka), plus 'properties.*' (passed
-    // to the Kafka client) and the value/key format options, checked by the connector.
-    return {"connector",
-            "topic",
-            "properties.bootstrap.servers",
-            "properties.group.id",
-            "scan.startup.mode",
-            "scan.startup.timestamp-millis",
-            "scan.startup.specific-offsets",
-            "scan.bounded.mode",
-            "scan.bounded.timestamp-millis",
-            "scan.bounded.specific-offsets",
-            "scan.watermark.idle-timeout",
-            "format",
-            "value.format",
-            "key.format",
-            "key.fields",
-            "value.fields-include",
-            "sink.partitioner",
-            "sink.parallelism",
-            "sink.delivery-guarantee",
-            "error.policy",
-            "error.dead-letter.path"};
-  }
-  if (connector == "print") {
-    return {"connector", "print-identifier", "standard-error", "sink.parallelism"};
-  }
-  return {"connector"};
-}
-
-// Options of the kafka connector that come in families: client properties and format options
-// ('json.*', 'csv.*', and the same after 'key.' or 'value.').
-bool IsKafkaPrefixedOption(const std::string& k) {
-  for (const char* p :
-       {"properties.", "json.", "csv.", "key.json.", "key.csv.", "value.json.", "value.csv."}) {
-    if (k.rfind(p, 0) == 0) return true;
-  }
-  return false;
-}
-
-// The metadata keys of the kafka connector and the types they read as (Flink's Kafka connector
-// page, "Available Metadata"; 'headers' is a JSON object in a STRING here, as eddy has no MAP).
-// Returns "" when `key` fits `type`, else the reason.
-std::string KafkaMetadataProblem(const std::string& key, const DataType& type) {
-  struct Key {
-    const char* name;
-    const char* want;
-    bool (*ok)(const DataType&);
-  };
-  static const Key kKeys[] = {
-      {"topic", "STRING", [](const DataType& t) { return t.is_string(); }},
-      {"partition", "INT", [](const DataType& t) { return t.id == TypeId::kInt; }},
-      {"offset", "BIGINT", [](const DataType& t) { return t.id == TypeId::kBigint; }},
-      {"timestamp", "TIMESTAMP_LTZ(3)", [](const DataType& t) { return t.is_timestamp(); }},
-      {"timestamp-type", "STRING", [](const DataType& t) { return t.is_string(); }},
-      {"headers", "STRING (a JSON object)", [](const DataType& t) { return t.is_string(); }},
-      {"leader-epoch", "INT", [](const DataType& t) { return t.id == TypeId::kInt; }},
-  };
+// The connectors' identifiers, for hints.
+std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::ConnectorFactory&)) {
   std::vector<std::string> names;
-  for (const auto& k : kKeys) {
-    if (key == k.name) {
-      if (k.ok(type)) return "";
-      return fmt::format("metadata key '{}' reads as {}, not {}", key, k.want, type.ToString());
-    }
-    names.push_back(fmt::format("'{}'", k.name));
+  for (const connectors::ConnectorFactory* f : connectors::Connectors()) {
+    if (!pred || pred(*f)) names.push_back(f->identifier());
   }
-  return fmt::format("unknown metadata key '{}' for the kafka connector (available: {})", key,
-                     fmt::join(names, ", "));
+  return names;
 }
+
+// The expressions of `table`'s computed columns (null for the others), from its DDL.
+absl::StatusOr<std::vector<sql::ExprPtr>> ComputedColumns(const TableDef& table) {
+  EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(table.ddl));
+  if (stmts.size() != 1 || stmts[0]->kind != sql::StmtKind::kCreateTable) {
+    return absl::InternalError(
+        fmt::format("the DDL of table '{}' is not one CREATE TABLE", table.name));
+  }
+  std::vector<sql::ExprPtr> out(table.columns.size());
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    if (!table.computed[i]) continue;
+    for (const auto& c : stmts[0]->columns) {
+      if (c.name == table.columns[i].name && c.computed) out[i] = c.computed;
+    }
+    if (!out[i]) {
+      return absl::InternalError(fmt::format("computed column '{}' of table '{}' is not in its DDL",
+                                             table.columns[i].name, table.name));
+    }
+  }
+  return out;
+}
+
+// Sets a binder's script for error positions and puts the old one back when it goes.
+class ScriptSwap {
+ public:
+  ScriptSwap(std::string_view* script, std::string_view text) : script_(script), saved_(*script) {
+    *script_ = text;
+  }
+  ~ScriptSwap() { *script_ = saved_; }
+
+ private:
+  std::string_view* script_;
+  std::string_view saved_;
+};
 
 std::string Human(int64_t us) {
   if (us % kMicrosPerDay == 0) return fmt::format("{} d", us / kMicrosPerDay);
@@ -126,6 +76,28 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
   auto t = std::make_shared<TableDef>();
   t->name = s.name;
   t->ddl = s.text;
+  // The connector first: its factory says which options and metadata columns the table may have.
+  for (const auto& [k, v] : s.options) {
+    if (t->options.count(k)) {
+      return Error(s.name_pos, fmt::format("option '{}' is set twice in WITH (…)", k));
+    }
+    t->options[k] = v;
+  }
+  std::string conn = t->Option("connector");
+  if (conn.empty()) {
+    return Error(s.name_pos,
+                 fmt::format("table '{}' needs a 'connector' option in WITH (…)", s.name));
+  }
+  const connectors::ConnectorFactory* factory = connectors::FindConnector(conn);
+  if (!factory) {
+    std::vector<std::string> known = ConnectorNames(nullptr);
+    std::string near = ClosestName(conn, known);
+    return Error(s.name_pos, fmt::format("unknown connector '{}'", conn),
+                 near.empty() ? fmt::format("available connectors: {} (SHOW CONNECTORS)",
+                                            fmt::join(known, ", "))
+                              : fmt::format("did you mean '{}'?", near));
+  }
+  const std::vector<connectors::MetadataColumn> metadata = factory->metadata_columns();
   Scope phys;
   for (const auto& c : s.columns) {
     for (const auto& f : t->columns) {
@@ -134,22 +106,37 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       }
     }
     if (c.is_metadata) {
-      bool kafka = false;
-      for (const auto& [k, v] : s.options) kafka |= k == "connector" && v == "kafka";
-      if (!kafka) {
-        return Error(c.pos,
-                     "METADATA columns are only supported by the kafka connector (not by "
-                     "filesystem, print or blackhole)");
+      if (metadata.empty()) {
+        return Error(
+            c.pos, fmt::format("the {} connector has no METADATA columns", conn),
+            fmt::format("connectors with METADATA columns: {}",
+                        fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
+                                    return !f.metadata_columns().empty();
+                                  }),
+                                  ", ")));
       }
       std::string key = c.metadata_key.empty() ? c.name : c.metadata_key;
-      std::string problem = KafkaMetadataProblem(key, c.type);
-      if (!problem.empty()) return Error(c.pos, problem);
+      const connectors::MetadataColumn* m = nullptr;
+      std::vector<std::string> keys;
+      for (const auto& x : metadata) {
+        if (x.key == key) m = &x;
+        keys.push_back(fmt::format("'{}'", x.key));
+      }
+      if (!m) {
+        return Error(c.pos,
+                     fmt::format("unknown metadata key '{}' for the {} connector (available: {})",
+                                 key, conn, fmt::join(keys, ", ")));
+      }
+      if (!m->accepts(c.type)) {
+        return Error(c.pos, fmt::format("metadata key '{}' reads as {}, not {}", key, m->type_name,
+                                        c.type.ToString()));
+      }
     }
     if (!c.computed) {
       phys.cols.push_back({"", c.name, static_cast<int>(t->physical.fields.size()), c.type});
       t->physical.fields.push_back({c.name, c.type});
       t->columns.push_back({c.name, c.type});
-      t->computed.push_back(nullptr);
+      t->computed.push_back(false);
       t->metadata.push_back(c.is_metadata ? (c.metadata_key.empty() ? c.name : c.metadata_key)
                                           : "");
       t->virtual_column.push_back(c.is_metadata && c.is_virtual);
@@ -160,12 +147,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
     if (!c.computed) continue;
     EDDY_ASSIGN_OR_RETURN(auto b, Bind(*c.computed, phys, nullptr));
     t->columns.push_back({c.name, b->type()});
-    t->computed.push_back(c.computed);
+    t->computed.push_back(true);
   }
   // Restore declaration order: physical and computed columns as written.
   {
     std::vector<Field> cols;
-    std::vector<sql::ExprPtr> comp;
+    std::vector<bool> comp;
     for (const auto& c : s.columns) {
       for (size_t i = 0; i < t->columns.size(); ++i) {
         if (t->columns[i].name == c.name) {
@@ -220,35 +207,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       if (f.name == t->columns[idx].name) f.type.time_attr = TimeAttr::kRowtime;
     }
   }
-  for (const auto& [k, v] : s.options) t->options[k] = v;
   t->primary_key = s.primary_key;
-  std::string conn = t->Option("connector");
-  if (conn.empty()) {
-    return Error(s.name_pos,
-                 fmt::format("table '{}' needs a 'connector' option in WITH (…)", s.name));
-  }
-  bool known = false;
-  std::vector<std::string> known_names;
-  for (const char* k : kKnownConnectors) {
-    known |= conn == k;
-    known_names.push_back(k);
-  }
-  if (!known) {
-    std::string near = ClosestName(conn, known_names);
-    return Error(s.name_pos, fmt::format("unknown connector '{}'", conn),
-                 near.empty()
-                     ? fmt::format("available connectors: {}", fmt::join(known_names, ", "))
-                     : fmt::format("did you mean '{}'?", near));
-  }
-  std::vector<std::string> supported = ConnectorOptions(conn);
-  for (const auto& [k, v] : s.options) {
-    if (std::find(supported.begin(), supported.end(), k) != supported.end()) continue;
-    if (conn == "kafka" && IsKafkaPrefixedOption(k)) continue;
-    std::string near = ClosestName(k, supported);
-    return Error(s.name_pos, fmt::format("unsupported option '{}' for connector '{}'", k, conn),
-                 near.empty() ? fmt::format("supported options: {}", fmt::join(supported, ", "))
-                              : fmt::format("did you mean '{}'?", near));
-  }
+  std::string hint;
+  absl::Status st =
+      catalog::ValidateTableOptions(connectors::OptionRules(*factory), t->options, &hint);
+  if (st.ok()) st = factory->Validate(*t);
+  if (!st.ok()) return Error(s.name_pos, std::string(st.message()), hint);
   return t;
 }
 
@@ -261,10 +225,15 @@ absl::StatusOr<PlanPtr> Binder::ScanTable(std::shared_ptr<const TableDef> table)
     phys.cols.push_back(
         {"", table->physical.fields[i].name, static_cast<int>(i), table->physical.fields[i].type});
   }
+  std::vector<sql::ExprPtr> exprs(table->columns.size());
+  if (std::find(table->computed.begin(), table->computed.end(), true) != table->computed.end()) {
+    EDDY_ASSIGN_OR_RETURN(exprs, ComputedColumns(*table));
+  }
   for (size_t i = 0; i < table->columns.size(); ++i) {
     BoundExprPtr c;
-    if (table->computed[i]) {
-      EDDY_ASSIGN_OR_RETURN(c, Bind(*table->computed[i], phys, nullptr));
+    if (exprs[i]) {
+      ScriptSwap ddl(&script_, table->ddl);  // positions in the expression are the DDL's
+      EDDY_ASSIGN_OR_RETURN(c, Bind(*exprs[i], phys, nullptr));
     }
     n->computed.push_back(c);
     n->schema.fields.push_back(table->columns[i]);
@@ -281,10 +250,12 @@ absl::StatusOr<PlanPtr> Binder::BindNamed(const std::string& name, Pos pos) {
   auto v = views_.find(key);
   if (v != views_.end()) {
     const ViewDef& view = *v->second;
-    std::string_view saved = script_;
-    script_ = view.text;
-    auto r = BindQuery(*view.query, nullptr);
-    script_ = saved;
+    EDDY_ASSIGN_OR_RETURN(sql::QueryPtr query, ViewQuery(view));
+    absl::StatusOr<PlanPtr> r;
+    {
+      ScriptSwap text(&script_, view.text);
+      r = BindQuery(*query, nullptr);
+    }
     if (!r.ok()) {
       return absl::InvalidArgumentError(
           fmt::format("in view '{}': {}", view.name, std::string(r.status().message())));
@@ -879,7 +850,8 @@ absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef&
 }
 
 // Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
-// with INNER or LEFT join; the table is read when the job starts ('filesystem' tables).
+// with INNER or LEFT join; the table (of a connector that can serve lookups) is read when the job
+// starts.
 absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& ref) {
   const sql::TableRef& rt = *ref.right;
   if (ref.join_type != sql::JoinType::kInner && ref.join_type != sql::JoinType::kLeft) {
@@ -908,12 +880,19 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
                  "processing-time attribute for a lookup join (`proc_time AS PROCTIME()`) or its "
                  "event-time attribute for a temporal join against a versioned table");
   }
-  if (table->Option("connector") != "filesystem") {
-    return Error(rt.pos,
-                 fmt::format("lookup joins read a 'filesystem' table when the job starts; table "
-                             "'{}' uses connector '{}' (for a table that changes, use an "
-                             "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
-                             table->name, table->Option("connector")));
+  const connectors::ConnectorFactory* factory =
+      connectors::FindConnector(table->Option("connector"));
+  if (!factory || !factory->capabilities().lookup) {
+    return Error(
+        rt.pos,
+        fmt::format("lookup joins read a table of a lookup connector ({}) when the job starts; "
+                    "table '{}' uses connector '{}' (for a table that changes, use an "
+                    "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
+                    fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
+                                return f.capabilities().lookup;
+                              }),
+                              ", "),
+                    table->name, table->Option("connector")));
   }
   std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
   Scope right;
@@ -1321,6 +1300,19 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     if (qq.limit) order->limit = *qq.limit;
   }
   return node;
+}
+
+}  // namespace eddy
+
+namespace eddy {
+
+absl::StatusOr<sql::QueryPtr> Binder::ViewQuery(const ViewDef& view) {
+  EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(view.text));
+  if (stmts.size() != 1 || stmts[0]->kind != sql::StmtKind::kCreateView || !stmts[0]->query) {
+    return absl::InternalError(
+        fmt::format("the text of view '{}' is not one CREATE VIEW", view.name));
+  }
+  return stmts[0]->query;
 }
 
 }  // namespace eddy

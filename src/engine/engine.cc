@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -12,10 +13,13 @@
 #include <optional>
 #include <thread>
 
+#include "base/file_io.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
-#include "engine/catalog.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
+#include "connectors/connector.h"
 #include "engine/job_builder.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
@@ -28,6 +32,60 @@
 namespace eddy {
 
 namespace {
+
+const auto kLateRowsSink =
+    catalog::SessionOption("table.exec.late-rows.sink")
+        .String("")
+        .Doc(
+            "eddy: a table that receives the late rows of window aggregations and window Top-N "
+            "(columns operator STRING, event_time TIMESTAMP(3), watermark TIMESTAMP(3), `row` "
+            "STRING); while set, every job checks that the table exists and has these columns.");
+
+// Checkpoints (Flink's execution.checkpointing.* and execution.savepoint.*).
+const auto kPipelineName =
+    catalog::SessionOption("pipeline.name")
+        .String("")
+        .Doc(
+            "The job's id, under which its checkpoints are kept so that a restart finds them; "
+            "empty: a hash of the statement text.");
+const auto kCheckpointInterval =
+    catalog::SessionOption("execution.checkpointing.interval")
+        .Duration("0 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "A checkpoint of the job's state this often (needs 'execution.checkpointing.dir'); "
+            "0 ms = none, and sinks commit at the end of the job.");
+const auto kCheckpointDir =
+    catalog::SessionOption("execution.checkpointing.dir")
+        .String("")
+        .Doc("The directory of checkpoints, one directory per job under it.");
+const auto kCheckpointsRetained =
+    catalog::SessionOption("execution.checkpointing.num-retained")
+        .Int(1)
+        .Range(1, 1 << 20)
+        .Doc("Complete checkpoints kept per job (older ones are deleted).");
+const auto kCheckpointTimeout =
+    catalog::SessionOption("execution.checkpointing.timeout")
+        .Duration("10 min")
+        .Min(absl::ZeroDuration())
+        .Doc("A checkpoint not complete after this long is aborted (0 ms: 10 min).");
+const auto kSavepointPath =
+    catalog::SessionOption("execution.savepoint.path")
+        .String("")
+        .Doc(
+            "Restore the job from this checkpoint or savepoint directory, or 'latest': the "
+            "newest complete checkpoint of the job under 'execution.checkpointing.dir' (a fresh "
+            "start when there is none).");
+const auto kIgnoreUnclaimedState =
+    catalog::SessionOption("execution.savepoint.ignore-unclaimed-state")
+        .Bool(false)
+        .Doc(
+            "true: restored state that no operator of the job takes is dropped instead of "
+            "failing the restore.");
+[[maybe_unused]] const auto kStateBackend =
+    catalog::SessionOption("state.backend.type")
+        .Enum("hashmap", {"hashmap"})
+        .Doc("The keyed state backend: 'hashmap' (in memory); Flink's 'rocksdb' is not there yet.");
 
 // Prints the rows of an unbounded SELECT as they arrive (Flink's SQL client in tableau mode for
 // a streaming query): a header with fixed column widths, then one line per row with its
@@ -328,9 +386,28 @@ class EngineImpl {
     return r;
   }
 
-  void Set(const std::string& k, const std::string& v) { config_.Set(k, v); }
+  std::string Get(const std::string& k) const {
+    auto it = config_.values().find(k);
+    return it == config_.values().end() ? std::string() : it->second;
+  }
+  absl::Status Set(const std::string& k, const std::string& v) {
+    std::string hint;
+    absl::Status st = config_.Set(k, v, &hint);
+    if (!st.ok() && !hint.empty()) {
+      return absl::InvalidArgumentError(fmt::format("{} ({})", std::string(st.message()), hint));
+    }
+    return st;
+  }
   const JobSummary& summary() const { return summary_; }
   void Cancel() { cancel_.cancelled = true; }
+  void SetSavepointOnStop(const std::string& dir) { savepoint_on_stop_ = dir; }
+  void Stop() {
+    if (savepoint_on_stop_.empty()) {
+      Cancel();
+    } else {
+      stop_requested_ = true;
+    }
+  }
 
  private:
   Binder MakeBinder(std::string_view script) { return Binder(tables_, views_, config_, script); }
@@ -362,9 +439,8 @@ class EngineImpl {
         EDDY_RETURN_IF_ERROR(b.BindQuery(*st.query, nullptr).status());
         auto v = std::make_shared<ViewDef>();
         v->name = st.name;
-        v->query = st.query;
         v->column_names = st.view_columns;
-        v->text = script;
+        v->text = st.text;
         views_[key] = v;
         return absl::OkStatus();
       }
@@ -386,16 +462,23 @@ class EngineImpl {
           std::fwrite(text.data(), 1, text.size(), output.out);
           return absl::OkStatus();
         }
-        EDDY_RETURN_IF_ERROR(ValidateSetting(st, script));
-        config_.Set(st.key, st.value);
+        std::string hint;
+        absl::Status s = config_.Set(st.key, st.value, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
       }
-      case K::kReset:
-        if (st.key.empty())
+      case K::kReset: {
+        if (st.key.empty()) {
           config_.ResetAll();
-        else
-          config_.Reset(st.key);
+          return absl::OkStatus();
+        }
+        std::string hint;
+        absl::Status s = config_.Reset(st.key, &hint);
+        if (!s.ok()) return sql::SqlError(script, st.pos, std::string(s.message()), hint);
         return absl::OkStatus();
+      }
+      case K::kShowConnectors:
+        return ShowConnectors(output);
       case K::kShowTables:
       case K::kShowViews:
       case K::kShowFunctions: {
@@ -423,6 +506,7 @@ class EngineImpl {
       case K::kExplain:
         return Explain(st, script, output);
       case K::kQuery: {
+        ++job_index_;
         Binder b = MakeBinder(script);
         ResultOrder order;
         EDDY_ASSIGN_OR_RETURN(PlanPtr plan, b.BindQuery(*st.query, &order));
@@ -441,32 +525,33 @@ class EngineImpl {
         return s;
       }
       case K::kInsert:
+        ++job_index_;
         return Insert(st, script, output);
     }
     return absl::UnimplementedError("statement not supported");
   }
 
-  absl::Status ValidateSetting(const sql::Statement& st, const std::string& script) {
-    auto positive = [&](const std::string& k) -> absl::Status {
-      if (st.key != k) return absl::OkStatus();
-      try {
-        size_t used;
-        long long v = std::stoll(st.value, &used);
-        if (used == st.value.size() && v > 0 && v <= 1 << 20) return absl::OkStatus();
-      } catch (...) {
+  // SHOW CONNECTORS: every connector factory with what it can do (eddy's addition).
+  absl::Status ShowConnectors(const OutputOptions& output) {
+    QueryResult r;
+    r.column_names = {"connector", "source", "sink", "lookup", "metadata columns", "description"};
+    r.numeric.assign(r.column_names.size(), false);
+    for (const connectors::ConnectorFactory* f : connectors::Connectors()) {
+      connectors::ConnectorCapabilities c = f->capabilities();
+      std::string source = "no";
+      if (c.source) {
+        source = c.bounded ? "bounded" : "unbounded";
+        if (!c.bounded && !c.bounded_when.empty()) source += " (bounded by " + c.bounded_when + ")";
       }
-      return sql::SqlError(script, st.pos,
-                           fmt::format("'{}' must be a positive integer, not '{}'", k, st.value));
-    };
-    EDDY_RETURN_IF_ERROR(positive("parallelism.default"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.batch-size"));
-    EDDY_RETURN_IF_ERROR(positive("eddy.worker-threads"));
-    EDDY_RETURN_IF_ERROR(positive("pipeline.max-parallelism"));
-    if (st.key == "error.policy" && st.value != "fail" && st.value != "skip" &&
-        st.value != "dead-letter") {
-      return sql::SqlError(script, st.pos,
-                           "'error.policy' must be 'fail', 'skip' or 'dead-letter'");
+      std::string sink = "no";
+      if (c.sink) sink = c.sink_accepts_updates ? "+I, -U, +U, -D" : "+I";
+      std::vector<std::string> meta;
+      for (const auto& m : f->metadata_columns()) meta.push_back(m.key);
+      r.rows.push_back({f->identifier(), source, sink, c.lookup ? "TRUE" : "FALSE",
+                        fmt::format("{}", fmt::join(meta, ", ")), f->doc()});
     }
+    r.kinds.assign(r.rows.size(), "+I");
+    PrintResult(r, output.format, output.out);
     return absl::OkStatus();
   }
 
@@ -497,9 +582,10 @@ class EngineImpl {
                           wm});
       }
     } else if (views_.count(key)) {
-      Binder b = MakeBinder(script);
       const ViewDef& view = *views_[key];
-      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*view.query, nullptr));
+      Binder b = MakeBinder(view.text);
+      EDDY_ASSIGN_OR_RETURN(sql::QueryPtr query, Binder::ViewQuery(view));
+      EDDY_ASSIGN_OR_RETURN(PlanPtr p, b.BindQuery(*query, nullptr));
       size_t k = 0;
       for (auto f : p->schema.fields) {
         if (f.name.rfind("$", 0) == 0) continue;
@@ -549,7 +635,7 @@ class EngineImpl {
 
   absl::Status LateSink(const std::string& script, const PlanNode* plan, SinkTarget* out,
                         bool* has) {
-    std::string name = config_.Get("table.exec.late-rows.sink");
+    std::string name = config_.Get(kLateRowsSink);
     *has = false;
     if (name.empty()) return absl::OkStatus();
     auto it = tables_.find(ToLower(name));
@@ -603,11 +689,14 @@ class EngineImpl {
   // The job's id: stable across runs of the same statement, so a restart finds its checkpoints
   // ('pipeline.name' when set, else a hash of the statement text with whitespace collapsed).
   std::string JobId(const std::string& text) const {
-    std::string name = config_.Get("pipeline.name");
+    std::string name = config_.Get(kPipelineName);
     if (!name.empty()) {
       std::string safe;
-      for (char c : name)
+      for (char c : name) {
         safe += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+      }
+      // The jobs of one script: the first is the name, the next ones name-2, name-3, ...
+      if (job_index_ > 1) safe += fmt::format("-{}", job_index_);
       return safe;
     }
     std::string norm;
@@ -692,7 +781,7 @@ class EngineImpl {
     CollectTables(plan->get(), &read);
     absl::Status overlap = connectors::CheckFileSinkTarget(*t, read);
     if (!overlap.ok()) return sql::SqlError(script, st.name_pos, std::string(overlap.message()));
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("parallelism.default")));
+    int n = static_cast<int>(config_.Get(options::kParallelism));
     EDDY_ASSIGN_OR_RETURN(auto sp,
                           connectors::MakeSink(t, writable, (*plan)->updating, n, JobId(st.text)));
     sink->name = fmt::format("Sink: {} ({})", t->name, sp.description);
@@ -835,6 +924,13 @@ class EngineImpl {
     std::optional<state::LoadedCheckpoint> restored;
     EDDY_RETURN_IF_ERROR(CheckpointSettings(text, &cp, &restored));
     runtime::CheckpointStats cp_stats;
+    if (stop_requested_) {
+      return absl::CancelledError("the script was stopped with a savepoint");
+    }
+    if (!savepoint_on_stop_.empty()) {
+      cp.stop_requested = &stop_requested_;
+      cp.savepoint_dir = savepoint_on_stop_;
+    }
     cancel_.cancelled = false;
     auto start = std::chrono::steady_clock::now();
     std::mutex mu;
@@ -877,6 +973,15 @@ class EngineImpl {
     for (const auto& s : job.sinks) summary_.sinks.push_back({s->table, s->rows_written.load()});
     for (const auto& w : job.windows) summary_.late.push_back({w->name, w->late_rows.load()});
     summary_.checkpoints_completed = cp_stats.completed;
+    if (!cp_stats.savepoint_path.empty() && absl::IsCancelled(status)) {
+      // Stopped with a savepoint: a clean end for the user.
+      summary_.savepoint = cp_stats.savepoint_path;
+      summary_.stopped = true;
+      summary_.ok = true;
+      return absl::CancelledError(
+          fmt::format("stopped with a savepoint in {} (resume with --from-checkpoint {})",
+                      cp_stats.savepoint_path, cp_stats.savepoint_path));
+    }
     summary_.checkpoints_failed = cp_stats.failed;
     summary_.restored_from = restored ? restored->path : "";
     if (absl::IsCancelled(status) && cancel_.cancelled) {
@@ -890,34 +995,43 @@ class EngineImpl {
   // 'latest' for the newest complete checkpoint of this job under the checkpoint directory).
   absl::Status CheckpointSettings(const std::string& text, runtime::CheckpointConfig* cp,
                                   std::optional<state::LoadedCheckpoint>* restored) {
-    auto duration = [&](const std::string& key, int64_t* ms) -> absl::Status {
-      *ms = ParseDurationMs(config_.Get(key));
-      if (*ms < 0) {
-        return absl::InvalidArgumentError(
-            fmt::format("'{}' must be a duration such as '10 s', not '{}'", key, config_.Get(key)));
-      }
-      return absl::OkStatus();
-    };
-    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.interval", &cp->interval_ms));
-    EDDY_RETURN_IF_ERROR(duration("execution.checkpointing.timeout", &cp->timeout_ms));
+    cp->interval_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointInterval));
+    cp->timeout_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointTimeout));
     if (cp->timeout_ms == 0) cp->timeout_ms = 10 * 60 * 1000;
-    cp->dir = config_.Get("execution.checkpointing.dir");
+    cp->dir = config_.Get(kCheckpointDir);
     cp->job_id = JobId(text);
-    cp->num_retained = static_cast<int>(
-        std::max<int64_t>(1, config_.GetInt("execution.checkpointing.num-retained")));
-    cp->ignore_unclaimed_state =
-        config_.Get("execution.savepoint.ignore-unclaimed-state") == "true";
-    std::string backend = config_.Get("state.backend.type");
-    if (backend != "hashmap") {
-      return absl::InvalidArgumentError(fmt::format(
-          "'state.backend.type' = '{}' is not supported (eddy has 'hashmap')", backend));
-    }
+    cp->num_retained = static_cast<int>(config_.Get(kCheckpointsRetained));
+    cp->ignore_unclaimed_state = config_.Get(kIgnoreUnclaimedState);
     if (cp->interval_ms > 0 && cp->dir.empty()) {
       return absl::InvalidArgumentError(
           "'execution.checkpointing.interval' is set but 'execution.checkpointing.dir' is not: "
           "set it to the directory where checkpoints go");
     }
-    std::string from = config_.Get("execution.savepoint.path");
+    if (cp->interval_ms > 0) {
+      // A checkpoint directory that cannot be written is a mistake to report now, not at the
+      // first checkpoint.
+      std::error_code ec;
+      std::filesystem::create_directories(cp->dir, ec);
+      if (ec) {
+        return absl::FailedPreconditionError(fmt::format(
+            "the checkpoint directory '{}' cannot be created: {}", cp->dir, ec.message()));
+      }
+      std::string probe = (std::filesystem::path(cp->dir) / "eddy-write-probe").string();
+      absl::Status w = WriteFileDurably(probe, "probe");
+      if (absl::IsResourceExhausted(w)) {
+        // A full disk is worth a warning, not a refusal: checkpoints fail until space is back.
+        spdlog::warn(
+            "the checkpoint directory '{}' is full ({}): checkpoints will fail until "
+            "space is freed",
+            cp->dir, std::string(w.message()));
+      } else if (!w.ok()) {
+        return absl::FailedPreconditionError(
+            fmt::format("the checkpoint directory '{}' cannot be written: {}", cp->dir,
+                        std::string(w.message())));
+      }
+      std::filesystem::remove(probe, ec);
+    }
+    std::string from = config_.Get(kSavepointPath);
     if (from.empty()) return absl::OkStatus();
     if (from == "latest") {
       if (cp->dir.empty()) {
@@ -925,7 +1039,7 @@ class EngineImpl {
             "restoring from 'latest' needs 'execution.checkpointing.dir' (where to look)");
       }
       std::string job_dir = (std::filesystem::path(cp->dir) / cp->job_id).string();
-      *restored = state::CheckpointStorage::LoadLatest(job_dir);
+      EDDY_ASSIGN_OR_RETURN(*restored, state::CheckpointStorage::LoadLatest(job_dir));
       if (!*restored) {
         spdlog::info("no complete checkpoint of job {} under {}: starting from the beginning",
                      cp->job_id, cp->dir);
@@ -944,7 +1058,7 @@ class EngineImpl {
 
   // The worker pool of this session: 'eddy.worker-threads' threads, made again when it changes.
   runtime::WorkerPool* Pool() {
-    int n = static_cast<int>(std::max<int64_t>(1, config_.GetInt("eddy.worker-threads")));
+    int n = static_cast<int>(config_.Get(options::kWorkerThreads));
     if (!pool_ || pool_->threads() != n) {
       pool_.reset();
       pool_ = std::make_unique<runtime::WorkerPool>(n);
@@ -960,6 +1074,9 @@ class EngineImpl {
   JobSummary summary_;
   runtime::CancelFlag cancel_;
   bool streaming_ = false;  // the running job prints its rows as they come
+  int job_index_ = 0;       // jobs (INSERT, SELECT) started by this session, for job ids
+  std::string savepoint_on_stop_;
+  std::atomic<bool> stop_requested_{false};
 };
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
@@ -968,8 +1085,13 @@ absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions&
   return impl_->ExecuteScript(script, output);
 }
 absl::StatusOr<QueryResult> Engine::Query(std::string_view select) { return impl_->Query(select); }
-void Engine::Set(const std::string& key, const std::string& value) { impl_->Set(key, value); }
+std::string Engine::Get(const std::string& key) const { return impl_->Get(key); }
+absl::Status Engine::Set(const std::string& key, const std::string& value) {
+  return impl_->Set(key, value);
+}
 const JobSummary& Engine::last_summary() const { return impl_->summary(); }
 void Engine::Cancel() { impl_->Cancel(); }
+void Engine::SetSavepointOnStop(const std::string& dir) { impl_->SetSavepointOnStop(dir); }
+void Engine::Stop() { impl_->Stop(); }
 
 }  // namespace eddy

@@ -49,6 +49,33 @@ std::string BuiltJob::Explain() const {
 
 namespace {
 
+const auto kStateTtl =
+    catalog::SessionOption("table.exec.state.ttl")
+        .Duration("0 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "Unbounded state (Flink's state TTL, processing time): in an unwindowed GROUP BY and "
+            "in Top-N a key not updated for this long is dropped and a later row of it starts "
+            "over (+I); in a regular join a stored row joins nothing once this old and is then "
+            "dropped without a retraction; 0 ms = keep forever. Windows, interval joins, OVER and "
+            "MATCH_RECOGNIZE free their state as the watermark passes.");
+
+// A source option a table may set, else the session's value (both checked when set).
+std::string TableOrSession(const TableDef& t, const catalog::ConfigOption<std::string>& o,
+                           const SessionConfig& config) {
+  auto v = o.Find(t.options);
+  if (v.ok() && *v) return **v;
+  return config.Get(o);
+}
+
+const auto kStateMaxBytes =
+    catalog::SessionOption("table.exec.state.max-bytes")
+        .MemorySize("0")
+        .Min(0)
+        .Doc(
+            "A subtask whose operators hold more state than this fails the job with a clear "
+            "error (checked about once a second) instead of exhausting memory; 0 = no limit.");
+
 using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
     const runtime::SubtaskInfo&)>;
 
@@ -87,16 +114,11 @@ OpFactory CalcFactory(BoundExprPtr filter, std::vector<BoundExprPtr> proj, int w
 absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& config,
                                   const SinkTarget& sink, const SinkTarget* late_sink) {
   BuiltJob job;
-  int n = static_cast<int>(std::max<int64_t>(1, config.GetInt("parallelism.default")));
-  int64_t maxp = std::max<int64_t>(1, config.GetInt("pipeline.max-parallelism"));
+  int n = static_cast<int>(config.Get(options::kParallelism));
+  int64_t maxp = config.Get(options::kMaxParallelism);
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
-  size_t batch = static_cast<size_t>(std::max<int64_t>(1, config.GetInt("eddy.batch-size")));
-  job.graph.max_state_bytes = ParseMemoryBytes(config.Get("table.exec.state.max-bytes"));
-  if (job.graph.max_state_bytes < 0) {
-    return absl::InvalidArgumentError(
-        fmt::format("'table.exec.state.max-bytes' must be a size such as '512 mb', not '{}'",
-                    config.Get("table.exec.state.max-bytes")));
-  }
+  size_t batch = static_cast<size_t>(config.Get(options::kBatchSize));
+  job.graph.max_state_bytes = config.Get(kStateMaxBytes);
 
   // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;
@@ -105,15 +127,9 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     ss.table = scan->table;
     ss.computed = scan->computed;
     ss.batch_size = batch;
-    ss.error_policy = scan->table->Option("error.policy", config.Get("error.policy"));
-    ss.dead_letter_path =
-        scan->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
-    ss.idle_timeout_ms = ParseDurationMs(config.Get("table.exec.source.idle-timeout"));
-    if (ss.idle_timeout_ms < 0) {
-      return absl::InvalidArgumentError(
-          fmt::format("'table.exec.source.idle-timeout' must be a duration such as '5 s', not '{}'",
-                      config.Get("table.exec.source.idle-timeout")));
-    }
+    ss.error_policy = TableOrSession(*scan->table, options::kErrorPolicy, config);
+    ss.dead_letter_path = TableOrSession(*scan->table, options::kDeadLetterPath, config);
+    ss.idle_timeout_ms = absl::ToInt64Milliseconds(config.Get(options::kSourceIdleTimeout));
     EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
     job.sources.push_back(factory->metrics);
     VertexDraft d;
@@ -207,12 +223,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       };
     };
   };
-  int64_t state_ttl_ms = ParseDurationMs(config.Get("table.exec.state.ttl"));
-  if (state_ttl_ms < 0) {
-    return absl::InvalidArgumentError(
-        fmt::format("'table.exec.state.ttl' must be a duration such as '1 h', not '{}'",
-                    config.Get("table.exec.state.ttl")));
-  }
+  int64_t state_ttl_ms = absl::ToInt64Milliseconds(config.Get(kStateTtl));
 
   build = [&](const PlanNode* node) -> absl::StatusOr<Built> {
     switch (node->kind) {
@@ -267,9 +278,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       }
       ts.computed.assign(node->table->columns.size(), nullptr);
       ts.batch_size = batch;
-      ts.error_policy = node->table->Option("error.policy", config.Get("error.policy"));
-      ts.dead_letter_path =
-          node->table->Option("error.dead-letter.path", config.Get("error.dead-letter.path"));
+      ts.error_policy = TableOrSession(*node->table, options::kErrorPolicy, config);
+      ts.dead_letter_path = TableOrSession(*node->table, options::kDeadLetterPath, config);
       EDDY_ASSIGN_OR_RETURN(Batch rows, connectors::ReadBoundedTable(ts));
       EDDY_ASSIGN_OR_RETURN(auto table,
                             runtime::LookupTable::Build(std::move(rows), node->right_keys));

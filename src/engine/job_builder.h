@@ -7,8 +7,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
 #include "connectors/connector.h"
-#include "engine/catalog.h"
 #include "engine/plan.h"
 #include "runtime/operator.h"
 

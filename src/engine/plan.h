@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "engine/catalog.h"
+#include "catalog/session_config.h"
+#include "catalog/table.h"
 #include "function/expr.h"
 #include "runtime/aggregate_ops.h"
 #include "runtime/interval_join.h"
@@ -121,6 +122,9 @@ class Binder {
 
   /// Plan that reads every column of `table` (a scan plus its computed columns).
   absl::StatusOr<PlanPtr> ScanTable(std::shared_ptr<const TableDef> table);
+
+  /// The query of `view`, parsed again from its text (positions relative to `view.text`).
+  static absl::StatusOr<sql::QueryPtr> ViewQuery(const ViewDef& view);
 
  private:
   struct ScopeColumn {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/utf8.h"
 #include "types/time_util.h"
 
 namespace eddy::formats_internal {
@@ -111,11 +112,7 @@ std::string TypeName(const DataType& t) {
   return plain.ToString(false);
 }
 
-std::string Shorten(std::string_view text) {
-  constexpr size_t kMax = 60;
-  if (text.size() <= kMax) return std::string(text);
-  return std::string(text.substr(0, kMax)) + "...";
-}
+std::string Shorten(std::string_view text) { return EscapeForMessage(text, 60); }
 
 std::string ConvertError(const FieldConverter& f, std::string_view text, Convert what) {
   if (what == Convert::kOverflow) {

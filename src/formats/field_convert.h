@@ -91,10 +91,11 @@ absl::StatusOr<std::vector<FieldConverter>> MakeConverters(const Schema& schema,
 std::string TypeName(const DataType& t);
 
 /// "field 'delay': 'abc' is not a valid INT" or, for kOverflow, "field 'amount': '1234.5' does
-/// not fit DECIMAL(4, 2)". Long text is shortened with "...".
+/// not fit DECIMAL(4, 2)". The text is shown as Shorten() makes it.
 std::string ConvertError(const FieldConverter& f, std::string_view text, Convert what);
 
-/// `text` shortened to at most 60 bytes with "..." appended when cut.
+/// `text` safe for a terminal and shortened: EscapeForMessage(text, 60) (control and invalid
+/// bytes as `\xNN`, at most 60 bytes of the text, "..." appended when cut).
 std::string Shorten(std::string_view text);
 
 /// InvalidArgument for CSV options no reader/writer can honour (delimiter equal to the quote,

@@ -29,6 +29,33 @@ std::string_view TrimRight(std::string_view s) {
   return s;
 }
 
+// 1-based column of the '{' or '[' that opens nesting level kMaxJsonDepth + 1 in `line`, or 0
+// when the line nests no deeper than kMaxJsonDepth (brackets inside strings do not count).
+size_t TooDeepAt(std::string_view line) {
+  size_t opens = 0;
+  for (char ch : line) opens += (ch == '{') | (ch == '[');
+  if (opens <= kMaxJsonDepth) return 0;  // cannot nest deeper than it has brackets
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (in_string) {
+      if (ch == '\\') {
+        ++i;
+      } else if (ch == '"') {
+        in_string = false;
+      }
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '{' || ch == '[') {
+      if (++depth > kMaxJsonDepth) return i + 1;
+    } else if ((ch == '}' || ch == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
 bool IsIntegerKind(Kind k) {
   return k == Kind::kInt || k == Kind::kBigint || k == Kind::kIntervalMonths ||
          k == Kind::kIntervalMillis;
@@ -204,6 +231,11 @@ bool JsonDecoder::ConvertValue(size_t c, ondemand::value& v, Arena* arena, Decod
 
 bool JsonDecoder::Decode(std::string_view line, Batch* out, Arena* arena, DecodeError* err) {
   EDDY_CHECK(out->columns.size() == fields_.size());
+  if (size_t at = TooDeepAt(line)) {
+    err->column = at;
+    err->reason = fmt::format("JSON nesting is deeper than {} levels", kMaxJsonDepth);
+    return false;
+  }
   const size_t need = line.size() + simdjson::SIMDJSON_PADDING;
   if (buf_.size() < need) buf_.resize(need);
   if (!line.empty()) std::memcpy(buf_.data(), line.data(), line.size());

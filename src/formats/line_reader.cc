@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/status.h"
+
 namespace eddy {
 
 size_t CsvRecordLength(const char* data, size_t size, const CsvFraming& f, bool* complete) {
@@ -90,10 +92,12 @@ absl::Status ErrnoStatus(const std::string& path, int err, const char* what) {
 absl::StatusOr<std::unique_ptr<LineSource>> LineSource::Open(const std::string& path,
                                                              size_t chunk_bytes,
                                                              bool csv_quote_aware,
-                                                             CsvFraming framing) {
+                                                             CsvFraming framing,
+                                                             size_t max_record_bytes) {
   std::unique_ptr<LineSource> s(new LineSource());
   s->path_ = path;
   s->chunk_bytes_ = std::max<size_t>(chunk_bytes, 1);
+  s->max_record_ = std::max<size_t>(max_record_bytes, 1);
   s->quote_aware_ = csv_quote_aware && framing.quote != '\0';
   s->framing_ = framing;
   s->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -234,17 +238,71 @@ size_t LineSource::FindCut(const char* data, size_t size, size_t* scan, bool quo
   return cut;
 }
 
-absl::StatusOr<bool> LineSource::NextChunk(std::unique_ptr<char[]>* data, size_t* size,
-                                           size_t* first_line) {
+absl::Status LineSource::SkipByteOrderMark() {
+  started_ = true;
+  char head[3];
+  size_t n = 0;
+  while (n < sizeof(head)) {
+    size_t got = 0;
+    EDDY_RETURN_IF_ERROR(Read(head + n, sizeof(head) - n, &got));
+    if (got == 0) {
+      eof_ = true;
+      break;
+    }
+    n += got;
+  }
+  if (n == 3 && std::memcmp(head, "\xEF\xBB\xBF", 3) == 0) return absl::OkStatus();
+  carry_.assign(head, head + n);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> LineSource::SkipOversized() {
+  // Reads at most `step` bytes (at least 64 KiB, so that tiny test chunk sizes do not crawl)
+  // through a buffer of at most 1 MiB.
+  const size_t step = std::max<size_t>(chunk_bytes_, 64 << 10);
+  const size_t cap = std::min<size_t>(step, 1 << 20);
+  auto buf = std::make_unique_for_overwrite<char[]>(cap);
+  size_t done = 0;
+  while (done < step) {
+    size_t got = 0;
+    EDDY_RETURN_IF_ERROR(Read(buf.get(), std::min(cap, step - done), &got));
+    if (got == 0) {
+      eof_ = true;
+      skipping_ = false;
+      return false;
+    }
+    done += got;
+    const char* nl = static_cast<const char*>(std::memchr(buf.get(), '\n', got));
+    if (nl != nullptr) {
+      carry_.assign(nl + 1, static_cast<const char*>(buf.get() + got));
+      ++next_line_;
+      skipping_ = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<bool> LineSource::NextChunk(TextChunk* out) {
+  out->oversized = false;
+  if (!started_) EDDY_RETURN_IF_ERROR(SkipByteOrderMark());
+  if (skipping_) {
+    EDDY_ASSIGN_OR_RETURN(bool found, SkipOversized());
+    if (!found && !eof_) {
+      out->data.reset();
+      out->size = 0;
+      out->first_line = next_line_;
+      return true;
+    }
+  }
+  // A record may be max_record_ bytes plus a '\r' before its '\n'.
+  const size_t limit = max_record_ + 1;
   size_t cap = carry_.size() + chunk_bytes_;
   auto buf = std::make_unique_for_overwrite<char[]>(cap);
   size_t filled = carry_.size();
   if (filled > 0) std::memcpy(buf.get(), carry_.data(), filled);
   carry_.clear();
   size_t scan = 0;  // records before `scan` are complete
-  // A record longer than this stops being read quote-aware (an unbalanced quote would otherwise
-  // pull the rest of the file into memory); the decoder then reports the broken record.
-  const size_t max_quoted_record = std::max<size_t>(64 << 20, 4 * chunk_bytes_);
   for (;;) {
     while (filled < cap && !eof_) {
       size_t got = 0;
@@ -257,29 +315,43 @@ absl::StatusOr<bool> LineSource::NextChunk(std::unique_ptr<char[]>* data, size_t
       if (filled == 0) return false;
       break;  // the whole rest is the last chunk
     }
-    bool quote_aware = quote_aware_ && filled - scan <= max_quoted_record;
+    // A quoted record longer than the limit stops being read quote-aware (an unbalanced quote
+    // would otherwise pull the rest of the file into memory); the decoder then reports it.
+    bool quote_aware = quote_aware_ && filled - scan <= limit;
     size_t cut = FindCut(buf.get(), filled, &scan, quote_aware);
     if (cut > 0) {
       carry_.assign(buf.get() + cut, buf.get() + filled);
       filled = cut;
       break;
     }
-    // No complete record yet: grow and read more.
-    size_t new_cap = cap * 2;
+    // No record boundary yet: buf holds the start of one record (and no '\n' once it is longer
+    // than the limit, since then it was scanned for a plain '\n').
+    if (filled > limit) {
+      size_t keep = std::min(filled, kOversizedPrefixBytes);
+      out->data = std::make_unique_for_overwrite<char[]>(keep);
+      std::memcpy(out->data.get(), buf.get(), keep);
+      out->size = keep;
+      out->first_line = next_line_;
+      out->oversized = true;
+      skipping_ = true;
+      return true;
+    }
+    // Grow and read more, never past the limit (+1 byte to see that it is exceeded).
+    size_t new_cap = std::min(cap * 2, limit + 1);
     auto bigger = std::make_unique_for_overwrite<char[]>(new_cap);
     std::memcpy(bigger.get(), buf.get(), filled);
     buf = std::move(bigger);
     cap = new_cap;
   }
-  *first_line = next_line_;
+  out->first_line = next_line_;
   const char* p = buf.get();
   const char* e = p + filled;
   while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(e - p))))) {
     ++next_line_;
     ++p;
   }
-  *size = filled;
-  *data = std::move(buf);
+  out->size = filled;
+  out->data = std::move(buf);
   return true;
 }
 

@@ -114,8 +114,36 @@ void ForEachCsvRecord(const char* data, size_t size, F&& f, const CsvFraming& fr
   }
 }
 
+/// Default longest record a source reads ('source.max-record-size'): 64 MiB.
+inline constexpr size_t kDefaultMaxRecordBytes = size_t{64} << 20;
+/// How many bytes of a record longer than the limit are kept to show (dead-letter file): 4 KiB.
+inline constexpr size_t kOversizedPrefixBytes = 4096;
+
+/// One chunk handed out by LineSource::NextChunk.
+struct TextChunk {
+  /// Owns `size` bytes: whole records only (the file's last record may lack its '\n'). Empty
+  /// (size 0) while a record longer than the limit is being skipped, so that a caller can stop
+  /// between steps (a file without any '\n', such as /dev/zero, never ends).
+  std::unique_ptr<char[]> data;
+  size_t size = 0;
+  /// 1-based line number in the file of the chunk's first line.
+  size_t first_line = 0;
+  /// The chunk stands for one record longer than the limit: `data` holds its first bytes (at
+  /// most kOversizedPrefixBytes), `first_line` is its line. The rest of that record, up to the
+  /// next '\n', is skipped (in later, empty chunks).
+  bool oversized = false;
+};
+
 /// A file read as a sequence of chunks of whole records. Plain and gzip files (detected by the
-/// 0x1f 0x8b magic, multi-member gzip supported) read the same way.
+/// 0x1f 0x8b magic, multi-member gzip supported) read the same way. A UTF-8 byte order mark
+/// (EF BB BF) at byte 0 of the (uncompressed) file is skipped; anywhere else it is data.
+///
+/// Memory is bounded: a record never grows the buffer past max_record_bytes + 2 (a record
+/// longer than that comes out as an `oversized` chunk and is skipped up to its '\n', reading at
+/// most max(chunk_bytes, 64 KiB) bytes per call); a chunk holds at most
+/// max(chunk_bytes, max_record_bytes + 2, 64 KiB) + chunk_bytes + 3 bytes. Records that are
+/// longer than max_record_bytes but arrive whole inside a chunk are left to the caller to check
+/// (every record longer than the limit is then reported exactly once, by one or the other).
 ///
 /// Thread-safety: NextChunk must be called from one thread at a time; bytes_read() and
 /// total_bytes() may be polled from any thread (progress reporting).
@@ -124,24 +152,22 @@ class LineSource {
   /// Opens `path`. `chunk_bytes` is the target uncompressed size of a chunk (a chunk grows past it
   /// only to finish a record longer than that). With `csv_quote_aware`, chunks are cut only at a
   /// '\n' outside a quoted CSV field (per `framing`); otherwise at any '\n'.
-  /// A quoted record still open after max(64 MiB, 4 × chunk_bytes) is cut at a plain '\n' instead
+  /// A quoted record still open after `max_record_bytes` is cut at a plain '\n' instead
   /// (an unbalanced quote must not pull the rest of the file into memory); the decoder then reports
-  /// the broken record.
+  /// the broken record. `max_record_bytes` (without the line break; at least 1) bounds a record.
   /// Errors: NotFound / PermissionDenied / Internal naming the path.
-  static absl::StatusOr<std::unique_ptr<LineSource>> Open(const std::string& path,
-                                                          size_t chunk_bytes = 4 << 20,
-                                                          bool csv_quote_aware = true,
-                                                          CsvFraming framing = {});
+  static absl::StatusOr<std::unique_ptr<LineSource>> Open(
+      const std::string& path, size_t chunk_bytes = 4 << 20, bool csv_quote_aware = true,
+      CsvFraming framing = {}, size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~LineSource();
   LineSource(const LineSource&) = delete;
   LineSource& operator=(const LineSource&) = delete;
 
-  /// Reads the next chunk: on true, `*data` owns `*size` bytes holding whole records only (the
-  /// file's last record may lack its '\n') and `*first_line` is the 1-based line number in the file
-  /// of the chunk's first line. Returns false at the end of the file. Errors: Internal on I/O
-  /// failure, DataLoss "path: gzip stream is corrupt at byte N[: detail]" where N is the offset in
-  /// the compressed file where inflating failed (also for a truncated stream).
-  absl::StatusOr<bool> NextChunk(std::unique_ptr<char[]>* data, size_t* size, size_t* first_line);
+  /// Reads the next chunk into `*out` (see TextChunk). Returns false at the end of the file.
+  /// Errors: Internal on I/O failure, DataLoss "path: gzip stream is corrupt at byte N[: detail]"
+  /// where N is the offset in the compressed file where inflating failed (also for a truncated
+  /// stream).
+  absl::StatusOr<bool> NextChunk(TextChunk* out);
 
   /// Bytes of the file (compressed bytes for gzip) consumed so far, and the file's size (0 when
   /// unknown, e.g. a pipe). bytes_read() / total_bytes() is the progress.
@@ -164,16 +190,24 @@ class LineSource {
   // `*scan` is a record start from which scanning resumes (updated, so that a caller that
   // appends data and calls again does not rescan whole records).
   size_t FindCut(const char* data, size_t size, size_t* scan, bool quote_aware) const;
+  // Skips the first bytes of the file when they are a UTF-8 byte order mark.
+  absl::Status SkipByteOrderMark();
+  // Discards bytes of an oversized record up to its '\n' (reading at most about one chunk);
+  // returns true when the '\n' was found (what follows it is in carry_).
+  absl::StatusOr<bool> SkipOversized();
 
   std::string path_;
   int fd_ = -1;
   size_t chunk_bytes_ = 0;
+  size_t max_record_ = kDefaultMaxRecordBytes;
   bool quote_aware_ = true;
   CsvFraming framing_;
   std::unique_ptr<Gzip> gz_;
   std::string prefix_;       // bytes read while sniffing the magic, not yet handed out
   std::vector<char> carry_;  // partial record after the last boundary of the last chunk
   bool eof_ = false;         // the file (decompressed stream) is exhausted
+  bool started_ = false;     // the byte order mark has been looked for
+  bool skipping_ = false;    // inside an oversized record, looking for its '\n'
   size_t next_line_ = 1;
   std::atomic<uint64_t> bytes_read_{0};
   uint64_t total_bytes_ = 0;

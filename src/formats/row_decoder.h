@@ -103,6 +103,11 @@ class RowDecoder {
 absl::StatusOr<std::unique_ptr<RowDecoder>> MakeCsvDecoder(const Schema& schema,
                                                            const CsvOptions& options);
 
+/// Deepest nesting of objects and arrays the JSON decoder accepts (the record's own object is
+/// level 1); a deeper record is malformed ("JSON nesting is deeper than 64 levels", with the
+/// column of the bracket that goes too deep). Jackson, which Flink uses, allows 1000.
+inline constexpr size_t kMaxJsonDepth = 64;
+
 /// JSON Lines decoder (Flink `json` format): one JSON object per record; fields match schema
 /// names exactly (case-sensitive, as Flink); other fields are ignored; a missing field or JSON
 /// null is NULL; for a duplicated key the last one wins.

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "base/status.h"
+#include "base/utf8.h"
 #include "function/expr.h"
 #include "function/numeric.h"
 #include "types/text_codec.h"
@@ -184,7 +185,7 @@ class CastExpr final : public BoundExpr {
         } else {
           return absl::InvalidArgumentError(
               fmt::format("CAST of '{}' from {} to {} failed (use TRY_CAST to get NULL instead)",
-                          FormatCell(c, i), c.type.ToString(), type_.ToString()));
+                          EscapeForMessage(FormatCell(c, i)), c.type.ToString(), type_.ToString()));
         }
       }
     }

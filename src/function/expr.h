@@ -66,6 +66,11 @@ bool CanImplicitlyCast(const DataType& from, const DataType& to);
 /// The common type two operands are coerced to for comparison/CASE/COALESCE, or nullopt.
 std::optional<DataType> CommonType(const DataType& a, const DataType& b);
 
+/// Longest string a built-in function may build, in bytes: 16 MiB. REPEAT, LPAD, RPAD,
+/// CONCAT / ||, REPLACE and REGEXP_REPLACE check it before (or while) building their result; a row
+/// whose result would be longer fails with InvalidArgument naming the function and the limit.
+inline constexpr size_t kMaxStringValueBytes = size_t{16} << 20;
+
 /// Kernel of a resolved scalar function: reads `args` (all of length n) and appends n values to
 /// `out`. `arena` receives produced string bytes.
 using ScalarKernel = std::function<absl::Status(const std::vector<const Column*>& args, size_t n,

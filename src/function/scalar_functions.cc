@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "base/utf8.h"
 #include "function/expr.h"
 #include "function/numeric.h"
 #include "types/time_util.h"
@@ -117,6 +118,110 @@ ScalarKernel CompareKernel(Physical p, Pred pred) {
 }
 
 absl::Status Err(std::string msg) { return absl::InvalidArgumentError(std::move(msg)); }
+
+// The error of a function whose result would exceed kMaxStringValueBytes.
+absl::Status TooLong(std::string_view function, uint64_t bytes) {
+  return Err(fmt::format(
+      "{}: the result would be {} bytes, longer than the limit of {} bytes (16 MiB) for a string",
+      function, bytes, kMaxStringValueBytes));
+}
+absl::Status TooLong(std::string_view function) {
+  return Err(
+      fmt::format("{}: the result would be longer than the limit of {} bytes (16 MiB) for a "
+                  "string",
+                  function, kMaxStringValueBytes));
+}
+
+// Bytes of the first `n` code points of `s` (all of `s` when it has fewer).
+size_t Utf8PrefixBytes(std::string_view s, uint64_t n) {
+  size_t i = 0;
+  for (uint64_t k = 0; k < n && i < s.size(); ++k) {
+    ++i;
+    while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  }
+  return i;
+}
+
+// LPAD / RPAD (Flink's SqlFunctionUtils.lpad/rpad, counting code points): `s` padded with `pad`
+// repeated to `len` characters, or cut to `len` characters; NULL (false) for a negative `len` or
+// an empty `pad`.
+absl::Status Pad(std::string_view fn, bool left, std::string_view s, int64_t len,
+                 std::string_view pad, Arena* arena, Column* out) {
+  if (len < 0 || pad.empty()) {
+    out->AppendNull();
+    return absl::OkStatus();
+  }
+  const uint64_t want = static_cast<uint64_t>(len);
+  const uint64_t have = static_cast<uint64_t>(Utf8Length(s));
+  const size_t base = Utf8PrefixBytes(s, want);
+  const uint64_t fill = want > have ? want - have : 0;  // characters of padding
+  // At least 1: a pad of stray continuation bytes counts as one character.
+  const uint64_t pad_chars = std::max<uint64_t>(static_cast<uint64_t>(Utf8Length(pad)), 1);
+  const uint64_t full = fill / pad_chars;
+  const size_t rest = Utf8PrefixBytes(pad, fill % pad_chars);
+  const unsigned __int128 size =
+      static_cast<unsigned __int128>(full) * pad.size() + base + rest;  // no overflow
+  if (size > kMaxStringValueBytes) {
+    return size > UINT64_MAX ? TooLong(fn) : TooLong(fn, static_cast<uint64_t>(size));
+  }
+  const uint64_t total = static_cast<uint64_t>(size);
+  char* p = arena->Allocate(total);
+  char* w = p;
+  auto put_padding = [&] {
+    for (uint64_t k = 0; k < full; ++k, w += pad.size()) std::memcpy(w, pad.data(), pad.size());
+    std::memcpy(w, pad.data(), rest);
+    w += rest;
+  };
+  if (left) put_padding();
+  std::memcpy(w, s.data(), base);
+  w += base;
+  if (!left) put_padding();
+  out->AppendString({p, static_cast<size_t>(total)});
+  return absl::OkStatus();
+}
+
+// REGEXP_REPLACE: every non-overlapping match of `re` in `in` replaced by `rewrite` (\0..\9 insert
+// groups), as RE2::GlobalReplace does (an empty match right after a match is not replaced; the
+// next character is copied instead), but failing as soon as the result passes the string limit.
+absl::Status RegexpReplace(const RE2& re, std::string_view in, std::string_view rewrite,
+                           std::string* out) {
+  const re2::StringPiece rw(rewrite.data(), rewrite.size());
+  const int nvec = 1 + RE2::MaxSubmatch(rw);
+  if (nvec > 1 + re.NumberOfCapturingGroups()) {  // \N without group N: unchanged, as RE2
+    out->assign(in);
+    return absl::OkStatus();
+  }
+  std::vector<re2::StringPiece> vec(static_cast<size_t>(nvec));
+  const re2::StringPiece text(in.data(), in.size());
+  size_t p = 0;
+  size_t last_end = std::string_view::npos;
+  while (p <= in.size()) {
+    if (!re.Match(text, p, in.size(), RE2::UNANCHORED, vec.data(), nvec)) break;
+    const size_t start = static_cast<size_t>(vec[0].data() - in.data());
+    out->append(in.data() + p, start - p);
+    if (vec[0].empty() && start == last_end) {
+      if (p >= in.size()) break;
+      // One character, as RE2 reads UTF-8 (Plan 9 chartorune: a surrogate is a character too).
+      size_t n = Utf8SequenceLength(in.substr(p));
+      if (n == 0 && p + 3 <= in.size() && static_cast<unsigned char>(in[p]) == 0xED &&
+          (static_cast<unsigned char>(in[p + 1]) & 0xC0) == 0x80 &&
+          (static_cast<unsigned char>(in[p + 2]) & 0xC0) == 0x80) {
+        n = 3;
+      }
+      if (n == 0) n = 1;
+      out->append(in.data() + p, n);
+      p += n;
+    } else {
+      if (!re.Rewrite(out, rw, vec.data(), nvec)) return Err("REGEXP_REPLACE: invalid rewrite");
+      p = start + vec[0].size();
+      last_end = p;
+    }
+    if (out->size() > kMaxStringValueBytes) return TooLong("REGEXP_REPLACE");
+  }
+  if (p < in.size()) out->append(in.data() + p, in.size() - p);
+  if (out->size() > kMaxStringValueBytes) return TooLong("REGEXP_REPLACE", out->size());
+  return absl::OkStatus();
+}
 
 // UPPER/LOWER beyond ASCII: simple Unicode case mapping of each code point (glibc's C.UTF-8
 // tables). One code point maps to one (Java's special cases such as 'ß' → "SS" are not applied).
@@ -441,6 +546,7 @@ const std::vector<std::string>& Names() {
                                                   "LOCALTIMESTAMP",
                                                   "LOG10",
                                                   "LOWER",
+                                                  "LPAD",
                                                   "LTRIM",
                                                   "MINUTE",
                                                   "MOD",
@@ -452,8 +558,10 @@ const std::vector<std::string>& Names() {
                                                   "PROCTIME",
                                                   "REGEXP_EXTRACT",
                                                   "REGEXP_REPLACE",
+                                                  "REPEAT",
                                                   "REPLACE",
                                                   "ROUND",
+                                                  "RPAD",
                                                   "RTRIM",
                                                   "SECOND",
                                                   "SQRT",
@@ -711,6 +819,7 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
                               size_t len = 0;
                               for (const Column* c : a) len += c->str[i].size();
+                              if (len > kMaxStringValueBytes) return TooLong("CONCAT", len);
                               char* p = ctx->arena->Allocate(len);
                               size_t off = 0;
                               for (const Column* c : a) {
@@ -883,6 +992,46 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
                             DataType::Int(),
                             {DataType::String(), DataType::String()}};
   }
+  if (name == "REPEAT") {
+    EDDY_RETURN_IF_ERROR(want(2, 2));
+    if (!is_str(0) || (!t[1].is_integral() && t[1].id != TypeId::kNull)) return bad();
+    return ResolvedFunction{RowKernel([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+                              // Flink: n <= 0 gives the empty string.
+                              std::string_view s = a[0]->str[i];
+                              const int64_t n = a[1]->i64[i];
+                              if (n <= 0 || s.empty()) {
+                                out->AppendString({});
+                                return absl::OkStatus();
+                              }
+                              if (static_cast<uint64_t>(n) > kMaxStringValueBytes / s.size()) {
+                                if (static_cast<uint64_t>(n) > UINT64_MAX / s.size()) {
+                                  return TooLong("REPEAT");
+                                }
+                                return TooLong("REPEAT", static_cast<uint64_t>(n) * s.size());
+                              }
+                              const size_t total = static_cast<size_t>(n) * s.size();
+                              char* p = ctx->arena->Allocate(total);
+                              for (size_t off = 0; off < total; off += s.size()) {
+                                std::memcpy(p + off, s.data(), s.size());
+                              }
+                              out->AppendString({p, total});
+                              return absl::OkStatus();
+                            }),
+                            DataType::String(),
+                            {DataType::String(), DataType::Bigint()}};
+  }
+  if (name == "LPAD" || name == "RPAD") {
+    EDDY_RETURN_IF_ERROR(want(3, 3));
+    if (!is_str(0) || (!t[1].is_integral() && t[1].id != TypeId::kNull) || !is_str(2)) return bad();
+    const bool left = name == "LPAD";
+    return ResolvedFunction{
+        RowKernel([left](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+          return Pad(left ? "LPAD" : "RPAD", left, a[0]->str[i], a[1]->i64[i], a[2]->str[i],
+                     ctx->arena, out);
+        }),
+        DataType::String(),
+        {DataType::String(), DataType::Bigint(), DataType::String()}};
+  }
   if (name == "REPLACE") {
     EDDY_RETURN_IF_ERROR(want(3, 3));
     for (size_t i = 0; i < 3; ++i) {
@@ -898,8 +1047,12 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
                                   r.append(s, pos, hit - pos);
                                   r.append(to);
                                   pos = hit + from.size();
+                                  if (r.size() > kMaxStringValueBytes) return TooLong("REPLACE");
                                 }
                                 r.append(s, pos, std::string::npos);
+                                if (r.size() > kMaxStringValueBytes) {
+                                  return TooLong("REPLACE", r.size());
+                                }
                                 s = std::move(r);
                               }
                               out->AppendString(ctx->arena->Add(s));
@@ -942,8 +1095,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     }
     return ResolvedFunction{
         RowKernel([re](const Args& a, size_t i, EvalContext* ctx, Column* out) {
-          std::string s(a[0]->str[i]);
-          RE2::GlobalReplace(&s, *re, re2::StringPiece(a[2]->str[i].data(), a[2]->str[i].size()));
+          std::string s;
+          EDDY_RETURN_IF_ERROR(RegexpReplace(*re, a[0]->str[i], a[2]->str[i], &s));
           out->AppendString(ctx->arena->Add(s));
           return absl::OkStatus();
         }),

@@ -393,8 +393,10 @@ void GroupCoordinator::MaybeCompleteJoin(Group* g, int64_t now_ms, bool deadline
   }
 }
 
-void GroupCoordinator::RemoveMember(Group* g, const std::string& member_id,
+void GroupCoordinator::RemoveMember(Group* g, const std::string& member_id_ref,
                                     const std::string& reason, int64_t now_ms, Callbacks* ready) {
+  // A copy: callers may pass the member's own id, which the erase below frees (LeaveGroup v3+).
+  const std::string member_id = member_id_ref;
   Member* m = g->FindMember(member_id);
   if (!m) return;
   if (m->join_done) {

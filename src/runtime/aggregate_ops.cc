@@ -257,7 +257,10 @@ class WindowAggregate final : public OneInputOperator {
         slots_(&c_.aggs),
         key_groups_(c_.subtask, c_.name),
         keys_(key_groups_.range()),
-        sessions_(key_groups_.range()) {
+        sessions_(key_groups_.range()),
+        fire_lead_(c_.time_column >= 0 && c_.time_column < static_cast<int>(c_.input_fields.size())
+                       ? WindowFireLead(c_.input_fields[c_.time_column].type)
+                       : 1) {
     out_schema_.fields.clear();
     for (int k : c_.key_columns) out_schema_.fields.push_back(c_.input_fields[k]);
     out_schema_.fields.push_back({"window_start", DataType::Timestamp(3)});
@@ -303,7 +306,7 @@ class WindowAggregate final : public OneInputOperator {
       AssignWindows(c_.window, ts, &wins_);
       bool any = false;
       for (auto [start, end] : wins_) {
-        if (end - 1 <= w) continue;  // this window already fired
+        if (end - fire_lead_ <= w) continue;  // this window already fired
         any = true;
         rows_.push_back(static_cast<uint32_t>(i));
         row_slots_.push_back(Slot(start, end));
@@ -345,7 +348,7 @@ class WindowAggregate final : public OneInputOperator {
       return out->EmitWatermark(w);
     }
     EDDY_RETURN_IF_ERROR(Fire(w, false, out));
-    return out->EmitWatermark(WindowOutputWatermark(w));
+    return out->EmitWatermark(WindowOutputWatermark(w, fire_lead_));
   }
 
   absl::Status OnProcessingTime(int64_t now_ms, Output* out) override {
@@ -425,19 +428,20 @@ class WindowAggregate final : public OneInputOperator {
     std::vector<std::pair<int64_t, uint32_t>> wins;  // (window start, slot); end in slot_end_
   };
 
-  // The timer of a window [start, end): event time end - 1 µs, or processing time end (ms).
+  // The timer of a window [start, end): event time end - fire_lead_ (WindowFireLead), or
+  // processing time end (ms).
   void RegisterTimer(int64_t start, int64_t end) {
     if (c_.processing_time) {
       timers_->RegisterProcessingTimer(kg_, key_, start, (end + 999) / 1000);
     } else {
-      timers_->RegisterEventTimer(kg_, key_, start, end - 1);
+      timers_->RegisterEventTimer(kg_, key_, start, end - fire_lead_);
     }
   }
   void DeleteTimer(int64_t start, int64_t end) {
     if (c_.processing_time) {
       timers_->DeleteProcessingTimer(kg_, key_, start, (end + 999) / 1000);
     } else {
-      timers_->DeleteEventTimer(kg_, key_, start, end - 1);
+      timers_->DeleteEventTimer(kg_, key_, start, end - fire_lead_);
     }
   }
 
@@ -483,7 +487,7 @@ class WindowAggregate final : public OneInputOperator {
     for (size_t i = 0; i < list.size(); ++i) {
       // A session whose end has passed this row's watermark has fired (it may still wait here
       // for the next watermark element): it takes no more rows.
-      if (list[i].end - 1 <= w) continue;
+      if (list[i].end - fire_lead_ <= w) continue;
       // Flink's TimeWindow.intersects: touching windows merge too.
       if (list[i].start <= end && list[i].end >= start) hits.push_back(i);
     }
@@ -492,7 +496,7 @@ class WindowAggregate final : public OneInputOperator {
       mstart = std::min(mstart, list[h].start);
       mend = std::max(mend, list[h].end);
     }
-    if (mend - 1 <= w) {
+    if (mend - fire_lead_ <= w) {
       if (list.empty()) sessions_.Erase(kg_, key_);
       return -1;
     }
@@ -549,7 +553,7 @@ class WindowAggregate final : public OneInputOperator {
         if (!found) continue;
         KeyWindows* kw = found->get();
         auto pos = std::find_if(kw->wins.begin(), kw->wins.end(), [&](const auto& w) {
-          return w.first == start && (slot_end_[w.second] - 1 == timer.time || processing);
+          return w.first == start && (slot_end_[w.second] - fire_lead_ == timer.time || processing);
         });
         if (pos == kw->wins.end()) continue;
         slot = pos->second;
@@ -592,6 +596,7 @@ class WindowAggregate final : public OneInputOperator {
   KeyGroup last_kg_;
   std::vector<int64_t> slot_end_;  // per slot: its window end
   state::KeyedMapState<std::vector<Session>> sessions_;
+  int64_t fire_lead_;  // a window [s, e) fires at watermark e - fire_lead_ (WindowFireLead)
   std::string key_;
   KeyGroup kg_;  // key group of the current row
   std::vector<std::pair<int64_t, int64_t>> wins_;

@@ -62,10 +62,10 @@ struct AggregateConfig {
 
 /// Window aggregation. Output rows (+I): keys…, window_start, window_end, window_time
 /// (= window_end - 1 ms as in Flink, the rowtime of the result), aggregates…. A window fires when
-/// the watermark reaches window_end - 1. A row is late when every window it belongs to has fired
-/// (for SESSION: when its merged session has); late rows are counted in metrics and, when
-/// the job has a late-row output (OperatorContext::late), emitted as (operator, event_time,
-/// watermark, row) records.
+/// the watermark reaches window_end - WindowFireLead(type of the time column). A row is late when
+/// every window it belongs to has fired (for SESSION: when its merged session has); late rows are
+/// counted in metrics and, when the job has a late-row output (OperatorContext::late), emitted as
+/// (operator, event_time, watermark, row) records.
 std::unique_ptr<OneInputOperator> MakeWindowAggregate(AggregateConfig config);
 
 /// Group aggregation over an append or updating input. Output: keys…, aggregates…, as a
@@ -117,13 +117,25 @@ class LateRows {
 /// assignment, aligned to the epoch plus `s.offset`. SESSION windows are not assigned here.
 void AssignWindows(const WindowSpec& s, int64_t ts, std::vector<std::pair<int64_t, int64_t>>* w);
 
+/// How long before its end (µs) a window [start, end) fires, i.e. the window fires when the
+/// watermark reaches end − lead. Flink SQL: WindowUtils.isWindowFired, `watermark >= windowEnd -
+/// 1` in milliseconds, i.e. at the window's window_time (end − 1 ms), its last millisecond: 1000
+/// for a time attribute of precision 0 to 3 (Flink's), whose values are whole milliseconds. With
+/// a finer precision a row may still fall in the window's last millisecond, so eddy waits for its
+/// last microsecond: 1.
+inline int64_t WindowFireLead(const DataType& time_type) {
+  return time_type.precision <= 3 ? 1000 : 1;
+}
+
 /// The watermark a window operator (window aggregation, window Top-N) forwards after firing at
-/// input watermark `w` (µs): `w` − 1 ms. Its rows carry window_time = window_end − 1 ms (Flink)
-/// while windows fire when `w` ≥ window_end − 1 µs, so a window still open at `w` can have
-/// window_time ≤ `w` when `w` falls in its last millisecond; lagging by 1 ms keeps every row it
-/// emits later ahead of the watermark it has forwarded. INT64_MAX (end of input) passes through.
-inline int64_t WindowOutputWatermark(int64_t w) {
-  if (w == INT64_MAX) return w;
+/// input watermark `w` (µs), with windows firing `fire_lead` µs before their end. Its rows carry
+/// window_time = window_end − 1 ms (Flink). With a lead of 1 ms (Flink's rule) every window still
+/// open at `w` has window_time > `w`, so `w` is forwarded as it is, as in Flink. With a lead of
+/// 1 µs a window still open at `w` can have window_time ≤ `w` when `w` falls in its last
+/// millisecond; lagging by 1 ms then keeps every row it emits later ahead of the watermark it has
+/// forwarded. INT64_MAX (end of input) passes through.
+inline int64_t WindowOutputWatermark(int64_t w, int64_t fire_lead) {
+  if (w == INT64_MAX || fire_lead >= 1000) return w;
   return w < INT64_MIN + 1000 ? INT64_MIN : w - 1000;
 }
 

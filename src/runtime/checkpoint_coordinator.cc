@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 
+#include "base/file_io.h"
 #include "base/log.h"
 #include "base/status.h"
 
@@ -81,7 +83,19 @@ int64_t CheckpointCoordinator::MaybeTrigger() {
   if (in_flight_ || io_busy_ || !to_write_.empty()) return 0;
   if (now - last_trigger_ms_ < config_.interval_ms) return 0;
   last_trigger_ms_ = now;
+  return StartLocked(now, "");
+}
+
+int64_t CheckpointCoordinator::TriggerSavepoint(const std::string& dir) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (in_flight_ || io_busy_ || !to_write_.empty()) return 0;
+  if (!io_.joinable()) io_ = std::thread([this] { IoLoop(); });
+  return StartLocked(NowMs(), dir);
+}
+
+int64_t CheckpointCoordinator::StartLocked(int64_t now, std::string savepoint_dir) {
   auto p = std::make_unique<Pending>();
+  p->savepoint_dir = std::move(savepoint_dir);
   p->id = next_id_++;
   p->started_ms = now;
   p->acked.resize(vertices_.size());
@@ -145,6 +159,14 @@ void CheckpointCoordinator::IoLoop() {
 
 absl::Status CheckpointCoordinator::WriteAndComplete(Pending& p) {
   auto t0 = std::chrono::steady_clock::now();
+  if (!p.savepoint_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(p.savepoint_dir, ec);
+    if (std::filesystem::exists(p.savepoint_dir + "/_metadata", ec)) {
+      return absl::AlreadyExistsError(
+          fmt::format("{} already holds a savepoint: choose a new directory", p.savepoint_dir));
+    }
+  }
   state::CheckpointManifest m;
   m.checkpoint_id = p.id;
   m.job_id = config_.job_id;
@@ -158,7 +180,14 @@ absl::Status CheckpointCoordinator::WriteAndComplete(Pending& p) {
     mv.parallelism = vertices_[v].parallelism;
     for (int s = 0; s < mv.parallelism; ++s) {
       std::string data = p.snaps[v][s].Encode();
-      auto name = storage_->WriteSubtaskFile(p.id, static_cast<int>(v), s, data);
+      absl::StatusOr<std::string> name;
+      if (p.savepoint_dir.empty()) {
+        name = storage_->WriteSubtaskFile(p.id, static_cast<int>(v), s, data);
+      } else {
+        name = fmt::format("v{}-{}.state", v, s);
+        absl::Status w = WriteFileDurably(p.savepoint_dir + "/" + *name, data);
+        if (!w.ok()) name = w;
+      }
       if (!name.ok()) {
         io = name.status();
         break;
@@ -171,10 +200,15 @@ absl::Status CheckpointCoordinator::WriteAndComplete(Pending& p) {
   }
   if (io.ok()) {
     m.timestamp_ms = NowMs();
-    io = storage_->CompleteCheckpoint(m);
+    if (p.savepoint_dir.empty()) {
+      io = storage_->CompleteCheckpoint(m);
+    } else {
+      m.savepoint = true;
+      io = WriteFileDurably(p.savepoint_dir + "/_metadata", m.ToJson());
+    }
   }
   if (!io.ok()) {
-    storage_->AbortCheckpoint(p.id);
+    if (p.savepoint_dir.empty()) storage_->AbortCheckpoint(p.id);
     std::lock_guard<std::mutex> l(mu_);
     if (stats_) {
       stats_->failed++;
@@ -190,9 +224,10 @@ absl::Status CheckpointCoordinator::WriteAndComplete(Pending& p) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   double total_ms = static_cast<double>(NowMs() - p.started_ms);
   spdlog::info(
-      "checkpoint {} of job {} complete: {} bytes, written in {:.0f} ms ({:.0f} ms "
-      "after the trigger)",
-      p.id, config_.job_id, bytes, ms, total_ms);
+      "{} {} of job {} complete{}: {} bytes, written in {:.0f} ms ({:.0f} ms after "
+      "the trigger)",
+      p.savepoint_dir.empty() ? "checkpoint" : "savepoint", p.id, config_.job_id,
+      p.savepoint_dir.empty() ? "" : " in " + p.savepoint_dir, bytes, ms, total_ms);
   EDDY_RETURN_IF_ERROR(CommitAll(p.snaps));
   std::lock_guard<std::mutex> l(mu_);
   if (stats_) {
@@ -200,6 +235,7 @@ absl::Status CheckpointCoordinator::WriteAndComplete(Pending& p) {
     stats_->last_completed_id = p.id;
     stats_->last_bytes = bytes;
     stats_->last_duration_ms = total_ms;
+    if (!p.savepoint_dir.empty()) stats_->savepoint_path = p.savepoint_dir;
   }
   completed_.push_back(p.id);
   return absl::OkStatus();

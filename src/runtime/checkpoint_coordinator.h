@@ -48,6 +48,9 @@ class CheckpointCoordinator {
   /// Triggers a checkpoint when the interval has passed and none is in flight; aborts one that
   /// took longer than the timeout. Returns the id triggered, or 0.
   int64_t MaybeTrigger();
+  /// Triggers a savepoint into `dir` as soon as no checkpoint is in flight. Returns its id, or 0
+  /// when it must be asked again later.
+  int64_t TriggerSavepoint(const std::string& dir);
   /// Subtask (vertex, subtask) took its snapshot of checkpoint `id`.
   void Ack(int64_t id, int vertex, int subtask, state::SubtaskSnapshot snap);
   /// Subtask (vertex, subtask) ended its input; `final_snap` is its state from now on (used for
@@ -80,7 +83,10 @@ class CheckpointCoordinator {
     std::vector<std::vector<bool>> acked;
     std::vector<std::vector<state::SubtaskSnapshot>> snaps;
     int remaining = 0;
+    std::string savepoint_dir;  // a savepoint's target, empty for a checkpoint
   };
+  // Starts checkpoint or savepoint `p` (mu_ held).
+  int64_t StartLocked(int64_t now, std::string savepoint_dir);
   void IoLoop();
   // Writes checkpoint p's files and manifest, then commits. Called on the I/O thread.
   absl::Status WriteAndComplete(Pending& p);

@@ -385,6 +385,7 @@ class Job {
   }
 
   absl::Status Build() {
+    auto build_start = std::chrono::steady_clock::now();
     int nv = static_cast<int>(g_.vertices.size());
     subtasks_.resize(nv);
     for (int v = 0; v < nv; ++v) {
@@ -498,10 +499,6 @@ class Job {
             "(the query changed)",
             cp_.restore->path, m.vertices.size(), nv));
       }
-      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
-    } else {
-      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
-      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     for (int v = 0; v < nv; ++v) {
       std::vector<const state::SubtaskSnapshot*> olds;
@@ -515,6 +512,25 @@ class Job {
                               fmt::format("{}: {}", g_.vertices[v].name, std::string(s.message())));
         }
       }
+    }
+    if (cp_.restore) {
+      int64_t bytes = 0;
+      for (const auto& v : cp_.restore->manifest.vertices) {
+        for (uint64_t b : v.bytes) bytes += static_cast<int64_t>(b);
+      }
+      spdlog::info("job {}: state of checkpoint {} restored ({} bytes) in {:.0f} ms", cp_.job_id,
+                   cp_.restore->manifest.checkpoint_id, bytes,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                             build_start)
+                       .count());
+    }
+    // Only once the restored state fits every operator: publish what the checkpoint had prepared
+    // (again: committing is idempotent) and drop what later attempts left unpublished.
+    if (cp_.restore) {
+      EDDY_RETURN_IF_ERROR(coordinator_->RecommitRestored(*cp_.restore));
+    } else {
+      // A fresh start: what earlier runs of this job prepared and never committed is garbage.
+      EDDY_RETURN_IF_ERROR(coordinator_->CleanUpAtStart());
     }
     return absl::OkStatus();
   }
@@ -592,9 +608,16 @@ class Job {
     return status;
   }
 
-  // Triggers periodic checkpoints and tells subtasks which completed.
+  // Triggers periodic checkpoints (and a requested stop with savepoint) and tells subtasks which
+  // completed.
   void CheckpointTick() {
-    if (coordinator_->MaybeTrigger() > 0) {
+    int64_t triggered = 0;
+    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_ == 0) {
+      savepoint_id_ = triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
+    } else if (savepoint_id_ == 0) {
+      triggered = coordinator_->MaybeTrigger();
+    }
+    if (triggered > 0) {
       // Sources see the trigger at their next slice: wake them now.
       for (auto& vs : subtasks_) {
         for (auto& st : vs) {
@@ -605,6 +628,11 @@ class Job {
     for (int64_t id : coordinator_->TakeCompleted()) {
       completed_.store(id, std::memory_order_release);
       WakeAll();
+      if (id == savepoint_id_) {
+        // Stop with savepoint: the output up to it is committed; the rest is dropped.
+        spdlog::info("job {} stopped with a savepoint in {}", cp_.job_id, cp_.savepoint_dir);
+        if (!cancel_->cancelled.exchange(true)) WakeAll();
+      }
     }
     absl::Status e = coordinator_->error();
     if (!e.ok()) Fail(e);
@@ -681,6 +709,7 @@ class Job {
   bool ticking_ = false;                         // a source has slept: tick every 1 ms
   std::multimap<int64_t, Subtask*> proc_wakes_;  // processing-time timers: when to wake whom
   std::atomic<int64_t> completed_{0};
+  int64_t savepoint_id_ = 0;  // the stop-with-savepoint checkpoint, once triggered
   absl::Status first_error_;
 };
 

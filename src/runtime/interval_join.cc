@@ -19,6 +19,8 @@ struct StoredRow {
   RowKind kind;
   std::vector<Value> values;
   bool matched = false;  // joined at least one row (outer joins pad the others with NULLs)
+  bool kept = true;      // false: arrived after the other side could still match it (dropped
+                         // once the batch's pairs are out; later rows do not see it)
 };
 
 // Deques: a stored row keeps its address while rows are added (pairs point at it until the
@@ -66,14 +68,15 @@ class IntervalJoin final : public TwoInputOperator {
     int ncols = input == 0 ? c_.left_columns : c_.right_columns;
     const Column& ts = in.columns[time_col];
     pairs_.clear();
+    transient_.clear();
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (t <= wm.At(r)) {
-        c_.metrics->late_rows++;  // behind the watermark: dropped, as Flink does
-        continue;
-      }
+      int64_t w = wm.At(r);
+      // Behind the watermark: counted as late, but not dropped (Flink SQL's TimeIntervalJoin
+      // drops no row): it joins what is still kept of the other side, below.
+      if (t <= w) c_.metrics->late_rows++;
       bool has_null = false;
       std::string kb = KeyBytes(keys, r, &has_null);
       if (has_null) {  // NULL keys never match: an outer side shows the row with NULLs
@@ -91,36 +94,55 @@ class IntervalJoin final : public TwoInputOperator {
       StoredRow& row = ks.side[input].emplace_back(StoredRow{t, in.kinds[r], {}});
       row.values.reserve(ncols);
       for (int c = 0; c < ncols; ++c) row.values.push_back(Value::FromColumn(in.columns[c], r));
-      // Match against the other side's rows of this key within the time bounds.
+      // Kept for the other side's later rows only while they can still match it: Flink caches a
+      // row when the watermark is below the last time of the other side it can join.
+      row.kept = w < Reach(input, t);
+      if (!row.kept) transient_.emplace_back(key_groups_[r], kb);
+      // Match against the other side's rows of this key within the time bounds that are kept and
+      // not expired (ProcessWatermark drops those; a row watermark may be ahead of it).
       for (StoredRow& o : ks.side[1 - input]) {
+        if (!o.kept || Reach(1 - input, o.time) < w) continue;
         int64_t diff = input == 0 ? t - o.time : o.time - t;  // l.ts - r.ts
         if (diff < c_.lower || diff > c_.upper) continue;
         pairs_.push_back(input == 0 ? std::pair{&row, &o} : std::pair{&o, &row});
       }
       if (pairs_.size() >= 4096) EDDY_RETURN_IF_ERROR(Flush(out));
     }
-    return Flush(out);
+    EDDY_RETURN_IF_ERROR(Flush(out));
+    // Rows not kept leave now; an outer side's row among them that matched nothing comes out
+    // padded with NULLs at once (Flink: emitted when it is not cached).
+    for (const auto& [kg, key] : transient_) {
+      KeyState* ks = state_.Find(kg, key);
+      if (!ks) continue;
+      for (int side = 0; side < 2; ++side) {
+        bool outer = side == 0 ? c_.left_outer : c_.right_outer;
+        std::erase_if(ks->side[side], [&](const StoredRow& x) {
+          if (x.kept) return false;
+          if (outer && !x.matched) AppendPadded(side, x);
+          return true;
+        });
+      }
+      if (ks->side[0].empty() && ks->side[1].empty()) state_.Erase(kg, key);
+    }
+    return FlushPadded(out);
   }
 
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
-    // A left row can still match right rows with r.ts in [l.ts - upper, l.ts - lower]; every
-    // future right row has r.ts > watermark. Likewise for right rows. An outer side's rows that
-    // never matched come out with NULLs for the other side as they expire: before the new
-    // output watermark, which they are not behind (it lags the input by max(-lower, upper)).
+    // A left row can match right rows with r.ts in [l.ts - upper, l.ts - lower]; it expires when
+    // the watermark passes l.ts - lower (Flink SQL's TimeIntervalJoin removes a cached row when
+    // its time is <= watermark - relative size - 1, so a row of the other side exactly at its
+    // reach, itself late, still finds it). Likewise for right rows. An outer side's rows that
+    // never matched come out with NULLs for the other side as they expire.
     state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
-      auto& l = ks.side[0];
-      auto& r = ks.side[1];
-      std::erase_if(l, [&](const StoredRow& x) {
-        if (x.time - c_.lower > watermark) return false;
-        if (c_.left_outer && !x.matched) AppendPadded(0, x);
-        return true;
-      });
-      std::erase_if(r, [&](const StoredRow& x) {
-        if (x.time + c_.upper > watermark) return false;
-        if (c_.right_outer && !x.matched) AppendPadded(1, x);
-        return true;
-      });
-      return l.empty() && r.empty();
+      for (int side = 0; side < 2; ++side) {
+        bool outer = side == 0 ? c_.left_outer : c_.right_outer;
+        std::erase_if(ks.side[side], [&](const StoredRow& x) {
+          if (Reach(side, x.time) >= watermark) return false;
+          if (outer && !x.matched) AppendPadded(side, x);
+          return true;
+        });
+      }
+      return ks.side[0].empty() && ks.side[1].empty();
     });
     EDDY_RETURN_IF_ERROR(FlushPadded(out));
     if (watermark == INT64_MAX) return out->EmitWatermark(watermark);
@@ -134,6 +156,17 @@ class IntervalJoin final : public TwoInputOperator {
   }
 
  private:
+  // The last event time of the other side that a row of `side` at time `t` can match: l.ts -
+  // lower for a left row, r.ts + upper for a right row (saturated).
+  int64_t Reach(int side, int64_t t) const {
+    int64_t r;
+    if (side == 0 ? __builtin_sub_overflow(t, c_.lower, &r)
+                  : __builtin_add_overflow(t, c_.upper, &r)) {
+      return (side == 0 ? c_.lower < 0 : c_.upper > 0) ? INT64_MAX : INT64_MIN;
+    }
+    return r;
+  }
+
   // An empty output batch: the left columns, then the right columns.
   Batch EmptyOutput() const {
     Batch b;
@@ -213,6 +246,8 @@ class IntervalJoin final : public TwoInputOperator {
   int64_t emitted_ = INT64_MIN;
   // Pairs (left, right) found in the current batch: stored rows, stable until the next watermark.
   std::vector<std::pair<StoredRow*, StoredRow*>> pairs_;
+  // Keys of the current batch's rows that are not kept (StoredRow::kept).
+  std::vector<std::pair<KeyGroup, std::string>> transient_;
   // Unmatched rows of the outer sides with NULLs for the other side, not yet emitted.
   Batch padded_;
   Arena* padded_arena_ = nullptr;

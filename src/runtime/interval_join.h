@@ -44,9 +44,13 @@ struct IntervalJoinConfig {
   SubtaskInfo subtask;
 };
 
-/// The operator. Rows behind the watermark when they arrive are late: counted and dropped (also
-/// in outer joins). A row with a NULL key of an outer side comes out padded at once. Errors:
-/// expression evaluation failures.
+/// The operator, following Flink SQL's TimeIntervalJoin. No row is dropped for being late: a row
+/// joins the rows of the other side still kept, and is kept itself while the watermark is below
+/// the last time of the other side it can match (l.ts − lower for a left row, r.ts + upper for a
+/// right one); a row is removed when the watermark passes that time. A row that arrives at or
+/// behind the watermark is counted as late. A row that is not kept and matched nothing, or a row
+/// with a NULL key, of an outer side comes out padded at once. Errors: expression evaluation
+/// failures.
 std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime

@@ -318,6 +318,11 @@ struct CheckpointConfig {
   /// 'execution.savepoint.ignore-unclaimed-state': restored state that no operator of the job
   /// takes is dropped instead of failing the restore.
   bool ignore_unclaimed_state = false;
+  /// Stop with a savepoint (Flink: `flink stop --savepointPath`): when `*stop_requested` becomes
+  /// true the job writes a savepoint to `savepoint_dir`, commits the sinks' output up to it and
+  /// stops (ExecuteJob returns CancelledError; CheckpointStats::savepoint_path says where).
+  const std::atomic<bool>* stop_requested = nullptr;
+  std::string savepoint_dir;
 };
 
 /// What a job run did about checkpoints (for summaries and tests).
@@ -328,6 +333,7 @@ struct CheckpointStats {
   int64_t last_bytes = 0;
   double last_duration_ms = 0;
   std::string last_failure;
+  std::string savepoint_path;  // the savepoint written by a stop with savepoint, if any
 };
 
 class WorkerPool;

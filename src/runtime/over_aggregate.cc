@@ -26,11 +26,18 @@ struct Running {
   Value best;  // MIN/MAX so far
 };
 
+struct Pending {
+  int64_t arrival_watermark;
+  std::vector<Value> row;
+};
+
 struct KeyState {
-  std::map<std::pair<int64_t, int64_t>, std::vector<Value>> pending;  // (time, seq) → row
-  std::deque<Row> frame;                                              // released rows (bounded)
-  std::vector<Running> running;                                       // unbounded frames
+  // Rows waiting for the watermark: (time, seq) → the row and the watermark it arrived behind.
+  std::map<std::pair<int64_t, int64_t>, Pending> pending;
+  std::deque<Row> frame;                   // released rows (bounded)
+  std::vector<Running> running;            // unbounded frames
   std::deque<std::vector<Value>> history;  // the last rows released (LAG), oldest first
+  int64_t last_released = INT64_MIN;       // time of the last rows released (bounded frames)
 };
 
 bool Less(const Value& a, const Value& b) {
@@ -61,12 +68,14 @@ class OverAggregate final : public OneInputOperator {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (t <= wm.At(r)) {
+      std::string key;
+      for (int k : c_.key_columns) AppendKeyBytes(Value::FromColumn(in.columns[k], r), &key);
+      std::unique_ptr<KeyState>* found = keys_.Find(key_groups_[r], key);
+      int64_t w = wm.At(r);
+      if (IsLate(found ? found->get() : nullptr, t, w)) {
         c_.metrics->late_rows++;
         continue;
       }
-      std::string key;
-      for (int k : c_.key_columns) AppendKeyBytes(Value::FromColumn(in.columns[k], r), &key);
       std::vector<Value> row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
@@ -74,7 +83,7 @@ class OverAggregate final : public OneInputOperator {
       if (!slot) slot = std::make_unique<KeyState>();
       KeyState& ks = *slot;
       if (ks.running.empty()) ks.running.resize(c_.calls.size());
-      ks.pending.emplace(std::make_pair(t, seq_++), std::move(row));
+      ks.pending.emplace(std::make_pair(t, seq_++), Pending{w, std::move(row)});
       waiting_.insert(&ks);
     }
     return absl::OkStatus();
@@ -86,15 +95,24 @@ class OverAggregate final : public OneInputOperator {
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       KeyState& ks = **it;
       auto& p = ks.pending;
-      while (!p.empty() && p.begin()->first.first <= watermark) {
+      // Rows at or before the watermark, in time order, except those that arrived behind this
+      // very watermark (kept by a bounded frame although late): as Flink's timers, registered
+      // behind the watermark, they fire at the next one. They come after all others here (their
+      // time is after every row already processed for the key when they arrived).
+      auto ready = [&] {
+        return !p.empty() && p.begin()->first.first <= watermark &&
+               p.begin()->second.arrival_watermark < watermark;
+      };
+      while (ready()) {
         // The rows released together with the same time are peers (one RANGE step).
         int64_t t = p.begin()->first.first;
         std::vector<std::vector<Value>> peers;
-        while (!p.empty() && p.begin()->first.first == t) {
-          peers.push_back(std::move(p.begin()->second));
+        while (ready() && p.begin()->first.first == t) {
+          peers.push_back(std::move(p.begin()->second.row));
           p.erase(p.begin());
         }
         Release(ks, t, std::move(peers), &b, arena);
+        ks.last_released = t;
       }
       it = p.empty() ? waiting_.erase(it) : std::next(it);
     }
@@ -106,6 +124,30 @@ class OverAggregate final : public OneInputOperator {
   }
 
  private:
+  // Whether a row at time `t` that arrives behind watermark `w` is late, for a key with state
+  // `ks` (null: none yet). Flink SQL: an OVER aggregation with UNBOUNDED PRECEDING drops a row at
+  // or behind the watermark (AbstractRowTimeUnboundedPrecedingOver); one with a bounded frame
+  // drops a row at or before the last time it has processed for the row's key
+  // (RowTimeRangeBoundedPrecedingFunction, RowTimeRowsBoundedPrecedingFunction: lastTriggeringTs),
+  // so a row behind the watermark but after every processed row of its key is kept, and processed
+  // at the next watermark in time order. A row is processed when a watermark at or after its time
+  // arrives after it (Flink's event-time timer): the rows released, and the pending ones at or
+  // before `w` that arrived behind an earlier watermark (a file source's rows carry their own
+  // watermark, ahead of the last one the operator processed: RowWatermarks).
+  bool IsLate(const KeyState* ks, int64_t t, int64_t w) const {
+    if (c_.preceding < 0) return t <= w;
+    if (!ks) return false;
+    int64_t processed = ks->last_released;
+    for (auto it = ks->pending.upper_bound({w, INT64_MAX}); it != ks->pending.begin();) {
+      --it;
+      if (it->second.arrival_watermark < w) {
+        processed = std::max(processed, it->first.first);
+        break;
+      }
+    }
+    return t <= processed;
+  }
+
   void Add(Running* r, const OverAggregateCall& call, const std::vector<Value>& row) {
     if (call.fn == "LAG") return;  // not an aggregate: read from the key's history
     if (call.column < 0) {

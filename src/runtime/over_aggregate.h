@@ -6,8 +6,10 @@
 // (UNBOUNDED PRECEDING for both). Rows are buffered per key until the watermark passes them and
 // processed in event-time order, so results do not depend on arrival order; in a RANGE frame,
 // rows with the same time are peers and see each other. Each input row gives one output row (its
-// columns, then the aggregates); append-only. Rows behind the watermark are late: counted and
-// dropped, as Flink does.
+// columns, then the aggregates); append-only. Late rows are counted and dropped, as in Flink:
+// with UNBOUNDED PRECEDING a row at or behind the watermark; with a bounded frame (n PRECEDING,
+// INTERVAL … PRECEDING) a row at or before the latest time already processed for its key (a
+// row behind the watermark that is still after all of them is kept).
 #pragma once
 
 #include <memory>

@@ -53,10 +53,11 @@ class TemporalJoin final : public TwoInputOperator {
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
-      if (input == 0 && t <= wm.At(r)) {
-        c_.metrics->late_rows++;
-        continue;
-      }
+      // A left row behind the watermark is counted as late but not dropped (Flink SQL's
+      // TemporalRowTimeJoinOperator buffers every left row): it is joined at the next watermark
+      // with the versions still kept, the newest one at or before the watermark of the last
+      // cleanup and every later one, so it finds its version only if that is still kept.
+      if (input == 0 && t <= wm.At(r)) c_.metrics->late_rows++;
       if (!IsAccumulate(in.kinds[r])) continue;  // versions are upserts; retractions add none
       std::string kb;
       bool null_key = false;

@@ -33,7 +33,10 @@ struct TemporalJoinConfig {
   SubtaskInfo subtask;
 };
 
-/// The operator. Late left rows (behind the watermark on arrival) are counted and dropped.
+/// The operator. Late left rows (at or behind the watermark on arrival) are counted, not dropped:
+/// they join at the next watermark with the versions still kept (as Flink SQL's
+/// TemporalRowTimeJoinOperator does), so one whose version has been superseded by a version at or
+/// before an earlier watermark finds none (inner join: no output; LEFT: NULLs).
 std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config);
 
 }  // namespace eddy::runtime

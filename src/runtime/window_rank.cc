@@ -19,7 +19,14 @@ using Row = std::vector<Value>;
 class WindowRank final : public OneInputOperator {
  public:
   explicit WindowRank(WindowRankConfig c)
-      : c_(std::move(c)), late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr) {}
+      : c_(std::move(c)),
+        late_(c_.name, c_.input_fields, c_.metrics.get(), nullptr),
+        // On a window TVF: the lead of its time attribute; after a window aggregation: that of
+        // window_time (TIMESTAMP(3)), Flink's 1 ms.
+        fire_lead_(c_.assign_windows && c_.time_column >= 0 &&
+                           c_.time_column < static_cast<int>(c_.input_fields.size())
+                       ? WindowFireLead(c_.input_fields[c_.time_column].type)
+                       : WindowFireLead(DataType::Timestamp(3))) {}
 
   absl::Status Open(OperatorContext& ctx) override {
     late_.set_output(ctx.late);
@@ -50,7 +57,7 @@ class WindowRank final : public OneInputOperator {
         bool any = false;
         for (size_t k = 0; k < wins_.size(); ++k) {
           auto [start, end] = wins_[k];
-          if (end - 1 <= w) continue;  // this window already fired
+          if (end - fire_lead_ <= w) continue;  // this window already fired
           any = true;
           Row copy = row;
           copy.push_back(Value::Int64(DataType::Timestamp(3), start));
@@ -66,7 +73,7 @@ class WindowRank final : public OneInputOperator {
         return absl::InvalidArgumentError(fmt::format("{}: window_end is NULL", c_.name));
       }
       int64_t end = e.i;
-      if (end - 1 <= w) {
+      if (end - fire_lead_ <= w) {
         late_.Add(in, r, end - 1000, w);  // the row's window_time as its event time
         continue;
       }
@@ -78,7 +85,7 @@ class WindowRank final : public OneInputOperator {
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     if (c_.processing_time && watermark != INT64_MAX) return out->EmitWatermark(watermark);
     EDDY_RETURN_IF_ERROR(Fire(watermark, out));
-    return out->EmitWatermark(WindowOutputWatermark(watermark));
+    return out->EmitWatermark(WindowOutputWatermark(watermark, fire_lead_));
   }
 
  private:
@@ -115,7 +122,7 @@ class WindowRank final : public OneInputOperator {
     if (static_cast<int64_t>(top.size()) > c_.limit) top.pop_back();
   }
 
-  // Emits the top N of every window that ends at or before watermark + 1 µs and frees them.
+  // Emits the top N of every window that ends at or before watermark + fire_lead_ and frees them.
   absl::Status Fire(int64_t watermark, Output* out) {
     Batch b;
     Arena* arena = nullptr;
@@ -127,7 +134,7 @@ class WindowRank final : public OneInputOperator {
       arena = nullptr;
       return out->Emit(std::move(full));
     };
-    while (!windows_.empty() && windows_.begin()->first - 1 <= watermark) {
+    while (!windows_.empty() && windows_.begin()->first - fire_lead_ <= watermark) {
       for (const Partition& part : windows_.begin()->second.parts) {
         for (size_t j = 0; j < part.top.size(); ++j) {
           const Row& row = part.top[j];
@@ -152,6 +159,7 @@ class WindowRank final : public OneInputOperator {
 
   WindowRankConfig c_;
   LateRows late_;
+  int64_t fire_lead_;  // a window [s, e) fires at watermark e - fire_lead_ (WindowFireLead)
   std::map<int64_t, Windows> windows_;  // open windows by window_end (µs)
   std::vector<std::pair<int64_t, int64_t>> wins_;
   std::string key_;

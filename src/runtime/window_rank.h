@@ -47,12 +47,14 @@ struct WindowRankConfig {
 };
 
 /// The operator. Output rows (+I only): the row's columns, then the rank (BIGINT, 1 to N). A
-/// window [start, end) fires when the watermark reaches end - 1 µs (its rows go out before the
-/// watermark is forwarded). A row is late when every window it belongs to has fired: it is
-/// counted in `metrics->late_rows` and, when `side.late` is set, written there as a late-row
-/// record (see LateRowSchema), as window aggregations do. Rows of other windows are unaffected.
-/// Errors: a retraction in the input (it must be insert-only); a NULL event time or window_end.
-/// Not thread-safe (one instance per subtask).
+/// window [start, end) fires when the watermark reaches end − WindowFireLead (aggregate_ops.h) of
+/// the time attribute (on a window TVF: its time column; after a window aggregation: window_time,
+/// so 1 ms, as in Flink); its rows go out before the watermark is forwarded. A row is late when
+/// every window it belongs to has fired: it is counted in `metrics->late_rows` and, when the
+/// job has a late-row output (OperatorContext::late), written there as a late-row record (see
+/// LateRowSchema), as window aggregations do. Rows of other windows are unaffected. Errors: a
+/// retraction in the input (it must be insert-only); a NULL event time or window_end. Not
+/// thread-safe (one instance per subtask).
 std::unique_ptr<OneInputOperator> MakeWindowRank(WindowRankConfig config);
 
 }  // namespace eddy::runtime

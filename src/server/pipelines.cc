@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "base/log.h"
+#include "catalog/options.h"
 
 namespace eddy::server {
 
@@ -56,26 +59,136 @@ void Pipelines::Start(const std::string& name, std::string sql) {
   auto p = std::make_unique<Pipeline>();
   p->name = name;
   p->sql = std::move(sql);
+  if (!checkpoint_root_.empty()) {
+    std::string safe;
+    for (char c : name)
+      safe +=
+          (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    p->checkpoint_dir = checkpoint_root_ + "/" + safe;
+  }
   Pipeline* raw = p.get();
   pipelines_.push_back(std::move(p));
   spdlog::info("pipeline '{}': started", name);
   raw->thread = std::thread([raw] { Run(raw); });
 }
 
-void Pipelines::Run(Pipeline* p) {
-  OutputOptions out;
-  out.on_summary = [p](const std::string& stmt, const JobSummary& s) {
-    LogSummary(p->name, stmt, s);
+namespace {
+
+// Flink's restart strategies, for the pipelines of `eddy server` (SET in a pipeline's script;
+// `eddy run` accepts them too, and they have no effect there).
+const auto kRestartType =
+    catalog::SessionOption("restart-strategy.type")
+        .Enum("fixed-delay", {"fixed-delay", "exponential-delay", "none", "disable", "off"})
+        .Doc(
+            "How a failed server pipeline restarts from its latest "
+            "checkpoint (eddy run: no effect).");
+const auto kFixedAttempts = catalog::SessionOption("restart-strategy.fixed-delay.attempts")
+                                .Int(2147483647)
+                                .Range(0, INT64_MAX)
+                                .Doc("fixed-delay: restarts before a pipeline stays failed.");
+const auto kFixedDelay = catalog::SessionOption("restart-strategy.fixed-delay.delay")
+                             .Duration("1 s")
+                             .Min(absl::ZeroDuration())
+                             .Doc("fixed-delay: the wait before each restart.");
+const auto kExpInitial =
+    catalog::SessionOption("restart-strategy.exponential-delay.initial-backoff")
+        .Duration("1 s")
+        .Min(absl::ZeroDuration())
+        .Doc("exponential-delay: the wait before the first restart.");
+const auto kExpMax = catalog::SessionOption("restart-strategy.exponential-delay.max-backoff")
+                         .Duration("1 min")
+                         .Min(absl::ZeroDuration())
+                         .Doc("exponential-delay: the longest wait.");
+const auto kExpMultiplier =
+    catalog::SessionOption("restart-strategy.exponential-delay.backoff-multiplier")
+        .String("2.0")
+        .Doc("exponential-delay: each wait is the previous one times this (a number >= 1).");
+const auto kExpAttempts =
+    catalog::SessionOption("restart-strategy.exponential-delay.attempts-before-reset-backoff")
+        .Int(2147483647)
+        .Range(0, INT64_MAX)
+        .Doc("exponential-delay: restarts before a pipeline stays failed.");
+
+// How long to wait before restart `attempt` (1-based) after a failure, or -1: give up. Read
+// from the failed run's session (its SETs), as text the registry has checked.
+int64_t RestartDelayMs(const Engine& e, int attempt) {
+  auto num = [&](const auto& opt) -> int64_t {
+    try {
+      return std::stoll(e.Get(opt.key()));
+    } catch (...) {
+      return INT64_MAX;
+    }
   };
-  absl::Status st = p->engine.ExecuteScript(p->sql, out);
-  if (st.ok()) {
-    spdlog::info("pipeline '{}': ended (every statement ran)", p->name);
-  } else if (p->cancelled && absl::IsCancelled(st)) {
-    spdlog::info("pipeline '{}': cancelled", p->name);
-  } else if (p->cancelled) {
-    spdlog::info("pipeline '{}': cancelled ({})", p->name, std::string(st.message()));
-  } else {
-    spdlog::error("pipeline '{}': failed: {}", p->name, std::string(st.message()));
+  auto ms = [&](const auto& opt) -> int64_t {
+    auto d = catalog::ParseDuration(e.Get(opt.key()));
+    return d.ok() ? absl::ToInt64Milliseconds(*d) : 1000;
+  };
+  std::string type = e.Get(kRestartType.key());
+  if (type == "none" || type == "off" || type == "disable") return -1;
+  if (type == "exponential-delay") {
+    if (attempt > num(kExpAttempts)) return -1;
+    double d = static_cast<double>(ms(kExpInitial));
+    double mult = std::atof(e.Get(kExpMultiplier.key()).c_str());
+    if (!(mult >= 1)) mult = 2.0;
+    for (int i = 1; i < attempt && d < 1e15; ++i) d *= mult;
+    return std::min<int64_t>(static_cast<int64_t>(d), ms(kExpMax));
+  }
+  if (attempt > num(kFixedAttempts)) return -1;
+  return ms(kFixedDelay);
+}
+
+}  // namespace
+
+void Pipelines::Run(Pipeline* p) {
+  for (int attempt = 0;; ++attempt) {
+    auto engine = std::make_unique<Engine>();
+    if (!p->checkpoint_dir.empty()) {
+      // Checkpoints by default; the pipeline continues from its latest complete checkpoint.
+      for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+               {"execution.checkpointing.interval", "10 s"},
+               {"execution.checkpointing.dir", p->checkpoint_dir},
+               {"execution.savepoint.path", "latest"},
+               {"pipeline.name", p->name}}) {
+        absl::Status st = engine->Set(k, v);
+        if (!st.ok()) spdlog::error("pipeline '{}': {}", p->name, std::string(st.message()));
+      }
+    }
+    Engine* e = engine.get();
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      p->engine = std::move(engine);
+    }
+    if (p->cancelled) break;
+    OutputOptions out;
+    out.on_summary = [p](const std::string& stmt, const JobSummary& s) {
+      LogSummary(p->name, stmt, s);
+    };
+    absl::Status st = e->ExecuteScript(p->sql, out);
+    if (st.ok()) {
+      spdlog::info("pipeline '{}': ended (every statement ran)", p->name);
+      break;
+    }
+    if (p->cancelled && absl::IsCancelled(st)) {
+      spdlog::info("pipeline '{}': cancelled", p->name);
+      break;
+    }
+    if (p->cancelled) {
+      spdlog::info("pipeline '{}': cancelled ({})", p->name, std::string(st.message()));
+      break;
+    }
+    int64_t delay = RestartDelayMs(*e, attempt + 1);
+    if (delay < 0 || p->checkpoint_dir.empty()) {
+      spdlog::error("pipeline '{}': failed: {}", p->name, std::string(st.message()));
+      break;
+    }
+    spdlog::error(
+        "pipeline '{}': failed: {}; restarting from its latest checkpoint in {} ms "
+        "(restart {})",
+        p->name, std::string(st.message()), delay, attempt + 1);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    while (!p->cancelled && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   p->done = true;
 }
@@ -91,7 +204,8 @@ void Pipelines::CancelAll() {
       if (!p->cancelled) spdlog::info("pipeline '{}': cancelling", p->name);
       p->cancelled = true;
       // Again on every pass: a job starting after a cancel resets the Engine's flag.
-      p->engine.Cancel();
+      std::lock_guard<std::mutex> l(p->mu);
+      if (p->engine) p->engine->Cancel();
     }
     if (all_done) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,9 +19,21 @@ namespace eddy::server {
 /// rows written per sink, late rows), and when the script ends, fails or is cancelled. A failing
 /// pipeline only ends itself. SELECT results print to standard output. Thread-safety: Start and
 /// CancelAll are called from one thread (the server's main thread).
+///
+/// Fault tolerance (Flink's defaults for jobs on a cluster): each pipeline takes checkpoints
+/// every 10 s ('execution.checkpointing.interval', a SET in the script overrides it) into
+/// `<checkpoint_root>/<pipeline name>`, starts from its latest complete checkpoint (after a server
+/// restart or a crash), and when it fails is restarted from its latest checkpoint by the
+/// 'restart-strategy.type' of its script: 'fixed-delay' (the default: 'restart-strategy.fixed-
+/// delay.attempts', default unlimited, 'restart-strategy.fixed-delay.delay', default 1 s),
+/// 'exponential-delay' ('restart-strategy.exponential-delay.initial-backoff' 1 s,
+/// '.max-backoff' 1 min, '.backoff-multiplier' 2, '.attempts-before-reset-backoff' unlimited)
+/// or 'none'.
 class Pipelines {
  public:
-  Pipelines() = default;
+  /// `checkpoint_root`: where the pipelines' checkpoints go (empty: no default checkpoints).
+  explicit Pipelines(std::string checkpoint_root = "")
+      : checkpoint_root_(std::move(checkpoint_root)) {}
   /// Cancels and joins whatever still runs (CancelAll).
   ~Pipelines();
   Pipelines(const Pipelines&) = delete;
@@ -41,13 +54,16 @@ class Pipelines {
   struct Pipeline {
     std::string name;
     std::string sql;
-    Engine engine;
+    std::string checkpoint_dir;
+    std::mutex mu;  // guards `engine` (replaced on each restart) against CancelAll
+    std::unique_ptr<Engine> engine;
     std::thread thread;
     std::atomic<bool> done{false};
     std::atomic<bool> cancelled{false};
   };
   static void Run(Pipeline* p);
 
+  std::string checkpoint_root_;
   std::vector<std::unique_ptr<Pipeline>> pipelines_;
 };
 

@@ -215,6 +215,7 @@ enum class StmtKind {
   kShowTables,
   kShowViews,
   kShowFunctions,
+  kShowConnectors,
   kDescribe,
   kExplain,
 };

@@ -27,6 +27,9 @@ constexpr int kMaxDepth = 256;        // nesting of parentheses, subqueries, una
 constexpr int kMaxExprHeight = 1000;  // height of one expression tree (e.g. a+a+…+a)
 constexpr int kMaxJoins = 1000;       // joins in one statement (join trees are left-deep)
 
+// Columns of one CREATE TABLE (MySQL's limit; docs/sql-reference.md "Limits").
+constexpr size_t kMaxTableColumns = 4096;
+
 // Binding strength of operators, loosest first. Flink SQL (Calcite): OR < AND < NOT < IS … <
 // comparison < BETWEEN/IN/LIKE < + - || < * / % < unary sign.
 enum Prec : int {
@@ -652,6 +655,11 @@ absl::Status Parser::TableElement(Statement* st) {
   ColumnDef c;
   EDDY_RETURN_IF_ERROR(
       Identifier("a column name, WATERMARK or PRIMARY KEY", true, &c.name, &c.pos));
+  if (st->columns.size() >= kMaxTableColumns) {
+    return SqlError(
+        src_, c.pos,
+        fmt::format("too many columns in CREATE TABLE (more than {})", kMaxTableColumns));
+  }
   if (AcceptKw("AS")) {
     EDDY_ASSIGN_OR_RETURN(c.computed, ParseExpr());
   } else {
@@ -806,8 +814,9 @@ absl::StatusOr<StatementPtr> Parser::Show() {
   if (AcceptKw("TABLES")) return NewStatement(StmtKind::kShowTables);
   if (AcceptKw("VIEWS")) return NewStatement(StmtKind::kShowViews);
   if (AcceptKw("FUNCTIONS")) return NewStatement(StmtKind::kShowFunctions);
-  return Unexpected("TABLES, VIEWS or FUNCTIONS",
-                    KeywordHint(Peek(), {"TABLES", "VIEWS", "FUNCTIONS"}));
+  if (AcceptKw("CONNECTORS")) return NewStatement(StmtKind::kShowConnectors);
+  return Unexpected("TABLES, VIEWS, FUNCTIONS or CONNECTORS",
+                    KeywordHint(Peek(), {"TABLES", "VIEWS", "FUNCTIONS", "CONNECTORS"}));
 }
 
 absl::StatusOr<StatementPtr> Parser::ParseDescribe() {

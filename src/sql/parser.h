@@ -19,8 +19,8 @@ namespace eddy::sql {
 /// INSERT INTO t [(cols)] query; CREATE [TEMPORARY] TABLE [IF NOT EXISTS] (columns, computed
 /// columns, METADATA columns, WATERMARK, PRIMARY KEY … NOT ENFORCED) [COMMENT] WITH (…);
 /// CREATE [TEMPORARY] VIEW [IF NOT EXISTS] v [(cols)] AS query; DROP [TEMPORARY] TABLE|VIEW
-/// [IF EXISTS]; SET ['k' = 'v']; RESET ['k']; SHOW TABLES|VIEWS|FUNCTIONS; DESCRIBE|DESC t;
-/// EXPLAIN [PLAN FOR] query|INSERT. Unquoted SET/RESET keys and values are taken as raw text up
+/// [IF EXISTS]; SET ['k' = 'v']; RESET ['k']; SHOW TABLES|VIEWS|FUNCTIONS|CONNECTORS; DESCRIBE|DESC
+/// t; EXPLAIN [PLAN FOR] query|INSERT. Unquoted SET/RESET keys and values are taken as raw text up
 /// to ';', the end of the line or a comment (as Flink's SQL client does).
 ///
 /// AST conventions beyond ast.h: a HOP/CUMULATE/TUMBLE/SESSION TVF's `tvf_args` follow Flink's

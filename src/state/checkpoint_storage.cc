@@ -202,14 +202,23 @@ absl::StatusOr<LoadedCheckpoint> CheckpointStorage::Load(const std::string& dir)
   return out;
 }
 
-std::optional<LoadedCheckpoint> CheckpointStorage::LoadLatest(const std::string& job_dir) {
+absl::StatusOr<std::optional<LoadedCheckpoint>> CheckpointStorage::LoadLatest(
+    const std::string& job_dir) {
+  std::string problems;
   for (const auto& dir : ListComplete(job_dir)) {
     auto c = Load(dir);
-    if (c.ok()) return std::move(*c);
-    spdlog::warn("skipping checkpoint {}: {}; trying the previous one", dir,
+    if (c.ok()) return std::optional<LoadedCheckpoint>(std::move(*c));
+    spdlog::warn("checkpoint {} cannot be restored ({}); trying the previous one", dir,
                  std::string(c.status().message()));
+    problems += fmt::format("\n  {}: {}", dir, std::string(c.status().message()));
   }
-  return std::nullopt;
+  if (!problems.empty()) {
+    return absl::DataLossError(fmt::format(
+        "no checkpoint of {} can be restored:{}\nstarting over could publish results twice; "
+        "restore an older savepoint or delete {} to start from the beginning",
+        job_dir, problems, job_dir));
+  }
+  return std::optional<LoadedCheckpoint>();
 }
 
 absl::Status CheckpointStorage::WriteSavepoint(const std::string& dir,

@@ -80,8 +80,10 @@ class CheckpointStorage {
   /// corrupt (checksums), naming the file.
   static absl::StatusOr<LoadedCheckpoint> Load(const std::string& dir);
   /// The newest complete checkpoint of `job_dir` that loads; a corrupt one is skipped with a
-  /// warning in the log (and the next older one tried). nullopt when there is none.
-  static std::optional<LoadedCheckpoint> LoadLatest(const std::string& job_dir);
+  /// warning in the log (and the next older one tried). nullopt when there is none. Errors:
+  /// DataLoss listing each checkpoint's problem when there are complete checkpoints but none
+  /// loads (starting over could publish results twice: the caller must not).
+  static absl::StatusOr<std::optional<LoadedCheckpoint>> LoadLatest(const std::string& job_dir);
   /// Writes `manifest` and the given files as a self-contained directory `dir` (a savepoint),
   /// replacing nothing: Errors: AlreadyExists when `dir` has a _metadata already.
   static absl::Status WriteSavepoint(const std::string& dir, const LoadedCheckpoint& from);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The broker against kafkajs 2.2 (npm; installed on first use into a cache folder, like the
-# benchmark's DuckDB). The checks are in kafkajs/test.mjs.
+# The broker against kafkajs 2.2 (npm; installed on first use from the npm registry into the
+# build folder, next to the eddy binary, and reused while package.json is unchanged; kafkajs has
+# no dependencies). The checks are in kafkajs/test.mjs. node and npm come from
+# scripts/install-deps; without them, or without the npm registry, the test skips (fails in CI).
 #
 # Usage: bash kafka_kafkajs.sh <path-to-eddy> <repo-root>
-# Environment: EDDY_TEST_CACHE (default ~/.cache/eddy-test).
+# Environment: EDDY_TEST_CACHE (default: test-cache/ in the folder of the eddy binary).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$LIB/kafka.sh"
 need_cmd node npm
-CACHE=${EDDY_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/eddy-test}/kafkajs
+CACHE=${EDDY_TEST_CACHE:-$(dirname "$EDDY")/test-cache}/kafkajs
 PKG="$ROOT/tests/integration/kafkajs"
 mkdir -p "$CACHE"
 if [[ ! -d "$CACHE/node_modules/kafkajs" ]] || ! cmp -s "$PKG/package.json" "$CACHE/package.json"; then

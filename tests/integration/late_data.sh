@@ -5,9 +5,10 @@
 #       those of the sorted input (and an independent Python count) and no row is late.
 #  (ii) With small delays (0 s, 1 min), window counts + late rows = all rows, and the rows captured
 #       through 'table.exec.late-rows.sink' are exactly the rows that are late by Flink's rule with
-#       a per-row watermark, computed independently here: the watermark before a row is
-#       max(event time of all previous rows in file order) - delay - 1 µs, and a row of the hourly
-#       window [s, s+1h) is late iff s + 1h - 1 µs <= that watermark.
+#       a per-row watermark, computed independently here with Flink SQL's rules: the watermark
+#       before a row is max(event time of all previous rows in file order) - delay, and a row of
+#       the hourly window [s, s+1h) (a TIMESTAMP(3) time attribute) is late iff the window has
+#       fired, i.e. its window_time s + 1h - 1 ms <= that watermark.
 # Each eddy run is checked at parallelism 1 and 2.
 #
 # Usage: bash late_data.sh <path-to-eddy> <repo-root>
@@ -72,9 +73,9 @@ def expect(work, delay_us):
     mx = None
     for line in rows:
         t, delay, origin = parse(line)
-        wm = None if mx is None else mx - delay_us - 1
+        wm = None if mx is None else mx - delay_us
         start = t - t % HOUR
-        if wm is not None and start + HOUR - 1 <= wm:
+        if wm is not None and start + HOUR - 1000 <= wm:
             late.append([origin, t, delay, wm])
         else:
             w = windows[(origin, util.micros_to_str(start))]

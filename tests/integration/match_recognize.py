@@ -12,6 +12,11 @@ Rows: 6 keys, event times strictly increasing in generation order (so the order 
 unambiguous), written out of order by up to 40 s with a 60 s watermark delay (no row is late);
 about 3% of the values are NULL.
 
+Late-row mode: the same file with a 20 s delay. A file source's rows each meet the watermark of
+the rows before them (max event time − delay), so which rows are late is deterministic; as Flink's
+CepOperator, eddy drops a row whose time is at or behind the watermark. The reference drops
+exactly those rows (computed here from the file order) and matches the rest.
+
 Usage: python3 match_recognize.py <eddy> <workdir>
 """
 import csv
@@ -202,9 +207,9 @@ def all_rows(k, n, rows, path):
     return out
 
 
-def reference(pattern, conds, skip, within, all_rows_mode):
+def reference(pattern, conds, skip, within, all_rows_mode, parts=None):
     got = {}
-    for k, rows in PARTS.items():
+    for k, rows in (PARTS if parts is None else parts).items():
         res = []
         for n, path in enumerate(find_matches(rows, pattern, conds, skip, within), start=1):
             if all_rows_mode:
@@ -245,7 +250,7 @@ ALL_MEASURES = ("MATCH_NUMBER() AS n, CLASSIFIER() AS cls, COUNT(B.*) AS nb, SUM
 ALL_SELECT = "k, id, n, cls, nb, sv, lb, fin, first_id"
 
 
-def query(pattern_sql, define_sql, skip, within, all_rows_mode, window=False):
+def query(pattern_sql, define_sql, skip, within, all_rows_mode, window=False, ddl=None):
     head = (f"SELECT {ALL_SELECT if all_rows_mode else ONE_SELECT} FROM events"
             if not window else "CREATE VIEW mr AS SELECT * FROM events")
     tail = ("" if not window else f"""
@@ -255,7 +260,7 @@ GROUP BY window_start, window_end;""")
     measures = ALL_MEASURES if all_rows_mode else ONE_MEASURES
     if window and not all_rows_mode:
         measures += ", MATCH_ROWTIME() AS mt"
-    return DDL + head + f"""
+    return (DDL if ddl is None else ddl) + head + f"""
 MATCH_RECOGNIZE (
   PARTITION BY k
   ORDER BY ts
@@ -326,4 +331,45 @@ for name, pattern_sql, tree, define_sql, conds, skip, within in CASES:
         if total == 0:
             print(f"  FAIL: {label}: the reference finds no match (the case tests nothing)")
             failures += 1
+
+# ---- late rows ----
+LATE_DELAY = 20
+late_ids, mx = set(), None
+for i, k, ts, v in file_order:
+    if mx is not None and ts <= mx - LATE_DELAY:  # at or behind the watermark: late
+        late_ids.add(i)
+    mx = ts if mx is None else max(mx, ts)
+PARTS_LATE = {}
+for r in ROWS:
+    if r[0] not in late_ids:
+        PARTS_LATE.setdefault(r[1], []).append(r)
+print(f"  late rows: {len(late_ids)} of {len(ROWS)} rows are at or behind the watermark")
+if len(late_ids) < 30:
+    print("  FAIL: the late mode has too few late rows")
+    failures += 1
+LATE_DDL = DDL.replace("INTERVAL '60' SECOND", f"INTERVAL '{LATE_DELAY}' SECOND")
+for name, pattern_sql, tree, define_sql, conds, skip, within in (CASES[0], CASES[1], CASES[4]):
+    for all_rows_mode in (False, True):
+        label = f"late: {name}, {'ALL ROWS' if all_rows_mode else 'ONE ROW'}"
+        want = reference(tree, conds, skip, within, all_rows_mode, PARTS_LATE)
+        if want == reference(tree, conds, skip, within, all_rows_mode):
+            print(f"  FAIL: {label}: the late rows change no match (the case tests nothing)")
+            failures += 1
+        total = sum(len(x) for x in want.values())
+        sql = query(pattern_sql, define_sql, skip, within, all_rows_mode, ddl=LATE_DDL)
+        for par in (1, 2):
+            for batch in (1, 2, 1024):
+                p = run(sql, par, batch)
+                got = {}
+                for r in csv.reader(p.stdout.splitlines()[1:]):
+                    got.setdefault(r[0], []).append(tuple(r))
+                if p.returncode != 0 or got != want:
+                    bad_keys = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+                    k0 = bad_keys[0] if bad_keys else None
+                    print(f"  FAIL: {label} p={par} batch={batch}: exit {p.returncode} "
+                          f"{p.stderr[:300]} keys {bad_keys} differ; key {k0}: eddy "
+                          f"{got.get(k0, [])[:6]} reference {want.get(k0, [])[:6]}")
+                    failures += 1
+                else:
+                    print(f"  ok: {label} p={par} batch={batch}: {total} rows = reference")
 sys.exit(1 if failures else 0)

@@ -12,6 +12,14 @@ milliseconds): directly on TUMBLE and HOP window TVFs, deduplication keeping the
 window aggregation (whose equal sums may arrive in any order at parallelism 2, so there the rank
 numbers and values are compared, and each row must be one of sqlite3's groups).
 
+The window cases run twice: on rows out of order by up to 500 ms with a 1 s watermark delay (no
+row is late), and on rows out of order by up to 3 s with a 500 ms delay. A file source's rows each meet the watermark of the rows before them (max
+event time − delay), so which rows are late is deterministic. As Flink's WindowRankProcessor (and
+window aggregation), a row is left out of a window that has fired when it arrives, a window
+[s, e) of a TIMESTAMP(3) time attribute firing when the watermark reaches e − 1 ms; the reference
+assigns the windows in Python and keeps exactly the (row, window) pairs whose window had not
+fired, then ranks them in sqlite3.
+
 Usage: python3 topn.py <eddy> <workdir>
 """
 import collections
@@ -142,45 +150,92 @@ cases = [
         ORDER BY total DESC NULLS LAST) AS rn FROM (SELECT ws, k, SUM(v) AS total FROM w
         GROUP BY ws, k)) WHERE rn <= 2"""),
 ]
-for name, sql, lite in cases:
-    over_agg = "sums" in sql
-    want_rows = [tuple("" if x is None else str(x) for x in r) for r in db.execute(lite)]
-    groups = set()
-    if over_agg:
-        groups = {tuple("" if x is None else str(x) for x in r)
-                  for r in db.execute("SELECT ws, SUM(v), k FROM w GROUP BY ws, k")}
-        want = collections.Counter(r[:3] for r in want_rows)
-    else:
-        want = collections.Counter(want_rows)
-    for par in (1, 2):
-        for batch in (1, 2, 1024):
-            p = util.run_sql(EDDY, sql, par, batch)
-            tag = f"window {name} p={par} batch={batch}"
-            if p.returncode != 0:
-                print(f"  FAIL: {tag}: {p.stderr[:300]}")
-                failures += 1
-                continue
-            lines = list(csv.reader(p.stdout.splitlines()))
-            if lines[0][0] == "op":
-                print(f"  FAIL: {tag}: the result is a changelog, not insert-only: {lines[:3]}")
-                failures += 1
-                continue
-            got = collections.Counter()
-            ok = True
-            for r in lines[1:]:
-                if over_agg:
-                    ws, rn, total, k = r
-                    row = (str(ms_of(ws)), rn, total)
-                    ok &= (row[0], total, k) in groups
+def run_window_cases(cases, late_mode):
+    """Runs the window cases; `late_mode`: on wl.csv with a 500 ms delay, against the tables of
+    kept pairs."""
+    failures = 0
+    for name, sql, lite in cases:
+        if late_mode:
+            name = "late: " + name
+            sql = sql.replace("INTERVAL '1' SECOND)", "INTERVAL '0.5' SECOND)") \
+                .replace(f"{WORK}/w.csv", f"{WORK}/wl.csv")
+            lite = lite.replace("FROM w)", "FROM wl)").replace("FROM wh)", "FROM whl)") \
+                .replace("FROM w\n", "FROM wl\n")
+        over_agg = "sums" in sql
+        want_rows = [tuple("" if x is None else str(x) for x in r) for r in db.execute(lite)]
+        groups = set()
+        if over_agg:
+            groups = {tuple("" if x is None else str(x) for x in r) for r in db.execute(
+                f"SELECT ws, SUM(v), k FROM {'wl' if late_mode else 'w'} GROUP BY ws, k")}
+            want = collections.Counter(r[:3] for r in want_rows)
+        else:
+            want = collections.Counter(want_rows)
+        for par in (1, 2):
+            for batch in (1, 2, 1024):
+                p = util.run_sql(EDDY, sql, par, batch)
+                tag = f"window {name} p={par} batch={batch}"
+                if p.returncode != 0:
+                    print(f"  FAIL: {tag}: {p.stderr[:300]}")
+                    failures += 1
+                    continue
+                lines = list(csv.reader(p.stdout.splitlines()))
+                if lines[0][0] == "op":
+                    print(f"  FAIL: {tag}: the result is a changelog, not insert-only: {lines[:3]}")
+                    failures += 1
+                    continue
+                got = collections.Counter()
+                ok = True
+                for r in lines[1:]:
+                    if over_agg:
+                        ws, rn, total, k = r
+                        row = (str(ms_of(ws)), rn, total)
+                        ok &= (row[0], total, k) in groups
+                    else:
+                        i, ws, rn = r
+                        row = (i, str(ms_of(ws)), rn)
+                    got[row] += 1
+                if not ok or got != want:
+                    print(f"  FAIL: {tag}: a row that is no group: {not ok}; {sum(got.values())} "
+                          f"rows vs sqlite3 {sum(want.values())}; extra "
+                          f"{list((got - want).items())[:3]} missing {list((want - got).items())[:3]}")
+                    failures += 1
                 else:
-                    i, ws, rn = r
-                    row = (i, str(ms_of(ws)), rn)
-                got[row] += 1
-            if not ok or got != want:
-                print(f"  FAIL: {tag}: a row that is no group: {not ok}; {sum(got.values())} rows "
-                      f"vs sqlite3 {sum(want.values())}; extra {list((got - want).items())[:3]} "
-                      f"missing {list((want - got).items())[:3]}")
-                failures += 1
-            else:
-                print(f"  ok: {tag}: {sum(got.values())} rows = sqlite3, insert-only")
+                    print(f"  ok: {tag}: {sum(got.values())} rows = sqlite3, insert-only")
+    return failures
+
+
+failures += run_window_cases(cases, late_mode=False)
+
+# Late rows: rows out of order by up to 3 s, a delay of 500 ms; the (row, window) pairs whose
+# window had not fired when the row arrived (windows fire at end − 1 ms), in file order.
+LATE_MS = 500
+lrows = []
+for i in range(1500):
+    ts = (i * 37 + rng.randint(0, 3000)) // 50 * 50
+    lrows.append((i, rng.randint(0, 4), None if rng.random() < 0.05 else rng.randint(0, 40), ts))
+with open(f"{WORK}/wl.csv", "w", newline="") as f:
+    csv.writer(f).writerows([[i, k, "" if v is None else v, ts_text(ts)] for i, k, v, ts in lrows])
+
+
+def kept_pairs(windows_of):
+    out, mx = [], None
+    for i, k, v, ts in lrows:
+        w = None if mx is None else mx - LATE_MS
+        out.extend((i, k, v, ts, ws) for ws, we in windows_of(ts) if w is None or w < we - 1)
+        mx = ts if mx is None else max(mx, ts)
+    return out
+
+
+tumble_kept = kept_pairs(lambda ts: [(ts - ts % 5000, ts - ts % 5000 + 5000)])
+hop_kept = kept_pairs(lambda ts: [(s, s + 6000) for s in range(ts - ts % 2000 - 4000, ts + 1, 2000)
+                                  if s > ts - 6000])
+# Every row is in one TUMBLE window and in 3 HOP windows (slide 2 s, size 6 s).
+for table, kept, n_all in (("wl", tumble_kept, len(lrows)), ("whl", hop_kept, 3 * len(lrows))):
+    db.execute(f"CREATE TABLE {table} (id INTEGER, k INTEGER, v INTEGER, ts INTEGER, ws INTEGER)")
+    db.executemany(f"INSERT INTO {table} VALUES (?,?,?,?,?)", kept)
+    print(f"  late: {n_all - len(kept)} of {n_all} (row, window) pairs miss their window ({table})")
+    if n_all - len(kept) < 50:
+        print("  FAIL: the late mode leaves out too few rows")
+        failures += 1
+failures += run_window_cases(cases, late_mode=True)
 sys.exit(1 if failures else 0)

@@ -140,8 +140,13 @@ absl::Status CommitAppend(const Committable& c) {
 absl::Status CommitRename(const Committable& c) {
   if (!Exists(c.tmp)) {
     if (Exists(c.final_path)) return absl::OkStatus();  // committed before
-    return absl::DataLossError(
-        fmt::format("cannot commit {}: its in-progress file {} is gone", c.final_path, c.tmp));
+    // Neither is there: the part was committed and later removed (e.g. the output was deleted
+    // before an old savepoint was restored). Nothing to publish again.
+    spdlog::warn(
+        "{} of the restored checkpoint is gone (removed after it was committed?); not "
+        "published again",
+        c.final_path);
+    return absl::OkStatus();
   }
   if (::rename(c.tmp.c_str(), c.final_path.c_str()) != 0) {
     return ErrnoStatus("cannot rename into", c.final_path, errno);

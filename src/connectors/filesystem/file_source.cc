@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "base/utf8.h"
 #include "connectors/connector.h"
 #include "connectors/dead_letter.h"
 #include "connectors/filesystem/options.h"
@@ -30,6 +31,7 @@ struct Chunk {
   size_t size = 0;
   size_t first_line = 0;
   size_t file = 0;
+  bool oversized = false;  // one record over 'source.max-record-size': `data` is its first bytes
 };
 
 // Hands out the chunks of a list of files in order; chunk k to whoever asks for k.
@@ -37,11 +39,12 @@ struct Chunk {
 class ChunkDispenser {
  public:
   ChunkDispenser(std::vector<std::string> files, size_t chunk_bytes, bool csv, CsvFraming framing,
-                 std::shared_ptr<SourceMetrics> metrics)
+                 size_t max_record_bytes, std::shared_ptr<SourceMetrics> metrics)
       : files_(std::move(files)),
         chunk_bytes_(chunk_bytes),
         csv_(csv),
         framing_(framing),
+        max_record_bytes_(max_record_bytes),
         metrics_(std::move(metrics)) {}
 
   const std::string& file(size_t i) const { return files_[i]; }
@@ -93,14 +96,14 @@ class ChunkDispenser {
     while (true) {
       if (!src_) {
         if (file_ >= files_.size()) return std::optional<Chunk>();
-        EDDY_ASSIGN_OR_RETURN(src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_));
+        EDDY_ASSIGN_OR_RETURN(
+            src_, LineSource::Open(files_[file_], chunk_bytes_, csv_, framing_, max_record_bytes_));
         done_bytes_ = 0;
         // A restored scan re-reads the chunks of this file before its position: chunk
-        // boundaries depend only on the bytes and the chunk size.
+        // boundaries depend only on the bytes, the chunk size and the record size limit.
         for (; skip_ > 0; --skip_) {
-          std::unique_ptr<char[]> skipped;
-          size_t size = 0, first_line = 0;
-          EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&skipped, &size, &first_line));
+          TextChunk skipped;
+          EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&skipped));
           if (!more) {
             return absl::DataLossError(fmt::format(
                 "{}: the file is shorter than when the checkpoint was taken (it changed)",
@@ -108,9 +111,8 @@ class ChunkDispenser {
           }
         }
       }
-      std::unique_ptr<char[]> data;
-      size_t size = 0, first_line = 0;
-      EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&data, &size, &first_line));
+      TextChunk text;
+      EDDY_ASSIGN_OR_RETURN(bool more, src_->NextChunk(&text));
       uint64_t now = src_->bytes_read();
       metrics_->bytes_read += now - done_bytes_;
       done_bytes_ = now;
@@ -122,11 +124,12 @@ class ChunkDispenser {
       }
       Chunk c;
       c.arena = std::make_shared<Arena>();
-      c.data = data.get();
-      c.size = size;
-      c.arena->Adopt(std::move(data));
-      c.first_line = first_line;
+      c.data = text.data.get();
+      c.size = text.size;
+      if (text.data) c.arena->Adopt(std::move(text.data));
+      c.first_line = text.first_line;
       c.file = file_;
+      c.oversized = text.oversized;
       return std::optional<Chunk>(std::move(c));
     }
   }
@@ -136,6 +139,7 @@ class ChunkDispenser {
   size_t chunk_bytes_;
   bool csv_;
   CsvFraming framing_;
+  size_t max_record_bytes_;
   std::shared_ptr<SourceMetrics> metrics_;
   std::unique_ptr<LineSource> src_;
   size_t file_ = 0;
@@ -271,11 +275,12 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     int64_t index = 0;
     if (k != INT64_MAX) std::tie(file, index) = sh_->dispenser->PositionOf(k);
     state::StateWriter w(&out->operator_state);
-    w.PutVarint(1);  // state version
+    w.PutVarint(2);  // state version (1 had no record size limit: it was 64 MiB)
     w.PutVarint(sh_->fmt.chunk_bytes);
     w.PutInt64(k);
     w.PutVarint(file);
     w.PutInt64(index);
+    w.PutVarint(sh_->fmt.max_record_bytes);
     return absl::OkStatus();
   }
 
@@ -287,19 +292,29 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     bool any = false;
     for (std::string_view s : in.OperatorStates()) {
       state::StateReader r(s);
-      uint64_t version = 0, chunk_bytes = 0, f = 0;
+      uint64_t version = 0, chunk_bytes = 0, f = 0, max_record = kDefaultMaxRecordBytes;
       int64_t c = 0, i = 0;
       EDDY_RETURN_IF_ERROR(r.GetVarint(&version));
-      if (version != 1) return absl::DataLossError("unknown file source state version");
+      if (version != 1 && version != 2) {
+        return absl::DataLossError("unknown file source state version");
+      }
       EDDY_RETURN_IF_ERROR(r.GetVarint(&chunk_bytes));
       EDDY_RETURN_IF_ERROR(r.GetInt64(&c));
       EDDY_RETURN_IF_ERROR(r.GetVarint(&f));
       EDDY_RETURN_IF_ERROR(r.GetInt64(&i));
+      if (version >= 2) EDDY_RETURN_IF_ERROR(r.GetVarint(&max_record));
       if (chunk_bytes != sh_->fmt.chunk_bytes) {
         return absl::FailedPreconditionError(fmt::format(
             "table '{}': the checkpoint was taken with 'source.chunk-size' = {} bytes, the job has "
             "{}",
             sh_->spec.table->name, chunk_bytes, sh_->fmt.chunk_bytes));
+      }
+      // Chunk boundaries depend on the limit too (a longer record is cut out of its chunk).
+      if (max_record != sh_->fmt.max_record_bytes) {
+        return absl::FailedPreconditionError(fmt::format(
+            "table '{}': the checkpoint was taken with 'source.max-record-size' = {} bytes, the "
+            "job has {}",
+            sh_->spec.table->name, max_record, sh_->fmt.max_record_bytes));
       }
       if (!any || c < k) {
         k = c;
@@ -367,19 +382,32 @@ class FileSourceSubtask final : public runtime::SourceOperator {
 
  private:
   int64_t WatermarkOf(int64_t max_ts) const {
-    // Flink's BoundedOutOfOrdernessWatermarks: max timestamp - delay - 1.
-    if (max_ts < INT64_MIN + delay_ + 1) return INT64_MIN;
-    return max_ts - delay_ - 1;
+    // Flink SQL's `WATERMARK FOR ts AS ts - INTERVAL …`: the largest value of the expression so
+    // far, i.e. max timestamp - delay (not the DataStream API's max - delay - 1).
+    if (max_ts < INT64_MIN + delay_) return INT64_MIN;
+    return max_ts - delay_;
   }
 
   absl::Status ProcessChunk(const Chunk& c, runtime::SourceOutput* out) {
     chunk_max_ = INT64_MIN;
     NewBatch(c);
     const std::string& path = sh_->dispenser->file(c.file);
+    const size_t max_record = sh_->fmt.max_record_bytes;
+    if (c.oversized) {
+      if (c.first_line == 1 && sh_->fmt.ignore_first_line) return absl::OkStatus();
+      return BadRow(path, c.first_line, 1, OversizedReason(), std::string_view(c.data, c.size),
+                    /*truncated=*/true);
+    }
+    if (c.size == 0) return absl::OkStatus();  // a step inside an oversized record
     absl::Status status;
     auto on_record = [&](std::string_view rec, size_t index) -> bool {
       size_t line = c.first_line + index;
       if (line == 1 && sh_->fmt.ignore_first_line) return true;
+      if (rec.size() > max_record) {
+        status = BadRow(path, line, 1, OversizedReason(), rec.substr(0, kOversizedPrefixBytes),
+                        /*truncated=*/true);
+        return status.ok();
+      }
       if (rec.empty()) return true;  // blank lines carry no record
       DecodeError err;
       if (!decoder_->Decode(rec, &batch_, batch_.arenas.back().get(), &err)) {
@@ -411,15 +439,21 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     lines_.clear();
   }
 
+  std::string OversizedReason() const {
+    return fmt::format("the record is longer than 'source.max-record-size' ({} bytes)",
+                       sh_->fmt.max_record_bytes);
+  }
+
+  // `raw` is the record, or its first bytes when `truncated`.
   absl::Status BadRow(const std::string& path, size_t line, size_t column,
-                      const std::string& reason, std::string_view raw) {
+                      const std::string& reason, std::string_view raw, bool truncated = false) {
     const std::string& policy = sh_->spec.error_policy;
     if (policy == "skip") {
       sh_->metrics->bad_skipped++;
       return absl::OkStatus();
     }
     if (policy == "dead-letter") {
-      sh_->dead_letter->Write(fmt::format("{}:{}", path, line), column, reason, raw);
+      sh_->dead_letter->Write(fmt::format("{}:{}", path, line), column, reason, raw, truncated);
       sh_->metrics->bad_dead_lettered++;
       return absl::OkStatus();
     }
@@ -427,7 +461,7 @@ class FileSourceSubtask final : public runtime::SourceOperator {
     return absl::InvalidArgumentError(fmt::format(
         "{}:{}:{}: bad row in table '{}': {} (set 'error.policy' = 'skip' or 'dead-letter' to "
         "continue past bad rows)",
-        path, line, column, sh_->spec.table->name, reason));
+        EscapeForMessage(path, 4096), line, column, sh_->spec.table->name, reason));
   }
 
   // Adds computed columns and the per-row watermark, then emits.
@@ -517,7 +551,7 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   sh->metrics = std::make_shared<SourceMetrics>();
   sh->metrics->table = spec.table->name;
   EDDY_ASSIGN_OR_RETURN(sh->fmt, ParseFileFormatOptions(*spec.table));
-  std::string path = spec.table->Option("path");
+  std::string path = spec.table->Option(kFilePath.key());
   if (path.empty()) {
     return absl::InvalidArgumentError(fmt::format(
         "table '{}': the filesystem connector needs a 'path' option", spec.table->name));
@@ -537,8 +571,9 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   }
   sh->metrics->bytes_total = total;
   EDDY_ASSIGN_OR_RETURN(sh->dead_letter, OpenBadRowPolicy(spec));
-  sh->dispenser = std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json,
-                                                   sh->fmt.framing, sh->metrics);
+  sh->dispenser =
+      std::make_shared<ChunkDispenser>(*files, sh->fmt.chunk_bytes, !sh->fmt.json, sh->fmt.framing,
+                                       sh->fmt.max_record_bytes, sh->metrics);
   return std::shared_ptr<SourceFactory>(new FileSourceFactory(sh));
 }
 

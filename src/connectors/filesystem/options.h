@@ -4,11 +4,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "engine/catalog.h"
+#include "catalog/options.h"
+#include "catalog/table.h"
 #include "formats/line_reader.h"
 #include "formats/row_decoder.h"
 
 namespace eddy::connectors {
+
+/// 'path' of a filesystem table (required).
+extern const catalog::ConfigOption<std::string> kFilePath;
 
 /// Parsed 'format' options of a file table.
 struct FileFormatOptions {
@@ -18,7 +22,17 @@ struct FileFormatOptions {
   JsonOptions json_options;        // json.ignore-parse-errors, json.fail-on-missing-field…
   bool ignore_first_line = false;  // csv.ignore-first-line (eddy/Flink legacy CSV option)
   size_t chunk_bytes = 1 << 20;    // 'source.chunk-size' (eddy), bytes per parallel chunk
+  size_t max_record_bytes = kDefaultMaxRecordBytes;  // 'source.max-record-size' (eddy)
 };
+
+/// Largest value 'source.max-record-size' accepts: 1 GiB.
+inline constexpr size_t kMaxMaxRecordBytes = size_t{1} << 30;
+
+/// 'source.max-record-size' of `t` (eddy; every source connector): the longest record, in bytes
+/// without its line break, a source reads; longer records are bad rows. A MemorySize ('64 mb',
+/// '1048576'); default kDefaultMaxRecordBytes (64 MiB), at most kMaxMaxRecordBytes.
+/// Errors: InvalidArgument naming the option and the value.
+absl::StatusOr<size_t> ParseMaxRecordSize(const TableDef& t);
 
 /// Reads the format options of `t`. Errors: InvalidArgument naming the bad option and value.
 absl::StatusOr<FileFormatOptions> ParseFileFormatOptions(const TableDef& t);

@@ -11,6 +11,8 @@
 // acknowledged (librdkafka's default acks=all; on the local log: appended and fsynced) before the
 // job reports success; a delivery failure fails the job (Flink: 'sink.delivery-guarantee' =
 // 'at-least-once').
+#include "connectors/kafka/kafka_sink.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -27,16 +29,20 @@ namespace {
 
 class KafkaSink final : public runtime::OneInputOperator {
  public:
+  // `transport`: the one to write through; null: the local log when `local` is set, else
+  // librdkafka (created by Open).
   KafkaSink(KafkaTableOptions opt, Schema schema, std::vector<int> writable_of_physical,
             int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> m,
-            std::shared_ptr<LocalTopics> local)
+            std::shared_ptr<LocalTopics> local,
+            std::unique_ptr<ProducerTransport> transport = nullptr)
       : opt_(std::move(opt)),
         schema_(std::move(schema)),
         wpos_(std::move(writable_of_physical)),
         partitions_(partitions),
         info_(info),
         metrics_(std::move(m)),
-        local_(std::move(local)) {}
+        local_(std::move(local)),
+        transport_(std::move(transport)) {}
 
   absl::Status Open() {
     Schema vs, ks;
@@ -56,9 +62,9 @@ class KafkaSink final : public runtime::OneInputOperator {
       if (opt_.metadata[c] == "timestamp" && wpos_[c] >= 0) ts_col_ = wpos_[c];
       if (opt_.metadata[c] == "headers" && wpos_[c] >= 0) headers_col_ = wpos_[c];
     }
-    if (local_) {
+    if (!transport_ && local_) {
       transport_ = NewLocalProducer(local_, opt_, partitions_);
-    } else {
+    } else if (!transport_) {
       EDDY_ASSIGN_OR_RETURN(transport_, NewRdKafkaProducer(opt_));
     }
     next_partition_ = info_.index;
@@ -177,6 +183,18 @@ class KafkaSink final : public runtime::OneInputOperator {
 };
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<runtime::OneInputOperator>> NewKafkaSinkSubtask(
+    KafkaTableOptions options, Schema schema, std::vector<int> writable_of_physical,
+    int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> metrics,
+    std::unique_ptr<ProducerTransport> transport) {
+  auto sink = std::make_unique<KafkaSink>(std::move(options), std::move(schema),
+                                          std::move(writable_of_physical), partitions, info,
+                                          std::move(metrics), nullptr, std::move(transport));
+  EDDY_RETURN_IF_ERROR(sink->Open());
+  return std::unique_ptr<runtime::OneInputOperator>(std::move(sink));
+}
+
 }  // namespace kafka
 
 absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, const Schema& schema,
@@ -186,14 +204,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
   std::vector<int> wpos(table->physical.fields.size(), -1);
   for (size_t c = 0, w = 0; c < table->physical.fields.size(); ++c) {
     bool virt = c < table->virtual_column.size() && table->virtual_column[c];
-    if (virt) continue;
-    const std::string& key = opt.metadata[c];
-    if (!key.empty() && key != "timestamp" && key != "headers") {
-      return absl::InvalidArgumentError(fmt::format(
-          "table '{}': metadata key '{}' of column '{}' is read-only; declare the column "
-          "METADATA VIRTUAL to write to this table",
-          table->name, key, table->physical.fields[c].name));
-    }
+    if (virt) continue;  // MakeSink has checked that the others are writable
     wpos[c] = static_cast<int>(w++);
   }
   std::shared_ptr<LocalTopics> local = LocalTopicsFor(opt.bootstrap_servers);
@@ -218,8 +229,7 @@ absl::StatusOr<SinkPlan> MakeKafkaSink(std::shared_ptr<const TableDef> table, co
                local ? "to the local log" : "through librdkafka");
   SinkPlan plan;
   plan.parallelism = default_parallelism;
-  std::string sp = table->Option("sink.parallelism");
-  if (!sp.empty()) plan.parallelism = std::max(1, std::atoi(sp.c_str()));
+  if (opt.sink_parallelism > 0) plan.parallelism = opt.sink_parallelism;
   auto m = plan.metrics;
   plan.make = [=](const runtime::SubtaskInfo& info)
       -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {

@@ -5,12 +5,12 @@
 // startup and bounded modes, group-offset commits.
 //
 // Partition p of the topic is read by subtask p mod parallelism (manual assignment, no consumer
-// group rebalancing). Each subtask keeps a watermark per partition (max event time - delay - 1,
-// Flink's bounded out-of-orderness) and emits the minimum over its partitions that are neither
-// finished nor idle; a partition without records for the idle timeout stops counting, and a
-// subtask whose partitions are all idle tells its consumers so (Flink: WatermarkStatus.IDLE).
-// A bounded scan ('scan.bounded.mode') fixes each partition's end offset when the job starts and
-// ends when every partition has reached it, which fires every window.
+// group rebalancing). Each subtask keeps a watermark per partition (max event time - delay, as
+// Flink SQL's WATERMARK FOR ts AS ts - INTERVAL … in a Kafka source) and emits the minimum over its
+// partitions that are neither finished nor idle; a partition without records for the idle timeout
+// stops counting, and a subtask whose partitions are all idle tells its consumers so (Flink:
+// WatermarkStatus.IDLE). A bounded scan ('scan.bounded.mode') fixes each partition's end offset
+// when the job starts and ends when every partition has reached it, which fires every window.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -314,6 +314,15 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   absl::Status DecodeRecord(const ConsumedRecord& m, Arena* arena, Batch* phys, Batch* vb,
                             Batch* kb) {
     const auto& o = sh_->opt;
+    const bool reads_key = o.key.kind != RecordFormat::Kind::kNone;
+    if (m.value.size() > o.max_record_bytes || (reads_key && m.key.size() > o.max_record_bytes)) {
+      const bool key = m.value.size() <= o.max_record_bytes;
+      return BadRow(
+          m.partition, m.offset, 1,
+          fmt::format("the record's {} is longer than 'source.max-record-size' ({} bytes)",
+                      key ? "key" : "value", o.max_record_bytes),
+          (key ? m.key : m.value).substr(0, kOversizedPrefixBytes), /*truncated=*/true);
+    }
     std::string_view value = arena->Add(m.value);
     size_t key_rows = kb->num_rows();
     DecodeError err;
@@ -375,8 +384,9 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     return absl::OkStatus();
   }
 
+  // `raw` is the record, or its first bytes when `truncated`.
   absl::Status BadRow(int32_t partition, int64_t offset, size_t column, const std::string& reason,
-                      std::string_view raw) {
+                      std::string_view raw, bool truncated = false) {
     const auto& o = sh_->opt;
     const std::string& policy = sh_->spec.error_policy;
     std::string where = fmt::format("{}/{}/{}", o.topic, partition, offset);
@@ -385,7 +395,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       return absl::OkStatus();
     }
     if (policy == "dead-letter") {
-      sh_->dead_letter->Write(where, column, reason, raw);
+      sh_->dead_letter->Write(where, column, reason, raw, truncated);
       sh_->metrics->bad_dead_lettered++;
       return absl::OkStatus();
     }
@@ -406,9 +416,8 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
       if (p.done) continue;
       if (timeout > 0 && now - p.last_record_ms >= timeout) continue;
       active = true;
-      int64_t wm = p.max_ts == INT64_MIN || p.max_ts < INT64_MIN + delay_ + 1
-                       ? INT64_MIN
-                       : p.max_ts - delay_ - 1;
+      int64_t wm =
+          p.max_ts == INT64_MIN || p.max_ts < INT64_MIN + delay_ ? INT64_MIN : p.max_ts - delay_;
       m = std::min(m, wm);
     }
     if (!active) {

@@ -6,31 +6,147 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "catalog/options.h"
 #include "connectors/kafka/client_log.h"
 
 namespace eddy::connectors::kafka {
 
 namespace {
 
+// The 'kafka' connector's options (Flink's Kafka connector, docs/connectors/table/kafka).
+const auto kTopic = catalog::TableOption({"kafka"}, "topic")
+                        .String()
+                        .Required()
+                        .Doc("The topic to read or write (one topic).");
+const auto kBootstrapServers =
+    catalog::TableOption({"kafka"}, "properties.bootstrap.servers")
+        .String()
+        .Required()
+        .Doc("host:port[,…] of the Kafka brokers (eddy server's own listener: its log directly).");
+const auto kGroupId =
+    catalog::TableOption({"kafka"}, "properties.group.id")
+        .String()
+        .Doc(
+            "Consumer group whose committed offsets 'group-offsets' reads; the source commits "
+            "the offsets it has read under it every 5 s and at the end of a bounded scan.");
+const auto kAutoOffsetReset =
+    catalog::TableOption({"kafka"}, "properties.auto.offset.reset")
+        .Enum({"earliest", "latest", "none"})
+        .Doc(
+            "Where 'group-offsets' starts a partition without a committed offset ('none' or "
+            "unset: the scan fails, naming the partition).");
+const auto kProperties =
+    catalog::TableOption({"kafka"}, "properties.")
+        .Prefix()
+        .Doc(
+            "Passed to librdkafka as they are, without the prefix (not used on eddy server's "
+            "local log).");
+const std::vector<std::string> kStartModes = {"earliest-offset", "latest-offset", "group-offsets",
+                                              "timestamp", "specific-offsets"};
+const auto kStartupMode =
+    catalog::TableOption({"kafka"}, "scan.startup.mode")
+        .Enum("group-offsets", kStartModes)
+        .Doc(
+            "Where the scan starts ('group-offsets' needs 'properties.group.id'; 'timestamp' and "
+            "'specific-offsets' need the options below).");
+const auto kStartupTimestamp =
+    catalog::TableOption({"kafka"}, "scan.startup.timestamp-millis")
+        .Int()
+        .Min(0)
+        .Doc(
+            "'timestamp' mode: start at the first record at or after this time (ms since the "
+            "epoch).");
+const auto kStartupOffsets =
+    catalog::TableOption({"kafka"}, "scan.startup.specific-offsets")
+        .String()
+        .Doc(
+            "'specific-offsets' mode: 'partition:0,offset:42;partition:1,offset:300' "
+            "(unlisted partitions start at the earliest offset).");
+const auto kBoundedMode =
+    catalog::TableOption({"kafka"}, "scan.bounded.mode")
+        .Enum("unbounded",
+              {"unbounded", "latest-offset", "group-offsets", "timestamp", "specific-offsets"})
+        .Doc(
+            "Where a bounded scan ends ('latest-offset': the end offsets when the job starts); a "
+            "bounded scan ends, which fires every window.");
+const auto kBoundedTimestamp =
+    catalog::TableOption({"kafka"}, "scan.bounded.timestamp-millis")
+        .Int()
+        .Min(0)
+        .Doc("'timestamp' bounded mode: read the records before this time (ms since the epoch).");
+const auto kBoundedOffsets =
+    catalog::TableOption({"kafka"}, "scan.bounded.specific-offsets")
+        .String()
+        .Doc("'specific-offsets' bounded mode: the offsets to stop at, as for the start.");
+const auto kIdleTimeout =
+    catalog::TableOption({"kafka"}, "scan.watermark.idle-timeout")
+        .Duration()
+        .Min(absl::ZeroDuration())
+        .DefaultDoc("'table.exec.source.idle-timeout'")
+        .Doc("A partition without records for this long stops holding back the watermark.");
+const std::vector<std::string> kFormats = {"json", "csv", "raw"};
+const auto kFormat =
+    catalog::TableOption({"kafka"}, "format")
+        .Enum(kFormats)
+        .Doc(
+            "The value format ('raw': the whole value as one STRING column); this or "
+            "'value.format' is required.");
+const auto kValueFormat =
+    catalog::TableOption({"kafka"}, "value.format")
+        .Enum(kFormats)
+        .Doc("The value format, with its options after 'value.' ('value.json.…').");
+const auto kKeyFormat =
+    catalog::TableOption({"kafka"}, "key.format")
+        .Enum(kFormats)
+        .Doc("The key format, with its options after 'key.'; needs 'key.fields'.");
+const auto kKeyFields = catalog::TableOption({"kafka"}, "key.fields")
+                            .String()
+                            .Doc("The physical columns of the record key, separated by ';'.");
+const auto kValueFieldsInclude =
+    catalog::TableOption({"kafka"}, "value.fields-include")
+        .Enum("ALL", {"ALL", "EXCEPT_KEY"})
+        .Doc("Whether the value holds every physical column or all but the key fields.");
+const auto kSinkPartitioner =
+    catalog::TableOption({"kafka"}, "sink.partitioner")
+        .Enum("default", {"default", "fixed", "round-robin"})
+        .Doc(
+            "'default': murmur2 of the key as Kafka's Java clients (keyless records spread by "
+            "librdkafka); 'fixed': subtask i writes partition i mod N; 'round-robin'.");
+const auto kSinkParallelism = catalog::TableOption({"kafka"}, "sink.parallelism")
+                                  .Int()
+                                  .Range(1, 1 << 20)
+                                  .DefaultDoc("'parallelism.default'")
+                                  .Doc("Sink subtasks.");
+const auto kDeliveryGuarantee =
+    catalog::TableOption({"kafka"}, "sink.delivery-guarantee")
+        .Enum("at-least-once", {"at-least-once", "none"})
+        .Doc(
+            "Every record is acknowledged before the job succeeds ('none' gets the same); "
+            "'exactly-once' needs checkpoints and is not supported yet.");
+
 absl::Status Bad(const TableDef& t, const std::string& msg) {
   return absl::InvalidArgumentError(fmt::format("table '{}': {}", t.name, msg));
 }
 
-absl::StatusOr<int64_t> Millis(const TableDef& t, const std::string& key) {
-  std::string v = t.Option(key);
-  if (v.empty()) return Bad(t, fmt::format("'{}' is required by the chosen mode", key));
-  try {
-    size_t used = 0;
-    int64_t n = std::stoll(v, &used);
-    if (used == v.size()) return n;
-  } catch (...) {
+// The typed value of `o` in `t`'s options (or its default); errors name the table.
+template <typename T>
+absl::StatusOr<T> Value(const TableDef& t, const catalog::ConfigOption<T>& o) {
+  auto v = o.Get(t.options);
+  if (!v.ok()) return Bad(t, std::string(v.status().message()));
+  return *std::move(v);
+}
+
+absl::StatusOr<int64_t> Millis(const TableDef& t, const catalog::ConfigOption<int64_t>& o) {
+  if (!t.options.count(o.key())) {
+    return Bad(t, fmt::format("'{}' is required by the chosen mode", o.key()));
   }
-  return Bad(t, fmt::format("'{}' must be milliseconds since the epoch, not '{}'", key, v));
+  return Value(t, o);
 }
 
 // 'partition:0,offset:42;partition:1,offset:300' (Flink's specific-offsets syntax).
-absl::StatusOr<std::map<int32_t, int64_t>> SpecificOffsets(const TableDef& t,
-                                                           const std::string& key) {
+absl::StatusOr<std::map<int32_t, int64_t>> SpecificOffsets(
+    const TableDef& t, const catalog::ConfigOption<std::string>& o) {
+  const std::string& key = o.key();
   std::string v = t.Option(key);
   if (v.empty()) return Bad(t, fmt::format("'{}' is required by 'specific-offsets'", key));
   std::map<int32_t, int64_t> out;
@@ -51,35 +167,24 @@ absl::StatusOr<std::map<int32_t, int64_t>> SpecificOffsets(const TableDef& t,
   return out;
 }
 
-absl::StatusOr<OffsetSpec> Mode(const TableDef& t, const std::string& key, bool bounded) {
-  std::string v = t.Option(key);
-  if (v.empty()) return bounded ? OffsetSpec::kNone : OffsetSpec::kGroupOffsets;
-  if (bounded && v == "unbounded") return OffsetSpec::kNone;
-  if (!bounded && v == "earliest-offset") return OffsetSpec::kEarliest;
+absl::StatusOr<OffsetSpec> Mode(const TableDef& t, const catalog::ConfigOption<std::string>& o) {
+  EDDY_ASSIGN_OR_RETURN(std::string v, Value(t, o));
+  if (v == "unbounded") return OffsetSpec::kNone;
+  if (v == "earliest-offset") return OffsetSpec::kEarliest;
   if (v == "latest-offset") return OffsetSpec::kLatest;
   if (v == "group-offsets") return OffsetSpec::kGroupOffsets;
   if (v == "timestamp") return OffsetSpec::kTimestamp;
-  if (v == "specific-offsets") return OffsetSpec::kSpecificOffsets;
-  return Bad(t, fmt::format("'{}' must be one of {}, not '{}'", key,
-                            bounded ? "'unbounded', 'latest-offset', 'group-offsets', "
-                                      "'timestamp', 'specific-offsets'"
-                                    : "'earliest-offset', 'latest-offset', 'group-offsets', "
-                                      "'timestamp', 'specific-offsets'",
-                            v));
+  return OffsetSpec::kSpecificOffsets;
 }
 
-absl::StatusOr<RecordFormat> Format(const TableDef& t, const std::string& key,
+absl::StatusOr<RecordFormat> Format(const TableDef& t, const catalog::ConfigOption<std::string>& o,
                                     const std::string& prefix) {
   RecordFormat f;
-  std::string v = t.Option(key);
-  if (v.empty()) return f;
+  if (!t.options.count(o.key())) return f;
+  EDDY_ASSIGN_OR_RETURN(std::string v, Value(t, o));
   if (v == "raw") {
     f.kind = RecordFormat::Kind::kRaw;
     return f;
-  }
-  if (v != "csv" && v != "json") {
-    return Bad(
-        t, fmt::format("'{}' = '{}' is not supported (eddy reads 'json', 'csv', 'raw')", key, v));
   }
   f.kind = v == "json" ? RecordFormat::Kind::kJson : RecordFormat::Kind::kCsv;
   EDDY_ASSIGN_OR_RETURN(f.text, ParseTextFormatOptions(t, v, prefix));
@@ -99,68 +204,64 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
                                                     int64_t session_idle_timeout_ms) {
   KafkaTableOptions o;
   o.table = t.name;
-  o.topic = t.Option("topic");
+  EDDY_ASSIGN_OR_RETURN(o.topic, Value(t, kTopic));
   if (o.topic.empty()) return Bad(t, "the kafka connector needs a 'topic' option");
   if (o.topic.find(';') != std::string::npos) {
     return Bad(t, "'topic' names one topic here (a list of topics is not supported)");
   }
-  o.bootstrap_servers = t.Option("properties.bootstrap.servers");
+  EDDY_ASSIGN_OR_RETURN(o.bootstrap_servers, Value(t, kBootstrapServers));
   if (o.bootstrap_servers.empty()) {
     return Bad(t, "the kafka connector needs 'properties.bootstrap.servers' (host:port,…)");
   }
-  o.group_id = t.Option("properties.group.id");
+  o.group_id = t.Option(kGroupId.key());
+  if (t.options.count(kAutoOffsetReset.key())) {
+    EDDY_ASSIGN_OR_RETURN(o.auto_offset_reset, Value(t, kAutoOffsetReset));
+    if (o.auto_offset_reset == "none") o.auto_offset_reset.clear();
+  }
   for (const auto& [k, v] : t.options) {
-    if (k.rfind("properties.", 0) != 0) continue;
-    std::string name = k.substr(strlen("properties."));
-    if (name == "bootstrap.servers" || name == "group.id") continue;
-    if (name == "auto.offset.reset") {
-      if (v != "earliest" && v != "latest" && v != "none") {
-        return Bad(
-            t, fmt::format(
-                   "'properties.auto.offset.reset' must be earliest, latest or none, not '{}'", v));
-      }
-      o.auto_offset_reset = v == "none" ? "" : v;
+    if (k.rfind(kProperties.key(), 0) != 0) continue;
+    if (k == kBootstrapServers.key() || k == kGroupId.key() || k == kAutoOffsetReset.key()) {
       continue;
     }
-    o.client_properties.emplace_back(name, v);
+    o.client_properties.emplace_back(k.substr(kProperties.key().size()), v);
   }
-  EDDY_ASSIGN_OR_RETURN(o.startup, Mode(t, "scan.startup.mode", false));
+  EDDY_ASSIGN_OR_RETURN(o.startup, Mode(t, kStartupMode));
   if (o.startup == OffsetSpec::kTimestamp) {
-    EDDY_ASSIGN_OR_RETURN(o.startup_timestamp_ms, Millis(t, "scan.startup.timestamp-millis"));
+    EDDY_ASSIGN_OR_RETURN(o.startup_timestamp_ms, Millis(t, kStartupTimestamp));
   }
   if (o.startup == OffsetSpec::kSpecificOffsets) {
-    EDDY_ASSIGN_OR_RETURN(o.startup_offsets, SpecificOffsets(t, "scan.startup.specific-offsets"));
+    EDDY_ASSIGN_OR_RETURN(o.startup_offsets, SpecificOffsets(t, kStartupOffsets));
   }
   if (o.startup == OffsetSpec::kGroupOffsets && o.group_id.empty() &&
-      t.options.count("scan.startup.mode")) {
+      t.options.count(kStartupMode.key())) {
     return Bad(t, "'scan.startup.mode' = 'group-offsets' needs 'properties.group.id'");
   }
-  EDDY_ASSIGN_OR_RETURN(o.bounded, Mode(t, "scan.bounded.mode", true));
+  EDDY_ASSIGN_OR_RETURN(o.bounded, Mode(t, kBoundedMode));
   if (o.bounded == OffsetSpec::kTimestamp) {
-    EDDY_ASSIGN_OR_RETURN(o.bounded_timestamp_ms, Millis(t, "scan.bounded.timestamp-millis"));
+    EDDY_ASSIGN_OR_RETURN(o.bounded_timestamp_ms, Millis(t, kBoundedTimestamp));
   }
   if (o.bounded == OffsetSpec::kSpecificOffsets) {
-    EDDY_ASSIGN_OR_RETURN(o.bounded_offsets, SpecificOffsets(t, "scan.bounded.specific-offsets"));
+    EDDY_ASSIGN_OR_RETURN(o.bounded_offsets, SpecificOffsets(t, kBoundedOffsets));
   }
   if (o.bounded == OffsetSpec::kGroupOffsets && o.group_id.empty()) {
     return Bad(t, "'scan.bounded.mode' = 'group-offsets' needs 'properties.group.id'");
   }
   // Value format: 'format' or 'value.format' (with 'value.'-prefixed format options).
-  if (t.options.count("format") && t.options.count("value.format")) {
+  if (t.options.count(kFormat.key()) && t.options.count(kValueFormat.key())) {
     return Bad(t, "set either 'format' or 'value.format', not both");
   }
-  if (t.options.count("value.format")) {
-    EDDY_ASSIGN_OR_RETURN(o.value, Format(t, "value.format", "value."));
+  if (t.options.count(kValueFormat.key())) {
+    EDDY_ASSIGN_OR_RETURN(o.value, Format(t, kValueFormat, "value."));
   } else {
-    EDDY_ASSIGN_OR_RETURN(o.value, Format(t, "format", ""));
+    EDDY_ASSIGN_OR_RETURN(o.value, Format(t, kFormat, ""));
   }
   if (o.value.kind == RecordFormat::Kind::kNone) {
     return Bad(t, "the kafka connector needs 'format' (or 'value.format'): json, csv or raw");
   }
-  EDDY_ASSIGN_OR_RETURN(o.key, Format(t, "key.format", "key."));
+  EDDY_ASSIGN_OR_RETURN(o.key, Format(t, kKeyFormat, "key."));
   o.metadata = t.metadata;
   o.metadata.resize(t.physical.fields.size());
-  std::string kf = t.Option("key.fields");
+  std::string kf = t.Option(kKeyFields.key());
   if (!kf.empty()) {
     if (o.key.kind == RecordFormat::Kind::kNone) {
       return Bad(t, "'key.fields' needs 'key.format'");
@@ -180,11 +281,7 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
   } else if (o.key.kind != RecordFormat::Kind::kNone) {
     return Bad(t, "'key.format' needs 'key.fields' (the columns of the key, separated by ';')");
   }
-  std::string include = t.Option("value.fields-include", "ALL");
-  if (include != "ALL" && include != "EXCEPT_KEY") {
-    return Bad(t,
-               fmt::format("'value.fields-include' must be ALL or EXCEPT_KEY, not '{}'", include));
-  }
+  EDDY_ASSIGN_OR_RETURN(std::string include, Value(t, kValueFieldsInclude));
   for (size_t i = 0; i < t.physical.fields.size(); ++i) {
     if (!o.metadata[i].empty()) continue;
     bool is_key = std::find(o.key_columns.begin(), o.key_columns.end(), static_cast<int>(i)) !=
@@ -201,21 +298,13 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
   };
   EDDY_RETURN_IF_ERROR(raw_ok(o.value, o.value_columns, "value"));
   EDDY_RETURN_IF_ERROR(raw_ok(o.key, o.key_columns, "key"));
-  o.partitioner = t.Option("sink.partitioner", "default");
-  if (o.partitioner != "default" && o.partitioner != "fixed" && o.partitioner != "round-robin") {
-    return Bad(
-        t, fmt::format("'sink.partitioner' must be 'default', 'fixed' or 'round-robin', not '{}'",
-                       o.partitioner));
-  }
+  EDDY_ASSIGN_OR_RETURN(o.partitioner, Value(t, kSinkPartitioner));
+  EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> sp, kSinkParallelism.Find(t.options));
+  o.sink_parallelism = sp.value_or(0);
+  EDDY_ASSIGN_OR_RETURN(o.max_record_bytes, ParseMaxRecordSize(t));
   o.idle_timeout_ms = session_idle_timeout_ms;
-  if (t.options.count("scan.watermark.idle-timeout")) {
-    o.idle_timeout_ms = ParseDurationMs(t.Option("scan.watermark.idle-timeout"));
-    if (o.idle_timeout_ms < 0) {
-      return Bad(t, fmt::format("'scan.watermark.idle-timeout' must be a duration such as '5 s', "
-                                "not '{}'",
-                                t.Option("scan.watermark.idle-timeout")));
-    }
-  }
+  EDDY_ASSIGN_OR_RETURN(std::optional<absl::Duration> idle, kIdleTimeout.Find(t.options));
+  if (idle) o.idle_timeout_ms = absl::ToInt64Milliseconds(*idle);
   return o;
 }
 

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "catalog/table.h"
 #include "connectors/filesystem/options.h"
 #include "connectors/kafka/local_topics.h"
-#include "engine/catalog.h"
 #include "formats/row_decoder.h"
 #include "formats/row_encoder.h"
 
@@ -62,6 +62,9 @@ struct KafkaTableOptions {
   std::vector<std::string> metadata;    // per physical column: metadata key or ""
   std::string partitioner = "default";  // 'sink.partitioner': default | fixed | round-robin
   int64_t idle_timeout_ms = 0;          // 'scan.watermark.idle-timeout', else the session's
+  /// 'source.max-record-size' (eddy): a record whose key or value is longer is a bad row.
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  int sink_parallelism = 0;  // 'sink.parallelism', 0 when not set
 };
 
 /// Reads the WITH options of a kafka table. `session_idle_timeout_ms` is

@@ -2,7 +2,9 @@
 # Shared set-up for tests/integration/*.sh, sourced after `set -euo pipefail`.
 #
 # Each test is run by ctest as `bash FILE <path-to-eddy> <repo-root>`; exit code 0 = pass,
-# 77 = skipped, anything else = fail. This file provides:
+# 77 = skipped, anything else = fail. With CI=true (set by .ci/run) a test never skips: a missing
+# tool or package fails it, since scripts/install-deps installs everything the tests need.
+# This file provides:
 #   EDDY, ROOT, WORK (a mktemp -d folder removed on exit), FLIGHTS (the shipped data file),
 #   PY (python3), LIB (this folder),
 #   ok/bad/skip/finish (report helpers), need_cmd,
@@ -38,6 +40,10 @@ bad() {
   FAILS=$((FAILS + 1))
 }
 skip() {
+  if [[ "${CI:-}" == "true" ]]; then
+    echo "FAIL: $* (CI=true: no test may be skipped in CI)"
+    exit 1
+  fi
   echo "SKIP: $*"
   exit 77
 }

@@ -44,8 +44,8 @@ TEST(GroupAggregate, ChangelogMaterializesToBatchResult) {
   for (int batch : {1, 2, 1024}) {
     for (int p : {1, 2}) {
       Engine e;
-      e.Set("eddy.batch-size", std::to_string(batch));
-      e.Set("parallelism.default", std::to_string(p));
+      EXPECT_TRUE(e.Set("eddy.batch-size", std::to_string(batch)).ok());
+      EXPECT_TRUE(e.Set("parallelism.default", std::to_string(p)).ok());
       ASSERT_TRUE(e.ExecuteScript("CREATE TABLE t (k STRING, v INT) WITH ('connector'='filesystem',"
                                   "'format'='csv','source.chunk-size'='2048','path'='" +
                                   path + "')")

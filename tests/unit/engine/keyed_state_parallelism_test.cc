@@ -59,9 +59,9 @@ std::multiset<std::string> Materialize(const QueryResult& r) {
 
 absl::StatusOr<std::multiset<std::string>> RunQuery(const std::string& sql, int p, int maxp) {
   Engine e;
-  e.Set("parallelism.default", std::to_string(p));
-  e.Set("pipeline.max-parallelism", std::to_string(maxp));
-  e.Set("eddy.batch-size", "64");
+  EXPECT_TRUE(e.Set("parallelism.default", std::to_string(p)).ok());
+  EXPECT_TRUE(e.Set("pipeline.max-parallelism", std::to_string(maxp)).ok());
+  EXPECT_TRUE(e.Set("eddy.batch-size", "64").ok());
   std::string opts = "'connector'='filesystem','format'='csv','source.chunk-size'='4096','path'='";
   auto st = e.ExecuteScript(
       "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' "

@@ -210,6 +210,32 @@ TEST_F(CsvTest, BadValuesNameColumnAndReason) {
   ExpectEqualLengths();
 }
 
+TEST_F(CsvTest, ErrorMessagesEscapeBinaryBytesAndCutLongValues) {
+  Init(MakeSchema({{"id", DataType::Int()}, {"name", DataType::String()}}));
+  EXPECT_FALSE(Decode(std::string("1\x00\xff\x1b[2J,x", 9)));
+  EXPECT_EQ(err_.reason, "field 'id': '1\\x00\\xff\\x1b[2J' is not a valid INT");
+  EXPECT_FALSE(
+      Decode("\xEF\xBB\xBF"
+             "7,x"));  // a byte order mark in the middle of a file
+  EXPECT_EQ(err_.reason, "field 'id': '\\u{feff}7' is not a valid INT");
+  EXPECT_FALSE(Decode(std::string(100000, '9') + ",x"));
+  EXPECT_EQ(err_.reason, "field 'id': '" + std::string(60, '9') + "...' is not a valid INT");
+  for (char c = 0; c < 0x20; ++c) EXPECT_EQ(err_.reason.find(c), std::string::npos);
+  EXPECT_EQ(batch_.num_rows(), 0u);
+  ExpectEqualLengths();
+}
+
+TEST_F(CsvTest, AbsurdlyManyFieldsAreABadRowNotMemory) {
+  Init(MakeSchema({{"a", DataType::Int()}, {"b", DataType::String()}}));
+  std::string line = "1";
+  for (int i = 0; i < 1000000; ++i) line += ",x";
+  EXPECT_FALSE(Decode(line));
+  EXPECT_EQ(err_.reason, "expected 2 fields, found 1000001");
+  EXPECT_EQ(err_.column, 5u);  // where the third field starts
+  EXPECT_EQ(batch_.num_rows(), 0u);
+  ExpectEqualLengths();
+}
+
 TEST_F(CsvTest, IntegerRanges) {
   Init(MakeSchema({{"i", DataType::Int()}, {"l", DataType::Bigint()}}));
   ASSERT_TRUE(Decode("-2147483648,-9223372036854775808"));

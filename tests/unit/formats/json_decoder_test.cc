@@ -188,5 +188,32 @@ TEST_F(JsonTest, ManyRowsReuseTheParser) {
   EXPECT_EQ(batch_.columns[1].str[500], "n500");
 }
 
+TEST_F(JsonTest, NestingDeeperThanTheLimitIsABadRowWithItsPosition) {
+  Init({{"id", DataType::Int()}, {"v", DataType::String()}});
+  // The record's object is level 1, so v may hold 63 more levels.
+  std::string ok = R"({"id":1,"v":)" + std::string(63, '[') + std::string(63, ']') + "}";
+  ASSERT_TRUE(Decode(ok)) << err_.reason;
+  EXPECT_EQ(Cell(1, 0), std::string(63, '[') + std::string(63, ']'));
+  std::string deep = R"({"id":2,"v":)" + std::string(64, '[') + std::string(64, ']') + "}";
+  EXPECT_FALSE(Decode(deep));
+  EXPECT_EQ(err_.reason, "JSON nesting is deeper than 64 levels");
+  EXPECT_EQ(err_.column, 12u + 64u);  // the 64th '[' opens level 65
+  // Deep nesting in a field that is not in the schema counts too; brackets inside strings do not.
+  std::string skipped = R"({"x":)" + std::string(100000, '{') + "}";
+  EXPECT_FALSE(Decode(skipped));
+  EXPECT_EQ(err_.column, 5u + 64u);
+  std::string in_string = R"({"id":3,"v":")" + std::string(1000, '[') + R"(\"[{"})";
+  ASSERT_TRUE(Decode(in_string)) << err_.reason;
+  EXPECT_EQ(batch_.num_rows(), 2u);
+}
+
+TEST_F(JsonTest, ErrorMessagesEscapeControlCharacters) {
+  Init({{"id", DataType::Int()}});
+  EXPECT_FALSE(Decode(R"({"id":"1\u0000\u001b[2J"})"));
+  EXPECT_EQ(err_.reason, "field 'id': '1\\x00\\x1b[2J' is not a valid INT");
+  EXPECT_FALSE(Decode(R"({"id":")" + std::string(1000, '7') + R"("})"));
+  EXPECT_EQ(err_.reason, "field 'id': '" + std::string(60, '7') + "...' is not a valid INT");
+}
+
 }  // namespace
 }  // namespace eddy

@@ -61,13 +61,16 @@ std::vector<Record> ReadRecords(const std::string& path, size_t chunk, bool csv,
   auto src = LineSource::Open(path, chunk, csv);
   EXPECT_TRUE(src.ok()) << src.status();
   std::vector<Record> out;
-  std::unique_ptr<char[]> data;
-  size_t size = 0, first = 0, n = 0;
+  TextChunk chunk_out;
+  size_t n = 0;
   size_t expected_first = 1;
   for (;;) {
-    auto more = (*src)->NextChunk(&data, &size, &first);
+    auto more = (*src)->NextChunk(&chunk_out);
     EXPECT_TRUE(more.ok()) << more.status();
     if (!more.ok() || !*more) break;
+    EXPECT_FALSE(chunk_out.oversized);
+    const auto& data = chunk_out.data;
+    const size_t size = chunk_out.size, first = chunk_out.first_line;
     ++n;
     EXPECT_EQ(first, expected_first);
     EXPECT_GT(size, 0u);
@@ -190,11 +193,10 @@ TEST(LineSourceTest, CorruptAndTruncatedGzip) {
   for (const char* name : {"trunc.gz", "bad.gz"}) {
     auto src = LineSource::Open(dir.File(name), 1 << 10);
     ASSERT_TRUE(src.ok());
-    std::unique_ptr<char[]> data;
-    size_t size, first;
+    TextChunk chunk;
     absl::Status err;
     for (;;) {
-      auto more = (*src)->NextChunk(&data, &size, &first);
+      auto more = (*src)->NextChunk(&chunk);
       if (!more.ok()) {
         err = more.status();
         break;
@@ -213,6 +215,152 @@ TEST(LineSourceTest, OpenErrors) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(r.status().message()).find("/nonexistent/file.csv"), std::string::npos);
+}
+
+// Reads the whole file with a record limit: records in order with their line, every record
+// longer than `max_record` (an `oversized` chunk, or a long record inside a chunk) as
+// "<too long>". Checks that no chunk is larger than the documented bound.
+std::vector<Record> ReadBounded(const std::string& path, size_t chunk, size_t max_record, bool csv,
+                                size_t* steps = nullptr) {
+  auto src = LineSource::Open(path, chunk, csv, CsvFraming{}, max_record);
+  EXPECT_TRUE(src.ok()) << src.status();
+  std::vector<Record> out;
+  TextChunk c;
+  size_t n = 0;
+  // The documented bound (+3 for the bytes read while looking for a byte order mark).
+  const size_t bound = std::max({chunk, max_record + 2, size_t{64} << 10}) + chunk + 3;
+  for (;;) {
+    auto more = (*src)->NextChunk(&c);
+    EXPECT_TRUE(more.ok()) << more.status();
+    if (!more.ok() || !*more) break;
+    ++n;
+    EXPECT_LE(c.size, bound) << "chunk " << n;
+    if (c.oversized) {
+      EXPECT_LE(c.size, kOversizedPrefixBytes);
+      out.push_back({"<too long>", c.first_line});
+      continue;
+    }
+    auto add = [&](std::string_view rec, size_t index) {
+      out.push_back(
+          {rec.size() > max_record ? "<too long>" : std::string(rec), c.first_line + index});
+    };
+    if (c.size == 0) continue;
+    if (csv) {
+      ForEachCsvRecord(c.data.get(), c.size, add);
+    } else {
+      ForEachLine(c.data.get(), c.size, add);
+    }
+  }
+  if (steps) *steps = n;
+  return out;
+}
+
+std::string Show(const std::vector<Record>& recs) {
+  std::string s;
+  for (const auto& r : recs) s += std::to_string(r.line) + ":" + r.text.substr(0, 20) + " ";
+  return s;
+}
+
+TEST(LineSourceTest, ByteOrderMarkSkippedOnlyAtTheStartOfTheFile) {
+  TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string content = bom + "id,name\n1,a\n" + bom + "2,b\n3,c\n";
+  WritePlain(dir.File("bom.csv"), content);
+  WriteGzip(dir.File("bom.csv.gz"), content);
+  for (const char* name : {"bom.csv", "bom.csv.gz"}) {
+    for (size_t chunk : {1, 2, 3, 4, 7, 1 << 20}) {
+      for (bool csv : {true, false}) {
+        auto recs = ReadRecords(dir.File(name), chunk, csv);
+        ASSERT_EQ(recs.size(), 4u) << name << " " << chunk;
+        EXPECT_EQ(recs[0].text, "id,name") << name << " " << chunk;
+        EXPECT_EQ(recs[0].line, 1u);
+        EXPECT_EQ(recs[1].text, "1,a");
+        EXPECT_EQ(recs[2].text, bom + "2,b");  // not at byte 0: data
+        EXPECT_EQ(recs[2].line, 3u);
+        EXPECT_EQ(recs[3].text, "3,c");
+      }
+    }
+  }
+  // Only a BOM, a BOM cut short, and a BOM-like start that differs.
+  WritePlain(dir.File("only"), bom);
+  EXPECT_TRUE(ReadRecords(dir.File("only"), 2, true).empty());
+  WritePlain(dir.File("short"), "\xEF\xBB");
+  auto recs = ReadRecords(dir.File("short"), 1, true);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].text, "\xEF\xBB");
+  WritePlain(dir.File("other"), "\xEF\xBB\xBEx\n");
+  recs = ReadRecords(dir.File("other"), 1, true);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].text, "\xEF\xBB\xBEx");
+}
+
+TEST(LineSourceTest, RecordsOverTheLimitAreReportedOnceAndReadingGoesOn) {
+  TempDir dir;
+  // Line 2 (1000 bytes) and line 5 (101 bytes) are over a limit of 100 bytes; line 4 is exactly
+  // 100 bytes plus "\r" and is not.
+  const std::string content = "a\n" + std::string(1000, 'x') + "\nb\n" + std::string(100, 'y') +
+                              "\r\n" + std::string(101, 'z') + "\nc";
+  WritePlain(dir.File("long.txt"), content);
+  WriteGzip(dir.File("long.txt.gz"), content);
+  const std::vector<Record> want = {{"a", 1},          {"<too long>", 2},
+                                    {"b", 3},          {std::string(100, 'y'), 4},
+                                    {"<too long>", 5}, {"c", 6}};
+  for (const char* name : {"long.txt", "long.txt.gz"}) {
+    for (size_t chunk : {1, 7, 64, 100, 101, 102, 333, 4096}) {
+      for (bool csv : {false, true}) {
+        auto got = ReadBounded(dir.File(name), chunk, 100, csv);
+        ASSERT_EQ(got.size(), want.size()) << name << " chunk " << chunk << ": " << Show(got);
+        for (size_t i = 0; i < want.size(); ++i) {
+          EXPECT_EQ(got[i].text, want[i].text) << name << " chunk " << chunk << " record " << i;
+          EXPECT_EQ(got[i].line, want[i].line) << name << " chunk " << chunk << " record " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(LineSourceTest, FileWithoutNewlineStopsAtTheLimit) {
+  TempDir dir;
+  WritePlain(dir.File("zeros"), std::string(3 << 20, '\0'));
+  size_t steps = 0;
+  auto got = ReadBounded(dir.File("zeros"), 4096, 1024, false, &steps);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "<too long>");
+  EXPECT_EQ(got[0].line, 1u);
+  // The rest is skipped in steps of at most 64 KiB (here) that each return.
+  EXPECT_GE(steps, (3u << 20) / (64u << 10));
+
+  // /dev/zero never ends: the first step reports the record, each later step returns at once.
+  auto src = LineSource::Open("/dev/zero", 4096, false, CsvFraming{}, 1024);
+  ASSERT_TRUE(src.ok()) << src.status();
+  TextChunk c;
+  auto more = (*src)->NextChunk(&c);
+  ASSERT_TRUE(more.ok() && *more);
+  EXPECT_TRUE(c.oversized);
+  EXPECT_EQ(c.first_line, 1u);
+  EXPECT_GT(c.size, 0u);
+  EXPECT_LE(c.size, kOversizedPrefixBytes);
+  for (int i = 0; i < 20; ++i) {
+    more = (*src)->NextChunk(&c);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_FALSE(c.oversized);
+    EXPECT_EQ(c.size, 0u);
+  }
+}
+
+TEST(LineSourceTest, UnbalancedQuoteIsCutAtPlainNewlinesPastTheLimit) {
+  TempDir dir;
+  std::string content = "1,\"open\n";
+  for (int i = 2; i <= 300; ++i) content += std::to_string(i) + ",row\n";
+  WritePlain(dir.File("q.csv"), content);
+  for (size_t chunk : {16, 64, 256}) {
+    auto got = ReadBounded(dir.File("q.csv"), chunk, 100, true);
+    // The quote swallows lines only up to the end of its chunk (the file is many chunks long);
+    // the last line is read on its own.
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(got.back().text, "300,row") << chunk;
+    EXPECT_EQ(got.back().line, 300u) << chunk;
+  }
 }
 
 TEST(ForEachLineTest, StopsEarlyAndGivesIndexes) {
@@ -289,13 +437,14 @@ TEST(FlightsFileTest, DecodesAllRows) {
   auto src = LineSource::Open(path, 1 << 20);
   ASSERT_TRUE(src.ok());
   size_t rows = 0, errors = 0;
-  std::unique_ptr<char[]> data;
-  size_t size, first;
+  TextChunk chunk;
   Batch first_batch;
   while (true) {
-    auto more = (*src)->NextChunk(&data, &size, &first);
+    auto more = (*src)->NextChunk(&chunk);
     ASSERT_TRUE(more.ok()) << more.status();
     if (!*more) break;
+    auto& data = chunk.data;
+    const size_t size = chunk.size, first = chunk.first_line;
     Batch b = Batch::Empty(s);
     Arena* arena = b.NewArena();
     DecodeError err;

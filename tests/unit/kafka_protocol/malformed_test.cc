@@ -143,6 +143,27 @@ TEST(MalformedTest, UnsupportedVersions) {
   ExpectError(DecodeExact<ProduceResponse>("", -1), "version -1 is not supported");
 }
 
+// One decode of garbage: rejected with InvalidArgument and a message, or accepted as a valid
+// message, which then encodes and decodes back to itself. Counts rejections in `*rejected`.
+template <typename T>
+void CheckGarbage(std::string_view bytes, int16_t version, int* rejected) {
+  T msg;
+  absl::Status s = DecodeExact<T>(bytes, version, &msg);
+  if (!s.ok()) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_FALSE(s.message().empty());
+    ++*rejected;
+    return;
+  }
+  ByteWriter w;
+  msg.Encode(w, version);
+  ASSERT_TRUE(w.ok()) << w.status();
+  const std::string again = w.Release();
+  T back;
+  EXPECT_TRUE(DecodeExact<T>(again, version, &back).ok()) << "version " << version;
+  EXPECT_TRUE(back == msg) << "accepted garbage does not round-trip, version " << version;
+}
+
 TEST(MalformedTest, GarbageNeverCrashes) {
   // Deterministic pseudo-random bytes through every message at every version.
   uint64_t state = 0x9e3779b97f4a7c15ull;
@@ -152,23 +173,32 @@ TEST(MalformedTest, GarbageNeverCrashes) {
     state ^= state << 17;
     return state;
   };
-  int decoded_ok = 0;
+  int decodes = 0, rejected = 0;
   for (int round = 0; round < 200; ++round) {
     std::string bytes(next() % 64, '\0');
     for (char& c : bytes) c = static_cast<char>(next());
     for (int16_t v = 0; v <= 17; ++v) {
-      if (v <= FetchResponse::kMaxVersion) decoded_ok += DecodeExact<FetchResponse>(bytes, v).ok();
-      if (v <= MetadataResponse::kMaxVersion) {
-        decoded_ok += DecodeExact<MetadataResponse>(bytes, v).ok();
+      if (v <= FetchResponse::kMaxVersion) {
+        CheckGarbage<FetchResponse>(bytes, v, &rejected);
+        ++decodes;
       }
-      if (v <= ProduceRequest::kMaxVersion)
-        decoded_ok += DecodeExact<ProduceRequest>(bytes, v).ok();
+      if (v <= MetadataResponse::kMaxVersion) {
+        CheckGarbage<MetadataResponse>(bytes, v, &rejected);
+        ++decodes;
+      }
+      if (v <= ProduceRequest::kMaxVersion) {
+        CheckGarbage<ProduceRequest>(bytes, v, &rejected);
+        ++decodes;
+      }
       if (v <= ApiVersionsResponse::kMaxVersion) {
-        decoded_ok += DecodeExact<ApiVersionsResponse>(bytes, v).ok();
+        CheckGarbage<ApiVersionsResponse>(bytes, v, &rejected);
+        ++decodes;
       }
     }
   }
-  EXPECT_GE(decoded_ok, 0);
+  // Random bytes are almost never a valid message: most decodes must have been rejected (a
+  // decoder that accepted anything would pass the checks above).
+  EXPECT_GT(rejected, decodes * 9 / 10) << rejected << " of " << decodes << " rejected";
 }
 
 }  // namespace

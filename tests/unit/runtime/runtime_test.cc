@@ -261,16 +261,19 @@ TEST(WindowAggregate, FiresAtWindowEndAndCountsLateRows) {
   const int64_t m = kMicrosPerMinute;
   Batch b1 = batch({10, m + 5, 20});
   ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
-  // Watermark m - 2: window [0, m) has not ended (it fires at m - 1).
-  ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
+  // TIMESTAMP(3): window [0, m) fires when the watermark reaches m - 1 ms, its window_time (Flink:
+  // watermark >= windowEnd - 1 in milliseconds). One microsecond before: not yet.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1001, &out).ok());
   EXPECT_TRUE(out.rows.empty());
-  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  ASSERT_TRUE(op->ProcessWatermark(m - 1000, &out).ok());
   ASSERT_EQ(out.rows.size(), 1u);
   EXPECT_EQ(out.rows[0], std::make_pair(int64_t{0}, int64_t{2}));
+  // Windows fire at their window_time, so the watermark goes on unchanged, as in Flink.
+  EXPECT_EQ(out.watermarks, (std::vector<int64_t>{m - 1001, m - 1000}));
   // A row for the fired window is late; one for the open window is not.
   Batch b2 = batch({30, m + 6});
   RowWatermarks wm;
-  wm.base = m - 1;
+  wm.base = m - 1000;
   ASSERT_TRUE(op->ProcessBatch(b2, wm, &out).ok());
   EXPECT_EQ(c.metrics->late_rows.load(), 1);
   ASSERT_TRUE(op->ProcessWatermark(INT64_MAX, &out).ok());
@@ -365,19 +368,19 @@ TEST(WindowRank, EmitsTheFinalTopNOnceWhenTheWatermarkPassesWindowEnd) {
   // v = 5 twice: the earlier one ranks first (ROW_NUMBER ties keep arrival order).
   Batch b1 = TimedRows({{10, 1}, {20, 5}, {m + 5, 9}, {30, 3}, {40, 5}});
   ASSERT_TRUE(op->ProcessBatch(b1, RowWatermarks{}, &out).ok());
-  // The forwarded watermark lags the input by 1 ms (WindowOutputWatermark: rows carry
-  // window_time = window_end - 1 ms).
-  ASSERT_TRUE(op->ProcessWatermark(m - 2, &out).ok());
-  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000)});
-  // [0, m) fires at m - 1 µs: its final top 2 (insert-only), then the watermark.
-  ASSERT_TRUE(op->ProcessWatermark(m - 1, &out).ok());
+  // TIMESTAMP(3): [0, m) fires when the watermark reaches its window_time m - 1 ms, not 1 µs
+  // earlier; the watermark is forwarded unchanged.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1001, &out).ok());
+  EXPECT_EQ(out.events, std::vector<std::string>{"wm " + std::to_string(m - 1001)});
+  // Its final top 2 (insert-only), then the watermark.
+  ASSERT_TRUE(op->ProcessWatermark(m - 1000, &out).ok());
   std::string e = " " + std::to_string(m) + " ";
   EXPECT_EQ(out.events,
-            (std::vector<std::string>{"wm " + std::to_string(m - 2 - 1000), "+I 5" + e + "1",
-                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1 - 1000)}));
+            (std::vector<std::string>{"wm " + std::to_string(m - 1001), "+I 5" + e + "1",
+                                      "+I 5" + e + "2", "wm " + std::to_string(m - 1000)}));
   // A row of the fired window is late (counted, not ranked); the open window still takes rows.
   RowWatermarks wm;
-  wm.base = m - 1;
+  wm.base = m - 1000;
   Batch b2 = TimedRows({{50, 100}, {m + 6, 2}});
   ASSERT_TRUE(op->ProcessBatch(b2, wm, &out).ok());
   EXPECT_EQ(c.metrics->late_rows.load(), 1);

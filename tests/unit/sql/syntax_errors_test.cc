@@ -42,7 +42,7 @@ std::vector<ErrorCase> Cases() {
       {"SELECT a\nFROM t\nWHERE a = = 1", 3, 11, "unexpected '=', expected an expression"},
       {"SELECT a AS FROM t", 1, 13, "expected an alias"},
       {"SELECT CASE WHEN a THEN 1 FROM t", 1, 27, "expected WHEN, ELSE or END"},
-      {"SHOW TABLE", 1, 6, "expected TABLES, VIEWS or FUNCTIONS"},
+      {"SHOW TABLE", 1, 6, "expected TABLES, VIEWS, FUNCTIONS or CONNECTORS"},
       {"DROP DATABASE d", 1, 6, "expected TABLE or VIEW"},
       {"EXPLAIN CREATE TABLE t (a INT)", 1, 9, "expected a query or an INSERT statement"},
       // missing pieces, end of input

@@ -1,33 +1,35 @@
-// The session catalog: tables (CREATE TABLE) and views (CREATE VIEW), in memory for the life of
-// an Engine (Flink SQL: the default in-memory catalog).
+// The definitions of a session's catalog: tables (CREATE TABLE) and views (CREATE VIEW), kept in
+// memory for the life of an Engine (Flink SQL: the default in-memory catalog). Shared by the
+// binder (src/engine) and the connectors, so it holds no AST: like Flink's CatalogTable and
+// CatalogView, computed columns and views are kept as SQL text and parsed again when used.
 #pragma once
 
 #include <map>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "sql/ast.h"
 #include "types/data_type.h"
 
 namespace eddy {
 
-/// A table declared with CREATE TABLE.
+/// A table declared with CREATE TABLE. Immutable once in the catalog (shared by jobs).
 struct TableDef {
   std::string name;
   /// Columns read from the data, in declaration order among physical columns.
   Schema physical;
-  /// Every column in declaration order: physical and computed. `computed[i]` is null for a
-  /// physical column, else the AST of `name AS expr`.
+  /// Every column in declaration order: physical and computed.
   std::vector<Field> columns;
-  std::vector<sql::ExprPtr> computed;
+  /// Per column of `columns`: a computed column (`name AS expr`). Its expression is in `ddl`; the
+  /// binder parses `ddl` again to bind it (positions relative to `ddl`).
+  std::vector<bool> computed;
   int rowtime = -1;             // index in `columns` of the WATERMARK column, -1 when none
   int64_t watermark_delay = 0;  // bounded out-of-orderness, µs
   bool has_watermark = false;
   std::vector<std::string> primary_key;
-  std::map<std::string, std::string> options;  // WITH (…), keys lower-case as written
-  std::string ddl;                             // the CREATE TABLE text
+  /// WITH (…), keys as written (lower case by convention), already checked against the
+  /// connector's options (catalog/options.h) when the table was created.
+  std::map<std::string, std::string> options;
+  std::string ddl;  // the CREATE TABLE statement's text
   /// Per physical column: the metadata key it reads ('timestamp', 'partition', …; Flink SQL:
   /// `col TYPE METADATA [FROM 'key'] [VIRTUAL]`), or "" for a column read from the data.
   std::vector<std::string> metadata;
@@ -50,7 +52,8 @@ struct TableDef {
     return false;
   }
 
-  /// Option value or `def`.
+  /// The option's text as written in WITH, or `def` when absent. Typed access with defaults and
+  /// checks: catalog::ConfigOption<T>::Get(table.options).
   std::string Option(const std::string& key, const std::string& def = "") const {
     auto it = options.find(key);
     return it == options.end() ? def : it->second;
@@ -60,25 +63,10 @@ struct TableDef {
 /// A view declared with CREATE [TEMPORARY] VIEW.
 struct ViewDef {
   std::string name;
-  sql::QueryPtr query;
   std::vector<std::string> column_names;  // optional explicit names
-  std::string text;                       // the whole statement, for error positions
-};
-
-/// Session configuration (SET/RESET). Keys and defaults are documented in docs/sql-reference.md.
-class SessionConfig {
- public:
-  SessionConfig();
-  void Set(const std::string& key, const std::string& value) { values_[key] = value; }
-  void Reset(const std::string& key);
-  void ResetAll();
-  std::string Get(const std::string& key) const;
-  int64_t GetInt(const std::string& key) const;
-  const std::map<std::string, std::string>& values() const { return values_; }
-  static const std::map<std::string, std::string>& Defaults();
-
- private:
-  std::map<std::string, std::string> values_;
+  /// The CREATE VIEW statement's text (Flink's CatalogView original query). The binder parses it
+  /// again each time the view is used; error positions are relative to it.
+  std::string text;
 };
 
 }  // namespace eddy
