@@ -137,7 +137,7 @@ int RunServer(const ServerOptions& o) {
   }
   // Pipelines: kafka tables naming this listener read and write the log directly.
   connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
-      log->get(), groups->get(), &broker, host, (*server)->port()));
+      log->get(), groups->get(), &broker, host, (*server)->port(), txns->get()));
   server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
   // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
