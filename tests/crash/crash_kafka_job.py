@@ -257,6 +257,11 @@ while kills < KILLS:
     check(rows == ref, f"episode {episodes} ({kills} kills so far): the committed output equals "
           f"the reference ({sum(rows.values())} rows; missing {sum((ref - rows).values())}, "
           f"extra {sum((rows - ref).values())})")
+    # The records of aborted attempts are there for read_uncommitted readers (the kills hit open
+    # transactions): what read_committed leaves out.
+    raw = read(topic, "read_uncommitted")
+    print(f"   episode {episodes}: read_uncommitted sees {sum(raw.values())} rows, "
+          f"{sum((raw - ref).values())} of them from aborted transactions", flush=True)
     check(ends(topic, "read_committed") == ends(topic, "read_uncommitted"),
           f"episode {episodes}: no transaction is left open (last stable offset = high "
           "watermark)")
