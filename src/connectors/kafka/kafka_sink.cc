@@ -438,6 +438,10 @@ absl::StatusOr<std::unique_ptr<runtime::OneInputOperator>> NewKafkaSinkSubtask(
     KafkaTableOptions options, Schema schema, std::vector<int> writable_of_physical,
     int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> metrics,
     std::unique_ptr<ProducerTransport> transport) {
+  if (options.delivery == DeliveryGuarantee::kExactlyOnce) {
+    return absl::InvalidArgumentError(
+        "NewKafkaSinkSubtask: 'exactly-once' sinks are built by MakeKafkaSink");
+  }
   auto sink = std::make_unique<KafkaSink>(
       std::move(options), std::move(schema), std::move(writable_of_physical), partitions, info,
       std::move(metrics), nullptr, nullptr, std::move(transport));
