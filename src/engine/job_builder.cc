@@ -74,7 +74,8 @@ const auto kStateMaxBytes =
         .Min(0)
         .Doc(
             "A subtask whose operators hold more state than this fails the job with a clear "
-            "error (checked about once a second) instead of exhausting memory; 0 = no limit.");
+            "error (checked about once a second and at the end of the input) instead of exhausting "
+            "memory; 0 = no limit.");
 
 using OpFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::StreamOperator>>(
     const runtime::SubtaskInfo&)>;

@@ -120,8 +120,13 @@ dd if=/dev/zero of="$WORK/fs/filler" bs=4k count=64 2>/dev/null || true
 "$EDDY" run "$WORK/c3.sql" $CP --set execution.checkpointing.dir="$WORK/fs/cp" --no-progress \
   >"$WORK/c3.out" 2>"$WORK/c3.err" &
 pid=\$!
-sleep 1.5
-rm -f "$WORK/fs/filler"   # space is back
+# Space is back once two checkpoints have failed (polled: a fixed sleep outlasted the whole job
+# on a fast machine, so no checkpoint ever completed).
+for ((i = 0; i < 1000; i++)); do
+  (( \$(grep -c "No space left on device" "$WORK/c3.err" 2>/dev/null || true) >= 2 )) && break
+  sleep 0.005
+done
+rm -f "$WORK/fs/filler"
 wait \$pid
 EOF
   RC=0

@@ -43,9 +43,16 @@ ok "reference: $(wc -l <ref.sorted) rows"
 
 section "stop with savepoint at parallelism 2"
 job "$WORK/out" >job.sql
-"$EDDY" run job.sql --set parallelism.default=2 --savepoint-on-stop "$WORK/sp" 2>stop.err &
+"$EDDY" run job.sql --set parallelism.default=2 --savepoint-on-stop "$WORK/sp" \
+  --set execution.checkpointing.interval=50ms --set execution.checkpointing.dir="$WORK/cp0" \
+  2>stop.err &
 pid=$!
-sleep 1.2
+# Ctrl-C once a checkpoint has committed some output (not after a fixed time: a fast machine
+# finished the whole job first).
+for ((i = 0; i < 1000; i++)); do
+  (($(cat out/part-* 2>/dev/null | wc -l) > 0)) && break
+  sleep 0.005
+done
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
@@ -80,7 +87,6 @@ for ((i = 0; i < 300; i++)); do
   (($(find "$WORK/cp" -name _metadata 2>/dev/null | wc -l || true) >= 1)) && break
   sleep 0.02
 done
-sleep 0.3
 kill -KILL "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 jobdir=$(ls -d "$WORK"/cp/job-* | head -1)

@@ -7,7 +7,8 @@
 #     job that fails half-way leaves an existing output file as it was and no visible partial
 #     file, and leaves no in-progress file behind;
 #   * a successful job's file holds exactly its rows, at parallelism 1 and 2, into a file and a
-#     directory.
+#     directory;
+#   * a run restored from a finished job's final checkpoint leaves the output as it was.
 #
 # Usage: bash file_sink.sh <path-to-eddy> <repo-root>
 set -euo pipefail
@@ -100,4 +101,30 @@ for p in 1 2; do
   if [[ $leftovers == 0 ]]; then ok "p$p: no in-progress file left"; else bad "p$p: in-progress files left"; fi
 done
 
+
+section "a restart from a job's final checkpoint leaves its output as it was"
+# The run takes only its final checkpoint (the interval is far longer than the job): its single
+# file is published by one rename. Restoring that checkpoint finds the source at its end; the
+# single file must keep its 3000 rows (an empty part renamed over it lost them all).
+for p in 1 2; do
+  rm -rf out.csv outdir cp
+  for attempt in first restored; do
+    RC=0
+    (cd "$WORK" && timeout 60 "$EDDY" run --set parallelism.default=$p \
+      --set execution.checkpointing.interval=1h --set execution.checkpointing.dir=cp \
+      --from-checkpoint latest \
+      -e "$(ddl g good.csv) $(ddl o out.csv) $(ddl od outdir/) INSERT INTO o SELECT * FROM g;
+          INSERT INTO od SELECT * FROM g;") >s.out 2>s.err || RC=$?
+    if [[ $RC != 0 ]]; then
+      bad "p$p $attempt run: exit code $RC"
+      sed -n '1,5p' s.err
+      continue
+    fi
+    if cmp -s <(sort good.csv) <(sort out.csv) && cmp -s <(sort good.csv) <(cat outdir/part-* | sort); then
+      ok "p$p after the $attempt run: out.csv and outdir/ hold the 3000 rows once"
+    else
+      bad "p$p after the $attempt run: out.csv has $(wc -l <out.csv) lines, outdir/ $(cat outdir/part-* | wc -l), expected 3000 each"
+    fi
+  done
+done
 finish

@@ -325,8 +325,10 @@ class FileSink final : public runtime::OneInputOperator {
       c.append = true;
       c.offset = offset_;
       c.length = part_bytes_;
-      offset_ += part_bytes_;
     }
+    // The single file's length once this part is committed (appended or renamed): a run restored
+    // from this checkpoint appends after it and never replaces the file.
+    if (!sh_->dir) offset_ += part_bytes_;
     pending_.emplace_back(0, c.Encode());
     return absl::OkStatus();
   }

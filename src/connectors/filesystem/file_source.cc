@@ -2,6 +2,7 @@
 // Chunks of whole records are parsed in parallel by the scan's subtasks; chunk k goes to subtask
 // k mod P, and consumers read chunks back in file order, so results do not depend on parallelism.
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <mutex>
@@ -563,11 +564,11 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeFileSourceFactory(const ScanS
   }
   uint64_t total = 0;
   for (const auto& f : *files) {
-    FILE* fp = std::fopen(f.c_str(), "rb");
-    if (!fp) continue;
-    std::fseek(fp, 0, SEEK_END);
-    total += static_cast<uint64_t>(std::ftell(fp));
-    std::fclose(fp);
+    // stat, not open: opening a named pipe here would take (and lose) the bytes its writer sends
+    // before the scan opens it again. Pipes and devices have no size (progress shows rows only).
+    struct stat st;
+    if (::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<uint64_t>(st.st_size);
   }
   sh->metrics->bytes_total = total;
   EDDY_ASSIGN_OR_RETURN(sh->dead_letter, OpenBadRowPolicy(spec));
