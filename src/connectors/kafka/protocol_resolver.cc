@@ -234,8 +234,8 @@ class ProtocolResolver final : public TransactionResolver {
     f.key_type = 1;  // a transactional id
     EDDY_ASSIGN_OR_RETURN(auto r, any->Call<wire::FindCoordinatorResponse>(f, 1));
     if (r.error_code != 0) {
-      return absl::UnavailableError(fmt::format("FindCoordinator of transactional id '{}': {}", id,
-                                                CodeName(r.error_code)));
+      return absl::UnavailableError(
+          fmt::format("FindCoordinator of transactional id '{}': {}", id, CodeName(r.error_code)));
     }
     return Connection::Open(r.host, r.port);
   }
@@ -300,8 +300,8 @@ class ProtocolResolver final : public TransactionResolver {
           err == wire::ErrorCode::kCoordinatorNotAvailable) {
         continue;
       }
-      return absl::FailedPreconditionError(fmt::format("EndTxn ({}) of transaction '{}': {}", what,
-                                                       id, CodeName(er.error_code)));
+      return absl::FailedPreconditionError(
+          fmt::format("EndTxn ({}) of transaction '{}': {}", what, id, CodeName(er.error_code)));
     }
     return absl::UnavailableError(
         fmt::format("transaction '{}' could not be ended ({}) in time", id, what));

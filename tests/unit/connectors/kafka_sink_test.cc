@@ -113,8 +113,8 @@ Sink MakeSink(const std::string& partitioner = "default", int subtask = 0, int p
   info.parallelism = 2;
   KafkaTableOptions o = Options(partitioner);
   o.delivery = delivery;
-  auto op = NewKafkaSinkSubtask(o, BatchSchema(), {0, 1, 2, 3}, partitions, info,
-                                s.metrics, std::make_unique<FakeProducer>(s.log));
+  auto op = NewKafkaSinkSubtask(o, BatchSchema(), {0, 1, 2, 3}, partitions, info, s.metrics,
+                                std::make_unique<FakeProducer>(s.log));
   EXPECT_TRUE(op.ok()) << op.status();
   if (op.ok()) s.op = std::move(*op);
   return s;
