@@ -152,6 +152,28 @@ TEST_F(KafkaExactlyOnceTest, SourceOffsetsLiveInTheCheckpointAndGoToTheGroupWhen
   }
 }
 
+TEST_F(KafkaExactlyOnceTest, ARestoreAtLowerParallelismTakesEveryOldSubtasksPartitions) {
+  ASSERT_TRUE(log_->CreateTopic("in", 2).ok());
+  Append("in", 0, {"a0", "a1"});
+  Append("in", 1, {"b0", "b1", "b2"});
+  auto table = Table("in");
+  // Parallelism 2: subtask 0 reads partition 0, subtask 1 partition 1; each checkpoints its own.
+  std::vector<state::OperatorSnapshot> snaps(2);
+  std::vector<std::vector<std::string>> want = {{"a0", "a1"}, {"b0", "b1", "b2"}};
+  for (int index : {0, 1}) {
+    auto s = Source(table, index, 2, true);
+    EXPECT_EQ(Read(*s, want[index].size()), want[index]);
+    ASSERT_TRUE(s->SnapshotState(1, &snaps[index]).ok());
+  }
+  Append("in", 0, {"a2"});
+  Append("in", 1, {"b3"});
+  // Parallelism 1: the one subtask resumes both partitions where the old subtasks stopped.
+  auto restored = Source(table, 0, 1, true);
+  state::OperatorRestore in({&snaps[0], &snaps[1]}, state::KeyGroupRange::Of(0, 1, 128));
+  ASSERT_TRUE(restored->InitializeState(in).ok());
+  EXPECT_EQ(Read(*restored, 2), (std::vector<std::string>{"a2", "b3"}));
+}
+
 TEST_F(KafkaExactlyOnceTest, ReadCommittedSkipsAbortedRecordsAndStopsAtTheLastStableOffset) {
   ASSERT_TRUE(log_->CreateTopic("in", 1).ok());
   auto txn = [&](const std::string& id, const std::string& v, std::optional<bool> commit) {
