@@ -251,6 +251,13 @@ const auto kServerTxnMaxTimeout =
         .Doc(
             "The longest transaction timeout a producer may ask for, in ms; longer ones get "
             "INVALID_TRANSACTION_TIMEOUT (Kafka's transaction.max.timeout.ms).");
+const auto kServerTxnIdExpiration =
+    eddy::catalog::CommandFlag("eddy server", "--transactional-id-expiration-ms")
+        .Int(604800000)
+        .Range(0, int64_t{1} << 40)
+        .Doc(
+            "A transactional id without an open transaction and without requests for this long "
+            "is forgotten, in ms; 0: never (Kafka's transactional.id.expiration.ms).");
 const auto kServerSql = eddy::catalog::CommandFlag("eddy server", "--sql")
                             .String()
                             .Doc(
@@ -550,6 +557,7 @@ int main(int argc, char** argv) {
   AddFlag(server, kServerConnectionsMaxIdle, &server_opts.connections_max_idle_ms);
   AddFlag(server, kServerFetchMaxBytes, &server_opts.fetch_max_bytes);
   AddFlag(server, kServerTxnMaxTimeout, &server_opts.transaction_max_timeout_ms);
+  AddFlag(server, kServerTxnIdExpiration, &server_opts.transactional_id_expiration_ms);
   AddRepeatedFlag(server, kServerSql, &server_opts.sql_files)->allow_extra_args(false);
   AddFlag(server, kServerLogLevel, &log_level);
   server->footer(

@@ -109,6 +109,7 @@ int RunServer(const ServerOptions& o) {
   }
   kafka::TxnOptions to;
   to.max_timeout_ms = o.transaction_max_timeout_ms;
+  to.id_expiration_ms = o.transactional_id_expiration_ms;
   auto txns = kafka::TransactionCoordinator::Open(o.data_dir, log->get(), groups->get(), to,
                                                   log::WallClockMs());
   if (!txns.ok()) {

@@ -75,6 +75,9 @@ struct TxnData {
 struct TransactionCoordinator::Txn {
   std::mutex mu;  // serializes every request of this id, markers included
   TxnData d;
+  // Expired (transactional.id.expiration.ms) and gone from the map: a request that found it
+  // just before treats the id as unknown.
+  bool removed = false;
 };
 
 namespace {
@@ -180,18 +183,18 @@ absl::Status TransactionCoordinator::Load(int64_t now_ms) {
     try {
       TxnData d = FromJson(j);
       auto& slot = txns_[d.id];
-      if (!slot) slot = std::make_unique<Txn>();
+      if (!slot) slot = std::make_shared<Txn>();
       slot->d = std::move(d);
     } catch (const std::exception& e) {
       return absl::DataLossError(
           fmt::format("{}:{}: bad transaction record: {}", path_, i + 1, e.what()));
     }
   }
-  std::string compact;
-  for (const auto& [id, t] : txns_) compact += ToJson(t->d).dump() + "\n";
-  EDDY_RETURN_IF_ERROR(log::WriteFileAtomically(path_, compact));
-  EDDY_ASSIGN_OR_RETURN(file_, log::OpenFile(path_, O_WRONLY | O_CLOEXEC));
-  size_ = static_cast<int64_t>(compact.size());
+  {
+    std::lock_guard<std::mutex> l(file_mu_);
+    for (const auto& [id, t] : txns_) persisted_[id] = ToJson(t->d).dump() + "\n";
+    EDDY_RETURN_IF_ERROR(CompactLocked());
+  }
   // Transactions decided before a crash: write their markers (again) and complete them.
   size_t open = 0;
   for (auto& [id, t] : txns_) {
@@ -216,13 +219,41 @@ absl::Status TransactionCoordinator::Persist(const Txn& t) {
   std::lock_guard<std::mutex> l(file_mu_);
   EDDY_RETURN_IF_ERROR(log::WriteAt(file_.get(), size_, line, path_));
   size_ += static_cast<int64_t>(line.size());
-  return log::SyncFile(file_.get(), path_);
+  EDDY_RETURN_IF_ERROR(log::SyncFile(file_.get(), path_));
+  std::string& last = persisted_[t.d.id];
+  compact_size_ += static_cast<int64_t>(line.size()) - static_cast<int64_t>(last.size());
+  last = std::move(line);
+  // Every change appends a record: rewrite the file with the last record of each id once the
+  // superseded ones dominate it.
+  if (size_ > options_.compact_min_bytes && size_ > 4 * compact_size_) {
+    absl::Status st = CompactLocked();
+    if (!st.ok()) spdlog::warn("kafka: compacting {} failed (retried): {}", path_, st.ToString());
+  }
+  return absl::OkStatus();
 }
 
-TransactionCoordinator::Txn* TransactionCoordinator::Find(const std::string& id) {
+absl::Status TransactionCoordinator::CompactLocked() {
+  std::string compact;
+  for (const auto& [id, line] : persisted_) compact += line;
+  EDDY_RETURN_IF_ERROR(log::WriteFileAtomically(path_, compact));
+  EDDY_ASSIGN_OR_RETURN(file_, log::OpenFile(path_, O_WRONLY | O_CLOEXEC));
+  size_ = static_cast<int64_t>(compact.size());
+  compact_size_ = size_;
+  return absl::OkStatus();
+}
+
+std::shared_ptr<TransactionCoordinator::Txn> TransactionCoordinator::Find(const std::string& id) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = txns_.find(id);
-  return it == txns_.end() ? nullptr : it->second.get();
+  return it == txns_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<TransactionCoordinator::Txn>> TransactionCoordinator::All() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::shared_ptr<Txn>> all;
+  all.reserve(txns_.size());
+  for (auto& [id, t] : txns_) all.push_back(t);
+  return all;
 }
 
 ErrorCode TransactionCoordinator::CheckProducer(const Txn& t, int64_t producer_id,
@@ -244,17 +275,21 @@ TransactionCoordinator::ProducerIdAndEpoch TransactionCoordinator::InitProducerI
     r.error = ErrorCode::kInvalidTransactionTimeout;
     return r;
   }
-  Txn* t;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto& slot = txns_[transactional_id];
-    if (!slot) {
-      slot = std::make_unique<Txn>();
-      slot->d.id = transactional_id;
+  std::shared_ptr<Txn> holder;
+  std::unique_lock<std::mutex> l;
+  do {  // again when the id expired between the lookup and the lock
+    {
+      std::lock_guard<std::mutex> ml(mu_);
+      auto& slot = txns_[transactional_id];
+      if (!slot) {
+        slot = std::make_shared<Txn>();
+        slot->d.id = transactional_id;
+      }
+      holder = slot;
     }
-    t = slot.get();
-  }
-  std::lock_guard<std::mutex> l(t->mu);
+    l = std::unique_lock<std::mutex>(holder->mu);
+  } while (holder->removed);
+  Txn* t = holder.get();
   TxnData& d = t->d;
   const TxnData before = d;
   bool expected = expected_pid >= 0 && expected_epoch >= 0;
@@ -375,27 +410,30 @@ ErrorCode TransactionCoordinator::AddPartitions(const std::string& transactional
                                                 int64_t producer_id, int16_t producer_epoch,
                                                 const std::vector<TopicPartition>& partitions,
                                                 int64_t now_ms) {
-  Txn* t = Find(transactional_id);
+  std::shared_ptr<Txn> t = Find(transactional_id);
   if (!t) return ErrorCode::kInvalidProducerIdMapping;
   std::lock_guard<std::mutex> l(t->mu);
-  return Add(t, producer_id, producer_epoch, partitions, nullptr, now_ms);
+  if (t->removed) return ErrorCode::kInvalidProducerIdMapping;
+  return Add(t.get(), producer_id, producer_epoch, partitions, nullptr, now_ms);
 }
 
 ErrorCode TransactionCoordinator::AddOffsets(const std::string& transactional_id,
                                              int64_t producer_id, int16_t producer_epoch,
                                              const std::string& group, int64_t now_ms) {
-  Txn* t = Find(transactional_id);
+  std::shared_ptr<Txn> t = Find(transactional_id);
   if (!t) return ErrorCode::kInvalidProducerIdMapping;
   std::lock_guard<std::mutex> l(t->mu);
-  return Add(t, producer_id, producer_epoch, {}, &group, now_ms);
+  if (t->removed) return ErrorCode::kInvalidProducerIdMapping;
+  return Add(t.get(), producer_id, producer_epoch, {}, &group, now_ms);
 }
 
 ErrorCode TransactionCoordinator::TxnOffsetCommit(
     const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
     const std::string& group, const std::vector<GroupCoordinator::TxnOffset>& offsets) {
-  Txn* t = Find(transactional_id);
+  std::shared_ptr<Txn> t = Find(transactional_id);
   if (!t) return ErrorCode::kInvalidProducerIdMapping;
   std::lock_guard<std::mutex> l(t->mu);
+  if (t->removed) return ErrorCode::kInvalidProducerIdMapping;
   TxnData& d = t->d;
   ErrorCode e = CheckProducer(*t, producer_id, producer_epoch);
   if (e != ErrorCode::kNone) return e;
@@ -484,19 +522,20 @@ absl::Status TransactionCoordinator::Complete(Txn* t, int64_t now_ms) {
 
 ErrorCode TransactionCoordinator::EndTxn(const std::string& transactional_id, int64_t producer_id,
                                          int16_t producer_epoch, bool commit, int64_t now_ms) {
-  Txn* t = Find(transactional_id);
+  std::shared_ptr<Txn> t = Find(transactional_id);
   if (!t) return ErrorCode::kInvalidProducerIdMapping;
   std::lock_guard<std::mutex> l(t->mu);
+  if (t->removed) return ErrorCode::kInvalidProducerIdMapping;
   TxnData& d = t->d;
   ErrorCode e = CheckProducer(*t, producer_id, producer_epoch);
   if (e != ErrorCode::kNone) return e;
   switch (d.state) {
     case TxnState::kOngoing:
-      return Decide(t, commit, now_ms);
+      return Decide(t.get(), commit, now_ms);
     case TxnState::kPrepareCommit:
     case TxnState::kPrepareAbort:
       if ((d.state == TxnState::kPrepareCommit) != commit) return ErrorCode::kInvalidTxnState;
-      return Complete(t, now_ms).ok() ? ErrorCode::kNone : ErrorCode::kConcurrentTransactions;
+      return Complete(t.get(), now_ms).ok() ? ErrorCode::kNone : ErrorCode::kConcurrentTransactions;
     case TxnState::kCompleteCommit:
       return commit ? ErrorCode::kNone : ErrorCode::kInvalidTxnState;
     case TxnState::kCompleteAbort:
@@ -510,14 +549,14 @@ ErrorCode TransactionCoordinator::EndTxn(const std::string& transactional_id, in
 std::unique_lock<std::mutex> TransactionCoordinator::LockForAppend(
     const std::string& transactional_id, int64_t producer_id, int16_t producer_epoch,
     const TopicPartition& tp, ErrorCode* error) {
-  Txn* t = Find(transactional_id);
+  std::shared_ptr<Txn> t = Find(transactional_id);
   if (!t) {
     *error = ErrorCode::kInvalidProducerIdMapping;
     return {};
   }
   std::unique_lock<std::mutex> l(t->mu);
   const TxnData& d = t->d;
-  if (d.producer_id != producer_id) {
+  if (t->removed || d.producer_id != producer_id) {
     *error = ErrorCode::kInvalidProducerIdMapping;
   } else if (d.producer_epoch != producer_epoch) {
     *error = ErrorCode::kInvalidProducerEpoch;
@@ -531,12 +570,7 @@ std::unique_lock<std::mutex> TransactionCoordinator::LockForAppend(
 }
 
 bool TransactionCoordinator::HasPendingOffsets(const std::string& group, const TopicPartition& tp) {
-  std::vector<Txn*> all;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [id, t] : txns_) all.push_back(t.get());
-  }
-  for (Txn* t : all) {
+  for (const auto& t : All()) {
     std::lock_guard<std::mutex> l(t->mu);
     auto it = t->d.offsets.find(group);
     if (it != t->d.offsets.end() && it->second.count(tp)) return true;
@@ -550,7 +584,7 @@ DescribeTransactionsResponse TransactionCoordinator::Describe(
   for (const std::string& id : req.transactional_ids) {
     auto& ts = resp.transaction_states.emplace_back();
     ts.transactional_id = id;
-    Txn* t = Find(id);
+    std::shared_ptr<Txn> t = Find(id);
     if (!t) {
       ts.error_code = Wire(ErrorCode::kTransactionalIdNotFound);
       ts.producer_id = -1;
@@ -560,7 +594,7 @@ DescribeTransactionsResponse TransactionCoordinator::Describe(
     }
     std::lock_guard<std::mutex> l(t->mu);
     const TxnData& d = t->d;
-    if (d.producer_id < 0) {
+    if (t->removed || d.producer_id < 0) {
       ts.error_code = Wire(ErrorCode::kTransactionalIdNotFound);
       continue;
     }
@@ -590,15 +624,10 @@ ListTransactionsResponse TransactionCoordinator::List(const ListTransactionsRequ
     }
   }
   std::set<int64_t> pids(req.producer_id_filters.begin(), req.producer_id_filters.end());
-  std::vector<Txn*> all;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [id, t] : txns_) all.push_back(t.get());
-  }
-  for (Txn* t : all) {
+  for (const auto& t : All()) {
     std::lock_guard<std::mutex> l(t->mu);
     const TxnData& d = t->d;
-    if (d.producer_id < 0) continue;
+    if (t->removed || d.producer_id < 0) continue;
     std::string state = TxnStateName(d.state);
     if (!req.state_filters.empty() && !states.count(state)) continue;
     if (!pids.empty() && !pids.count(d.producer_id)) continue;
@@ -614,14 +643,12 @@ ListTransactionsResponse TransactionCoordinator::List(const ListTransactionsRequ
 }
 
 void TransactionCoordinator::Tick(int64_t now_ms) {
-  std::vector<Txn*> all;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [id, t] : txns_) all.push_back(t.get());
-  }
-  for (Txn* t : all) {
+  ExpireIds(now_ms);
+  for (const auto& holder : All()) {
+    Txn* t = holder.get();
     std::unique_lock<std::mutex> l(t->mu, std::try_to_lock);
     if (!l.owns_lock()) continue;  // a request is working on it: look again at the next tick
+    if (t->removed) continue;
     TxnData& d = t->d;
     if (Deciding(d.state)) {
       absl::Status st = Complete(t, now_ms);
@@ -639,6 +666,44 @@ void TransactionCoordinator::Tick(int64_t now_ms) {
     if (d.producer_epoch < kExhaustedEpoch) ++d.producer_epoch;
     d.last_producer_epoch = -1;
     Decide(t, /*commit=*/false, now_ms);
+  }
+}
+
+void TransactionCoordinator::ExpireIds(int64_t now_ms) {
+  if (options_.id_expiration_ms <= 0) return;
+  std::lock_guard<std::mutex> ml(mu_);
+  if (now_ms - last_expiry_ms_ < kExpiryCheckIntervalMs) return;
+  last_expiry_ms_ = now_ms;
+  size_t expired = 0;
+  for (auto it = txns_.begin(); it != txns_.end();) {
+    Txn* t = it->second.get();
+    std::unique_lock<std::mutex> l(t->mu, std::try_to_lock);
+    // Only ids without an open or deciding transaction (Kafka: Empty, CompleteCommit,
+    // CompleteAbort), idle for the expiration time; one in use is looked at again later.
+    bool idle = l.owns_lock() && !Deciding(t->d.state) && t->d.state != TxnState::kOngoing &&
+                now_ms - t->d.update_ms > options_.id_expiration_ms;
+    if (!idle) {
+      ++it;
+      continue;
+    }
+    t->removed = true;
+    {
+      std::lock_guard<std::mutex> fl(file_mu_);
+      auto p = persisted_.find(it->first);
+      if (p != persisted_.end()) {
+        compact_size_ -= static_cast<int64_t>(p->second.size());
+        persisted_.erase(p);
+      }
+    }
+    l.unlock();
+    it = txns_.erase(it);
+    ++expired;
+  }
+  if (expired > 0) {
+    spdlog::info(
+        "kafka: {} transactional ids expired (idle for more than "
+        "transactional.id.expiration.ms = {} ms)",
+        expired, options_.id_expiration_ms);
   }
 }
 

@@ -9,7 +9,9 @@
 //
 // Durability: every state change is appended to `<data-dir>/transactions.log` (JSON Lines, one
 // record with the whole state of a transactional id, fsynced before the request is answered) and
-// replayed on start (docs/kafka-broker.md "Transactions"). A transaction whose decision was made
+// replayed on start (docs/kafka-broker.md "Transactions"); the file is rewritten with the last
+// record of each id on start and whenever superseded records dominate it. Ids idle longer than
+// transactional.id.expiration.ms are forgotten. A transaction whose decision was made
 // before a crash is completed on start (its markers written again, which is harmless); an
 // ongoing one stays open, invisible to read_committed readers, until its producer ends it or its
 // timeout aborts it. Markers are fsynced before a transaction is recorded as complete.
@@ -39,6 +41,13 @@ namespace eddy::kafka {
 struct TxnOptions {
   /// transaction.max.timeout.ms: the longest transaction timeout a producer may ask for (ms).
   int32_t max_timeout_ms = 900000;
+  /// transactional.id.expiration.ms: a transactional id without an open transaction and
+  /// without any request for this long is forgotten (ms; Kafka's default, 7 days; 0: never).
+  /// Exactly-once sinks use a new id per checkpoint, so without this the ids would pile up.
+  int64_t id_expiration_ms = 604800000;
+  /// transactions.log is rewritten with the last record of each id once it is larger than
+  /// this and 4 times that (bytes).
+  int64_t compact_min_bytes = 1 << 20;
 };
 
 /// Kafka's transaction states (DescribeTransactions and ListTransactions name them so).
@@ -142,8 +151,9 @@ class TransactionCoordinator {
   /// longer than a duration).
   ListTransactionsResponse List(const ListTransactionsRequest& req, int64_t now_ms);
 
-  /// Aborts transactions open longer than their timeout (fencing their producer's epoch) and
-  /// completes decided transactions whose markers could not be written before. Call every
+  /// Aborts transactions open longer than their timeout (fencing their producer's epoch),
+  /// completes decided transactions whose markers could not be written before, and (about once
+  /// a minute) forgets the transactional ids expired by TxnOptions::id_expiration_ms. Call every
   /// ~100 ms.
   void Tick(int64_t now_ms);
 
@@ -153,9 +163,17 @@ class TransactionCoordinator {
   TransactionCoordinator(std::string path, log::LogManager* log, GroupCoordinator* groups,
                          TxnOptions options);
   absl::Status Load(int64_t now_ms);
-  // Appends `t`'s state to transactions.log and fsyncs (t->mu held).
+  // Appends `t`'s state to transactions.log and fsyncs (t->mu held); rewrites the file with
+  // the last state of each id once superseded records make up most of it.
   absl::Status Persist(const Txn& t);
-  Txn* Find(const std::string& id);
+  // Writes persisted_ as the whole file, atomically (file_mu_ held).
+  absl::Status CompactLocked();
+  // The entry of `id`, or null. The caller checks Txn::removed once it holds the entry's lock.
+  std::shared_ptr<Txn> Find(const std::string& id);
+  // Every entry (a snapshot of the map).
+  std::vector<std::shared_ptr<Txn>> All();
+  // Forgets expired ids (see TxnOptions::id_expiration_ms), at most once a minute.
+  void ExpireIds(int64_t now_ms);
   // Checks the producer id and epoch of a request against `t`'s (t->mu held).
   static ErrorCode CheckProducer(const Txn& t, int64_t producer_id, int16_t producer_epoch);
   // Decides the open transaction of `t` (commit or abort), then completes it (t->mu held).
@@ -175,12 +193,18 @@ class TransactionCoordinator {
   TxnOptions options_;
   std::function<void()> on_append_;
 
+  // Lock order: mu_, then an entry's mu (ExpireIds only tries it), then file_mu_.
   std::mutex mu_;  // guards txns_ (the map, not the entries: each has its own mutex)
-  std::map<std::string, std::unique_ptr<Txn>> txns_;
+  std::map<std::string, std::shared_ptr<Txn>> txns_;
+  int64_t last_expiry_ms_ = 0;  // guarded by mu_
 
-  std::mutex file_mu_;    // guards file_ and size_
+  static constexpr int64_t kExpiryCheckIntervalMs = 60'000;
+  std::mutex file_mu_;    // guards file_, size_, persisted_ and compact_size_
   log::FileHandle file_;  // transactions.log, appended at `size_`
   int64_t size_ = 0;
+  // The last record written of each id (what a compaction keeps) and their total size.
+  std::map<std::string, std::string> persisted_;
+  int64_t compact_size_ = 0;
 };
 
 }  // namespace eddy::kafka

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "../log/log_test_util.h"
@@ -41,7 +42,7 @@ class TxnCoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
 
-  void Start() {
+  void Start(TxnOptions options = TxnOptions()) {
     txns_.reset();
     groups_.reset();
     log_.reset();
@@ -54,8 +55,8 @@ class TxnCoordinatorTest : public ::testing::Test {
     auto groups = GroupCoordinator::Open(dir_.Sub("data"), GroupOptions(), kNow);
     ASSERT_TRUE(groups.ok()) << groups.status();
     groups_ = std::move(*groups);
-    auto txns = TransactionCoordinator::Open(dir_.Sub("data"), log_.get(), groups_.get(),
-                                             TxnOptions(), kNow);
+    auto txns =
+        TransactionCoordinator::Open(dir_.Sub("data"), log_.get(), groups_.get(), options, kNow);
     ASSERT_TRUE(txns.ok()) << txns.status();
     txns_ = std::move(*txns);
     txns_->SetProducerIdSource([this] { return next_pid_++; });
@@ -102,6 +103,52 @@ class TxnCoordinatorTest : public ::testing::Test {
   std::unique_ptr<TransactionCoordinator> txns_;
   int64_t next_pid_ = 1000;
 };
+
+TEST_F(TxnCoordinatorTest, IdleIdsExpireAndTheLogIsCompactedWhileRunning) {
+  TxnOptions o;
+  o.id_expiration_ms = 7LL * 24 * 3600 * 1000;  // Kafka's default
+  o.compact_min_bytes = 4096;
+  Start(o);
+  const int64_t kDay = 24LL * 3600 * 1000;
+  // "done": a committed transaction at kNow; "fresh": initialized a day before the expiry check;
+  // "open": a transaction open at the check (its timeout aborts it in the same tick).
+  auto done = txns_->InitProducerId("done", 60000, -1, -1, kNow);
+  ASSERT_EQ(txns_->AddPartitions("done", done.producer_id, 0, {{"out", 0}}, kNow),
+            ErrorCode::kNone);
+  ASSERT_EQ(txns_->EndTxn("done", done.producer_id, 0, true, kNow), ErrorCode::kNone);
+  auto open = txns_->InitProducerId("open", 60000, -1, -1, kNow);
+  ASSERT_EQ(txns_->AddPartitions("open", open.producer_id, 0, {{"out", 1}}, kNow),
+            ErrorCode::kNone);
+  auto fresh = txns_->InitProducerId("fresh", 60000, -1, -1, kNow + 6 * kDay);
+  ASSERT_EQ(fresh.error, ErrorCode::kNone);
+  txns_->Tick(kNow + 7 * kDay + 1000);
+  DescribeTransactionsRequest req;
+  req.transactional_ids = {"done"};
+  EXPECT_EQ(txns_->Describe(req, kNow).transaction_states.at(0).error_code,
+            Wire(ErrorCode::kTransactionalIdNotFound));
+  EXPECT_EQ(txns_->EndTxn("done", done.producer_id, 0, true, kNow),
+            ErrorCode::kInvalidProducerIdMapping);
+  EXPECT_EQ(State("fresh"), "Empty");
+  EXPECT_EQ(State("open"), "CompleteAbort") << "aborted by its timeout, not forgotten";
+  // A forgotten id starts over: a new producer id at epoch 0.
+  auto again = txns_->InitProducerId("done", 60000, -1, -1, kNow + 8 * kDay);
+  EXPECT_NE(again.producer_id, done.producer_id);
+  EXPECT_EQ(again.producer_epoch, 0);
+
+  // Every change appends a record; the file is rewritten before superseded records dominate it.
+  std::string path = dir_.Sub("data") + "/transactions.log";
+  int16_t epoch = fresh.producer_epoch;
+  for (int i = 0; i < 300; ++i) {
+    auto r = txns_->InitProducerId("fresh", 60000, -1, -1, kNow + 8 * kDay);
+    ASSERT_EQ(r.error, ErrorCode::kNone);
+    epoch = r.producer_epoch;
+    ASSERT_LE(std::filesystem::file_size(path), 4096u + 4 * 1024u);
+  }
+  Start(o);
+  EXPECT_EQ(State("fresh"), "Empty");
+  auto next = txns_->InitProducerId("fresh", 60000, -1, -1, kNow + 8 * kDay);
+  EXPECT_EQ(next.producer_epoch, epoch + 1) << "the compacted file kept the last epoch";
+}
 
 TEST_F(TxnCoordinatorTest, InitProducerIdGivesAnIdAndBumpsItsEpoch) {
   auto a = txns_->InitProducerId("t", 60000, -1, -1, kNow);
