@@ -217,6 +217,9 @@ absl::Status TransactionCoordinator::Load(int64_t now_ms) {
 absl::Status TransactionCoordinator::Persist(const Txn& t) {
   std::string line = ToJson(t.d).dump() + "\n";
   std::lock_guard<std::mutex> l(file_mu_);
+  // A compaction that replaced the file but could not open the new one: write it again first
+  // (appending to the replaced file would be lost).
+  if (!file_.valid()) EDDY_RETURN_IF_ERROR(CompactLocked());
   EDDY_RETURN_IF_ERROR(log::WriteAt(file_.get(), size_, line, path_));
   size_ += static_cast<int64_t>(line.size());
   EDDY_RETURN_IF_ERROR(log::SyncFile(file_.get(), path_));
@@ -236,6 +239,7 @@ absl::Status TransactionCoordinator::CompactLocked() {
   std::string compact;
   for (const auto& [id, line] : persisted_) compact += line;
   EDDY_RETURN_IF_ERROR(log::WriteFileAtomically(path_, compact));
+  file_ = log::FileHandle();  // the old file is gone from the path: never append to it again
   EDDY_ASSIGN_OR_RETURN(file_, log::OpenFile(path_, O_WRONLY | O_CLOEXEC));
   size_ = static_cast<int64_t>(compact.size());
   compact_size_ = size_;
