@@ -39,9 +39,10 @@ void OnSignal(int) {
   if (g_signals.fetch_add(1) >= 1) _exit(130);
 }
 
-// Makes sure a cancelled job ends within 1 s (0.75 s) even when an operator is stuck in a blocking
-// call (a sink writing to a pipe nobody reads): after that the process exits (code 130, as for a
-// process ended by SIGINT) instead of hanging. Stops when destroyed.
+// Makes sure a cancelled job ends within `limit` (0.75 s; 120 s for a stop with savepoint) even
+// when an operator is stuck in a blocking call (a sink writing to a pipe nobody reads): after that
+// the process exits (code 130, as for a process ended by SIGINT) instead of hanging. Stops when
+// destroyed.
 class CancelWatchdog {
  public:
   // `limit`: how long a stopping job may take (a stop with savepoint writes its state first).
@@ -53,11 +54,11 @@ class CancelWatchdog {
             if (g_signals.load() == 0) continue;
             auto now = std::chrono::steady_clock::now();
             if (since == std::chrono::steady_clock::time_point{}) since = now;
-            if (now - since > std::chrono::milliseconds(750)) {
-              std::fputs(
-                  "\neddy: the job did not stop within 0.75 s of the signal (an operator is "
-                  "blocked); exiting\n",
-                  stderr);
+            if (now - since > limit) {
+              std::fprintf(stderr,
+                           "\neddy: the job did not stop within %g s of the signal (an operator "
+                           "is blocked); exiting\n",
+                           static_cast<double>(limit.count()) / 1000);
               std::fflush(stderr);
               _exit(130);
             }

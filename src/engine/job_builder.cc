@@ -333,9 +333,11 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       MakeOp make = [c](std::shared_ptr<runtime::OperatorMetrics> m) -> OpFactory {
         auto cfg = c;
         cfg.metrics = m;
-        return [cfg](const runtime::SubtaskInfo&)
+        return [cfg](const runtime::SubtaskInfo& info)
                    -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
-          return runtime::MakeWindowRank(cfg);
+          auto x = cfg;
+          x.subtask = info;  // the key groups its keyed state holds
+          return runtime::MakeWindowRank(x);
         };
       };
       Built b = keyed_vertex(node, in, keys, c.name, true, make);

@@ -614,9 +614,10 @@ class Job {
   // completed.
   void CheckpointTick() {
     int64_t triggered = 0;
-    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_ == 0) {
-      savepoint_id_ = triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
-    } else if (savepoint_id_ == 0) {
+    if (cp_.stop_requested && cp_.stop_requested->load() && savepoint_id_.load() == 0) {
+      triggered = coordinator_->TriggerSavepoint(cp_.savepoint_dir);
+      savepoint_id_.store(triggered);
+    } else if (savepoint_id_.load() == 0) {
       triggered = coordinator_->MaybeTrigger();
     }
     if (triggered > 0) {
@@ -630,7 +631,7 @@ class Job {
     for (int64_t id : coordinator_->TakeCompleted()) {
       completed_.store(id, std::memory_order_release);
       WakeAll();
-      if (id == savepoint_id_) {
+      if (id == savepoint_id_.load()) {
         // Stop with savepoint: the output up to it is committed; the rest is dropped.
         spdlog::info("job {} stopped with a savepoint in {}", cp_.job_id, cp_.savepoint_dir);
         if (!cancel_->cancelled.exchange(true)) WakeAll();
@@ -683,6 +684,8 @@ class Job {
   int64_t max_state_bytes() const { return g_.max_state_bytes; }
   bool checkpointing() const { return !cp_.dir.empty() && cp_.interval_ms > 0; }
   int64_t completed_checkpoint() const { return completed_.load(std::memory_order_acquire); }
+  /// The stop-with-savepoint checkpoint once triggered, else 0.
+  int64_t savepoint_id() const { return savepoint_id_.load(); }
   static int64_t NowMs() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -711,7 +714,8 @@ class Job {
   bool ticking_ = false;                         // a source has slept: tick every 1 ms
   std::multimap<int64_t, Subtask*> proc_wakes_;  // processing-time timers: when to wake whom
   std::atomic<int64_t> completed_{0};
-  int64_t savepoint_id_ = 0;  // the stop-with-savepoint checkpoint, once triggered
+  // The stop-with-savepoint checkpoint, once triggered (read by source subtasks).
+  std::atomic<int64_t> savepoint_id_{0};
   absl::Status first_error_;
 };
 
@@ -967,6 +971,15 @@ absl::Status Subtask::SourceSlice(Slice* result) {
   int64_t pending = job_->coordinator()->pending();
   if (pending > last_barrier_ && source->BarrierReady(pending)) {
     EDDY_RETURN_IF_ERROR(Checkpoint(pending));
+  }
+  int64_t savepoint = job_->savepoint_id();
+  if (savepoint != 0 && last_barrier_ >= savepoint) {
+    // Stop with savepoint (Flink: sources stop after the savepoint barrier): nothing past it is
+    // read, so the job cannot run on to the end of its input and commit output the savepoint
+    // will replay. The job is cancelled once the savepoint completes.
+    job_->Sleep(this);
+    *result = Slice::kBlocked;
+    return absl::OkStatus();
   }
   if (OutputFull()) {
     *result = Slice::kBlocked;

@@ -49,8 +49,10 @@ struct IntervalJoinConfig {
 /// the last time of the other side it can match (l.ts − lower for a left row, r.ts + upper for a
 /// right one); a row is removed when the watermark passes that time. A row that arrives at or
 /// behind the watermark is counted as late. A row that is not kept and matched nothing, or a row
-/// with a NULL key, of an outer side comes out padded at once. Errors: expression evaluation
-/// failures.
+/// with a NULL key, of an outer side comes out padded at once. Each key's rows expire from an
+/// event-time timer of the key (padded rows of a watermark come out by expiry time, then key); the
+/// kept rows and their matched flags are snapshotted per key group, the last output watermark as
+/// operator state. Errors: expression evaluation failures; DataLoss on restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeIntervalJoin(IntervalJoinConfig config);
 
 }  // namespace eddy::runtime

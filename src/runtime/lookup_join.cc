@@ -45,6 +45,9 @@ void HashKeys(std::vector<Column>& keys, size_t rows, std::vector<uint64_t>* out
   keys = std::move(b.columns);
 }
 
+// Stateless: no uid(), SnapshotState or InitializeState. The table is loaded when the job
+// starts and shared read-only; a restored job loads it again (no state to restore), as Flink's
+// lookup joins query their table again after a failover.
 class LookupJoin final : public OneInputOperator {
  public:
   explicit LookupJoin(LookupJoinConfig c) : c_(std::move(c)) {}

@@ -44,7 +44,9 @@ struct LookupJoinConfig {
   bool left_outer = false;  // LEFT JOIN: a left row without a match is kept with NULLs
 };
 
-/// The operator. Errors from ProcessBatch: expression evaluation failures.
+/// The operator. It keeps no state: the table is read when the job starts (by the job builder),
+/// and a job restored from a checkpoint or savepoint reads it again, so its snapshot is empty
+/// and its uid() is empty. Errors from ProcessBatch: expression evaluation failures.
 std::unique_ptr<OneInputOperator> MakeLookupJoin(LookupJoinConfig config);
 
 }  // namespace eddy::runtime

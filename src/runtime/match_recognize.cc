@@ -11,7 +11,9 @@
 #include "base/status.h"
 #include "runtime/calc.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/value_serializer.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -23,6 +25,15 @@ using cep::VarId;
 // A stored row: the input's visible columns.
 using Row = std::vector<Value>;
 
+// Namespaces of a key's event-time timers (TimerService): at a time, rows come before timeouts.
+constexpr int64_t kRowsTimer = 0;     // at the key's earliest pending row time
+constexpr int64_t kTimeoutTimer = 1;  // at Matcher::NextTimeout() (WITHIN, NOT, end of input)
+
+// Format version of a key group's section of MATCH_RECOGNIZE state.
+constexpr uint8_t kStateVersion = 1;
+// ProcessBatch checks for a cancelled job every this many rows.
+constexpr size_t kCancelCheckRows = 1024;
+
 // The rows of one partition key.
 struct KeyState {
   Row key;  // PARTITION BY values
@@ -32,6 +43,10 @@ struct KeyState {
   int64_t next_index = 0;
   // Rows waiting for the watermark: (time, arrival sequence) → row.
   std::map<std::pair<int64_t, int64_t>, Row> pending;
+  // Derived from the matcher (not snapshotted): the time of the key's kTimeoutTimer, and the
+  // matcher's OldestStartTime() as entered in the operator's watermark hold.
+  std::optional<int64_t> timeout;
+  std::optional<int64_t> hold;
 };
 
 // The rows of a match, or its first rows (RUNNING semantics under ALL ROWS PER MATCH), as a
@@ -116,11 +131,70 @@ class MatchRecognizeOp final : public OneInputOperator {
     }
   }
 
+  std::string uid() const override { return c_.name; }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    timers_ = ctx.timers;
+    return OneInputOperator::Open(ctx);
+  }
+
+  // Operator state: the next arrival sequence number and the last watermark emitted. Section 1
+  // of each key group: byte version, varint key group, varint count, then per key: string key
+  // bytes, the PARTITION BY values, int64 base, int64 next index, the released rows still
+  // needed, the pending rows ((time, sequence) → row), the matcher's state (cep::Matcher). The
+  // timers (rows and timeouts) are the runtime's section 0.
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    state::StateWriter op(&out->operator_state);
+    op.PutInt64(seq_);
+    op.PutInt64(emitted_watermark_);
+    for (int32_t g = keys_.range().first().value(); g <= keys_.range().last().value(); ++g) {
+      KeyGroup kg(g);
+      if (keys_.size(kg) == 0) continue;
+      state::StateWriter w(out->Section(kg, kFirstOperatorSection));
+      w.PutByte(kStateVersion);
+      w.PutVarint(static_cast<uint64_t>(g));
+      w.PutVarint(keys_.size(kg));
+      keys_.ForEachInKeyGroup(
+          kg, [&](KeyGroup, std::string_view key, std::unique_ptr<KeyState>& ks) {
+            w.PutString(key);
+            state::StateSerializer<Row>::Write(ks->key, &w);
+            w.PutInt64(ks->base);
+            w.PutInt64(ks->next_index);
+            state::StateSerializer<std::deque<Row>>::Write(ks->rows, &w);
+            state::StateSerializer<decltype(ks->pending)>::Write(ks->pending, &w);
+            ks->matcher->SnapshotState(&w);
+          });
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    // Arrival sequence numbers only order the rows of one key, which all came to one old
+    // subtask: continuing after the largest keeps each key's order. The lowest watermark any
+    // old subtask emitted is at or below every restored key's hold and every consumer's input.
+    bool any = false;
+    for (std::string_view op : in.OperatorStates()) {
+      state::StateReader r(op);
+      int64_t seq = 0, emitted = 0;
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&seq));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&emitted));
+      seq_ = std::max(seq_, seq);
+      emitted_watermark_ = any ? std::min(emitted_watermark_, emitted) : emitted;
+      any = true;
+    }
+    for (KeyGroup kg : in.KeyGroups()) {
+      std::string_view data = in.Section(kg, kFirstOperatorSection);
+      if (!data.empty()) EDDY_RETURN_IF_ERROR(Prefixed(RestoreKeyGroup(kg, data)));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     size_t n = in.num_rows();
     const Column& ts = in.columns[c_.rowtime_column];
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t i = 0; i < n; ++i) {
+      if (i % kCancelCheckRows == 0 && cancelled()) return absl::CancelledError("job cancelled");
       c_.metrics->rows_in++;
       if (ts.IsNull(i)) continue;
       int64_t t = ts.i64[i];
@@ -131,70 +205,69 @@ class MatchRecognizeOp final : public OneInputOperator {
       Row key;
       for (int k : c_.key_columns) key.push_back(Value::FromColumn(in.columns[k], i));
       std::string kb = KeyBytes(key);
-      auto [slot, inserted] = keys_.FindOrInsert(key_groups_[i], kb);
-      if (inserted) {
-        auto st = std::make_unique<KeyState>();
-        st->key = std::move(key);
-        cep::MatcherOptions mo;
-        mo.max_partial_matches = c_.max_partial_matches;
-        mo.limit_setting = c_.limit_setting;
-        mo.max_prev_rows = c_.max_prev_rows;
-        KeyState* ks = st.get();
-        st->matcher = std::make_unique<cep::Matcher>(
-            c_.pattern,
-            [this, ks](VarId v, int64_t row, const cep::MatchView& view) {
-              return Condition(ks, v, row, view);
-            },
-            mo);
-        *slot = std::move(st);
-      }
+      KeyGroup kg = key_groups_[i];
+      auto [slot, inserted] = keys_.FindOrInsert(kg, kb);
+      if (inserted) *slot = NewKeyState(std::move(key));
       KeyState* ks = slot->get();
       Row row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) {
         row.push_back(Value::FromColumn(in.columns[c], i));
       }
+      // The key's rows timer stands at its earliest pending time.
+      if (ks->pending.empty() || t < ks->pending.begin()->first.first) {
+        timers_->RegisterEventTimer(kg, kb, kRowsTimer, t);
+      }
       ks->pending.emplace(std::make_pair(t, seq_++), std::move(row));
-      waiting_.insert(ks);
     }
     return absl::OkStatus();
   }
 
+  // Fires the keys' timers up to the watermark in their (time, key) order: a key's rows timer
+  // (at its earliest waiting row) releases its rows up to the watermark to its matcher in time
+  // order, as Flink's CEP operator does; a timeout timer advances the key's matcher to its time
+  // (WITHIN, NOT, end of input). Matches come out in that order. A cancelled job stops between
+  // two rows (a row can extend up to max_partial_matches runs) with CancelledError.
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     std::vector<std::pair<KeyState*, cep::Match>> found;
     std::vector<cep::Match> matches;
-    std::set<KeyState*> touched;
-    // Release the rows the watermark passed, per key, in time order.
-    for (KeyState* ks : waiting_) {
-      auto& p = ks->pending;
-      while (!p.empty() && p.begin()->first.first <= watermark) {
-        int64_t t = p.begin()->first.first;
-        ks->rows.push_back(std::move(p.begin()->second));
-        p.erase(p.begin());
-        int64_t idx = ks->next_index++;
-        matches.clear();
-        eval_error_ = absl::OkStatus();
-        absl::Status st = ks->matcher->ProcessRow(idx, t, &matches);
-        EDDY_RETURN_IF_ERROR(eval_error_);
-        for (auto& m : matches) found.emplace_back(ks, std::move(m));
-        EDDY_RETURN_IF_ERROR(Prefixed(st));
-      }
-      touched.insert(ks);
-    }
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      it = (*it)->pending.empty() ? waiting_.erase(it) : std::next(it);
-    }
-    // Time passes for every key with partial matches (WITHIN expiry, absence timeouts).
-    for (KeyState* ks : active_) touched.insert(ks);
-    active_.clear();
-    for (KeyState* ks : touched) {
+    touched_.clear();
+    Timer timer;
+    while (true) {
+      if (cancelled()) return absl::CancelledError("job cancelled");
+      if (!timers_->PopEventTimer(watermark, &timer)) break;
+      std::unique_ptr<KeyState>* slot = keys_.Find(timer.kg, timer.key);
+      if (!slot) continue;
+      KeyState* ks = slot->get();
       matches.clear();
       eval_error_ = absl::OkStatus();
-      absl::Status st = ks->matcher->AdvanceTime(watermark, &matches);
-      EDDY_RETURN_IF_ERROR(eval_error_);
+      absl::Status st;
+      if (timer.ns == kRowsTimer) {
+        auto& p = ks->pending;
+        while (st.ok() && !p.empty() && p.begin()->first.first <= watermark) {
+          if (cancelled()) {
+            timers_->RegisterEventTimer(timer.kg, timer.key, kRowsTimer, p.begin()->first.first);
+            return absl::CancelledError("job cancelled");
+          }
+          int64_t t = p.begin()->first.first;
+          ks->rows.push_back(std::move(p.begin()->second));
+          p.erase(p.begin());
+          int64_t idx = ks->next_index++;
+          st = ks->matcher->ProcessRow(idx, t, &matches);
+          EDDY_RETURN_IF_ERROR(eval_error_);
+        }
+        if (!p.empty()) {
+          timers_->RegisterEventTimer(timer.kg, timer.key, kRowsTimer, p.begin()->first.first);
+        }
+      } else {
+        if (ks->timeout == timer.time) ks->timeout.reset();
+        st = ks->matcher->AdvanceTime(timer.time, &matches);
+        EDDY_RETURN_IF_ERROR(eval_error_);
+      }
       for (auto& m : matches) found.emplace_back(ks, std::move(m));
       EDDY_RETURN_IF_ERROR(Prefixed(st));
-      if (ks->matcher->partial_matches() > 0) active_.insert(ks);
+      Update(timer.kg, timer.key, ks);
+      touched_.push_back(ks);
     }
     if (!found.empty()) {
       Batch b;
@@ -202,8 +275,8 @@ class MatchRecognizeOp final : public OneInputOperator {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
       EDDY_RETURN_IF_ERROR(out->Emit(std::move(b)));
     }
-    // Free rows no partial match can read any more.
-    for (KeyState* ks : touched) {
+    // Free rows no partial match can read any more (after MEASURES read the matches' rows).
+    for (KeyState* ks : touched_) {
       int64_t keep = ks->matcher->OldestNeededRow();
       while (!ks->rows.empty() && ks->base < keep) {
         ks->rows.pop_front();
@@ -213,18 +286,109 @@ class MatchRecognizeOp final : public OneInputOperator {
     // A later output row (or MATCH_ROWTIME) has at least the time of the oldest start row still
     // in play, or is released by a later watermark.
     int64_t held = watermark;
-    if (c_.hold_watermark) {
-      for (KeyState* ks : active_) {
-        std::optional<int64_t> t = ks->matcher->OldestStartTime();
-        if (t) held = std::min(held, *t - 1);
-      }
-    }
+    if (c_.hold_watermark && !holds_.empty()) held = std::min(held, *holds_.begin() - 1);
     if (held <= emitted_watermark_) return absl::OkStatus();
     emitted_watermark_ = held;
     return out->EmitWatermark(held);
   }
 
  private:
+  std::unique_ptr<KeyState> NewKeyState(Row key) {
+    auto st = std::make_unique<KeyState>();
+    st->key = std::move(key);
+    cep::MatcherOptions mo;
+    mo.max_partial_matches = c_.max_partial_matches;
+    mo.limit_setting = c_.limit_setting;
+    mo.max_prev_rows = c_.max_prev_rows;
+    // A row can step thousands of partial matches: the matcher checks the job's cancel flag too.
+    if (context()) mo.cancelled = context()->cancelled;
+    KeyState* ks = st.get();
+    st->matcher = std::make_unique<cep::Matcher>(
+        c_.pattern,
+        [this, ks](VarId v, int64_t row, const cep::MatchView& view) {
+          return Condition(ks, v, row, view);
+        },
+        mo);
+    return st;
+  }
+
+  // After the key's matcher moved: its timeout timer follows Matcher::NextTimeout() and its
+  // entry in the watermark hold follows Matcher::OldestStartTime().
+  void Update(KeyGroup kg, std::string_view key, KeyState* ks) {
+    std::optional<int64_t> timeout = ks->matcher->NextTimeout();
+    if (timeout != ks->timeout) {
+      if (ks->timeout) timers_->DeleteEventTimer(kg, key, kTimeoutTimer, *ks->timeout);
+      if (timeout) timers_->RegisterEventTimer(kg, key, kTimeoutTimer, *timeout);
+      ks->timeout = timeout;
+    }
+    if (!c_.hold_watermark) return;
+    std::optional<int64_t> hold = ks->matcher->OldestStartTime();
+    if (hold == ks->hold) return;
+    if (ks->hold) holds_.erase(holds_.find(*ks->hold));
+    if (hold) holds_.insert(*hold);
+    ks->hold = hold;
+  }
+
+  // Restores section 1 of key group `kg` (see SnapshotState).
+  absl::Status RestoreKeyGroup(KeyGroup kg, std::string_view data) {
+    state::StateReader r(data);
+    uint8_t version = 0;
+    uint64_t snap_kg = 0, n = 0;
+    EDDY_RETURN_IF_ERROR(r.GetByte(&version));
+    if (version != kStateVersion) {
+      return absl::DataLossError(fmt::format(
+          "MATCH_RECOGNIZE state has format version {}, expected {}", version, kStateVersion));
+    }
+    EDDY_RETURN_IF_ERROR(r.GetVarint(&snap_kg));
+    if (snap_kg != static_cast<uint64_t>(kg.value())) {
+      return state::StateReader::Corrupt("MATCH_RECOGNIZE state of another key group");
+    }
+    EDDY_RETURN_IF_ERROR(r.GetCount(&n));
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string key;
+      Row values;
+      EDDY_RETURN_IF_ERROR(r.GetString(&key));
+      EDDY_RETURN_IF_ERROR(state::StateSerializer<Row>::Read(&r, &values));
+      if (values.size() != c_.key_columns.size() || KeyBytes(values) != key) {
+        return state::StateReader::Corrupt("a MATCH_RECOGNIZE key that does not fit its values");
+      }
+      auto [slot, inserted] = keys_.FindOrInsert(kg, key);
+      if (!inserted) return state::StateReader::Corrupt("a key appears twice in one key group");
+      *slot = NewKeyState(std::move(values));
+      KeyState* ks = slot->get();
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&ks->base));
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&ks->next_index));
+      EDDY_RETURN_IF_ERROR(state::StateSerializer<std::deque<Row>>::Read(&r, &ks->rows));
+      EDDY_RETURN_IF_ERROR(state::StateSerializer<decltype(ks->pending)>::Read(&r, &ks->pending));
+      int64_t end = 0;
+      if (ks->base < 0 ||
+          __builtin_add_overflow(ks->base, static_cast<int64_t>(ks->rows.size()), &end) ||
+          end != ks->next_index) {
+        return state::StateReader::Corrupt("MATCH_RECOGNIZE rows out of order");
+      }
+      for (const Row& row : ks->rows) EDDY_RETURN_IF_ERROR(CheckRow(row));
+      for (const auto& [at, row] : ks->pending) EDDY_RETURN_IF_ERROR(CheckRow(row));
+      EDDY_RETURN_IF_ERROR(ks->matcher->RestoreState(&r, ks->base, ks->next_index));
+      if (!ks->pending.empty()) {
+        // The timers are restored with the runtime's; registering again is a no-op that keeps
+        // rows from waiting forever should the timers and the state disagree.
+        timers_->RegisterEventTimer(kg, key, kRowsTimer, ks->pending.begin()->first.first);
+        seq_ = std::max(seq_, ks->pending.rbegin()->first.second + 1);
+      }
+      Update(kg, key, ks);
+    }
+    if (!r.done()) return state::StateReader::Corrupt("trailing bytes after the last key");
+    return absl::OkStatus();
+  }
+
+  // A restored row must have the input's shape: conditions and measures index its columns.
+  absl::Status CheckRow(const Row& row) const {
+    if (row.size() != static_cast<size_t>(c_.input_columns)) {
+      return state::StateReader::Corrupt("a MATCH_RECOGNIZE row of another shape");
+    }
+    return absl::OkStatus();
+  }
+
   static std::string KeyBytes(const Row& key) {
     std::string s;
     for (const auto& v : key) AppendKeyBytes(v, &s);
@@ -405,13 +569,16 @@ class MatchRecognizeOp final : public OneInputOperator {
   Schema measure_schema_;
   std::vector<Schema> define_schemas_;
   KeyGroupAssigner key_groups_;
-  // Keyed state: PARTITION BY key bytes → its matcher and rows (unique_ptr: waiting_, active_ and
-  // the matcher's condition callback point into it).
+  // Keyed state: PARTITION BY key bytes → its matcher and rows (unique_ptr: the matcher's
+  // condition callback points into it).
   state::KeyedMapState<std::unique_ptr<KeyState>> keys_;
-  std::set<KeyState*> waiting_;  // keys with pending rows
-  std::set<KeyState*> active_;   // keys with partial matches
-  int64_t seq_ = 0;
-  std::vector<Batch> scratch_;  // per variable (DEFINE slots differ in type between variables)
+  TimerService* timers_ = nullptr;
+  // The OldestStartTime() of every key with partial matches (KeyState::hold), for the watermark
+  // hold; derived from the keyed state (rebuilt on restore).
+  std::multiset<int64_t> holds_;
+  std::vector<KeyState*> touched_;  // keys whose timers fired at this watermark
+  int64_t seq_ = 0;                 // arrival sequence number of the next row
+  std::vector<Batch> scratch_;      // per variable (DEFINE slots differ in type between variables)
   Batch mscratch_;
   RowsView full_;     // MEASURES: the whole match
   RowsView running_;  // ALL ROWS PER MATCH: the match up to the output row

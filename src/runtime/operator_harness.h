@@ -4,6 +4,7 @@
 // from snapshots, possibly of several subtasks of another parallelism. For tests and tools.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@ class OperatorHarness {
     ctx_.late = late;
     ctx_.metrics = &metrics_;
     ctx_.clock_ms = [this] { return now_ms_; };
+    ctx_.cancelled = &cancelled_;
   }
   ~OperatorHarness() {
     if (opened_) (void)op_->Close();
@@ -51,6 +53,9 @@ class OperatorHarness {
   TwoInputOperator* two() { return static_cast<TwoInputOperator*>(op_.get()); }
   TimerService& timers() { return timers_; }
   OperatorMetrics& metrics() { return metrics_; }
+
+  /// Sets or clears the job's cancel flag the operator sees (OperatorBase::cancelled()).
+  void SetCancelled(bool cancelled) { cancelled_.store(cancelled); }
 
   /// The processing time the operator sees (ms), and advancing it (fires due timers).
   int64_t now_ms() const { return now_ms_; }
@@ -75,6 +80,7 @@ class OperatorHarness {
   TimerService timers_;
   OperatorMetrics metrics_;
   OperatorContext ctx_;
+  std::atomic<bool> cancelled_{false};
   int64_t now_ms_ = 0;
   bool opened_ = false;
 };

@@ -2,11 +2,12 @@
 
 #include <deque>
 #include <map>
-#include <set>
 
 #include "base/status.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/value_serializer.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -14,7 +15,7 @@ namespace eddy::runtime {
 namespace {
 
 struct Row {
-  int64_t time;
+  int64_t time = 0;
   std::vector<Value> values;
 };
 
@@ -26,11 +27,15 @@ struct Running {
   Value best;  // MIN/MAX so far
 };
 
+// A row waiting for the watermark, with the watermark it arrived behind.
 struct Pending {
-  int64_t arrival_watermark;
+  int64_t arrival_watermark = INT64_MIN;
   std::vector<Value> row;
 };
 
+// The state of one PARTITION BY key. Rows wait in `pending` until the watermark passes them; an
+// event-time timer of the operator's TimerService stands at the earliest pending time (or, when
+// that row arrived behind the watermark, just after that watermark).
 struct KeyState {
   // Rows waiting for the watermark: (time, seq) → the row and the watermark it arrived behind.
   std::map<std::pair<int64_t, int64_t>, Pending> pending;
@@ -39,6 +44,86 @@ struct KeyState {
   std::deque<std::vector<Value>> history;  // the last rows released (LAG), oldest first
   int64_t last_released = INT64_MIN;       // time of the last rows released (bounded frames)
 };
+
+}  // namespace
+
+}  // namespace eddy::runtime
+
+namespace eddy::state {
+
+template <>
+struct StateSerializer<runtime::Row> {
+  static void Write(const runtime::Row& r, StateWriter* w) {
+    w->PutInt64(r.time);
+    StateSerializer<std::vector<Value>>::Write(r.values, w);
+  }
+  static absl::Status Read(StateReader* r, runtime::Row* v) {
+    if (absl::Status s = r->GetInt64(&v->time); !s.ok()) return s;
+    return StateSerializer<std::vector<Value>>::Read(r, &v->values);
+  }
+};
+
+template <>
+struct StateSerializer<runtime::Running> {
+  static void Write(const runtime::Running& r, StateWriter* w) {
+    w->PutInt64(r.count);
+    w->PutInt64(r.isum);
+    w->PutDouble(r.dsum);
+    StateSerializer<Value>::Write(r.best, w);
+  }
+  static absl::Status Read(StateReader* r, runtime::Running* v) {
+    if (absl::Status s = r->GetInt64(&v->count); !s.ok()) return s;
+    if (absl::Status s = r->GetInt64(&v->isum); !s.ok()) return s;
+    if (absl::Status s = r->GetDouble(&v->dsum); !s.ok()) return s;
+    return StateSerializer<Value>::Read(r, &v->best);
+  }
+};
+
+template <>
+struct StateSerializer<runtime::Pending> {
+  static void Write(const runtime::Pending& p, StateWriter* w) {
+    w->PutInt64(p.arrival_watermark);
+    StateSerializer<std::vector<Value>>::Write(p.row, w);
+  }
+  static absl::Status Read(StateReader* r, runtime::Pending* p) {
+    if (absl::Status s = r->GetInt64(&p->arrival_watermark); !s.ok()) return s;
+    return StateSerializer<std::vector<Value>>::Read(r, &p->row);
+  }
+};
+
+// A key's state: pending rows ((time, arrival sequence) → arrival watermark and row), frame,
+// running sums, LAG history, the time of the last rows released.
+template <>
+struct StateSerializer<runtime::KeyState> {
+  static void Write(const runtime::KeyState& k, StateWriter* w) {
+    StateSerializer<decltype(k.pending)>::Write(k.pending, w);
+    StateSerializer<decltype(k.frame)>::Write(k.frame, w);
+    StateSerializer<decltype(k.running)>::Write(k.running, w);
+    StateSerializer<decltype(k.history)>::Write(k.history, w);
+    w->PutInt64(k.last_released);
+  }
+  static absl::Status Read(StateReader* r, runtime::KeyState* k) {
+    if (absl::Status s = StateSerializer<decltype(k->pending)>::Read(r, &k->pending); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = StateSerializer<decltype(k->frame)>::Read(r, &k->frame); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = StateSerializer<decltype(k->running)>::Read(r, &k->running); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = StateSerializer<decltype(k->history)>::Read(r, &k->history); !s.ok()) {
+      return s;
+    }
+    return r->GetInt64(&k->last_released);
+  }
+};
+
+}  // namespace eddy::state
+
+namespace eddy::runtime {
+
+namespace {
 
 bool Less(const Value& a, const Value& b) {
   switch (a.type.physical()) {
@@ -52,6 +137,9 @@ bool Less(const Value& a, const Value& b) {
   return false;
 }
 
+// ProcessBatch checks for a cancelled job every this many rows.
+constexpr size_t kCancelCheckRows = 1024;
+
 class OverAggregate final : public OneInputOperator {
  public:
   explicit OverAggregate(OverAggregateConfig c)
@@ -61,10 +149,62 @@ class OverAggregate final : public OneInputOperator {
     }
   }
 
+  std::string uid() const override { return c_.name; }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    timers_ = ctx.timers;
+    return OneInputOperator::Open(ctx);
+  }
+
+  // Operator state: the next arrival sequence number. Section 1 of each key group: its keys'
+  // states (KeyedMapState's format). The timers (one per key with pending rows) are the
+  // runtime's section 0.
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    state::StateWriter(&out->operator_state).PutInt64(seq_);
+    for (int32_t kg = keys_.range().first().value(); kg <= keys_.range().last().value(); ++kg) {
+      if (keys_.size(KeyGroup(kg)) == 0) continue;
+      keys_.SnapshotKeyGroup(KeyGroup(kg), out->Section(KeyGroup(kg), kFirstOperatorSection));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    // Arrival sequence numbers only order the rows of one key, which all came to one old
+    // subtask: continuing after the largest of every old subtask keeps each key's order.
+    for (std::string_view op : in.OperatorStates()) {
+      state::StateReader r(op);
+      int64_t seq = 0;
+      EDDY_RETURN_IF_ERROR(r.GetInt64(&seq));
+      seq_ = std::max(seq_, seq);
+    }
+    for (KeyGroup kg : in.KeyGroups()) {
+      std::string_view data = in.Section(kg, kFirstOperatorSection);
+      if (data.empty()) continue;
+      EDDY_RETURN_IF_ERROR(keys_.RestoreKeyGroup(kg, data));
+      absl::Status st;
+      keys_.ForEachInKeyGroup(
+          kg, [&](KeyGroup, std::string_view key, std::unique_ptr<KeyState>& ks) {
+            if (!ks || !FitsShape(*ks)) {
+              st = state::StateReader::Corrupt("OVER key state of another shape");
+              return;
+            }
+            // The timer is restored with the runtime's timers; registering it again is a no-op and
+            // keeps rows from waiting forever should the timers and the state disagree.
+            if (!ks->pending.empty()) {
+              timers_->RegisterEventTimer(kg, key, 0, ks->pending.begin()->first.first);
+              seq_ = std::max(seq_, ks->pending.rbegin()->first.second + 1);
+            }
+          });
+      EDDY_RETURN_IF_ERROR(st);
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     const Column& ts = in.columns[c_.time_column];
     EDDY_RETURN_IF_ERROR(key_groups_.Assign(in, c_.key_columns));
     for (size_t r = 0; r < in.num_rows(); ++r) {
+      if (r % kCancelCheckRows == 0 && cancelled()) return absl::CancelledError("job cancelled");
       c_.metrics->rows_in++;
       if (ts.IsNull(r)) continue;
       int64_t t = ts.i64[r];
@@ -79,21 +219,35 @@ class OverAggregate final : public OneInputOperator {
       std::vector<Value> row;
       row.reserve(c_.input_columns);
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
-      std::unique_ptr<KeyState>& slot = *keys_.FindOrInsert(key_groups_[r], key).first;
+      KeyGroup kg = key_groups_[r];
+      std::unique_ptr<KeyState>& slot = *keys_.FindOrInsert(kg, key).first;
       if (!slot) slot = std::make_unique<KeyState>();
       KeyState& ks = *slot;
       if (ks.running.empty()) ks.running.resize(c_.calls.size());
+      // The key's timer stands at its earliest pending time.
+      if (ks.pending.empty() || t < ks.pending.begin()->first.first) {
+        timers_->RegisterEventTimer(kg, key, 0, t);
+      }
       ks.pending.emplace(std::make_pair(t, seq_++), Pending{w, std::move(row)});
-      waiting_.insert(&ks);
     }
     return absl::OkStatus();
   }
 
+  // Releases the rows the watermark passed. Keys come in their timers' order — by the time of
+  // their earliest waiting row, then key — and each releases its rows up to the watermark in time
+  // order (as Flink's operators do on a key's event-time timer), then its timer moves to its next
+  // pending time. A cancelled job stops between two release steps with CancelledError (a bounded
+  // frame re-reads its frame at each step).
   absl::Status ProcessWatermark(int64_t watermark, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-      KeyState& ks = **it;
+    Timer timer;
+    while (true) {
+      if (cancelled()) return absl::CancelledError("job cancelled");
+      if (!timers_->PopEventTimer(watermark, &timer)) break;
+      std::unique_ptr<KeyState>* found = keys_.Find(timer.kg, timer.key);
+      if (!found) continue;
+      KeyState& ks = **found;
       auto& p = ks.pending;
       // Rows at or before the watermark, in time order, except those that arrived behind this
       // very watermark (kept by a bounded frame although late): as Flink's timers, registered
@@ -104,6 +258,10 @@ class OverAggregate final : public OneInputOperator {
                p.begin()->second.arrival_watermark < watermark;
       };
       while (ready()) {
+        if (cancelled()) {
+          timers_->RegisterEventTimer(timer.kg, timer.key, 0, p.begin()->first.first);
+          return absl::CancelledError("job cancelled");
+        }
         // The rows released together with the same time are peers (one RANGE step).
         int64_t t = p.begin()->first.first;
         std::vector<std::vector<Value>> peers;
@@ -114,7 +272,13 @@ class OverAggregate final : public OneInputOperator {
         Release(ks, t, std::move(peers), &b, arena);
         ks.last_released = t;
       }
-      it = p.empty() ? waiting_.erase(it) : std::next(it);
+      // The next timer: at the earliest pending time, or after this watermark for a row that
+      // arrived behind it (a timer at or before it would fire again in this loop). None after
+      // the end of input: no later watermark comes.
+      if (!p.empty() && watermark != INT64_MAX) {
+        timers_->RegisterEventTimer(timer.kg, timer.key, 0,
+                                    std::max(p.begin()->first.first, watermark + 1));
+      }
     }
     if (b.num_rows() > 0) {
       c_.metrics->rows_out += static_cast<int64_t>(b.num_rows());
@@ -124,6 +288,22 @@ class OverAggregate final : public OneInputOperator {
   }
 
  private:
+  // Whether a restored key's state has this operator's shape: aggregates index its rows.
+  bool FitsShape(const KeyState& ks) const {
+    size_t width = static_cast<size_t>(c_.input_columns);
+    if (ks.running.size() != c_.calls.size()) return false;
+    for (const auto& [at, p] : ks.pending) {
+      if (p.row.size() != width) return false;
+    }
+    for (const Row& r : ks.frame) {
+      if (r.values.size() != width) return false;
+    }
+    for (const auto& row : ks.history) {
+      if (row.size() != width) return false;
+    }
+    return true;
+  }
+
   // Whether a row at time `t` that arrives behind watermark `w` is late, for a key with state
   // `ks` (null: none yet). Flink SQL: an OVER aggregation with UNBOUNDED PRECEDING drops a row at
   // or behind the watermark (AbstractRowTimeUnboundedPrecedingOver); one with a bounded frame
@@ -244,10 +424,10 @@ class OverAggregate final : public OneInputOperator {
 
   OverAggregateConfig c_;
   KeyGroupAssigner key_groups_;
-  // Keyed state: PARTITION BY key bytes → its rows (unique_ptr: waiting_ points into it).
+  // Keyed state: PARTITION BY key bytes → its rows (unique_ptr: a small slot per key).
   state::KeyedMapState<std::unique_ptr<KeyState>> keys_;
-  std::set<KeyState*> waiting_;
-  int64_t seq_ = 0;
+  TimerService* timers_ = nullptr;
+  int64_t seq_ = 0;      // arrival sequence number of the next row
   int64_t max_lag_ = 0;  // rows of history LAG needs
 };
 

@@ -4,7 +4,9 @@
 
 #include "base/status.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/value_serializer.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -13,7 +15,36 @@ namespace {
 
 using Row = std::vector<Value>;
 
+// The state of one PARTITION BY key.
+struct RankPartition {
+  std::vector<Row> top;  // the current top N in order
+  int64_t last_access_ms = 0;
+};
+
 }  // namespace
+
+}  // namespace eddy::runtime
+
+namespace eddy::state {
+
+// Snapshot of a Top-N partition: its rows in rank order, then the time it was last updated.
+template <>
+struct StateSerializer<runtime::RankPartition> {
+  static void Write(const runtime::RankPartition& p, StateWriter* w) {
+    StateSerializer<std::vector<runtime::Row>>::Write(p.top, w);
+    w->PutInt64(p.last_access_ms);
+  }
+  static absl::Status Read(StateReader* r, runtime::RankPartition* p) {
+    if (absl::Status s = StateSerializer<std::vector<runtime::Row>>::Read(r, &p->top); !s.ok()) {
+      return s;
+    }
+    return r->GetInt64(&p->last_access_ms);
+  }
+};
+
+}  // namespace eddy::state
+
+namespace eddy::runtime {
 
 int CompareRankOrder(const std::vector<Value>& a, const std::vector<Value>& b,
                      const std::vector<std::pair<int, bool>>& order) {
@@ -54,12 +85,38 @@ class Rank final : public OneInputOperator {
   explicit Rank(RankConfig c)
       : c_(std::move(c)), key_groups_(c_.subtask, c_.name), keys_(key_groups_.range()) {}
 
+  std::string uid() const override { return c_.name; }
+
+  // Section 1 of each key group: the partitions of its keys (KeyedMapState's format).
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    for (int32_t kg = keys_.range().first().value(); kg <= keys_.range().last().value(); ++kg) {
+      if (keys_.size(KeyGroup(kg)) == 0) continue;
+      keys_.SnapshotKeyGroup(KeyGroup(kg), out->Section(KeyGroup(kg), kFirstOperatorSection));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    for (KeyGroup kg : in.KeyGroups()) {
+      std::string_view data = in.Section(kg, kFirstOperatorSection);
+      if (data.empty()) continue;
+      EDDY_RETURN_IF_ERROR(keys_.RestoreKeyGroup(kg, data));
+      bool fits = true;
+      keys_.ForEachInKeyGroup(kg, [&](KeyGroup, std::string_view, RankPartition& p) {
+        fits &= static_cast<int64_t>(p.top.size()) <= c_.limit;
+        for (const Row& row : p.top) fits &= row.size() == static_cast<size_t>(c_.input_columns);
+      });
+      if (!fits) return state::StateReader::Corrupt("Top-N state of another shape");
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status ProcessBatch(Batch& in, const RowWatermarks&, Output* out) override {
     Batch b;
     Arena* arena = b.NewArena();
     int64_t now = ttl_.enabled() ? ttl_.Now() : 0;
     if (ttl_.SweepDue(now)) {
-      size_t expired = keys_.EraseIf([&](KeyGroup, std::string_view, const Partition& p) {
+      size_t expired = keys_.EraseIf([&](KeyGroup, std::string_view, const RankPartition& p) {
         return ttl_.Expired(p.last_access_ms, now);
       });
       c_.metrics->expired_keys += static_cast<int64_t>(expired);
@@ -77,7 +134,7 @@ class Rank final : public OneInputOperator {
       for (int c = 0; c < c_.input_columns; ++c) row.push_back(Value::FromColumn(in.columns[c], r));
       std::string key;
       for (int k : c_.key_columns) AppendKeyBytes(row[k], &key);
-      Partition& part = *keys_.FindOrInsert(key_groups_[r], key).first;
+      RankPartition& part = *keys_.FindOrInsert(key_groups_[r], key).first;
       part.last_access_ms = now;
       std::vector<Row>& top = part.top;
       // Position after every row that is not after it (ties keep arrival order).
@@ -124,12 +181,8 @@ class Rank final : public OneInputOperator {
   }
 
   RankConfig c_;
-  struct Partition {
-    std::vector<Row> top;  // the current top N in order
-    int64_t last_access_ms = 0;
-  };
   KeyGroupAssigner key_groups_;
-  state::KeyedMapState<Partition> keys_;  // PARTITION BY key bytes → its top N
+  state::KeyedMapState<RankPartition> keys_;  // PARTITION BY key bytes → its top N
   StateTtl ttl_{c_.state_ttl_ms, nullptr};
 };
 

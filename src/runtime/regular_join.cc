@@ -6,8 +6,12 @@
 
 #include "base/status.h"
 #include "runtime/calc.h"
+#include "runtime/join_state.h"
 #include "runtime/key_groups.h"
+#include "runtime/timer_service.h"
 #include "state/keyed_map_state.h"
+#include "state/serializer.h"
+#include "state/value_serializer.h"
 #include "types/value.h"
 
 namespace eddy::runtime {
@@ -22,9 +26,57 @@ struct StoredRow {
   int64_t stored_ms = 0;  // processing time it arrived (ms; 'table.exec.state.ttl')
 };
 
+// The rows of one join key, of both sides. A key with a NULL part (kept by an outer side only)
+// has its own entry, under the key group its row was routed by, and never matches.
 struct KeyState {
   std::vector<StoredRow> side[2];
+  // Time (ms) of this key's registered 'table.exec.state.ttl' timer, INT64_MAX when none. Not
+  // snapshotted: restore registers the timer again from the rows' stored times.
+  int64_t ttl_timer = INT64_MAX;
 };
+
+}  // namespace
+}  // namespace eddy::runtime
+
+namespace eddy::state {
+
+// Snapshot encoding: values (vector<Value>), int64 matches, int64 stored_ms.
+template <>
+struct StateSerializer<runtime::StoredRow> {
+  static void Write(const runtime::StoredRow& r, StateWriter* w) {
+    StateSerializer<runtime::Row>::Write(r.values, w);
+    w->PutInt64(r.matches);
+    w->PutInt64(r.stored_ms);
+  }
+  static absl::Status Read(StateReader* r, runtime::StoredRow* v) {
+    EDDY_RETURN_IF_ERROR(StateSerializer<runtime::Row>::Read(r, &v->values));
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&v->matches));
+    if (v->matches < 0) return StateReader::Corrupt("negative match count");
+    return r->GetInt64(&v->stored_ms);
+  }
+};
+
+// Snapshot encoding: the left rows, then the right rows (each a vector of StoredRow).
+template <>
+struct StateSerializer<runtime::KeyState> {
+  static void Write(const runtime::KeyState& k, StateWriter* w) {
+    for (const auto& side : k.side)
+      StateSerializer<std::vector<runtime::StoredRow>>::Write(side, w);
+  }
+  static absl::Status Read(StateReader* r, runtime::KeyState* k) {
+    for (auto& side : k->side) {
+      EDDY_RETURN_IF_ERROR(StateSerializer<std::vector<runtime::StoredRow>>::Read(r, &side));
+    }
+    k->ttl_timer = INT64_MAX;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace eddy::state
+
+namespace eddy::runtime {
+
+namespace {
 
 class RegularJoin final : public TwoInputOperator {
  public:
@@ -35,6 +87,16 @@ class RegularJoin final : public TwoInputOperator {
         state_(key_groups_.range()) {
     for (const auto& t : c_.left_types) pair_schema_.fields.push_back({"", t});
     for (const auto& t : c_.right_types) pair_schema_.fields.push_back({"", t});
+  }
+
+  std::string uid() const override { return c_.name; }
+
+  absl::Status Open(OperatorContext& ctx) override {
+    timers_ = ctx.timers;
+    // The TTL clock: the configured one (tests), else the runtime's (wall clock), the clock
+    // its processing-time timers fire on.
+    if (!c_.clock_ms && ctx.clock_ms) ttl_ = StateTtl(c_.state_ttl_ms, ctx.clock_ms);
+    return TwoInputOperator::Open(ctx);
   }
 
   absl::Status ProcessBatch1(Batch& b, const RowWatermarks& wm, Output* out) override {
@@ -58,11 +120,9 @@ class RegularJoin final : public TwoInputOperator {
     arena_ = out_.NewArena();
     bool self_outer = input == 0 ? c_.left_outer : c_.right_outer;
     bool other_outer = input == 0 ? c_.right_outer : c_.left_outer;
-    int64_t now_ms = 0;
-    if (ttl_.enabled()) {
-      now_ms = ttl_.Now();
-      if (ttl_.SweepDue(now_ms)) ExpireState(now_ms);
-    }
+    // Stored with every row, also without a TTL, so that a job restored with
+    // 'table.exec.state.ttl' set ages rows from their arrival.
+    int64_t now_ms = ttl_.Now();
     for (size_t r = 0; r < n; ++r) {
       c_.metrics->rows_in++;
       Row row;
@@ -78,17 +138,17 @@ class RegularJoin final : public TwoInputOperator {
       bool acc = IsAccumulate(in.kinds[r]);
       // A NULL key matches nothing: only an outer side shows (and so keeps) such a row.
       if (null_key && !self_outer) continue;
-      // NULL keys never match; an outer side still shows the row with NULLs. A retraction only
-      // looks its key up: a key never seen has nothing to retract.
-      KeyState* found = null_key ? &null_rows_
-                        : acc    ? state_.FindOrInsert(key_groups_[r], kb).first
-                                 : state_.Find(key_groups_[r], kb);
+      // NULL keys never match; an outer side still shows the row with NULLs (and keeps it under
+      // its key, in the key group it was routed by). A retraction only looks its key up: a key
+      // never seen has nothing to retract.
+      KeyGroup kg = key_groups_[r];
+      KeyState* found = acc ? state_.FindOrInsert(kg, kb).first : state_.Find(kg, kb);
       if (!found) continue;
       KeyState& ks = *found;
       auto& mine = ks.side[input];
       auto& other = null_key ? empty_ : ks.side[1 - input];
-      // 'table.exec.state.ttl': rows past their TTL join nothing, even before the sweep drops
-      // them (Flink's NeverReturnExpired).
+      // 'table.exec.state.ttl': rows past their TTL join nothing, even before their key's timer
+      // drops them (Flink's NeverReturnExpired).
       auto expired = [&](const StoredRow& o) {
         return ttl_.enabled() && ttl_.Expired(o.stored_ms, now_ms);
       };
@@ -105,12 +165,16 @@ class RegularJoin final : public TwoInputOperator {
         }
         if (self_outer && sr.matches == 0) Emit(input, &row, nullptr, RowKind::kInsert);
         mine.push_back(std::move(sr));
+        if (ttl_.enabled() && now_ms + ttl_.ttl_ms() < ks.ttl_timer) {
+          SetTtlTimer(kg, kb, &ks, now_ms + ttl_.ttl_ms());
+        }
       } else {
         auto it = std::find_if(mine.begin(), mine.end(),
                                [&](const StoredRow& s) { return SameValues(s.values, row); });
         if (it == mine.end()) continue;  // retraction of a row never seen (e.g. filtered)
-        if (expired(*it)) {              // as if the sweep had dropped it: nothing to retract
+        if (expired(*it)) {              // as if its timer had dropped it: nothing to retract
           mine.erase(it);
+          if (ks.side[0].empty() && ks.side[1].empty()) DropKey(kg, kb, &ks);
           continue;
         }
         for (auto& o : other) {
@@ -123,9 +187,7 @@ class RegularJoin final : public TwoInputOperator {
         }
         if (self_outer && it->matches == 0) Emit(input, &row, nullptr, RowKind::kDelete);
         mine.erase(it);
-        if (!null_key && ks.side[0].empty() && ks.side[1].empty()) {
-          state_.Erase(key_groups_[r], kb);  // the key's last row retracted
-        }
+        if (ks.side[0].empty() && ks.side[1].empty()) DropKey(kg, kb, &ks);  // last row retracted
       }
     }
     if (out_.num_rows() == 0) return absl::OkStatus();
@@ -136,22 +198,84 @@ class RegularJoin final : public TwoInputOperator {
   // The result has no time attribute (it is updating); watermarks pass through unchanged.
   absl::Status ProcessWatermark(int64_t w, Output* out) override { return out->EmitWatermark(w); }
 
- private:
-  // 'table.exec.state.ttl': drops rows stored longer ago than the TTL, and keys left without
-  // rows; walks all state, as Top-N's sweep does (at most once per StateTtl cadence).
-  void ExpireState(int64_t now) {
-    auto expired = [&](const StoredRow& r) { return ttl_.Expired(r.stored_ms, now); };
-    auto sweep = [&](KeyState& ks) {
-      for (auto& side : ks.side)
-        side.erase(std::remove_if(side.begin(), side.end(), expired), side.end());
-      return ks.side[0].empty() && ks.side[1].empty();
-    };
-    sweep(null_rows_);
-    state_.EraseIf([&](KeyGroup, std::string_view, KeyState& ks) {
-      if (!sweep(ks)) return false;
-      c_.metrics->expired_keys++;
-      return true;
+  // 'table.exec.state.ttl': each key has one processing-time timer, at the time its oldest row
+  // expires. When it fires, the key's expired rows are dropped (without retractions, as Flink's
+  // join state TTL does), then the timer moves to the next oldest row, or the key goes.
+  absl::Status OnProcessingTime(int64_t now_ms, Output*) override {
+    Timer t;
+    while (timers_->PopProcessingTimer(now_ms, &t)) {
+      KeyState* ks = state_.Find(t.kg, t.key);
+      if (!ks) continue;
+      if (ks->ttl_timer == t.time) ks->ttl_timer = INT64_MAX;  // this one fired
+      if (!ttl_.enabled()) continue;  // restored from a job with a TTL, which this one has not
+      for (auto& side : ks->side) {
+        std::erase_if(side, [&](const StoredRow& r) { return ttl_.Expired(r.stored_ms, now_ms); });
+      }
+      if (ks->side[0].empty() && ks->side[1].empty()) {
+        c_.metrics->expired_keys++;
+        DropKey(t.kg, t.key, ks);
+        continue;
+      }
+      SetTtlTimer(t.kg, t.key, ks, NextExpiry(*ks));
+    }
+    return absl::OkStatus();
+  }
+
+  // Keyed state, section kFirstOperatorSection of each key group: the KeyedMapState snapshot of
+  // the key group (per key: the left rows, then the right rows, each with its values, match
+  // count and stored time). Rows with a NULL key part are in their key group like any other, so
+  // rescaling moves them with it: no row is lost or duplicated. The TTL timers are in the timer
+  // section; restore registers them again from the stored times (so a restore that enables,
+  // changes or disables the TTL ages the rows by it).
+  absl::Status SnapshotState(int64_t, state::OperatorSnapshot* out) override {
+    SnapshotKeyedState(state_, kFirstOperatorSection, out);
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    EDDY_RETURN_IF_ERROR(RestoreKeyedState(in, kFirstOperatorSection, &state_));
+    if (!ttl_.enabled()) return absl::OkStatus();
+    for (KeyGroup kg : in.KeyGroups()) {
+      state_.ForEachInKeyGroup(kg, [&](KeyGroup g, std::string_view key, KeyState& ks) {
+        SetTtlTimer(g, key, &ks, NextExpiry(ks));
+      });
+    }
+    return absl::OkStatus();
+  }
+
+  // The hash maps, and the stored rows (walked: O(rows)).
+  size_t StateBytes() const override {
+    size_t n = state_.ApproximateMemoryBytes();
+    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
+      for (const auto& side : ks.side) {
+        for (const auto& r : side) n += RowBytes(r.values, sizeof(StoredRow));
+      }
     });
+    return n;
+  }
+
+ private:
+  // When the oldest row of `ks` expires (ms).
+  int64_t NextExpiry(const KeyState& ks) const {
+    int64_t oldest = INT64_MAX;
+    for (const auto& side : ks.side) {
+      for (const auto& r : side) oldest = std::min(oldest, r.stored_ms);
+    }
+    return oldest == INT64_MAX ? INT64_MAX : SaturatingAdd(oldest, ttl_.ttl_ms());
+  }
+
+  // Moves the TTL timer of key `key` to `time_ms` (INT64_MAX: none).
+  void SetTtlTimer(KeyGroup kg, std::string_view key, KeyState* ks, int64_t time_ms) {
+    if (ks->ttl_timer == time_ms) return;
+    if (ks->ttl_timer != INT64_MAX) timers_->DeleteProcessingTimer(kg, key, 0, ks->ttl_timer);
+    if (time_ms != INT64_MAX) timers_->RegisterProcessingTimer(kg, key, 0, time_ms);
+    ks->ttl_timer = time_ms;
+  }
+
+  // Removes a key without rows, and its TTL timer. `ks` is invalid afterwards.
+  void DropKey(KeyGroup kg, std::string_view key, KeyState* ks) {
+    SetTtlTimer(kg, key, ks, INT64_MAX);
+    state_.Erase(kg, key);
   }
 
   // Appends (left, right) to the output; `other` null pads that side with NULLs.
@@ -201,8 +325,7 @@ class RegularJoin final : public TwoInputOperator {
   std::vector<Column> no_keys_;  // hashed when !hash_keys_
   KeyGroupAssigner key_groups_;
   state::KeyedMapState<KeyState> state_;  // key bytes → rows of both sides
-  // Rows with a NULL key part (never matched; outer sides only). Operator-level, not keyed.
-  KeyState null_rows_;
+  TimerService* timers_ = nullptr;
   StateTtl ttl_{c_.state_ttl_ms, c_.clock_ms};
   std::vector<StoredRow> empty_;
   Batch out_;

@@ -30,7 +30,8 @@ struct RegularJoinConfig {
   /// since it arrived) is dropped without a retraction, as Flink's join state TTL does; later
   /// rows of the other side no longer join it.
   int64_t state_ttl_ms = 0;
-  /// Processing time in ms for the TTL; steady clock when unset (tests set it).
+  /// Processing time in ms for the TTL; when unset, the runtime's clock (OperatorContext::
+  /// clock_ms, the wall clock), on which the TTL's processing-time timers fire.
   std::function<int64_t()> clock_ms;
   std::shared_ptr<OperatorMetrics> metrics;
   /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
@@ -38,7 +39,10 @@ struct RegularJoinConfig {
   SubtaskInfo subtask;
 };
 
-/// The operator. Errors: expression evaluation failures.
+/// The operator. Its keyed state (the rows of both sides per key, with their match counts and
+/// arrival times; rows with a NULL key part in the key group they were routed by) is snapshotted
+/// per key group, and 'table.exec.state.ttl' expires a key's rows from a processing-time timer
+/// of the key. Errors: expression evaluation failures; DataLoss on restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeRegularJoin(RegularJoinConfig config);
 
 }  // namespace eddy::runtime

@@ -36,7 +36,10 @@ struct TemporalJoinConfig {
 /// The operator. Late left rows (at or behind the watermark on arrival) are counted, not dropped:
 /// they join at the next watermark with the versions still kept (as Flink SQL's
 /// TemporalRowTimeJoinOperator does), so one whose version has been superseded by a version at or
-/// before an earlier watermark finds none (inner join: no output; LEFT: NULLs).
+/// before an earlier watermark finds none (inner join: no output; LEFT: NULLs). Each key has an
+/// event-time timer (its first waiting left row, or its second version), and the rows of a
+/// watermark come out by (time, key, arrival); waiting rows and versions are snapshotted per key
+/// group. Errors: expression evaluation failures; DataLoss on restoring corrupt state.
 std::unique_ptr<TwoInputOperator> MakeTemporalJoin(TemporalJoinConfig config);
 
 }  // namespace eddy::runtime

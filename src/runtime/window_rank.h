@@ -44,6 +44,10 @@ struct WindowRankConfig {
   bool processing_time = false;
   std::vector<Field> input_fields;  // names of the input's columns, for late-row records
   std::shared_ptr<OperatorMetrics> metrics;
+  /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
+  /// (the default, subtask 0 of 1, owns them all). Rows are in the key group of their PARTITION
+  /// BY columns of the input (`key_columns` below `input_columns`), as the exchange routes them.
+  SubtaskInfo subtask;
 };
 
 /// The operator. Output rows (+I only): the row's columns, then the rank (BIGINT, 1 to N). A

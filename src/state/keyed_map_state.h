@@ -103,6 +103,14 @@ class KeyedMapState {
       for (auto& [k, v] : maps_[i]) f(kg, std::string_view(k), v);
     }
   }
+  /// Calls f(KeyGroup, std::string_view key, const V& value) for every entry (read-only).
+  template <class F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < maps_.size(); ++i) {
+      KeyGroup kg(range_.first().value() + static_cast<int32_t>(i));
+      for (const auto& [k, v] : maps_[i]) f(kg, std::string_view(k), v);
+    }
+  }
   /// Same for the entries of key group `kg` only.
   template <class F>
   void ForEachInKeyGroup(KeyGroup kg, F&& f) {

@@ -9,7 +9,8 @@
 #   reading goes on at the next line, at parallelism 1 and 2; a checkpoint records the limit;
 # - JSON nested deeper than 64 levels is a bad row with its position;
 # - kafka records over the limit go to the error policy with topic/partition/offset;
-# - a string function building more than 16 MiB fails the job naming the function.
+# - a string function building more than 16 MiB fails the job naming the function;
+# - a named pipe is read once, whole (planning used to open it and take its first bytes).
 # Expected values are computed here in Python from the inputs, never taken from eddy's output.
 #
 # Usage: bash format_limits.sh <path-to-eddy> <repo-root>
@@ -367,4 +368,20 @@ print(a["source"], a.get("row_truncated", False), len(a["row"]), "|", b["source"
       base64.b64decode(b["row_base64"]) == b"{\"id\":4,\"name\":\"\xff\xfe\",\"score\":4}")' \
     "$WORK/kdlq.jsonl" 2>&1)"
 stop_server
+section "a named pipe is read once, whole"
+# Planning measured the input by opening it: on a pipe that took the writer's first bytes (and
+# closed the pipe under it) before the scan opened it again and waited forever.
+rm -f "$WORK/pipe.csv"
+mkfifo "$WORK/pipe.csv"
+"$PY" -c 'import sys; print("\n".join("%d,n%d,%d" % (i, i, i % 7) for i in range(50000)))' >"$WORK/pipe.csv" &
+writer=$!
+{ table p "$WORK/pipe.csv" csv ""; echo "CREATE TABLE c ($CSV3) WITH ('connector' = 'filesystem', 'path' = '$WORK/pipe-out.csv', 'format' = 'csv');"
+  echo "INSERT INTO c SELECT * FROM p;"; } >"$WORK/pipe.sql"
+RC=0
+timeout 60 "$EDDY" run "$WORK/pipe.sql" -q 2>"$WORK/pipe.err" || RC=$?
+wait "$writer" || true
+# 50,000 rows whose scores (i mod 7) sum to 7142 cycles of 21, plus 0 + 1 + ... + 5.
+check "the pipe's 50,000 rows are all read once (exit $RC)" "50000 149997" \
+  "$(awk -F, '{n++; s += $3} END {print n, s}' "$WORK/pipe-out.csv" 2>/dev/null)"
+
 finish

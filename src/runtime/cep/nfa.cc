@@ -1,289 +1,21 @@
 #include "runtime/cep/nfa.h"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
+#include "runtime/cep/program.h"
+#include "state/serializer.h"
 
 namespace eddy::runtime::cep {
 
-// One instruction of the compiled program. Epsilon instructions (kSplit, kJmp, kLoop*) are
-// followed when a run moves; a run rests only at kVar (waiting for the next row), kAbsent
-// (waiting for its window to pass) or reaches kMatch.
-struct CompiledPattern::Inst {
-  enum class Op : uint8_t {
-    kVar,       // map the next row to `var` if its condition holds, then go to x
-    kSplit,     // go to x, and with lower preference to y
-    kJmp,       // go to x
-    kLoopInit,  // counter[slot] = 0, go to x
-    kLoop,      // counted repetition: body x, exit y (see Closure)
-    kLoopInc,   // counter[slot] += 1 (saturating at the bound that matters), go to x
-    kAbsent,    // NOT var: wait until the WITHIN window passes with no row matching var
-    kMatch,     // the match is complete
-  };
-  Op op = Op::kMatch;
-  VarId var = -1;
-  int32_t x = -1;
-  int32_t y = -1;
-  int32_t slot = -1;
-  int32_t min = 0;
-  int32_t max = 0;
-  bool greedy = true;
-};
-
-CompiledPattern::~CompiledPattern() = default;
-
 namespace {
 
-using Kind = PatternNode::Kind;
 using Inst = CompiledPattern::Inst;
 using Op = Inst::Op;
-
-std::string At(const PatternNode& n) {
-  return n.offset >= 0 ? absl::StrCat(" at offset ", n.offset) : std::string();
-}
-
-// True when `n` can match zero rows.
-bool Nullable(const PatternNode& n) {
-  switch (n.kind) {
-    case Kind::kVariable:
-      return false;
-    case Kind::kAbsence:
-      return true;
-    case Kind::kConcat:
-      for (const PatternNode& c : n.children) {
-        if (!Nullable(c)) return false;
-      }
-      return true;
-    case Kind::kAlternation:
-      for (const PatternNode& c : n.children) {
-        if (Nullable(c)) return true;
-      }
-      return false;
-    case Kind::kQuantified:
-      return n.min == 0 || Nullable(n.children[0]);
-  }
-  return false;
-}
-
-size_t CountNodes(const PatternNode& n) {
-  size_t count = 1;
-  for (const PatternNode& c : n.children) count += CountNodes(c);
-  return count;
-}
-
-void CollectVariables(const PatternNode& n, std::vector<bool>* used) {
-  if (n.kind == Kind::kVariable) (*used)[n.var] = true;
-  for (const PatternNode& c : n.children) CollectVariables(c, used);
-}
-
-// Shape checks of every node; `absence_ok` only for the last element of the top-level sequence.
-absl::Status CheckNode(const Pattern& p, const PatternNode& n, bool absence_ok, int depth) {
-  if (depth > 1000) return absl::InvalidArgumentError("PATTERN: nested too deeply");
-  switch (n.kind) {
-    case Kind::kVariable:
-    case Kind::kAbsence:
-      if (n.var < 0 || static_cast<size_t>(n.var) >= p.variables.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("PATTERN: variable id ", n.var, At(n),
-                                                       " is not one of the pattern's ",
-                                                       p.variables.size(), " variables"));
-      }
-      if (n.kind == Kind::kAbsence && !absence_ok) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "PATTERN: NOT ", p.variables[n.var], At(n),
-            " must be the last element of the pattern, after what it follows, e.g. (A B NOT C); "
-            "it cannot be repeated, alternated or followed by more elements"));
-      }
-      return absl::OkStatus();
-    case Kind::kConcat:
-    case Kind::kAlternation:
-      if (n.children.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("PATTERN: empty sequence", At(n)));
-      }
-      for (const PatternNode& c : n.children) {
-        EDDY_RETURN_IF_ERROR(CheckNode(p, c, false, depth + 1));
-      }
-      return absl::OkStatus();
-    case Kind::kQuantified: {
-      if (n.children.size() != 1) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("PATTERN: a quantifier needs exactly one element", At(n)));
-      }
-      bool bounded = n.max != kUnbounded;
-      if (n.min < 0 || n.min > kMaxQuantifierBound || (bounded && n.max > kMaxQuantifierBound) ||
-          (bounded && (n.max < 1 || n.max < n.min)) || n.max < kUnbounded) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "PATTERN: invalid quantifier bounds {", n.min, ",", bounded ? absl::StrCat(n.max) : "",
-            "}", At(n), ": need 0 <= n <= m, m >= 1, both at most ", kMaxQuantifierBound));
-      }
-      EDDY_RETURN_IF_ERROR(CheckNode(p, n.children[0], false, depth + 1));
-      if (n.max != 1 && Nullable(n.children[0])) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "PATTERN: the repeated element ", ToString(p, n), At(n),
-            " can match no rows in one repetition; make its contents mandatory (e.g. (A B?)+ "
-            "instead of (A? B?)+) so that every repetition maps at least one row"));
-      }
-      return absl::OkStatus();
-    }
-  }
-  return absl::OkStatus();
-}
-
-// Flink's rule that the last variable cannot be greedy (checked on every element that can end a
-// match): a greedy quantifier with a variable count at the end means a complete match could only
-// be emitted once a row arrives that does not extend it.
-absl::Status CheckEnd(const Pattern& p, const PatternNode& n) {
-  switch (n.kind) {
-    case Kind::kVariable:
-    case Kind::kAbsence:
-      return absl::OkStatus();
-    case Kind::kConcat:
-      for (size_t i = n.children.size(); i-- > 0;) {
-        EDDY_RETURN_IF_ERROR(CheckEnd(p, n.children[i]));
-        if (!Nullable(n.children[i])) break;
-      }
-      return absl::OkStatus();
-    case Kind::kAlternation:
-      for (const PatternNode& c : n.children) EDDY_RETURN_IF_ERROR(CheckEnd(p, c));
-      return absl::OkStatus();
-    case Kind::kQuantified:
-      if (n.greedy && n.min != n.max) {
-        std::string text = ToString(p, n);
-        return absl::InvalidArgumentError(absl::StrCat(
-            "PATTERN: greedy quantifier ", text, At(n),
-            " can end the match, so a match would only be known complete when a later row does "
-            "not extend it (Flink: a greedy quantifier is not allowed on the last variable of a "
-            "pattern). Make it reluctant (",
-            text,
-            "?) or end the pattern with a variable that excludes its rows, e.g. PATTERN (A "
-            "B* C) with C AS NOT <condition of B>"));
-      }
-      return CheckEnd(p, n.children[0]);
-  }
-  return absl::OkStatus();
-}
-
-// Emits code for `n` that falls through to the instruction after it.
-class CodeGen {
- public:
-  explicit CodeGen(std::vector<Inst>* prog) : prog_(*prog) {}
-  int32_t counters() const { return counters_; }
-
-  void Gen(const PatternNode& n) {
-    switch (n.kind) {
-      case Kind::kVariable:
-      case Kind::kAbsence: {
-        int32_t pc = Emit({n.kind == Kind::kVariable ? Op::kVar : Op::kAbsent});
-        prog_[pc].var = n.var;
-        prog_[pc].x = pc + 1;
-        return;
-      }
-      case Kind::kConcat:
-        for (const PatternNode& c : n.children) Gen(c);
-        return;
-      case Kind::kAlternation: {
-        std::vector<int32_t> jumps;
-        for (size_t i = 0; i < n.children.size(); ++i) {
-          if (i + 1 == n.children.size()) {
-            Gen(n.children[i]);
-            break;
-          }
-          int32_t split = Emit({Op::kSplit});
-          prog_[split].x = split + 1;
-          Gen(n.children[i]);
-          jumps.push_back(Emit({Op::kJmp}));
-          prog_[split].y = Size();
-        }
-        for (int32_t j : jumps) prog_[j].x = Size();
-        return;
-      }
-      case Kind::kQuantified:
-        GenQuantified(n);
-        return;
-    }
-  }
-
- private:
-  void GenQuantified(const PatternNode& n) {
-    const PatternNode& body = n.children[0];
-    if (n.min == 1 && n.max == 1) {
-      Gen(body);
-    } else if (n.min == 0 && n.max == 1) {  // ?  ??
-      int32_t split = Emit({Op::kSplit});
-      Gen(body);
-      Prefer(split, split + 1, Size(), n.greedy);
-    } else if (n.min == 0 && n.max == kUnbounded) {  // *  *?
-      int32_t split = Emit({Op::kSplit});
-      Gen(body);
-      int32_t jmp = Emit({Op::kJmp});
-      prog_[jmp].x = split;
-      Prefer(split, split + 1, Size(), n.greedy);
-    } else if (n.min == 1 && n.max == kUnbounded) {  // +  +?
-      int32_t start = Size();
-      Gen(body);
-      int32_t split = Emit({Op::kSplit});
-      Prefer(split, start, split + 1, n.greedy);
-    } else {  // {n,m} with a counter
-      int32_t slot = counters_++;
-      int32_t init = Emit({Op::kLoopInit});
-      prog_[init].slot = slot;
-      prog_[init].x = init + 1;
-      int32_t loop = Emit({Op::kLoop});
-      Gen(body);
-      int32_t inc = Emit({Op::kLoopInc});
-      Inst& l = prog_[loop];
-      l.slot = slot;
-      l.min = n.min;
-      l.max = n.max;
-      l.greedy = n.greedy;
-      l.x = loop + 1;
-      l.y = Size();
-      Inst& i = prog_[inc];
-      i.slot = slot;
-      i.min = n.min;
-      i.max = n.max;
-      i.x = loop;
-    }
-  }
-
-  // Split at `pc` between "more" and "done", preferring "more" when greedy.
-  void Prefer(int32_t pc, int32_t more, int32_t done, bool greedy) {
-    prog_[pc].x = greedy ? more : done;
-    prog_[pc].y = greedy ? done : more;
-  }
-  int32_t Emit(Inst inst) {
-    prog_.push_back(inst);
-    return Size() - 1;
-  }
-  int32_t Size() const { return static_cast<int32_t>(prog_.size()); }
-
-  std::vector<Inst>& prog_;
-  int32_t counters_ = 0;
-};
-
-const char* OpName(Op op) {
-  switch (op) {
-    case Op::kVar:
-      return "var";
-    case Op::kSplit:
-      return "split";
-    case Op::kJmp:
-      return "jmp";
-    case Op::kLoopInit:
-      return "loop_init";
-    case Op::kLoop:
-      return "loop";
-    case Op::kLoopInc:
-      return "loop_inc";
-    case Op::kAbsent:
-      return "absent";
-    case Op::kMatch:
-      return "match";
-  }
-  return "?";
-}
 
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t r;
@@ -292,127 +24,6 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::shared_ptr<const CompiledPattern>> Compile(const Pattern& pattern,
-                                                               const CompileOptions& options) {
-  const PatternNode& root = pattern.root;
-  // The NFA's moves are followed recursively, so the program size bounds the stack depth.
-  if (size_t n = CountNodes(root); n > kMaxPatternElements) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PATTERN: ", n, " elements; at most ", kMaxPatternElements, " are supported"));
-  }
-  // Split off a trailing NOT: P NOT C.
-  const PatternNode* absence = nullptr;
-  std::vector<const PatternNode*> prefix;
-  if (root.kind == Kind::kAbsence) {
-    EDDY_RETURN_IF_ERROR(CheckNode(pattern, root, true, 0));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PATTERN: NOT ", pattern.variables[root.var], At(root),
-        " needs an element before it, e.g. (A NOT C): a match must map at least one row"));
-  }
-  if (root.kind == Kind::kConcat) {
-    for (size_t i = 0; i < root.children.size(); ++i) {
-      bool last = i + 1 == root.children.size();
-      EDDY_RETURN_IF_ERROR(CheckNode(pattern, root.children[i], last, 1));
-      if (last && root.children[i].kind == Kind::kAbsence) {
-        absence = &root.children[i];
-      } else {
-        prefix.push_back(&root.children[i]);
-      }
-    }
-    if (root.children.empty()) return absl::InvalidArgumentError("PATTERN: the pattern is empty");
-  } else {
-    EDDY_RETURN_IF_ERROR(CheckNode(pattern, root, false, 0));
-    prefix.push_back(&root);
-  }
-  bool nullable = true;
-  for (const PatternNode* n : prefix) nullable = nullable && Nullable(*n);
-  if (nullable) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PATTERN: ", ToString(pattern),
-        " can match an empty sequence of rows, which Flink does not support (e.g. PATTERN (A*) or "
-        "(A? B*)): make at least one element mandatory, e.g. A+ instead of A*"));
-  }
-  if (absence == nullptr) EDDY_RETURN_IF_ERROR(CheckEnd(pattern, root));
-  if (options.within_us && *options.within_us <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("WITHIN must be a positive interval, got ", *options.within_us, " µs"));
-  }
-  if (absence != nullptr && !options.within_us) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PATTERN: NOT ", pattern.variables[absence->var], At(*absence),
-        " needs a WITHIN interval: it matches when no such row comes within that time, e.g. "
-        "PATTERN (A NOT C) WITHIN INTERVAL '10' MINUTE"));
-  }
-  if (options.conditions.size() > pattern.variables.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("conditions has ", options.conditions.size(),
-                                                   " entries but the pattern has ",
-                                                   pattern.variables.size(), " variables"));
-  }
-  const AfterMatchSkip& skip = options.skip;
-  if (skip.mode == AfterMatchSkip::Mode::kToFirst || skip.mode == AfterMatchSkip::Mode::kToLast) {
-    std::vector<bool> used(pattern.variables.size(), false);
-    for (const PatternNode* n : prefix) CollectVariables(*n, &used);
-    if (skip.var < 0 || static_cast<size_t>(skip.var) >= used.size() || !used[skip.var]) {
-      std::string name = skip.var >= 0 && static_cast<size_t>(skip.var) < used.size()
-                             ? pattern.variables[skip.var]
-                             : absl::StrCat("#", skip.var);
-      return absl::InvalidArgumentError(absl::StrCat(
-          "AFTER MATCH SKIP TO ", skip.mode == AfterMatchSkip::Mode::kToFirst ? "FIRST " : "LAST ",
-          name, ": the pattern maps no rows to ", name));
-    }
-  }
-
-  auto compiled = std::shared_ptr<CompiledPattern>(new CompiledPattern());
-  compiled->pattern_ = pattern;
-  compiled->options_ = options;
-  CodeGen gen(&compiled->program_);
-  gen.Gen(root);
-  compiled->program_.push_back(Inst{Op::kMatch});
-  compiled->num_counters_ = gen.counters();
-  compiled->absence_var_ = absence ? absence->var : -1;
-  bool merge = true;
-  for (size_t v = 0; v < pattern.variables.size(); ++v) {
-    ConditionKind k =
-        v < options.conditions.size() ? options.conditions[v] : ConditionKind::kMatchDependent;
-    if (k == ConditionKind::kMatchDependent) merge = false;
-  }
-  compiled->merge_runs_ = merge;
-  return std::shared_ptr<const CompiledPattern>(std::move(compiled));
-}
-
-std::string CompiledPattern::DebugString() const {
-  std::string out;
-  for (size_t pc = 0; pc < program_.size(); ++pc) {
-    const Inst& in = program_[pc];
-    absl::StrAppend(&out, pc, ": ", OpName(in.op));
-    switch (in.op) {
-      case Op::kVar:
-      case Op::kAbsent:
-        absl::StrAppend(&out, " ", pattern_.variables[in.var], " -> ", in.x);
-        break;
-      case Op::kSplit:
-        absl::StrAppend(&out, " ", in.x, ", ", in.y);
-        break;
-      case Op::kJmp:
-        absl::StrAppend(&out, " ", in.x);
-        break;
-      case Op::kLoopInit:
-      case Op::kLoopInc:
-        absl::StrAppend(&out, " c", in.slot, " -> ", in.x);
-        break;
-      case Op::kLoop:
-        absl::StrAppend(&out, " c", in.slot, " {", in.min, ",",
-                        in.max == kUnbounded ? std::string() : absl::StrCat(in.max), "}",
-                        in.greedy ? "" : "?", " body ", in.x, " exit ", in.y);
-        break;
-      case Op::kMatch:
-        break;
-    }
-    out.push_back('\n');
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Matcher
@@ -433,6 +44,14 @@ class Matcher::Impl {
   }
   size_t PartialMatches() const;
   int64_t matches_emitted() const { return match_count_; }
+  std::optional<int64_t> NextTimeout() const {
+    for (const Group& g : groups_) {
+      if (!g.threads.empty()) return g.deadline;  // deadlines grow with the start rows
+    }
+    return std::nullopt;
+  }
+  void SnapshotState(state::StateWriter* w) const;
+  absl::Status RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row);
 
  private:
   // A row of a partial match in the shared buffer. Runs that forked share the nodes of their
@@ -602,9 +221,9 @@ Matcher::Impl::Impl(std::shared_ptr<const CompiledPattern> pattern, Condition co
   EDDY_CHECK(!matched);
 }
 
-Matcher::Impl::~Impl() {
-  for (Group& g : groups_) ClearGroup(g);
-}
+// The shared buffer goes as a whole: releasing each run's nodes one by one first would walk every
+// partial match (up to max_partial_matches runs of many rows each; seconds for a cancelled job).
+Matcher::Impl::~Impl() = default;
 
 void Matcher::Impl::NewEpoch() {
   if (num_counters_ > 0) {
@@ -795,8 +414,14 @@ absl::Status Matcher::Impl::ProcessRow(int64_t row, int64_t time_us, std::vector
   }
   fresh.threads = initial_;  // no row mapped yet: no references to take
   groups_.push_back(std::move(fresh));
+  size_t stepped = 0;
   for (Group& g : groups_) {
-    if (!g.threads.empty()) StepGroup(g, row, seq, time_us);
+    if (g.threads.empty()) continue;
+    StepGroup(g, row, seq, time_us);
+    if (++stepped % 256 == 0 && options_.cancelled &&
+        options_.cancelled->load(std::memory_order_relaxed)) {
+      return Fail(absl::CancelledError("job cancelled"));
+    }
   }
   RemoveDeadGroups();
   EDDY_RETURN_IF_ERROR(Emit(out));
@@ -955,6 +580,251 @@ std::optional<int64_t> Matcher::Impl::PrevRow(int64_t row, int64_t n) const {
   return rows_[seq - n - ring_base_];
 }
 
+// ---------------------------------------------------------------------------------------------
+// Checkpointed state (docs/cep.md "Checkpointed state"). The shared buffer is written compacted:
+// only the nodes the runs and complete matches reach, ordered by sequence number, so a node's
+// prev and prev_same come before it; a node's row, counts and reference counts are derived on
+// restore rather than stored, so a restored buffer is consistent by construction.
+
+namespace {
+
+constexpr uint8_t kMatcherStateVersion = 1;
+
+absl::Status Corrupt(const char* what) {
+  return absl::DataLossError(absl::StrCat("MATCH_RECOGNIZE state corrupt: ", what));
+}
+
+// A node reference: 0 for none, else index + 1.
+absl::Status GetRef(state::StateReader* r, uint64_t limit, int32_t* ref) {
+  uint64_t v = 0;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&v));
+  if (v > limit) return Corrupt("a reference to a row of a partial match that is not there");
+  *ref = static_cast<int32_t>(v) - 1;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Matcher::Impl::SnapshotState(state::StateWriter* w) const {
+  w->PutByte(kMatcherStateVersion);
+  w->PutVarint(pattern_->program_.size());
+  w->PutVarint(static_cast<uint64_t>(num_counters_));
+  w->PutVarint(static_cast<uint64_t>(num_vars_));
+  w->PutVarint(static_cast<uint64_t>(status_.code()));
+  w->PutString(std::string(status_.message()));
+  for (int64_t v : {next_seq_, ring_base_, last_row_, last_time_, watermark_, floor_, resume_seq_,
+                    match_count_}) {
+    w->PutInt64(v);
+  }
+  // Row indexes strictly increase: the first, then the gaps.
+  w->PutVarint(rows_.size());
+  for (size_t i = 0; i < rows_.size(); ++i) {
+    if (i == 0) {
+      w->PutInt64(rows_[0]);
+    } else {
+      w->PutVarint(static_cast<uint64_t>(rows_[i] - rows_[i - 1]));
+    }
+  }
+  // The nodes reachable from runs and matches, by sequence number.
+  std::vector<int32_t> order;
+  std::vector<int32_t> index(nodes_.size(), -1);
+  auto visit = [&](int32_t n) {
+    for (; n >= 0 && index[n] == -1; n = nodes_[n].prev) {
+      index[n] = 0;
+      order.push_back(n);
+    }
+  };
+  for (const Group& g : groups_) {
+    visit(g.match);
+    for (const Thread& t : g.threads) visit(t.last);
+  }
+  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    return nodes_[a].seq != nodes_[b].seq ? nodes_[a].seq < nodes_[b].seq : a < b;
+  });
+  for (size_t i = 0; i < order.size(); ++i) index[order[i]] = static_cast<int32_t>(i);
+  auto ref = [&](int32_t n) { return n < 0 ? 0 : static_cast<uint64_t>(index[n]) + 1; };
+  w->PutVarint(order.size());
+  for (int32_t n : order) {
+    const Node& node = nodes_[n];
+    w->PutVarint(static_cast<uint64_t>(node.seq - ring_base_));
+    w->PutVarint(static_cast<uint64_t>(node.var));
+    w->PutVarint(ref(node.prev));
+    w->PutVarint(ref(node.prev_same));
+  }
+  w->PutVarint(groups_.size());
+  for (const Group& g : groups_) {
+    w->PutInt64(g.start_seq);
+    w->PutInt64(g.start_time);
+    w->PutInt64(g.deadline);
+    w->PutVarint(ref(g.match));
+    w->PutVarint(g.threads.size());
+    for (const Thread& t : g.threads) {
+      w->PutVarint(static_cast<uint64_t>(t.pc));
+      w->PutVarint(ref(t.last));
+      for (int32_t c = 0; c < num_counters_; ++c) w->PutInt64(t.regs[c]);
+      for (int32_t v = 0; v < num_vars_; ++v) w->PutVarint(ref(t.regs[num_counters_ + v]));
+    }
+  }
+}
+
+absl::Status Matcher::Impl::RestoreState(state::StateReader* r, int64_t first_row,
+                                         int64_t end_row) {
+  if (next_seq_ != 0 || !groups_.empty()) {
+    return absl::FailedPreconditionError(
+        "MATCH_RECOGNIZE: a matcher that consumed rows cannot restore a snapshot");
+  }
+  uint8_t version = 0;
+  EDDY_RETURN_IF_ERROR(r->GetByte(&version));
+  if (version != kMatcherStateVersion) {
+    return absl::DataLossError(absl::StrCat("MATCH_RECOGNIZE state has format version ", version,
+                                            ", expected ", kMatcherStateVersion));
+  }
+  uint64_t program = 0, counters = 0, vars = 0, code = 0;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&program));
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&counters));
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&vars));
+  if (program != pattern_->program_.size() || counters != static_cast<uint64_t>(num_counters_) ||
+      vars != static_cast<uint64_t>(num_vars_)) {
+    return absl::DataLossError(
+        "MATCH_RECOGNIZE state was written for another pattern (its program has another shape)");
+  }
+  std::string message;
+  EDDY_RETURN_IF_ERROR(r->GetVarint(&code));
+  EDDY_RETURN_IF_ERROR(r->GetString(&message));
+  if (code > static_cast<uint64_t>(absl::StatusCode::kUnauthenticated)) {
+    return Corrupt("unknown status code");
+  }
+  int64_t next_seq = 0, ring_base = 0, last_row = 0, last_time = 0, watermark = 0, floor = 0,
+          resume_seq = 0, match_count = 0;
+  for (int64_t* v : {&next_seq, &ring_base, &last_row, &last_time, &watermark, &floor, &resume_seq,
+                     &match_count}) {
+    EDDY_RETURN_IF_ERROR(r->GetInt64(v));
+  }
+  if (ring_base < 0 || next_seq < ring_base || resume_seq < 0 || resume_seq > next_seq ||
+      match_count < 0) {
+    return Corrupt("row sequence numbers out of order");
+  }
+  auto in_range = [&](int64_t row) { return row >= first_row && row < end_row; };
+  uint64_t num_rows = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_rows));
+  if (num_rows != static_cast<uint64_t>(next_seq - ring_base)) {
+    return Corrupt("the rows held do not match their sequence numbers");
+  }
+  std::deque<int64_t> rows;
+  for (uint64_t i = 0; i < num_rows; ++i) {
+    int64_t row = 0;
+    if (i == 0) {
+      EDDY_RETURN_IF_ERROR(r->GetInt64(&row));
+    } else {
+      uint64_t gap = 0;
+      EDDY_RETURN_IF_ERROR(r->GetVarint(&gap));
+      if (gap == 0 || gap > static_cast<uint64_t>(INT64_MAX) ||
+          __builtin_add_overflow(rows.back(), static_cast<int64_t>(gap), &row)) {
+        return Corrupt("row indexes do not increase");
+      }
+    }
+    if (!in_range(row)) return Corrupt("a row index outside the rows the operator stores");
+    rows.push_back(row);
+  }
+  if (next_seq > 0 && (!in_range(last_row) || (!rows.empty() && rows.back() != last_row))) {
+    return Corrupt("the last row is not the last row held");
+  }
+
+  uint64_t num_nodes = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_nodes));
+  if (num_nodes > static_cast<uint64_t>(INT32_MAX)) return Corrupt("too many rows in play");
+  std::vector<Node> nodes(num_nodes);
+  for (uint64_t i = 0; i < num_nodes; ++i) {
+    Node& n = nodes[i];
+    uint64_t offset = 0, var = 0;
+    EDDY_RETURN_IF_ERROR(r->GetVarint(&offset));
+    EDDY_RETURN_IF_ERROR(r->GetVarint(&var));
+    EDDY_RETURN_IF_ERROR(GetRef(r, i, &n.prev));
+    EDDY_RETURN_IF_ERROR(GetRef(r, i, &n.prev_same));
+    if (offset >= num_rows || var >= vars) return Corrupt("a mapped row out of range");
+    n.seq = ring_base + static_cast<int64_t>(offset);
+    n.row = rows[offset];
+    n.var = static_cast<VarId>(var);
+    if ((n.prev >= 0 && nodes[n.prev].seq >= n.seq) ||
+        (n.prev_same >= 0 &&
+         (nodes[n.prev_same].seq >= n.seq || nodes[n.prev_same].var != n.var))) {
+      return Corrupt("the rows of a partial match are out of order");
+    }
+    n.count_all = (n.prev >= 0 ? nodes[n.prev].count_all : 0) + 1;
+    n.count_same = (n.prev_same >= 0 ? nodes[n.prev_same].count_same : 0) + 1;
+    if (n.prev >= 0) ++nodes[n.prev].refs;
+  }
+
+  uint64_t num_groups = 0;
+  EDDY_RETURN_IF_ERROR(r->GetCount(&num_groups));
+  std::deque<Group> groups;
+  for (uint64_t gi = 0; gi < num_groups; ++gi) {
+    Group& g = groups.emplace_back();
+    uint64_t num_threads = 0;
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.start_seq));
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.start_time));
+    EDDY_RETURN_IF_ERROR(r->GetInt64(&g.deadline));
+    EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &g.match));
+    EDDY_RETURN_IF_ERROR(r->GetCount(&num_threads));
+    if (g.start_seq < ring_base || g.start_seq >= next_seq ||
+        (gi > 0 && g.start_seq <= groups[gi - 1].start_seq)) {
+      return Corrupt("start rows out of order");
+    }
+    if (num_threads > 0 && g.deadline <= floor) {
+      return Corrupt("a partial match alive past its WITHIN deadline");
+    }
+    if (g.match >= 0) ++nodes[g.match].refs;
+    for (uint64_t ti = 0; ti < num_threads; ++ti) {
+      Thread& t = g.threads.emplace_back();
+      uint64_t pc = 0;
+      EDDY_RETURN_IF_ERROR(r->GetVarint(&pc));
+      if (pc >= program || (At(static_cast<int32_t>(pc)).op != Op::kVar &&
+                            At(static_cast<int32_t>(pc)).op != Op::kAbsent)) {
+        return Corrupt("a partial match at no pattern variable");
+      }
+      t.pc = static_cast<int32_t>(pc);
+      EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &t.last));
+      if (t.last >= 0) ++nodes[t.last].refs;
+      t.regs.assign(num_counters_ + num_vars_, -1);
+      for (int32_t c = 0; c < num_counters_; ++c) {
+        EDDY_RETURN_IF_ERROR(state::StateSerializer<int32_t>::Read(r, &t.regs[c]));
+      }
+      for (int32_t v = 0; v < num_vars_; ++v) {
+        int32_t& node = t.regs[num_counters_ + v];
+        EDDY_RETURN_IF_ERROR(GetRef(r, num_nodes, &node));
+        if (node >= 0 && nodes[node].var != v) return Corrupt("a variable's last row is another's");
+      }
+    }
+  }
+  for (const Node& n : nodes) {
+    if (n.refs == 0) return Corrupt("a row of no partial match");
+  }
+  // Trim() reads the rows PREV may need before the oldest start row: they must be there.
+  int64_t oldest = groups.empty() ? next_seq : groups.front().start_seq;
+  int64_t needed = std::max<int64_t>(0, oldest - options_.max_prev_rows);
+  if (needed < next_seq && needed < ring_base) {
+    return absl::DataLossError(
+        "MATCH_RECOGNIZE state keeps fewer rows than PREV needs (the query changed?)");
+  }
+
+  status_ =
+      code == 0 ? absl::OkStatus() : absl::Status(static_cast<absl::StatusCode>(code), message);
+  next_seq_ = next_seq;
+  ring_base_ = ring_base;
+  last_row_ = last_row;
+  last_time_ = last_time;
+  watermark_ = watermark;
+  floor_ = floor;
+  resume_seq_ = resume_seq;
+  match_count_ = match_count;
+  rows_ = std::move(rows);
+  nodes_ = std::move(nodes);
+  free_nodes_.clear();
+  groups_ = std::move(groups);
+  Trim();
+  return absl::OkStatus();
+}
+
 Matcher::Matcher(std::shared_ptr<const CompiledPattern> pattern, Condition condition,
                  MatcherOptions options)
     : impl_(std::make_unique<Impl>(std::move(pattern), std::move(condition), std::move(options))) {}
@@ -970,5 +840,10 @@ int64_t Matcher::OldestNeededRow() const { return impl_->OldestNeededRow(); }
 std::optional<int64_t> Matcher::OldestStartTime() const { return impl_->OldestStartTime(); }
 size_t Matcher::partial_matches() const { return impl_->PartialMatches(); }
 int64_t Matcher::matches_emitted() const { return impl_->matches_emitted(); }
+std::optional<int64_t> Matcher::NextTimeout() const { return impl_->NextTimeout(); }
+void Matcher::SnapshotState(state::StateWriter* w) const { impl_->SnapshotState(w); }
+absl::Status Matcher::RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row) {
+  return impl_->RestoreState(r, first_row, end_row);
+}
 
 }  // namespace eddy::runtime::cep

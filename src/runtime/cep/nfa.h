@@ -21,6 +21,7 @@
 // (or a later row) reaches t + w; a C row in the window, even one exactly at t + w, cancels it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime/cep/pattern.h"
+
+namespace eddy::state {
+class StateReader;
+class StateWriter;
+}  // namespace eddy::state
 
 namespace eddy::runtime::cep {
 
@@ -208,6 +214,11 @@ struct MatcherOptions {
   /// Largest `n` that conditions pass to MatchView::Prev (PREV(x, n)); the matcher keeps that
   /// many rows before the oldest partial match. Default 1.
   int64_t max_prev_rows = 1;
+  /// The job's cancel flag (may be null). When it is set, ProcessRow stops between two start
+  /// rows' partial matches (every 256) and fails with CancelledError: a row can step up to
+  /// max_partial_matches runs, tens of ms. The Matcher is then partly stepped and returns that
+  /// error from every call; it can only be destroyed.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 /// Finds the matches of a compiled pattern in one partition (one key) of a stream.
@@ -282,6 +293,29 @@ class Matcher {
 
   /// Matches emitted so far.
   int64_t matches_emitted() const;
+
+  /// When time must next pass for this matcher (µs): the WITHIN deadline of the oldest start row
+  /// whose runs are alive (AdvanceTime() to it drops runs or completes a NOT element), or
+  /// kMaxWatermark when the live runs end only with the input; nullopt when no run is alive
+  /// (AdvanceTime() then changes nothing before the next row). Deadlines grow with start rows,
+  /// so after AdvanceTime(NextTimeout()) the next timeout is later. For callers that keep one
+  /// timer per key instead of advancing every key at every watermark (match_recognize.cc).
+  std::optional<int64_t> NextTimeout() const;
+
+  /// Appends the matcher's state to `w` for a checkpoint (docs/cep.md "Checkpointed state",
+  /// version 1): the rows it may still read (their indexes), its runs and complete matches in
+  /// play with the rows they map (the shared buffer, compacted), AFTER MATCH SKIP's restart row,
+  /// the match count, the last row's index and time, the watermark and a failure it returned.
+  /// Neither the compiled pattern nor the options are written: the restoring Matcher has them.
+  void SnapshotState(state::StateWriter* w) const;
+  /// Takes the state SnapshotState() wrote, for the same compiled pattern, into this Matcher,
+  /// which must not have consumed anything yet; reads exactly what SnapshotState() wrote. Every
+  /// row index of the state must lie in [first_row, end_row) (the rows the caller stores).
+  /// Errors, with this Matcher left as constructed: DataLoss when the state is truncated,
+  /// corrupt, of another format version or written for another pattern, names a row outside
+  /// [first_row, end_row), or lacks rows PREV may read (max_prev_rows grew);
+  /// FailedPrecondition when this Matcher already consumed rows.
+  absl::Status RestoreState(state::StateReader* r, int64_t first_row, int64_t end_row);
 
  private:
   class Impl;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <string>
@@ -679,6 +680,34 @@ TEST(CepMatcher, PartialMatchLimit) {
   EXPECT_NE(d.status().message().find("WITHIN"), std::string::npos);
   d.Watermark(INT64_MAX);
   EXPECT_EQ(d.status().code(), absl::StatusCode::kResourceExhausted) << "the error sticks";
+}
+
+TEST(CepMatcher, CancelStopsARowBetweenPartialMatches) {
+  // Every 'a' starts a run of A+ that B never ends: 600 start rows alive.
+  std::atomic<bool> cancelled{false};
+  MatcherOptions options;
+  options.cancelled = &cancelled;
+  Driver d("A+ B", {{"A", TagIs("a")}, {"B", TagIs("b")}}, {}, options);
+  for (int i = 0; i < 600; ++i) d.Tags("a");
+  ASSERT_TRUE(d.status().ok()) << d.status();
+  EXPECT_GE(d.matcher().partial_matches(), 600u);
+  cancelled = true;
+  d.Tags("a");
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kCancelled) << d.status();
+  d.Watermark(INT64_MAX);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kCancelled) << "the error sticks";
+}
+
+TEST(CepMatcher, FewPartialMatchesFinishTheRowDespiteACancel) {
+  // The flag is read every 256 start rows: a row with fewer completes (the operator checks the
+  // flag between rows).
+  std::atomic<bool> cancelled{true};
+  MatcherOptions options;
+  options.cancelled = &cancelled;
+  Driver d("A B", {{"A", TagIs("a")}, {"B", TagIs("b")}}, {}, options);
+  EXPECT_EQ(d.Tags("a"), Strings{});
+  EXPECT_EQ(d.Tags("b"), Strings{"A1 B2"});
+  EXPECT_TRUE(d.status().ok()) << d.status();
 }
 
 TEST(CepMatcher, OldestNeededRow) {

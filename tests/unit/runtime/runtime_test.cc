@@ -520,17 +520,22 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
     }
     return b;
   };
+  // The processing time advances as the runtime advances it: due TTL timers fire first.
+  auto at = [&](int64_t ms) {
+    now = ms;
+    ASSERT_TRUE(harness.AdvanceProcessingTime(ms, &out).ok());
+  };
   Batch l1 = rows({{"a", 1}, {"b", 2}});
   ASSERT_TRUE(op->ProcessBatch1(l1, RowWatermarks{}, &out).ok());
-  now = 600;
+  at(600);
   Batch l2 = rows({{"a", 3}});
   ASSERT_TRUE(op->ProcessBatch1(l2, RowWatermarks{}, &out).ok());
   Batch r1 = rows({{"a", 10}});  // joins both stored a rows
   ASSERT_TRUE(op->ProcessBatch2(r1, RowWatermarks{}, &out).ok());
-  now = 1300;  // left a=1, b=2 (1300 ms old) expire; left a=3 (700 ms) and right a=10 stay
+  at(1300);  // left a=1, b=2 (1300 ms old) expire; left a=3 (700 ms) and right a=10 stay
   Batch r2 = rows({{"a", 20}, {"b", 30}});
   ASSERT_TRUE(op->ProcessBatch2(r2, RowWatermarks{}, &out).ok());
-  now = 2700;  // everything is older than 1 s now
+  at(2700);  // everything is older than 1 s now
   Batch l3 = rows({{"a", 4}});
   ASSERT_TRUE(op->ProcessBatch1(l3, RowWatermarks{}, &out).ok());
   std::vector<std::string> want = {
@@ -541,16 +546,17 @@ TEST(RegularJoin, StateTtlDropsStoredRowsByAgeWithoutRetractions) {
   EXPECT_EQ(out.rows, want);
   // Key b at 1300 ms (right b=30 then finds no partner), keys a and b (b=30) at 2700 ms.
   EXPECT_EQ(c.metrics->expired_keys.load(), 3);
+  EXPECT_EQ(harness.timers().size(), 1u) << "one TTL timer: key a's (its row a=4)";
 }
 
-TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
+TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheirTimerFires) {
   int64_t now = 0;
   RegularJoinConfig c;
   c.name = "test";
   c.left_keys = {MakeColumnRef(0, DataType::String(), "k")};
   c.right_keys = {MakeColumnRef(0, DataType::String(), "k")};
   c.left_types = c.right_types = {DataType::String(), DataType::Bigint()};
-  c.state_ttl_ms = 1000;  // sweeps at most once per second
+  c.state_ttl_ms = 1000;  // the processing time is not advanced: no TTL timer fires
   c.clock_ms = [&now] { return now; };
   c.metrics = std::make_shared<OperatorMetrics>();
   OperatorHarness harness(MakeRegularJoin(c));
@@ -566,18 +572,18 @@ TEST(RegularJoin, RowsPastTheirTtlJoinNothingEvenBeforeTheSweep) {
     b.kinds.push_back(kind);
     return b;
   };
-  Batch r0 = row(0);  // at 0 ms: the first sweep runs (nothing to drop)
+  Batch r0 = row(0);  // at 0 ms
   ASSERT_TRUE(op->ProcessBatch2(r0, RowWatermarks{}, &out).ok());
   now = 100;
   Batch l1 = row(1);  // joins r0
   ASSERT_TRUE(op->ProcessBatch1(l1, RowWatermarks{}, &out).ok());
-  now = 1050;  // a sweep: r0 (1050 ms old) goes, l1 (950 ms) stays
+  now = 1050;  // r0 (1050 ms old) has expired, l1 (950 ms) has not
   Batch r2 = row(2);
   ASSERT_TRUE(op->ProcessBatch2(r2, RowWatermarks{}, &out).ok());
-  now = 1200;  // no sweep due (150 ms since the last), but l1 is 1100 ms old: expired
+  now = 1200;  // l1 is 1100 ms old: expired
   Batch r3 = row(3);
   ASSERT_TRUE(op->ProcessBatch2(r3, RowWatermarks{}, &out).ok());
-  // Retracting r2 retracts nothing either: its partner l1 has expired, as if already swept.
+  // Retracting r2 retracts nothing either: its partner l1 has expired, as if already dropped.
   Batch r2_retract = row(2, RowKind::kDelete);
   ASSERT_TRUE(op->ProcessBatch2(r2_retract, RowWatermarks{}, &out).ok());
   std::vector<std::string> want = {"+I 1 0", "+I 1 2"};  // r3 joins nothing
