@@ -10,7 +10,14 @@ until a run finishes. Checked:
     row (as multisets), and no in-progress file is left visible;
   * the total number of kills reaches KILLS (several episodes when one finishes early).
 
-Usage: crash_file_job.py EDDY ROOT WORK DATA_FILE KILLS SEED
+Scenarios (the optional 7th argument):
+  windows  (default) the flights delays query (TUMBLE) and a HOP aggregation, into a single file
+           and a directory of part files;
+  cep-join a MATCH_RECOGNIZE query (streaks of delayed departures per airport, partial matches in
+           the state) and an interval join (delayed arrivals met by a delayed departure at the hub
+           within 5 minutes), into a single file and a directory.
+
+Usage: crash_file_job.py EDDY ROOT WORK DATA_FILE KILLS SEED [SCENARIO]
 """
 import collections
 import glob
@@ -23,6 +30,7 @@ import sys
 import time
 
 EDDY, ROOT, WORK, DATA, KILLS, SEED = sys.argv[1:7]
+SCENARIO = sys.argv[7] if len(sys.argv) > 7 else "windows"
 KILLS = int(KILLS)
 random.seed(int(SEED))
 
@@ -49,26 +57,59 @@ WHERE delay > 30
 GROUP BY origin, destination, window_start, window_end;
 """
 
+CEP_JOIN_JOB = """
+CREATE TABLE flights (
+  `date` TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING,
+  WATERMARK FOR `date` AS `date` - INTERVAL '5' MINUTE
+) WITH ('connector' = 'filesystem', 'path' = '{data}', 'format' = 'csv',
+        'csv.ignore-first-line' = 'true');
+CREATE TABLE departures (
+  `date` TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING,
+  WATERMARK FOR `date` AS `date` - INTERVAL '5' MINUTE
+) WITH ('connector' = 'filesystem', 'path' = '{data}', 'format' = 'csv',
+        'csv.ignore-first-line' = 'true');
+CREATE TABLE streaks_out (origin STRING, start_ts TIMESTAMP(3), end_ts TIMESTAMP(3), n BIGINT,
+  worst INT)
+  WITH ('connector' = 'filesystem', 'path' = '{out}/streaks.jsonl', 'format' = 'json');
+CREATE TABLE connections_out (hub STRING, arrived TIMESTAMP(3), departed TIMESTAMP(3),
+  in_delay INT, out_delay INT)
+  WITH ('connector' = 'filesystem', 'path' = '{out}/connections/', 'format' = 'csv');
+INSERT INTO streaks_out
+SELECT * FROM flights MATCH_RECOGNIZE (
+  PARTITION BY origin ORDER BY `date`
+  MEASURES FIRST(A.`date`) AS start_ts, LAST(A.`date`) AS end_ts, COUNT(A.delay) AS n,
+    MAX(A.delay) AS worst
+  ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW
+  PATTERN (A{{3,}} B) DEFINE A AS A.delay > 60, B AS B.delay <= 60);
+INSERT INTO connections_out
+SELECT a.destination, a.`date`, b.`date`, a.delay, b.delay
+FROM (SELECT * FROM flights WHERE delay > 120) a
+JOIN (SELECT * FROM departures WHERE delay > 120) b ON a.destination = b.origin
+  AND b.`date` BETWEEN a.`date` AND a.`date` + INTERVAL '5' MINUTE;
+"""
+
 
 def write_job(path, out):
     with open(path, "w") as f:
-        f.write(JOB.format(data=DATA, out=out))
+        f.write({"windows": JOB, "cep-join": CEP_JOIN_JOB}[SCENARIO].format(data=DATA, out=out))
 
 
 def visible_rows(out):
-    """Rows of the visible output files (hidden in-progress files are not read)."""
+    """Rows of the visible output files (hidden in-progress files are not read), each tagged with
+    its single file or directory."""
     rows = collections.Counter()
-    files = [os.path.join(out, "delays.jsonl")] + sorted(glob.glob(os.path.join(out, "routes", "*")))
-    for p in files:
-        if not os.path.exists(p) or os.path.basename(p).startswith("."):
+    for p in sorted(glob.glob(os.path.join(out, "*")) + glob.glob(os.path.join(out, "*", "*"))):
+        if not os.path.isfile(p) or os.path.basename(p).startswith("."):
             continue
+        tag = os.path.relpath(p, out) if os.path.dirname(p) == out else os.path.basename(
+            os.path.dirname(p))
         with open(p) as f:
             for line in f:
                 # A crash in the middle of a commit may leave a torn last line of the single file
                 # until the restart commits again: not a row yet.
                 if not line.endswith("\n"):
                     continue
-                rows[(os.path.dirname(p) == out and "d:" or "r:") + line.rstrip("\n")] += 1
+                rows[tag + ":" + line.rstrip("\n")] += 1
     return rows
 
 
