@@ -61,6 +61,14 @@ const catalog::ConfigOption<absl::Duration> kSourceIdleTimeout =
             "A source partition without records for this long stops holding back the watermark "
             "(0 ms = never); a kafka table's 'scan.watermark.idle-timeout' overrides it.");
 
+const catalog::ConfigOption<absl::Duration> kCheckpointInterval =
+    catalog::SessionOption("execution.checkpointing.interval")
+        .Duration("0 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "A checkpoint of the job's state this often (needs 'execution.checkpointing.dir'); "
+            "0 ms = none, and sinks commit at the end of the job.");
+
 }  // namespace options
 
 // Keys accepted for Flink scripts that change nothing in eddy (registered, never read).

@@ -28,6 +28,9 @@ extern const catalog::ConfigOption<std::string> kDeadLetterPath;
 /// 'table.exec.source.idle-timeout' (Flink's name): a partition idle this long stops holding back
 /// the watermark; zero = never.
 extern const catalog::ConfigOption<absl::Duration> kSourceIdleTimeout;
+/// 'execution.checkpointing.interval' (Flink's name): a checkpoint this often; zero = none. Read
+/// by the engine (the checkpoint coordinator) and the job builder (sources that commit offsets).
+extern const catalog::ConfigOption<absl::Duration> kCheckpointInterval;
 }  // namespace options
 
 /// The SET values of one session: every SET key of the registry (catalog/options.h), at its

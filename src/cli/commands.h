@@ -21,6 +21,10 @@ struct ServerOptions {
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
   /// group.initial.rebalance.delay.ms (ms; default in kafka::GroupOptions).
   int group_initial_rebalance_delay_ms = 1000;
+  /// transaction.max.timeout.ms (ms; default in kafka::TxnOptions).
+  int transaction_max_timeout_ms = 900000;
+  /// transactional.id.expiration.ms (ms; default in kafka::TxnOptions; 0: never).
+  int64_t transactional_id_expiration_ms = 604800000;
   /// Listener limits (kafka::ServerLimits: socket.request.max.bytes, queued.max.request.bytes,
   /// the per-connection budget, max.connections, max.connections.per.ip,
   /// connections.max.idle.ms) and the broker's fetch.max.bytes (bytes).

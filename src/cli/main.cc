@@ -245,6 +245,20 @@ const auto kServerFetchMaxBytes =
         .Doc(
             "Most record bytes in one Fetch response, whatever the client asks (Kafka's "
             "fetch.max.bytes; the first batch may exceed it, KIP-74).");
+const auto kServerTxnMaxTimeout =
+    eddy::catalog::CommandFlag("eddy server", "--transaction-max-timeout-ms")
+        .Int(900000)
+        .Range(1, INT32_MAX)
+        .Doc(
+            "The longest transaction timeout a producer may ask for, in ms; longer ones get "
+            "INVALID_TRANSACTION_TIMEOUT (Kafka's transaction.max.timeout.ms).");
+const auto kServerTxnIdExpiration =
+    eddy::catalog::CommandFlag("eddy server", "--transactional-id-expiration-ms")
+        .Int(604800000)
+        .Range(0, int64_t{1} << 40)
+        .Doc(
+            "A transactional id without an open transaction and without requests for this long "
+            "is forgotten, in ms; 0: never (Kafka's transactional.id.expiration.ms).");
 const auto kServerSql = eddy::catalog::CommandFlag("eddy server", "--sql")
                             .String()
                             .Doc(
@@ -543,6 +557,8 @@ int main(int argc, char** argv) {
   AddFlag(server, kServerMaxConnectionsPerIp, &server_opts.max_connections_per_ip);
   AddFlag(server, kServerConnectionsMaxIdle, &server_opts.connections_max_idle_ms);
   AddFlag(server, kServerFetchMaxBytes, &server_opts.fetch_max_bytes);
+  AddFlag(server, kServerTxnMaxTimeout, &server_opts.transaction_max_timeout_ms);
+  AddFlag(server, kServerTxnIdExpiration, &server_opts.transactional_id_expiration_ms);
   AddRepeatedFlag(server, kServerSql, &server_opts.sql_files)->allow_extra_args(false);
   AddFlag(server, kServerLogLevel, &log_level);
   server->footer(

@@ -20,6 +20,7 @@
 #include "connectors/kafka/local_topics.h"
 #include "kafka/broker.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/txn_coordinator.h"
 #include "log/log_manager.h"
 #include "server/local_topics.h"
 #include "server/pipelines.h"
@@ -106,7 +107,16 @@ int RunServer(const ServerOptions& o) {
                groups.status().ToString());
     return 1;
   }
-  kafka::Broker broker(log->get(), groups->get(), bo);
+  kafka::TxnOptions to;
+  to.max_timeout_ms = o.transaction_max_timeout_ms;
+  to.id_expiration_ms = o.transactional_id_expiration_ms;
+  auto txns = kafka::TransactionCoordinator::Open(o.data_dir, log->get(), groups->get(), to,
+                                                  log::WallClockMs());
+  if (!txns.ok()) {
+    fmt::print(stderr, "eddy server: cannot load the transactions: {}\n", txns.status().ToString());
+    return 1;
+  }
+  kafka::Broker broker(log->get(), groups->get(), bo, txns->get());
   auto server = kafka::KafkaServer::Start(&broker, host, port, 4, limits);
   if (!server.ok()) {
     fmt::print(stderr, "eddy server: {}\n", std::string(server.status().message()));
@@ -128,7 +138,7 @@ int RunServer(const ServerOptions& o) {
   }
   // Pipelines: kafka tables naming this listener read and write the log directly.
   connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
-      log->get(), groups->get(), &broker, host, (*server)->port()));
+      log->get(), groups->get(), &broker, host, (*server)->port(), txns->get()));
   server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
   // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
@@ -138,6 +148,7 @@ int RunServer(const ServerOptions& o) {
     while (!stop_ticker.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       (*groups)->Tick(log::WallClockMs());
+      (*txns)->Tick(log::WallClockMs());
     }
   });
   // Housekeeping: the flush.ms policy every second, retention every

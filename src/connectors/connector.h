@@ -40,6 +40,9 @@ struct ScanSpec {
   /// 'table.exec.source.idle-timeout' (ms, 0 = never): a source partition without records for
   /// this long stops holding back the watermark (Flink: source idleness).
   int64_t idle_timeout_ms = 0;
+  /// The job takes checkpoints ('execution.checkpointing.interval' > 0): sources that commit
+  /// their position elsewhere (kafka consumer groups) do so only when a checkpoint completes.
+  bool checkpointing = false;
 };
 
 /// Evaluates the computed columns of `spec.table` over `physical` (rows of the table's physical
@@ -89,6 +92,9 @@ struct SinkPlan {
   std::string description;
   /// Publishes what the sink's subtasks prepare (two-phase commit), or null.
   std::shared_ptr<runtime::SinkCommitter> committer;
+  /// The sink works only with checkpoints ('sink.delivery-guarantee' = 'exactly-once' of the
+  /// kafka sink): a job without 'execution.checkpointing.interval' fails before it starts.
+  bool requires_checkpoints = false;
 };
 
 /// Builds the sink of `table` for rows of `schema` (the table's physical columns, already cast)

@@ -50,13 +50,6 @@ const auto kPipelineName =
         .Doc(
             "The job's id, under which its checkpoints are kept so that a restart finds them; "
             "empty: a hash of the statement text.");
-const auto kCheckpointInterval =
-    catalog::SessionOption("execution.checkpointing.interval")
-        .Duration("0 ms")
-        .Min(absl::ZeroDuration())
-        .Doc(
-            "A checkpoint of the job's state this often (needs 'execution.checkpointing.dir'); "
-            "0 ms = none, and sinks commit at the end of the job.");
 const auto kCheckpointDir =
     catalog::SessionOption("execution.checkpointing.dir")
         .String("")
@@ -690,6 +683,7 @@ class EngineImpl {
     out->make = sp.make;
     out->metrics = sp.metrics;
     out->committer = sp.committer;
+    out->requires_checkpoints = sp.requires_checkpoints;
     *has = true;
     return absl::OkStatus();
   }
@@ -805,6 +799,7 @@ class EngineImpl {
     sink->parallelism = sp->parallelism;
     sink->metrics = sp->metrics;
     sink->committer = sp->committer;
+    sink->requires_checkpoints = sp->requires_checkpoints;
     return t;
   }
 
@@ -941,6 +936,16 @@ class EngineImpl {
     runtime::CheckpointConfig cp;
     std::optional<state::LoadedCheckpoint> restored;
     EDDY_RETURN_IF_ERROR(CheckpointSettings(text, &cp, &restored));
+    const SinkTarget* late_target = has_late ? &late : nullptr;
+    for (const SinkTarget* s : {&sink, late_target}) {
+      if (s && s->requires_checkpoints && cp.interval_ms == 0) {
+        return absl::InvalidArgumentError(fmt::format(
+            "{}: 'sink.delivery-guarantee' = 'exactly-once' commits a Kafka transaction per "
+            "checkpoint and needs checkpoints: set 'execution.checkpointing.interval' (and "
+            "'execution.checkpointing.dir'), or use 'at-least-once'",
+            s->name));
+      }
+    }
     runtime::CheckpointStats cp_stats;
     if (stop_requested_) {
       return absl::CancelledError("the script was stopped with a savepoint");
@@ -1013,7 +1018,7 @@ class EngineImpl {
   // 'latest' for the newest complete checkpoint of this job under the checkpoint directory).
   absl::Status CheckpointSettings(const std::string& text, runtime::CheckpointConfig* cp,
                                   std::optional<state::LoadedCheckpoint>* restored) {
-    cp->interval_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointInterval));
+    cp->interval_ms = absl::ToInt64Milliseconds(config_.Get(options::kCheckpointInterval));
     cp->timeout_ms = absl::ToInt64Milliseconds(config_.Get(kCheckpointTimeout));
     if (cp->timeout_ms == 0) cp->timeout_ms = 10 * 60 * 1000;
     cp->dir = config_.Get(kCheckpointDir);

@@ -132,6 +132,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     ss.error_policy = TableOrSession(*scan->table, options::kErrorPolicy, config);
     ss.dead_letter_path = TableOrSession(*scan->table, options::kDeadLetterPath, config);
     ss.idle_timeout_ms = absl::ToInt64Milliseconds(config.Get(options::kSourceIdleTimeout));
+    ss.checkpointing = config.Get(options::kCheckpointInterval) > absl::ZeroDuration();
     EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
     job.sources.push_back(factory->metrics);
     VertexDraft d;

@@ -40,6 +40,8 @@ struct SinkTarget {
   std::shared_ptr<connectors::SinkMetrics> metrics;
   /// Publishes what the sink prepares (two-phase commit sinks), or null.
   std::shared_ptr<runtime::SinkCommitter> committer;
+  /// The sink needs checkpoints (connectors::SinkPlan::requires_checkpoints).
+  bool requires_checkpoints = false;
 };
 
 /// Builds the job for `plan` writing into `sink`. `late_sink` (optional) receives the late rows of

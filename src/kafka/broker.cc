@@ -6,6 +6,7 @@
 #include "base/status.h"
 #include "kafka/handlers/handler.h"
 #include "kafka/messages.h"
+#include "kafka/txn_coordinator.h"
 
 namespace eddy::kafka {
 
@@ -78,11 +79,18 @@ absl::StatusOr<log::TopicInfo> HandlerContext::TopicOrAutoCreate(const std::stri
   return created;
 }
 
-Broker::Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options)
+Broker::Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options,
+               TransactionCoordinator* txns)
     : ctx_(std::make_unique<HandlerContext>()) {
   ctx_->log = log;
   ctx_->groups = groups;
+  ctx_->txns = txns;
   ctx_->options = std::move(options);
+  if (txns) {
+    HandlerContext* ctx = ctx_.get();
+    txns->SetAppendListener([ctx] { ctx->NotifyAppended(); });
+    txns->SetProducerIdSource([ctx] { return ctx->producers.NextProducerId(); });
+  }
 }
 
 Broker::~Broker() = default;
@@ -104,6 +112,7 @@ absl::StatusOr<Reply> Broker::Handle(const RequestFrame& request, bool final_att
   }
   const ApiHandler* api = FindServedApi(request.api_key);
   if (api && api->needs_groups && !ctx_->groups) api = nullptr;
+  if (api && api->needs_txns && !ctx_->txns) api = nullptr;
   if (!api) {
     const char* name = ApiName(request.api_key);
     return absl::UnimplementedError(fmt::format("unsupported API key {}{}", request.api_key,

@@ -91,14 +91,18 @@ struct Reply {
 };
 
 struct HandlerContext;
+class TransactionCoordinator;
 
 /// Handles requests. Thread-safe: any number of connections may call Handle() concurrently
 /// (the log is thread-safe; Handle() does not wait for fsync: a Produce with acks=all returns
 /// the blocking part as Reply::sync_steps).
 class Broker {
  public:
-  /// `groups` may be null (no consumer group APIs then).
-  Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options);
+  /// `groups` may be null (no consumer group APIs then), `txns` too (no transaction APIs then;
+  /// a transactional InitProducerId is refused). Sets `txns`'s append listener and producer id
+  /// source.
+  Broker(log::LogManager* log, GroupCoordinator* groups, BrokerOptions options,
+         TransactionCoordinator* txns = nullptr);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;

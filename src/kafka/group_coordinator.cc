@@ -776,6 +776,24 @@ OffsetCommitResponse GroupCoordinator::OffsetCommit(const OffsetCommitRequest& r
   return r;
 }
 
+absl::Status GroupCoordinator::CommitTxnOffsets(const std::string& group,
+                                                const std::vector<TxnOffset>& offsets) {
+  if (offsets.empty()) return absl::OkStatus();
+  std::lock_guard<std::mutex> l(mu_);
+  Group* g = FindOrCreate(group);
+  std::string lines;
+  for (const TxnOffset& o : offsets) {
+    Committed c;
+    c.offset = o.offset;
+    c.metadata = o.metadata;
+    c.leader_epoch = o.leader_epoch;
+    g->offsets[{o.topic, o.partition}] = c;
+    if (!lines.empty()) lines += "\n";
+    lines += OffsetRecord(g->id, o.topic, o.partition, c);
+  }
+  return Append(lines);
+}
+
 OffsetFetchResponse GroupCoordinator::OffsetFetch(const OffsetFetchRequest& req, int16_t version) {
   std::lock_guard<std::mutex> l(mu_);
   OffsetFetchResponse r;

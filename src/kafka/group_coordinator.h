@@ -71,6 +71,19 @@ class GroupCoordinator {
   DescribeGroupsResponse DescribeGroups(const DescribeGroupsRequest& req, int16_t version);
   DeleteGroupsResponse DeleteGroups(const DeleteGroupsRequest& req, int16_t version);
 
+  /// One offset committed by a transaction (Kafka protocol: TxnOffsetCommit partition).
+  struct TxnOffset {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = -1;
+    std::string metadata;
+    int32_t leader_epoch = -1;
+  };
+  /// Makes the offsets that a committed transaction wrote for `group` the group's committed
+  /// offsets (Kafka: the commit marker in __consumer_offsets), fsynced before it returns.
+  /// Idempotent (a recovering transaction coordinator applies them again). Errors: I/O errors.
+  absl::Status CommitTxnOffsets(const std::string& group, const std::vector<TxnOffset>& offsets);
+
   /// Expires members whose session timed out and ends rebalances whose timeout passed (members
   /// that did not rejoin are removed). Call every ~100 ms.
   void Tick(int64_t now_ms);

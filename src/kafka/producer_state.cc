@@ -40,7 +40,8 @@ ProducerStateTable::Entry ProducerStateTable::Recover(const log::Partition& part
     while (rest.size() >= log::kBatchHeaderSize) {
       auto h = log::DecodeBatchHeader(rest);
       if (!h.ok() || h->size_bytes() > static_cast<int64_t>(rest.size())) break;
-      if (h->producer_id == pid) {
+      // Transaction markers carry the producer id but no sequence numbers.
+      if (h->producer_id == pid && !h->is_control()) {
         if (h->producer_epoch != e.epoch) e.recent.clear();
         e.epoch = h->producer_epoch;
         e.Remember(

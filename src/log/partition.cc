@@ -14,6 +14,7 @@
 #include <set>
 #include <system_error>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/status.h"
@@ -23,6 +24,9 @@ namespace eddy::log {
 namespace {
 
 constexpr char kMetaFileName[] = "partition.meta";
+constexpr char kTxnSnapshotFileName[] = "txn.snapshot";
+constexpr char kTxnSnapshotMagic[] = "eddy-txn-snapshot";
+constexpr int64_t kTxnSnapshotFormatVersion = 1;
 constexpr char kMetaMagic[] = "eddy-partition-meta";
 constexpr int kMetaFormatVersion = 1;
 // Kafka keeps relative offsets within int32 to stay compatible with its index format.
@@ -247,6 +251,8 @@ absl::Status Partition::Recover() {
     segments_.erase(segments_.begin());
     dir_changed = true;
   }
+  bool txn_snapshot_current = false;
+  EDDY_RETURN_IF_ERROR(RecoverTransactions(&txn_snapshot_current));
   // Make what recovery kept durable, and the rebuilt indexes of closed segments.
   for (size_t i = 0; i < segments_.size(); ++i) {
     Segment& s = *segments_[i];
@@ -259,6 +265,7 @@ absl::Status Partition::Recover() {
   l.unlock();
   absl::Status st = dir_changed ? SyncDirectory(dir_) : absl::OkStatus();
   if (st.ok()) st = WriteMeta();
+  if (st.ok() && !txn_snapshot_current) st = WriteTxnSnapshot();
   l.lock();
   if (!st.ok()) return st;
   durable_end_.store(next_offset_.value(), std::memory_order_release);
@@ -302,6 +309,7 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
   // Validate every batch before taking the lock: CRCs of concurrent producers run in parallel.
   std::string buffer(batches);
   std::vector<RecordBatchHeader> headers;
+  std::vector<std::optional<ControlType>> markers;  // per batch: the marker of a control batch
   size_t position = 0;
   while (position < buffer.size()) {
     size_t left = buffer.size() - position;
@@ -329,6 +337,17 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
                       fmt::format("log {}: {}", Name(), std::string(st.message())));
     }
     headers.push_back(*header);
+    std::optional<ControlType> marker;
+    if (header->is_control()) {
+      absl::StatusOr<ControlType> type =
+          ReadControlType(std::string_view(buffer.data() + position, size));
+      if (!type.ok()) {
+        return LogError(absl::StatusCode::kInvalidArgument, KafkaError::kInvalidRecord,
+                        fmt::format("log {}: {}", Name(), std::string(type.status().message())));
+      }
+      marker = *type;
+    }
+    markers.push_back(marker);
     position += size;
   }
 
@@ -352,6 +371,7 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
   }
   int64_t record_count = 0;
   for (const RecordBatchHeader& h : headers) record_count += h.last_offset_delta + 1;
+  bool rolled = false;
 
   {
     std::unique_lock l(mu_);
@@ -371,6 +391,7 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
                  age > config.segment_ms ||
                  (next_offset_ + record_count - 1) - active.base_offset() > kMaxSegmentOffsetSpan);
     if (roll) EDDY_RETURN_IF_ERROR(RollLocked(now));
+    rolled = roll;
 
     std::vector<AppendedBatch> appended;
     appended.reserve(headers.size());
@@ -384,6 +405,11 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
       position += h.size_bytes();
     }
     EDDY_RETURN_IF_ERROR(segments_.back()->Append(buffer, appended, now));
+    for (size_t i = 0; i < headers.size(); ++i) {
+      if (headers[i].is_transactional()) {
+        TrackTransaction(headers[i], appended[i].base_offset, markers[i]);
+      }
+    }
     result.base_offset = next_offset_;
     result.last_offset = offset - 1;
     next_offset_ = offset;
@@ -398,6 +424,12 @@ absl::StatusOr<AppendResult> Partition::Append(std::string_view batches,
                (config.flush_ms != std::numeric_limits<int64_t>::max() &&
                 now - last_flush_ms_.load(std::memory_order_acquire) >= config.flush_ms);
   if (flush) EDDY_RETURN_IF_ERROR(SyncUpTo(result.last_offset));
+  if (rolled) {
+    // The new segment starts where the snapshot is taken: a recovery scans from there.
+    absl::Status st = WriteTxnSnapshot();
+    if (!st.ok())
+      spdlog::warn("log {}: cannot save the transaction state: {}", Name(), st.ToString());
+  }
   return result;
 }
 
@@ -497,23 +529,27 @@ absl::Status Partition::FlushIfDue(int64_t now_ms) {
 }
 
 absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_bytes,
-                                           bool whole_first_batch) const {
+                                           bool whole_first_batch, bool read_committed) const {
   ReadResult result;
   std::vector<SegmentSnapshot> snapshots;
   int64_t start_position = 0;
+  // Batches from this offset on are not returned (the LSO for read_committed).
+  Offset upper;
   {
     std::shared_lock l(mu_);
     if (closed_) return absl::FailedPreconditionError(fmt::format("log {} is closed", Name()));
     result.high_watermark = next_offset_;
-    result.last_stable_offset = next_offset_;
+    result.last_stable_offset =
+        ongoing_txns_.empty() ? next_offset_ : std::min(next_offset_, FirstOngoingLocked());
     result.log_start_offset = log_start_offset_;
+    upper = read_committed ? result.last_stable_offset : next_offset_;
     if (fetch_offset < log_start_offset_ || fetch_offset > next_offset_) {
       return LogError(
           absl::StatusCode::kOutOfRange, KafkaError::kOffsetOutOfRange,
           fmt::format("log {}: fetch offset {} is out of range [{}, {}]", Name(),
                       fetch_offset.value(), log_start_offset_.value(), next_offset_.value()));
     }
-    if (fetch_offset == next_offset_) return result;
+    if (fetch_offset >= upper) return result;
     auto it = std::upper_bound(
         segments_.begin(), segments_.end(), fetch_offset,
         [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
@@ -529,6 +565,7 @@ absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_byte
   }
 
   int64_t remaining = max_bytes;
+  bool stop = false;
   for (size_t i = 0; i < snapshots.size(); ++i) {
     const Segment& segment = *snapshots[i].segment;
     const int64_t limit = snapshots[i].size;
@@ -545,6 +582,7 @@ absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_byte
       }
     }
     if (!first.has_value()) continue;
+    if (Offset(first->base_offset) >= upper) return result;
     const int64_t begin = reader.batch_position();
     if (!whole_first_batch && result.records.empty() && first->size_bytes() > remaining) {
       return result;  // the first batch does not fit and need not be returned
@@ -581,9 +619,13 @@ absl::StatusOr<ReadResult> Partition::Read(Offset fetch_offset, int64_t max_byte
       }
       size_t batch_size = kBatchLengthPrefix + static_cast<size_t>(batch_length);
       if (end + batch_size > result.records.size()) break;
+      if (Offset(ReadBigEndian64(result.records.data() + end + kBaseOffsetPos)) >= upper) {
+        stop = true;  // at the last stable offset (read_committed)
+        break;
+      }
       end += batch_size;
     }
-    const bool cut = end < result.records.size();
+    const bool cut = stop || end < result.records.size();
     result.records.resize(end);
     remaining -= static_cast<int64_t>(end - old_size);
     if (cut || remaining <= 0) break;
@@ -700,6 +742,8 @@ absl::StatusOr<RetentionResult> Partition::RunRetention(int64_t now_ms) {
     }
     DeleteSegmentsLocked(count, &result, &doomed);
     result.log_start_offset = log_start_offset_;
+    std::erase_if(aborted_txns_,
+                  [&](const AbortedTxn& a) { return a.last_offset < log_start_offset_; });
   }
   if (doomed.empty()) return result;
   EDDY_RETURN_IF_ERROR(WriteMeta());
@@ -736,6 +780,152 @@ absl::StatusOr<RetentionResult> Partition::TruncateBefore(Offset offset) {
   return result;
 }
 
+Offset Partition::FirstOngoingLocked() const {
+  Offset first = ongoing_txns_.begin()->second;
+  for (const auto& [pid, offset] : ongoing_txns_) first = std::min(first, offset);
+  return first;
+}
+
+void Partition::TrackTransaction(const RecordBatchHeader& h, Offset base,
+                                 std::optional<ControlType> marker) {
+  auto it = ongoing_txns_.find(h.producer_id);
+  if (!marker.has_value()) {
+    if (it == ongoing_txns_.end()) ongoing_txns_.emplace(h.producer_id, base);
+    return;
+  }
+  // A marker without an open transaction (written again by a recovering coordinator, or for a
+  // transaction that wrote nothing here) changes nothing, as in Kafka.
+  if (it == ongoing_txns_.end()) return;
+  if (*marker == ControlType::kAbort) aborted_txns_.push_back({h.producer_id, it->second, base});
+  ongoing_txns_.erase(it);
+}
+
+std::vector<AbortedTxn> Partition::AbortedTransactions(Offset from, Offset to) const {
+  std::vector<AbortedTxn> out;
+  std::shared_lock l(mu_);
+  // aborted_txns_ is ordered by marker offset: skip those that end before `from`.
+  auto it = std::lower_bound(aborted_txns_.begin(), aborted_txns_.end(), from,
+                             [](const AbortedTxn& a, Offset o) { return a.last_offset < o; });
+  for (; it != aborted_txns_.end(); ++it) {
+    if (it->first_offset < to) out.push_back(*it);
+  }
+  std::sort(out.begin(), out.end(), [](const AbortedTxn& a, const AbortedTxn& b) {
+    return a.first_offset < b.first_offset;
+  });
+  return out;
+}
+
+Offset Partition::LastStableOffset() const {
+  std::shared_lock l(mu_);
+  return ongoing_txns_.empty() ? next_offset_ : std::min(next_offset_, FirstOngoingLocked());
+}
+
+std::map<int64_t, Offset> Partition::OngoingTransactions() const {
+  std::shared_lock l(mu_);
+  return ongoing_txns_;
+}
+
+absl::Status Partition::RecoverTransactions(bool* snapshot_current) {
+  *snapshot_current = false;
+  ongoing_txns_.clear();
+  aborted_txns_.clear();
+  // The snapshot: the state at an offset the log reaches (else it is stale: scan everything).
+  Offset from = log_start_offset_;
+  std::string path = dir_ + "/" + kTxnSnapshotFileName;
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok() && !absl::IsNotFound(text.status())) return text.status();
+  if (text.ok()) {
+    std::map<int64_t, Offset> ongoing;
+    std::vector<AbortedTxn> aborted;
+    std::optional<int64_t> at;
+    bool valid = false;
+    std::vector<std::string> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+    for (const std::string& line : lines) {
+      std::vector<std::string> f = absl::StrSplit(line, ' ');
+      std::vector<int64_t> n;
+      for (size_t i = 1; i < f.size(); ++i) {
+        std::optional<int64_t> v = ParseInt64(f[i]);
+        if (!v.has_value()) break;
+        n.push_back(*v);
+      }
+      if (n.size() + 1 != f.size()) continue;
+      if (f[0] == kTxnSnapshotMagic && n.size() == 1) {
+        valid = n[0] == kTxnSnapshotFormatVersion;
+      } else if (f[0] == "offset" && n.size() == 1) {
+        at = n[0];
+      } else if (f[0] == "ongoing" && n.size() == 2) {
+        ongoing[n[0]] = Offset(n[1]);
+      } else if (f[0] == "aborted" && n.size() == 3) {
+        aborted.push_back({n[0], Offset(n[1]), Offset(n[2])});
+      }
+    }
+    if (valid && at.has_value() && Offset(*at) <= next_offset_) {
+      *snapshot_current = Offset(*at) == next_offset_;
+      ongoing_txns_ = std::move(ongoing);
+      aborted_txns_ = std::move(aborted);
+      from = std::max(from, Offset(*at));
+    } else {
+      spdlog::warn("log recovery {}: ignoring {} ({}); scanning the whole log for transactions",
+                   Name(), path, valid ? "it is ahead of the recovered log end" : "unknown format");
+    }
+  }
+  // Follow the transactional batches after the snapshot (headers only, and the key of each
+  // control batch).
+  int64_t scanned = 0;
+  for (const std::shared_ptr<Segment>& s : segments_) {
+    if (s->next_offset() <= from) continue;
+    int64_t start = s->base_offset() < from ? s->IndexedPositionFor(from) : 0;
+    SegmentReader reader(s->fd(), s->log_path(), start, s->size_bytes());
+    while (true) {
+      absl::StatusOr<std::optional<RecordBatchHeader>> next = reader.Next();
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      const RecordBatchHeader& h = **next;
+      if (Offset(h.base_offset) < from) continue;
+      ++scanned;
+      if (!h.is_transactional()) continue;
+      std::optional<ControlType> marker;
+      if (h.is_control()) {
+        absl::StatusOr<std::string_view> bytes = reader.BatchBytes();
+        if (!bytes.ok()) return bytes.status();
+        absl::StatusOr<ControlType> type = ReadControlType(*bytes);
+        if (!type.ok()) {
+          spdlog::warn("log recovery {}: {}", Name(), type.status().ToString());
+          continue;
+        }
+        marker = *type;
+      }
+      TrackTransaction(h, Offset(h.base_offset), marker);
+    }
+  }
+  if (!ongoing_txns_.empty() || !aborted_txns_.empty()) {
+    spdlog::info(
+        "log {}: {} open transaction(s), {} aborted transaction(s) indexed (scanned {} batches "
+        "from offset {})",
+        Name(), ongoing_txns_.size(), aborted_txns_.size(), scanned, from.value());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Partition::WriteTxnSnapshot() {
+  std::string text;
+  {
+    std::shared_lock l(mu_);
+    text = fmt::format("{} {}\noffset {}\n", kTxnSnapshotMagic, kTxnSnapshotFormatVersion,
+                       next_offset_.value());
+    for (const auto& [pid, first] : ongoing_txns_) {
+      text += fmt::format("ongoing {} {}\n", pid, first.value());
+    }
+    for (const AbortedTxn& a : aborted_txns_) {
+      if (a.last_offset < log_start_offset_) continue;
+      text += fmt::format("aborted {} {} {}\n", a.producer_id, a.first_offset.value(),
+                          a.last_offset.value());
+    }
+  }
+  std::lock_guard<std::mutex> ml(meta_mu_);  // one writer of the snapshot at a time
+  return WriteFileAtomically(dir_ + "/" + kTxnSnapshotFileName, text);
+}
+
 absl::Status Partition::Close() {
   std::vector<std::shared_ptr<Segment>> segments;
   {
@@ -747,6 +937,7 @@ absl::Status Partition::Close() {
   EDDY_RETURN_IF_ERROR(Sync());
   EDDY_RETURN_IF_ERROR(segments.back()->SyncIndexes());
   EDDY_RETURN_IF_ERROR(WriteMeta());
+  EDDY_RETURN_IF_ERROR(WriteTxnSnapshot());
   std::unique_lock l(mu_);
   closed_ = true;
   return absl::OkStatus();

@@ -9,6 +9,16 @@
 // concurrently with each other and with appends. fsync never happens under the append mutex:
 // Sync/SyncUpTo run it outside, and concurrent callers share one fsync (group commit).
 //
+// Transactions (Kafka protocol: KIP-98): the partition follows the transactional batches appended
+// to it. A producer's transaction is open from its first transactional batch to the next control
+// batch (commit or abort marker) of that producer; the last stable offset (LSO) is the first
+// offset of the oldest open transaction, or the high watermark when none is open, and
+// read_committed readers see only batches below it. Aborted transactions are listed (producer,
+// first offset, marker offset: Kafka's transaction index) so read_committed fetches can tell
+// consumers which records to drop. This state is kept in memory and saved to `txn.snapshot` at
+// every roll, close and open; opening a partition loads the snapshot and scans the batches after
+// it (docs/log-format.md "Transactions").
+//
 // Durability: after Append returns, the batches are written to the OS (page cache), visible to
 // Read, but not fsynced; they survive a crash of the process but not of the machine. After
 // SyncUpTo(o) returns OK every offset <= o is fsynced. Topic configs flush.messages and flush.ms
@@ -19,6 +29,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/ids.h"
+#include "log/record_batch.h"
 #include "log/segment.h"
 #include "log/topic_config.h"
 
@@ -71,9 +83,20 @@ struct AppendResult {
 struct ReadResult {
   /// Whole record batches v2, back to back, as stored; empty when fetching at the log end.
   std::string records;
-  Offset high_watermark;      // = log end offset (single replica)
-  Offset last_stable_offset;  // = high watermark (no transactions are pending in the log)
+  Offset high_watermark;  // = log end offset (single replica)
+  /// First offset of the oldest open transaction, or the high watermark when none is open.
+  Offset last_stable_offset;
   Offset log_start_offset;
+};
+
+/// An aborted transaction of the partition (Kafka: a transaction index entry; Kafka protocol:
+/// FetchResponse AbortedTransaction): its producer, the offset of its first batch here and the
+/// offset of its abort marker.
+struct AbortedTxn {
+  int64_t producer_id = -1;
+  Offset first_offset;
+  Offset last_offset;
+  bool operator==(const AbortedTxn&) const = default;
 };
 
 /// A ListOffsets answer: the first record with timestamp >= the target.
@@ -156,9 +179,19 @@ class Partition {
   /// span segments. Located through the sparse offset index and a scan of at most
   /// index.interval.bytes plus one batch. Fetching at the log end returns no records. Errors:
   /// OutOfRange (OFFSET_OUT_OF_RANGE) when `fetch_offset` is below the log start offset or above
-  /// the log end offset; DataLoss if the stored bytes are damaged.
+  /// the log end offset; DataLoss if the stored bytes are damaged. With `read_committed` (Kafka:
+  /// isolation.level=read_committed) only batches below the last stable offset are returned.
   absl::StatusOr<ReadResult> Read(Offset fetch_offset, int64_t max_bytes,
-                                  bool whole_first_batch = true) const;
+                                  bool whole_first_batch = true, bool read_committed = false) const;
+
+  /// The aborted transactions with batches in [`from`, `to`): marker offset >= `from` and first
+  /// offset < `to`, by first offset (what a read_committed Fetch of that range returns). Entries
+  /// entirely below the log start offset are dropped by retention.
+  std::vector<AbortedTxn> AbortedTransactions(Offset from, Offset to) const;
+  /// The last stable offset (see the file comment).
+  Offset LastStableOffset() const;
+  /// The open transactions: producer id → offset of its first batch here.
+  std::map<int64_t, Offset> OngoingTransactions() const;
 
   /// ListOffsets by timestamp (ms): the first record at or after the log start with timestamp >=
   /// `timestamp_ms`, found through the time index, then inside the batch (decompressing it when
@@ -223,6 +256,15 @@ class Partition {
   };
 
   absl::Status Recover();
+  // Transactions: loads txn.snapshot and scans the batches after it (requires mu_ exclusive).
+  // `*snapshot_current`: the snapshot was taken at the recovered log end (nothing to save).
+  absl::Status RecoverTransactions(bool* snapshot_current);
+  // Follows one appended batch (requires mu_ exclusive).
+  void TrackTransaction(const RecordBatchHeader& h, Offset base, std::optional<ControlType> marker);
+  // The first offset of the oldest open transaction (requires mu_, ongoing_txns_ not empty).
+  Offset FirstOngoingLocked() const;
+  // Writes txn.snapshot with the state at the current log end.
+  absl::Status WriteTxnSnapshot();
   absl::StatusOr<Meta> ReadMeta() const;
   absl::Status WriteMeta();
   Offset RecoveryPointLocked() const;       // requires mu_ (shared)
@@ -251,7 +293,9 @@ class Partition {
   Offset next_offset_;
   Offset log_start_offset_;
   bool closed_ = false;
-  std::atomic<bool> dir_dirty_{false};  // segment files created since the last directory fsync
+  std::map<int64_t, Offset> ongoing_txns_;  // producer id → first offset of its open transaction
+  std::vector<AbortedTxn> aborted_txns_;    // by marker offset
+  std::atomic<bool> dir_dirty_{false};      // segment files created since the last directory fsync
   std::atomic<int64_t> last_flush_ms_{0};
 
   // Group commit: sync_mu_ guards sync_running_ (one fsync pass at a time); never held while

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "log/compression.h"
 #include "log/crc32c.h"
@@ -345,19 +346,55 @@ std::string RecordBatchBuilder::Build() {
                    static_cast<int32_t>(kBatchHeaderSize - kBatchLengthPrefix + records_.size()));
   WriteBigEndian32(p + kPartitionLeaderEpochPos, -1);
   p[kMagicPos] = kMagicV2;
-  WriteBigEndian16(p + kAttributesPos, 0);
+  WriteBigEndian16(p + kAttributesPos, transactional_ ? kTransactionalBit : 0);
   WriteBigEndian32(p + kLastOffsetDeltaPos, count_ - 1);
   WriteBigEndian64(p + kBaseTimestampPos, base_timestamp_);
   WriteBigEndian64(p + kMaxTimestampPos, max_timestamp_);
-  WriteBigEndian64(p + kProducerIdPos, -1);
-  WriteBigEndian16(p + kProducerEpochPos, -1);
-  WriteBigEndian32(p + kBaseSequencePos, -1);
+  WriteBigEndian64(p + kProducerIdPos, producer_id_);
+  WriteBigEndian16(p + kProducerEpochPos, producer_epoch_);
+  WriteBigEndian32(p + kBaseSequencePos, base_sequence_);
   WriteBigEndian32(p + kRecordsCountPos, count_);
   out += records_;
   WriteBigEndian32(out.data() + kCrcPos, static_cast<int32_t>(ComputeBatchCrc(out)));
   records_.clear();
   count_ = 0;
   return out;
+}
+
+std::string BuildControlBatch(int64_t producer_id, int16_t producer_epoch, ControlType type,
+                              int32_t coordinator_epoch, int64_t timestamp_ms) {
+  char key[4], value[6];
+  WriteBigEndian16(key, 0);  // key version
+  WriteBigEndian16(key + 2, static_cast<int16_t>(type));
+  WriteBigEndian16(value, 0);  // value version
+  WriteBigEndian32(value + 2, coordinator_epoch);
+  RecordBatchBuilder b;
+  b.SetProducer(producer_id, producer_epoch, -1, true);
+  b.Add(std::string_view(key, 4), false, std::string_view(value, 6), false, timestamp_ms);
+  std::string out = b.Build();
+  WriteBigEndian16(out.data() + kAttributesPos, kTransactionalBit | kControlBit);
+  WriteBigEndian32(out.data() + kCrcPos, static_cast<int32_t>(ComputeBatchCrc(out)));
+  return out;
+}
+
+absl::StatusOr<ControlType> ReadControlType(std::string_view batch) {
+  auto h = DecodeBatchHeader(batch);
+  if (!h.ok()) return h.status();
+  if (!h->is_control() || h->compression() != 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("batch at offset {} is not an uncompressed control batch", h->base_offset));
+  }
+  std::optional<int16_t> type;
+  absl::Status st = ForEachRecord(batch, [&](const RecordView& r) {
+    if (r.key_size >= 4) type = ReadBigEndian16(r.key.data() + 2);
+    return false;
+  });
+  if (!st.ok()) return st;
+  if (!type.has_value() || (*type != 0 && *type != 1)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "control batch at offset {} has no commit or abort marker key", h->base_offset));
+  }
+  return static_cast<ControlType>(*type);
 }
 
 }  // namespace eddy::log

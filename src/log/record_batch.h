@@ -168,6 +168,22 @@ absl::Status ForEachRecord(std::string_view batch,
 absl::Status ForEachRecordDecompressing(std::string_view batch, std::string* scratch,
                                         const std::function<bool(const RecordView&)>& fn);
 
+/// The type of a control batch's marker (Kafka protocol: ControlRecordType, the second int16 of
+/// the control record's key; the first is the key's version, 0).
+enum class ControlType : int16_t { kAbort = 0, kCommit = 1 };
+
+/// A transaction marker (Kafka protocol: "Control Batches", KIP-98): attributes transactional |
+/// control, producer `producer_id`/`producer_epoch`, base sequence -1, one record at
+/// `timestamp_ms` whose key is {version 0, `type`} and value {version 0, `coordinator_epoch`}
+/// (Kafka's EndTransactionMarker). baseOffset 0 (the log assigns it); passes
+/// ValidateRecordBatch. Thread-safe; pure.
+std::string BuildControlBatch(int64_t producer_id, int16_t producer_epoch, ControlType type,
+                              int32_t coordinator_epoch, int64_t timestamp_ms);
+
+/// The marker type of the control batch `batch` (its first record's key). Errors:
+/// InvalidArgument when `batch` is not an uncompressed control batch with such a key.
+absl::StatusOr<ControlType> ReadControlType(std::string_view batch);
+
 /// A header of a record to build.
 struct RecordHeader {
   std::string_view key;
@@ -177,9 +193,9 @@ struct RecordHeader {
 
 /// Builds one uncompressed record batch v2 (magic 2) record by record, as a producer does:
 /// baseOffset 0 (the log assigns it), partitionLeaderEpoch -1, attributes 0 (no compression,
-/// CreateTime), no producer id (-1/-1/-1), baseTimestamp the first record's timestamp and
-/// maxTimestamp the largest, offset deltas 0..n-1 and the CRC-32C over bytes [21, end). The
-/// result passes ValidateRecordBatch. Not thread-safe.
+/// CreateTime), no producer id (-1/-1/-1) unless SetProducer says otherwise, baseTimestamp the
+/// first record's timestamp and maxTimestamp the largest, offset deltas 0..n-1 and the CRC-32C over
+/// bytes [21, end). The result passes ValidateRecordBatch. Not thread-safe.
 class RecordBatchBuilder {
  public:
   /// Appends a record. `key`/`value` null when `key_is_null`/`value_is_null`; `timestamp_ms` is
@@ -192,6 +208,16 @@ class RecordBatchBuilder {
   size_t size_bytes() const { return kBatchHeaderSize + records_.size(); }
   /// Returns the batch of the records added so far (count() must be > 0) and starts a new one.
   std::string Build();
+  /// Makes the next batches carry producer id, epoch and base sequence (Kafka protocol: KIP-98
+  /// idempotent/transactional producers) and, with `transactional`, the transactional attribute
+  /// bit. Applies until called again; (-1, -1, -1, false) restores the default.
+  void SetProducer(int64_t producer_id, int16_t producer_epoch, int32_t base_sequence,
+                   bool transactional) {
+    producer_id_ = producer_id;
+    producer_epoch_ = producer_epoch;
+    base_sequence_ = base_sequence;
+    transactional_ = transactional;
+  }
 
  private:
   std::string records_;  // encoded records
@@ -199,6 +225,10 @@ class RecordBatchBuilder {
   int32_t count_ = 0;
   int64_t base_timestamp_ = 0;
   int64_t max_timestamp_ = 0;
+  int64_t producer_id_ = -1;
+  int16_t producer_epoch_ = -1;
+  int32_t base_sequence_ = -1;
+  bool transactional_ = false;
 };
 
 /// Kafka varints (protobuf-style, zigzag for signed): decode from `*p` up to `end`, advancing `*p`.

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 #include "base/status.h"
 #include "base/strings.h"
 #include "kafka/errors.h"
@@ -12,11 +15,13 @@ namespace eddy::server {
 
 namespace {
 
+using connectors::kafka::AbortedRange;
 using connectors::kafka::HeaderView;
 using connectors::kafka::LocalRecord;
 using connectors::kafka::OffsetRange;
 using connectors::kafka::OutgoingRecord;
 using connectors::kafka::ReadBatches;
+using connectors::kafka::TxnProducer;
 
 std::string Trim(const std::string& s) {
   size_t b = s.find_first_not_of(" \t");
@@ -41,12 +46,14 @@ bool SplitHostPort(const std::string& s, std::string* host, int* port) {
 }
 
 LogLocalTopics::LogLocalTopics(log::LogManager* log, kafka::GroupCoordinator* groups,
-                               kafka::Broker* broker, std::string listen_host, int listen_port)
+                               kafka::Broker* broker, std::string listen_host, int listen_port,
+                               kafka::TransactionCoordinator* txns)
     : log_(log),
       groups_(groups),
       broker_(broker),
       listen_host_(std::move(listen_host)),
-      listen_port_(listen_port) {}
+      listen_port_(listen_port),
+      txns_(txns) {}
 
 bool LogLocalTopics::Serves(const std::string& bootstrap_servers) const {
   size_t pos = 0;
@@ -81,6 +88,7 @@ absl::StatusOr<OffsetRange> LogLocalTopics::Offsets(const std::string& topic, in
   OffsetRange r;
   r.log_start = part->LogStartOffset().value();
   r.high_watermark = part->HighWatermark().value();
+  r.last_stable = std::min(r.high_watermark, part->LastStableOffset().value());
   return r;
 }
 
@@ -148,12 +156,29 @@ absl::Status LogLocalTopics::CommitOffset(const std::string& group, const std::s
 }
 
 absl::StatusOr<ReadBatches> LogLocalTopics::Read(const std::string& topic, int32_t partition,
-                                                 int64_t offset, int64_t max_bytes) {
+                                                 int64_t offset, int64_t max_bytes,
+                                                 bool read_committed) {
   EDDY_ASSIGN_OR_RETURN(auto part, log_->GetPartition(topic, PartitionId(partition)));
-  EDDY_ASSIGN_OR_RETURN(log::ReadResult rr, part->Read(Offset(offset), max_bytes));
+  EDDY_ASSIGN_OR_RETURN(log::ReadResult rr,
+                        part->Read(Offset(offset), max_bytes, true, read_committed));
   ReadBatches out;
   out.records = std::move(rr.records);
   out.high_watermark = rr.high_watermark.value();
+  out.last_stable_offset = rr.last_stable_offset.value();
+  if (read_committed && !out.records.empty()) {
+    // The aborted transactions with batches among those read (as a read_committed Fetch).
+    int64_t end = offset;
+    std::string_view rest = out.records;
+    while (rest.size() >= log::kBatchHeaderSize) {
+      auto h = log::DecodeBatchHeader(rest);
+      if (!h.ok() || h->size_bytes() > static_cast<int64_t>(rest.size())) break;
+      end = h->last_offset() + 1;
+      rest.remove_prefix(static_cast<size_t>(h->size_bytes()));
+    }
+    for (const log::AbortedTxn& a : part->AbortedTransactions(Offset(offset), Offset(end))) {
+      out.aborted.push_back({a.producer_id, a.first_offset.value()});
+    }
+  }
   return out;
 }
 
@@ -175,8 +200,19 @@ absl::Status LogLocalTopics::Sync(const std::string& topic, int32_t partition) {
 
 absl::Status LogLocalTopics::DecodeRecords(std::string_view batches, int64_t from_offset,
                                            std::deque<std::string>* scratch,
-                                           std::vector<LocalRecord>* out, int64_t* next_offset) {
+                                           std::vector<LocalRecord>* out, int64_t* next_offset,
+                                           const std::vector<AbortedRange>* aborted) {
   std::string unused;
+  // read_committed: the aborted transactions by first offset, and the producers whose aborted
+  // transaction has begun and not yet reached its abort marker (Kafka's consumer algorithm).
+  std::vector<AbortedRange> pending;
+  if (aborted) {
+    pending = *aborted;
+    std::sort(pending.begin(), pending.end(), [](const AbortedRange& a, const AbortedRange& b) {
+      return a.first_offset > b.first_offset;  // popped from the back, lowest first
+    });
+  }
+  std::set<int64_t> aborting;
   while (batches.size() >= log::kBatchHeaderSize) {
     EDDY_ASSIGN_OR_RETURN(log::RecordBatchHeader h, log::DecodeBatchHeader(batches));
     if (h.size_bytes() < static_cast<int64_t>(log::kBatchHeaderSize) ||
@@ -186,7 +222,16 @@ absl::Status LogLocalTopics::DecodeRecords(std::string_view batches, int64_t fro
     std::string_view batch = batches.substr(0, static_cast<size_t>(h.size_bytes()));
     batches.remove_prefix(batch.size());
     *next_offset = std::max(*next_offset, h.last_offset() + 1);
-    if (h.is_control() || h.last_offset() < from_offset) continue;
+    while (!pending.empty() && pending.back().first_offset <= h.base_offset) {
+      aborting.insert(pending.back().producer_id);
+      pending.pop_back();
+    }
+    if (h.is_control()) {
+      aborting.erase(h.producer_id);  // the end of that producer's transaction
+      continue;
+    }
+    if (h.is_transactional() && aborting.count(h.producer_id)) continue;
+    if (h.last_offset() < from_offset) continue;
     std::string* buffer = &unused;
     if (h.compression() != 0) buffer = &scratch->emplace_back();
     bool log_append_time = h.timestamp_type() == log::TimestampType::kLogAppendTime;
@@ -220,7 +265,16 @@ void LogLocalTopics::DecodeHeaders(const LocalRecord& r, std::vector<HeaderView>
 }
 
 std::string LogLocalTopics::EncodeBatch(const std::vector<OutgoingRecord>& records) {
+  return EncodeTransactionalBatch(records, TxnProducer(), -1);
+}
+
+std::string LogLocalTopics::EncodeTransactionalBatch(const std::vector<OutgoingRecord>& records,
+                                                     const TxnProducer& producer,
+                                                     int32_t base_sequence) {
   log::RecordBatchBuilder b;
+  if (producer.producer_id >= 0) {
+    b.SetProducer(producer.producer_id, producer.epoch, base_sequence, true);
+  }
   std::vector<log::RecordHeader> headers;
   for (const OutgoingRecord& r : records) {
     headers.clear();
@@ -228,6 +282,86 @@ std::string LogLocalTopics::EncodeBatch(const std::vector<OutgoingRecord>& recor
     b.Add(r.key, !r.has_key, r.value, false, r.timestamp_ms, headers);
   }
   return b.Build();
+}
+
+namespace {
+
+// The status of a transaction coordinator error (local_topics.h: FailedPrecondition for a fenced
+// producer or a wrong state, Unavailable otherwise).
+absl::Status TxnError(kafka::ErrorCode e, const std::string& what, const std::string& id) {
+  std::string msg =
+      fmt::format("{} of transactional id '{}': {}", what, id, kafka::ErrorName(kafka::Wire(e)));
+  switch (e) {
+    case kafka::ErrorCode::kProducerFenced:
+    case kafka::ErrorCode::kInvalidProducerEpoch:
+    case kafka::ErrorCode::kInvalidProducerIdMapping:
+    case kafka::ErrorCode::kInvalidTxnState:
+      return absl::FailedPreconditionError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<TxnProducer> LogLocalTopics::InitTransactions(const std::string& transactional_id,
+                                                             int32_t timeout_ms) {
+  if (!txns_) return absl::FailedPreconditionError("the server has no transaction coordinator");
+  auto r = txns_->InitProducerId(transactional_id, timeout_ms, -1, -1, log::WallClockMs());
+  if (r.error != kafka::ErrorCode::kNone)
+    return TxnError(r.error, "InitProducerId", transactional_id);
+  return TxnProducer{r.producer_id, r.producer_epoch};
+}
+
+absl::StatusOr<int64_t> LogLocalTopics::AppendTransactional(const std::string& transactional_id,
+                                                            const TxnProducer& producer,
+                                                            const std::string& topic,
+                                                            int32_t partition,
+                                                            std::string_view batches) {
+  if (!txns_) return absl::FailedPreconditionError("the server has no transaction coordinator");
+  EDDY_ASSIGN_OR_RETURN(auto part, log_->GetPartition(topic, PartitionId(partition)));
+  kafka::ErrorCode e = txns_->AddPartitions(transactional_id, producer.producer_id, producer.epoch,
+                                            {{topic, partition}}, log::WallClockMs());
+  if (e != kafka::ErrorCode::kNone) return TxnError(e, "AddPartitionsToTxn", transactional_id);
+  absl::StatusOr<log::AppendResult> r;
+  {
+    // As a transactional Produce: no marker between the check and the append.
+    auto lock = txns_->LockForAppend(transactional_id, producer.producer_id, producer.epoch,
+                                     {topic, partition}, &e);
+    if (e != kafka::ErrorCode::kNone) return TxnError(e, "Produce", transactional_id);
+    log::AppendOptions ao;
+    ao.partition_leader_epoch = 0;
+    r = part->Append(batches, ao);
+  }
+  if (!r.ok()) return r.status();
+  if (broker_) broker_->NotifyAppended();
+  return r->base_offset.value();
+}
+
+absl::Status LogLocalTopics::EndTransaction(const std::string& transactional_id,
+                                            const TxnProducer& producer, bool commit) {
+  if (!txns_) return absl::FailedPreconditionError("the server has no transaction coordinator");
+  kafka::ErrorCode e = txns_->EndTxn(transactional_id, producer.producer_id, producer.epoch, commit,
+                                     log::WallClockMs());
+  if (e != kafka::ErrorCode::kNone) return TxnError(e, "EndTxn", transactional_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<connectors::kafka::OpenTransaction>> LogLocalTopics::OpenTransactions(
+    const std::string& prefix) {
+  if (!txns_) return absl::FailedPreconditionError("the server has no transaction coordinator");
+  kafka::ListTransactionsRequest l;
+  l.state_filters = {"Ongoing", "PrepareCommit", "PrepareAbort"};
+  kafka::DescribeTransactionsRequest d;
+  for (const auto& t : txns_->List(l, log::WallClockMs()).transaction_states) {
+    if (t.transactional_id.rfind(prefix, 0) == 0) d.transactional_ids.push_back(t.transactional_id);
+  }
+  std::vector<connectors::kafka::OpenTransaction> out;
+  for (const auto& t : txns_->Describe(d, log::WallClockMs()).transaction_states) {
+    if (t.error_code != 0) continue;
+    out.push_back({t.transactional_id, {t.producer_id, t.producer_epoch}});
+  }
+  return out;
 }
 
 }  // namespace eddy::server

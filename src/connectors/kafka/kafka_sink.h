@@ -20,7 +20,10 @@ namespace eddy::connectors::kafka {
 /// receives; `writable_of_physical`: per physical column of the table, its column in those batches
 /// (-1 for a VIRTUAL metadata column); `partitions`: of the topic. Per input batch it produces
 /// every row (Produce), then calls EndOfBatch; Finish (end of the job) returns Flush's status, so a
-/// record not acknowledged fails the job. Errors: as Open of the sink (the encoders).
+/// record not acknowledged fails the job, and so does PrepareCommit (each checkpoint) under
+/// 'sink.delivery-guarantee' = 'at-least-once' (`options.delivery`; 'exactly-once' needs the
+/// transactional transports and is built by MakeKafkaSink only). Errors: as Open of the sink
+/// (the encoders).
 absl::StatusOr<std::unique_ptr<runtime::OneInputOperator>> NewKafkaSinkSubtask(
     KafkaTableOptions options, Schema schema, std::vector<int> writable_of_physical,
     int32_t partitions, runtime::SubtaskInfo info, std::shared_ptr<SinkMetrics> metrics,

@@ -11,6 +11,15 @@
 // stops counting, and a subtask whose partitions are all idle tells its consumers so (Flink:
 // WatermarkStatus.IDLE). A bounded scan ('scan.bounded.mode') fixes each partition's end offset
 // when the job starts and ends when every partition has reached it, which fires every window.
+//
+// Checkpoints (Flink's KafkaSource): each subtask stores, per partition it reads, the offset to
+// resume from, its watermark state (the largest event time seen) and a bounded scan's end; a
+// restore gives every new subtask the partitions it owns from the union of all old subtasks'
+// state, so the parallelism may change. With checkpoints, 'properties.group.id' offsets are
+// committed only when a checkpoint completes (the offsets stored in it), never ahead of the
+// sinks; without, every 5 s. 'properties.isolation.level' = 'read_committed' reads only
+// committed transactions (librdkafka's isolation.level; on the local log: up to the last stable
+// offset, without aborted records).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -22,6 +31,7 @@
 #include "connectors/dead_letter.h"
 #include "connectors/kafka/kafka_table.h"
 #include "connectors/kafka/transport.h"
+#include "state/serializer.h"
 #include "types/time_util.h"
 
 namespace eddy::connectors {
@@ -58,7 +68,12 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   KafkaSourceSubtask(std::shared_ptr<Shared> sh, runtime::SubtaskInfo info)
       : sh_(std::move(sh)), info_(info) {}
 
-  /// Connects, resolves start and end offsets, and assigns this subtask's partitions.
+  std::string uid() const override {
+    return fmt::format("kafka source '{}' ({})", sh_->spec.table->name, sh_->opt.topic);
+  }
+
+  /// Connects. Start and end offsets are resolved, and the partitions assigned, at the first
+  /// step (after a restore has set them).
   absl::Status Connect() {
     const auto& o = sh_->opt;
     const TableDef& t = *sh_->spec.table;
@@ -83,28 +98,70 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     } else {
       EDDY_ASSIGN_OR_RETURN(transport_, NewRdKafkaConsumer(o, sh_->want_headers));
     }
-    // Start offsets.
-    EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> starts,
-                          ResolveOffsets(o.startup, o.startup_timestamp_ms, o.startup_offsets,
-                                         /*start=*/true));
-    // End offsets of a bounded scan, fixed now.
-    if (o.bounded != OffsetSpec::kNone) {
-      EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> ends,
-                            ResolveOffsets(o.bounded, o.bounded_timestamp_ms, o.bounded_offsets,
-                                           /*start=*/false));
-      for (size_t i = 0; i < parts_.size(); ++i) {
-        parts_[i].stop = ends[i];
-        if (starts[i] >= 0 && starts[i] >= parts_[i].stop) parts_[i].done = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status SnapshotState(int64_t checkpoint_id, state::OperatorSnapshot* out) override {
+    state::StateWriter w(&out->operator_state);
+    w.PutVarint(1);  // state version
+    w.PutVarint(parts_.size());
+    std::vector<std::pair<int32_t, int64_t>> offsets;
+    for (const Part& p : parts_) {
+      w.PutInt64(p.id);
+      w.PutInt64(p.position);
+      w.PutInt64(p.max_ts);
+      w.PutInt64(p.stop);
+      w.PutInt64(p.done ? 1 : 0);
+      if (p.position >= 0) offsets.emplace_back(p.id, p.position);
+    }
+    // Committed to the group when this checkpoint completes.
+    if (!sh_->opt.group_id.empty()) checkpoint_offsets_[checkpoint_id] = std::move(offsets);
+    return absl::OkStatus();
+  }
+
+  absl::Status InitializeState(const state::OperatorRestore& in) override {
+    // Union redistribution: every old subtask's partitions; this subtask keeps its own.
+    for (std::string_view s : in.OperatorStates()) {
+      state::StateReader r(s);
+      uint64_t version = 0, n = 0;
+      EDDY_RETURN_IF_ERROR(r.GetVarint(&version));
+      if (version != 1) return absl::DataLossError("unknown kafka source state version");
+      EDDY_RETURN_IF_ERROR(r.GetVarint(&n));
+      for (uint64_t i = 0; i < n; ++i) {
+        int64_t id = 0, position = 0, max_ts = 0, stop = 0, done = 0;
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&id));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&position));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&max_ts));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&stop));
+        EDDY_RETURN_IF_ERROR(r.GetInt64(&done));
+        auto it = index_.find(static_cast<int32_t>(id));
+        if (it == index_.end()) continue;
+        Part& p = parts_[it->second];
+        p.restored = true;
+        p.position = position;
+        p.max_ts = max_ts;
+        p.stop = stop;
+        p.done = done != 0;
       }
     }
-    std::vector<std::pair<int32_t, int64_t>> assign;
-    for (size_t i = 0; i < parts_.size(); ++i) assign.emplace_back(parts_[i].id, starts[i]);
-    EDDY_RETURN_IF_ERROR(transport_->Assign(assign));
-    last_commit_ms_ = WallMs();
+    return absl::OkStatus();
+  }
+
+  absl::Status NotifyCheckpointComplete(int64_t checkpoint_id) override {
+    // Flink: the offsets of the completed checkpoint go to the group, never those read since.
+    auto end = checkpoint_offsets_.upper_bound(checkpoint_id);
+    if (end == checkpoint_offsets_.begin()) return absl::OkStatus();
+    std::vector<std::pair<int32_t, int64_t>> offsets = std::prev(end)->second;
+    checkpoint_offsets_.erase(checkpoint_offsets_.begin(), end);
+    if (transport_ && !offsets.empty()) transport_->Commit(offsets, /*sync=*/false);
     return absl::OkStatus();
   }
 
   absl::StatusOr<Step> NextStep(runtime::SourceOutput* out) override {
+    if (!started_) {
+      started_ = true;
+      if (!parts_.empty()) EDDY_RETURN_IF_ERROR(Start());
+    }
     if (AllDone()) {
       if (!parts_.empty()) Commit(true);
       return Step::kEnd;
@@ -128,7 +185,8 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     last_poll_ms_ = now;
     EDDY_ASSIGN_OR_RETURN(size_t n, ProcessRecords(out));
     EDDY_RETURN_IF_ERROR(UpdateWatermark(out));
-    if (!sh_->opt.group_id.empty() && WallMs() - last_commit_ms_ >= kCommitIntervalMs) {
+    if (!sh_->opt.group_id.empty() && !sh_->spec.checkpointing &&
+        WallMs() - last_commit_ms_ >= kCommitIntervalMs) {
       Commit(false);
     }
     if (AllDone()) return Step::kMore;  // the next step ends the scan
@@ -139,12 +197,41 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   struct Part {
     int32_t id = 0;
     int64_t stop = -1;       // bounded scans: end offset (exclusive); -1 = unbounded
+    int64_t position = -1;   // the next offset to read (checkpoints), -1 = not resolved yet
+    bool restored = false;   // position, stop and max_ts come from a checkpoint
     int64_t next = -1;       // offset after the last record read (for commits), -1 = none
     int64_t committed = -1;  // last committed `next`
     int64_t max_ts = INT64_MIN;
     int64_t last_record_ms = 0;  // steady clock ms of the last record (idleness)
     bool done = false;
   };
+
+  // Resolves the start offsets (and a bounded scan's end offsets, fixed now) of the partitions
+  // a checkpoint did not restore, and assigns every partition.
+  absl::Status Start() {
+    const auto& o = sh_->opt;
+    EDDY_ASSIGN_OR_RETURN(std::vector<int64_t> starts,
+                          ResolveOffsets(o.startup, o.startup_timestamp_ms, o.startup_offsets,
+                                         /*start=*/true));
+    std::vector<int64_t> ends(parts_.size(), -1);
+    if (o.bounded != OffsetSpec::kNone) {
+      EDDY_ASSIGN_OR_RETURN(ends, ResolveOffsets(o.bounded, o.bounded_timestamp_ms,
+                                                 o.bounded_offsets, /*start=*/false));
+    }
+    std::vector<std::pair<int32_t, int64_t>> assign;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      Part& p = parts_[i];
+      if (!p.restored || p.position < 0) {
+        p.position = starts[i];
+        if (!p.restored) p.stop = ends[i];
+      }
+      if (p.stop >= 0 && p.position >= 0 && p.position >= p.stop) p.done = true;
+      assign.emplace_back(p.id, p.position);
+    }
+    EDDY_RETURN_IF_ERROR(transport_->Assign(assign));
+    last_commit_ms_ = WallMs();
+    return absl::OkStatus();
+  }
 
   bool AllDone() const {
     if (sh_->opt.bounded == OffsetSpec::kNone) return false;
@@ -163,6 +250,14 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     for (const Part& part : parts_) {
       int32_t p = part.id;
       int64_t offset = -1;
+      if (start && part.restored && part.position >= 0) {
+        out.push_back(part.position);  // restored: nothing to resolve
+        continue;
+      }
+      if (!start && part.restored) {
+        out.push_back(part.stop);
+        continue;
+      }
       switch (spec) {
         case OffsetSpec::kNone:
           break;
@@ -255,6 +350,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
         return absl::OkStatus();
       }
       part.next = m.offset + 1;
+      part.position = part.next;
       part.last_record_ms = now;
       if (part.stop >= 0 && part.next >= part.stop) part.done = true;
       if (!m.has_value) return absl::OkStatus();  // a tombstone carries no row (Flink skips it)
@@ -464,6 +560,9 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   bool idle_emitted_ = false;
   int64_t last_poll_ms_ = -1;  // steady clock ms of the previous poll, -1 before the first
   int64_t last_commit_ms_ = 0;
+  bool started_ = false;  // offsets resolved and partitions assigned (at the first step)
+  // With checkpoints and a group id: the offsets of each checkpoint taken and not yet complete.
+  std::map<int64_t, std::vector<std::pair<int32_t, int64_t>>> checkpoint_offsets_;
 };
 
 class KafkaSourceFactory final : public SourceFactory {

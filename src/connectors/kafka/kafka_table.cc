@@ -28,7 +28,8 @@ const auto kGroupId =
         .String()
         .Doc(
             "Consumer group whose committed offsets 'group-offsets' reads; the source commits "
-            "the offsets it has read under it every 5 s and at the end of a bounded scan.");
+            "under it the offsets of each completed checkpoint (without checkpoints: those it "
+            "has read, every 5 s) and at the end of a bounded scan.");
 const auto kAutoOffsetReset =
     catalog::TableOption({"kafka"}, "properties.auto.offset.reset")
         .Enum({"earliest", "latest", "none"})
@@ -119,10 +120,32 @@ const auto kSinkParallelism = catalog::TableOption({"kafka"}, "sink.parallelism"
                                   .Doc("Sink subtasks.");
 const auto kDeliveryGuarantee =
     catalog::TableOption({"kafka"}, "sink.delivery-guarantee")
-        .Enum("at-least-once", {"at-least-once", "none"})
+        .Enum("at-least-once", {"exactly-once", "at-least-once", "none"})
         .Doc(
-            "Every record is acknowledged before the job succeeds ('none' gets the same); "
-            "'exactly-once' needs checkpoints and is not supported yet.");
+            "'at-least-once': every record is acknowledged at each checkpoint and at the end; "
+            "'exactly-once': a Kafka transaction per checkpoint, committed when the checkpoint "
+            "completes (needs checkpoints and 'sink.transactional-id-prefix'); 'none': nothing "
+            "is waited for at checkpoints.");
+const auto kTransactionalIdPrefix =
+    catalog::TableOption({"kafka"}, "sink.transactional-id-prefix")
+        .String()
+        .Doc(
+            "'exactly-once': the prefix of the sink's Kafka transactional ids "
+            "('<prefix>-<subtask>-<checkpoint>'), unique to the job among the cluster's "
+            "producers.");
+const auto kIsolationLevel =
+    catalog::TableOption({"kafka"}, "properties.isolation.level")
+        .Enum("read_uncommitted", {"read_committed", "read_uncommitted"})
+        .Doc(
+            "'read_committed': read only committed transactions, up to the last stable offset "
+            "(records of aborted transactions are skipped).");
+const auto kTransactionTimeout =
+    catalog::TableOption({"kafka"}, "properties.transaction.timeout.ms")
+        .Int(900000)
+        .Range(1, INT32_MAX)
+        .Doc(
+            "'exactly-once' sinks: the broker aborts a transaction open longer than this (ms); "
+            "a job down longer loses the output of its last checkpoint.");
 
 absl::Status Bad(const TableDef& t, const std::string& msg) {
   return absl::InvalidArgumentError(fmt::format("table '{}': {}", t.name, msg));
@@ -220,8 +243,9 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
   }
   for (const auto& [k, v] : t.options) {
     if (k.rfind(kProperties.key(), 0) != 0) continue;
-    if (k == kBootstrapServers.key() || k == kGroupId.key() || k == kAutoOffsetReset.key()) {
-      continue;
+    if (k == kBootstrapServers.key() || k == kGroupId.key() || k == kAutoOffsetReset.key() ||
+        k == kIsolationLevel.key() || k == kTransactionTimeout.key()) {
+      continue;  // set by the connector itself (the timeout on transactional producers only)
     }
     o.client_properties.emplace_back(k.substr(kProperties.key().size()), v);
   }
@@ -302,6 +326,20 @@ absl::StatusOr<KafkaTableOptions> ParseKafkaOptions(const TableDef& t,
   EDDY_ASSIGN_OR_RETURN(std::optional<int64_t> sp, kSinkParallelism.Find(t.options));
   o.sink_parallelism = sp.value_or(0);
   EDDY_ASSIGN_OR_RETURN(o.max_record_bytes, ParseMaxRecordSize(t));
+  EDDY_ASSIGN_OR_RETURN(std::string isolation, Value(t, kIsolationLevel));
+  o.read_committed = isolation == "read_committed";
+  EDDY_ASSIGN_OR_RETURN(int64_t txn_timeout, Value(t, kTransactionTimeout));
+  o.transaction_timeout_ms = static_cast<int32_t>(txn_timeout);
+  EDDY_ASSIGN_OR_RETURN(std::string guarantee, Value(t, kDeliveryGuarantee));
+  o.delivery = guarantee == "exactly-once"    ? DeliveryGuarantee::kExactlyOnce
+               : guarantee == "at-least-once" ? DeliveryGuarantee::kAtLeastOnce
+                                              : DeliveryGuarantee::kNone;
+  o.transactional_id_prefix = t.Option(kTransactionalIdPrefix.key());
+  if (o.delivery == DeliveryGuarantee::kExactlyOnce && o.transactional_id_prefix.empty()) {
+    return Bad(t,
+               "'sink.delivery-guarantee' = 'exactly-once' needs 'sink.transactional-id-prefix' "
+               "(a prefix of the Kafka transactional ids, unique to this job)");
+  }
   o.idle_timeout_ms = session_idle_timeout_ms;
   EDDY_ASSIGN_OR_RETURN(std::optional<absl::Duration> idle, kIdleTimeout.Find(t.options));
   if (idle) o.idle_timeout_ms = absl::ToInt64Milliseconds(*idle);

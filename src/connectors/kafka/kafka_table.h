@@ -38,6 +38,13 @@ enum class OffsetSpec {
   kSpecificOffsets  // 'specific-offsets': 'partition:0,offset:42;partition:1,offset:300'
 };
 
+/// Flink's 'sink.delivery-guarantee'.
+enum class DeliveryGuarantee {
+  kNone,         // 'none': nothing is waited for at checkpoints (records may be lost)
+  kAtLeastOnce,  // 'at-least-once': every record acknowledged before a checkpoint completes
+  kExactlyOnce,  // 'exactly-once': a Kafka transaction per checkpoint, committed when it completes
+};
+
 /// Parsed options of a kafka table. Column indexes refer to the table's physical columns.
 struct KafkaTableOptions {
   std::string table;
@@ -65,6 +72,16 @@ struct KafkaTableOptions {
   /// 'source.max-record-size' (eddy): a record whose key or value is longer is a bad row.
   size_t max_record_bytes = kDefaultMaxRecordBytes;
   int sink_parallelism = 0;  // 'sink.parallelism', 0 when not set
+  /// 'properties.isolation.level' = 'read_committed' (default read_uncommitted, as Kafka's and
+  /// Flink's consumers): read only committed transactions, up to the last stable offset.
+  bool read_committed = false;
+  /// 'sink.delivery-guarantee' (Flink's option; default at-least-once).
+  DeliveryGuarantee delivery = DeliveryGuarantee::kAtLeastOnce;
+  /// 'sink.transactional-id-prefix': transactional ids are '<prefix>-<subtask>-<n>'.
+  std::string transactional_id_prefix;
+  /// 'properties.transaction.timeout.ms' (ms) of exactly-once sinks; default 900000 (15 min,
+  /// Kafka's transaction.max.timeout.ms).
+  int32_t transaction_timeout_ms = 900000;
 };
 
 /// Reads the WITH options of a kafka table. `session_idle_timeout_ms` is

@@ -23,6 +23,16 @@ namespace eddy::connectors::kafka {
 struct OffsetRange {
   int64_t log_start = 0;       // first offset still in the log
   int64_t high_watermark = 0;  // offset the next record will get
+  /// The first offset of the oldest open transaction, or the high watermark (what ListOffsets
+  /// -1 answers read_committed readers).
+  int64_t last_stable = 0;
+};
+
+/// An aborted transaction among batches read with read_committed (Kafka protocol: Fetch
+/// AbortedTransaction): its producer and the offset of its first batch.
+struct AbortedRange {
+  int64_t producer_id = -1;
+  int64_t first_offset = 0;
 };
 
 /// What Read returns: whole record batches v2 as stored, back to back (compressed ones stay
@@ -31,6 +41,10 @@ struct OffsetRange {
 struct ReadBatches {
   std::string records;
   int64_t high_watermark = 0;
+  /// A read_committed read returns only batches below this offset (see OffsetRange).
+  int64_t last_stable_offset = 0;
+  /// read_committed: the aborted transactions with batches among `records` (for DecodeRecords).
+  std::vector<AbortedRange> aborted;
 };
 
 /// A record header as views (a null value has is_null set).
@@ -61,6 +75,18 @@ struct OutgoingRecord {
   std::string value;
   int64_t timestamp_ms = 0;  // CreateTime, ms since the epoch
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// A transactional producer: its producer id and epoch (Kafka protocol: InitProducerId, KIP-98).
+struct TxnProducer {
+  int64_t producer_id = -1;
+  int16_t epoch = -1;
+};
+
+/// A transaction left open (what recovery aborts).
+struct OpenTransaction {
+  std::string transactional_id;
+  TxnProducer producer;
 };
 
 /// The local broker's topics. Implementations are thread-safe: every method may be called from
@@ -102,9 +128,12 @@ class LocalTopics {
                                     int32_t partition, int64_t offset) = 0;
 
   /// Reads whole batches from `offset` up to about `max_bytes` (at least one batch when there is
-  /// one). An offset at the high watermark gives no records. Never blocks on new data.
+  /// one). An offset at the high watermark gives no records. Never blocks on new data. With
+  /// `read_committed` (Kafka: isolation.level=read_committed) only batches below the last stable
+  /// offset, and the aborted transactions among them.
   virtual absl::StatusOr<ReadBatches> Read(const std::string& topic, int32_t partition,
-                                           int64_t offset, int64_t max_bytes) = 0;
+                                           int64_t offset, int64_t max_bytes,
+                                           bool read_committed) = 0;
 
   /// Appends record batches v2 (back to back) with the broker's produce semantics: each batch is
   /// validated, offsets are assigned, the topic's flush policy (flush.messages, flush.ms) applies,
@@ -117,24 +146,57 @@ class LocalTopics {
   /// producer's acks=all waits for).
   virtual absl::Status Sync(const std::string& topic, int32_t partition) = 0;
 
+  // Transactions (Kafka protocol: KIP-98), through the broker's transaction coordinator, for the
+  // exactly-once kafka sink. Errors: FailedPrecondition when the producer was fenced (a newer
+  // producer of the id, or the transaction's timeout aborted it) or the transaction is not in a
+  // state that allows the call (naming the Kafka error), Unavailable for other failures.
+
+  /// InitProducerId for `transactional_id` with `timeout_ms` (transaction.timeout.ms): fences
+  /// every earlier producer of the id and aborts a transaction one of them left open.
+  virtual absl::StatusOr<TxnProducer> InitTransactions(const std::string& transactional_id,
+                                                       int32_t timeout_ms) = 0;
+  /// Adds the partition to the producer's transaction (AddPartitionsToTxn; opening it when none
+  /// is open) and appends `batches`, built by EncodeTransactionalBatch for this producer, as a
+  /// transactional Produce. Returns the base offset of the first batch. Not fsynced: see Sync.
+  virtual absl::StatusOr<int64_t> AppendTransactional(const std::string& transactional_id,
+                                                      const TxnProducer& producer,
+                                                      const std::string& topic, int32_t partition,
+                                                      std::string_view batches) = 0;
+  /// Commits (`commit`) or aborts the producer's open transaction (EndTxn): returns once the
+  /// markers are durable. Ending a transaction again the same way succeeds (a retry).
+  virtual absl::Status EndTransaction(const std::string& transactional_id,
+                                      const TxnProducer& producer, bool commit) = 0;
+  /// The open transactions whose transactional id starts with `prefix` (ListTransactions and
+  /// DescribeTransactions).
+  virtual absl::StatusOr<std::vector<OpenTransaction>> OpenTransactions(
+      const std::string& prefix) = 0;
+
   // Record batch v2 coding (the log's, src/log/record_batch.h), offered here because connectors
   // do not depend on the log module. Pure functions: thread-safe.
 
   /// Appends to `out` every record of `batches` (whole batches as Read returns them) with offset
   /// >= `from_offset`, in order. Compressed batches (gzip, snappy raw or xerial, lz4 frame, zstd)
   /// are decompressed into new strings at the back of `*scratch` (a deque: views stay valid while
-  /// its strings live). Control batches (transaction markers) give no records. `*next_offset` is
-  /// set to the offset after the last batch. Errors: InvalidArgument/DataLoss naming the batch's
-  /// offset and codec for corrupt, truncated or undecodable data; never crashes.
+  /// its strings live). Control batches (transaction markers) give no records; with `aborted`
+  /// (a read_committed read's list) the records of aborted transactions are dropped, as Kafka
+  /// consumers drop them. `*next_offset` is set to the offset after the last batch. Errors:
+  /// InvalidArgument/DataLoss naming the batch's offset and codec for corrupt, truncated or
+  /// undecodable data; never crashes.
   virtual absl::Status DecodeRecords(std::string_view batches, int64_t from_offset,
                                      std::deque<std::string>* scratch,
-                                     std::vector<LocalRecord>* out, int64_t* next_offset) = 0;
+                                     std::vector<LocalRecord>* out, int64_t* next_offset,
+                                     const std::vector<AbortedRange>* aborted) = 0;
 
   /// The headers of `r`, in order, replacing `*out`.
   virtual void DecodeHeaders(const LocalRecord& r, std::vector<HeaderView>* out) = 0;
 
   /// One uncompressed record batch v2 holding `records` (at least one), ready for Append.
   virtual std::string EncodeBatch(const std::vector<OutgoingRecord>& records) = 0;
+  /// The same as a transactional batch of `producer` whose first record has sequence number
+  /// `base_sequence` (KIP-98), ready for AppendTransactional.
+  virtual std::string EncodeTransactionalBatch(const std::vector<OutgoingRecord>& records,
+                                               const TxnProducer& producer,
+                                               int32_t base_sequence) = 0;
 };
 
 /// Registers the process's local topics (`eddy server` does, before running pipelines), or

@@ -41,6 +41,8 @@ class LocalConsumer final : public ConsumerTransport {
                                                 o_.table, Where(o_), p,
                                                 std::string(r.status().message())));
     }
+    // read_committed readers end at the last stable offset (ListOffsets with read_committed).
+    if (o_.read_committed) r->high_watermark = r->last_stable;
     return r;
   }
 
@@ -141,7 +143,7 @@ class LocalConsumer final : public ConsumerTransport {
     p->records.clear();
     p->scratch.clear();
     p->index = 0;
-    auto rr = local_->Read(o_.topic, p->id, p->next, kReadBytes);
+    auto rr = local_->Read(o_.topic, p->id, p->next, kReadBytes, o_.read_committed);
     if (!rr.ok()) {
       return absl::UnavailableError(fmt::format("table '{}': reading {} partition {}: {}", o_.table,
                                                 Where(o_), p->id,
@@ -150,14 +152,15 @@ class LocalConsumer final : public ConsumerTransport {
     if (rr->records.empty()) return false;
     p->fetched = std::move(rr->records);
     int64_t after = p->next;
-    absl::Status st = local_->DecodeRecords(p->fetched, p->next, &p->scratch, &p->records, &after);
+    absl::Status st = local_->DecodeRecords(p->fetched, p->next, &p->scratch, &p->records, &after,
+                                            o_.read_committed ? &rr->aborted : nullptr);
     if (!st.ok()) {
       return absl::DataLossError(fmt::format("table '{}': reading {} partition {} at offset {}: {}",
                                              o_.table, Where(o_), p->id, p->next,
                                              std::string(st.message())));
     }
     if (p->records.empty()) {
-      // Only control batches or records before p->next: move past them.
+      // Only control batches, aborted records or records before p->next: move past them.
       if (after <= p->next) {
         return absl::DataLossError(
             fmt::format("table '{}': reading {} partition {}: no progress at offset {}", o_.table,
@@ -176,17 +179,33 @@ class LocalConsumer final : public ConsumerTransport {
   std::vector<HeaderView> headers_;
 };
 
-class LocalProducer final : public ProducerTransport {
+class LocalProducer final : public TransactionalProducer {
  public:
-  LocalProducer(std::shared_ptr<LocalTopics> local, const KafkaTableOptions& o, int32_t partitions)
+  LocalProducer(std::shared_ptr<LocalTopics> local, const KafkaTableOptions& o, int32_t partitions,
+                std::string transactional_id = "")
       : local_(std::move(local)),
         o_(o),
         partitions_(partitions),
+        transactional_id_(std::move(transactional_id)),
         pending_(partitions),
         pending_bytes_(partitions, 0),
         written_(partitions, false),
+        sequence_(partitions, 0),
         rng_(std::random_device()()) {
     sticky_ = static_cast<int32_t>(rng_() % static_cast<uint32_t>(partitions_));
+  }
+
+  // Transactional: InitProducerId for the id (fencing its earlier producers).
+  absl::Status InitTransactions() {
+    auto p = local_->InitTransactions(transactional_id_, o_.transaction_timeout_ms);
+    if (!p.ok()) {
+      return absl::Status(
+          p.status().code(),
+          fmt::format("table '{}': initializing transactional id '{}': {}", o_.table,
+                      transactional_id_, std::string(p.status().message())));
+    }
+    producer_ = *p;
+    return absl::OkStatus();
   }
 
   const char* name() const override { return "to the local log"; }
@@ -232,17 +251,43 @@ class LocalProducer final : public ProducerTransport {
     return absl::OkStatus();
   }
 
+  TxnProducer producer() const override { return producer_; }
+  const std::string& transactional_id() const override { return transactional_id_; }
+
+  absl::Status Commit() override {
+    EDDY_RETURN_IF_ERROR(Flush());
+    return End(true);
+  }
+  absl::Status Abort() override { return End(false); }
+
  private:
+  absl::Status End(bool commit) {
+    absl::Status st = local_->EndTransaction(transactional_id_, producer_, commit);
+    if (!st.ok()) {
+      return absl::Status(st.code(), fmt::format("table '{}': {} transaction '{}': {}", o_.table,
+                                                 commit ? "committing" : "aborting",
+                                                 transactional_id_, std::string(st.message())));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status AppendPending(int32_t p) {
     if (pending_[p].empty()) return absl::OkStatus();
-    std::string batch = local_->EncodeBatch(pending_[p]);
+    absl::StatusOr<int64_t> r;
+    if (transactional_id_.empty()) {
+      r = local_->Append(o_.topic, p, local_->EncodeBatch(pending_[p]));
+    } else {
+      std::string batch = local_->EncodeTransactionalBatch(pending_[p], producer_, sequence_[p]);
+      sequence_[p] += static_cast<int32_t>(pending_[p].size());
+      r = local_->AppendTransactional(transactional_id_, producer_, o_.topic, p, batch);
+    }
     pending_[p].clear();
     pending_bytes_[p] = 0;
-    auto r = local_->Append(o_.topic, p, batch);
     if (!r.ok()) {
-      return absl::UnavailableError(fmt::format("table '{}': writing to {} partition {} failed: {}",
-                                                o_.table, Where(o_), p,
-                                                std::string(r.status().message())));
+      return absl::Status(absl::IsFailedPrecondition(r.status()) ? r.status().code()
+                                                                 : absl::StatusCode::kUnavailable,
+                          fmt::format("table '{}': writing to {} partition {} failed: {}", o_.table,
+                                      Where(o_), p, std::string(r.status().message())));
     }
     written_[p] = true;
     return absl::OkStatus();
@@ -251,11 +296,34 @@ class LocalProducer final : public ProducerTransport {
   std::shared_ptr<LocalTopics> local_;
   KafkaTableOptions o_;
   int32_t partitions_;
+  std::string transactional_id_;  // empty: not transactional
+  TxnProducer producer_;
   std::vector<std::vector<OutgoingRecord>> pending_;  // per partition, not yet appended
   std::vector<size_t> pending_bytes_;
-  std::vector<bool> written_;  // appended since the last Flush (to fsync)
+  std::vector<bool> written_;      // appended since the last Flush (to fsync)
+  std::vector<int32_t> sequence_;  // transactional: the next sequence number per partition
   std::mt19937 rng_;
   int32_t sticky_ = 0;
+};
+
+// Ends transactions through the local broker's transaction coordinator.
+class LocalResolver final : public TransactionResolver {
+ public:
+  explicit LocalResolver(std::shared_ptr<LocalTopics> local) : local_(std::move(local)) {}
+
+  absl::Status Commit(const std::string& id, const TxnProducer& producer) override {
+    return local_->EndTransaction(id, producer, true);
+  }
+  absl::Status Abort(const std::string& id, const TxnProducer& producer) override {
+    return local_->EndTransaction(id, producer, false);
+  }
+  absl::StatusOr<std::vector<OpenTransaction>> OpenTransactions(
+      const std::string& prefix) override {
+    return local_->OpenTransactions(prefix);
+  }
+
+ private:
+  std::shared_ptr<LocalTopics> local_;
 };
 
 }  // namespace
@@ -269,6 +337,18 @@ std::unique_ptr<ProducerTransport> NewLocalProducer(std::shared_ptr<LocalTopics>
                                                     const KafkaTableOptions& o,
                                                     int32_t partitions) {
   return std::make_unique<LocalProducer>(std::move(local), o, partitions);
+}
+
+absl::StatusOr<std::unique_ptr<TransactionalProducer>> NewLocalTransactionalProducer(
+    std::shared_ptr<LocalTopics> local, const KafkaTableOptions& o, int32_t partitions,
+    const std::string& transactional_id) {
+  auto p = std::make_unique<LocalProducer>(std::move(local), o, partitions, transactional_id);
+  EDDY_RETURN_IF_ERROR(p->InitTransactions());
+  return std::unique_ptr<TransactionalProducer>(std::move(p));
+}
+
+std::unique_ptr<TransactionResolver> NewLocalResolver(std::shared_ptr<LocalTopics> local) {
+  return std::make_unique<LocalResolver>(std::move(local));
 }
 
 int32_t Murmur2Partition(std::string_view key, int32_t partitions) {

@@ -34,6 +34,8 @@ class RdKafkaConsumer final : public ConsumerTransport {
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "true"},
         {"allow.auto.create.topics", "false"},
+        // Flink's (and Kafka's Java consumer's) default; librdkafka's own is read_committed.
+        {"isolation.level", o_.read_committed ? "read_committed" : "read_uncommitted"},
     };
     // librdkafka needs a group id even for assigned partitions; without
     // 'properties.group.id' nothing is committed under it.
@@ -185,24 +187,61 @@ class RdKafkaConsumer final : public ConsumerTransport {
   std::vector<HeaderView> headers_;
 };
 
-class RdKafkaProducer final : public ProducerTransport {
+// A librdkafka error object's text, freeing it.
+std::string TakeErrorText(rd_kafka_error_t* e) {
+  std::string s = rd_kafka_error_string(e);
+  rd_kafka_error_destroy(e);
+  return s;
+}
+
+class RdKafkaProducer final : public TransactionalProducer {
  public:
-  explicit RdKafkaProducer(const KafkaTableOptions& o) : o_(o) {}
+  explicit RdKafkaProducer(const KafkaTableOptions& o, std::string transactional_id = "")
+      : o_(o), transactional_id_(std::move(transactional_id)) {}
   ~RdKafkaProducer() override {
     if (topic_) rd_kafka_topic_destroy(topic_);
-    if (rk_) rd_kafka_flush(rk_.get(), 1000);
+    if (rk_ && transactional_id_.empty()) rd_kafka_flush(rk_.get(), 1000);
   }
 
   absl::Status Open() {
-    EDDY_ASSIGN_OR_RETURN(
-        rk_,
-        NewClient(RD_KAFKA_PRODUCER, o_, {{"partitioner", "murmur2_random"}, {"linger.ms", "5"}},
-                  [this](rd_kafka_conf_t* conf) {
-                    rd_kafka_conf_set_opaque(conf, this);
-                    rd_kafka_conf_set_dr_msg_cb(conf, &RdKafkaProducer::OnDelivery);
-                  }));
+    std::vector<std::pair<std::string, std::string>> extra = {{"partitioner", "murmur2_random"},
+                                                              {"linger.ms", "5"}};
+    if (!transactional_id_.empty()) {
+      extra.emplace_back("transactional.id", transactional_id_);
+      extra.emplace_back("transaction.timeout.ms", std::to_string(o_.transaction_timeout_ms));
+    }
+    EDDY_ASSIGN_OR_RETURN(rk_,
+                          NewClient(RD_KAFKA_PRODUCER, o_, extra, [this](rd_kafka_conf_t* conf) {
+                            rd_kafka_conf_set_opaque(conf, this);
+                            rd_kafka_conf_set_dr_msg_cb(conf, &RdKafkaProducer::OnDelivery);
+                          }));
     topic_ = rd_kafka_topic_new(rk_.get(), o_.topic.c_str(), nullptr);
+    if (transactional_id_.empty()) return absl::OkStatus();
+    // InitProducerId (fences earlier producers of the id), then the transaction begins.
+    if (rd_kafka_error_t* e = rd_kafka_init_transactions(rk_.get(), kFlushTimeoutMs)) {
+      bool fenced = rd_kafka_error_is_fatal(e);
+      std::string text = TakeErrorText(e);
+      return absl::Status(
+          fenced ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kUnavailable,
+          fmt::format("table '{}': initializing transactional id '{}' at {}: {}", o_.table,
+                      transactional_id_, o_.bootstrap_servers, text));
+    }
+    if (rd_kafka_error_t* e = rd_kafka_begin_transaction(rk_.get())) {
+      return absl::UnavailableError(fmt::format("table '{}': beginning transaction '{}': {}",
+                                                o_.table, transactional_id_, TakeErrorText(e)));
+    }
     return absl::OkStatus();
+  }
+
+  TxnProducer producer() const override { return TxnProducer(); }
+  const std::string& transactional_id() const override { return transactional_id_; }
+
+  absl::Status Commit() override {
+    EDDY_RETURN_IF_ERROR(first_error_);
+    return End(rd_kafka_commit_transaction(rk_.get(), kFlushTimeoutMs), "committing");
+  }
+  absl::Status Abort() override {
+    return End(rd_kafka_abort_transaction(rk_.get(), kFlushTimeoutMs), "aborting");
   }
 
   const char* name() const override { return "through librdkafka"; }
@@ -277,7 +316,18 @@ class RdKafkaProducer final : public ProducerTransport {
                     Where(self->o_), m->partition, rd_kafka_err2str(m->err)));
   }
 
+  absl::Status End(rd_kafka_error_t* e, const char* what) {
+    if (!e) return absl::OkStatus();
+    bool fenced = rd_kafka_error_is_fatal(e);
+    std::string text = TakeErrorText(e);
+    return absl::Status(
+        fenced ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kUnavailable,
+        fmt::format("table '{}': {} transaction '{}' at {}: {}", o_.table, what, transactional_id_,
+                    o_.bootstrap_servers, text));
+  }
+
   KafkaTableOptions o_;
+  std::string transactional_id_;  // empty: not transactional
   Client rk_;
   rd_kafka_topic_t* topic_ = nullptr;
   absl::Status first_error_;  // first failed delivery (set from rd_kafka_poll/flush callbacks)
@@ -296,6 +346,13 @@ absl::StatusOr<std::unique_ptr<ProducerTransport>> NewRdKafkaProducer(const Kafk
   auto p = std::make_unique<RdKafkaProducer>(o);
   EDDY_RETURN_IF_ERROR(p->Open());
   return std::unique_ptr<ProducerTransport>(std::move(p));
+}
+
+absl::StatusOr<std::unique_ptr<TransactionalProducer>> NewRdKafkaTransactionalProducer(
+    const KafkaTableOptions& o, const std::string& transactional_id) {
+  auto p = std::make_unique<RdKafkaProducer>(o, transactional_id);
+  EDDY_RETURN_IF_ERROR(p->Open());
+  return std::unique_ptr<TransactionalProducer>(std::move(p));
 }
 
 }  // namespace eddy::connectors::kafka

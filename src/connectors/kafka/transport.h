@@ -100,6 +100,58 @@ absl::StatusOr<std::unique_ptr<ProducerTransport>> NewRdKafkaProducer(const Kafk
 std::unique_ptr<ProducerTransport> NewLocalProducer(std::shared_ptr<LocalTopics> local,
                                                     const KafkaTableOptions& o, int32_t partitions);
 
+/// One Kafka transaction of the exactly-once sink (Kafka protocol: KIP-98; Flink's KafkaWriter
+/// in EXACTLY_ONCE mode opens one per checkpoint): created with a new transactional id, which
+/// fences earlier producers of that id and aborts a transaction they left open; records go into
+/// the transaction; Flush makes them durable (the pre-commit); Commit or Abort end it. Not
+/// thread-safe: the sink's thread writes it, then hands it to the committer.
+class TransactionalProducer : public ProducerTransport {
+ public:
+  /// The producer id and epoch, when the transport knows them (librdkafka does not tell:
+  /// -1/-1; the committer then learns them from the broker).
+  virtual TxnProducer producer() const = 0;
+  virtual const std::string& transactional_id() const = 0;
+  /// Commits the transaction (Kafka protocol: EndTxn), after flushing what is queued. Errors:
+  /// FailedPrecondition when the producer was fenced, Unavailable/DeadlineExceeded otherwise.
+  virtual absl::Status Commit() = 0;
+  /// Aborts the transaction.
+  virtual absl::Status Abort() = 0;
+};
+
+/// A transactional producer over librdkafka with 'transactional.id' = `transactional_id` and
+/// 'transaction.timeout.ms' = o.transaction_timeout_ms, its transaction begun.
+absl::StatusOr<std::unique_ptr<TransactionalProducer>> NewRdKafkaTransactionalProducer(
+    const KafkaTableOptions& o, const std::string& transactional_id);
+/// A transactional producer appending to the local log, its transaction begun.
+absl::StatusOr<std::unique_ptr<TransactionalProducer>> NewLocalTransactionalProducer(
+    std::shared_ptr<LocalTopics> local, const KafkaTableOptions& o, int32_t partitions,
+    const std::string& transactional_id);
+
+/// Ends the transactions that no producer of this process holds: those of a checkpoint that
+/// completed before a crash (commit) and those a failed attempt left open (abort), as Flink's
+/// KafkaCommitter and its recovery do. Thread-safe.
+class TransactionResolver {
+ public:
+  virtual ~TransactionResolver() = default;
+  /// Commits the open transaction of `transactional_id` (held by `producer`, or by whichever
+  /// producer holds it when the producer is unknown, -1); success when it is already committed.
+  /// Errors: FailedPrecondition when it cannot be committed (aborted, e.g. by its timeout, or the
+  /// id fenced since), naming its state; Unavailable when the broker cannot be reached.
+  virtual absl::Status Commit(const std::string& transactional_id, const TxnProducer& producer) = 0;
+  /// Aborts the open transaction of `transactional_id`, if any.
+  virtual absl::Status Abort(const std::string& transactional_id, const TxnProducer& producer) = 0;
+  /// The open transactions whose id starts with `prefix`.
+  virtual absl::StatusOr<std::vector<OpenTransaction>> OpenTransactions(
+      const std::string& prefix) = 0;
+};
+
+/// A resolver over the local broker's transaction coordinator.
+std::unique_ptr<TransactionResolver> NewLocalResolver(std::shared_ptr<LocalTopics> local);
+/// A resolver speaking the Kafka protocol to the cluster of `o` (FindCoordinator,
+/// DescribeTransactions, ListTransactions, EndTxn; Kafka 3.0+): librdkafka cannot end another
+/// producer's transaction.
+std::unique_ptr<TransactionResolver> NewProtocolResolver(const KafkaTableOptions& o);
+
 /// Kafka's default partitioner for a keyed record (Java clients' Utils.murmur2, as librdkafka's
 /// 'murmur2' and 'murmur2_random'): toPositive(murmur2(key)) % partitions.
 int32_t Murmur2Partition(std::string_view key, int32_t partitions);

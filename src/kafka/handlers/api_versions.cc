@@ -5,12 +5,13 @@ namespace eddy::kafka {
 
 // An unsupported version is answered with a v0 body carrying UNSUPPORTED_VERSION and the full
 // list, so the client can retry with a version it shares; the response header is v0 whatever the
-// version. The list is the table of served_apis.cc, without the group APIs when the broker has no
-// coordinator.
+// version. The list is the table of served_apis.cc, without the group (transaction) APIs when the
+// broker has no group (transaction) coordinator.
 absl::StatusOr<Reply> HandleApiVersions(HandlerContext& ctx, const RequestFrame& req, bool) {
   ApiVersionsResponse resp;
   for (const auto& a : ServedApis()) {
     if (a.needs_groups && !ctx.groups) continue;
+    if (a.needs_txns && !ctx.txns) continue;
     auto& k = resp.api_keys.emplace_back();
     k.api_key = a.key;
     k.min_version = a.min_version;

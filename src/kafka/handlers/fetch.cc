@@ -1,12 +1,30 @@
 #include <algorithm>
 
 #include "kafka/handlers/handler.h"
+#include "log/record_batch.h"
 
 namespace eddy::kafka {
 
+namespace {
+
+// The offset after the last of the whole batches in `records`.
+Offset EndOfBatches(std::string_view records) {
+  int64_t end = 0;
+  while (records.size() >= log::kBatchHeaderSize) {
+    auto h = log::DecodeBatchHeader(records);
+    if (!h.ok() || h->size_bytes() > static_cast<int64_t>(records.size())) break;
+    end = h->last_offset() + 1;
+    records.remove_prefix(static_cast<size_t>(h->size_bytes()));
+  }
+  return Offset(end);
+}
+
+}  // namespace
+
 // Kafka protocol: Fetch v4-12. No fetch sessions (session id 0: every request is a full fetch,
-// KIP-227 allows a broker to decline sessions); read_uncommitted and read_committed are the same
-// because the log has no open transactions.
+// KIP-227 allows a broker to decline sessions). read_committed (isolation level 1, KIP-98): only
+// batches below the last stable offset, with the aborted transactions of the range returned so
+// the consumer drops their records; read_uncommitted: up to the high watermark, no list (null).
 absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
                                   bool final_attempt) {
   EDDY_ASSIGN_OR_RETURN(FetchRequest f, DecodeBody<FetchRequest>(req));
@@ -37,8 +55,9 @@ absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
       // only), so the response never exceeds max_bytes by more than that one first batch.
       int64_t limit =
           std::max<int64_t>(0, std::min<int64_t>(fp.partition_max_bytes, budget - total));
-      absl::StatusOr<log::ReadResult> rr =
-          (*part)->Read(Offset(fp.fetch_offset), limit, /*whole_first_batch=*/total == 0);
+      const bool read_committed = f.isolation_level == 1;
+      absl::StatusOr<log::ReadResult> rr = (*part)->Read(
+          Offset(fp.fetch_offset), limit, /*whole_first_batch=*/total == 0, read_committed);
       if (!rr.ok()) {
         pr.error_code = ErrorOf(rr.status());
         any_error = true;
@@ -50,6 +69,18 @@ absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
       pr.high_watermark = rr->high_watermark.value();
       pr.last_stable_offset = rr->last_stable_offset.value();
       pr.log_start_offset = rr->log_start_offset.value();
+      if (!read_committed) {
+        pr.aborted_transactions = std::nullopt;
+      } else if (!rr->records.empty()) {
+        // The aborted transactions with batches among those returned.
+        Offset end = EndOfBatches(rr->records);
+        for (const log::AbortedTxn& a :
+             (*part)->AbortedTransactions(Offset(fp.fetch_offset), end)) {
+          auto& at = pr.aborted_transactions->emplace_back();
+          at.producer_id = a.producer_id;
+          at.first_offset = a.first_offset.value();
+        }
+      }
       total += static_cast<int64_t>(rr->records.size());
       pr.records = std::move(rr->records);
     }

@@ -23,17 +23,19 @@
 #include "kafka/group_coordinator.h"
 #include "kafka/messages.h"
 #include "kafka/producer_state.h"
+#include "kafka/txn_coordinator.h"
 #include "log/log_error.h"
 #include "log/log_manager.h"
 
 namespace eddy::kafka {
 
 /// The broker state the handlers share. Owned by the Broker; the pointers outlive it. Handlers
-/// run concurrently on any thread: the log, the coordinator and the producer state are
+/// run concurrently on any thread: the log, the coordinators and the producer state are
 /// thread-safe; `options` is read-only while serving; `on_append` is set before serving.
 struct HandlerContext {
   log::LogManager* log = nullptr;
-  GroupCoordinator* groups = nullptr;  // null: the group APIs are not served
+  GroupCoordinator* groups = nullptr;      // null: the group APIs are not served
+  TransactionCoordinator* txns = nullptr;  // null: the transaction APIs are not served
   BrokerOptions options;
   ProducerStateTable producers;
   std::function<void()> on_append;  // wakes long-polling fetches
@@ -60,7 +62,8 @@ struct ApiHandler {
   int16_t min_version;
   int16_t max_version;
   Handler handle;
-  bool needs_groups;  // a consumer group API: served only with a GroupCoordinator
+  bool needs_groups;        // a consumer group API: served only with a GroupCoordinator
+  bool needs_txns = false;  // a transaction API: served only with a TransactionCoordinator
 };
 
 /// Every API this broker serves (served_apis.cc), by key. The one list: ApiVersions, the
@@ -97,6 +100,26 @@ absl::StatusOr<Reply> HandleCreatePartitions(HandlerContext& ctx, const RequestF
                                              bool final);
 absl::StatusOr<Reply> HandleDescribeCluster(HandlerContext& ctx, const RequestFrame& req,
                                             bool final);
+absl::StatusOr<Reply> HandleAddPartitionsToTxn(HandlerContext& ctx, const RequestFrame& req,
+                                               bool final);
+absl::StatusOr<Reply> HandleAddOffsetsToTxn(HandlerContext& ctx, const RequestFrame& req,
+                                            bool final);
+absl::StatusOr<Reply> HandleTxnOffsetCommit(HandlerContext& ctx, const RequestFrame& req,
+                                            bool final);
+absl::StatusOr<Reply> HandleEndTxn(HandlerContext& ctx, const RequestFrame& req, bool final);
+absl::StatusOr<Reply> HandleDescribeTransactions(HandlerContext& ctx, const RequestFrame& req,
+                                                 bool final);
+absl::StatusOr<Reply> HandleListTransactions(HandlerContext& ctx, const RequestFrame& req,
+                                             bool final);
+
+/// KIP-588: requests older than the version that knows PRODUCER_FENCED get
+/// INVALID_PRODUCER_EPOCH instead (Kafka does the same conversion).
+inline int16_t FencedForVersion(ErrorCode e, int16_t version, int16_t first_fenced_version) {
+  if (e == ErrorCode::kProducerFenced && version < first_fenced_version) {
+    return Wire(ErrorCode::kInvalidProducerEpoch);
+  }
+  return Wire(e);
+}
 
 /// The Kafka error code of a log or broker status (log::KafkaErrorOf).
 inline int16_t ErrorOf(const absl::Status& st) {

@@ -3,7 +3,8 @@
 namespace eddy::kafka {
 
 // Kafka protocol: ListOffsets v1-6. -1 = latest (log end), -2 = earliest (log start), otherwise
-// the first offset whose record timestamp is >= the target; offset -1 when there is none.
+// the first offset whose record timestamp is >= the target; offset -1 when there is none. With
+// isolation level read_committed (v2+) "latest" is the last stable offset.
 absl::StatusOr<Reply> HandleListOffsets(HandlerContext& ctx, const RequestFrame& req, bool) {
   EDDY_ASSIGN_OR_RETURN(ListOffsetsRequest l, DecodeBody<ListOffsetsRequest>(req));
   ListOffsetsResponse resp;
@@ -30,6 +31,16 @@ absl::StatusOr<Reply> HandleListOffsets(HandlerContext& ctx, const RequestFrame&
       if (!res.ok()) {
         pr.error_code = ErrorOf(res.status());
         continue;
+      }
+      if (l.isolation_level == 1) {
+        // read_committed (KIP-98): the latest offset is the last stable offset, and an offset
+        // at or past it is not answered.
+        Offset lso = (*part)->LastStableOffset();
+        if (lp.timestamp == log::kLatestTimestamp) {
+          (*res)->offset = lso;
+        } else if (res->has_value() && (*res)->offset >= lso) {
+          *res = std::nullopt;
+        }
       }
       if (res->has_value()) {
         pr.offset = (*res)->offset.value();

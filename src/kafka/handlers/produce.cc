@@ -10,7 +10,8 @@
 
 namespace eddy::kafka {
 
-// Kafka protocol: Produce v3-9 (record batches v2 only).
+// Kafka protocol: Produce v3-9 (record batches v2 only). Transactional batches (KIP-98) are
+// checked against the transaction coordinator; control batches from clients are refused.
 absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req, bool) {
   EDDY_ASSIGN_OR_RETURN(ProduceRequest p, DecodeBody<ProduceRequest>(req));
   ProduceResponse resp;
@@ -24,8 +25,6 @@ absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req
   int16_t acks_error = 0;
   if (p.acks != 0 && p.acks != 1 && p.acks != -1)
     acks_error = Wire(ErrorCode::kInvalidRequiredAcks);
-  int16_t txn_error =
-      p.transactional_id.has_value() ? Wire(ErrorCode::kTransactionalIdAuthorizationFailed) : 0;
   // Produce v0-2 carry message sets v0/v1, which the log does not store (served_apis.cc).
   int16_t format_error = req.api_version < 3 ? Wire(ErrorCode::kUnsupportedForMessageFormat) : 0;
   if (acks_error == 0 && format_error) acks_error = format_error;
@@ -33,13 +32,13 @@ absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req
     auto& tr = resp.responses.emplace_back();
     tr.name = td.name;
     absl::StatusOr<log::TopicInfo> topic = absl::NotFoundError("");
-    if (acks_error == 0 && txn_error == 0) topic = ctx.TopicOrAutoCreate(td.name, true);
+    if (acks_error == 0) topic = ctx.TopicOrAutoCreate(td.name, true);
     for (const auto& pd : td.partition_data) {
       auto& pr = tr.partition_responses.emplace_back();
       pr.index = pd.index;
       pr.base_offset = -1;
-      if (acks_error || txn_error) {
-        pr.error_code = acks_error ? acks_error : txn_error;
+      if (acks_error) {
+        pr.error_code = acks_error;
         continue;
       }
       if (!topic.ok()) {
@@ -66,6 +65,31 @@ absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req
       if (pd.records->size() >= log::kBatchHeaderSize) {
         auto h = log::DecodeBatchHeader(*pd.records);
         if (h.ok()) bh = *h;
+      }
+      if (bh.is_control()) {
+        pr.error_code = Wire(ErrorCode::kInvalidRecord);
+        pr.error_message = "control batches are written by the transaction coordinator only";
+        continue;
+      }
+      // A transactional batch: its producer must have an open transaction that holds this
+      // partition; the lock keeps the transaction from ending until the batch is appended.
+      std::unique_lock<std::mutex> txn_lock;
+      if (bh.is_transactional()) {
+        ErrorCode e = ErrorCode::kInvalidTxnState;
+        if (ctx.txns && p.transactional_id.has_value()) {
+          txn_lock = ctx.txns->LockForAppend(*p.transactional_id, bh.producer_id, bh.producer_epoch,
+                                             {td.name, pd.index}, &e);
+        }
+        if (e != ErrorCode::kNone) {
+          pr.error_code = Wire(e);
+          pr.error_message = fmt::format("transactional batch of producer {} epoch {} refused: {}",
+                                         bh.producer_id, bh.producer_epoch,
+                                         e == ErrorCode::kInvalidTxnState
+                                             ? "the partition is not in an open transaction "
+                                               "of its transactional id"
+                                             : ErrorName(Wire(e)));
+          continue;
+        }
       }
       if (bh.producer_id >= 0) {
         idem = std::unique_lock<std::mutex>(ctx.producers.mu());

@@ -16,7 +16,7 @@ namespace {
 // otherwise silently sends uncompressed batches; it still produces with v3+. ListOffsets starts
 // at 1 (v0 has different semantics, and every supported client sends v1+).
 const std::vector<ApiHandler> kServedApis = {
-    // {API key, min version, max version, handler, consumer group API}
+    // {API key, min version, max version, handler, consumer group API[, transaction API]}
     {ProduceRequest::kApiKey, 0, 9, HandleProduce, false},
     {FetchRequest::kApiKey, 4, 12, HandleFetch, false},
     {ListOffsetsRequest::kApiKey, 1, 6, HandleListOffsets, false},
@@ -38,6 +38,13 @@ const std::vector<ApiHandler> kServedApis = {
     {DescribeConfigsRequest::kApiKey, 0, 4, HandleDescribeConfigs, false},
     {CreatePartitionsRequest::kApiKey, 0, 3, HandleCreatePartitions, false},
     {DescribeClusterRequest::kApiKey, 0, 1, HandleDescribeCluster, false},
+    // Transactions (v4+ of the first four are KIP-890's second transaction protocol).
+    {AddPartitionsToTxnRequest::kApiKey, 0, 3, HandleAddPartitionsToTxn, false, true},
+    {AddOffsetsToTxnRequest::kApiKey, 0, 3, HandleAddOffsetsToTxn, false, true},
+    {EndTxnRequest::kApiKey, 0, 3, HandleEndTxn, false, true},
+    {TxnOffsetCommitRequest::kApiKey, 0, 3, HandleTxnOffsetCommit, true, true},
+    {DescribeTransactionsRequest::kApiKey, 0, 0, HandleDescribeTransactions, false, true},
+    {ListTransactionsRequest::kApiKey, 0, 1, HandleListTransactions, false, true},
 };
 
 }  // namespace

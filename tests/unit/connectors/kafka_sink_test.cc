@@ -1,7 +1,8 @@
 // The kafka sink's record path against a fake ProducerTransport (connectors/kafka/transport.h):
 // what it produces for each row (key, value, partition, timestamp, headers), that records are
-// handed over per batch and acknowledged only by the flush at the end of the job, and that a
-// delivery failure at any point (a Produce, the end of a batch, the final flush) fails the job.
+// handed over per batch and acknowledged only by a flush (at each checkpoint under
+// 'at-least-once', at the end of the job), and that a delivery failure at any point (a Produce,
+// the end of a batch, a flush) fails the job.
 // The fake acknowledges like librdkafka: a record is delivered only when Flush returns, so records
 // of the last batch still queued at the end must be flushed, not lost.
 #include "connectors/kafka/kafka_sink.h"
@@ -104,13 +105,16 @@ struct Sink {
   std::unique_ptr<runtime::OneInputOperator> op;
 };
 
-Sink MakeSink(const std::string& partitioner = "default", int subtask = 0, int partitions = 4) {
+Sink MakeSink(const std::string& partitioner = "default", int subtask = 0, int partitions = 4,
+              DeliveryGuarantee delivery = DeliveryGuarantee::kAtLeastOnce) {
   Sink s;
   runtime::SubtaskInfo info;
   info.index = subtask;
   info.parallelism = 2;
-  auto op = NewKafkaSinkSubtask(Options(partitioner), BatchSchema(), {0, 1, 2, 3}, partitions, info,
-                                s.metrics, std::make_unique<FakeProducer>(s.log));
+  KafkaTableOptions o = Options(partitioner);
+  o.delivery = delivery;
+  auto op = NewKafkaSinkSubtask(o, BatchSchema(), {0, 1, 2, 3}, partitions, info, s.metrics,
+                                std::make_unique<FakeProducer>(s.log));
   EXPECT_TRUE(op.ok()) << op.status();
   if (op.ok()) s.op = std::move(*op);
   return s;
@@ -263,6 +267,37 @@ TEST(KafkaSink, FixedAndRoundRobinPartitioners) {
   std::vector<int32_t> parts;
   for (const auto& p : r.log->queued) parts.push_back(p.partition);
   EXPECT_EQ(parts, (std::vector<int32_t>{2, 0, 1, 2}));
+}
+
+TEST(KafkaSink, AtLeastOnceFlushesAtEveryCheckpointAndNoneDoesNot) {
+  // 'at-least-once' (the default): PrepareCommit, right before each checkpoint's snapshot, waits
+  // for every record produced so far; it has nothing to commit later.
+  Sink s = MakeSink();
+  ASSERT_TRUE(s.op);
+  Batch b = Rows({{1, "a", 1, nullptr}, {2, "b", 2, nullptr}});
+  ASSERT_TRUE(s.op->ProcessBatch(b, {}, nullptr).ok());
+  ASSERT_EQ(s.log->queued.size(), 2u);
+  std::vector<std::string> committables;
+  ASSERT_TRUE(s.op->PrepareCommit(&committables).ok());
+  EXPECT_TRUE(committables.empty());
+  EXPECT_TRUE(s.log->queued.empty());
+  EXPECT_EQ(s.log->delivered.size(), 2u) << "acknowledged before the checkpoint completes";
+  // A record that cannot be delivered fails the checkpoint (and so the job), not later.
+  Batch b2 = Rows({{3, "c", 3, nullptr}});
+  ASSERT_TRUE(s.op->ProcessBatch(b2, {}, nullptr).ok());
+  s.log->fail_flush = true;
+  EXPECT_EQ(s.op->PrepareCommit(&committables).code(), absl::StatusCode::kUnavailable);
+
+  // 'none': nothing is waited for at checkpoints; the end of the input still flushes.
+  Sink n = MakeSink("default", 0, 4, DeliveryGuarantee::kNone);
+  ASSERT_TRUE(n.op);
+  Batch b3 = Rows({{1, "a", 1, nullptr}});
+  ASSERT_TRUE(n.op->ProcessBatch(b3, {}, nullptr).ok());
+  ASSERT_TRUE(n.op->PrepareCommit(&committables).ok());
+  EXPECT_EQ(n.log->flushes, 0);
+  EXPECT_EQ(n.log->queued.size(), 1u);
+  ASSERT_TRUE(n.op->Finish(nullptr).ok());
+  EXPECT_EQ(n.log->delivered.size(), 1u);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The local topics of `eddy server` (src/server/local_topics.h) over a real log and group
 // coordinator: which bootstrap servers are served, the produce path (batches the log validates,
 // offsets assigned), reads decoded record by record, ListOffsets by timestamp, simple-consumer
-// commits, and the default partitioner against Kafka's murmur2 test vectors.
+// commits, transactions (fencing, commit, abort, read_committed reads that skip aborted records
+// and stop at the last stable offset, open transactions listed for recovery), and the default
+// partitioner against Kafka's murmur2 test vectors.
 #include "server/local_topics.h"
 
 #include <deque>
@@ -19,6 +21,7 @@ namespace {
 using connectors::kafka::HeaderView;
 using connectors::kafka::LocalRecord;
 using connectors::kafka::OutgoingRecord;
+using connectors::kafka::TxnProducer;
 
 class LocalTopicsTest : public ::testing::Test {
  protected:
@@ -29,10 +32,15 @@ class LocalTopicsTest : public ::testing::Test {
     auto groups = kafka::GroupCoordinator::Open(dir_.path(), kafka::GroupOptions(), 0);
     ASSERT_TRUE(groups.ok()) << groups.status();
     groups_ = std::move(*groups);
-    broker_ = std::make_unique<kafka::Broker>(log_.get(), groups_.get(), kafka::BrokerOptions());
+    auto txns = kafka::TransactionCoordinator::Open(dir_.path(), log_.get(), groups_.get(),
+                                                    kafka::TxnOptions(), 0);
+    ASSERT_TRUE(txns.ok()) << txns.status();
+    txns_ = std::move(*txns);
+    broker_ = std::make_unique<kafka::Broker>(log_.get(), groups_.get(), kafka::BrokerOptions(),
+                                              txns_.get());
     broker_->SetAppendListener([this] { ++appends_; });
     topics_ = std::make_unique<LogLocalTopics>(log_.get(), groups_.get(), broker_.get(),
-                                               "127.0.0.1", 9092);
+                                               "127.0.0.1", 9092, txns_.get());
   }
   void TearDown() override {
     if (log_) {
@@ -43,6 +51,7 @@ class LocalTopicsTest : public ::testing::Test {
   log::testing::ScratchDir dir_;
   std::unique_ptr<log::LogManager> log_;
   std::unique_ptr<kafka::GroupCoordinator> groups_;
+  std::unique_ptr<kafka::TransactionCoordinator> txns_;
   std::unique_ptr<kafka::Broker> broker_;
   std::unique_ptr<LogLocalTopics> topics_;
   int appends_ = 0;
@@ -85,12 +94,12 @@ TEST_F(LocalTopicsTest, AppendsBatchesTheLogAcceptsAndReadsThemBack) {
   ASSERT_TRUE(range.ok());
   EXPECT_EQ(range->log_start, 0);
   EXPECT_EQ(range->high_watermark, 6);
-  auto read = topics_->Read("t", 1, 4, 1 << 20);
+  auto read = topics_->Read("t", 1, 4, 1 << 20, false);
   ASSERT_TRUE(read.ok());
   std::deque<std::string> scratch;
   std::vector<LocalRecord> out;
   int64_t next = 4;
-  ASSERT_TRUE(topics_->DecodeRecords(read->records, 4, &scratch, &out, &next).ok());
+  ASSERT_TRUE(topics_->DecodeRecords(read->records, 4, &scratch, &out, &next, nullptr).ok());
   ASSERT_EQ(out.size(), 2u) << "records before the requested offset are skipped";
   EXPECT_EQ(next, 6);
   EXPECT_EQ(out[0].offset, 4);
@@ -102,7 +111,7 @@ TEST_F(LocalTopicsTest, AppendsBatchesTheLogAcceptsAndReadsThemBack) {
   EXPECT_TRUE(out[1].has_value);
   EXPECT_EQ(out[1].value, "");
   out.clear();
-  ASSERT_TRUE(topics_->DecodeRecords(read->records, 0, &scratch, &out, &next).ok());
+  ASSERT_TRUE(topics_->DecodeRecords(read->records, 0, &scratch, &out, &next, nullptr).ok());
   std::vector<HeaderView> headers;
   ASSERT_EQ(out.size(), 3u);
   topics_->DecodeHeaders(out[0], &headers);
@@ -113,8 +122,8 @@ TEST_F(LocalTopicsTest, AppendsBatchesTheLogAcceptsAndReadsThemBack) {
   EXPECT_EQ(*topics_->OffsetForTimestamp("t", 1, 1006), std::optional<int64_t>(1));
   EXPECT_EQ(*topics_->OffsetForTimestamp("t", 1, 2000), std::nullopt);
   // An offset beyond the log end is out of range; at the end there is nothing.
-  EXPECT_TRUE(absl::IsOutOfRange(topics_->Read("t", 1, 7, 100).status()));
-  EXPECT_TRUE(topics_->Read("t", 1, 6, 100)->records.empty());
+  EXPECT_TRUE(absl::IsOutOfRange(topics_->Read("t", 1, 7, 100, false).status()));
+  EXPECT_TRUE(topics_->Read("t", 1, 6, 100, false)->records.empty());
   EXPECT_FALSE(topics_->Append("t", 1, "not a batch").ok());
 }
 
@@ -127,9 +136,70 @@ TEST_F(LocalTopicsTest, CorruptStoredBatchesAreAnErrorNotACrash) {
   std::deque<std::string> scratch;
   std::vector<LocalRecord> out;
   int64_t next = 0;
-  absl::Status st = topics_->DecodeRecords(batch, 0, &scratch, &out, &next);
+  absl::Status st = topics_->DecodeRecords(batch, 0, &scratch, &out, &next, nullptr);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("gzip"), std::string_view::npos) << st;
+}
+
+// The values a read_committed (or read_uncommitted) reader of partition 0 of "t" sees from 0.
+std::vector<std::string> Values(LogLocalTopics& topics, bool read_committed) {
+  auto read = topics.Read("t", 0, 0, 1 << 20, read_committed);
+  EXPECT_TRUE(read.ok()) << read.status();
+  std::deque<std::string> scratch;
+  std::vector<LocalRecord> out;
+  int64_t next = 0;
+  EXPECT_TRUE(topics
+                  .DecodeRecords(read->records, 0, &scratch, &out, &next,
+                                 read_committed ? &read->aborted : nullptr)
+                  .ok());
+  std::vector<std::string> values;
+  for (const auto& r : out) values.emplace_back(r.value);
+  return values;
+}
+
+TEST_F(LocalTopicsTest, TransactionsCommitAbortAndFence) {
+  ASSERT_TRUE(log_->CreateTopic("t", 1).ok());
+  auto record = [](const std::string& v) {
+    return std::vector<OutgoingRecord>{{false, "", v, 1000, {}}};
+  };
+  auto append = [&](const std::string& id, TxnProducer p, int32_t seq, const std::string& v) {
+    return topics_->AppendTransactional(id, p, "t", 0,
+                                        topics_->EncodeTransactionalBatch(record(v), p, seq));
+  };
+  auto a = topics_->InitTransactions("a", 60000);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(append("a", *a, 0, "a-committed").ok());       // offset 0
+  ASSERT_TRUE(topics_->EndTransaction("a", *a, true).ok());  // marker 1
+  EXPECT_TRUE(topics_->EndTransaction("a", *a, true).ok()) << "a retry of the commit succeeds";
+  ASSERT_TRUE(append("a", *a, 1, "a-aborted").ok());                                 // offset 2
+  ASSERT_TRUE(topics_->EndTransaction("a", *a, false).ok());                         // marker 3
+  ASSERT_TRUE(topics_->Append("t", 0, topics_->EncodeBatch(record("plain"))).ok());  // 4
+  auto b = topics_->InitTransactions("b", 60000);
+  ASSERT_TRUE(append("b", *b, 0, "b-open").ok());  // offset 5, left open
+  ASSERT_TRUE(topics_->Append("t", 0, topics_->EncodeBatch(record("after"))).ok());  // 6
+
+  EXPECT_EQ(Values(*topics_, false),
+            (std::vector<std::string>{"a-committed", "a-aborted", "plain", "b-open", "after"}));
+  EXPECT_EQ(Values(*topics_, true), (std::vector<std::string>{"a-committed", "plain"}))
+      << "no aborted record, nothing from the open transaction on";
+  auto range = topics_->Offsets("t", 0);
+  EXPECT_EQ(range->high_watermark, 7);
+  EXPECT_EQ(range->last_stable, 5);
+  auto open = topics_->OpenTransactions("b");
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].transactional_id, "b");
+  EXPECT_EQ((*open)[0].producer.producer_id, b->producer_id);
+  EXPECT_TRUE(topics_->OpenTransactions("a")->empty());
+
+  // A second producer of "b" fences the first and aborts what it left open.
+  auto b2 = topics_->InitTransactions("b", 60000);
+  ASSERT_TRUE(b2.ok());
+  EXPECT_GT(b2->epoch, b->epoch);
+  EXPECT_TRUE(absl::IsFailedPrecondition(append("b", *b, 1, "zombie").status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(topics_->EndTransaction("b", *b, true)));
+  EXPECT_EQ(Values(*topics_, true), (std::vector<std::string>{"a-committed", "plain", "after"}));
+  EXPECT_EQ(topics_->Offsets("t", 0)->last_stable, topics_->Offsets("t", 0)->high_watermark);
 }
 
 TEST_F(LocalTopicsTest, SimpleConsumerCommitsThroughTheCoordinator) {
