@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "runtime/operator.h"
 #include "runtime/timer_service.h"
 #include "state/snapshot.h"
+#include "types/value.h"
 
 namespace eddy::runtime {
 
@@ -84,5 +86,36 @@ class OperatorHarness {
   int64_t now_ms_ = 0;
   bool opened_ = false;
 };
+
+/// An Output that keeps every emitted row as "kind|cell|cell|..." (cells as FormatCell prints
+/// them, NULL as "NULL"), in emission order; watermarks are ignored. For tests.
+class FormattedRowSink : public Output {
+ public:
+  absl::Status Emit(Batch b) override {
+    for (size_t r = 0; r < b.num_rows(); ++r) {
+      std::string row = RowKindName(b.kinds[r]);
+      for (const auto& c : b.columns) row += "|" + FormatCell(c, r, "NULL", true);
+      rows.push_back(row);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
+  std::vector<std::string> rows;
+};
+
+/// Splits `b` by the subtask (of `parallelism`) owning each row's key group, the key being
+/// column 0, as a hash exchange routes it. Returns one batch per subtask (possibly empty).
+inline std::vector<Batch> RouteByKeyGroup(const Batch& b, int parallelism, int max_parallelism) {
+  std::vector<uint64_t> h(b.num_rows());
+  HashRows(b, {0}, h.data());
+  std::vector<std::vector<uint32_t>> sel(static_cast<size_t>(parallelism));
+  for (size_t r = 0; r < b.num_rows(); ++r) {
+    int t = SubtaskOfKeyGroup(KeyGroupOf(h[r], max_parallelism), parallelism, max_parallelism);
+    sel[static_cast<size_t>(t)].push_back(static_cast<uint32_t>(r));
+  }
+  std::vector<Batch> out;
+  for (auto& s : sel) out.push_back(b.Gather(s));
+  return out;
+}
 
 }  // namespace eddy::runtime

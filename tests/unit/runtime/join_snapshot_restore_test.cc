@@ -26,20 +26,7 @@ namespace {
 
 constexpr int kMaxParallelism = 16;
 
-// Collects every row an operator emits as "kind|l.k|l.ts|l.v|r.k|r.ts|r.v".
-class RowSink : public Output {
- public:
-  absl::Status Emit(Batch b) override {
-    for (size_t r = 0; r < b.num_rows(); ++r) {
-      std::string row = RowKindName(b.kinds[r]);
-      for (const auto& c : b.columns) row += "|" + FormatCell(c, r, "NULL", true);
-      rows.push_back(row);
-    }
-    return absl::OkStatus();
-  }
-  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
-  std::vector<std::string> rows;
-};
+using RowSink = FormattedRowSink;
 
 // One step of the input: a batch of the left (input 1) or right (input 2) side, or a watermark.
 // Every step happens at processing time `now_ms`.
@@ -219,21 +206,6 @@ std::unique_ptr<StreamOperator> TemporalJoinOf(const SubtaskInfo& info, JoinOpti
 using Factory = std::function<std::unique_ptr<StreamOperator>(
     const SubtaskInfo& info, std::shared_ptr<OperatorMetrics> metrics)>;
 
-// Splits `b` by the subtask (of `p`) that owns each row's key group (key column 0), as the hash
-// exchange into a join routes it.
-std::vector<Batch> Route(const Batch& b, int p) {
-  std::vector<uint64_t> h(b.num_rows());
-  HashRows(b, {0}, h.data());
-  std::vector<std::vector<uint32_t>> sel(static_cast<size_t>(p));
-  for (size_t r = 0; r < b.num_rows(); ++r) {
-    int t = SubtaskOfKeyGroup(KeyGroupOf(h[r], kMaxParallelism), p, kMaxParallelism);
-    sel[static_cast<size_t>(t)].push_back(static_cast<uint32_t>(r));
-  }
-  std::vector<Batch> out;
-  for (auto& s : sel) out.push_back(b.Gather(s));
-  return out;
-}
-
 // What a run emitted, and its counters summed over subtasks and segments.
 struct RunResult {
   RowSink sink;
@@ -277,7 +249,7 @@ std::vector<state::OperatorSnapshot> RunSegment(const Factory& make, const std::
       wm = s.wm;
       continue;
     }
-    std::vector<Batch> parts = Route(s.batch, p);
+    std::vector<Batch> parts = RouteByKeyGroup(s.batch, p, kMaxParallelism);
     for (int i = 0; i < p; ++i) {
       Batch& part = parts[static_cast<size_t>(i)];
       if (part.num_rows() == 0) continue;

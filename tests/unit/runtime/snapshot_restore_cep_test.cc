@@ -155,20 +155,6 @@ struct Checks {
   int order_col = -1;
 };
 
-// Splits `b` by the subtask (of `p`) that owns each row's key group (key column 0).
-std::vector<Batch> Route(const Batch& b, int p) {
-  std::vector<uint64_t> h(b.num_rows());
-  HashRows(b, {0}, h.data());
-  std::vector<std::vector<uint32_t>> sel(static_cast<size_t>(p));
-  for (size_t r = 0; r < b.num_rows(); ++r) {
-    int t = SubtaskOfKeyGroup(KeyGroupOf(h[r], kMaxParallelism), p, kMaxParallelism);
-    sel[static_cast<size_t>(t)].push_back(static_cast<uint32_t>(r));
-  }
-  std::vector<Batch> out;
-  for (auto& s : sel) out.push_back(b.Gather(s));
-  return out;
-}
-
 // Runs steps [from, to) on `p` subtasks, each opened from `restore` when given; appends the
 // emitted rows to `sink`. Returns the subtasks' snapshots at `to`.
 std::vector<state::OperatorSnapshot> RunSegment(const Factory& make, const std::vector<Step>& steps,
@@ -203,7 +189,7 @@ std::vector<state::OperatorSnapshot> RunSegment(const Factory& make, const std::
       }
       continue;
     }
-    std::vector<Batch> parts = Route(s.batch, p);
+    std::vector<Batch> parts = RouteByKeyGroup(s.batch, p, kMaxParallelism);
     for (int i = 0; i < p; ++i) {
       if (parts[static_cast<size_t>(i)].num_rows() == 0) continue;
       RowWatermarks rw;

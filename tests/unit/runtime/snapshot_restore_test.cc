@@ -21,20 +21,7 @@ namespace {
 
 constexpr int kMaxParallelism = 16;
 
-// Collects every row an operator emits, formatted, with its RowKind.
-class RowSink : public Output {
- public:
-  absl::Status Emit(Batch b) override {
-    for (size_t r = 0; r < b.num_rows(); ++r) {
-      std::string row = RowKindName(b.kinds[r]);
-      for (const auto& c : b.columns) row += "|" + FormatCell(c, r, "NULL", true);
-      rows.push_back(row);
-    }
-    return absl::OkStatus();
-  }
-  absl::Status EmitWatermark(int64_t) override { return absl::OkStatus(); }
-  std::vector<std::string> rows;
-};
+using RowSink = FormattedRowSink;
 
 // One step of the input: a batch, or a watermark.
 struct Step {
@@ -112,20 +99,6 @@ AggregateConfig GroupConfig() {
 
 using Factory = std::function<std::unique_ptr<StreamOperator>(const SubtaskInfo&)>;
 
-// Splits `b` by the subtask (of `p`) that owns each row's key group (key column 0).
-std::vector<Batch> Route(const Batch& b, int p) {
-  std::vector<uint64_t> h(b.num_rows());
-  HashRows(b, {0}, h.data());
-  std::vector<std::vector<uint32_t>> sel(static_cast<size_t>(p));
-  for (size_t r = 0; r < b.num_rows(); ++r) {
-    int t = SubtaskOfKeyGroup(KeyGroupOf(h[r], kMaxParallelism), p, kMaxParallelism);
-    sel[static_cast<size_t>(t)].push_back(static_cast<uint32_t>(r));
-  }
-  std::vector<Batch> out;
-  for (auto& s : sel) out.push_back(b.Gather(s));
-  return out;
-}
-
 // Runs `steps` on `p` subtasks from `from` to `to` (exclusive), each opened from `restore` when
 // given; appends the emitted rows to `sink`. Returns the subtasks' snapshots at `to`.
 std::vector<state::OperatorSnapshot> RunSegment(const Factory& make, const std::vector<Step>& steps,
@@ -148,7 +121,7 @@ std::vector<state::OperatorSnapshot> RunSegment(const Factory& make, const std::
       for (auto& h : hs) EXPECT_TRUE(h->op()->ProcessWatermark(s.wm, sink).ok());
       continue;
     }
-    std::vector<Batch> parts = Route(s.batch, p);
+    std::vector<Batch> parts = RouteByKeyGroup(s.batch, p, kMaxParallelism);
     for (int i = 0; i < p; ++i) {
       if (parts[static_cast<size_t>(i)].num_rows() == 0) continue;
       RowWatermarks wm;
