@@ -1,0 +1,189 @@
+// The outputs of a subtask inside a running job (internal to the executor): EdgeOutput sends a
+// producer's batches and stream elements along one edge to the consumers' input gates (forward,
+// global or by key group), FanOutput feeds every outgoing edge of a chain's last operator, and
+// ChainOutput hands a chained operator's output to the next operator of the chain. Not
+// thread-safe: each belongs to one subtask, which runs on one worker at a time.
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "runtime/operator.h"
+#include "runtime/stream.h"
+
+namespace eddy::runtime::internal {
+
+// Sends a producer subtask's output along one edge to the consumer vertex's gates.
+class EdgeOutput {
+ public:
+  EdgeOutput(const EdgeSpec& edge, std::vector<InputGate*> gates, int channel, int producer_index,
+             int max_parallelism)
+      : edge_(edge),
+        gates_(std::move(gates)),
+        channel_(channel),
+        producer_(producer_index),
+        max_parallelism_(max_parallelism) {}
+
+  void Emit(Batch&& b) {
+    if (b.num_rows() == 0) return;
+    int n = static_cast<int>(gates_.size());
+    if (edge_.partitioning == Partitioning::kGlobal || n == 1) return Push(0, std::move(b));
+    if (edge_.partitioning == Partitioning::kForward) return Push(producer_ % n, std::move(b));
+    // Hash: split rows by key group. Hashes and targets are computed a column at a time into
+    // buffers kept across batches; rows are copied only when they go to several subtasks.
+    size_t rows = b.num_rows();
+    hashes_.resize(rows);
+    target_.resize(rows);
+    HashRows(b, edge_.key_columns, hashes_.data());
+    counts_.assign(n, 0);
+    for (size_t r = 0; r < rows; ++r) {
+      int t = SubtaskOfKeyGroup(KeyGroupOf(hashes_[r], max_parallelism_), n, max_parallelism_);
+      target_[r] = static_cast<uint16_t>(t);
+      ++counts_[t];
+    }
+    for (int t = 0; t < n; ++t) {
+      if (counts_[t] == rows) return Push(t, std::move(b));
+    }
+    sel_.resize(n);
+    for (int t = 0; t < n; ++t) {
+      sel_[t].clear();
+      sel_[t].reserve(counts_[t]);
+    }
+    for (size_t r = 0; r < rows; ++r) sel_[target_[r]].push_back(static_cast<uint32_t>(r));
+    for (int t = 0; t < n; ++t) {
+      if (!sel_[t].empty()) Push(t, b.Gather(sel_[t]));
+    }
+  }
+
+  void Broadcast(StreamElement::Kind kind, int64_t wm, int64_t chunk, int64_t checkpoint = 0) {
+    for (int t : Targets()) {
+      StreamElement e;
+      e.kind = kind;
+      e.watermark = wm;
+      e.chunk = chunk;
+      e.checkpoint_id = checkpoint;
+      gates_[t]->Push(channel_, std::move(e));
+    }
+  }
+
+  // The consumer subtasks this producer can send to.
+  std::vector<int> Targets() const {
+    int n = static_cast<int>(gates_.size());
+    if (edge_.partitioning == Partitioning::kForward) return {producer_ % n};
+    if (edge_.partitioning == Partitioning::kGlobal) return {0};
+    std::vector<int> all(n);
+    for (int t = 0; t < n; ++t) all[t] = t;
+    return all;
+  }
+  InputGate* gate(int t) const { return gates_[t]; }
+  int channel() const { return channel_; }
+
+ private:
+  void Push(int t, Batch&& b) {
+    StreamElement e;
+    e.kind = StreamElement::Kind::kBatch;
+    e.batch = std::move(b);
+    gates_[t]->Push(channel_, std::move(e));
+  }
+
+  EdgeSpec edge_;
+  std::vector<InputGate*> gates_;
+  int channel_;
+  int producer_;
+  int max_parallelism_;
+  // Scratch of Emit() for hash partitioning.
+  std::vector<uint64_t> hashes_;
+  std::vector<uint16_t> target_;
+  std::vector<size_t> counts_;
+  std::vector<std::vector<uint32_t>> sel_;
+};
+
+// The output of the last operator of a chain: fans out to every consumer edge.
+class FanOutput : public SourceOutput {
+ public:
+  FanOutput(std::vector<std::unique_ptr<EdgeOutput>> edges, OperatorMetrics* metrics,
+            CancelFlag* cancel)
+      : edges_(std::move(edges)), metrics_(metrics), cancel_(cancel) {}
+  absl::Status Emit(Batch batch) override {
+    // A cancelled job stops even an operator in the middle of a long burst of output (a join
+    // producing millions of rows for one batch): Ctrl-C takes effect within one batch.
+    if (cancel_->cancelled.load(std::memory_order_relaxed)) {
+      return absl::CancelledError("job cancelled");
+    }
+    if (batch.num_rows() == 0) return absl::OkStatus();
+    metrics_->rows_out += static_cast<int64_t>(batch.num_rows());
+    if (edges_.size() == 1) {
+      edges_[0]->Emit(std::move(batch));
+      return absl::OkStatus();
+    }
+    for (auto& e : edges_) {
+      Batch copy = batch;
+      e->Emit(std::move(copy));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t wm) override {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kWatermark, wm, 0);
+    return absl::OkStatus();
+  }
+  absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kChunkEnd, wm, chunk);
+    return absl::OkStatus();
+  }
+  absl::Status EmitIdle() override {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kIdle, 0, 0);
+    return absl::OkStatus();
+  }
+  void EmitBarrier(int64_t checkpoint_id) {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kBarrier, 0, 0, checkpoint_id);
+  }
+  void Close() {
+    for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kEnd, 0, 0);
+  }
+  bool cancelled() const override { return cancel_->cancelled.load(); }
+  /// Appends the (gate, channel) pairs this output writes to.
+  void CollectTargets(std::vector<std::pair<InputGate*, int>>* out) const {
+    for (auto& e : edges_) {
+      for (int t : e->Targets()) out->emplace_back(e->gate(t), e->channel());
+    }
+  }
+
+ private:
+  std::vector<std::unique_ptr<EdgeOutput>> edges_;
+  OperatorMetrics* metrics_;
+  CancelFlag* cancel_;
+};
+
+// Connects operator k of a chain to operator k+1 (always a one-input operator).
+class ChainOutput : public SourceOutput {
+ public:
+  ChainOutput(OneInputOperator* next, SourceOutput* downstream, int64_t* current_wm)
+      : next_(next), downstream_(downstream), current_wm_(current_wm) {}
+  absl::Status Emit(Batch batch) override {
+    if (batch.num_rows() == 0) return absl::OkStatus();
+    RowWatermarks wm;
+    wm.base = *current_wm_;
+    return next_->ProcessBatch(batch, wm, downstream_);
+  }
+  absl::Status EmitWatermark(int64_t wm) override {
+    // In a source subtask, the source's own watermark is what its chained operators know.
+    if (wm > *current_wm_) *current_wm_ = wm;
+    return next_->ProcessWatermark(wm, downstream_);
+  }
+  absl::Status EmitIdle() override { return downstream_->EmitIdle(); }
+  absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
+    // In a source subtask, the watermark after its own chunks is what its chained operators
+    // know of event time.
+    if (wm > *current_wm_) *current_wm_ = wm;
+    return downstream_->EmitChunkEnd(chunk, wm);
+  }
+  bool cancelled() const override { return downstream_->cancelled(); }
+
+ private:
+  OneInputOperator* next_;
+  SourceOutput* downstream_;
+  int64_t* current_wm_;
+};
+
+}  // namespace eddy::runtime::internal
