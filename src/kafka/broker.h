@@ -63,8 +63,11 @@ class PendingReply {
 };
 
 /// Splits a request frame (the bytes after the 4-byte size) into header and body. Errors:
-/// InvalidArgument for a truncated or malformed header.
+/// InvalidArgument for a truncated or malformed header. The result points into `frame`, which
+/// must outlive it.
 absl::StatusOr<RequestFrame> ParseRequestFrame(std::string_view frame);
+/// A temporary string would leave the parsed frame dangling (found by ASan in two tests).
+absl::StatusOr<RequestFrame> ParseRequestFrame(std::string&& frame) = delete;
 
 /// What answering one request needs from the network layer.
 struct Reply {

@@ -426,7 +426,8 @@ TEST(BrokerGroups, OffsetCommitOfUnknownTopicsAndPartitionsIsRefusedPerPartition
   add("missing", {0});
   add("known", {1, 5, 0});  // partition 5 does not exist
   add("also-missing", {3});
-  auto req = ParseRequestFrame(Frame(c, 8));
+  std::string bytes = Frame(c, 8);  // the parsed frame points into it
+  auto req = ParseRequestFrame(bytes);
   ASSERT_TRUE(req.ok());
   auto r = broker.Handle(*req, true);
   ASSERT_TRUE(r.ok()) << r.status();

@@ -49,7 +49,8 @@ class TxnHandlersTest : public ::testing::Test {
 
   template <typename Resp, typename Req>
   Resp Call(const Req& req, int16_t version) {
-    auto frame = ParseRequestFrame(Frame(req, version));
+    std::string bytes = Frame(req, version);  // the parsed frame points into it
+    auto frame = ParseRequestFrame(bytes);
     EXPECT_TRUE(frame.ok());
     auto reply = broker_->Handle(*frame, /*final_attempt=*/true);
     EXPECT_TRUE(reply.ok()) << reply.status();
