@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "kafka/errors.h"
+#include "kafka/json_log.h"
 #include "log/file_util.h"
 #include "log/log_error.h"
 
@@ -182,58 +183,40 @@ absl::StatusOr<std::unique_ptr<GroupCoordinator>> GroupCoordinator::Open(
 }
 
 absl::Status GroupCoordinator::Load(int64_t now_ms) {
-  std::ifstream in(path_);
-  std::string line;
-  std::vector<std::string> lines;
-  while (std::getline(in, line)) lines.push_back(line);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    Json j = Json::parse(lines[i], nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      if (i + 1 == lines.size()) {
-        spdlog::warn("kafka: {}: ignoring a torn last line {} (a crash during a write)", path_,
-                     i + 1);
-        break;
+  EDDY_RETURN_IF_ERROR(ReadJsonLinesLog(path_, "consumer group", [&](const Json& j) {
+    std::string type = j.at("type");
+    std::string gid = j.at("group");
+    Group& g = *FindOrCreate(gid);
+    if (type == "offset") {
+      Committed c;
+      c.offset = j.at("offset");
+      c.metadata = j.value("metadata", "");
+      c.leader_epoch = j.value("leader_epoch", -1);
+      g.offsets[{j.at("topic"), j.at("partition")}] = c;
+    } else if (type == "group") {
+      g.generation = j.at("generation");
+      g.protocol_type = j.value("protocol_type", "");
+      g.protocol = j.value("protocol", "");
+      g.leader = j.value("leader", "");
+      g.members.clear();
+      for (const auto& jm : j.at("members")) {
+        Member m;
+        m.id = jm.at("id");
+        if (jm.contains("instance_id")) m.instance_id = jm.at("instance_id").get<std::string>();
+        m.client_id = jm.value("client_id", "");
+        m.client_host = jm.value("client_host", "");
+        m.session_timeout_ms = jm.value("session_timeout_ms", 45000);
+        m.rebalance_timeout_ms = jm.value("rebalance_timeout_ms", 300000);
+        m.assignment = Unhex(jm.value("assignment", ""));
+        m.last_seen_ms = now_ms;
+        m.join_order = next_member_++;
+        g.members[m.id] = std::move(m);
       }
-      return absl::DataLossError(fmt::format("{}:{}: corrupt consumer group record", path_, i + 1));
+      g.state = g.members.empty() ? State::kEmpty : State::kStable;
+    } else if (type == "delete") {
+      groups_.erase(gid);
     }
-    try {
-      std::string type = j.at("type");
-      std::string gid = j.at("group");
-      Group& g = *FindOrCreate(gid);
-      if (type == "offset") {
-        Committed c;
-        c.offset = j.at("offset");
-        c.metadata = j.value("metadata", "");
-        c.leader_epoch = j.value("leader_epoch", -1);
-        g.offsets[{j.at("topic"), j.at("partition")}] = c;
-      } else if (type == "group") {
-        g.generation = j.at("generation");
-        g.protocol_type = j.value("protocol_type", "");
-        g.protocol = j.value("protocol", "");
-        g.leader = j.value("leader", "");
-        g.members.clear();
-        for (const auto& jm : j.at("members")) {
-          Member m;
-          m.id = jm.at("id");
-          if (jm.contains("instance_id")) m.instance_id = jm.at("instance_id").get<std::string>();
-          m.client_id = jm.value("client_id", "");
-          m.client_host = jm.value("client_host", "");
-          m.session_timeout_ms = jm.value("session_timeout_ms", 45000);
-          m.rebalance_timeout_ms = jm.value("rebalance_timeout_ms", 300000);
-          m.assignment = Unhex(jm.value("assignment", ""));
-          m.last_seen_ms = now_ms;
-          m.join_order = next_member_++;
-          g.members[m.id] = std::move(m);
-        }
-        g.state = g.members.empty() ? State::kEmpty : State::kStable;
-      } else if (type == "delete") {
-        groups_.erase(gid);
-      }
-    } catch (const std::exception& e) {
-      return absl::DataLossError(
-          fmt::format("{}:{}: bad consumer group record: {}", path_, i + 1, e.what()));
-    }
-  }
+  }));
   // Rewrite compactly: one "offset" line per offset, one "group" line per group with members.
   std::string compact;
   for (const auto& [id, g] : groups_) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "kafka/json_log.h"
 #include "log/log_error.h"
 #include "log/record_batch.h"
 
@@ -166,30 +167,12 @@ void TransactionCoordinator::SetProducerIdSource(std::function<int64_t()> next_p
 }
 
 absl::Status TransactionCoordinator::Load(int64_t now_ms) {
-  std::ifstream in(path_);
-  std::string line;
-  std::vector<std::string> lines;
-  while (std::getline(in, line)) lines.push_back(line);
-  for (size_t i = 0; i < lines.size(); ++i) {
-    Json j = Json::parse(lines[i], nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object()) {
-      if (i + 1 == lines.size()) {
-        spdlog::warn("kafka: {}: ignoring a torn last line {} (a crash during a write)", path_,
-                     i + 1);
-        break;
-      }
-      return absl::DataLossError(fmt::format("{}:{}: corrupt transaction record", path_, i + 1));
-    }
-    try {
-      TxnData d = FromJson(j);
-      auto& slot = txns_[d.id];
-      if (!slot) slot = std::make_shared<Txn>();
-      slot->d = std::move(d);
-    } catch (const std::exception& e) {
-      return absl::DataLossError(
-          fmt::format("{}:{}: bad transaction record: {}", path_, i + 1, e.what()));
-    }
-  }
+  EDDY_RETURN_IF_ERROR(ReadJsonLinesLog(path_, "transaction", [&](const Json& j) {
+    TxnData d = FromJson(j);
+    auto& slot = txns_[d.id];
+    if (!slot) slot = std::make_shared<Txn>();
+    slot->d = std::move(d);
+  }));
   {
     std::lock_guard<std::mutex> l(file_mu_);
     for (const auto& [id, t] : txns_) persisted_[id] = ToJson(t->d).dump() + "\n";
