@@ -273,15 +273,7 @@ class IntervalJoin final : public TwoInputOperator {
   }
 
   // The hash maps, and the stored rows (walked: O(rows)).
-  size_t StateBytes() const override {
-    size_t n = state_.ApproximateMemoryBytes();
-    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
-      for (const auto& side : ks.side) {
-        for (const auto& x : side) n += RowBytes(x.values, sizeof(StoredRow));
-      }
-    });
-    return n;
-  }
+  size_t StateBytes() const override { return SideRowsStateBytes(state_, sizeof(StoredRow)); }
 
  private:
   // The last event time of the other side that a row of `side` at time `t` can match: l.ts -

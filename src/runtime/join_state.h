@@ -55,6 +55,20 @@ inline size_t RowBytes(const std::vector<Value>& values, size_t overhead) {
   return n;
 }
 
+/// Approximate heap bytes of a two-sided join's keyed state: its hash maps plus every row stored
+/// in the `side` containers of each key's state (entries with `values`), each counted by RowBytes
+/// with `row_overhead`. Walks every row: O(rows).
+template <class KeyedState>
+size_t SideRowsStateBytes(const KeyedState& state, size_t row_overhead) {
+  size_t n = state.ApproximateMemoryBytes();
+  state.ForEach([&](KeyGroup, std::string_view, const auto& ks) {
+    for (const auto& side : ks.side) {
+      for (const auto& row : side) n += RowBytes(row.values, row_overhead);
+    }
+  });
+  return n;
+}
+
 /// The rank of each of `keys` in byte order (equal keys rank alike): sorting by rank orders
 /// rows by key with integer comparisons. O(n log n) string comparisons for n keys.
 inline std::vector<uint32_t> KeyRanks(const std::vector<std::string>& keys) {

@@ -244,15 +244,7 @@ class RegularJoin final : public TwoInputOperator {
   }
 
   // The hash maps, and the stored rows (walked: O(rows)).
-  size_t StateBytes() const override {
-    size_t n = state_.ApproximateMemoryBytes();
-    state_.ForEach([&](KeyGroup, std::string_view, const KeyState& ks) {
-      for (const auto& side : ks.side) {
-        for (const auto& r : side) n += RowBytes(r.values, sizeof(StoredRow));
-      }
-    });
-    return n;
-  }
+  size_t StateBytes() const override { return SideRowsStateBytes(state_, sizeof(StoredRow)); }
 
  private:
   // When the oldest row of `ks` expires (ms).
