@@ -772,7 +772,11 @@ absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef&
   cfg->right_time = rtime;
   cfg->lower = lower;
   cfg->upper = upper;
-  cfg->watermark_delay = std::max<int64_t>({0, -lower, upper});
+  // One µs more than the bound: a kept row expires at the first watermark past its reach, so the
+  // output watermark before it stood at most at its time minus the bound; with the extra µs an
+  // expired outer row is never at or behind the output watermark (late downstream) whichever
+  // input's watermark happened to arrive first.
+  cfg->watermark_delay = std::max<int64_t>({0, -lower, upper}) + 1;
   auto n = std::make_shared<PlanNode>();
   n->kind = PlanNode::Kind::kIntervalJoin;
   n->input = left.node;

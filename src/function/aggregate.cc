@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <new>
 
@@ -82,6 +83,53 @@ struct SumState {
   int64_t count;
 };
 
+// Over a double lane the sum keeps only finite values, with Neumaier's compensation (the low-order
+// bits that rounding took from `sum`), so that retracting a value undoes adding it even next to
+// much larger values ((x + 1e16) - 1e16 is x, not 0 or 2) and the result does not drift with the
+// order in which rows and retractions arrive (batch size, parallelism). NaN, +Infinity and
+// -Infinity are counted apart, so retracting one undoes exactly its accumulation (Infinity -
+// Infinity would otherwise leave NaN behind).
+template <>
+struct SumState<double> {
+  double sum;
+  int64_t count;
+  double compensation;            // Neumaier: the exact sum is sum + compensation
+  int64_t nan, pos_inf, neg_inf;  // how many NaN, +Infinity, -Infinity values are in the sum
+
+  void AddFinite(double x) {
+    double t = sum + x;
+    compensation += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+    sum = t;
+  }
+  // Adds (sign +1) or removes (sign -1) one value.
+  void Add(double x, int sign) {
+    if (std::isfinite(x))
+      AddFinite(sign > 0 ? x : -x);
+    else if (std::isnan(x))
+      nan += sign;
+    else if (x > 0)
+      pos_inf += sign;
+    else
+      neg_inf += sign;
+    count += sign;
+  }
+  void Merge(const SumState<double>& o) {
+    AddFinite(o.sum);
+    compensation += o.compensation;
+    count += o.count;
+    nan += o.nan;
+    pos_inf += o.pos_inf;
+    neg_inf += o.neg_inf;
+  }
+  // The sum with the non-finite values: IEEE 754's rules for a sum of them.
+  double Total() const {
+    if (nan > 0 || (pos_inf > 0 && neg_inf > 0)) return std::numeric_limits<double>::quiet_NaN();
+    if (pos_inf > 0) return std::numeric_limits<double>::infinity();
+    if (neg_inf > 0) return -std::numeric_limits<double>::infinity();
+    return sum + compensation;
+  }
+};
+
 template <class T>
 class SumAvg final : public AggregateFunction {
  public:
@@ -99,7 +147,7 @@ class SumAvg final : public AggregateFunction {
     result_type_.nullable = true;
     result_type_.time_attr = TimeAttr::kNone;
   }
-  void Init(char* s) const override { *reinterpret_cast<SumState<T>*>(s) = {T{}, 0}; }
+  void Init(char* s) const override { *reinterpret_cast<SumState<T>*>(s) = SumState<T>{}; }
   static T Get(const Column* a, size_t i) {
     if constexpr (std::is_same_v<T, double>)
       return a->f64[i];
@@ -109,67 +157,101 @@ class SumAvg final : public AggregateFunction {
   void Accumulate(char* s, const Column* a, size_t i) const override {
     if (!a->valid[i]) return;
     auto* st = reinterpret_cast<SumState<T>*>(s);
-    if constexpr (std::is_same_v<T, double>)
-      st->sum += a->f64[i];
-    else
+    if constexpr (std::is_same_v<T, double>) {
+      st->Add(a->f64[i], +1);
+    } else {
       st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
-    st->count++;
+      st->count++;
+    }
   }
   void Retract(char* s, const Column* a, size_t i) const override {
     if (!a->valid[i]) return;
     auto* st = reinterpret_cast<SumState<T>*>(s);
-    if constexpr (std::is_same_v<T, double>)
-      st->sum -= a->f64[i];
-    else
+    if constexpr (std::is_same_v<T, double>) {
+      st->Add(a->f64[i], -1);
+    } else {
       st->sum = static_cast<T>(static_cast<uint64_t>(st->sum) - static_cast<uint64_t>(a->i64[i]));
-    st->count--;
+      st->count--;
+    }
   }
   void AccumulateBatch(char* const* states, const Column* a, const uint8_t* mask,
                        size_t n) const override {
     for (size_t i = 0; i < n; ++i) {
       if ((!mask || mask[i]) && a->valid[i]) {
         auto* st = reinterpret_cast<SumState<T>*>(states[i]);
-        if constexpr (std::is_same_v<T, double>)
-          st->sum += a->f64[i];
-        else
+        if constexpr (std::is_same_v<T, double>) {
+          st->Add(a->f64[i], +1);
+        } else {
           st->sum =
               static_cast<T>(static_cast<uint64_t>(st->sum) + static_cast<uint64_t>(a->i64[i]));
-        st->count++;
+          st->count++;
+        }
       }
     }
   }
   void Merge(char* d, const char* s) const override {
     auto* a = reinterpret_cast<SumState<T>*>(d);
     auto* b = reinterpret_cast<const SumState<T>*>(s);
-    a->sum += b->sum;
-    a->count += b->count;
+    if constexpr (std::is_same_v<T, double>) {
+      a->Merge(*b);
+    } else {
+      a->sum += b->sum;
+      a->count += b->count;
+    }
   }
   void SerializeState(const char* s, std::string* out) const override {
     auto* st = reinterpret_cast<const SumState<T>*>(s);
     state::StateWriter w(out);
-    if constexpr (std::is_same_v<T, double>)
+    if constexpr (std::is_same_v<T, double>) {
+      // `double sum, int64 count` as before the compensation and the non-finite counts existed;
+      // when one of them is not zero, the count is written as -(count + 1) and they follow.
       w.PutDouble(st->sum);
-    else
+      bool extended = st->compensation != 0 || st->nan != 0 || st->pos_inf != 0 || st->neg_inf != 0;
+      w.PutInt64(extended ? -(st->count + 1) : st->count);
+      if (extended) {
+        w.PutDouble(st->compensation);
+        w.PutInt64(st->nan);
+        w.PutInt64(st->pos_inf);
+        w.PutInt64(st->neg_inf);
+      }
+    } else {
       w.PutInt64(st->sum);
-    w.PutInt64(st->count);
+      w.PutInt64(st->count);
+    }
   }
   absl::Status DeserializeState(char* s, std::string_view* in) const override {
     auto* st = reinterpret_cast<SumState<T>*>(s);
     return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
       absl::Status x;
-      if constexpr (std::is_same_v<T, double>)
-        x = r.GetDouble(&st->sum);
-      else
-        x = r.GetInt64(&st->sum);
-      if (!x.ok()) return x;
-      return r.GetInt64(&st->count);
+      if constexpr (std::is_same_v<T, double>) {
+        *st = SumState<double>{};
+        if (x = r.GetDouble(&st->sum); !x.ok()) return x;
+        if (x = r.GetInt64(&st->count); !x.ok()) return x;
+        if (st->count < 0) {
+          st->count = -(st->count + 1);
+          if (x = r.GetDouble(&st->compensation); !x.ok()) return x;
+          for (int64_t* c : {&st->nan, &st->pos_inf, &st->neg_inf})
+            if (x = r.GetInt64(c); !x.ok()) return x;
+        } else if (!std::isfinite(st->sum)) {
+          // Written before non-finite values were counted apart: the sum stands for one of them.
+          double v = st->sum;
+          st->sum = 0;
+          st->Add(v, +1);
+          st->count--;  // Add counted it as a row; the row count was read above
+        }
+        return absl::OkStatus();
+      } else {
+        if (x = r.GetInt64(&st->sum); !x.ok()) return x;
+        return r.GetInt64(&st->count);
+      }
     });
   }
   Value Result(const char* s) const override {
     auto* st = reinterpret_cast<const SumState<T>*>(s);
     if (st->count == 0) return Value::Null(result_type_);
     if constexpr (std::is_same_v<T, double>) {
-      Value v = Value::Double(avg_ ? st->sum / static_cast<double>(st->count) : st->sum);
+      double total = st->Total();
+      Value v = Value::Double(avg_ ? total / static_cast<double>(st->count) : total);
       v.type = result_type_;
       return v;
     } else {

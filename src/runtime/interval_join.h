@@ -34,9 +34,9 @@ struct IntervalJoinConfig {
   int64_t lower = 0;
   int64_t upper = 0;
   BoundExprPtr residual;  // other ON conditions over the output row, or null
-  /// The output watermark is the input watermark minus this (µs), so joined rows, whose left
-  /// and right times can be up to max(|lower|, |upper|) behind the watermark, are not late
-  /// downstream.
+  /// The output watermark is the input watermark minus this (µs): max(-lower, upper) + 1, so
+  /// joined and expired outer rows, whose times can be up to max(-lower, upper) behind the input
+  /// watermark, are not late downstream.
   int64_t watermark_delay = 0;
   std::shared_ptr<OperatorMetrics> metrics;
   /// The subtask this instance runs as: its keyed state holds the key groups the subtask owns
