@@ -10,15 +10,14 @@ namespace eddy::connectors {
 const ConnectorFactory& FilesystemConnector();
 const ConnectorFactory& KafkaConnector();
 const ConnectorFactory& PrintConnector();
+const ConnectorFactory& HttpConnector();
 const ConnectorFactory& BlackholeConnector();
 
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
-      &BlackholeConnector(),
-      &FilesystemConnector(),
-      &KafkaConnector(),
-      &PrintConnector(),
+      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),
+      &KafkaConnector(),     &PrintConnector(),
   };
   return kAll;
 }

@@ -136,6 +136,7 @@ want = {
               "topic, partition, offset, timestamp, timestamp-type, headers, leader-epoch"),
     "print": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "blackhole": ("no", "+I, -U, +U, -D", "FALSE", ""),
+    "http": ("no", "+I", "FALSE", ""),
 }
 problems = []
 if sorted(rows) != sorted(want):

@@ -27,7 +27,7 @@ TEST(Connectors, OneFactoryPerIdentifier) {
     EXPECT_EQ(FindConnector(f->identifier()), f);
     EXPECT_FALSE(f->doc().empty()) << f->identifier();
   }
-  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "filesystem", "kafka", "print"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "filesystem", "http", "kafka", "print"}));
   EXPECT_EQ(FindConnector("filesytem"), nullptr);
 }
 
@@ -41,6 +41,11 @@ TEST(Connectors, RequiredOptionsAndCapabilities) {
   EXPECT_TRUE(kafka.capabilities().source && !kafka.capabilities().bounded);
   EXPECT_FALSE(kafka.capabilities().lookup);
   EXPECT_EQ(kafka.metadata_columns().size(), 7u);
+  // http: a sink of inserts only, with 'url' required.
+  const ConnectorFactory& http = *FindConnector("http");
+  EXPECT_EQ(Required(http), (std::set<std::string>{"url"}));
+  EXPECT_TRUE(http.capabilities().sink && !http.capabilities().sink_accepts_updates);
+  EXPECT_FALSE(http.capabilities().source);
   for (const char* sink_only : {"print", "blackhole"}) {
     ConnectorCapabilities c = FindConnector(sink_only)->capabilities();
     EXPECT_FALSE(c.source) << sink_only;
