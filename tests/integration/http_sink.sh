@@ -12,6 +12,8 @@
 #   * an endpoint that stays down fails the job after the retries, naming the status and body, in
 #     bounded time; Ctrl-C during the backoff ends the job at once;
 #   * 'sink.rate-limit' spaces the requests;
+#   * https verifies the endpoint's certificate by default (a self-signed one fails the job at
+#     once, not after retries) and trusts 'sink.tls.ca-file';
 #   * an updating query and a URL naming an unknown column are refused with clear errors.
 #
 # Usage: bash http_sink.sh <path-to-eddy> <repo-root>
@@ -152,6 +154,28 @@ ms=$((($(date +%s%N) - start) / 1000000))
 expect_ids "rate-limited: ids 1..11" /ok/rate 1 11
 # 11 requests at 10 per second: the last one leaves at least 1 s after the first.
 ((ms >= 1000)) && ok "11 requests at 10/s took ${ms} ms (at least 1000)" || bad "took only ${ms} ms"
+
+section "https: the certificate is verified by default; 'sink.tls.ca-file' trusts a CA"
+need_cmd openssl
+openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+  -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >openssl.log 2>&1
+"$PY" "$LIB/../http_sink_server.py" tls-port tls-log.jsonl cert.pem key.pem &
+TLS_SERVER=$!
+trap 'kill $SERVER $TLS_SERVER 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 1 100); do [[ -f tls-port ]] && break; sleep 0.1; done
+TLS_URL="https://127.0.0.1:$(cat tls-port)"
+run_eddy t1 run -e "$SRC $(sink s "'url'='$TLS_URL/ok/tls','sink.error.policy'='skip'")
+INSERT INTO s SELECT * FROM src"
+if [[ $RC == 1 ]] && grep -q "SSL certificate problem" t1.err && ! grep -q "retrying" t1.err; then
+  ok "a self-signed endpoint is refused at once, whatever the error policy: $(grep -o "SSL certificate problem[^\"]*" t1.err | head -1)"
+else
+  bad "self-signed endpoint: exit $RC, $(tail -2 t1.err)"
+fi
+run_eddy t2 run -e "$SRC $(sink s "'url'='$TLS_URL/ok/tls','sink.tls.ca-file'='$WORK/cert.pem'")
+INSERT INTO s SELECT * FROM src"
+got=$("$PY" -c 'import json; print(sorted(json.loads(l)["row"]["id"] for l in open("tls-log.jsonl")) == list(range(1, 51)))' 2>&1)
+[[ $RC == 0 && $got == True ]] && ok "with 'sink.tls.ca-file' the 50 rows arrive over https" ||
+  bad "https with the CA file: exit $RC, rows ok: $got, $(tail -2 t2.err)"
 
 section "refused: an updating query, a URL naming an unknown column"
 run_eddy i run -e "$SRC CREATE TABLE agg (k STRING, n BIGINT) WITH ('connector'='http','url'='$URL/ok/agg');

@@ -10,7 +10,8 @@ LOG_FILE as one JSON line {"path": ..., "method": ..., "req": N, "auth": ..., "r
   /reject    400 "bad id N" for a body holding a row whose id is a multiple of 5, else 200;
   /down      503 "down for maintenance" always.
 Bodies are a JSON array of rows, one JSON object per line (ndjson) or one JSON object.
-Usage: python3 http_sink_server.py PORT_FILE LOG_FILE
+With CERT_FILE and KEY_FILE it serves https with that certificate.
+Usage: python3 http_sink_server.py PORT_FILE LOG_FILE [CERT_FILE KEY_FILE]
 """
 import json
 import sys
@@ -78,6 +79,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(PORT_FILE + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os

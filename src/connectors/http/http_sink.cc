@@ -440,6 +440,20 @@ class HttpSink final : public runtime::OneInputOperator {
     if (r.code != CURLE_OK) return true;
     return r.status >= 500 || r.status == 408 || r.status == 429;
   }
+  // Transport errors that another attempt cannot cure and that are no row's fault (a certificate
+  // that does not verify, a malformed URL): the job fails whatever the error policy.
+  static bool Misconfigured(const Response& r) {
+    switch (r.code) {
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_URL_MALFORMAT:
+      case CURLE_UNSUPPORTED_PROTOCOL:
+        return true;
+      default:
+        return false;
+    }
+  }
 
   // Waits `ms`, in short steps so that a cancelled job stops waiting. False when cancelled.
   bool Wait(int64_t ms) {
@@ -476,6 +490,10 @@ class HttpSink final : public runtime::OneInputOperator {
       if (r.code == CURLE_OK && r.status >= 200 && r.status < 300) {
         metrics_->rows_written += static_cast<int64_t>(to - from);
         return absl::OkStatus();
+      }
+      if (Misconfigured(r)) {
+        return absl::FailedPreconditionError(
+            fmt::format("table '{}': {} {}: {}", o_->table, o_->method, url, Describe(r)));
       }
       if (!Retryable(r) || attempt >= o_->max_retries) break;
       Warn(
