@@ -94,6 +94,12 @@ class Engine {
   /// line:column for SQL errors and file:line for bad data.
   absl::Status ExecuteScript(std::string_view script, const OutputOptions& output = {});
 
+  /// Checks `script` without running a job: DDL, SET and RESET take effect in this session, and
+  /// each SELECT and INSERT is planned as EXPLAIN plans it (sources opened to check their options,
+  /// nothing read or written); with `plans`, EXPLAIN's text of each of them is appended there.
+  /// Errors: as ExecuteScript's for the first statement that fails (SQL errors name line:column).
+  absl::Status Validate(std::string_view script, std::string* plans = nullptr);
+
   /// Runs one SELECT and returns its rows (ORDER BY applies; without it, row order follows the
   /// job and may vary with parallelism).
   absl::StatusOr<QueryResult> Query(std::string_view select);

@@ -19,6 +19,11 @@ struct ServerOptions {
   bool auto_create_topics = true;
   int default_partitions = 1;
   std::string port_file;  // when set, the bound port is written there (tests use port 0)
+  /// The REST API's HOST:PORT ("off": none); explicit: given on the command line (a busy
+  /// default port only skips HTTP with a warning, a busy explicit one is an error).
+  std::string http_listen = "127.0.0.1:8080";
+  bool http_listen_explicit = false;
+  std::string http_port_file;
   /// group.initial.rebalance.delay.ms (ms; default in kafka::GroupOptions).
   int group_initial_rebalance_delay_ms = 1000;
   /// transaction.max.timeout.ms (ms; default in kafka::TxnOptions).

@@ -188,6 +188,16 @@ const auto kServerNoAutoCreate =
 const auto kServerPortFile = eddy::catalog::CommandFlag("eddy server", "--port-file")
                                  .String()
                                  .Doc("Write the bound Kafka port to this file once listening.");
+const auto kServerHttpListen =
+    eddy::catalog::CommandFlag("eddy server", "--http-listen")
+        .String("127.0.0.1:8080")
+        .Doc(
+            "HOST:PORT of the HTTP REST API, /metrics and health (port 0: any free port, "
+            "logged; 'off': no HTTP). When the default port is in use, the server runs without "
+            "HTTP and says so; an address given here must be free.");
+const auto kServerHttpPortFile = eddy::catalog::CommandFlag("eddy server", "--http-port-file")
+                                     .String()
+                                     .Doc("Write the bound HTTP port to this file once listening.");
 const auto kServerRebalanceDelay =
     eddy::catalog::CommandFlag("eddy server", "--group-initial-rebalance-delay-ms")
         .Int(1000)
@@ -549,6 +559,8 @@ int main(int argc, char** argv) {
   AddFlag(server, kServerPartitions, &server_opts.default_partitions);
   AddFlag(server, kServerNoAutoCreate, &no_auto_create);
   AddFlag(server, kServerPortFile, &server_opts.port_file);
+  CLI::Option* http_listen_flag = AddFlag(server, kServerHttpListen, &server_opts.http_listen);
+  AddFlag(server, kServerHttpPortFile, &server_opts.http_port_file);
   AddFlag(server, kServerRebalanceDelay, &server_opts.group_initial_rebalance_delay_ms);
   AddFlag(server, kServerSocketRequestMax, &server_opts.socket_request_max_bytes);
   AddFlag(server, kServerQueuedRequestMax, &server_opts.queued_max_request_bytes);
@@ -573,6 +585,7 @@ int main(int argc, char** argv) {
       "Example:\n"
       "  eddy server --data-dir /var/lib/eddy --kafka-listen 127.0.0.1:9092\n"
       "  eddy server --data-dir /var/lib/eddy --sql examples/flights/delays-kafka.sql\n"
+      "  curl -s http://127.0.0.1:8080/v1/pipelines   (REST API: docs/rest-api.md)\n"
       "  kcat -b 127.0.0.1:9092 -L");
 
   // Kafka client commands (librdkafka): against eddy server or any Kafka cluster.
@@ -671,6 +684,7 @@ int main(int argc, char** argv) {
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
   if (server->parsed()) {
     server_opts.auto_create_topics = !no_auto_create;
+    server_opts.http_listen_explicit = http_listen_flag->count() > 0;
     eddy::SetLogLevel(log_level);
     return eddy::cli::RunServer(server_opts);
   }

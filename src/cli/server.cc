@@ -22,8 +22,10 @@
 #include "kafka/group_coordinator.h"
 #include "kafka/txn_coordinator.h"
 #include "log/log_manager.h"
+#include "server/http_server.h"
 #include "server/local_topics.h"
 #include "server/pipelines.h"
+#include "server/rest_api.h"
 
 namespace eddy::cli {
 
@@ -139,8 +141,45 @@ int RunServer(const ServerOptions& o) {
   // Pipelines: kafka tables naming this listener read and write the log directly.
   connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
       log->get(), groups->get(), &broker, host, (*server)->port(), txns->get()));
-  server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string());
+  server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string(),
+                              (std::filesystem::path(o.data_dir) / "pipelines").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
+  int persisted = pipelines.StartPersisted();
+  if (persisted > 0)
+    spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
+  // The REST API, /metrics and health.
+  server::RestApi api(&pipelines, log->get());
+  std::unique_ptr<server::HttpServer> http;
+  if (o.http_listen != "off") {
+    std::string http_host;
+    int http_port = 0;
+    if (!server::SplitHostPort(o.http_listen, &http_host, &http_port)) {
+      fmt::print(stderr, "eddy server: --http-listen '{}' is not HOST:PORT (e.g. 127.0.0.1:8080)\n",
+                 o.http_listen);
+      pipelines.CancelAll();
+      return 1;
+    }
+    auto started = server::HttpServer::Start(
+        http_host, http_port, [&api](const server::HttpRequest& r) { return api.Handle(r); });
+    if (!started.ok() && o.http_listen_explicit) {
+      fmt::print(stderr, "eddy server: {}\n", std::string(started.status().message()));
+      pipelines.CancelAll();
+      return 1;
+    }
+    if (!started.ok()) {
+      spdlog::warn("eddy server: no REST API: {} (pass --http-listen HOST:PORT, port 0 for any)",
+                   std::string(started.status().message()));
+    } else {
+      http = std::move(*started);
+      spdlog::info("eddy server: REST API and /metrics on http://{}:{}", http_host, http->port());
+      if (!o.http_port_file.empty()) {
+        std::ofstream f(o.http_port_file + ".tmp");
+        f << http->port() << "\n";
+        f.close();
+        std::filesystem::rename(o.http_port_file + ".tmp", o.http_port_file);
+      }
+    }
+  }
   // Session timeouts and rebalance deadlines every 50 ms, on a thread of their own: the loop below
   // fsyncs (flush.ms) and runs retention, which must not delay a group's session expiry.
   std::atomic<bool> stop_ticker{false};
@@ -171,7 +210,9 @@ int RunServer(const ServerOptions& o) {
   }
   spdlog::info("eddy server: {} received, shutting down",
                g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
-  // Pipelines first: they use the log, the groups and the broker.
+  // The HTTP API first (it uses the pipelines), then the pipelines: they use the log, the
+  // groups and the broker.
+  if (http) http->Stop();
   pipelines.CancelAll();
   connectors::kafka::SetLocalTopics(nullptr);
   (*server)->Stop();

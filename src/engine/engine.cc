@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -382,6 +384,33 @@ class EngineImpl {
     return absl::OkStatus();
   }
 
+  absl::Status Validate(std::string_view script_view, std::string* plans) {
+    auto script = std::make_shared<std::string>(script_view);
+    scripts_.push_back(script);
+    EDDY_ASSIGN_OR_RETURN(auto stmts, sql::ParseScript(*script));
+    char* buf = nullptr;
+    size_t len = 0;
+    FILE* out = plans ? open_memstream(&buf, &len) : std::fopen("/dev/null", "w");
+    if (!out) return absl::InternalError("Validate: cannot open an output stream");
+    OutputOptions quiet;
+    quiet.out = out;
+    absl::Status result;
+    FILE* null = std::fopen("/dev/null", "w");
+    OutputOptions ddl;
+    ddl.out = null ? null : out;
+    for (const auto& st : stmts) {
+      bool job = st->kind == sql::StmtKind::kQuery || st->kind == sql::StmtKind::kInsert;
+      result =
+          job ? ExplainStatement(*st, *st, *script, quiet) : Execute(*st, *script, ddl, nullptr);
+      if (!result.ok()) break;
+    }
+    if (null) std::fclose(null);
+    std::fclose(out);
+    if (plans && buf) *plans = std::string(buf, len);
+    std::free(buf);
+    return result;
+  }
+
   absl::StatusOr<QueryResult> Query(std::string_view sql) {
     auto script = std::make_shared<std::string>(sql);
     scripts_.push_back(script);
@@ -612,7 +641,13 @@ class EngineImpl {
 
   absl::Status Explain(const sql::Statement& st, const std::string& script,
                        const OutputOptions& output) {
-    const sql::Statement& inner = *st.explained;
+    return ExplainStatement(*st.explained, st, script, output);
+  }
+
+  // Plans `inner` (a query or an INSERT) as EXPLAIN does and prints the plan and the job graph;
+  // `st` is the statement errors point at.
+  absl::Status ExplainStatement(const sql::Statement& inner, const sql::Statement& st,
+                                const std::string& script, const OutputOptions& output) {
     Binder b = MakeBinder(script);
     PlanPtr plan;
     SinkTarget sink;
@@ -1104,6 +1139,10 @@ class EngineImpl {
 
 Engine::Engine() : impl_(std::make_unique<EngineImpl>()) {}
 Engine::~Engine() = default;
+absl::Status Engine::Validate(std::string_view script, std::string* plans) {
+  return impl_->Validate(script, plans);
+}
+
 absl::Status Engine::ExecuteScript(std::string_view script, const OutputOptions& output) {
   return impl_->ExecuteScript(script, output);
 }

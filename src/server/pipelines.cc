@@ -2,12 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "base/log.h"
+#include "base/status.h"
 #include "catalog/options.h"
 
 namespace eddy::server {
@@ -55,21 +60,220 @@ void LogSummary(const std::string& name, const std::string& stmt, const JobSumma
 
 Pipelines::~Pipelines() { CancelAll(); }
 
+const char* PipelineStateName(PipelineState s) {
+  switch (s) {
+    case PipelineState::kCreated:
+      return "CREATED";
+    case PipelineState::kRunning:
+      return "RUNNING";
+    case PipelineState::kRestarting:
+      return "RESTARTING";
+    case PipelineState::kFailed:
+      return "FAILED";
+    case PipelineState::kFinished:
+      return "FINISHED";
+    case PipelineState::kCanceled:
+      return "CANCELED";
+  }
+  return "UNKNOWN";
+}
+
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A pipeline name as a file name: letters, digits, '-', '_', '.' kept, the rest '_'.
+std::string SafeName(const std::string& name) {
+  std::string safe;
+  for (char c : name) {
+    safe += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  }
+  return safe;
+}
+
+}  // namespace
+
 void Pipelines::Start(const std::string& name, std::string sql) {
+  std::lock_guard<std::mutex> l(mu_);
+  StartLocked(name, std::move(sql), {}, false);
+}
+
+Pipelines::Pipeline* Pipelines::StartLocked(const std::string& name, std::string sql,
+                                            std::map<std::string, std::string> properties,
+                                            bool persisted) {
   auto p = std::make_unique<Pipeline>();
   p->name = name;
   p->sql = std::move(sql);
-  if (!checkpoint_root_.empty()) {
-    std::string safe;
-    for (char c : name)
-      safe +=
-          (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    p->checkpoint_dir = checkpoint_root_ + "/" + safe;
-  }
+  p->properties = std::move(properties);
+  p->persisted = persisted;
+  if (persisted) p->persist_path = PersistPath(name);
+  p->start_ms = WallMs();
+  if (!checkpoint_root_.empty()) p->checkpoint_dir = checkpoint_root_ + "/" + SafeName(name);
   Pipeline* raw = p.get();
   pipelines_.push_back(std::move(p));
   spdlog::info("pipeline '{}': started", name);
   raw->thread = std::thread([raw] { Run(raw); });
+  return raw;
+}
+
+std::string Pipelines::PersistPath(const std::string& name) const {
+  return persist_dir_ + "/" + SafeName(name) + ".json";
+}
+
+absl::Status Pipelines::Create(const std::string& name, const std::string& sql,
+                               const std::map<std::string, std::string>& properties, bool persist) {
+  if (name.empty() || name.size() > 128 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        fmt::format("pipeline name '{}' is not 1 to 128 letters, digits, '-', '_' or '.'", name));
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& p : pipelines_) {
+      if (p->name == name && !p->done) {
+        return absl::AlreadyExistsError(
+            fmt::format("pipeline '{}' exists and is {}: DELETE it first", name,
+                        PipelineStateName(InfoOf(*p).state)));
+      }
+    }
+  }
+  // Checked before anything is kept or started: the properties, then the script (planned only).
+  EDDY_RETURN_IF_ERROR(Explain(sql, properties).status());
+  if (persist && !persist_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(persist_dir_, ec);
+    nlohmann::json j = {{"name", name}, {"sql", sql}, {"properties", properties}};
+    std::string path = PersistPath(name);
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << j.dump(2) << "\n";
+      f.flush();
+      if (!f) return absl::InternalError(fmt::format("cannot write {}", tmp));
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) return absl::InternalError(fmt::format("cannot write {}: {}", path, ec.message()));
+  }
+  std::unique_ptr<Pipeline> ended;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto it = pipelines_.begin(); it != pipelines_.end(); ++it) {
+    if ((*it)->name != name) continue;
+    if (!(*it)->done) {
+      return absl::AlreadyExistsError(fmt::format("pipeline '{}' was created meanwhile", name));
+    }
+    ended = std::move(*it);  // an ended pipeline of that name is replaced
+    pipelines_.erase(it);
+    break;
+  }
+  if (ended && ended->thread.joinable()) ended->thread.join();
+  StartLocked(name, sql, properties, persist && !persist_dir_.empty());
+  return absl::OkStatus();
+}
+
+int Pipelines::StartPersisted() {
+  if (persist_dir_.empty() || !std::filesystem::is_directory(persist_dir_)) return 0;
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(persist_dir_)) {
+    if (e.path().extension() == ".json") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  int n = 0;
+  for (const auto& f : files) {
+    try {
+      std::ifstream in(f);
+      nlohmann::json j = nlohmann::json::parse(in);
+      std::string name = j.at("name").get<std::string>();
+      std::string sql = j.at("sql").get<std::string>();
+      auto props = j.value("properties", std::map<std::string, std::string>{});
+      std::lock_guard<std::mutex> l(mu_);
+      StartLocked(name, std::move(sql), std::move(props), true);
+      ++n;
+    } catch (const std::exception& ex) {
+      spdlog::error("pipelines: skipping {}: it does not load: {}", f.string(), ex.what());
+    }
+  }
+  return n;
+}
+
+absl::Status Pipelines::Cancel(const std::string& name) {
+  Pipeline* p = nullptr;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& q : pipelines_) {
+      if (q->name == name) p = q.get();
+    }
+  }
+  if (!p) return absl::NotFoundError(fmt::format("no pipeline '{}'", name));
+  if (!p->done) spdlog::info("pipeline '{}': cancelling (DELETE)", name);
+  p->cancelled = true;
+  while (!p->done) {
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      if (p->engine) p->engine->Cancel();  // again: a job starting after a cancel resets it
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::error_code ec;
+  if (!p->persist_path.empty()) std::filesystem::remove(p->persist_path, ec);
+  if (!p->checkpoint_dir.empty()) std::filesystem::remove_all(p->checkpoint_dir, ec);
+  return absl::OkStatus();
+}
+
+PipelineInfo Pipelines::InfoOf(const Pipeline& p) {
+  std::lock_guard<std::mutex> l(p.mu);
+  PipelineInfo i;
+  i.name = p.name;
+  i.sql = p.sql;
+  i.properties = p.properties;
+  i.state = p.state;
+  i.start_ms = p.start_ms;
+  i.end_ms = p.end_ms;
+  i.error = p.error;
+  i.restarts = p.restarts;
+  i.persisted = p.persisted;
+  i.rows_read = p.progress.rows;
+  i.bytes_read = p.progress.bytes;
+  i.bytes_total = p.progress.total_bytes;
+  i.job_seconds = p.progress.seconds;
+  i.jobs_finished = p.jobs_finished;
+  i.last_summary = p.last_summary;
+  return i;
+}
+
+std::vector<PipelineInfo> Pipelines::List() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<PipelineInfo> out;
+  for (const auto& p : pipelines_) out.push_back(InfoOf(*p));
+  return out;
+}
+
+absl::StatusOr<PipelineInfo> Pipelines::Get(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& p : pipelines_) {
+    if (p->name == name) return InfoOf(*p);
+  }
+  return absl::NotFoundError(fmt::format("no pipeline '{}'", name));
+}
+
+absl::StatusOr<std::string> Pipelines::Explain(
+    const std::string& sql, const std::map<std::string, std::string>& properties) {
+  Engine e;
+  for (const auto& [k, v] : properties) {
+    absl::Status st = e.Set(k, v);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("property '{}': {}", k, std::string(st.message())));
+    }
+  }
+  std::string plans;
+  absl::Status st = e.Validate(sql, &plans);
+  if (!st.ok()) return absl::InvalidArgumentError(std::string(st.message()));
+  return plans;
 }
 
 namespace {
@@ -140,6 +344,7 @@ int64_t RestartDelayMs(const Engine& e, int attempt) {
 }  // namespace
 
 void Pipelines::Run(Pipeline* p) {
+  PipelineState final_state = PipelineState::kCanceled;
   for (int attempt = 0;; ++attempt) {
     auto engine = std::make_unique<Engine>();
     if (!p->checkpoint_dir.empty()) {
@@ -153,47 +358,87 @@ void Pipelines::Run(Pipeline* p) {
         if (!st.ok()) spdlog::error("pipeline '{}': {}", p->name, std::string(st.message()));
       }
     }
+    for (const auto& [k, v] : p->properties) {
+      absl::Status st = engine->Set(k, v);
+      if (!st.ok()) spdlog::error("pipeline '{}': {}", p->name, std::string(st.message()));
+    }
     Engine* e = engine.get();
     {
       std::lock_guard<std::mutex> l(p->mu);
       p->engine = std::move(engine);
+      p->state = PipelineState::kRunning;
     }
-    if (p->cancelled) break;
+    if (p->cancelled) {
+      final_state = PipelineState::kCanceled;
+      break;
+    }
     OutputOptions out;
     out.on_summary = [p](const std::string& stmt, const JobSummary& s) {
       LogSummary(p->name, stmt, s);
+      std::lock_guard<std::mutex> l(p->mu);
+      p->jobs_finished++;
+      p->last_summary = s;
+    };
+    out.on_progress = [p](const Progress& pr) {
+      std::lock_guard<std::mutex> l(p->mu);
+      p->progress = pr;
     };
     absl::Status st = e->ExecuteScript(p->sql, out);
     if (st.ok()) {
       spdlog::info("pipeline '{}': ended (every statement ran)", p->name);
+      final_state = PipelineState::kFinished;
       break;
     }
     if (p->cancelled && absl::IsCancelled(st)) {
       spdlog::info("pipeline '{}': cancelled", p->name);
+      final_state = PipelineState::kCanceled;
       break;
     }
     if (p->cancelled) {
       spdlog::info("pipeline '{}': cancelled ({})", p->name, std::string(st.message()));
+      final_state = PipelineState::kCanceled;
       break;
+    }
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      p->error = std::string(st.message());
     }
     int64_t delay = RestartDelayMs(*e, attempt + 1);
     if (delay < 0 || p->checkpoint_dir.empty()) {
       spdlog::error("pipeline '{}': failed: {}", p->name, std::string(st.message()));
+      final_state = PipelineState::kFailed;
       break;
     }
     spdlog::error(
         "pipeline '{}': failed: {}; restarting from its latest checkpoint in {} ms "
         "(restart {})",
         p->name, std::string(st.message()), delay, attempt + 1);
+    {
+      std::lock_guard<std::mutex> l(p->mu);
+      p->state = PipelineState::kRestarting;
+      p->restarts = attempt + 1;
+    }
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
     while (!p->cancelled && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
+  {
+    std::lock_guard<std::mutex> l(p->mu);
+    p->state = final_state;
+    p->end_ms = WallMs();
+  }
+  // A finished pipeline (every statement ran: its sources were bounded) is not run again when
+  // the server restarts; failed and cancelled ones keep their definition (DELETE removes it).
+  if (final_state == PipelineState::kFinished && !p->persist_path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(p->persist_path, ec);
+  }
   p->done = true;
 }
 
 void Pipelines::CancelAll() {
+  std::lock_guard<std::mutex> lock(mu_);
   auto start = std::chrono::steady_clock::now();
   auto last_note = start;
   while (true) {
@@ -223,6 +468,7 @@ void Pipelines::CancelAll() {
 }
 
 int Pipelines::running() const {
+  std::lock_guard<std::mutex> l(mu_);
   int n = 0;
   for (const auto& p : pipelines_) n += p->done ? 0 : 1;
   return n;

@@ -1,0 +1,202 @@
+#include "server/http_server.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "base/log.h"
+
+namespace eddy::server {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class HttpServer::Impl {
+ public:
+  Impl(Handler handler, HttpServerOptions options)
+      : handler_(std::move(handler)), options_(options), acceptor_(net::make_strand(ioc_)) {}
+
+  absl::Status Listen(const std::string& host, int port) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    if (ec) return absl::InvalidArgumentError(fmt::format("'{}' is not an IP address", host));
+    tcp::endpoint ep(address, static_cast<unsigned short>(port));
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          fmt::format("cannot listen for HTTP on {}:{}: {}", host, port, ec.message()));
+    }
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < std::max(1, options_.threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+    return absl::OkStatus();
+  }
+
+  void Stop() {
+    if (stopped_.exchange(true)) return;
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+    });
+    ioc_.stop();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  int port() const { return port_; }
+  const Handler& handler() const { return handler_; }
+  const HttpServerOptions& options() const { return options_; }
+  std::atomic<int>& connections() { return connections_; }
+
+ private:
+  void Accept();
+
+  // Declared before the io_context: sessions still queued in it are destroyed with it and
+  // decrement connections_.
+  Handler handler_;
+  HttpServerOptions options_;
+  std::atomic<int> connections_{0};
+  std::atomic<bool> stopped_{false};
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  int port_ = 0;
+};
+
+namespace {
+
+// One connection: reads requests one after another (keep-alive), answers each.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {
+    server_->connections()++;
+  }
+  ~Session() { server_->connections()--; }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_->options().body_limit);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(server_->options().idle_timeout_ms));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return Reply(ErrorResponse(413, fmt::format("the request body is over {} bytes",
+                                                  server_->options().body_limit)),
+                   /*keep_alive=*/false, 11);
+    }
+    if (ec) {
+      spdlog::debug("http: closing a connection after a bad request: {}", ec.message());
+      return Reply(ErrorResponse(400, fmt::format("bad HTTP request: {}", ec.message())), false,
+                   11);
+    }
+    const auto& req = parser_->get();
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.content_type = std::string(req[http::field::content_type]);
+    r.body = req.body();
+    spdlog::debug("http: {} {} ({} bytes)", r.method, r.target, r.body.size());
+    HttpResponse resp;
+    try {
+      resp = server_->handler()(r);
+    } catch (const std::exception& ex) {
+      resp = ErrorResponse(500, fmt::format("internal error: {}", ex.what()));
+    }
+    Reply(resp, req.keep_alive(), req.version());
+  }
+
+  void Reply(const HttpResponse& resp, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(resp.status), version);
+    res->set(http::field::server, "eddy");
+    res->set(http::field::content_type, resp.content_type);
+    res->keep_alive(keep_alive);
+    res->body() = resp.body;
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(server_->options().idle_timeout_ms));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl* server_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted) return;
+      spdlog::warn("http: accept failed: {}", ec.message());
+    } else if (connections_.load() >= options_.max_connections) {
+      spdlog::warn("http: {} connections open (the limit): closing a new one", connections_.load());
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<Session>(std::move(socket), this)->Start();
+    }
+    if (!stopped_) Accept();
+  });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& host, int port,
+                                                              Handler handler,
+                                                              HttpServerOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(handler), options);
+  if (absl::Status st = impl->Listen(host, port); !st.ok()) return st;
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop() {
+  if (impl_) impl_->Stop();
+}
+
+}  // namespace eddy::server

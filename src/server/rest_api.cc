@@ -1,0 +1,327 @@
+#include "server/rest_api.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "log/partition.h"
+
+namespace eddy::server {
+
+namespace {
+
+using nlohmann::json;
+
+HttpResponse Json(int status, const json& j) {
+  HttpResponse r;
+  r.status = status;
+  r.body = j.dump(2) + "\n";
+  return r;
+}
+
+// Wall-clock ms as ISO 8601 UTC with ms ("2026-12-07T14:53:48.123Z"); null for 0.
+json IsoTime(int64_t ms) {
+  if (ms <= 0) return nullptr;
+  time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+int StatusOf(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    default:
+      return 500;
+  }
+}
+
+HttpResponse FromStatus(const absl::Status& s) {
+  return ErrorResponse(StatusOf(s), std::string(s.message()));
+}
+
+bool IsJson(const HttpRequest& req) {
+  return absl::StartsWithIgnoreCase(req.content_type, "application/json");
+}
+
+// The request body as a JSON object, or the error response.
+absl::StatusOr<json> BodyObject(const HttpRequest& req, HttpResponse* error) {
+  if (!IsJson(req)) {
+    *error = ErrorResponse(
+        415, fmt::format("the body must be application/json, not '{}'", req.content_type));
+    return absl::InvalidArgumentError("");
+  }
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    *error = ErrorResponse(400, "the body is not a JSON object");
+    return absl::InvalidArgumentError("");
+  }
+  return j;
+}
+
+// A string member of `j`, "" when absent; false when present but not a string.
+bool StringMember(const json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+// The "properties" member: string values (numbers and booleans are taken as their text).
+bool Properties(const json& j, std::map<std::string, std::string>* out, std::string* bad) {
+  auto it = j.find("properties");
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_object()) {
+    *bad = "'properties' must be an object of strings";
+    return false;
+  }
+  for (const auto& [k, v] : it->items()) {
+    if (v.is_string()) {
+      (*out)[k] = v.get<std::string>();
+    } else if (v.is_number() || v.is_boolean()) {
+      (*out)[k] = v.dump();
+    } else {
+      *bad = fmt::format("property '{}' must be a string", k);
+      return false;
+    }
+  }
+  return true;
+}
+
+json SummaryJson(const JobSummary& s) {
+  json sources = json::array(), sinks = json::array(), late = json::array();
+  for (const auto& x : s.sources) {
+    sources.push_back({{"table", x.table},
+                       {"rows", x.rows},
+                       {"bad_rows_skipped", x.bad_skipped},
+                       {"bad_rows_dead_lettered", x.bad_dead_lettered}});
+  }
+  for (const auto& x : s.sinks) sinks.push_back({{"table", x.table}, {"rows", x.rows}});
+  for (const auto& x : s.late) late.push_back({{"operator", x.op}, {"rows", x.rows}});
+  return {{"ok", s.ok},
+          {"seconds", s.seconds},
+          {"sources", sources},
+          {"sinks", sinks},
+          {"late_rows", late},
+          {"checkpoints_completed", s.checkpoints_completed},
+          {"checkpoints_failed", s.checkpoints_failed},
+          {"restored_from", s.restored_from}};
+}
+
+json PipelineSummaryJson(const PipelineInfo& p) {
+  return {{"name", p.name},
+          {"state", PipelineStateName(p.state)},
+          {"start_time", IsoTime(p.start_ms)},
+          {"end_time", IsoTime(p.end_ms)},
+          {"restarts", p.restarts},
+          {"error", p.error.empty() ? json(nullptr) : json(p.error)}};
+}
+
+json PipelineJson(const PipelineInfo& p) {
+  json j = PipelineSummaryJson(p);
+  j["sql"] = p.sql;
+  j["properties"] = p.properties;
+  j["persisted"] = p.persisted;
+  double rate = p.job_seconds > 0 ? static_cast<double>(p.rows_read) / p.job_seconds : 0;
+  j["job"] = {{"rows_read", p.rows_read},
+              {"bytes_read", p.bytes_read},
+              {"bytes_total", p.bytes_total},
+              {"seconds", p.job_seconds},
+              {"rows_per_second", rate}};
+  j["jobs_finished"] = p.jobs_finished;
+  j["last_finished_job"] = p.jobs_finished > 0 ? SummaryJson(p.last_summary) : json(nullptr);
+  return j;
+}
+
+// Prometheus text format: a label value with \, " and newline escaped.
+std::string Label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(int status, const std::string& message) {
+  return Json(status, {{"error_code", status}, {"message", message}});
+}
+
+HttpResponse RestApi::Handle(const HttpRequest& req) const {
+  std::string path = req.target.substr(0, req.target.find('?'));
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (path == "/v1/pipelines") return HandlePipelines(req, "");
+  if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
+  if (path == "/v1/explain") return HandleExplain(req);
+  if (path == "/v1/topics") return HandleTopics(req, "");
+  if (absl::StartsWith(path, "/v1/topics/")) return HandleTopics(req, path.substr(11));
+  if (path == "/metrics") {
+    if (req.method != "GET") return ErrorResponse(405, "use GET on /metrics");
+    return HandleMetrics();
+  }
+  if (path == "/v1/health" || path == "/health") {
+    if (req.method != "GET") return ErrorResponse(405, "use GET on " + path);
+    return Json(200, {{"status", "ok"}, {"pipelines_running", pipelines_->running()}});
+  }
+  return ErrorResponse(404, fmt::format("no route for {} {}", req.method, path));
+}
+
+HttpResponse RestApi::HandlePipelines(const HttpRequest& req, const std::string& name) const {
+  if (name.empty()) {
+    if (req.method == "GET") {
+      json list = json::array();
+      for (const PipelineInfo& p : pipelines_->List()) list.push_back(PipelineSummaryJson(p));
+      return Json(200, {{"pipelines", list}});
+    }
+    if (req.method != "POST") return ErrorResponse(405, "use GET or POST on /v1/pipelines");
+    HttpResponse err;
+    auto body = BodyObject(req, &err);
+    if (!body.ok()) return err;
+    std::string pname, sql;
+    std::map<std::string, std::string> props;
+    std::string bad;
+    if (!StringMember(*body, "name", &pname) || !StringMember(*body, "sql", &sql)) {
+      return ErrorResponse(400, "'name' and 'sql' must be strings");
+    }
+    if (pname.empty() || sql.empty()) return ErrorResponse(400, "'name' and 'sql' are required");
+    if (!Properties(*body, &props, &bad)) return ErrorResponse(400, bad);
+    absl::Status st = pipelines_->Create(pname, sql, props, /*persist=*/true);
+    if (!st.ok()) return FromStatus(st);
+    auto info = pipelines_->Get(pname);
+    if (!info.ok()) return FromStatus(info.status());
+    return Json(201, PipelineSummaryJson(*info));
+  }
+  if (req.method == "GET") {
+    auto info = pipelines_->Get(name);
+    if (!info.ok()) return FromStatus(info.status());
+    return Json(200, PipelineJson(*info));
+  }
+  if (req.method == "DELETE") {
+    absl::Status st = pipelines_->Cancel(name);
+    if (!st.ok()) return FromStatus(st);
+    auto info = pipelines_->Get(name);
+    if (!info.ok()) return FromStatus(info.status());
+    return Json(200, PipelineSummaryJson(*info));
+  }
+  return ErrorResponse(405, "use GET or DELETE on /v1/pipelines/{name}");
+}
+
+HttpResponse RestApi::HandleExplain(const HttpRequest& req) const {
+  if (req.method != "POST") return ErrorResponse(405, "use POST on /v1/explain");
+  HttpResponse err;
+  auto body = BodyObject(req, &err);
+  if (!body.ok()) return err;
+  std::string sql, bad;
+  std::map<std::string, std::string> props;
+  if (!StringMember(*body, "sql", &sql) || sql.empty()) {
+    return ErrorResponse(400, "'sql' (a string) is required");
+  }
+  if (!Properties(*body, &props, &bad)) return ErrorResponse(400, bad);
+  auto plan = Pipelines::Explain(sql, props);
+  if (!plan.ok()) return FromStatus(plan.status());
+  return Json(200, {{"plan", *plan}});
+}
+
+HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& name) const {
+  if (req.method != "GET") return ErrorResponse(405, "use GET on /v1/topics");
+  if (!log_) return ErrorResponse(404, "this server has no log");
+  auto partitions = [&](const log::TopicInfo& t, json* out, int64_t* bytes, int64_t* records) {
+    for (int32_t i = 0; i < t.partition_count; ++i) {
+      auto p = log_->GetPartition(t.name, PartitionId(i));
+      if (!p.ok()) continue;
+      int64_t start = (*p)->LogStartOffset().value(), end = (*p)->HighWatermark().value();
+      int64_t size = (*p)->SizeBytes();
+      *bytes += size;
+      *records += end - start;
+      if (out) {
+        out->push_back(
+            {{"partition", i}, {"start_offset", start}, {"end_offset", end}, {"bytes", size}});
+      }
+    }
+  };
+  if (name.empty()) {
+    json list = json::array();
+    for (const log::TopicInfo& t : log_->ListTopics()) {
+      int64_t bytes = 0, records = 0;
+      partitions(t, nullptr, &bytes, &records);
+      list.push_back({{"name", t.name},
+                      {"partitions", t.partition_count},
+                      {"bytes", bytes},
+                      {"records", records}});
+    }
+    return Json(200, {{"topics", list}});
+  }
+  auto t = log_->DescribeTopic(name);
+  if (!t.ok()) return ErrorResponse(404, fmt::format("no topic '{}'", name));
+  json parts = json::array();
+  int64_t bytes = 0, records = 0;
+  partitions(*t, &parts, &bytes, &records);
+  return Json(200, {{"name", t->name},
+                    {"partitions", parts},
+                    {"bytes", bytes},
+                    {"records", records},
+                    {"configs", t->overrides}});
+}
+
+HttpResponse RestApi::HandleMetrics() const {
+  std::string out;
+  std::vector<PipelineInfo> list = pipelines_->List();
+  out += "# HELP eddy_pipelines Pipelines of this server by state.\n";
+  out += "# TYPE eddy_pipelines gauge\n";
+  for (PipelineState s :
+       {PipelineState::kCreated, PipelineState::kRunning, PipelineState::kRestarting,
+        PipelineState::kFailed, PipelineState::kFinished, PipelineState::kCanceled}) {
+    int n = 0;
+    for (const auto& p : list) n += p.state == s ? 1 : 0;
+    out += fmt::format("eddy_pipelines{{state=\"{}\"}} {}\n", PipelineStateName(s), n);
+  }
+  out += "# HELP eddy_pipeline_rows_read Rows read by the pipeline's running job.\n";
+  out += "# TYPE eddy_pipeline_rows_read gauge\n";
+  for (const auto& p : list) {
+    out +=
+        fmt::format("eddy_pipeline_rows_read{{pipeline=\"{}\"}} {}\n", Label(p.name), p.rows_read);
+  }
+  out += "# HELP eddy_pipeline_restarts_total Restarts of the pipeline after failures.\n";
+  out += "# TYPE eddy_pipeline_restarts_total counter\n";
+  for (const auto& p : list) {
+    out += fmt::format("eddy_pipeline_restarts_total{{pipeline=\"{}\"}} {}\n", Label(p.name),
+                       p.restarts);
+  }
+  if (log_) {
+    std::string end, size;
+    for (const log::TopicInfo& t : log_->ListTopics()) {
+      for (int32_t i = 0; i < t.partition_count; ++i) {
+        auto p = log_->GetPartition(t.name, PartitionId(i));
+        if (!p.ok()) continue;
+        end += fmt::format("eddy_topic_partition_end_offset{{topic=\"{}\",partition=\"{}\"}} {}\n",
+                           Label(t.name), i, (*p)->HighWatermark().value());
+        size += fmt::format("eddy_topic_partition_bytes{{topic=\"{}\",partition=\"{}\"}} {}\n",
+                            Label(t.name), i, (*p)->SizeBytes());
+      }
+    }
+    out += "# HELP eddy_topic_partition_end_offset The log end offset (high watermark).\n";
+    out += "# TYPE eddy_topic_partition_end_offset gauge\n" + end;
+    out += "# HELP eddy_topic_partition_bytes Bytes of the partition's segments.\n";
+    out += "# TYPE eddy_topic_partition_bytes gauge\n" + size;
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  return r;
+}
+
+}  // namespace eddy::server

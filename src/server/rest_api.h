@@ -1,0 +1,54 @@
+// The REST API of `eddy server` (docs/rest-api.md): pipelines (create, list, inspect, cancel),
+// EXPLAIN, the topics of the log, health, and Prometheus metrics. Transport-free: the HTTP server
+// (http_server.h) turns requests into HttpRequest and writes HttpResponse back, so the routes are
+// tested without sockets.
+#pragma once
+
+#include <string>
+
+#include "log/log_manager.h"
+#include "server/pipelines.h"
+
+namespace eddy::server {
+
+/// One HTTP request as the API sees it. `target` is the path with its query string.
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "DELETE", ...
+  std::string target;  // "/v1/pipelines/orders?x=1"
+  std::string content_type;
+  std::string body;
+};
+
+/// The answer: status, content type and body. Errors are JSON {"error_code": status, "message":
+/// "..."} (as Confluent's REST Proxy and Redpanda's HTTP Proxy answer).
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+/// Routes requests to the pipelines and the log. Thread-safe (Pipelines and LogManager are).
+class RestApi {
+ public:
+  /// `log` may be null (no topics routes then).
+  RestApi(Pipelines* pipelines, log::LogManager* log) : pipelines_(pipelines), log_(log) {}
+
+  /// Answers one request: 200/201 with JSON (or text/plain for /metrics), 400 bad JSON or SQL
+  /// (the message names line:column), 404 unknown path or name, 405 wrong method, 409 name in
+  /// use, 415 a body that is not application/json.
+  HttpResponse Handle(const HttpRequest& req) const;
+
+ private:
+  HttpResponse HandlePipelines(const HttpRequest& req, const std::string& name) const;
+  HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
+  HttpResponse HandleExplain(const HttpRequest& req) const;
+  HttpResponse HandleMetrics() const;
+
+  Pipelines* pipelines_;
+  log::LogManager* log_;
+};
+
+/// The JSON error body {"error_code": status, "message": message} with that status.
+HttpResponse ErrorResponse(int status, const std::string& message);
+
+}  // namespace eddy::server

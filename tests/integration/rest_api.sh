@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The REST API of `eddy server` (docs/rest-api.md):
+#   * every curl example of docs/rest-api.md runs against a fresh server and answers the status
+#     the document gives;
+#   * a created pipeline runs: a bounded one FINISHES with its job summary (rows read per source),
+#     an unbounded one over a topic of the server is RUNNING and reads what is produced;
+#   * /metrics is Prometheus text with the pipelines by state and the topics' end offsets;
+#   * pipelines created through the API are restarted with the server, a DELETEd one is not (its
+#     definition and checkpoints are gone);
+#   * the default HTTP port being taken does not stop a server; an explicit one does, clearly.
+#
+# Usage: bash rest_api.sh <path-to-eddy> <repo-root>
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$LIB/kafka.sh"
+need_cmd curl "$PY"
+
+cd "$ROOT"  # the pipelines' relative paths (examples/data/...) resolve from the server's cwd
+start_server "$WORK/data" --http-listen 127.0.0.1:0 --http-port-file "$WORK/http-port"
+for _ in $(seq 1 100); do [[ -s "$WORK/http-port" ]] && break; sleep 0.1; done
+H="http://127.0.0.1:$(cat "$WORK/http-port")"
+BS="127.0.0.1:$PORT"
+"$EDDY" topic create events --bootstrap-server "$BS" --partitions 1 >/dev/null
+printf 'a\nb\nc\n' | "$EDDY" produce events --bootstrap-server "$BS" >/dev/null 2>&1
+
+# json_field FILE EXPR: a Python expression over the JSON document `j` of FILE.
+json_field() { "$PY" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+wait_state() {  # wait_state NAME STATE SECONDS
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    curl -s "$H/v1/pipelines/$1" >"$WORK/state.json" || true
+    [[ $(json_field "$WORK/state.json" 'j.get("state")' 2>/dev/null) == "$2" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+section "the examples of docs/rest-api.md answer the documented statuses"
+"$PY" - "$ROOT/docs/rest-api.md" >"$WORK/examples.txt" <<'PY'
+import re, sys
+in_sh = False
+for line in open(sys.argv[1]):
+    if line.startswith("```"):
+        in_sh = line.strip() == "```sh"
+        continue
+    if in_sh and line.startswith("curl "):
+        m = re.match(r"(.*)  # (\d{3})$", line.rstrip("\n"))
+        assert m, line
+        print(m.group(2) + "\t" + m.group(1))
+PY
+n=0
+status_only="curl -s -o /dev/null -w %{http_code} "
+while IFS=$'\t' read -r want cmd; do
+  n=$((n + 1))
+  got=$(H="$H" bash -c "${cmd/curl -s /$status_only}" 2>&1 || true)
+  if [[ $got == "$want" ]]; then ok "$want: ${cmd:0:90}"; else bad "got $got, want $want: $cmd"; fi
+done < <(sed "s/\$BS/$BS/g" "$WORK/examples.txt")
+[[ $n -ge 15 ]] && ok "$n examples ran" || bad "only $n examples found in docs/rest-api.md"
+
+section "pipelines run: a bounded one finishes with its summary"
+if wait_state airports FINISHED 30; then
+  rows=$(json_field "$WORK/state.json" 'j["last_finished_job"]["sources"][0]["rows"]')
+  [[ $rows == "$FLIGHTS_ROWS" ]] && ok "airports: FINISHED, $rows rows read" || bad "airports read $rows rows"
+else
+  bad "airports did not finish: $(cat "$WORK/state.json")"
+fi
+
+section "an unbounded pipeline over a topic of the server is RUNNING; persisted; restarted"
+body=$("$PY" -c '
+import json, sys
+bs = sys.argv[1]
+sql = ("CREATE TABLE t (v STRING) WITH (\x27connector\x27 = \x27kafka\x27, \x27topic\x27 = \x27events\x27, "
+       "\x27properties.bootstrap.servers\x27 = \x27%s\x27, \x27scan.startup.mode\x27 = \x27earliest-offset\x27, "
+       "\x27format\x27 = \x27raw\x27); CREATE TABLE o (v STRING) WITH (\x27connector\x27 = \x27blackhole\x27); "
+       "INSERT INTO o SELECT v FROM t;" % bs)
+print(json.dumps({"name": "tail2", "sql": sql, "properties": {"parallelism.default": "1"}}))' "$BS")
+code=$(curl -s -o "$WORK/c.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$H/v1/pipelines" -d "$body")
+[[ $code == 201 ]] && ok "tail2 created (201)" || bad "create tail2: $code $(cat "$WORK/c.json")"
+wait_state tail2 RUNNING 30 && ok "tail2 is RUNNING" || bad "tail2: $(cat "$WORK/state.json")"
+[[ -f "$WORK/data/pipelines/tail2.json" ]] && ok "its definition is kept in data/pipelines/tail2.json" ||
+  bad "no data/pipelines/tail2.json"
+[[ ! -f "$WORK/data/pipelines/airports.json" ]] && ok "the finished pipeline's definition is gone" ||
+  bad "data/pipelines/airports.json is still there"
+curl -s "$H/metrics" >"$WORK/metrics.txt"
+grep -q '^eddy_pipelines{state="RUNNING"} 1$' "$WORK/metrics.txt" && ok "/metrics: 1 pipeline RUNNING" ||
+  bad "/metrics: $(grep eddy_pipelines "$WORK/metrics.txt" | tr '\n' ' ')"
+grep -q '^eddy_topic_partition_end_offset{topic="events",partition="0"} 3$' "$WORK/metrics.txt" &&
+  ok "/metrics: events partition 0 ends at offset 3" || bad "/metrics: no end offset 3 for events"
+
+stop_server
+start_server "$WORK/data" --http-listen 127.0.0.1:0 --http-port-file "$WORK/http-port2"
+for _ in $(seq 1 100); do [[ -s "$WORK/http-port2" ]] && break; sleep 0.1; done
+H="http://127.0.0.1:$(cat "$WORK/http-port2")"
+wait_state tail2 RUNNING 30 && ok "after a server restart, tail2 runs again" ||
+  bad "tail2 after restart: $(cat "$WORK/state.json")"
+curl -s "$H/v1/pipelines" >"$WORK/list.json"
+names=$(json_field "$WORK/list.json" 'sorted(p["name"] for p in j["pipelines"])')
+[[ $names == "['tail2']" ]] && ok "only tail2 came back (airports had finished)" || bad "pipelines after restart: $names"
+code=$(curl -s -o "$WORK/d.json" -w '%{http_code}' -X DELETE "$H/v1/pipelines/tail2")
+state=$(json_field "$WORK/d.json" 'j.get("state")')
+[[ $code == 200 && $state == CANCELED ]] && ok "DELETE tail2: 200, CANCELED" || bad "DELETE: $code $state"
+[[ ! -e "$WORK/data/pipelines/tail2.json" && ! -e "$WORK/data/checkpoints/tail2" ]] &&
+  ok "its definition and checkpoints are gone" || bad "tail2's files remain: $(ls "$WORK/data/pipelines" "$WORK/data/checkpoints")"
+stop_server
+
+section "HTTP port in use: the default is skipped with a warning, an explicit one is an error"
+"$PY" -c 'import socket, time, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(60)' "$WORK/busy" &
+BUSY=$!
+for _ in $(seq 1 50); do [[ -s "$WORK/busy" ]] && break; sleep 0.1; done
+run_eddy "$WORK/busy-run" server --data-dir "$WORK/data2" --kafka-listen 127.0.0.1:0 --http-listen "127.0.0.1:$(cat "$WORK/busy")"
+[[ $RC == 1 ]] && grep -q "cannot listen for HTTP on 127.0.0.1:$(cat "$WORK/busy")" "$WORK/busy-run.err" &&
+  ok "explicit busy port: exit 1, $(grep -o "cannot listen for HTTP.*" "$WORK/busy-run.err")" ||
+  bad "explicit busy port: exit $RC $(tail -2 "$WORK/busy-run.err")"
+kill $BUSY 2>/dev/null || true
+# The default 127.0.0.1:8080: held here when free (else something else holds it, as good).
+"$PY" -c 'import socket, time
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 8080)); s.listen()
+except OSError:
+    pass
+time.sleep(30)' &
+BUSY=$!
+sleep 0.5
+start_server "$WORK/data3"
+sleep 0.5
+kill -0 "$SERVER_PID" 2>/dev/null && grep -q "no REST API: cannot listen for HTTP on 127.0.0.1:8080" "$WORK/server.err" &&
+  ok "default port busy: the server runs and says '$(grep -o "no REST API: [^(]*" "$WORK/server.err" | head -1)'" ||
+  bad "default port busy: $(tail -3 "$WORK/server.err")"
+stop_server
+kill $BUSY 2>/dev/null || true
+finish
