@@ -139,8 +139,9 @@ int RunServer(const ServerOptions& o) {
     }
   }
   // Pipelines: kafka tables naming this listener read and write the log directly.
-  connectors::kafka::SetLocalTopics(std::make_shared<server::LogLocalTopics>(
-      log->get(), groups->get(), &broker, host, (*server)->port(), txns->get()));
+  auto local_topics = std::make_shared<server::LogLocalTopics>(
+      log->get(), groups->get(), &broker, host, (*server)->port(), txns->get());
+  connectors::kafka::SetLocalTopics(local_topics);
   server::Pipelines pipelines((std::filesystem::path(o.data_dir) / "checkpoints").string(),
                               (std::filesystem::path(o.data_dir) / "pipelines").string());
   for (auto& [name, sql] : scripts) pipelines.Start(name, std::move(sql));
@@ -148,7 +149,7 @@ int RunServer(const ServerOptions& o) {
   if (persisted > 0)
     spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
   // The REST API, /metrics and health.
-  server::RestApi api(&pipelines, log->get());
+  server::RestApi api(&pipelines, log->get(), local_topics);
   std::unique_ptr<server::HttpServer> http;
   if (o.http_listen != "off") {
     std::string http_host;

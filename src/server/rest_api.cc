@@ -169,6 +169,7 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   if (path == "/v1/explain") return HandleExplain(req);
   if (path == "/v1/topics") return HandleTopics(req, "");
   if (absl::StartsWith(path, "/v1/topics/")) return HandleTopics(req, path.substr(11));
+  if (absl::StartsWith(path, "/topics/")) return HandleProduce(req, path.substr(8));
   if (path == "/metrics") {
     if (req.method != "GET") return ErrorResponse(405, "use GET on /metrics");
     return HandleMetrics();

@@ -1,11 +1,14 @@
 // The REST API of `eddy server` (docs/rest-api.md): pipelines (create, list, inspect, cancel),
-// EXPLAIN, the topics of the log, health, and Prometheus metrics. Transport-free: the HTTP server
+// EXPLAIN, the topics of the log, health, Prometheus metrics, and records produced over HTTP as
+// Confluent's REST Proxy v2 takes them. Transport-free: the HTTP server
 // (http_server.h) turns requests into HttpRequest and writes HttpResponse back, so the routes are
 // tested without sockets.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "connectors/kafka/local_topics.h"
 #include "log/log_manager.h"
 #include "server/pipelines.h"
 
@@ -30,8 +33,10 @@ struct HttpResponse {
 /// Routes requests to the pipelines and the log. Thread-safe (Pipelines and LogManager are).
 class RestApi {
  public:
-  /// `log` may be null (no topics routes then).
-  RestApi(Pipelines* pipelines, log::LogManager* log) : pipelines_(pipelines), log_(log) {}
+  /// `log` and `topics` may be null (no topics routes, no produce then).
+  RestApi(Pipelines* pipelines, log::LogManager* log,
+          std::shared_ptr<connectors::kafka::LocalTopics> topics = nullptr)
+      : pipelines_(pipelines), log_(log), topics_(std::move(topics)) {}
 
   /// Answers one request: 200/201 with JSON (or text/plain for /metrics), 400 bad JSON or SQL
   /// (the message names line:column), 404 unknown path or name, 405 wrong method, 409 name in
@@ -43,9 +48,12 @@ class RestApi {
   HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
   HttpResponse HandleExplain(const HttpRequest& req) const;
   HttpResponse HandleMetrics() const;
+  /// Confluent REST Proxy v2: POST /topics/{topic} (rest_proxy.cc).
+  HttpResponse HandleProduce(const HttpRequest& req, const std::string& topic) const;
 
   Pipelines* pipelines_;
   log::LogManager* log_;
+  std::shared_ptr<connectors::kafka::LocalTopics> topics_;
 };
 
 /// The JSON error body {"error_code": status, "message": message} with that status.
