@@ -74,6 +74,9 @@ struct OutputOptions {
   FILE* out = stdout;
   /// Called about every 250 ms while a job runs (from another thread), when set.
   std::function<void(const Progress&)> on_progress;
+  /// kJson and kCsv: every row carries its changelog kind ("op": "+I", ...), also when the
+  /// result is insert-only (push queries of the REST API).
+  bool always_kind = false;
   /// Called after each job with its summary, when set.
   std::function<void(const std::string& statement, const JobSummary&)> on_summary;
 };

@@ -288,9 +288,10 @@ std::string CsvField(const std::string& s) {
 }  // namespace
 
 /// Prints `r` in the given format (tableau like Flink's SQL client for kTable).
-void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out) {
+void PrintResult(const QueryResult& r, OutputOptions::Format format, FILE* out,
+                 bool always_kind = false) {
   std::string text;
-  bool op = r.updating;
+  bool op = r.updating || always_kind;
   if (format == OutputOptions::Format::kCsv) {
     std::vector<std::string> h;
     if (op) h.push_back("op");
@@ -556,7 +557,9 @@ class EngineImpl {
                                "ends): drop it, or bound the source ('scan.bounded.mode')");
         }
         absl::Status s = RunSelect(plan, order, st.text, output, &r, stream);
-        if (s.ok() && !capture && !stream) PrintResult(r, output.format, output.out);
+        if (s.ok() && !capture && !stream) {
+          PrintResult(r, output.format, output.out, output.always_kind);
+        }
         if (output.on_summary) output.on_summary(st.text, summary_);
         if (s.ok() && capture) *capture = std::move(r);
         return s;
@@ -871,7 +874,8 @@ class EngineImpl {
         types.push_back(f.type);
       }
       collector->printer = std::make_unique<StreamPrinter>(output.format, output.out, names, types,
-                                                           plan->updating, order.limit, &cancel_);
+                                                           plan->updating || output.always_kind,
+                                                           order.limit, &cancel_);
       streaming_ = true;
     }
     SinkTarget sink;

@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <chrono>
+#include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -50,6 +52,17 @@ class HttpServer::Impl {
 
   void Stop() {
     if (stopped_.exchange(true)) return;
+    // Streamed responses first: cancel them and let their threads finish while the I/O threads
+    // still run (at most about 5 s).
+    {
+      std::lock_guard<std::mutex> l(streams_mu_);
+      for (auto& w : streams_) {
+        if (auto s = w.lock()) s->Cancel();
+      }
+    }
+    for (int i = 0; i < 100 && pumps_.load() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     net::post(acceptor_.get_executor(), [this] {
       beast::error_code ec;
       acceptor_.close(ec);
@@ -61,6 +74,13 @@ class HttpServer::Impl {
   }
 
   int port() const { return port_; }
+  bool stopping() const { return stopped_.load(); }
+  std::atomic<int>& pumps() { return pumps_; }
+  void AddStream(const std::shared_ptr<ResponseStream>& s) {
+    std::lock_guard<std::mutex> l(streams_mu_);
+    std::erase_if(streams_, [](const std::weak_ptr<ResponseStream>& w) { return w.expired(); });
+    streams_.push_back(s);
+  }
   const Handler& handler() const { return handler_; }
   const HttpServerOptions& options() const { return options_; }
   std::atomic<int>& connections() { return connections_; }
@@ -74,6 +94,9 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   std::atomic<int> connections_{0};
   std::atomic<bool> stopped_{false};
+  std::atomic<int> pumps_{0};  // threads writing streamed responses
+  std::mutex streams_mu_;
+  std::vector<std::weak_ptr<ResponseStream>> streams_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -126,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     r.content_type = std::string(req[http::field::content_type]);
+    r.accept = std::string(req[http::field::accept]);
     r.body = req.body();
     spdlog::debug("http: {} {} ({} bytes)", r.method, r.target, r.body.size());
     HttpResponse resp;
@@ -134,7 +158,81 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& ex) {
       resp = ErrorResponse(500, fmt::format("internal error: {}", ex.what()));
     }
+    if (resp.stream) return StartStream(resp, req.version());
     Reply(resp, req.keep_alive(), req.version());
+  }
+
+  // A streamed body: the headers (chunked transfer encoding), then each chunk the stream gives,
+  // written by a thread of its own (the stream's Next blocks), then the last chunk and the
+  // connection closes. A read that completes meanwhile means the client closed the connection
+  // (or sent more than it should): the stream is cancelled.
+  void StartStream(const HttpResponse& resp, unsigned version) {
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, version);
+    res->set(http::field::server, "eddy");
+    res->set(http::field::content_type, resp.content_type);
+    res->set(http::field::cache_control, "no-cache");
+    res->chunked(true);
+    res->keep_alive(false);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    auto stream = resp.stream;
+    server_->AddStream(stream);
+    stream_.expires_never();
+    http::async_write_header(
+        stream_, *sr, [self = shared_from_this(), res, sr, stream](beast::error_code ec, size_t) {
+          if (ec) {
+            stream->Cancel();
+            return self->Close();
+          }
+          self->WatchDisconnect(stream);
+          self->server_->pumps()++;  // before the thread starts: Stop() waits for it
+          std::thread([self, stream] { self->Pump(stream); }).detach();
+        });
+  }
+
+  void WatchDisconnect(std::shared_ptr<ResponseStream> stream) {
+    stream_.async_read_some(
+        net::buffer(discard_),
+        [self = shared_from_this(), stream](beast::error_code, size_t) { stream->Cancel(); });
+  }
+
+  // Runs on its own thread: writes each chunk on the connection's strand and waits for it.
+  void Pump(std::shared_ptr<ResponseStream> stream) {
+    std::string chunk;
+    bool ok = true;
+    while (ok && stream->Next(&chunk)) {
+      auto done = std::make_shared<std::promise<bool>>();
+      auto fut = done->get_future();
+      auto data = std::make_shared<std::string>(std::move(chunk));
+      net::post(stream_.get_executor(), [self = shared_from_this(), data, done] {
+        net::async_write(self->stream_, http::make_chunk(net::buffer(*data)),
+                         [data, done](beast::error_code ec, size_t) { done->set_value(!ec); });
+      });
+      // Waits for the write, or gives up when the server stops (its threads may be gone).
+      while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        if (server_->stopping()) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) ok = fut.get();
+      chunk.clear();
+    }
+    stream->Cancel();
+    if (ok && !server_->stopping()) {
+      auto done = std::make_shared<std::promise<void>>();
+      auto fut = done->get_future();
+      net::post(stream_.get_executor(), [self = shared_from_this(), done] {
+        net::async_write(self->stream_, http::make_chunk_last(),
+                         [self, done](beast::error_code, size_t) {
+                           self->Close();
+                           done->set_value();
+                         });
+      });
+      while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready &&
+             !server_->stopping()) {
+      }
+    }
+    server_->pumps()--;
   }
 
   void Reply(const HttpResponse& resp, bool keep_alive, unsigned version) {
@@ -160,6 +258,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  char discard_[512];
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
 };

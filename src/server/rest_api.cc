@@ -167,6 +167,7 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   if (path == "/v1/pipelines") return HandlePipelines(req, "");
   if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
   if (path == "/v1/explain") return HandleExplain(req);
+  if (path == "/v1/query") return HandleQuery(req);
   if (path == "/v1/topics") return HandleTopics(req, "");
   if (absl::StartsWith(path, "/v1/topics/")) return HandleTopics(req, path.substr(11));
   if (absl::StartsWith(path, "/topics/")) return HandleProduce(req, path.substr(8));
@@ -176,7 +177,9 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   }
   if (path == "/v1/health" || path == "/health") {
     if (req.method != "GET") return ErrorResponse(405, "use GET on " + path);
-    return Json(200, {{"status", "ok"}, {"pipelines_running", pipelines_->running()}});
+    return Json(200, {{"status", "ok"},
+                      {"pipelines_running", pipelines_->running()},
+                      {"push_queries_running", RunningPushQueries()}});
   }
   return ErrorResponse(404, fmt::format("no route for {} {}", req.method, path));
 }

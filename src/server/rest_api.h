@@ -19,16 +19,35 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", "DELETE", ...
   std::string target;  // "/v1/pipelines/orders?x=1"
   std::string content_type;
+  std::string accept;  // the Accept header ("text/event-stream" asks for Server-Sent Events)
   std::string body;
 };
 
-/// The answer: status, content type and body. Errors are JSON {"error_code": status, "message":
-/// "..."} (as Confluent's REST Proxy and Redpanda's HTTP Proxy answer).
+/// A response body produced over time (a push query): the HTTP server sends each chunk as it
+/// comes (chunked transfer encoding) until Next returns false, and calls Cancel when the client
+/// goes away or the server stops. Next and Cancel are called from different threads.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  /// Blocks until the next chunk (true, `*chunk` set) or the end of the body (false). Returns
+  /// false soon after Cancel.
+  virtual bool Next(std::string* chunk) = 0;
+  /// The client is gone: stop producing (idempotent, thread-safe).
+  virtual void Cancel() = 0;
+};
+
+/// The answer: status, content type and body, or a `stream` whose chunks follow the headers.
+/// Errors are JSON {"error_code": status, "message": "..."} (as Confluent's REST Proxy and
+/// Redpanda's HTTP Proxy answer).
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::shared_ptr<ResponseStream> stream;  // when set, `body` is ignored
 };
+
+/// Push queries running now (POST /v1/query whose client has not gone away). Thread-safe.
+int RunningPushQueries();
 
 /// Routes requests to the pipelines and the log. Thread-safe (Pipelines and LogManager are).
 class RestApi {
@@ -48,6 +67,8 @@ class RestApi {
   HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
   HttpResponse HandleExplain(const HttpRequest& req) const;
   HttpResponse HandleMetrics() const;
+  /// POST /v1/query: a push query (push_query.cc).
+  HttpResponse HandleQuery(const HttpRequest& req) const;
   /// Confluent REST Proxy v2: POST /topics/{topic} (rest_proxy.cc).
   HttpResponse HandleProduce(const HttpRequest& req, const std::string& topic) const;
 
