@@ -110,8 +110,10 @@ class Connection {
 
   /// Disconnects and stops the network thread (idempotent).
   void Close();
-  /// Publishes one message (libmosquitto queues QoS 1/2 messages while disconnected and sends
-  /// them after the reconnect). `*mid` receives its message id. Returns libmosquitto's code.
+  /// Publishes one message; `*mid` receives its message id. Returns libmosquitto's code:
+  /// MOSQ_ERR_NO_CONN while the connection is down (the caller waits for the reconnect). QoS 1/2
+  /// messages sent and not yet acknowledged when the connection drops are sent again by
+  /// libmosquitto after the reconnect.
   int Publish(const std::string& topic, std::string_view payload, int qos, bool retain, int* mid);
 
   bool connected() const { return connected_.load(); }

@@ -7,11 +7,11 @@
 // broker has not acknowledged yet (PUBACK, or PUBCOMP for QoS 2) and waits until there are none
 // at every checkpoint barrier (PrepareCommit) and at the end of input (Finish), so a checkpoint
 // never completes with a message that could still be lost. At most 'sink.max-pending-messages'
-// are unacknowledged at a time (the sink waits: backpressure). While the broker is away
-// libmosquitto keeps the unacknowledged messages and sends them again after the reconnect; a
-// broker that gives no acknowledgement (and a publish that cannot be queued) for
-// 'sink.flush-timeout' fails the job, naming the broker and why it is unreachable. QoS 0
-// messages are not waited for.
+// are unacknowledged at a time (the sink waits: backpressure). While the broker is away a publish
+// waits for the reconnect, and libmosquitto sends the messages that were not acknowledged again
+// after it (so a broker restart may duplicate a few, never lose one: tests/integration/mqtt.sh);
+// a broker that stays unreachable, or gives no acknowledgement, for 'sink.flush-timeout' fails
+// the job, naming the broker and why. QoS 0 messages are not waited for.
 #include <fmt/format.h>
 #include <mosquitto.h>
 
