@@ -40,7 +40,7 @@ const catalog::ConfigOption<int64_t> kWorkerThreads =
 const catalog::ConfigOption<std::string> kErrorPolicy =
     catalog::SessionOption("error.policy")
         .Enum("fail", {"fail", "skip", "dead-letter"})
-        .AlsoTableOption({"filesystem", "kafka"})
+        .AlsoTableOption({"filesystem", "kafka", "mqtt"})
         .Doc(
             "What a source does with a bad row: fail the job naming its position, skip and count "
             "it, or append it to the dead-letter file; a table's option overrides the SET key.");
@@ -48,7 +48,7 @@ const catalog::ConfigOption<std::string> kErrorPolicy =
 const catalog::ConfigOption<std::string> kDeadLetterPath =
     catalog::SessionOption("error.dead-letter.path")
         .String("")
-        .AlsoTableOption({"filesystem", "kafka"})
+        .AlsoTableOption({"filesystem", "kafka", "mqtt"})
         .Doc(
             "The file bad rows are appended to (JSON Lines) under 'error.policy' = "
             "'dead-letter'; a table's option overrides the SET key.");

@@ -11,13 +11,14 @@ const ConnectorFactory& FilesystemConnector();
 const ConnectorFactory& KafkaConnector();
 const ConnectorFactory& PrintConnector();
 const ConnectorFactory& HttpConnector();
+const ConnectorFactory& MqttConnector();
 const ConnectorFactory& BlackholeConnector();
 
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
       &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),
-      &KafkaConnector(),     &PrintConnector(),
+      &KafkaConnector(),     &MqttConnector(),       &PrintConnector(),
   };
   return kAll;
 }

@@ -852,12 +852,16 @@ class EngineImpl {
     return s;
   }
 
-  // Whether a plan reads an unbounded source (a kafka table without 'scan.bounded.mode').
+  // Whether a plan reads an unbounded source (a kafka table without 'scan.bounded.mode', an mqtt
+  // table without 'scan.bounded.idle-timeout').
   static bool Unbounded(const PlanNode* n) {
     if (!n) return false;
-    if (n->kind == PlanNode::Kind::kScan && n->table && n->table->Option("connector") == "kafka" &&
-        n->table->Option("scan.bounded.mode").empty()) {
-      return true;
+    if (n->kind == PlanNode::Kind::kScan && n->table) {
+      const std::string c = n->table->Option("connector");
+      if ((c == "kafka" && n->table->Option("scan.bounded.mode").empty()) ||
+          (c == "mqtt" && n->table->Option("scan.bounded.idle-timeout").empty())) {
+        return true;
+      }
     }
     return Unbounded(n->input.get()) || Unbounded(n->right.get());
   }

@@ -137,6 +137,8 @@ want = {
     "print": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "blackhole": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "http": ("no", "+I", "FALSE", ""),
+    "mqtt": ("unbounded (bounded by 'scan.bounded.idle-timeout')", "+I", "FALSE",
+             "topic, qos, retained, message-id, timestamp"),
 }
 problems = []
 if sorted(rows) != sorted(want):

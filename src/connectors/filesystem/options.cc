@@ -35,7 +35,7 @@ const auto kChunkSize =
 
 // Records longer than this are bad rows (file and kafka sources); see docs "Limits".
 const auto kMaxRecordSize =
-    catalog::TableOption({"filesystem", "kafka"}, "source.max-record-size")
+    catalog::TableOption({"filesystem", "kafka", "mqtt"}, "source.max-record-size")
         .MemorySize("64 mb")
         .Range(1, static_cast<int64_t>(kMaxMaxRecordBytes))
         .Doc(

@@ -27,7 +27,8 @@ TEST(Connectors, OneFactoryPerIdentifier) {
     EXPECT_EQ(FindConnector(f->identifier()), f);
     EXPECT_FALSE(f->doc().empty()) << f->identifier();
   }
-  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "filesystem", "http", "kafka", "print"}));
+  EXPECT_EQ(ids,
+            (std::set<std::string>{"blackhole", "filesystem", "http", "kafka", "mqtt", "print"}));
   EXPECT_EQ(FindConnector("filesytem"), nullptr);
 }
 
@@ -46,6 +47,12 @@ TEST(Connectors, RequiredOptionsAndCapabilities) {
   EXPECT_EQ(Required(http), (std::set<std::string>{"url"}));
   EXPECT_TRUE(http.capabilities().sink && !http.capabilities().sink_accepts_updates);
   EXPECT_FALSE(http.capabilities().source);
+  // mqtt: an unbounded source (bounded by an idle timeout) and a sink of inserts.
+  const ConnectorFactory& mqtt = *FindConnector("mqtt");
+  EXPECT_EQ(Required(mqtt), (std::set<std::string>{"format", "topic"}));
+  EXPECT_TRUE(mqtt.capabilities().source && !mqtt.capabilities().bounded);
+  EXPECT_TRUE(mqtt.capabilities().sink && !mqtt.capabilities().sink_accepts_updates);
+  EXPECT_EQ(mqtt.metadata_columns().size(), 5u);
   for (const char* sink_only : {"print", "blackhole"}) {
     ConnectorCapabilities c = FindConnector(sink_only)->capabilities();
     EXPECT_FALSE(c.source) << sink_only;
