@@ -147,6 +147,10 @@ class ConnectorFactory {
   /// One line for SHOW CONNECTORS and the docs.
   virtual std::string doc() const = 0;
   virtual ConnectorCapabilities capabilities() const = 0;
+  /// Whether a scan of `table` ends by itself (its options may bound an unbounded source, as
+  /// kafka's 'scan.bounded.mode'). An unbounded SELECT prints rows as they come. Default:
+  /// capabilities().bounded.
+  virtual bool IsBounded(const TableDef& table) const { return capabilities().bounded; }
   /// Its WITH options (besides 'connector'): by default every option registered for
   /// identifier() (catalog::TableOption). Required ones are marked.
   virtual std::vector<catalog::OptionSpecPtr> options() const;

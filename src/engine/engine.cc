@@ -857,11 +857,9 @@ class EngineImpl {
   static bool Unbounded(const PlanNode* n) {
     if (!n) return false;
     if (n->kind == PlanNode::Kind::kScan && n->table) {
-      const std::string c = n->table->Option("connector");
-      if ((c == "kafka" && n->table->Option("scan.bounded.mode").empty()) ||
-          (c == "mqtt" && n->table->Option("scan.bounded.idle-timeout").empty())) {
-        return true;
-      }
+      const connectors::ConnectorFactory* f =
+          connectors::FindConnector(n->table->Option("connector"));
+      if (f && !f->IsBounded(*n->table)) return true;
     }
     return Unbounded(n->input.get()) || Unbounded(n->right.get());
   }

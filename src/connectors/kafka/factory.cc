@@ -18,6 +18,10 @@ class KafkaFactory final : public ConnectorFactory {
   std::string doc() const override {
     return "Reads and writes Kafka topics as JSON, CSV or raw records.";
   }
+  bool IsBounded(const TableDef& table) const override {
+    std::string mode = table.Option("scan.bounded.mode");
+    return !mode.empty() && mode != "unbounded";
+  }
   ConnectorCapabilities capabilities() const override {
     ConnectorCapabilities c;
     c.source = true;

@@ -19,6 +19,9 @@ class MqttFactory final : public ConnectorFactory {
   std::string doc() const override {
     return "Subscribes to and publishes MQTT topics (JSON, CSV or raw payloads).";
   }
+  bool IsBounded(const TableDef& table) const override {
+    return !table.Option("scan.bounded.idle-timeout").empty();
+  }
   ConnectorCapabilities capabilities() const override {
     ConnectorCapabilities c;
     c.source = true;
