@@ -149,7 +149,7 @@ int RunServer(const ServerOptions& o) {
   if (persisted > 0)
     spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
   // The REST API, /metrics and health.
-  server::RestApi api(&pipelines, log->get(), local_topics);
+  server::RestApi api(&pipelines, log->get(), local_topics, groups->get());
   std::unique_ptr<server::HttpServer> http;
   if (o.http_listen != "off") {
     std::string http_host;

@@ -908,6 +908,22 @@ DeleteGroupsResponse GroupCoordinator::DeleteGroups(const DeleteGroupsRequest& r
   return r;
 }
 
+std::vector<GroupCoordinator::GroupSummary> GroupCoordinator::Groups() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<GroupSummary> out;
+  for (const auto& [id, g] : groups_) {
+    if (g->state == State::kDead) continue;
+    GroupSummary s;
+    s.id = id;
+    s.state = StateName(g->state);
+    s.protocol_type = g->protocol_type;
+    s.members = static_cast<int>(g->members.size());
+    for (const auto& [tp, c] : g->offsets) s.committed[tp] = c.offset;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 void GroupCoordinator::Tick(int64_t now_ms) {
   Callbacks ready;
   {

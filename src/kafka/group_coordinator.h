@@ -84,6 +84,18 @@ class GroupCoordinator {
   /// Idempotent (a recovering transaction coordinator applies them again). Errors: I/O errors.
   absl::Status CommitTxnOffsets(const std::string& group, const std::vector<TxnOffset>& offsets);
 
+  /// What the admin view shows of one consumer group (the REST API's GET /v1/groups).
+  struct GroupSummary {
+    std::string id;
+    std::string state;  // Kafka's names: "Empty", "PreparingRebalance", "Stable", ...
+    std::string protocol_type;
+    int members = 0;
+    /// Committed offsets (the next offset to read) by (topic, partition).
+    std::map<std::pair<std::string, int32_t>, int64_t> committed;
+  };
+  /// Every group with its state, member count and committed offsets. Thread-safe.
+  std::vector<GroupSummary> Groups();
+
   /// Expires members whose session timed out and ends rebalances whose timeout passed (members
   /// that did not rejoin are removed). Call every ~100 ms.
   void Tick(int64_t now_ms);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
@@ -168,6 +169,8 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
   if (path == "/v1/explain") return HandleExplain(req);
   if (path == "/v1/query") return HandleQuery(req);
+  if (path == "/v1/groups") return HandleGroups(req, "");
+  if (absl::StartsWith(path, "/v1/groups/")) return HandleGroups(req, path.substr(11));
   if (path == "/v1/topics") return HandleTopics(req, "");
   if (absl::StartsWith(path, "/v1/topics/")) return HandleTopics(req, path.substr(11));
   if (absl::StartsWith(path, "/topics/")) return HandleProduce(req, path.substr(8));
@@ -281,6 +284,34 @@ HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& na
                     {"configs", t->overrides}});
 }
 
+HttpResponse RestApi::HandleGroups(const HttpRequest& req, const std::string& name) const {
+  if (req.method != "GET") return ErrorResponse(405, "use GET on /v1/groups");
+  if (!groups_ || !log_) return ErrorResponse(404, "this server has no consumer groups");
+  json list = json::array();
+  for (const auto& g : groups_->Groups()) {
+    if (!name.empty() && g.id != name) continue;
+    json parts = json::array();
+    int64_t total_lag = 0;
+    for (const auto& [tp, committed] : g.committed) {
+      auto p = log_->GetPartition(tp.first, PartitionId(tp.second));
+      int64_t end = p.ok() ? (*p)->HighWatermark().value() : -1;
+      int64_t lag = end >= 0 && committed >= 0 ? std::max<int64_t>(0, end - committed) : 0;
+      total_lag += lag;
+      parts.push_back({{"topic", tp.first},
+                       {"partition", tp.second},
+                       {"committed_offset", committed},
+                       {"end_offset", end},
+                       {"lag", lag}});
+    }
+    json j = {{"group", g.id},        {"state", g.state}, {"protocol_type", g.protocol_type},
+              {"members", g.members}, {"lag", total_lag}, {"partitions", parts}};
+    if (!name.empty()) return Json(200, j);
+    list.push_back(j);
+  }
+  if (!name.empty()) return ErrorResponse(404, fmt::format("no consumer group '{}'", name));
+  return Json(200, {{"groups", list}});
+}
+
 HttpResponse RestApi::HandleMetrics() const {
   std::string out;
   std::vector<PipelineInfo> list = pipelines_->List();
@@ -316,6 +347,23 @@ HttpResponse RestApi::HandleMetrics() const {
         size += fmt::format("eddy_topic_partition_bytes{{topic=\"{}\",partition=\"{}\"}} {}\n",
                             Label(t.name), i, (*p)->SizeBytes());
       }
+    }
+    if (groups_) {
+      std::string lag;
+      for (const auto& g : groups_->Groups()) {
+        for (const auto& [tp, committed] : g.committed) {
+          auto p = log_->GetPartition(tp.first, PartitionId(tp.second));
+          if (!p.ok() || committed < 0) continue;
+          lag += fmt::format(
+              "eddy_consumer_group_lag{{group=\"{}\",topic=\"{}\",partition=\"{}\"}} {}\n",
+              Label(g.id), Label(tp.first), tp.second,
+              std::max<int64_t>(0, (*p)->HighWatermark().value() - committed));
+        }
+      }
+      out +=
+          "# HELP eddy_consumer_group_lag Records between a group's committed offset and the "
+          "partition's end.\n";
+      out += "# TYPE eddy_consumer_group_lag gauge\n" + lag;
     }
     out += "# HELP eddy_topic_partition_end_offset The log end offset (high watermark).\n";
     out += "# TYPE eddy_topic_partition_end_offset gauge\n" + end;

@@ -1,14 +1,15 @@
 // The REST API of `eddy server` (docs/rest-api.md): pipelines (create, list, inspect, cancel),
-// EXPLAIN, the topics of the log, health, Prometheus metrics, and records produced over HTTP as
-// Confluent's REST Proxy v2 takes them. Transport-free: the HTTP server
-// (http_server.h) turns requests into HttpRequest and writes HttpResponse back, so the routes are
-// tested without sockets.
+// EXPLAIN, the topics of the log and the consumer groups with their lag, health, Prometheus
+// metrics, and records produced over HTTP as Confluent's REST Proxy v2 takes them. Transport-free:
+// the HTTP server (http_server.h) turns requests into HttpRequest and writes HttpResponse back, so
+// the routes are tested without sockets.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "connectors/kafka/local_topics.h"
+#include "kafka/group_coordinator.h"
 #include "log/log_manager.h"
 #include "server/pipelines.h"
 
@@ -52,10 +53,11 @@ int RunningPushQueries();
 /// Routes requests to the pipelines and the log. Thread-safe (Pipelines and LogManager are).
 class RestApi {
  public:
-  /// `log` and `topics` may be null (no topics routes, no produce then).
+  /// `log`, `topics` and `groups` may be null (no topics routes, no produce, no groups then).
   RestApi(Pipelines* pipelines, log::LogManager* log,
-          std::shared_ptr<connectors::kafka::LocalTopics> topics = nullptr)
-      : pipelines_(pipelines), log_(log), topics_(std::move(topics)) {}
+          std::shared_ptr<connectors::kafka::LocalTopics> topics = nullptr,
+          kafka::GroupCoordinator* groups = nullptr)
+      : pipelines_(pipelines), log_(log), topics_(std::move(topics)), groups_(groups) {}
 
   /// Answers one request: 200/201 with JSON (or text/plain for /metrics), 400 bad JSON or SQL
   /// (the message names line:column), 404 unknown path or name, 405 wrong method, 409 name in
@@ -67,6 +69,7 @@ class RestApi {
   HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
   HttpResponse HandleExplain(const HttpRequest& req) const;
   HttpResponse HandleMetrics() const;
+  HttpResponse HandleGroups(const HttpRequest& req, const std::string& name) const;
   /// POST /v1/query: a push query (push_query.cc).
   HttpResponse HandleQuery(const HttpRequest& req) const;
   /// Confluent REST Proxy v2: POST /topics/{topic} (rest_proxy.cc).
@@ -75,6 +78,7 @@ class RestApi {
   Pipelines* pipelines_;
   log::LogManager* log_;
   std::shared_ptr<connectors::kafka::LocalTopics> topics_;
+  kafka::GroupCoordinator* groups_;
 };
 
 /// The JSON error body {"error_code": status, "message": message} with that status.

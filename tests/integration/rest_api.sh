@@ -5,6 +5,7 @@
 #   * a created pipeline runs: a bounded one FINISHES with its job summary (rows read per source),
 #     an unbounded one over a topic of the server is RUNNING and reads what is produced;
 #   * /metrics is Prometheus text with the pipelines by state and the topics' end offsets;
+#   * consumer groups are listed with their committed offsets and lag (also in /metrics);
 #   * pipelines created through the API are restarted with the server, a DELETEd one is not (its
 #     definition and checkpoints are gone);
 #   * the default HTTP port being taken does not stop a server; an explicit one does, clearly.
@@ -86,6 +87,21 @@ grep -q '^eddy_pipelines{state="RUNNING"} 1$' "$WORK/metrics.txt" && ok "/metric
   bad "/metrics: $(grep eddy_pipelines "$WORK/metrics.txt" | tr '\n' ' ')"
 grep -q '^eddy_topic_partition_end_offset{topic="events",partition="0"} 6$' "$WORK/metrics.txt" &&
   ok "/metrics: events partition 0 ends at offset 6 (3 produced by kcat, 3 over HTTP)" || bad "/metrics: no end offset 6 for events"
+
+section "consumer groups with their lag"
+"$EDDY" consume events --bootstrap-server "$BS" --group readers --from-beginning --max-messages 4 \
+  >/dev/null 2>"$WORK/consume.err" || bad "eddy consume --group readers failed: $(tail -2 "$WORK/consume.err")"
+curl -s "$H/v1/groups/readers" >"$WORK/g.json"
+got=$(json_field "$WORK/g.json" '(j["group"], j["lag"], [(p["partition"], p["committed_offset"], p["end_offset"], p["lag"]) for p in j["partitions"]])')
+[[ $got == "('readers', 2, [(0, 4, 6, 2)])" ]] && ok "GET /v1/groups/readers: committed 4 of 6, lag 2" ||
+  bad "group readers: $got $(cat "$WORK/g.json")"
+curl -s "$H/v1/groups" >"$WORK/gs.json"
+[[ $(json_field "$WORK/gs.json" '[g["group"] for g in j["groups"]]') == "['readers']" ]] &&
+  ok "GET /v1/groups lists it" || bad "groups: $(cat "$WORK/gs.json")"
+curl -s "$H/metrics" | grep -q '^eddy_consumer_group_lag{group="readers",topic="events",partition="0"} 2$' &&
+  ok "/metrics: eddy_consumer_group_lag 2" || bad "/metrics has no group lag 2"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$H/v1/groups/nope")
+[[ $code == 404 ]] && ok "an unknown group: 404" || bad "unknown group: $code"
 
 stop_server
 start_server "$WORK/data" --http-listen 127.0.0.1:0 --http-port-file "$WORK/http-port2"
