@@ -4,7 +4,8 @@
 #     the document gives;
 #   * a created pipeline runs: a bounded one FINISHES with its job summary (rows read per source),
 #     an unbounded one over a topic of the server is RUNNING and reads what is produced;
-#   * /metrics is Prometheus text with the pipelines by state and the topics' end offsets;
+#   * /metrics is Prometheus text with the pipelines by state and the topics' end offsets, which
+#     promtool accepts and a real Prometheus server scrapes;
 #   * consumer groups are listed with their committed offsets and lag (also in /metrics);
 #   * pipelines created through the API are restarted with the server, a DELETEd one is not (its
 #     definition and checkpoints are gone);
@@ -87,6 +88,38 @@ grep -q '^eddy_pipelines{state="RUNNING"} 1$' "$WORK/metrics.txt" && ok "/metric
   bad "/metrics: $(grep eddy_pipelines "$WORK/metrics.txt" | tr '\n' ' ')"
 grep -q '^eddy_topic_partition_end_offset{topic="events",partition="0"} 6$' "$WORK/metrics.txt" &&
   ok "/metrics: events partition 0 ends at offset 6 (3 produced by kcat, 3 over HTTP)" || bad "/metrics: no end offset 6 for events"
+
+section "/metrics passes promtool and is scraped by a real Prometheus"
+need_cmd promtool prometheus
+curl -s "$H/metrics" >"$WORK/metrics2.txt"
+if promtool check metrics <"$WORK/metrics2.txt" >"$WORK/promtool.txt" 2>&1; then
+  ok "promtool check metrics: no problem ($(grep -c '^eddy_' "$WORK/metrics2.txt") samples)"
+else
+  bad "promtool check metrics: $(cat "$WORK/promtool.txt")"
+fi
+PROM_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$WORK/prometheus.yml" <<YML
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: eddy
+    static_configs:
+      - targets: ['${H#http://}']
+YML
+prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/prom" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" >"$WORK/prom.log" 2>&1 &
+PROM=$!
+scraped=""
+for _ in $(seq 1 150); do
+  scraped=$(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/query?query=eddy_pipelines%7Bstate%3D%22RUNNING%22%7D" |
+    "$PY" -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null || true)
+  [[ -n $scraped ]] && break
+  sleep 0.2
+done
+kill $PROM 2>/dev/null || true
+wait $PROM 2>/dev/null || true
+[[ $scraped == 1 ]] && ok "Prometheus scraped eddy_pipelines{state=\"RUNNING\"} = 1" ||
+  bad "Prometheus did not scrape the value (got '$scraped'): $(tail -3 "$WORK/prom.log")"
 
 section "consumer groups with their lag"
 "$EDDY" consume events --bootstrap-server "$BS" --group readers --from-beginning --max-messages 4 \
