@@ -59,12 +59,24 @@ struct JobSummary {
   std::string restored_from;  // the checkpoint or savepoint the job restored, or ""
 };
 
+/// One vertex of the running job's graph (operators chained together) and its counters so far,
+/// summed over its subtasks.
+struct VertexProgress {
+  std::string name;  // "IntervalJoin(...) -> Calc", "Source: flights"
+  int parallelism = 1;
+  std::vector<int> inputs;  // the vertices feeding it (indexes into Progress::vertices)
+  int64_t rows_in = 0;      // rows received (0 for sources)
+  int64_t rows_out = 0;     // rows emitted to its consumers
+  int64_t late_rows = 0;    // rows dropped or set aside as late by its operators
+};
+
 /// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).
 struct Progress {
   int64_t rows = 0;
   uint64_t bytes = 0, total_bytes = 0;
   double seconds = 0;
   bool streaming = false;  // the job prints result rows as they come (an unbounded SELECT)
+  std::vector<VertexProgress> vertices;  // the job graph's vertices, in topological order
 };
 
 /// How ExecuteScript prints query results.

@@ -1016,6 +1016,16 @@ class EngineImpl {
           }
           p.seconds = elapsed();
           p.streaming = streaming_;
+          for (const auto& v : job.graph.vertices) {
+            VertexProgress vp;
+            vp.name = v.name;
+            vp.parallelism = v.parallelism;
+            for (const auto& e : v.inputs) vp.inputs.push_back(e.from);
+            vp.rows_in = v.metrics->rows_in.load();
+            vp.rows_out = v.metrics->rows_out.load();
+            vp.late_rows = v.metrics->late_rows.load();
+            p.vertices.push_back(std::move(vp));
+          }
           output.on_progress(p);
         }
       });

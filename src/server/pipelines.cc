@@ -80,6 +80,12 @@ const char* PipelineStateName(PipelineState s) {
 
 namespace {
 
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -242,6 +248,16 @@ PipelineInfo Pipelines::InfoOf(const Pipeline& p) {
   i.job_seconds = p.progress.seconds;
   i.jobs_finished = p.jobs_finished;
   i.last_summary = p.last_summary;
+  i.vertices = p.progress.vertices;
+  i.vertex_rows_per_second.assign(i.vertices.size(), 0.0);
+  if (p.samples.size() >= 2 && SteadyMs() - p.samples.back().first < 1000) {
+    const auto& [t0, first] = p.samples.front();
+    const auto& [t1, last] = p.samples.back();
+    for (size_t v = 0; v < i.vertices.size() && v < first.size() && t1 > t0; ++v) {
+      i.vertex_rows_per_second[v] =
+          static_cast<double>(last[v] - first[v]) * 1000.0 / static_cast<double>(t1 - t0);
+    }
+  }
   return i;
 }
 
@@ -380,7 +396,17 @@ void Pipelines::Run(Pipeline* p) {
       p->last_summary = s;
     };
     out.on_progress = [p](const Progress& pr) {
+      int64_t now = SteadyMs();
+      std::vector<int64_t> outs;
+      for (const auto& v : pr.vertices) outs.push_back(v.rows_out);
       std::lock_guard<std::mutex> l(p->mu);
+      if (!p->samples.empty() && p->samples.back().second.size() != outs.size()) {
+        p->samples.clear();  // another job of the script
+      }
+      p->samples.emplace_back(now, std::move(outs));
+      while (p->samples.size() > 1 && p->samples.front().first < now - 10'000) {
+        p->samples.pop_front();
+      }
       p->progress = pr;
     };
     absl::Status st = e->ExecuteScript(p->sql, out);

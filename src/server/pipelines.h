@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,10 @@ struct PipelineInfo {
   double job_seconds = 0;
   int64_t jobs_finished = 0;  // jobs of its script that ended
   JobSummary last_summary;    // of the last job that ended
+  /// The running job's vertices with their counters, and rows/s out of each over the last 10 s
+  /// (0 when the job has not reported for a second: it ended).
+  std::vector<VertexProgress> vertices;
+  std::vector<double> vertex_rows_per_second;
 };
 
 class Pipelines {
@@ -122,6 +127,8 @@ class Pipelines {
     std::string error;
     int restarts = 0;
     Progress progress;
+    // Samples of the vertices' rows out (steady ms, counts), the last 10 s, for rows/s.
+    std::deque<std::pair<int64_t, std::vector<int64_t>>> samples;
     int64_t jobs_finished = 0;
     JobSummary last_summary;
     std::thread thread;

@@ -137,6 +137,22 @@ json PipelineJson(const PipelineInfo& p) {
               {"bytes_total", p.bytes_total},
               {"seconds", p.job_seconds},
               {"rows_per_second", rate}};
+  // The running job's graph: vertices (operators chained together) and their edges, with
+  // counters summed over subtasks.
+  json vertices = json::array();
+  for (size_t v = 0; v < p.vertices.size(); ++v) {
+    const VertexProgress& x = p.vertices[v];
+    vertices.push_back({{"id", v},
+                        {"name", x.name},
+                        {"parallelism", x.parallelism},
+                        {"inputs", x.inputs},
+                        {"rows_in", x.rows_in},
+                        {"rows_out", x.rows_out},
+                        {"late_rows", x.late_rows},
+                        {"rows_out_per_second",
+                         v < p.vertex_rows_per_second.size() ? p.vertex_rows_per_second[v] : 0.0}});
+  }
+  j["job"]["vertices"] = vertices;
   j["jobs_finished"] = p.jobs_finished;
   j["last_finished_job"] = p.jobs_finished > 0 ? SummaryJson(p.last_summary) : json(nullptr);
   return j;
@@ -330,6 +346,23 @@ HttpResponse RestApi::HandleMetrics() const {
     out +=
         fmt::format("eddy_pipeline_rows_read{{pipeline=\"{}\"}} {}\n", Label(p.name), p.rows_read);
   }
+  std::string vin, vout, vlate;
+  for (const auto& p : list) {
+    for (size_t v = 0; v < p.vertices.size(); ++v) {
+      std::string labels = fmt::format("pipeline=\"{}\",vertex_id=\"{}\",vertex=\"{}\"",
+                                       Label(p.name), v, Label(p.vertices[v].name));
+      vin += fmt::format("eddy_vertex_rows_in_total{{{}}} {}\n", labels, p.vertices[v].rows_in);
+      vout += fmt::format("eddy_vertex_rows_out_total{{{}}} {}\n", labels, p.vertices[v].rows_out);
+      vlate +=
+          fmt::format("eddy_vertex_late_rows_total{{{}}} {}\n", labels, p.vertices[v].late_rows);
+    }
+  }
+  out += "# HELP eddy_vertex_rows_in_total Rows received by a vertex of a pipeline's job.\n";
+  out += "# TYPE eddy_vertex_rows_in_total counter\n" + vin;
+  out += "# HELP eddy_vertex_rows_out_total Rows emitted by a vertex of a pipeline's job.\n";
+  out += "# TYPE eddy_vertex_rows_out_total counter\n" + vout;
+  out += "# HELP eddy_vertex_late_rows_total Late rows of a vertex of a pipeline's job.\n";
+  out += "# TYPE eddy_vertex_late_rows_total counter\n" + vlate;
   out += "# HELP eddy_pipeline_restarts_total Restarts of the pipeline after failures.\n";
   out += "# TYPE eddy_pipeline_restarts_total counter\n";
   for (const auto& p : list) {

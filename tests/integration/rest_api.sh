@@ -79,6 +79,16 @@ print(json.dumps({"name": "tail2", "sql": sql, "properties": {"parallelism.defau
 code=$(curl -s -o "$WORK/c.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$H/v1/pipelines" -d "$body")
 [[ $code == 201 ]] && ok "tail2 created (201)" || bad "create tail2: $code $(cat "$WORK/c.json")"
 wait_state tail2 RUNNING 30 && ok "tail2 is RUNNING" || bad "tail2: $(cat "$WORK/state.json")"
+# Its job graph with counters: every record of 'events' (6) reaches the last vertex (the sink).
+for _ in $(seq 1 100); do
+  curl -s "$H/v1/pipelines/tail2" >"$WORK/t2.json"
+  [[ $(json_field "$WORK/t2.json" 'j["job"]["vertices"][-1]["rows_in"] if j["job"]["vertices"] else 0') == 6 ]] && break
+  sleep 0.1
+done
+graph=$(json_field "$WORK/t2.json" '[(v["id"], v["name"].split("(")[0], v["inputs"], v["rows_in"], v["rows_out"]) for v in j["job"]["vertices"]]')
+[[ $(json_field "$WORK/t2.json" 'j["job"]["vertices"][-1]["rows_in"]') == 6 &&
+  $(json_field "$WORK/t2.json" 'j["job"]["vertices"][0]["rows_out"]') == 6 ]] &&
+  ok "GET /v1/pipelines/tail2: vertices with edges and counters: $graph" || bad "vertices: $graph"
 [[ -f "$WORK/data/pipelines/tail2.json" ]] && ok "its definition is kept in data/pipelines/tail2.json" ||
   bad "no data/pipelines/tail2.json"
 [[ ! -f "$WORK/data/pipelines/airports.json" ]] && ok "the finished pipeline's definition is gone" ||
