@@ -11,6 +11,14 @@ namespace eddy::cli {
 /// Returns the process exit code: 0 when every record passed.
 int RunSqlTests(const std::vector<std::string>& files);
 
+/// Options of `eddy sql` (src/cli/sql_shell.cc).
+struct SqlShellOptions {
+  std::string file;    // -f: run this script and exit
+  std::string server;  // --server: http://HOST:PORT of `eddy server`'s REST API; empty: embedded
+};
+/// The interactive SQL shell (or a script runner without a terminal). Returns the exit code.
+int RunSqlShell(const SqlShellOptions& options);
+
 /// Options of `eddy server`.
 struct ServerOptions {
   std::string data_dir;

@@ -164,6 +164,17 @@ const auto kRunNoProgress = eddy::catalog::CommandFlag("eddy run", "--no-progres
                                 .Bool(false)
                                 .Doc("No progress line on stderr.");
 
+// The flags of `eddy sql` (SqlShellOptions).
+const auto kSqlFile = eddy::catalog::CommandFlag("eddy sql", "-f, --file")
+                          .String()
+                          .Doc("Run the statements of this file and exit (as without a terminal).");
+const auto kSqlServer =
+    eddy::catalog::CommandFlag("eddy sql", "--server")
+        .String()
+        .Doc(
+            "http://HOST:PORT of an `eddy server` REST API: SELECTs run there as push queries, "
+            "CREATE PIPELINE submits pipelines (default: run statements in this process).");
+
 // The flags of `eddy server` (ServerOptions).
 const auto kServerDataDir = eddy::catalog::CommandFlag("eddy server", "--data-dir")
                                 .String()
@@ -544,6 +555,21 @@ int main(int argc, char** argv) {
       "Exit code: 0 on success, 1 on any error (SQL errors name line:column).\n"
       "Every SET key: `eddy options` (docs/options.md).");
 
+  auto* sql = app.add_subcommand("sql", "The interactive SQL shell (like Flink's SQL client)");
+  eddy::cli::SqlShellOptions sql_opts;
+  AddFlag(sql, kSqlFile, &sql_opts.file);
+  AddFlag(sql, kSqlServer, &sql_opts.server);
+  sql->footer(
+      "Statements end with ';' and may span lines; line editing and history (~/.eddy_history)\n"
+      "on a terminal. Ctrl-C cancels the running statement, Ctrl-D or QUIT; leaves; HELP; lists\n"
+      "the shell's own statements. Without a terminal (a pipe) or with -f, the statements run\n"
+      "and the shell exits (exit code 1 at the first error).\n"
+      "Examples:\n"
+      "  eddy sql\n"
+      "  eddy sql -f examples/flights/delays.sql\n"
+      "  echo 'SHOW CONNECTORS;' | eddy sql\n"
+      "  eddy sql --server http://127.0.0.1:8080");
+
   auto* test = app.add_subcommand("test-sql", "Run sqllogictest-style SQL test files (tests/sql)");
   std::vector<std::string> test_files;
   test->add_option("files", test_files, "Test files")->required();
@@ -682,6 +708,7 @@ int main(int argc, char** argv) {
   if (options->parsed()) return Options(markdown);
   if (savepoint->parsed()) return Savepoint(sp_source, sp_target);
   if (test->parsed()) return eddy::cli::RunSqlTests(test_files);
+  if (sql->parsed()) return eddy::cli::RunSqlShell(sql_opts);
   if (server->parsed()) {
     server_opts.auto_create_topics = !no_auto_create;
     server_opts.http_listen_explicit = http_listen_flag->count() > 0;
