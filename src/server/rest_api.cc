@@ -1,9 +1,14 @@
 #include "server/rest_api.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "log/partition.h"
@@ -328,8 +333,52 @@ HttpResponse RestApi::HandleGroups(const HttpRequest& req, const std::string& na
   return Json(200, {{"groups", list}});
 }
 
-HttpResponse RestApi::HandleMetrics() const {
+namespace {
+
+// The process metrics every Prometheus client library exports (their standard names), from
+// /proc/self: resident memory, CPU seconds, open file descriptors, start time.
+std::string ProcessMetrics() {
   std::string out;
+  long page = sysconf(_SC_PAGESIZE), ticks = sysconf(_SC_CLK_TCK);
+  std::ifstream statm("/proc/self/statm");
+  int64_t size_pages = 0, rss_pages = 0;
+  if (statm >> size_pages >> rss_pages) {
+    out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n";
+    out += "# TYPE process_resident_memory_bytes gauge\n";
+    out += fmt::format("process_resident_memory_bytes {}\n", rss_pages * page);
+    out += "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n";
+    out += "# TYPE process_virtual_memory_bytes gauge\n";
+    out += fmt::format("process_virtual_memory_bytes {}\n", size_pages * page);
+  }
+  std::ifstream stat("/proc/self/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    // Fields after the command name (which may hold spaces, inside parentheses).
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(rest), {}};
+    if (f.size() > 19 && ticks > 0) {
+      double cpu = static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / ticks;
+      out += "# HELP process_cpu_seconds_total Total user and system CPU time in seconds.\n";
+      out += "# TYPE process_cpu_seconds_total counter\n";
+      out += fmt::format("process_cpu_seconds_total {:.2f}\n", cpu);
+    }
+  }
+  std::error_code ec;
+  int64_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++fds;
+  }
+  out += "# HELP process_open_fds Number of open file descriptors.\n";
+  out += "# TYPE process_open_fds gauge\n";
+  out += fmt::format("process_open_fds {}\n", fds);
+  return out;
+}
+
+}  // namespace
+
+HttpResponse RestApi::HandleMetrics() const {
+  std::string out = ProcessMetrics();
   std::vector<PipelineInfo> list = pipelines_->List();
   out += "# HELP eddy_pipelines Pipelines of this server by state.\n";
   out += "# TYPE eddy_pipelines gauge\n";

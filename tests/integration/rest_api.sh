@@ -102,6 +102,15 @@ grep -q '^eddy_topic_partition_end_offset{topic="events",partition="0"} 6$' "$WO
 section "/metrics passes promtool and is scraped by a real Prometheus"
 need_cmd promtool prometheus
 curl -s "$H/metrics" >"$WORK/metrics2.txt"
+rss=$(awk '/^process_resident_memory_bytes / { print $2 }' "$WORK/metrics2.txt")
+fds=$(awk '/^process_open_fds / { print $2 }' "$WORK/metrics2.txt")
+real_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$SERVER_PID/status")
+# The server's own RSS from /proc, read just after: the same order of magnitude (within 2x).
+if [[ -n $rss && -n $fds ]] && ((fds > 3)) && ((rss * 2 > real_rss && rss < real_rss * 2)); then
+  ok "process metrics: resident memory $rss bytes (/proc says $real_rss), $fds open fds"
+else
+  bad "process metrics: rss '$rss' (/proc $real_rss), fds '$fds'"
+fi
 if promtool check metrics <"$WORK/metrics2.txt" >"$WORK/promtool.txt" 2>&1; then
   ok "promtool check metrics: no problem ($(grep -c '^eddy_' "$WORK/metrics2.txt") samples)"
 else
