@@ -32,11 +32,31 @@ namespace eddy::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-Engine* g_shell_engine = nullptr;
+std::atomic<Engine*> g_shell_engine{nullptr};
 
 void OnShellSigint(int) {
   g_interrupted = true;
-  if (g_shell_engine) g_shell_engine->Cancel();
+  if (Engine* e = g_shell_engine.load()) e->Cancel();  // sets a flag: async-signal-safe
+}
+
+// Whether `s` holds only whitespace and comments (nothing to run).
+bool OnlyCommentsOrSpace(const std::string& s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (isspace(static_cast<unsigned char>(c))) continue;
+    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      size_t end = s.find("*/", i + 2);
+      if (end == std::string::npos) return false;  // an open comment: more lines to come
+      i = end + 1;
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 // Splits `*buf` into the complete statements it holds (each ended by a ';' outside quotes,
@@ -78,7 +98,7 @@ std::vector<std::string> TakeStatements(std::string* buf) {
     }
   }
   buf->erase(0, start);
-  if (absl::StripAsciiWhitespace(*buf).empty()) buf->clear();
+  if (OnlyCommentsOrSpace(*buf)) buf->clear();
   return out;
 }
 
@@ -90,6 +110,11 @@ std::string Head(const std::string& stmt, int n) {
     char c = i < stmt.size() ? stmt[i] : ' ';
     if (c == '-' && i + 1 < stmt.size() && stmt[i + 1] == '-') {
       while (i < stmt.size() && stmt[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < stmt.size() && stmt[i + 1] == '*') {
+      size_t end = stmt.find("*/", i + 2);
+      i = end == std::string::npos ? stmt.size() : end + 1;
       continue;
     }
     if (isalnum(static_cast<unsigned char>(c)) || c == '_') {
@@ -124,6 +149,11 @@ class EmbeddedSession {
  public:
   explicit EmbeddedSession(bool interactive) : interactive_(interactive) {
     out_.format = OutputOptions::Format::kTable;
+    // A Ctrl-C that came while the statement was planned (before its job started, which clears
+    // the engine's cancel flag) cancels the job as soon as it reports progress.
+    out_.on_progress = [this](const Progress&) {
+      if (g_interrupted) engine_.Cancel();
+    };
     if (interactive_) {
       out_.on_summary = [](const std::string&, const JobSummary& s) {
         if (!s.sinks.empty() && s.sinks[0].table != "(terminal)") {
@@ -144,6 +174,7 @@ class EmbeddedSession {
     g_shell_engine = &engine_;
     absl::Status st = engine_.ExecuteScript(stmt, out_);
     g_shell_engine = nullptr;
+    g_interrupted = false;
     std::fflush(stdout);
     if (!st.ok()) {
       std::fprintf(stderr, "[ERROR] %s\n", std::string(st.message()).c_str());

@@ -52,35 +52,72 @@ class HttpServer::Impl {
 
   void Stop() {
     if (stopped_.exchange(true)) return;
-    // Streamed responses first: cancel them and let their threads finish while the I/O threads
-    // still run (at most about 5 s).
+    // 1. No new connections: the acceptor closes on its own strand (Asio objects are not
+    // thread-safe), while the I/O threads still run.
+    auto closed = std::make_shared<std::promise<void>>();
+    net::post(acceptor_.get_executor(), [this, closed] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      closed->set_value();
+    });
+    closed->get_future().wait_for(std::chrono::seconds(2));
+    // 2. Streamed responses: cancel them, join their writer threads, and wait until their
+    // producers (push queries' jobs) have ended, so nothing of theirs outlives the server.
+    std::vector<std::shared_ptr<ResponseStream>> live;
+    std::vector<Pump> pumps;
     {
       std::lock_guard<std::mutex> l(streams_mu_);
       for (auto& w : streams_) {
-        if (auto s = w.lock()) s->Cancel();
+        if (auto s = w.lock()) live.push_back(std::move(s));
       }
+      streams_.clear();
+      pumps = std::move(pumps_);
     }
-    for (int i = 0; i < 100 && pumps_.load() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (auto& s : live) s->Cancel();
+    for (auto& p : pumps) {
+      if (p.thread.joinable()) p.thread.join();
     }
-    net::post(acceptor_.get_executor(), [this] {
-      beast::error_code ec;
-      acceptor_.close(ec);
-    });
+    for (auto& s : live) s->WaitEnded();
+    live.clear();
+    // 3. The I/O threads.
     ioc_.stop();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
   }
 
-  int port() const { return port_; }
-  bool stopping() const { return stopped_.load(); }
-  std::atomic<int>& pumps() { return pumps_; }
-  void AddStream(const std::shared_ptr<ResponseStream>& s) {
+  // Registers a stream (cancelled at once when the server is stopping). False: stopping.
+  bool AddStream(const std::shared_ptr<ResponseStream>& s) {
     std::lock_guard<std::mutex> l(streams_mu_);
+    if (stopped_) {
+      s->Cancel();
+      return false;
+    }
     std::erase_if(streams_, [](const std::weak_ptr<ResponseStream>& w) { return w.expired(); });
     streams_.push_back(s);
+    return true;
   }
+  // Runs `fn` on a writer thread that Stop() joins (finished ones are joined here). False when
+  // the server is stopping (nothing started).
+  bool StartPump(std::function<void()> fn) {
+    std::lock_guard<std::mutex> l(streams_mu_);
+    if (stopped_) return false;
+    std::erase_if(pumps_, [](Pump& p) {
+      if (!p.done->load()) return false;
+      p.thread.join();
+      return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    pumps_.push_back(Pump{std::thread([fn = std::move(fn), done] {
+                            fn();
+                            done->store(true);
+                          }),
+                          done});
+    return true;
+  }
+
+  int port() const { return port_; }
+  bool stopping() const { return stopped_.load(); }
   const Handler& handler() const { return handler_; }
   const HttpServerOptions& options() const { return options_; }
   std::atomic<int>& connections() { return connections_; }
@@ -94,9 +131,13 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   std::atomic<int> connections_{0};
   std::atomic<bool> stopped_{false};
-  std::atomic<int> pumps_{0};  // threads writing streamed responses
-  std::mutex streams_mu_;
+  struct Pump {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex streams_mu_;  // guards streams_ and pumps_
   std::vector<std::weak_ptr<ResponseStream>> streams_;
+  std::vector<Pump> pumps_;  // threads writing streamed responses
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -175,18 +216,25 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(false);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
     auto stream = resp.stream;
-    server_->AddStream(stream);
-    stream_.expires_never();
+    if (!server_->AddStream(stream)) return Close();
+    stream_.expires_never();  // a live tail may be quiet for long; writes have their own limit
     http::async_write_header(
         stream_, *sr, [self = shared_from_this(), res, sr, stream](beast::error_code ec, size_t) {
-          if (ec) {
+          if (ec || !self->server_->StartPump([self, stream] { self->Pump(stream); })) {
             stream->Cancel();
             return self->Close();
           }
           self->WatchDisconnect(stream);
-          self->server_->pumps()++;  // before the thread starts: Stop() waits for it
-          std::thread([self, stream] { self->Pump(stream); }).detach();
         });
+  }
+
+  // Closes the socket on the connection's strand (a pending read completes, aborted).
+  void CloseOnStrand() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.socket().close(ec);
+    });
   }
 
   void WatchDisconnect(std::shared_ptr<ResponseStream> stream) {
@@ -195,10 +243,20 @@ class Session : public std::enable_shared_from_this<Session> {
         [self = shared_from_this(), stream](beast::error_code, size_t) { stream->Cancel(); });
   }
 
-  // Runs on its own thread: writes each chunk on the connection's strand and waits for it.
+  // Runs on its own thread: writes each chunk on the connection's strand and waits for it (at
+  // most idle_timeout_ms: a client that stops reading is dropped and its stream cancelled), then
+  // the last chunk, and closes the connection.
   void Pump(std::shared_ptr<ResponseStream> stream) {
     std::string chunk;
     bool ok = true;
+    auto wait = [&](std::future<bool>& fut) {
+      auto deadline = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(server_->options().idle_timeout_ms);
+      while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+        if (server_->stopping() || std::chrono::steady_clock::now() > deadline) return false;
+      }
+      return fut.get();
+    };
     while (ok && stream->Next(&chunk)) {
       auto done = std::make_shared<std::promise<bool>>();
       auto fut = done->get_future();
@@ -207,32 +265,20 @@ class Session : public std::enable_shared_from_this<Session> {
         net::async_write(self->stream_, http::make_chunk(net::buffer(*data)),
                          [data, done](beast::error_code ec, size_t) { done->set_value(!ec); });
       });
-      // Waits for the write, or gives up when the server stops (its threads may be gone).
-      while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
-        if (server_->stopping()) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) ok = fut.get();
+      ok = wait(fut);
       chunk.clear();
     }
     stream->Cancel();
     if (ok && !server_->stopping()) {
-      auto done = std::make_shared<std::promise<void>>();
+      auto done = std::make_shared<std::promise<bool>>();
       auto fut = done->get_future();
       net::post(stream_.get_executor(), [self = shared_from_this(), done] {
         net::async_write(self->stream_, http::make_chunk_last(),
-                         [self, done](beast::error_code, size_t) {
-                           self->Close();
-                           done->set_value();
-                         });
+                         [done](beast::error_code ec, size_t) { done->set_value(!ec); });
       });
-      while (fut.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready &&
-             !server_->stopping()) {
-      }
+      wait(fut);
     }
-    server_->pumps()--;
+    CloseOnStrand();
   }
 
   void Reply(const HttpResponse& resp, bool keep_alive, unsigned version) {

@@ -111,7 +111,7 @@ void Pipelines::Start(const std::string& name, std::string sql) {
 Pipelines::Pipeline* Pipelines::StartLocked(const std::string& name, std::string sql,
                                             std::map<std::string, std::string> properties,
                                             bool persisted) {
-  auto p = std::make_unique<Pipeline>();
+  auto p = std::make_shared<Pipeline>();
   p->name = name;
   p->sql = std::move(sql);
   p->properties = std::move(properties);
@@ -130,54 +130,69 @@ std::string Pipelines::PersistPath(const std::string& name) const {
   return persist_dir_ + "/" + SafeName(name) + ".json";
 }
 
+absl::Status Pipelines::Persist(const std::string& name, const std::string& sql,
+                                const std::map<std::string, std::string>& properties) const {
+  std::error_code ec;
+  std::filesystem::create_directories(persist_dir_, ec);
+  nlohmann::json j = {{"name", name}, {"sql", sql}, {"properties", properties}};
+  std::string path = PersistPath(name);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    f.flush();
+    if (!f) return absl::InternalError(fmt::format("cannot write {}", tmp));
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(fmt::format("cannot write {}: {}", path, ec.message()));
+  return absl::OkStatus();
+}
+
 absl::Status Pipelines::Create(const std::string& name, const std::string& sql,
                                const std::map<std::string, std::string>& properties, bool persist) {
-  if (name.empty() || name.size() > 128 ||
+  // Names are file names (definition, checkpoints): no '.' or '..', nothing but these characters.
+  if (name.empty() || name.size() > 128 || !isalnum(static_cast<unsigned char>(name[0])) ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
           std::string::npos) {
-    return absl::InvalidArgumentError(
-        fmt::format("pipeline name '{}' is not 1 to 128 letters, digits, '-', '_' or '.'", name));
+    return absl::InvalidArgumentError(fmt::format(
+        "pipeline name '{}' is not 1 to 128 letters, digits, '-', '_' or '.' starting with a "
+        "letter or digit",
+        name));
   }
+  auto in_use = [&](const Pipeline& p) -> absl::Status {
+    if (p.deleting) {
+      return absl::AlreadyExistsError(fmt::format("pipeline '{}' is being deleted", name));
+    }
+    return absl::AlreadyExistsError(fmt::format("pipeline '{}' exists and is {}: DELETE it first",
+                                                name, PipelineStateName(InfoOf(p).state)));
+  };
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& p : pipelines_) {
-      if (p->name == name && !p->done) {
-        return absl::AlreadyExistsError(
-            fmt::format("pipeline '{}' exists and is {}: DELETE it first", name,
-                        PipelineStateName(InfoOf(*p).state)));
-      }
+      if (p->name == name && (!p->done || p->deleting)) return in_use(*p);
     }
   }
   // Checked before anything is kept or started: the properties, then the script (planned only).
   EDDY_RETURN_IF_ERROR(Explain(sql, properties).status());
-  if (persist && !persist_dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(persist_dir_, ec);
-    nlohmann::json j = {{"name", name}, {"sql", sql}, {"properties", properties}};
-    std::string path = PersistPath(name);
-    std::string tmp = path + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::trunc);
-      f << j.dump(2) << "\n";
-      f.flush();
-      if (!f) return absl::InternalError(fmt::format("cannot write {}", tmp));
+  std::shared_ptr<Pipeline> ended;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = pipelines_.begin(); it != pipelines_.end(); ++it) {
+      if ((*it)->name != name) continue;
+      if (!(*it)->done || (*it)->deleting) return in_use(**it);
+      ended = std::move(*it);  // an ended pipeline of that name is replaced
+      pipelines_.erase(it);
+      break;
     }
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) return absl::InternalError(fmt::format("cannot write {}: {}", path, ec.message()));
-  }
-  std::unique_ptr<Pipeline> ended;
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto it = pipelines_.begin(); it != pipelines_.end(); ++it) {
-    if ((*it)->name != name) continue;
-    if (!(*it)->done) {
-      return absl::AlreadyExistsError(fmt::format("pipeline '{}' was created meanwhile", name));
+    // The replaced pipeline's checkpoints belong to another script: the new one starts afresh.
+    if (ended && !ended->checkpoint_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(ended->checkpoint_dir, ec);
     }
-    ended = std::move(*it);  // an ended pipeline of that name is replaced
-    pipelines_.erase(it);
-    break;
+    if (persist && !persist_dir_.empty()) EDDY_RETURN_IF_ERROR(Persist(name, sql, properties));
+    StartLocked(name, sql, properties, persist && !persist_dir_.empty());
   }
-  if (ended && ended->thread.joinable()) ended->thread.join();
-  StartLocked(name, sql, properties, persist && !persist_dir_.empty());
+  if (ended && ended->thread.joinable()) ended->thread.join();  // it has ended: at once
   return absl::OkStatus();
 }
 
@@ -207,14 +222,18 @@ int Pipelines::StartPersisted() {
 }
 
 absl::Status Pipelines::Cancel(const std::string& name) {
-  Pipeline* p = nullptr;
+  std::shared_ptr<Pipeline> p;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& q : pipelines_) {
-      if (q->name == name) p = q.get();
+      if (q->name == name) p = q;
     }
+    if (!p) return absl::NotFoundError(fmt::format("no pipeline '{}'", name));
+    if (p->deleting) {
+      return absl::AlreadyExistsError(fmt::format("pipeline '{}' is being deleted", name));
+    }
+    p->deleting = true;  // Create refuses the name until its files are gone
   }
-  if (!p) return absl::NotFoundError(fmt::format("no pipeline '{}'", name));
   if (!p->done) spdlog::info("pipeline '{}': cancelling (DELETE)", name);
   p->cancelled = true;
   while (!p->done) {
@@ -227,6 +246,8 @@ absl::Status Pipelines::Cancel(const std::string& name) {
   std::error_code ec;
   if (!p->persist_path.empty()) std::filesystem::remove(p->persist_path, ec);
   if (!p->checkpoint_dir.empty()) std::filesystem::remove_all(p->checkpoint_dir, ec);
+  std::lock_guard<std::mutex> l(mu_);
+  p->deleting = false;
   return absl::OkStatus();
 }
 

@@ -134,7 +134,11 @@ class Pipelines {
     std::thread thread;
     std::atomic<bool> done{false};
     std::atomic<bool> cancelled{false};
+    bool deleting = false;  // a DELETE is removing it (guarded by Pipelines::mu_)
   };
+  // Writes the definition file of a pipeline created through the API (temp file + rename).
+  absl::Status Persist(const std::string& name, const std::string& sql,
+                       const std::map<std::string, std::string>& properties) const;
   static void Run(Pipeline* p);
   Pipeline* StartLocked(const std::string& name, std::string sql,
                         std::map<std::string, std::string> properties, bool persisted);
@@ -144,7 +148,8 @@ class Pipelines {
   std::string checkpoint_root_;
   std::string persist_dir_;
   mutable std::mutex mu_;  // guards pipelines_
-  std::vector<std::unique_ptr<Pipeline>> pipelines_;
+  // shared: Cancel keeps its pipeline alive while Create may replace entries.
+  std::vector<std::shared_ptr<Pipeline>> pipelines_;
 };
 
 }  // namespace eddy::server

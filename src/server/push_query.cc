@@ -58,6 +58,11 @@ class PushQuery final : public ResponseStream {
     return true;
   }
 
+  void WaitEnded() override {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return ended_; });
+  }
+
   void Cancel() override {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -97,7 +102,8 @@ class PushQuery final : public ResponseStream {
       cancelled = cancelled_;
       if (!st.ok() && !cancelled) {
         // The last line (an SSE "data:" event like the rows): what failed.
-        lines_.push_back(nlohmann::json{{"error", std::string(st.message())}}.dump());
+        lines_.push_back(nlohmann::json{{"error", std::string(st.message())}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
       ended_ = true;
     }
@@ -125,7 +131,10 @@ class PushQuery final : public ResponseStream {
       std::string line = q->partial_.substr(start, nl - start);
       start = nl + 1;
       if (line.empty()) continue;
-      q->cv_.wait(l, [&] { return q->bytes_ < kMaxQueuedBytes || q->cancelled_; });
+      if (q->bytes_ >= kMaxQueuedBytes) {
+        q->cv_.notify_all();  // the reader may be asleep on an empty queue: wake it first
+        q->cv_.wait(l, [&] { return q->bytes_ < kMaxQueuedBytes || q->cancelled_; });
+      }
       if (q->cancelled_) return 0;
       q->bytes_ += line.size();
       q->lines_.push_back(std::move(line));

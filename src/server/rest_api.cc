@@ -22,7 +22,7 @@ using nlohmann::json;
 HttpResponse Json(int status, const json& j) {
   HttpResponse r;
   r.status = status;
-  r.body = j.dump(2) + "\n";
+  r.body = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 

@@ -35,6 +35,9 @@ class ResponseStream {
   virtual bool Next(std::string* chunk) = 0;
   /// The client is gone: stop producing (idempotent, thread-safe).
   virtual void Cancel() = 0;
+  /// Blocks until the producer has stopped (after Cancel: its job ended and released what it
+  /// held). The server calls it when it stops.
+  virtual void WaitEnded() {}
 };
 
 /// The answer: status, content type and body, or a `stream` whose chunks follow the headers.

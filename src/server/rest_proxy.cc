@@ -26,7 +26,9 @@ HttpResponse ProxyError(int status, int error_code, const std::string& message) 
   HttpResponse r;
   r.status = status;
   r.content_type = "application/vnd.kafka.v2+json";
-  r.body = json{{"error_code", error_code}, {"message", message}}.dump() + "\n";
+  r.body = json{{"error_code", error_code}, {"message", message}}.dump(
+               -1, ' ', false, json::error_handler_t::replace) +
+           "\n";
   return r;
 }
 

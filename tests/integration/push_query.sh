@@ -82,6 +82,13 @@ PY
 )
 [[ $res == same* ]] && ok "the changelog of ${res#same } events ends at the independent counts" || bad "$res"
 
+section "a result far larger than the 1 MiB queue streams whole (backpressure, no stall)"
+cat >"$WORK/q3.json" <<JSON
+{"sql": "CREATE TABLE f (d TIMESTAMP(3), delay INT, distance INT, origin STRING, destination STRING) WITH ('connector' = 'filesystem', 'path' = '$FLIGHTS', 'format' = 'csv', 'csv.ignore-first-line' = 'true'); SELECT origin, destination, delay FROM f"}
+JSON
+n=$(timeout 120 curl -sN -X POST -H 'Content-Type: application/json' "$H/v1/query" -d @"$WORK/q3.json" | wc -l)
+[[ $n == "$FLIGHTS_ROWS" ]] && ok "all $n rows arrived" || bad "$n rows arrived of $FLIGHTS_ROWS"
+
 section "a bad query is refused before anything streams"
 code=$(curl -s -o "$WORK/bad.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$H/v1/query" -d '{"sql": "SELECT x FROM nope"}')
 [[ $code == 400 ]] && grep -q "line 1, column 15" "$WORK/bad.json" && ok "400: unknown table, at line 1, column 15" ||

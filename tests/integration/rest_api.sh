@@ -140,6 +140,14 @@ wait $PROM 2>/dev/null || true
 [[ $scraped == 1 ]] && ok "Prometheus scraped eddy_pipelines{state=\"RUNNING\"} = 1" ||
   bad "Prometheus did not scrape the value (got '$scraped'): $(tail -3 "$WORK/prom.log")"
 
+section "pipeline names are file names: '..' and '.' are refused"
+for n in .. . .hidden; do
+  code=$(curl -s -o "$WORK/n.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' "$H/v1/pipelines" \
+    -d "{\"name\": \"$n\", \"sql\": \"SET 'parallelism.default' = '1'\"}")
+  [[ $code == 400 ]] && ok "name '$n': 400" || bad "name '$n': $code $(cat "$WORK/n.json")"
+done
+[[ -d "$WORK/data/pipelines" && -d "$WORK/data" ]] && ok "the data directory is intact" || bad "data directory damaged"
+
 section "consumer groups with their lag"
 "$EDDY" consume events --bootstrap-server "$BS" --group readers --from-beginning --max-messages 4 \
   >/dev/null 2>"$WORK/consume.err" || bad "eddy consume --group readers failed: $(tail -2 "$WORK/consume.err")"

@@ -29,6 +29,9 @@ grep -q '| +U | ABE    | 488 |' "$WORK/p.out" && grep -q '| f          |' "$WORK
 RC=0
 "$EDDY" sql -f "$WORK/s.sql" >"$WORK/f.out" 2>&1 || RC=$?
 cmp -s "$WORK/f.out" "$WORK/p.out" && [[ $RC == 0 ]] && ok "-f gives the same output" || bad "-f: exit $RC"
+RC=0
+printf 'SHOW TABLES; -- a trailing comment\n/* and a block comment */\n' | "$EDDY" sql >/dev/null 2>"$WORK/c.err" || RC=$?
+[[ $RC == 0 ]] && ok "comments after the last statement are not a statement: exit 0" || bad "trailing comment: exit $RC $(cat "$WORK/c.err")"
 printf 'SELECT nope FROM f;\nSHOW TABLES;\n' | { RC=0; "$EDDY" sql >"$WORK/e.out" 2>"$WORK/e.err" || RC=$?; echo $RC >"$WORK/e.rc"; }
 [[ $(cat "$WORK/e.rc") == 1 ]] && grep -q "\[ERROR\] SQL error at line 1, column 18" "$WORK/e.err" && [[ ! -s "$WORK/e.out" ]] &&
   ok "the first error stops a script: exit 1, [ERROR] with line:column, nothing after it ran" ||
