@@ -71,6 +71,27 @@ class SourceFactory {
   std::shared_ptr<SourceMetrics> metrics = std::make_shared<SourceMetrics>();
 };
 
+/// The SourceFactory of an unbounded source whose subtasks connect when they are created (kafka,
+/// mqtt): `Subtask(shared, info)`, then `Subtask::Connect()` (errors: the connection's). `Shared`
+/// (the scan's settings, shared by the subtasks) has a `metrics` member.
+template <class Subtask, class Shared>
+class ConnectingSourceFactory final : public SourceFactory {
+ public:
+  explicit ConnectingSourceFactory(std::shared_ptr<Shared> sh) : sh_(std::move(sh)) {
+    metrics = sh_->metrics;
+  }
+  absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> Create(
+      const runtime::SubtaskInfo& info) override {
+    auto s = std::make_unique<Subtask>(sh_, info);
+    if (absl::Status st = s->Connect(); !st.ok()) return st;
+    return std::unique_ptr<runtime::SourceOperator>(std::move(s));
+  }
+  bool chunked() const override { return false; }
+
+ private:
+  std::shared_ptr<Shared> sh_;
+};
+
 /// Builds the source of a table through its connector's factory. Errors: InvalidArgument for
 /// missing/bad options (naming the option) or a connector that cannot be read, NotFound when a
 /// 'path' matches no file.

@@ -565,22 +565,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   std::map<int64_t, std::vector<std::pair<int32_t, int64_t>>> checkpoint_offsets_;
 };
 
-class KafkaSourceFactory final : public SourceFactory {
- public:
-  explicit KafkaSourceFactory(std::shared_ptr<Shared> sh) : sh_(std::move(sh)) {
-    metrics = sh_->metrics;
-  }
-  absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> Create(
-      const runtime::SubtaskInfo& info) override {
-    auto s = std::make_unique<KafkaSourceSubtask>(sh_, info);
-    EDDY_RETURN_IF_ERROR(s->Connect());
-    return std::unique_ptr<runtime::SourceOperator>(std::move(s));
-  }
-  bool chunked() const override { return false; }
-
- private:
-  std::shared_ptr<Shared> sh_;
-};
+using KafkaSourceFactory = ConnectingSourceFactory<KafkaSourceSubtask, Shared>;
 
 }  // namespace
 }  // namespace kafka

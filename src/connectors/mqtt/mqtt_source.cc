@@ -387,22 +387,7 @@ class MqttSourceSubtask final : public runtime::SourceOperator {
   bool closing_ = false;
 };
 
-class MqttSourceFactory final : public SourceFactory {
- public:
-  explicit MqttSourceFactory(std::shared_ptr<Shared> sh) : sh_(std::move(sh)) {
-    metrics = sh_->metrics;
-  }
-  absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> Create(
-      const runtime::SubtaskInfo& info) override {
-    auto s = std::make_unique<MqttSourceSubtask>(sh_, info);
-    EDDY_RETURN_IF_ERROR(s->Connect());
-    return std::unique_ptr<runtime::SourceOperator>(std::move(s));
-  }
-  bool chunked() const override { return false; }
-
- private:
-  std::shared_ptr<Shared> sh_;
-};
+using MqttSourceFactory = ConnectingSourceFactory<MqttSourceSubtask, Shared>;
 
 }  // namespace
 }  // namespace mqtt
