@@ -26,6 +26,7 @@
 #include "absl/strings/match.h"
 #include "cli/commands.h"
 #include "eddy/engine.h"
+#include "sql/lexer.h"
 
 namespace eddy::cli {
 
@@ -39,91 +40,55 @@ void OnShellSigint(int) {
   if (Engine* e = g_shell_engine.load()) e->Cancel();  // sets a flag: async-signal-safe
 }
 
-// Whether `s` holds only whitespace and comments (nothing to run).
-bool OnlyCommentsOrSpace(const std::string& s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (isspace(static_cast<unsigned char>(c))) continue;
-    if (c == '-' && i + 1 < s.size() && s[i + 1] == '-') {
-      while (i < s.size() && s[i] != '\n') ++i;
-      continue;
-    }
-    if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') {
-      size_t end = s.find("*/", i + 2);
-      if (end == std::string::npos) return false;  // an open comment: more lines to come
-      i = end + 1;
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
-
-// Splits `*buf` into the complete statements it holds (each ended by a ';' outside quotes,
-// backticks and comments; the ';' dropped) and leaves the rest in `*buf`.
+// Splits `*buf` into the complete statements it holds (each ended by a ';' token of the SQL
+// lexer, so a ';' in a string, a back-quoted name or a comment does not count; the ';' dropped)
+// and leaves the rest in `*buf`, or nothing when the rest is only white space and comments. An
+// unterminated string, name or comment waits for more lines; another lexical error is skipped
+// (the engine reports it when the statement runs).
 std::vector<std::string> TakeStatements(std::string* buf) {
   std::vector<std::string> out;
-  const std::string& s = *buf;
-  size_t start = 0;
-  char quote = 0;
-  bool line_comment = false, block_comment = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    char next = i + 1 < s.size() ? s[i + 1] : '\0';
-    if (line_comment) {
-      if (c == '\n') line_comment = false;
-    } else if (block_comment) {
-      if (c == '*' && next == '/') {
-        block_comment = false;
-        ++i;
+  std::string_view s = *buf;
+  size_t start = 0;      // where the current statement starts
+  size_t base = 0;       // where the lexer started (after a skipped lexical error)
+  bool pending = false;  // the current statement has a token
+  bool open = false;     // it ends inside an unterminated string, name or comment
+  sql::Lexer lx(s);
+  while (true) {
+    sql::Token t = lx.Next();
+    if (t.kind == sql::TokenKind::kEnd) break;
+    if (t.kind == sql::TokenKind::kError) {
+      pending = true;
+      if (absl::StartsWith(t.text, "unterminated")) {
+        open = true;
+        break;
       }
-    } else if (quote) {
-      if (c == quote) {
-        if (next == quote) {
-          ++i;  // '' inside a string
-        } else {
-          quote = 0;
-        }
-      }
-    } else if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-    } else if (c == '-' && next == '-') {
-      line_comment = true;
-    } else if (c == '/' && next == '*') {
-      block_comment = true;
-    } else if (c == ';') {
-      std::string stmt(absl::StripAsciiWhitespace(s.substr(start, i - start)));
-      if (!stmt.empty()) out.push_back(stmt);
-      start = i + 1;
+      base += t.pos.offset + 1;
+      if (base >= s.size()) break;
+      lx = sql::Lexer(s.substr(base));
+      continue;
     }
+    if (t.kind == sql::TokenKind::kOp && t.text == ";") {
+      std::string_view text = s.substr(start, base + t.pos.offset - start);
+      std::string stmt(absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size())));
+      if (!stmt.empty()) out.push_back(std::move(stmt));
+      start = base + t.end;
+      pending = false;
+      continue;
+    }
+    pending = true;
   }
-  buf->erase(0, start);
-  if (OnlyCommentsOrSpace(*buf)) buf->clear();
+  *buf = pending || open ? buf->substr(start) : std::string();
   return out;
 }
 
-// The first `n` words of `stmt`, upper-cased, comments skipped.
+// The first `n` words of `stmt`, upper-cased (comments skipped by the lexer).
 std::string Head(const std::string& stmt, int n) {
-  std::string out, word;
-  int words = 0;
-  for (size_t i = 0; i <= stmt.size() && words < n; ++i) {
-    char c = i < stmt.size() ? stmt[i] : ' ';
-    if (c == '-' && i + 1 < stmt.size() && stmt[i + 1] == '-') {
-      while (i < stmt.size() && stmt[i] != '\n') ++i;
-      continue;
-    }
-    if (c == '/' && i + 1 < stmt.size() && stmt[i + 1] == '*') {
-      size_t end = stmt.find("*/", i + 2);
-      i = end == std::string::npos ? stmt.size() : end + 1;
-      continue;
-    }
-    if (isalnum(static_cast<unsigned char>(c)) || c == '_') {
-      word += static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    } else if (!word.empty()) {
-      out += (out.empty() ? "" : " ") + word;
-      word.clear();
-      ++words;
-    }
+  std::string out;
+  sql::Lexer lx(stmt);
+  for (int i = 0; i < n; ++i) {
+    sql::Token t = lx.Next();
+    if (t.kind != sql::TokenKind::kIdent) break;
+    out += (out.empty() ? "" : " ") + t.upper;
   }
   return out;
 }

@@ -52,6 +52,14 @@ struct ScanSpec {
 absl::StatusOr<Batch> CompleteScanBatch(const ScanSpec& spec, Batch physical,
                                         const std::string& where);
 
+/// For sources that emit their own watermarks (kafka, mqtt): drops the rows of `*b` whose
+/// event-time column `rowtime` is NULL, each first handed to `bad(r)` (which applies the error
+/// policy: an error fails the batch), hands every kept row's time to `seen(r, ts)`, and appends
+/// the per-row watermark column (`$wm`) holding `watermark` (the last one the source emitted).
+absl::Status KeepTimedRows(Batch* b, int rowtime, int64_t watermark,
+                           const std::function<absl::Status(size_t row)>& bad,
+                           const std::function<void(size_t row, int64_t ts)>& seen);
+
 /// Reads a bounded table completely on the calling thread (one subtask) and returns its rows:
 /// every table column in declaration order, no hidden columns. For lookup joins, which load
 /// their table when the job starts. Errors: the source's errors; FailedPrecondition when the

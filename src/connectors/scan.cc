@@ -7,6 +7,29 @@
 
 namespace eddy::connectors {
 
+absl::Status KeepTimedRows(Batch* b, int rowtime, int64_t watermark,
+                           const std::function<absl::Status(size_t row)>& bad,
+                           const std::function<void(size_t row, int64_t ts)>& seen) {
+  const Column& ts = b->columns[static_cast<size_t>(rowtime)];
+  size_t rows = b->num_rows();
+  std::vector<uint32_t> keep;
+  keep.reserve(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    if (ts.valid[r]) {
+      keep.push_back(static_cast<uint32_t>(r));
+      seen(r, ts.i64[r]);
+    } else {
+      EDDY_RETURN_IF_ERROR(bad(r));
+    }
+  }
+  if (keep.size() != rows) *b = b->Gather(keep);
+  Column wm(DataType::Bigint());
+  wm.Reserve(b->num_rows());
+  for (size_t r = 0; r < b->num_rows(); ++r) wm.AppendInt(watermark);
+  b->columns.push_back(std::move(wm));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Batch> CompleteScanBatch(const ScanSpec& spec, Batch physical,
                                         const std::string& where) {
   const TableDef& t = *spec.table;

@@ -263,18 +263,14 @@ PipelineInfo Pipelines::InfoOf(const Pipeline& p) {
   i.error = p.error;
   i.restarts = p.restarts;
   i.persisted = p.persisted;
-  i.rows_read = p.progress.rows;
-  i.bytes_read = p.progress.bytes;
-  i.bytes_total = p.progress.total_bytes;
-  i.job_seconds = p.progress.seconds;
+  i.progress = p.progress;
   i.jobs_finished = p.jobs_finished;
   i.last_summary = p.last_summary;
-  i.vertices = p.progress.vertices;
-  i.vertex_rows_per_second.assign(i.vertices.size(), 0.0);
+  i.vertex_rows_per_second.assign(i.progress.vertices.size(), 0.0);
   if (p.samples.size() >= 2 && SteadyMs() - p.samples.back().first < 1000) {
     const auto& [t0, first] = p.samples.front();
     const auto& [t1, last] = p.samples.back();
-    for (size_t v = 0; v < i.vertices.size() && v < first.size() && t1 > t0; ++v) {
+    for (size_t v = 0; v < i.progress.vertices.size() && v < first.size() && t1 > t0; ++v) {
       i.vertex_rows_per_second[v] =
           static_cast<double>(last[v] - first[v]) * 1000.0 / static_cast<double>(t1 - t0);
     }

@@ -49,15 +49,13 @@ struct PipelineInfo {
   std::string error;       // the last failure, "" when none
   int restarts = 0;        // restarts after failures
   bool persisted = false;  // created through the API: restarted with the server
-  /// The running job's progress (rows read, input bytes, seconds), from the Engine.
-  int64_t rows_read = 0;
-  uint64_t bytes_read = 0, bytes_total = 0;
-  double job_seconds = 0;
+  /// The running job's progress as the Engine last reported it (rows read, input bytes,
+  /// seconds, its vertices with their counters).
+  Progress progress;
   int64_t jobs_finished = 0;  // jobs of its script that ended
   JobSummary last_summary;    // of the last job that ended
-  /// The running job's vertices with their counters, and rows/s out of each over the last 10 s
-  /// (0 when the job has not reported for a second: it ended).
-  std::vector<VertexProgress> vertices;
+  /// Per vertex of `progress`: rows/s out over the last 10 s (0 when the job has not reported
+  /// for a second: it ended).
   std::vector<double> vertex_rows_per_second;
 };
 

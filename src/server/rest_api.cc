@@ -136,17 +136,18 @@ json PipelineJson(const PipelineInfo& p) {
   j["sql"] = p.sql;
   j["properties"] = p.properties;
   j["persisted"] = p.persisted;
-  double rate = p.job_seconds > 0 ? static_cast<double>(p.rows_read) / p.job_seconds : 0;
-  j["job"] = {{"rows_read", p.rows_read},
-              {"bytes_read", p.bytes_read},
-              {"bytes_total", p.bytes_total},
-              {"seconds", p.job_seconds},
+  const Progress& pr = p.progress;
+  double rate = pr.seconds > 0 ? static_cast<double>(pr.rows) / pr.seconds : 0;
+  j["job"] = {{"rows_read", pr.rows},
+              {"bytes_read", pr.bytes},
+              {"bytes_total", pr.total_bytes},
+              {"seconds", pr.seconds},
               {"rows_per_second", rate}};
   // The running job's graph: vertices (operators chained together) and their edges, with
   // counters summed over subtasks.
   json vertices = json::array();
-  for (size_t v = 0; v < p.vertices.size(); ++v) {
-    const VertexProgress& x = p.vertices[v];
+  for (size_t v = 0; v < pr.vertices.size(); ++v) {
+    const VertexProgress& x = pr.vertices[v];
     vertices.push_back({{"id", v},
                         {"name", x.name},
                         {"parallelism", x.parallelism},
@@ -392,18 +393,18 @@ HttpResponse RestApi::HandleMetrics() const {
   out += "# HELP eddy_pipeline_rows_read Rows read by the pipeline's running job.\n";
   out += "# TYPE eddy_pipeline_rows_read gauge\n";
   for (const auto& p : list) {
-    out +=
-        fmt::format("eddy_pipeline_rows_read{{pipeline=\"{}\"}} {}\n", Label(p.name), p.rows_read);
+    out += fmt::format("eddy_pipeline_rows_read{{pipeline=\"{}\"}} {}\n", Label(p.name),
+                       p.progress.rows);
   }
   std::string vin, vout, vlate;
   for (const auto& p : list) {
-    for (size_t v = 0; v < p.vertices.size(); ++v) {
+    const auto& vertices = p.progress.vertices;
+    for (size_t v = 0; v < vertices.size(); ++v) {
       std::string labels = fmt::format("pipeline=\"{}\",vertex_id=\"{}\",vertex=\"{}\"",
-                                       Label(p.name), v, Label(p.vertices[v].name));
-      vin += fmt::format("eddy_vertex_rows_in_total{{{}}} {}\n", labels, p.vertices[v].rows_in);
-      vout += fmt::format("eddy_vertex_rows_out_total{{{}}} {}\n", labels, p.vertices[v].rows_out);
-      vlate +=
-          fmt::format("eddy_vertex_late_rows_total{{{}}} {}\n", labels, p.vertices[v].late_rows);
+                                       Label(p.name), v, Label(vertices[v].name));
+      vin += fmt::format("eddy_vertex_rows_in_total{{{}}} {}\n", labels, vertices[v].rows_in);
+      vout += fmt::format("eddy_vertex_rows_out_total{{{}}} {}\n", labels, vertices[v].rows_out);
+      vlate += fmt::format("eddy_vertex_late_rows_total{{{}}} {}\n", labels, vertices[v].late_rows);
     }
   }
   out += "# HELP eddy_vertex_rows_in_total Rows received by a vertex of a pipeline's job.\n";

@@ -565,9 +565,8 @@ class HttpFactory final : public ConnectorFactory {
     return c;
   }
   absl::Status Validate(const TableDef& table) const override {
-    Schema schema;
-    for (const auto& c : table.columns) schema.fields.push_back({c.name, c.type});
-    return ReadOptions(table, schema).status();
+    // The columns an INSERT writes: what CreateSink gets.
+    return ReadOptions(table, table.physical).status();
   }
   absl::StatusOr<SinkPlan> CreateSink(std::shared_ptr<const TableDef> table, const Schema& schema,
                                       int, const std::string&) const override {

@@ -250,23 +250,14 @@ class MqttSourceSubtask final : public runtime::SourceOperator {
     std::string where = fmt::format("mqtt topic {}", fmt::join(o.topics, ","));
     EDDY_ASSIGN_OR_RETURN(Batch full, CompleteScanBatch(sh_->spec, std::move(phys), where));
     if (rowtime_ >= 0) {
-      const Column& ts = full.columns[rowtime_];
-      std::vector<uint32_t> keep;
-      for (size_t r = 0; r < rows; ++r) {
-        if (ts.valid[r]) {
-          keep.push_back(static_cast<uint32_t>(r));
-          max_ts_ = std::max(max_ts_, ts.i64[r]);
-        } else {
-          EDDY_RETURN_IF_ERROR(BadRow(
-              row_topic_[r], row_seq_[r], 1,
-              fmt::format("the event-time column '{}' is NULL", t.columns[rowtime_].name), ""));
-        }
-      }
-      if (keep.size() != rows) full = full.Gather(keep);
-      Column wm(DataType::Bigint());
-      wm.Reserve(full.num_rows());
-      for (size_t r = 0; r < full.num_rows(); ++r) wm.AppendInt(emitted_wm_);
-      full.columns.push_back(std::move(wm));
+      EDDY_RETURN_IF_ERROR(KeepTimedRows(
+          &full, rowtime_, emitted_wm_,
+          [&](size_t r) {
+            return BadRow(
+                row_topic_[r], row_seq_[r], 1,
+                fmt::format("the event-time column '{}' is NULL", t.columns[rowtime_].name), "");
+          },
+          [&](size_t, int64_t ts) { max_ts_ = std::max(max_ts_, ts); }));
     }
     sh_->metrics->rows_read += static_cast<int64_t>(full.num_rows());
     idle_emitted_ = false;
