@@ -69,6 +69,16 @@ std::string TableOrSession(const TableDef& t, const catalog::ConfigOption<std::s
   return config.Get(o);
 }
 
+const auto kBufferTimeout =
+    catalog::SessionOption("execution.buffer-timeout")
+        .Duration("1 ms")
+        .Min(absl::ZeroDuration())
+        .Doc(
+            "A source's rows wait at most this long to be gathered into a fuller batch before "
+            "they go downstream (a batch of 'eddy.batch-size' rows goes at once); 0 ms = every "
+            "poll's rows go at once. Only sources gather: exchanges and sinks pass batches on as "
+            "they come, so this is the most a row waits in the whole job.");
+
 const auto kStateMaxBytes =
     catalog::SessionOption("table.exec.state.max-bytes")
         .MemorySize("0")
@@ -121,6 +131,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
   job.graph.max_parallelism = static_cast<int>(std::max<int64_t>(maxp, n));
   size_t batch = static_cast<size_t>(config.Get(options::kBatchSize));
   job.graph.max_state_bytes = config.Get(kStateMaxBytes);
+  job.graph.buffer_timeout_us = absl::ToInt64Microseconds(config.Get(kBufferTimeout));
+  job.graph.batch_rows = batch;
 
   // Source vertices, one per scan.
   std::vector<VertexDraft> drafts;

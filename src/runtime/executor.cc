@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -24,6 +25,7 @@ namespace eddy::runtime {
 namespace {
 
 using internal::ChainOutput;
+using internal::CoalescingOutput;
 using internal::EdgeOutput;
 using internal::FanOutput;
 
@@ -52,6 +54,7 @@ class Subtask final : public Task {
   std::vector<std::unique_ptr<ChainOutput>> links;
   SourceOutput* head_out = nullptr;                 // output of chain[0] (the next link or `out`)
   std::unique_ptr<ChainOutput> source_out;          // sources: into chain[0], when there is one
+  std::unique_ptr<CoalescingOutput> coalesce;       // sources: gathers small batches, or null
   std::vector<std::pair<InputGate*, int>> targets;  // every channel this subtask writes to
   int64_t current_wm = INT64_MIN;
 
@@ -104,6 +107,13 @@ class Subtask final : public Task {
   // Snapshots every slot into `snap` (and the sink's committables); `full`: operator state too
   // (false: committables only, for a job without checkpoints).
   absl::Status TakeSnapshot(int64_t id, bool full, state::SubtaskSnapshot* snap);
+  // Runs the asynchronous parts TakeSnapshot collected on this thread now (final snapshots),
+  // after any checkpoint's acknowledgement still in flight.
+  absl::Status RunAsyncPartsNow();
+  // Waits for the acknowledgement of the last checkpoint, if it is still in flight.
+  void WaitAsyncAck() {
+    if (async_ack_.valid()) async_ack_.wait();
+  }
   // Snapshot, barrier downstream, acknowledgement: the subtask's part of checkpoint `id`.
   absl::Status Checkpoint(int64_t id);
 
@@ -131,6 +141,10 @@ class Subtask final : public Task {
   std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
   int64_t notified_ = 0;       // last completed checkpoint the operators were told of
   int64_t last_state_check_ms_ = 0;
+  // Asynchronous parts of the snapshot being taken (TakeAsyncPreCommit), and the thread that
+  // runs the last checkpoint's parts and then acknowledges it.
+  std::vector<std::function<absl::Status()>> async_parts_;
+  std::future<void> async_ack_;
 };
 
 class Job {
@@ -226,6 +240,11 @@ class Job {
         if (st->source && !st->chain.empty()) {
           st->source_out = std::make_unique<ChainOutput>(
               static_cast<OneInputOperator*>(st->chain[0].get()), next, &st->current_wm);
+        }
+        if (st->source && g_.buffer_timeout_us > 0) {
+          SourceOutput* target = st->source_out ? st->source_out.get() : st->head_out;
+          st->coalesce =
+              std::make_unique<CoalescingOutput>(target, g_.batch_rows, g_.buffer_timeout_us);
         }
         if (st->gate) st->InitInput();
       }
@@ -599,6 +618,7 @@ absl::Status Subtask::OpenAll(const std::vector<const state::SubtaskSnapshot*>* 
 }
 
 void Subtask::CloseAll() {
+  WaitAsyncAck();
   if (!opened_ || closed_) return;
   closed_ = true;
   for (auto& op : chain) {
@@ -698,6 +718,7 @@ absl::Status Subtask::TakeSnapshot(int64_t id, bool full, state::SubtaskSnapshot
   }
   for (size_t k = 0; k < chain.size(); ++k) {
     EDDY_RETURN_IF_ERROR(chain[k]->PrepareCommit(&snap->committables));
+    if (auto part = chain[k]->TakeAsyncPreCommit()) async_parts_.push_back(std::move(part));
     if (!full) continue;
     state::OperatorSnapshot& o = snap->operators[k + 1];
     o.uid = chain[k]->uid();
@@ -720,13 +741,39 @@ absl::Status Subtask::Checkpoint(int64_t id) {
   last_barrier_ = id;
   out->EmitBarrier(id);
   if (late_out) late_out->EmitBarrier(id);
-  job_->coordinator()->Ack(id, vertex, info.index, std::move(snap));
+  if (async_parts_.empty()) {
+    job_->coordinator()->Ack(id, vertex, info.index, std::move(snap));
+    return absl::OkStatus();
+  }
+  // A sink's wait for durability (an fsync) runs beside the processing of what follows the
+  // barrier; the acknowledgement follows it, after the previous checkpoint's.
+  async_ack_ = std::async(std::launch::async,
+                          [this, id, parts = std::move(async_parts_), snap = std::move(snap),
+                           prev = std::move(async_ack_)]() mutable {
+                            if (prev.valid()) prev.wait();
+                            for (auto& part : parts) {
+                              absl::Status st = part();
+                              if (!st.ok()) return job_->Fail(st);
+                            }
+                            job_->coordinator()->Ack(id, vertex, info.index, std::move(snap));
+                          });
+  async_parts_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Subtask::RunAsyncPartsNow() {
+  WaitAsyncAck();
+  std::vector<std::function<absl::Status()>> parts = std::move(async_parts_);
+  async_parts_.clear();
+  for (auto& part : parts) EDDY_RETURN_IF_ERROR(part());
   return absl::OkStatus();
 }
 
 absl::Status Subtask::SourceSlice(Slice* result) {
   int64_t pending = job_->coordinator()->pending();
   if (pending > last_barrier_ && source->BarrierReady(pending)) {
+    // Rows read before the barrier belong to the checkpoint: none may wait behind it.
+    if (coalesce) EDDY_RETURN_IF_ERROR(coalesce->Flush());
     EDDY_RETURN_IF_ERROR(Checkpoint(pending));
   }
   int64_t savepoint = job_->savepoint_id();
@@ -742,8 +789,15 @@ absl::Status Subtask::SourceSlice(Slice* result) {
     *result = Slice::kBlocked;
     return absl::OkStatus();
   }
-  SourceOutput* o = source_out ? source_out.get() : head_out;
+  SourceOutput* o = coalesce     ? static_cast<SourceOutput*>(coalesce.get())
+                    : source_out ? source_out.get()
+                                 : head_out;
   EDDY_ASSIGN_OR_RETURN(SourceOperator::Step step, source->NextStep(o));
+  if (coalesce) {
+    EDDY_RETURN_IF_ERROR(step == SourceOperator::Step::kMore || step == SourceOperator::Step::kIdle
+                             ? coalesce->FlushIfDue()
+                             : coalesce->Flush());
+  }
   switch (step) {
     case SourceOperator::Step::kMore:
       *result = Slice::kYield;
@@ -763,6 +817,7 @@ absl::Status Subtask::SourceSlice(Slice* result) {
   EDDY_RETURN_IF_ERROR(FinishChain());
   state::SubtaskSnapshot final_snap;
   EDDY_RETURN_IF_ERROR(TakeSnapshot(last_barrier_, job_->checkpointing(), &final_snap));
+  EDDY_RETURN_IF_ERROR(RunAsyncPartsNow());
   job_->coordinator()->Finished(vertex, info.index, std::move(final_snap));
   out->Close();
   if (late_out) late_out->Close();
@@ -930,6 +985,7 @@ absl::Status Subtask::End() {
   EDDY_RETURN_IF_ERROR(FinishChain());
   state::SubtaskSnapshot final_snap;
   EDDY_RETURN_IF_ERROR(TakeSnapshot(last_barrier_, job_->checkpointing(), &final_snap));
+  EDDY_RETURN_IF_ERROR(RunAsyncPartsNow());
   job_->coordinator()->Finished(vertex, info.index, std::move(final_snap));
   out->Close();
   if (late_out) late_out->Close();

@@ -158,6 +158,13 @@ class OperatorBase {
   /// end of input, the job) completes; appended to `out`. Called right before SnapshotState and
   /// after Finish. The job's SinkCommitter commits them.
   virtual absl::Status PrepareCommit(std::vector<std::string>* out) { return absl::OkStatus(); }
+  /// The part of a checkpoint's PrepareCommit that may finish after the barrier has gone on
+  /// (Flink: a snapshot's asynchronous part): called on the task thread right after
+  /// PrepareCommit for a checkpoint (not at the end of the input). The returned function (null:
+  /// none) runs on another thread while the subtask goes on processing, and the subtask
+  /// acknowledges the checkpoint once it returned OK (an error fails the job). It must not touch
+  /// the operator's own state: it gets what it needs by value (e.g. which files to fsync).
+  virtual std::function<absl::Status()> TakeAsyncPreCommit() { return nullptr; }
   /// Bytes of state held (approximate), for 'table.exec.state.max-bytes' and metrics.
   virtual size_t StateBytes() const { return 0; }
 
@@ -299,6 +306,11 @@ struct JobGraph {
   /// 'table.exec.state.max-bytes': a subtask whose operators hold more state than this fails
   /// the job with a clear error (checked about once a second); 0 = no limit.
   int64_t max_state_bytes = 0;
+  /// 'execution.buffer-timeout' (Flink's name), µs: a source's batches smaller than
+  /// `batch_rows` are gathered until they reach it or their first row has waited this long;
+  /// 0 = every batch goes downstream as the source emits it.
+  int64_t buffer_timeout_us = 0;
+  size_t batch_rows = 1024;
 };
 
 /// Checkpointing of one job run (DESIGN.md §3 "Checkpoints"; Flink's execution.checkpointing.*).

@@ -1,14 +1,17 @@
 // The outputs of a subtask inside a running job (internal to the executor): EdgeOutput sends a
 // producer's batches and stream elements along one edge to the consumers' input gates (forward,
 // global or by key group), FanOutput feeds every outgoing edge of a chain's last operator, and
-// ChainOutput hands a chained operator's output to the next operator of the chain. Not
+// ChainOutput hands a chained operator's output to the next operator of the chain, and
+// CoalescingOutput gathers a source's small batches (Flink's execution.buffer-timeout). Not
 // thread-safe: each belongs to one subtask, which runs on one worker at a time.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "runtime/operator.h"
 #include "runtime/stream.h"
 
@@ -184,6 +187,86 @@ class ChainOutput : public SourceOutput {
   OneInputOperator* next_;
   SourceOutput* downstream_;
   int64_t* current_wm_;
+};
+
+// Between a source and the rest of its subtask: gathers the source's batches into one until it
+// holds `max_rows` rows or its first row has waited `timeout_us` (Flink's execution.buffer-timeout,
+// applied where small batches are born: a poll of a quiet topic returns a row or two, and every
+// operator downstream pays per batch). Everything else a source emits (watermarks, chunk ends,
+// idleness) first sends the gathered rows on, so no row ever passes a watermark; the subtask
+// calls Flush() before a checkpoint barrier and at the end of the input, and FlushIfDue() after
+// every source step. Batches of `max_rows` or more pass through without a copy.
+class CoalescingOutput : public SourceOutput {
+ public:
+  CoalescingOutput(SourceOutput* target, size_t max_rows, int64_t timeout_us)
+      : target_(target), max_rows_(max_rows), timeout_us_(timeout_us) {}
+
+  absl::Status Emit(Batch batch) override {
+    size_t rows = batch.num_rows();
+    if (rows == 0) return absl::OkStatus();
+    if (pending_rows() == 0) {
+      if (rows >= max_rows_) return target_->Emit(std::move(batch));
+      pending_ = std::move(batch);
+      first_us_ = NowUs();
+      return absl::OkStatus();
+    }
+    Append(std::move(batch));
+    return pending_rows() >= max_rows_ ? Flush() : absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t wm) override {
+    EDDY_RETURN_IF_ERROR(Flush());
+    return target_->EmitWatermark(wm);
+  }
+  absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
+    EDDY_RETURN_IF_ERROR(Flush());
+    return target_->EmitChunkEnd(chunk, wm);
+  }
+  absl::Status EmitIdle() override {
+    EDDY_RETURN_IF_ERROR(Flush());
+    return target_->EmitIdle();
+  }
+  bool cancelled() const override { return target_->cancelled(); }
+
+  /// Sends the gathered rows on (nothing when there are none).
+  absl::Status Flush() {
+    if (pending_rows() == 0) return absl::OkStatus();
+    Batch b = std::move(pending_);
+    pending_ = Batch();
+    return target_->Emit(std::move(b));
+  }
+  /// Sends the gathered rows on when the first of them has waited the buffer timeout.
+  absl::Status FlushIfDue() {
+    if (pending_rows() == 0 || NowUs() - first_us_ < timeout_us_) return absl::OkStatus();
+    return Flush();
+  }
+  /// Rows gathered and not yet sent.
+  size_t pending_rows() const { return pending_.num_rows(); }
+
+ private:
+  static int64_t NowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  // Appends `b`'s rows (same columns) to pending_; string views stay valid through its arenas.
+  void Append(Batch&& b) {
+    for (size_t c = 0; c < pending_.columns.size(); ++c) {
+      Column& to = pending_.columns[c];
+      Column& from = b.columns[c];
+      to.valid.insert(to.valid.end(), from.valid.begin(), from.valid.end());
+      to.i64.insert(to.i64.end(), from.i64.begin(), from.i64.end());
+      to.f64.insert(to.f64.end(), from.f64.begin(), from.f64.end());
+      to.str.insert(to.str.end(), from.str.begin(), from.str.end());
+    }
+    pending_.kinds.insert(pending_.kinds.end(), b.kinds.begin(), b.kinds.end());
+    for (auto& a : b.arenas) pending_.arenas.push_back(std::move(a));
+  }
+
+  SourceOutput* target_;
+  size_t max_rows_;
+  int64_t timeout_us_;
+  Batch pending_;
+  int64_t first_us_ = 0;
 };
 
 }  // namespace eddy::runtime::internal

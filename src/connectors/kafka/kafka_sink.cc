@@ -313,9 +313,12 @@ class KafkaSink final : public runtime::OneInputOperator {
     switch (opt_.delivery) {
       case DeliveryGuarantee::kNone:
         return absl::OkStatus();
-      case DeliveryGuarantee::kAtLeastOnce:
-        // Every record written so far is acknowledged before the checkpoint can complete.
-        return transport_->Flush();
+      case DeliveryGuarantee::kAtLeastOnce: {
+        // Every record written so far is acknowledged before the checkpoint can complete; the
+        // wait for it (an fsync of the local log) runs beside the rows after the barrier.
+        EDDY_ASSIGN_OR_RETURN(durable_, transport_->FlushDetached());
+        return absl::OkStatus();
+      }
       case DeliveryGuarantee::kExactlyOnce:
         break;
     }
@@ -329,6 +332,8 @@ class KafkaSink final : public runtime::OneInputOperator {
     for (const auto& [id, c] : pending_) out->push_back(c);
     return absl::OkStatus();
   }
+
+  std::function<absl::Status()> TakeAsyncPreCommit() override { return std::move(durable_); }
 
   absl::Status SnapshotState(int64_t checkpoint_id, state::OperatorSnapshot* out) override {
     for (auto& [id, c] : pending_) {
@@ -407,6 +412,8 @@ class KafkaSink final : public runtime::OneInputOperator {
 
   KafkaTableOptions opt_;
   Schema schema_;
+  // At-least-once: the wait for durability of what PrepareCommit flushed (TakeAsyncPreCommit).
+  std::function<absl::Status()> durable_;
   std::vector<int> wpos_;  // physical column → column of the incoming batch, -1 for VIRTUAL
   int32_t partitions_;
   runtime::SubtaskInfo info_;

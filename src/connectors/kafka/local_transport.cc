@@ -237,18 +237,33 @@ class LocalProducer final : public TransactionalProducer {
   }
 
   absl::Status Flush() override {
+    EDDY_ASSIGN_OR_RETURN(auto sync, FlushDetached());
+    return sync ? sync() : absl::OkStatus();
+  }
+
+  absl::StatusOr<std::function<absl::Status()>> FlushDetached() override {
     EDDY_RETURN_IF_ERROR(EndOfBatch());
+    std::vector<int32_t> written;
     for (int32_t p = 0; p < partitions_; ++p) {
-      if (!written_[p]) continue;
-      absl::Status st = local_->Sync(o_.topic, p);
-      if (!st.ok()) {
-        return absl::UnavailableError(
-            fmt::format("table '{}': writing to {} partition {} failed: {}", o_.table, Where(o_), p,
-                        std::string(st.message())));
-      }
+      if (written_[p]) written.push_back(p);
       written_[p] = false;
     }
-    return absl::OkStatus();
+    if (written.empty()) return std::function<absl::Status()>();
+    // The log's Sync is thread-safe and never waits for appends: later records go on being
+    // appended while this fsyncs (it may cover some of them too).
+    return std::function<absl::Status()>([local = local_, topic = o_.topic, table = o_.table,
+                                          where = Where(o_),
+                                          written = std::move(written)]() -> absl::Status {
+      for (int32_t p : written) {
+        absl::Status st = local->Sync(topic, p);
+        if (!st.ok()) {
+          return absl::UnavailableError(
+              fmt::format("table '{}': writing to {} partition {} failed: {}", table, where, p,
+                          std::string(st.message())));
+        }
+      }
+      return absl::OkStatus();
+    });
   }
 
   TxnProducer producer() const override { return producer_; }

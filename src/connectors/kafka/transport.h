@@ -92,6 +92,15 @@ class ProducerTransport {
   /// Returns once every queued record is acknowledged as acks=all would (written and fsynced).
   /// Errors: DeadlineExceeded or the first failed delivery.
   virtual absl::Status Flush() = 0;
+  /// Flush() in two parts: hands over what is queued now and returns the wait for it to be
+  /// acknowledged and durable, which may run on another thread while this one goes on producing
+  /// (the local log: an fsync of each partition written since the last flush). The default does
+  /// all of Flush() now and returns null. Errors: as Flush.
+  virtual absl::StatusOr<std::function<absl::Status()>> FlushDetached() {
+    absl::Status st = Flush();
+    if (!st.ok()) return st;
+    return std::function<absl::Status()>();
+  }
 };
 
 /// A producer over librdkafka ('partitioner' murmur2_random, linger.ms 5, acks=all).

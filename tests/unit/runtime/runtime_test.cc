@@ -12,6 +12,7 @@
 #include "runtime/operator_harness.h"
 #include "runtime/regular_join.h"
 #include "runtime/stream.h"
+#include "runtime/subtask_outputs.h"
 #include "runtime/window_rank.h"
 #include "runtime/worker_pool.h"
 #include "types/time_util.h"
@@ -178,6 +179,146 @@ TEST(WorkerPool, CancellationFromOutsideStopsAnEndlessJob) {
   canceller.join();
   EXPECT_TRUE(absl::IsCancelled(st)) << st;
   EXPECT_GT(p.produced.load(), 0);
+}
+
+// What a source's output received, in order: "b<rows>:<first value>" per batch, "w<wm>" per
+// watermark, "i" for idleness.
+struct RecordingOutput : SourceOutput {
+  std::vector<std::string> events;
+  std::vector<Batch> batches;
+  absl::Status Emit(Batch b) override {
+    events.push_back("b" + std::to_string(b.num_rows()) + ":" +
+                     std::to_string(b.columns[0].i64[0]));
+    batches.push_back(std::move(b));
+    return absl::OkStatus();
+  }
+  absl::Status EmitWatermark(int64_t wm) override {
+    events.push_back("w" + std::to_string(wm));
+    return absl::OkStatus();
+  }
+  absl::Status EmitIdle() override {
+    events.push_back("i");
+    return absl::OkStatus();
+  }
+  absl::Status EmitChunkEnd(int64_t, int64_t) override { return absl::OkStatus(); }
+  bool cancelled() const override { return false; }
+};
+
+// A batch of (v, "s<v>") rows for v in [from, to), its strings in its own arena.
+Batch RowsWithStrings(int64_t from, int64_t to) {
+  Batch b;
+  b.columns.emplace_back(DataType::Bigint());
+  b.columns.emplace_back(DataType::String());
+  Arena* a = b.NewArena();
+  for (int64_t v = from; v < to; ++v) {
+    b.columns[0].AppendInt(v);
+    b.columns[1].AppendString(a->Add("s" + std::to_string(v)));
+    b.kinds.push_back(v % 2 ? RowKind::kInsert : RowKind::kDelete);
+  }
+  return b;
+}
+
+TEST(CoalescingOutput, GathersSmallBatchesAndNeverLetsARowPassAWatermark) {
+  RecordingOutput rec;
+  internal::CoalescingOutput out(&rec, /*max_rows=*/4, /*timeout_us=*/3'600'000'000);
+  ASSERT_TRUE(out.Emit(RowsWithStrings(0, 1)).ok());
+  ASSERT_TRUE(out.Emit(RowsWithStrings(1, 3)).ok());
+  EXPECT_TRUE(rec.events.empty()) << "3 of 4 rows: gathered, not sent";
+  ASSERT_TRUE(out.Emit(RowsWithStrings(3, 5)).ok());
+  ASSERT_EQ(rec.events, std::vector<std::string>({"b5:0"})) << "reached 4 rows: sent as one";
+  // The gathered batch holds every row in order, kinds and strings intact (the arenas of the
+  // batches it came from are kept; theirs are gone).
+  const Batch& b = rec.batches[0];
+  for (int64_t v = 0; v < 5; ++v) {
+    EXPECT_EQ(b.columns[0].i64[v], v);
+    EXPECT_EQ(b.columns[1].str[v], "s" + std::to_string(v));
+    EXPECT_EQ(b.kinds[v], v % 2 ? RowKind::kInsert : RowKind::kDelete);
+  }
+  ASSERT_TRUE(out.Emit(RowsWithStrings(5, 6)).ok());
+  ASSERT_TRUE(out.EmitWatermark(42).ok());
+  ASSERT_TRUE(out.Emit(RowsWithStrings(6, 7)).ok());
+  ASSERT_TRUE(out.EmitIdle().ok());
+  EXPECT_EQ(rec.events, std::vector<std::string>({"b5:0", "b1:5", "w42", "b1:6", "i"}))
+      << "rows gathered before a watermark or idleness go first";
+  ASSERT_TRUE(out.Emit(RowsWithStrings(10, 20)).ok());
+  EXPECT_EQ(rec.events.back(), "b10:10") << "a full batch passes at once";
+  ASSERT_TRUE(out.Emit(RowsWithStrings(20, 21)).ok());
+  ASSERT_TRUE(out.FlushIfDue().ok());
+  EXPECT_EQ(out.pending_rows(), 1u) << "an hour's timeout is not due";
+  ASSERT_TRUE(out.Flush().ok());
+  EXPECT_EQ(rec.events.back(), "b1:20");
+  ASSERT_TRUE(out.Flush().ok());
+  EXPECT_EQ(rec.events.size(), 7u) << "nothing gathered: Flush sends nothing";
+}
+
+TEST(CoalescingOutput, SendsWhatWaitedTheBufferTimeout) {
+  RecordingOutput rec;
+  internal::CoalescingOutput out(&rec, /*max_rows=*/1000, /*timeout_us=*/2000);
+  ASSERT_TRUE(out.Emit(RowsWithStrings(0, 1)).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(out.Emit(RowsWithStrings(1, 2)).ok());
+  ASSERT_TRUE(out.FlushIfDue().ok());
+  EXPECT_EQ(rec.events, std::vector<std::string>({"b2:0"}))
+      << "the first row waited past 2 ms: both go";
+}
+
+// One source of `rows` one-row batches (values 0..rows-1, no watermarks) into a sum, with
+// execution.buffer-timeout on: the consumer gets the rows gathered into batches of
+// `batch_rows`, and the rows still gathered at the end of the input are not lost.
+TEST(WorkerPool, BufferTimeoutGathersASourcesSmallBatches) {
+  struct OneRowSource : SourceOperator {
+    int64_t next = 0, rows = 0;
+    absl::StatusOr<Step> NextStep(SourceOutput* out) override {
+      if (next >= rows) return Step::kEnd;
+      EDDY_RETURN_IF_ERROR(out->Emit(BatchOf(next++).batch));
+      return Step::kMore;
+    }
+  };
+  struct BatchSizes : OneInputOperator {
+    std::vector<size_t>* sizes;
+    std::atomic<int64_t>* sum;
+    absl::Status ProcessBatch(Batch& b, const RowWatermarks&, Output*) override {
+      sizes->push_back(b.num_rows());
+      for (int64_t v : b.columns[0].i64) *sum += v;
+      return absl::OkStatus();
+    }
+  };
+  const int64_t rows = 1050;
+  std::vector<size_t> sizes;
+  std::atomic<int64_t> sum{0};
+  JobGraph g;
+  g.buffer_timeout_us = 3'600'000'000;  // an hour: only full batches and the end send rows
+  g.batch_rows = 100;
+  VertexSpec src;
+  src.name = "source";
+  src.parallelism = 1;
+  src.make_source = [=](const SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<SourceOperator>> {
+    auto s = std::make_unique<OneRowSource>();
+    s->rows = rows;
+    return s;
+  };
+  VertexSpec sink;
+  sink.name = "sizes";
+  sink.parallelism = 1;
+  sink.inputs.push_back({0, 0, Partitioning::kForward, {}});
+  sink.make_chain =
+      [&](const SubtaskInfo&) -> absl::StatusOr<std::vector<std::unique_ptr<StreamOperator>>> {
+    auto op = std::make_unique<BatchSizes>();
+    op->sizes = &sizes;
+    op->sum = &sum;
+    std::vector<std::unique_ptr<StreamOperator>> ops;
+    ops.push_back(std::move(op));
+    return ops;
+  };
+  g.vertices.push_back(std::move(src));
+  g.vertices.push_back(std::move(sink));
+  WorkerPool pool(2);
+  CancelFlag cancel;
+  ASSERT_TRUE(ExecuteJob(g, &cancel, &pool).ok());
+  EXPECT_EQ(sum.load(), rows * (rows - 1) / 2);
+  std::vector<size_t> want(10, 100);
+  want.push_back(50);
+  EXPECT_EQ(sizes, want) << "ten gathered batches of 100 rows, then the 50 left at the end";
 }
 
 TEST(KeyGroups, RangesCoverEverySubtaskEvenly) {
