@@ -954,7 +954,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
   if (!factory || !factory->capabilities().lookup) {
     return Error(
         rt.pos,
-        fmt::format("lookup joins read a table of a lookup connector ({}) when the job starts; "
+        fmt::format("lookup joins read a table of a lookup connector ({}); "
                     "table '{}' uses connector '{}' (for a table that changes, use an "
                     "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
                     fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
