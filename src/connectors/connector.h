@@ -185,7 +185,7 @@ struct ConnectorCapabilities {
   /// Can be the table of a lookup join: read whole when the job starts, or by key through
   /// ConnectorFactory::CreateLookup.
   bool lookup = false;
-  bool sink = false;    // can be written (INSERT INTO)
+  bool sink = false;  // can be written (INSERT INTO)
   /// The changes the sink accepts: inserts only (+I), or every kind (+I, -U, +U, -D).
   bool sink_accepts_updates = false;
 };

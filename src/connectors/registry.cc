@@ -18,7 +18,7 @@ const ConnectorFactory& JdbcConnector();
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
-      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(), &JdbcConnector(),
+      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),  &JdbcConnector(),
       &KafkaConnector(),     &MqttConnector(),       &PrintConnector(),
   };
   return kAll;

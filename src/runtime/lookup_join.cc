@@ -243,7 +243,8 @@ class LookupJoin final : public OneInputOperator {
       size_t m = rows ? rows->size() : t.rows.num_rows();
       for (size_t j = 0; j < m; ++j) {
         size_t r = rows ? (*rows)[j] : j;
-        for (size_t c = 0; c < all.columns.size(); ++c) all.columns[c].AppendFrom(t.rows.columns[c], r);
+        for (size_t c = 0; c < all.columns.size(); ++c)
+          all.columns[c].AppendFrom(t.rows.columns[c], r);
         all.kinds.push_back(RowKind::kInsert);
       }
     };
@@ -279,7 +280,7 @@ class LookupJoin final : public OneInputOperator {
   }
 
   LookupJoinConfig c_;
-  std::unique_ptr<LookupFunction> fn_;  // reads by key, or null (the table is held whole)
+  std::unique_ptr<LookupFunction> fn_;        // reads by key, or null (the table is held whole)
   std::shared_ptr<const LookupTable> table_;  // the table, or this batch's rows of it
   std::function<int64_t()> clock_ms_;
   absl::flat_hash_map<std::string, CacheEntry> cache_;

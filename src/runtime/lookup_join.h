@@ -49,8 +49,8 @@ class LookupFunction {
 
 /// The cache of a lookup join reading through a LookupFunction (Flink: 'lookup.cache.*').
 struct LookupCacheConfig {
-  int64_t max_rows = 0;  // keys cached at most (least recently used go first); 0: no cache
-  int64_t ttl_ms = 0;    // how long an answer is used after it was read
+  int64_t max_rows = 0;       // keys cached at most (least recently used go first); 0: no cache
+  int64_t ttl_ms = 0;         // how long an answer is used after it was read
   bool cache_missing = true;  // also cache that a key has no row
 };
 

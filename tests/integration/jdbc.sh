@@ -80,7 +80,7 @@ pg -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/de
 for cache in none cached; do
   pg -c "DROP TABLE IF EXISTS enriched" -c "CREATE TABLE enriched (origin TEXT, state TEXT)"
   extra=""
-  [[ $cache == cached ]] && extra="'lookup.cache.max-rows' = '50', 'lookup.cache.ttl' = '10 min'"
+  [[ $cache == cached ]] && extra="'lookup.cache.max-rows' = '1000', 'lookup.cache.ttl' = '10 min'"
   log_before=$(wc -l <"$WORK/pg/server.log")
   run_eddy "$WORK/lk-$cache" run -q --set parallelism.default=2 -e "$FLIGHTS_DDL
 CREATE TABLE airports (iata STRING, name STRING, city STRING, state STRING, country STRING,
@@ -103,7 +103,9 @@ INSERT INTO enriched SELECT f.origin, a.state FROM flights AS f
   fi
   [[ $cache == cached ]] && cached_lookups=$lookups || uncached_lookups=$lookups
 done
-if [[ "$cached_lookups" -lt "$uncached_lookups" ]]; then
+# 223 origins (2 of them missing, cached too) fit the cache: after the first batches every key is
+# a hit.
+if [[ "$cached_lookups" -lt 50 && "$cached_lookups" -lt "$uncached_lookups" ]]; then
   ok "the lookup cache saves queries ($cached_lookups with it, $uncached_lookups without)"
 else
   bad "the lookup cache saves no query ($cached_lookups with it, $uncached_lookups without)"

@@ -10,8 +10,7 @@ namespace eddy::connectors {
 
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeJdbcSourceFactory(const ScanSpec& spec);
 absl::StatusOr<LookupPlan> MakeJdbcLookup(const LookupSpec& spec);
-absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table,
-                                      const Schema& schema);
+absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table, const Schema& schema);
 
 namespace {
 
@@ -30,9 +29,7 @@ class JdbcFactory final : public ConnectorFactory {
     c.sink_accepts_updates = true;
     return c;
   }
-  bool AcceptsUpdates(const TableDef& table) const override {
-    return !table.primary_key.empty();
-  }
+  bool AcceptsUpdates(const TableDef& table) const override { return !table.primary_key.empty(); }
   absl::Status Validate(const TableDef& table) const override {
     return jdbc::ParseJdbcOptions(table).status();
   }

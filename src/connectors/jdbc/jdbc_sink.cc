@@ -1,4 +1,5 @@
-// The 'jdbc' sink (Flink's JDBC connector, PostgreSQL over libpq). Two modes, as Flink chooses them:
+// The 'jdbc' sink (Flink's JDBC connector, PostgreSQL over libpq). Two modes, as Flink chooses
+// them:
 //  * append, when the table declares no PRIMARY KEY (insert-only input): buffered rows go in with
 //    one COPY … FROM STDIN per flush;
 //  * upsert, when it declares PRIMARY KEY (…) NOT ENFORCED: the buffer keeps the last change per
@@ -83,6 +84,18 @@ class JdbcSink final : public runtime::OneInputOperator {
 
   absl::Status ProcessBatch(Batch& b, const runtime::RowWatermarks&, runtime::Output*) override {
     const size_t ncols = sh_->schema.fields.size();
+    // PostgreSQL text cannot hold a NUL character (and a parameter would end at it).
+    for (size_t c = 0; c < ncols; ++c) {
+      const Column& col = b.columns[c];
+      if (!col.type.is_string()) continue;
+      for (size_t r = 0; r < b.num_rows(); ++r) {
+        if (!col.IsNull(r) && col.str[r].find('\0') != std::string_view::npos) {
+          return absl::InvalidArgumentError(fmt::format(
+              "table '{}': column '{}' holds a NUL character, which PostgreSQL text cannot hold",
+              sh_->o.table, sh_->schema.fields[c].name));
+        }
+      }
+    }
     for (size_t r = 0; r < b.num_rows(); ++r) {
       if (sh_->key.empty()) {
         // Append: one COPY text line.
@@ -194,16 +207,17 @@ class JdbcSink final : public runtime::OneInputOperator {
       if (st.ok()) break;
       if (!absl::IsUnavailable(st) || attempt >= sh_->o.max_retries) {
         if (attempt > 0) {
-          st = absl::Status(st.code(), fmt::format("table '{}': {} (after {} retries)",
-                                                   sh_->o.table, std::string(st.message()), attempt));
+          st =
+              absl::Status(st.code(), fmt::format("table '{}': {} (after {} retries)", sh_->o.table,
+                                                  std::string(st.message()), attempt));
         }
         return st;
       }
       int64_t pause = std::min<int64_t>(5000, int64_t{100} << std::min<int64_t>(attempt, 6));
       static LogRateLimiter limiter;
-      std::string line = fmt::format("table '{}': flush of {} rows failed: {}; retry {} of {} in {} ms",
-                                     sh_->o.table, pending_, std::string(st.message()), attempt + 1,
-                                     sh_->o.max_retries, pause);
+      std::string line = fmt::format(
+          "table '{}': flush of {} rows failed: {}; retry {} of {} in {} ms", sh_->o.table,
+          pending_, std::string(st.message()), attempt + 1, sh_->o.max_retries, pause);
       int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::steady_clock::now().time_since_epoch())
                            .count();
@@ -226,9 +240,9 @@ class JdbcSink final : public runtime::OneInputOperator {
   }
 
   absl::Status WriteAppend() {
-    return conn_->CopyIn(fmt::format("COPY {} ({}) FROM STDIN", sh_->o.table_name,
-                                     fmt::join(sh_->pg_columns, ", ")),
-                         copy_);
+    return conn_->CopyIn(
+        fmt::format("COPY {} ({}) FROM STDIN", sh_->o.table_name, fmt::join(sh_->pg_columns, ", ")),
+        copy_);
   }
 
   absl::Status WriteUpserts() {
@@ -242,10 +256,10 @@ class JdbcSink final : public runtime::OneInputOperator {
       }
       sets.push_back(fmt::format("{0} = EXCLUDED.{0}", sh_->pg_columns[c]));
     }
-    std::string conflict =
-        sets.empty() ? fmt::format("ON CONFLICT ({}) DO NOTHING", fmt::join(keys, ", "))
-                     : fmt::format("ON CONFLICT ({}) DO UPDATE SET {}", fmt::join(keys, ", "),
-                                   fmt::join(sets, ", "));
+    std::string conflict = sets.empty()
+                               ? fmt::format("ON CONFLICT ({}) DO NOTHING", fmt::join(keys, ", "))
+                               : fmt::format("ON CONFLICT ({}) DO UPDATE SET {}",
+                                             fmt::join(keys, ", "), fmt::join(sets, ", "));
     std::vector<const Change*> ups, dels;
     for (const auto& [k, ch] : changes_) (ch.del ? dels : ups).push_back(&ch);
     // Upserts.
@@ -302,8 +316,7 @@ class JdbcSink final : public runtime::OneInputOperator {
 
 }  // namespace
 
-absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table,
-                                      const Schema& schema) {
+absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table, const Schema& schema) {
   auto sh = std::make_shared<JdbcSinkShared>();
   EDDY_ASSIGN_OR_RETURN(sh->o, jdbc::ParseJdbcOptions(*table));
   sh->schema = schema;
@@ -331,8 +344,8 @@ absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table,
       return absl::InvalidArgumentError(fmt::format(
           "table '{}': the PRIMARY KEY ({}) needs a primary key or unique index on ({}) in "
           "PostgreSQL table '{}' for upserts: {}",
-          table->name, fmt::join(table->primary_key, ", "), fmt::join(keys, ", "),
-          sh->o.table_name, std::string(st.status().message())));
+          table->name, fmt::join(table->primary_key, ", "), fmt::join(keys, ", "), sh->o.table_name,
+          std::string(st.status().message())));
     }
   }
   SinkPlan plan;
@@ -341,8 +354,9 @@ absl::StatusOr<SinkPlan> MakeJdbcSink(std::shared_ptr<const TableDef> table,
   plan.description = fmt::format("jdbc {} {} ({})", sh->key.empty() ? "append" : "upsert",
                                  sh->o.table_name, sh->o.where);
   std::shared_ptr<const JdbcSinkShared> shared = std::move(sh);
-  plan.make = [shared](const runtime::SubtaskInfo&)
-      -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
+  plan.make =
+      [shared](
+          const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
     return std::unique_ptr<runtime::StreamOperator>(new JdbcSink(shared));
   };
   return plan;

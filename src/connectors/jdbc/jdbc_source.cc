@@ -40,9 +40,9 @@ absl::StatusOr<Batch> ToBatch(const PgResult& res, const Schema& schema, const J
       absl::Status st =
           jdbc::AppendFromPg(&b.columns[c], res.IsNull(r, pc), res.Text(r, pc), arena.get());
       if (!st.ok()) {
-        return absl::InvalidArgumentError(fmt::format("table '{}': column '{}' of {}: {}",
-                                                      o.table, schema.fields[c].name,
-                                                      o.table_name, std::string(st.message())));
+        return absl::InvalidArgumentError(fmt::format("table '{}': column '{}' of {}: {}", o.table,
+                                                      schema.fields[c].name, o.table_name,
+                                                      std::string(st.message())));
       }
     }
   }
@@ -97,9 +97,8 @@ class JdbcScan final : public runtime::SourceOperator {
 
   absl::Status Connect() {
     const JdbcOptions& o = sh_->o;
-    std::string base = fmt::format("SELECT {} FROM {}",
-                                   SelectList(sh_->pg_columns, sh_->spec.table->physical),
-                                   o.table_name);
+    std::string base = fmt::format(
+        "SELECT {} FROM {}", SelectList(sh_->pg_columns, sh_->spec.table->physical), o.table_name);
     if (o.partition_column.empty()) {
       if (info_.index == 0) queries_.push_back(base);
     } else {
@@ -108,8 +107,8 @@ class JdbcScan final : public runtime::SourceOperator {
       auto splits = Splits(o.lower_bound, o.upper_bound, o.partition_num);
       for (size_t i = 0; i < splits.size(); ++i) {
         if (static_cast<int>(i % static_cast<size_t>(info_.parallelism)) != info_.index) continue;
-        queries_.push_back(fmt::format("{} WHERE {} BETWEEN {} AND {}", base, col,
-                                       splits[i].first, splits[i].second));
+        queries_.push_back(fmt::format("{} WHERE {} BETWEEN {} AND {}", base, col, splits[i].first,
+                                       splits[i].second));
       }
     }
     if (queries_.empty()) return absl::OkStatus();
@@ -122,9 +121,8 @@ class JdbcScan final : public runtime::SourceOperator {
     const JdbcOptions& o = sh_->o;
     if (!open_) {
       EDDY_RETURN_IF_ERROR(Check(conn_->Exec("BEGIN READ ONLY").status()));
-      EDDY_RETURN_IF_ERROR(
-          Check(conn_->Exec("DECLARE eddy_scan NO SCROLL CURSOR FOR " + queries_[next_++])
-                    .status()));
+      EDDY_RETURN_IF_ERROR(Check(
+          conn_->Exec("DECLARE eddy_scan NO SCROLL CURSOR FOR " + queries_[next_++]).status()));
       open_ = true;
     }
     int64_t fetch = o.fetch_size > 0 ? o.fetch_size : static_cast<int64_t>(sh_->spec.batch_size);
@@ -170,8 +168,8 @@ class JdbcScan final : public runtime::SourceOperator {
  private:
   absl::Status Check(absl::Status st) const {
     if (st.ok()) return st;
-    return absl::Status(st.code(),
-                        fmt::format("table '{}': scan: {}", sh_->o.table, std::string(st.message())));
+    return absl::Status(
+        st.code(), fmt::format("table '{}': scan: {}", sh_->o.table, std::string(st.message())));
   }
 
   std::shared_ptr<const ScanShared> sh_;
@@ -268,12 +266,12 @@ class JdbcLookup final : public runtime::LookupFunction {
         st = res.status();
       }
       if (!absl::IsUnavailable(st) || attempt >= s.o.lookup_max_retries) break;
-      spdlog::warn("table '{}': lookup failed: {}; retry {} of {}", s.o.table, std::string(st.message()),
-                   attempt + 1, s.o.lookup_max_retries);
+      spdlog::warn("table '{}': lookup failed: {}; retry {} of {}", s.o.table,
+                   std::string(st.message()), attempt + 1, s.o.lookup_max_retries);
       std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min<int64_t>(attempt, 5)));
     }
-    return absl::Status(st.code(),
-                        fmt::format("table '{}': lookup: {}", s.o.table, std::string(st.message())));
+    return absl::Status(
+        st.code(), fmt::format("table '{}': lookup: {}", s.o.table, std::string(st.message())));
   }
 
  private:
@@ -322,8 +320,9 @@ absl::StatusOr<LookupPlan> MakeJdbcLookup(const LookupSpec& spec) {
   for (int c : sh->key_columns) keys.push_back(t.physical.fields[static_cast<size_t>(c)].name);
   plan.description = fmt::format("jdbc {} by ({})", sh->o.table_name, fmt::join(keys, ", "));
   std::shared_ptr<const LookupShared> shared = std::move(sh);
-  plan.make = [shared](const runtime::SubtaskInfo&)
-      -> absl::StatusOr<std::unique_ptr<runtime::LookupFunction>> {
+  plan.make =
+      [shared](
+          const runtime::SubtaskInfo&) -> absl::StatusOr<std::unique_ptr<runtime::LookupFunction>> {
     return std::unique_ptr<runtime::LookupFunction>(new JdbcLookup(shared));
   };
   return plan;

@@ -7,10 +7,10 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "base/status.h"
 #include "catalog/options.h"
 #include "types/text_codec.h"
@@ -37,9 +37,8 @@ const auto kTableName = catalog::TableOption(kJdbc, "table-name")
 const auto kUsername = catalog::TableOption(kJdbc, "username")
                            .String("")
                            .Doc("The user to connect as (default: libpq's, the OS user).");
-const auto kPassword = catalog::TableOption(kJdbc, "password")
-                           .String("")
-                           .Doc("The user's password (never logged).");
+const auto kPassword =
+    catalog::TableOption(kJdbc, "password").String("").Doc("The user's password (never logged).");
 const auto kFlushRows = catalog::TableOption(kJdbc, "sink.buffer-flush.max-rows")
                             .Int(100)
                             .Range(0, 1 << 20)
@@ -73,9 +72,10 @@ const auto kPartitionNum = catalog::TableOption(kJdbc, "scan.partition.num")
                                .Int()
                                .Range(1, 1 << 20)
                                .Doc("The number of ranges of a partitioned scan.");
-const auto kLowerBound = catalog::TableOption(kJdbc, "scan.partition.lower-bound")
-                             .Int()
-                             .Doc("The first value of the first range (rows below it are not read).");
+const auto kLowerBound =
+    catalog::TableOption(kJdbc, "scan.partition.lower-bound")
+        .Int()
+        .Doc("The first value of the first range (rows below it are not read).");
 const auto kUpperBound = catalog::TableOption(kJdbc, "scan.partition.upper-bound")
                              .Int()
                              .Doc("The last value of the last range (rows above it are not read).");
@@ -128,8 +128,7 @@ absl::Status ParseUrl(const std::string& table, const std::string& url,
         url, why));
   };
   if (!absl::StartsWith(url, kPrefix)) {
-    return bad(absl::StartsWith(url, "jdbc:") ? "only PostgreSQL is supported"
-                                              : "not a JDBC URL");
+    return bad(absl::StartsWith(url, "jdbc:") ? "only PostgreSQL is supported" : "not a JDBC URL");
   }
   absl::string_view rest = absl::string_view(url).substr(kPrefix.size());
   absl::string_view query;
@@ -168,10 +167,14 @@ absl::Status ParseUrl(const std::string& table, const std::string& url,
     (*kv)["dbname"] = PercentDecode(rest);  // jdbc:postgresql:database (localhost)
   }
   static const std::map<std::string, std::string> kParams = {
-      {"sslmode", "sslmode"},           {"sslrootcert", "sslrootcert"},
-      {"sslcert", "sslcert"},           {"sslkey", "sslkey"},
-      {"connectTimeout", "connect_timeout"}, {"ApplicationName", "application_name"},
-      {"user", "user"},                 {"password", "password"},
+      {"sslmode", "sslmode"},
+      {"sslrootcert", "sslrootcert"},
+      {"sslcert", "sslcert"},
+      {"sslkey", "sslkey"},
+      {"connectTimeout", "connect_timeout"},
+      {"ApplicationName", "application_name"},
+      {"user", "user"},
+      {"password", "password"},
   };
   for (absl::string_view kvtext : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     std::pair<std::string, std::string> p = absl::StrSplit(kvtext, absl::MaxSplits('=', 1));
@@ -208,10 +211,10 @@ absl::StatusOr<JdbcOptions> ParseJdbcOptions(const TableDef& t) {
   if (!kv.count("application_name")) kv["application_name"] = "eddy";
   kv["client_encoding"] = "UTF8";
   for (const auto& [k, v] : kv) o.conninfo.emplace_back(k, v);
-  o.where = fmt::format("PostgreSQL {}:{}/{}{}", kv.count("host") ? kv["host"] : "localhost",
-                        kv.count("port") ? kv["port"] : "5432",
-                        kv.count("dbname") ? kv["dbname"] : "",
-                        kv.count("user") ? fmt::format(" as user '{}'", kv["user"]) : "");
+  o.where =
+      fmt::format("PostgreSQL {}:{}/{}{}", kv.count("host") ? kv["host"] : "localhost",
+                  kv.count("port") ? kv["port"] : "5432", kv.count("dbname") ? kv["dbname"] : "",
+                  kv.count("user") ? fmt::format(" as user '{}'", kv["user"]) : "");
 
   EDDY_ASSIGN_OR_RETURN(o.flush_max_rows, kFlushRows.Get(opts));
   EDDY_ASSIGN_OR_RETURN(absl::Duration interval, kFlushInterval.Get(opts));
@@ -268,8 +271,8 @@ absl::StatusOr<JdbcOptions> ParseJdbcOptions(const TableDef& t) {
   EDDY_ASSIGN_OR_RETURN(o.lookup_max_retries, kLookupRetries.Get(opts));
   for (const auto& pk : t.primary_key) {
     if (t.physical.IndexOf(pk) < 0) {
-      return absl::InvalidArgumentError(fmt::format(
-          "table '{}': PRIMARY KEY column '{}' is not a physical column", t.name, pk));
+      return absl::InvalidArgumentError(
+          fmt::format("table '{}': PRIMARY KEY column '{}' is not a physical column", t.name, pk));
     }
   }
   return o;
@@ -316,11 +319,9 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Connect(const JdbcOp
     for (char& ch : why) {
       if (ch == '\n' || ch == '\t') ch = ' ';
     }
-    std::string text =
-        fmt::format("table '{}': cannot connect to {}: {}", o.table, o.where, why);
+    std::string text = fmt::format("table '{}': cannot connect to {}: {}", o.table, o.where, why);
     if (absl::StrContains(why, "authentication failed") ||
-        absl::StrContains(why, "no password supplied") ||
-        absl::StrContains(why, "pg_hba.conf")) {
+        absl::StrContains(why, "no password supplied") || absl::StrContains(why, "pg_hba.conf")) {
       return absl::PermissionDeniedError(text + " (check 'username' and 'password')");
     }
     if (absl::StrContains(why, "does not exist")) return absl::InvalidArgumentError(text);
@@ -333,8 +334,8 @@ absl::Status PgConnection::ErrorOf(const PGresult* r, const std::string& sql) co
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state ? state : "";
   std::string msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                          ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                          : PQresultErrorMessage(r)
+                            ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                            : PQresultErrorMessage(r)
                       : PQerrorMessage(conn_);
   msg = std::string(absl::StripAsciiWhitespace(msg));
   std::string shown = sql.size() > 200 ? sql.substr(0, 200) + "…" : sql;
@@ -511,9 +512,9 @@ absl::StatusOr<std::vector<std::string>> MatchColumns(PgConnection* conn, const 
   auto res = conn->Exec(fmt::format("SELECT * FROM {} LIMIT 0", o.table_name));
   if (!res.ok()) {
     if (absl::IsNotFound(res.status())) {
-      return absl::NotFoundError(fmt::format(
-          "table '{}': 'table-name' = '{}': no such table in {} ({})", o.table, o.table_name,
-          o.where, std::string(res.status().message())));
+      return absl::NotFoundError(
+          fmt::format("table '{}': 'table-name' = '{}': no such table in {} ({})", o.table,
+                      o.table_name, o.where, std::string(res.status().message())));
     }
     return absl::Status(res.status().code(), fmt::format("table '{}': {}", o.table,
                                                          std::string(res.status().message())));
@@ -532,9 +533,9 @@ absl::StatusOr<std::vector<std::string>> MatchColumns(PgConnection* conn, const 
       }
     }
     if (found.empty()) {
-      return absl::InvalidArgumentError(fmt::format(
-          "table '{}': PostgreSQL table '{}' has no column '{}' (its columns: {})", o.table,
-          o.table_name, f.name, fmt::join(pg, ", ")));
+      return absl::InvalidArgumentError(
+          fmt::format("table '{}': PostgreSQL table '{}' has no column '{}' (its columns: {})",
+                      o.table, o.table_name, f.name, fmt::join(pg, ", ")));
     }
     out.push_back(QuoteIdent(found));
   }

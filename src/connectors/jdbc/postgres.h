@@ -26,7 +26,7 @@ struct JdbcOptions {
   std::vector<std::pair<std::string, std::string>> conninfo;
   std::string where;  // "PostgreSQL 127.0.0.1:5432/db as user 'u'" (no password), for messages
   // Sink.
-  int64_t flush_max_rows = 100;  // 0: no row limit
+  int64_t flush_max_rows = 100;      // 0: no row limit
   int64_t flush_interval_ms = 1000;  // 0: no timer
   int64_t max_retries = 3;
   int64_t sink_parallelism = 1;

@@ -93,7 +93,8 @@ TEST(Connectors, SinkChangelogComesFromTheFactory) {
   EXPECT_NE(plan.status().message().find("doesn't support consuming update changes"),
             std::string::npos)
       << plan.status();
-  EXPECT_NE(plan.status().message().find("(blackhole, jdbc, print)"), std::string::npos) << plan.status();
+  EXPECT_NE(plan.status().message().find("(blackhole, jdbc, print)"), std::string::npos)
+      << plan.status();
   table->options = {{"connector", "print"}};
   EXPECT_TRUE(MakeSink(table, Schema(), /*updating=*/true, 1).ok());
 }
