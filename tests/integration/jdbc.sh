@@ -53,7 +53,7 @@ section "2. retractions: airports per flight count (GROUP BY over GROUP BY) dele
 pg -c "CREATE TABLE buckets (flights BIGINT PRIMARY KEY, airports BIGINT)"
 run_eddy "$WORK/ret" run -q -e "$FLIGHTS_DDL
 CREATE TABLE buckets (flights BIGINT, airports BIGINT, PRIMARY KEY (flights) NOT ENFORCED)
-  WITH ($(jdbc_with buckets "'sink.buffer-flush.max-rows' = '20'"));
+  WITH ($(jdbc_with buckets "'sink.buffer-flush.max-rows' = '1000'"));
 INSERT INTO buckets SELECT cnt, COUNT(*) FROM
   (SELECT origin, COUNT(*) AS cnt FROM flights GROUP BY origin) GROUP BY cnt;"
 expect_rc "$WORK/ret" 0 "the retracting job" || true
