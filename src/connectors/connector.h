@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "catalog/options.h"
 #include "catalog/table.h"
 #include "function/expr.h"
+#include "runtime/lookup_join.h"
 #include "runtime/operator.h"
 
 namespace eddy::connectors {
@@ -105,6 +107,29 @@ class ConnectingSourceFactory final : public SourceFactory {
 /// 'path' matches no file.
 absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec& spec);
 
+/// A lookup join's table, read by key (Flink: LookupTableSource): `key_columns` are the physical
+/// columns of `table` the join's ON equalities compare, in the order of the join's keys (-1 where
+/// a key is an expression, not a column).
+struct LookupSpec {
+  std::shared_ptr<const TableDef> table;
+  std::vector<int> key_columns;
+};
+
+/// How a lookup join reads its table by key: a LookupFunction per subtask, and the cache the join
+/// keeps of its answers (Flink: LookupFunctionProvider with a partial cache).
+struct LookupPlan {
+  std::function<absl::StatusOr<std::unique_ptr<runtime::LookupFunction>>(
+      const runtime::SubtaskInfo&)>
+      make;
+  runtime::LookupCacheConfig cache;
+  std::string description;  // for EXPLAIN and job summaries
+};
+
+/// The lookup source of a lookup join's table through its connector's factory, or nullopt when
+/// the connector serves lookups by reading the whole table when the job starts (ReadBoundedTable).
+/// Errors: the connector's (bad options, unreachable server, keys that are not columns).
+absl::StatusOr<std::optional<LookupPlan>> MakeLookup(const LookupSpec& spec);
+
 /// Counters of one sink. Thread-safe.
 struct SinkMetrics {
   std::string table;
@@ -157,8 +182,10 @@ struct ConnectorCapabilities {
   bool bounded = false;  // a source that ends (else it runs until cancelled)
   /// How a source becomes bounded when it is not by default ("'scan.bounded.mode'"), for docs.
   std::string bounded_when;
-  bool lookup = false;  // can be the table of a lookup join (read whole when the job starts)
-  bool sink = false;    // can be written (INSERT INTO)
+  /// Can be the table of a lookup join: read whole when the job starts, or by key through
+  /// ConnectorFactory::CreateLookup.
+  bool lookup = false;
+  bool sink = false;  // can be written (INSERT INTO)
   /// The changes the sink accepts: inserts only (+I), or every kind (+I, -U, +U, -D).
   bool sink_accepts_updates = false;
 };
@@ -180,6 +207,11 @@ class ConnectorFactory {
   /// kafka's 'scan.bounded.mode'). An unbounded SELECT prints rows as they come. Default:
   /// capabilities().bounded.
   virtual bool IsBounded(const TableDef& table) const { return capabilities().bounded; }
+  /// Whether the sink of `table` accepts updates (-U, +U, -D): jdbc does when the table has a
+  /// PRIMARY KEY. Default: capabilities().sink_accepts_updates.
+  virtual bool AcceptsUpdates(const TableDef& table) const {
+    return capabilities().sink_accepts_updates;
+  }
   /// Its WITH options (besides 'connector'): by default every option registered for
   /// identifier() (catalog::TableOption). Required ones are marked.
   virtual std::vector<catalog::OptionSpecPtr> options() const;
@@ -192,6 +224,11 @@ class ConnectorFactory {
   virtual absl::Status Validate(const TableDef& table) const { return absl::OkStatus(); }
   /// The source of a scan (capabilities().source). Errors as MakeSourceFactory.
   virtual absl::StatusOr<std::shared_ptr<SourceFactory>> CreateSource(const ScanSpec& spec) const;
+  /// The lookup source of a lookup join (capabilities().lookup), or nullopt (the default): the
+  /// join reads the whole table with CreateSource when the job starts.
+  virtual absl::StatusOr<std::optional<LookupPlan>> CreateLookup(const LookupSpec& spec) const {
+    return std::optional<LookupPlan>();
+  }
   /// The sink of `table` (capabilities().sink); MakeSink has checked the changelog. `job_id`
   /// names the job's output where a sink needs stable names across restarts. Errors: bad
   /// options, unreachable targets.

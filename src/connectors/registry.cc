@@ -13,11 +13,12 @@ const ConnectorFactory& PrintConnector();
 const ConnectorFactory& HttpConnector();
 const ConnectorFactory& MqttConnector();
 const ConnectorFactory& BlackholeConnector();
+const ConnectorFactory& JdbcConnector();
 
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
-      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),
+      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),  &JdbcConnector(),
       &KafkaConnector(),     &MqttConnector(),       &PrintConnector(),
   };
   return kAll;
@@ -76,6 +77,12 @@ absl::StatusOr<std::shared_ptr<SourceFactory>> MakeSourceFactory(const ScanSpec&
   return f->CreateSource(spec);
 }
 
+absl::StatusOr<std::optional<LookupPlan>> MakeLookup(const LookupSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(const ConnectorFactory* f, FactoryOf(*spec.table));
+  if (!f->capabilities().lookup) return std::optional<LookupPlan>();
+  return f->CreateLookup(spec);
+}
+
 absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const Schema& schema,
                                   bool updating, int default_parallelism,
                                   const std::string& job_id) {
@@ -83,6 +90,13 @@ absl::StatusOr<SinkPlan> MakeSink(std::shared_ptr<const TableDef> table, const S
   ConnectorCapabilities caps = f->capabilities();
   if (!caps.sink) {
     return f->ConnectorFactory::CreateSink(table, schema, default_parallelism, job_id);
+  }
+  if (updating && caps.sink_accepts_updates && !f->AcceptsUpdates(*table)) {
+    return absl::InvalidArgumentError(fmt::format(
+        "Table sink '{}' doesn't support consuming update changes which are produced by an "
+        "unwindowed GROUP BY or DISTINCT: declare a PRIMARY KEY (…) NOT ENFORCED on the table "
+        "so that the {} connector upserts by key",
+        table->name, f->identifier()));
   }
   if (updating && !caps.sink_accepts_updates) {
     std::vector<std::string> updating_sinks;

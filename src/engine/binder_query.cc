@@ -952,16 +952,15 @@ absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& r
   const connectors::ConnectorFactory* factory =
       connectors::FindConnector(table->Option("connector"));
   if (!factory || !factory->capabilities().lookup) {
-    return Error(
-        rt.pos,
-        fmt::format("lookup joins read a table of a lookup connector ({}) when the job starts; "
-                    "table '{}' uses connector '{}' (for a table that changes, use an "
-                    "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
-                    fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
-                                return f.capabilities().lookup;
-                              }),
-                              ", "),
-                    table->name, table->Option("connector")));
+    return Error(rt.pos,
+                 fmt::format("lookup joins read a table of a lookup connector ({}); "
+                             "table '{}' uses connector '{}' (for a table that changes, use an "
+                             "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
+                             fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
+                                         return f.capabilities().lookup;
+                                       }),
+                                       ", "),
+                             table->name, table->Option("connector")));
   }
   std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
   Scope right;

@@ -289,7 +289,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       return in;
     }
     if (node->kind == PlanNode::Kind::kLookupJoin) {
-      // The table is read once, now, and shared (read-only) by every subtask.
+      // The table is read by key as rows come (a connector with a lookup source), or once, now,
+      // and shared (read-only) by every subtask.
       connectors::ScanSpec ts;
       ts.table = node->table;
       for (const auto& c : node->table->computed) {
@@ -305,11 +306,22 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       ts.batch_size = batch;
       ts.error_policy = TableOrSession(*node->table, options::kErrorPolicy, config);
       ts.dead_letter_path = TableOrSession(*node->table, options::kDeadLetterPath, config);
-      EDDY_ASSIGN_OR_RETURN(Batch rows, connectors::ReadBoundedTable(ts));
-      EDDY_ASSIGN_OR_RETURN(auto table,
-                            runtime::LookupTable::Build(std::move(rows), node->right_keys));
       runtime::LookupJoinConfig lc;
-      lc.table = table;
+      // A connector that reads by key (jdbc) gives a lookup source; the others are read whole.
+      connectors::LookupSpec ls_spec;
+      ls_spec.table = node->table;
+      for (const auto& k : node->right_keys) ls_spec.key_columns.push_back(k->column_index());
+      EDDY_ASSIGN_OR_RETURN(auto by_key, connectors::MakeLookup(ls_spec));
+      if (by_key) {
+        lc.function = by_key->make;
+        lc.cache = by_key->cache;
+        lc.table_schema.fields = node->table->columns;
+        lc.right_keys = node->right_keys;
+      } else {
+        EDDY_ASSIGN_OR_RETURN(Batch rows, connectors::ReadBoundedTable(ts));
+        EDDY_ASSIGN_OR_RETURN(lc.table,
+                              runtime::LookupTable::Build(std::move(rows), node->right_keys));
+      }
       lc.left_keys = node->left_keys;
       const Schema& ls = node->input->schema;
       while (lc.left_visible < static_cast<int>(ls.fields.size()) &&
@@ -320,9 +332,10 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lc.residual = node->join_filter;
       lc.left_outer = node->left_outer;
       drafts[in.draft].ops.push_back(
-          [lc](const runtime::SubtaskInfo&)
+          [lc](const runtime::SubtaskInfo& info)
               -> absl::StatusOr<std::unique_ptr<runtime::StreamOperator>> {
-            return runtime::MakeLookupJoin(lc);
+            EDDY_ASSIGN_OR_RETURN(auto op, runtime::MakeLookupJoin(lc, info));
+            return std::unique_ptr<runtime::StreamOperator>(std::move(op));
           });
       drafts[in.draft].op_names.push_back(fmt::format("LookupJoin({})", node->table->name));
       return in;

@@ -27,6 +27,33 @@ bool SameKey(const std::vector<Column>& a, size_t i, const std::vector<Column>& 
   return true;
 }
 
+// The bytes of key `i` (one tag byte per part, then its value): equal keys give equal bytes, for
+// cache lookups.
+void KeyBytes(const std::vector<Column>& keys, size_t i, std::string* out) {
+  out->clear();
+  for (const Column& c : keys) {
+    switch (c.type.physical()) {
+      case Physical::kInt64:
+        out->push_back('i');
+        out->append(reinterpret_cast<const char*>(&c.i64[i]), sizeof(int64_t));
+        break;
+      case Physical::kDouble: {
+        double d = c.f64[i] == 0 ? 0.0 : c.f64[i];  // -0.0 equals 0.0
+        out->push_back('d');
+        out->append(reinterpret_cast<const char*>(&d), sizeof(double));
+        break;
+      }
+      case Physical::kString: {
+        uint64_t len = c.str[i].size();
+        out->push_back('s');
+        out->append(reinterpret_cast<const char*>(&len), sizeof len);
+        out->append(c.str[i]);
+        break;
+      }
+    }
+  }
+}
+
 bool AnyNull(const std::vector<Column>& keys, size_t i) {
   for (const auto& c : keys) {
     if (c.IsNull(i)) return true;
@@ -50,7 +77,14 @@ void HashKeys(std::vector<Column>& keys, size_t rows, std::vector<uint64_t>* out
 // lookup joins query their table again after a failover.
 class LookupJoin final : public OneInputOperator {
  public:
-  explicit LookupJoin(LookupJoinConfig c) : c_(std::move(c)) {}
+  LookupJoin(LookupJoinConfig c, std::unique_ptr<LookupFunction> fn)
+      : c_(std::move(c)), fn_(std::move(fn)), table_(c_.table) {}
+
+  absl::Status Open(OperatorContext& ctx) override {
+    EDDY_RETURN_IF_ERROR(OneInputOperator::Open(ctx));
+    clock_ms_ = ctx.clock_ms;
+    return absl::OkStatus();
+  }
 
   absl::Status ProcessBatch(Batch& in, const RowWatermarks& wm, Output* out) override {
     size_t n = in.num_rows();
@@ -60,11 +94,12 @@ class LookupJoin final : public OneInputOperator {
     Batch scratch;
     ctx.arena = scratch.NewArena();
     EDDY_ASSIGN_OR_RETURN(std::vector<Column> keys, EvalColumns(c_.left_keys, in, &ctx));
+    if (fn_) EDDY_RETURN_IF_ERROR(LookUp(keys, n));
     HashKeys(keys, n, &hashes_);
     // Candidate pairs (left row, table row or -1), in left-row order.
     lsel_.clear();
     rsel_.clear();
-    const LookupTable& t = *c_.table;
+    const LookupTable& t = *table_;
     for (size_t i = 0; i < n; ++i) {
       size_t before = lsel_.size();
       if (!AnyNull(keys, i)) {
@@ -119,9 +154,109 @@ class LookupJoin final : public OneInputOperator {
   }
 
  private:
+  // A cached answer: rows `rows` of `from` have the key.
+  struct CacheEntry {
+    std::shared_ptr<const LookupTable> from;
+    std::vector<uint32_t> rows;
+    int64_t loaded_ms = 0;
+    std::list<std::string>::iterator lru;  // position in lru_ (front: most recently used)
+  };
+
+  int64_t Now() const {
+    if (clock_ms_) return clock_ms_();
+    return NowMicros() / 1000;
+  }
+
+  // Sets table_ to the rows of the table that have one of the keys of `keys` (n rows): cached
+  // answers, and one LookupFunction call for the keys the cache does not hold.
+  absl::Status LookUp(const std::vector<Column>& keys, size_t n) {
+    const LookupCacheConfig& cc = c_.cache;
+    const int64_t now = Now();
+    absl::flat_hash_map<std::string, bool> seen;
+    // Copies: entries may be evicted below.
+    std::vector<std::pair<std::shared_ptr<const LookupTable>, std::vector<uint32_t>>> hits;
+    std::vector<uint32_t> miss_rows;
+    std::vector<std::string> miss_keys;
+    std::string kb;
+    for (size_t i = 0; i < n; ++i) {
+      if (AnyNull(keys, i)) continue;
+      KeyBytes(keys, i, &kb);
+      if (!seen.emplace(kb, true).second) continue;
+      if (cc.max_rows > 0) {
+        auto it = cache_.find(kb);
+        if (it != cache_.end() && now - it->second.loaded_ms < cc.ttl_ms) {
+          lru_.splice(lru_.begin(), lru_, it->second.lru);
+          hits.emplace_back(it->second.from, it->second.rows);
+          continue;
+        }
+        if (it != cache_.end()) {
+          lru_.erase(it->second.lru);
+          cache_.erase(it);
+        }
+      }
+      miss_rows.push_back(static_cast<uint32_t>(i));
+      miss_keys.push_back(kb);
+    }
+    std::shared_ptr<const LookupTable> fetched;
+    if (!miss_rows.empty()) {
+      std::vector<Column> mk;
+      for (const Column& c : keys) mk.push_back(c.Gather(miss_rows));
+      EDDY_ASSIGN_OR_RETURN(Batch rows, fn_->Lookup(mk, miss_rows.size()));
+      if (rows.columns.size() != c_.table_schema.fields.size()) {
+        return absl::InternalError("lookup function returned rows of another shape");
+      }
+      EDDY_ASSIGN_OR_RETURN(fetched, LookupTable::Build(std::move(rows), c_.right_keys));
+      if (cc.max_rows > 0) {
+        absl::flat_hash_map<std::string, std::vector<uint32_t>> by_key;
+        for (size_t r = 0; r < fetched->rows.num_rows(); ++r) {
+          if (AnyNull(fetched->keys, r)) continue;
+          KeyBytes(fetched->keys, r, &kb);
+          by_key[kb].push_back(static_cast<uint32_t>(r));
+        }
+        for (std::string& k : miss_keys) {
+          auto it = by_key.find(k);
+          if (it == by_key.end() && !cc.cache_missing) continue;
+          lru_.push_front(k);
+          CacheEntry& e = cache_[k];
+          e.from = fetched;
+          if (it != by_key.end()) e.rows = std::move(it->second);
+          e.loaded_ms = now;
+          e.lru = lru_.begin();
+          while (static_cast<int64_t>(cache_.size()) > cc.max_rows) {
+            cache_.erase(lru_.back());
+            lru_.pop_back();
+          }
+        }
+      }
+    }
+    if (hits.empty() && fetched) {
+      table_ = fetched;
+      return absl::OkStatus();
+    }
+    // Cached rows (and fetched ones) in one table for this batch.
+    Batch all = Batch::Empty(c_.table_schema);
+    absl::flat_hash_map<const LookupTable*, bool> added;
+    auto add = [&](const LookupTable& t, const std::vector<uint32_t>* rows) {
+      if (added.emplace(&t, true).second) {
+        for (const auto& a : t.rows.arenas) all.arenas.push_back(a);
+      }
+      size_t m = rows ? rows->size() : t.rows.num_rows();
+      for (size_t j = 0; j < m; ++j) {
+        size_t r = rows ? (*rows)[j] : j;
+        for (size_t c = 0; c < all.columns.size(); ++c)
+          all.columns[c].AppendFrom(t.rows.columns[c], r);
+        all.kinds.push_back(RowKind::kInsert);
+      }
+    };
+    for (const auto& [from, rows] : hits) add(*from, &rows);
+    if (fetched) add(*fetched, nullptr);
+    EDDY_ASSIGN_OR_RETURN(table_, LookupTable::Build(std::move(all), c_.right_keys));
+    return absl::OkStatus();
+  }
+
   // The output rows for the pairs (lsel_, rsel_).
   Batch Assemble(const Batch& in) {
-    const LookupTable& t = *c_.table;
+    const LookupTable& t = *table_;
     Batch res;
     res.arenas = in.arenas;
     for (const auto& a : t.rows.arenas) res.arenas.push_back(a);
@@ -145,6 +280,11 @@ class LookupJoin final : public OneInputOperator {
   }
 
   LookupJoinConfig c_;
+  std::unique_ptr<LookupFunction> fn_;        // reads by key, or null (the table is held whole)
+  std::shared_ptr<const LookupTable> table_;  // the table, or this batch's rows of it
+  std::function<int64_t()> clock_ms_;
+  absl::flat_hash_map<std::string, CacheEntry> cache_;
+  std::list<std::string> lru_;  // cached keys, most recently used first
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> lsel_;
   std::vector<int64_t> rsel_;
@@ -170,8 +310,14 @@ absl::StatusOr<std::shared_ptr<const LookupTable>> LookupTable::Build(
   return std::shared_ptr<const LookupTable>(std::move(t));
 }
 
-std::unique_ptr<OneInputOperator> MakeLookupJoin(LookupJoinConfig config) {
-  return std::make_unique<LookupJoin>(std::move(config));
+absl::StatusOr<std::unique_ptr<OneInputOperator>> MakeLookupJoin(LookupJoinConfig config,
+                                                                 const SubtaskInfo& info) {
+  std::unique_ptr<LookupFunction> fn;
+  if (!config.table) {
+    if (!config.function) return absl::InternalError("lookup join without a table or function");
+    EDDY_ASSIGN_OR_RETURN(fn, config.function(info));
+  }
+  return std::unique_ptr<OneInputOperator>(new LookupJoin(std::move(config), std::move(fn)));
 }
 
 }  // namespace eddy::runtime

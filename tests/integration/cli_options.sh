@@ -137,6 +137,7 @@ want = {
     "print": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "blackhole": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "http": ("no", "+I", "FALSE", ""),
+    "jdbc": ("bounded", "+I, -U, +U, -D", "TRUE", ""),
     "mqtt": ("unbounded (bounded by 'scan.bounded.idle-timeout')", "+I", "FALSE",
              "topic, qos, retained, message-id, timestamp"),
 }

@@ -27,8 +27,8 @@ TEST(Connectors, OneFactoryPerIdentifier) {
     EXPECT_EQ(FindConnector(f->identifier()), f);
     EXPECT_FALSE(f->doc().empty()) << f->identifier();
   }
-  EXPECT_EQ(ids,
-            (std::set<std::string>{"blackhole", "filesystem", "http", "kafka", "mqtt", "print"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "filesystem", "http", "jdbc", "kafka", "mqtt",
+                                        "print"}));
   EXPECT_EQ(FindConnector("filesytem"), nullptr);
 }
 
@@ -93,7 +93,8 @@ TEST(Connectors, SinkChangelogComesFromTheFactory) {
   EXPECT_NE(plan.status().message().find("doesn't support consuming update changes"),
             std::string::npos)
       << plan.status();
-  EXPECT_NE(plan.status().message().find("(blackhole, print)"), std::string::npos) << plan.status();
+  EXPECT_NE(plan.status().message().find("(blackhole, jdbc, print)"), std::string::npos)
+      << plan.status();
   table->options = {{"connector", "print"}};
   EXPECT_TRUE(MakeSink(table, Schema(), /*updating=*/true, 1).ok());
 }
