@@ -13,12 +13,13 @@ const ConnectorFactory& PrintConnector();
 const ConnectorFactory& HttpConnector();
 const ConnectorFactory& MqttConnector();
 const ConnectorFactory& BlackholeConnector();
+const ConnectorFactory& DatagenConnector();
 
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
-      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),
-      &KafkaConnector(),     &MqttConnector(),       &PrintConnector(),
+      &BlackholeConnector(), &DatagenConnector(), &FilesystemConnector(), &HttpConnector(),
+      &KafkaConnector(),     &MqttConnector(),    &PrintConnector(),
   };
   return kAll;
 }

@@ -137,6 +137,7 @@ want = {
     "print": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "blackhole": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "http": ("no", "+I", "FALSE", ""),
+    "datagen": ("unbounded (bounded by 'number-of-rows' or a 'sequence' column)", "no", "FALSE", ""),
     "mqtt": ("unbounded (bounded by 'scan.bounded.idle-timeout')", "+I", "FALSE",
              "topic, qos, retained, message-id, timestamp"),
 }
