@@ -97,7 +97,10 @@ class DatagenSubtask final : public runtime::SourceOperator {
     std::vector<RowRange> all, own;
     bool same_parallelism = true, found_own = false;
     int64_t max_ts = INT64_MIN;
+    bool any = false;
     for (std::string_view s : in.OperatorStates()) {
+      if (s.empty()) continue;
+      any = true;
       state::StateReader r(s);
       uint64_t version = 0, index = 0, parallelism = 0, n = 0;
       int64_t ts = 0;
@@ -127,7 +130,7 @@ class DatagenSubtask final : public runtime::SourceOperator {
       all.insert(all.end(), ranges.begin(), ranges.end());
       max_ts = std::max(max_ts, ts);
     }
-    if (in.OperatorStates().empty()) return absl::OkStatus();
+    if (!any) return absl::OkStatus();
     ranges_ = same_parallelism && found_own ? own : SplitRows(all, info_.index, info_.parallelism);
     max_ts_ = max_ts;
     return absl::OkStatus();

@@ -3,9 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
-#include <set>
+#include <limits>
 
 #include "base/status.h"
 #include "base/strings.h"
@@ -39,14 +38,14 @@ const auto kKind = catalog::TableOption(kDatagen, "fields.#.kind")
                            "'fields.#.start' to 'fields.#.end' (the scan ends at its end).");
 const auto kMin = catalog::TableOption(kDatagen, "fields.#.min")
                       .String()
-                      .DefaultDoc("the type's minimum; 0 for DOUBLE and DECIMAL")
+                      .DefaultDoc("the type's minimum; 0 for DOUBLE, DECIMAL and intervals")
                       .Doc(
                           "The smallest random value of a numeric column (INTERVAL DAY TO SECOND "
                           "in milliseconds, INTERVAL YEAR TO MONTH in months).");
 const auto kMax =
     catalog::TableOption(kDatagen, "fields.#.max")
         .String()
-        .DefaultDoc("the type's maximum")
+        .DefaultDoc("the type's maximum; 1 day or 120 months for intervals")
         .Doc("The largest random value of a numeric column (units as 'fields.#.min').");
 const auto kMaxPast = catalog::TableOption(kDatagen, "fields.#.max-past")
                           .Duration("0 ms")
@@ -243,8 +242,8 @@ absl::Status ParseField(const TableDef& t, FieldSpec* f) {
   }
   if (HasRange(type)) {
     if (type.id == TypeId::kDouble) {
-      f->min_d = DBL_MIN;  // Flink: Double.MIN_VALUE (the smallest positive double) …
-      f->max_d = DBL_MAX;  // … to Double.MAX_VALUE
+      f->min_d = std::numeric_limits<double>::denorm_min();  // Flink: Double.MIN_VALUE …
+      f->max_d = std::numeric_limits<double>::max();         // … to Double.MAX_VALUE
       if (min) EDDY_RETURN_IF_ERROR(ParseBound(t.name, key("min"), *f, *min, &f->min, &f->min_d));
       if (max) EDDY_RETURN_IF_ERROR(ParseBound(t.name, key("max"), *f, *max, &f->max, &f->max_d));
       if (f->min_d > f->max_d) {
