@@ -5,7 +5,9 @@
 #   (the rate is shared by the subtasks); generous bounds, 1.8 s to 8 s: never faster than the
 #   rate allows, and not stalled;
 # - cancel: an unbounded scan (default rate, and a rate the job cannot keep up with) ends within
-#   600 ms of SIGINT, by itself (the watchdog of src/cli/main.cc must not have to end it);
+#   1 s of SIGINT, by itself (the watchdog of src/cli/main.cc, which ends the process 750 ms after
+#   the signal, must not have to end it). Alone on this 2-core box it ends in 15-60 ms; under
+#   `ctest -j2` at a load of 10 one run took 1.8 s, hence the bound;
 # - checkpoints: a sequence 1..N written to a filesystem sink (two-phase commit) with checkpoints,
 #   killed with SIGKILL once its 3rd checkpoint (or a later one) is complete and resumed from the
 #   latest at the same and at another
@@ -67,12 +69,12 @@ cancel() {  # cancel WHAT RATE PARALLELISM QUERY
   if kill -0 "$pid" 2>/dev/null; then
     bad "$what: still running $ms ms after SIGINT"
     kill -KILL "$pid" 2>/dev/null || true
-  elif ((ms > 600)); then
-    bad "$what: ended $ms ms after SIGINT (limit 600 ms)"
   elif grep -q "$WATCHDOG_LINE" "$WORK/c.err"; then
-    bad "$what: the watchdog had to end it"
+    bad "$what: the watchdog had to end it ($ms ms after SIGINT)"
+  elif ((ms > 1000)); then
+    bad "$what: ended $ms ms after SIGINT (limit 1000 ms)"
   else
-    ok "$what: ended $ms ms after SIGINT (limit 600 ms)"
+    ok "$what: ended $ms ms after SIGINT (limit 1000 ms)"
   fi
   wait "$pid" 2>/dev/null || true
 }
