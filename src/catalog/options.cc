@@ -582,14 +582,25 @@ absl::Status CheckSetting(std::string_view key, std::string_view value, std::str
   return CheckValue(*spec, value);
 }
 
+bool MatchesPattern(std::string_view pattern, std::string_view key) {
+  size_t hash = pattern.find('#');
+  if (hash == std::string_view::npos) return pattern == key;
+  std::string_view before = pattern.substr(0, hash), after = pattern.substr(hash + 1);
+  return key.size() > before.size() + after.size() && key.substr(0, before.size()) == before &&
+         key.substr(key.size() - after.size()) == after;
+}
+
 absl::Status ValidateTableOptions(const TableOptionRules& rules, const OptionMap& options,
                                   std::string* hint) {
   // Every key the table may use, with its option and the key as the table spells it.
   std::map<std::string, OptionSpecPtr> exact;
   std::vector<OptionSpecPtr> prefixes;
+  std::vector<OptionSpecPtr> patterns;  // keys with '#' ('fields.#.kind')
   for (const auto& o : rules.options) {
     if (o->prefix) {
       prefixes.push_back(o);
+    } else if (o->key.find('#') != std::string::npos) {
+      patterns.push_back(o);
     } else {
       exact[o->key] = o;
     }
@@ -618,6 +629,14 @@ absl::Status ValidateTableOptions(const TableOptionRules& rules, const OptionMap
       EDDY_RETURN_IF_ERROR(CheckValue(*e->second, v, k));
       continue;
     }
+    const OptionSpecPtr* pattern = nullptr;
+    for (const auto& p : patterns) {
+      if (MatchesPattern(p->key, k)) pattern = &p;
+    }
+    if (pattern) {
+      EDDY_RETURN_IF_ERROR(CheckValue(**pattern, v, k));
+      continue;
+    }
     bool under_prefix = false;
     for (const auto& p : prefixes) {
       if (k.size() > p->key.size() && k.compare(0, p->key.size(), p->key) == 0) {
@@ -628,6 +647,7 @@ absl::Status ValidateTableOptions(const TableOptionRules& rules, const OptionMap
     std::vector<std::string> keys;
     for (const auto& [key, o] : exact) keys.push_back(key);
     for (const auto& p : prefixes) keys.push_back(p->key + "*");
+    for (const auto& p : patterns) keys.push_back(p->key);
     if (hint) {
       auto of = other_format.find(k);
       std::string near = ClosestName(k, keys);

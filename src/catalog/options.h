@@ -242,16 +242,21 @@ struct FormatSelector {
 /// What a connector accepts in WITH, for ValidateTableOptions.
 struct TableOptionRules {
   std::string connector;
-  std::vector<OptionSpecPtr> options;  // exact keys and prefixes ('connector' is implicit)
+  std::vector<OptionSpecPtr> options;  // exact keys, patterns, prefixes ('connector' implicit)
   std::vector<FormatSelector> format_selectors;
 };
 
+/// Whether `key` matches the option key `pattern`, in which a '#' stands for any non-empty text
+/// (Flink's 'fields.#.kind', '#' being a column name): 'fields.id.kind' matches it. A pattern
+/// without '#' matches itself only.
+bool MatchesPattern(std::string_view pattern, std::string_view key);
+
 /// Checks a table's WITH options against `rules` (Flink's FactoryUtil validation): every key is
-/// an option of the connector, an option of a format the table selects, or under a prefix
-/// option; every value fits its option; every required option is present. Errors:
-/// InvalidArgument "unsupported option '<key>' for connector '<c>'" (with `*hint`: the closest
-/// key, or which format a key belongs to, or the supported keys), CheckValue's errors, and
-/// "connector '<c>' needs the option '<key>' (<doc>)".
+/// an option of the connector (or matches one whose key has a '#', MatchesPattern), an option
+/// of a format the table selects, or under a prefix option; every value fits its option; every
+/// required option is present. Errors: InvalidArgument "unsupported option '<key>' for connector
+/// '<c>'" (with `*hint`: the closest key, or which format a key belongs to, or the supported keys),
+/// CheckValue's errors, and "connector '<c>' needs the option '<key>' (<doc>)".
 absl::Status ValidateTableOptions(const TableOptionRules& rules, const OptionMap& options,
                                   std::string* hint);
 

@@ -14,12 +14,13 @@ const ConnectorFactory& HttpConnector();
 const ConnectorFactory& MqttConnector();
 const ConnectorFactory& BlackholeConnector();
 const ConnectorFactory& JdbcConnector();
+const ConnectorFactory& DatagenConnector();
 
 const std::vector<const ConnectorFactory*>& Connectors() {
   // One line per connector (the order of SHOW CONNECTORS).
   static const std::vector<const ConnectorFactory*> kAll = {
-      &BlackholeConnector(), &FilesystemConnector(), &HttpConnector(),  &JdbcConnector(),
-      &KafkaConnector(),     &MqttConnector(),       &PrintConnector(),
+      &BlackholeConnector(), &DatagenConnector(), &FilesystemConnector(), &HttpConnector(),
+      &JdbcConnector(),      &KafkaConnector(),   &MqttConnector(),       &PrintConnector(),
   };
   return kAll;
 }

@@ -138,6 +138,7 @@ want = {
     "blackhole": ("no", "+I, -U, +U, -D", "FALSE", ""),
     "http": ("no", "+I", "FALSE", ""),
     "jdbc": ("bounded", "+I, -U, +U, -D", "TRUE", ""),
+    "datagen": ("unbounded (bounded by 'number-of-rows' or a 'sequence' column)", "no", "FALSE", ""),
     "mqtt": ("unbounded (bounded by 'scan.bounded.idle-timeout')", "+I", "FALSE",
              "topic, qos, retained, message-id, timestamp"),
 }

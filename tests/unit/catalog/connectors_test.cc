@@ -27,8 +27,8 @@ TEST(Connectors, OneFactoryPerIdentifier) {
     EXPECT_EQ(FindConnector(f->identifier()), f);
     EXPECT_FALSE(f->doc().empty()) << f->identifier();
   }
-  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "filesystem", "http", "jdbc", "kafka", "mqtt",
-                                        "print"}));
+  EXPECT_EQ(ids, (std::set<std::string>{"blackhole", "datagen", "filesystem", "http", "jdbc",
+                                        "kafka", "mqtt", "print"}));
   EXPECT_EQ(FindConnector("filesytem"), nullptr);
 }
 

@@ -311,6 +311,35 @@ TEST(ValidateTableOptions, Errors) {
             "connector 'test-connector' needs the option 'target' (Where rows go.)");
 }
 
+TEST(MatchesPattern, HashStandsForAnyText) {
+  EXPECT_TRUE(MatchesPattern("fields.#.kind", "fields.id.kind"));
+  EXPECT_TRUE(MatchesPattern("fields.#.kind", "fields.a.b.kind"));  // a column 'a.b'
+  EXPECT_FALSE(MatchesPattern("fields.#.kind", "fields..kind"));    // no text for '#'
+  EXPECT_FALSE(MatchesPattern("fields.#.kind", "fields.kind"));
+  EXPECT_FALSE(MatchesPattern("fields.#.max", "fields.ts.max-past"));
+  EXPECT_FALSE(MatchesPattern("fields.#.kind", "field.id.kind"));
+  EXPECT_TRUE(MatchesPattern("plain", "plain"));
+  EXPECT_FALSE(MatchesPattern("plain", "plainer"));
+}
+
+const auto kPatternWidth =
+    TableOption({"test-pattern"}, "cols.#.width").Int(1).Range(1, 9).Doc("A width per column.");
+
+TEST(ValidateTableOptions, PatternOptions) {
+  TableOptionRules rules;
+  rules.connector = "test-pattern";
+  rules.options = ConnectorOptions("test-pattern");
+  std::string hint;
+  EXPECT_TRUE(
+      ValidateTableOptions(rules, {{"cols.a.width", "3"}, {"cols.b.width", "9"}}, &hint).ok());
+  // The value is checked under the key as the table spells it.
+  absl::Status st = ValidateTableOptions(rules, {{"cols.a.width", "10"}}, &hint);
+  EXPECT_EQ(std::string(st.message()), "'cols.a.width' must be an integer from 1 to 9, not '10'");
+  st = ValidateTableOptions(rules, {{"cols.a.widht", "1"}}, &hint);
+  EXPECT_EQ(std::string(st.message()),
+            "unsupported option 'cols.a.widht' for connector 'test-pattern'");
+}
+
 TEST(OptionsMarkdown, ListsEveryPlace) {
   ConnectorDoc d;
   d.identifier = "test-connector";
