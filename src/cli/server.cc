@@ -150,6 +150,11 @@ int RunServer(const ServerOptions& o) {
     spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
   // The REST API, /metrics and health.
   server::RestApi api(&pipelines, log->get(), local_topics, groups->get());
+  api.SetServerInfo(
+      {EDDY_VERSION,
+       fmt::format("{}:{}", bo.advertised_host == "0.0.0.0" ? "127.0.0.1" : bo.advertised_host,
+                   bo.advertised_port),
+       log::WallClockMs()});
   std::unique_ptr<server::HttpServer> http;
   if (o.http_listen != "off") {
     std::string http_host;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "log/partition.h"
+#include "server/web_assets.h"
 
 namespace eddy::server {
 
@@ -187,6 +189,7 @@ HttpResponse ErrorResponse(int status, const std::string& message) {
 HttpResponse RestApi::Handle(const HttpRequest& req) const {
   std::string path = req.target.substr(0, req.target.find('?'));
   while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (HttpResponse page; ServeDashboard(req, path, &page)) return page;
   if (path == "/v1/pipelines") return HandlePipelines(req, "");
   if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
   if (path == "/v1/explain") return HandleExplain(req);
@@ -202,9 +205,17 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   }
   if (path == "/v1/health" || path == "/health") {
     if (req.method != "GET") return ErrorResponse(405, "use GET on " + path);
-    return Json(200, {{"status", "ok"},
-                      {"pipelines_running", pipelines_->running()},
-                      {"push_queries_running", RunningPushQueries()}});
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return Json(200,
+                {{"status", "ok"},
+                 {"pipelines_running", pipelines_->running()},
+                 {"push_queries_running", RunningPushQueries()},
+                 {"version", info_.version},
+                 {"kafka_bootstrap", info_.kafka_bootstrap},
+                 {"start_time", IsoTime(info_.start_ms)},
+                 {"uptime_seconds", info_.start_ms > 0 ? (now_ms - info_.start_ms) / 1000 : 0}});
   }
   return ErrorResponse(404, fmt::format("no route for {} {}", req.method, path));
 }
