@@ -18,8 +18,8 @@ export async function sampleTopics() {
 
 export function render(main) {
   const server = h('dl', { class: 'facts' });
-  const topicTable = liveTable('Topics', ['Topic', 'Partitions', 'Records', 'Size', 'Records/s in', 'Last 5 minutes'], { id: 'overview-topics' });
-  const pipeTable = liveTable('Pipelines', ['Pipeline', 'State', 'Started', 'Error'], { id: 'overview-pipelines' });
+  const topicTable = liveTable(null, ['Topic', 'Partitions', 'Records', 'Size', 'Records/s in', 'Last 5 minutes'], { id: 'overview-topics', 'aria-labelledby': 'topics-h' });
+  const pipeTable = liveTable(null, ['Pipeline', 'State', 'Started', 'Error'], { id: 'overview-pipelines', 'aria-labelledby': 'pipes-h' });
   main.append(
     h('h1', {}, 'Overview'),
     h('section', { 'aria-labelledby': 'server-h' }, h('h2', { id: 'server-h' }, 'Server'), server),
