@@ -205,6 +205,8 @@ int RunServer(const ServerOptions& o) {
     auto now = std::chrono::steady_clock::now();
     if (now - last_flush >= std::chrono::seconds(1)) {
       last_flush = now;
+      api.SampleTopicRates(
+          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
       absl::Status st = (*log)->FlushIfDue(log::WallClockMs());
       if (!st.ok()) spdlog::error("eddy server: flush failed: {}", st.ToString());
     }

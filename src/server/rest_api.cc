@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -279,6 +280,10 @@ HttpResponse RestApi::HandleExplain(const HttpRequest& req) const {
 HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& name) const {
   if (req.method != "GET") return ErrorResponse(405, "use GET on /v1/topics");
   if (!log_) return ErrorResponse(404, "this server has no log");
+  auto rate_of = [&](const std::string& topic) -> json {
+    std::optional<double> r = topic_rates_.RecordsPerSecond(topic);
+    return r ? json(std::round(*r * 10) / 10) : json(nullptr);
+  };
   auto partitions = [&](const log::TopicInfo& t, json* out, int64_t* bytes, int64_t* records) {
     for (int32_t i = 0; i < t.partition_count; ++i) {
       auto p = log_->GetPartition(t.name, PartitionId(i));
@@ -301,7 +306,8 @@ HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& na
       list.push_back({{"name", t.name},
                       {"partitions", t.partition_count},
                       {"bytes", bytes},
-                      {"records", records}});
+                      {"records", records},
+                      {"records_per_second", rate_of(t.name)}});
     }
     return Json(200, {{"topics", list}});
   }
@@ -314,6 +320,7 @@ HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& na
                     {"partitions", parts},
                     {"bytes", bytes},
                     {"records", records},
+                    {"records_per_second", rate_of(t->name)},
                     {"configs", t->overrides}});
 }
 

@@ -14,6 +14,7 @@
 #include "kafka/group_coordinator.h"
 #include "log/log_manager.h"
 #include "server/pipelines.h"
+#include "server/topic_rates.h"
 
 namespace eddy::server {
 
@@ -81,6 +82,12 @@ class RestApi {
   /// Sets what GET /v1/health reports of the server. Call before serving (not thread-safe).
   void SetServerInfo(ServerInfo info) { info_ = std::move(info); }
 
+  /// Samples the topics' end offsets for their records/s in (`now_ms`: a steady clock in ms).
+  /// `eddy server` calls it once a second; without it the rates are null. Thread-safe.
+  void SampleTopicRates(int64_t now_ms) {
+    if (log_) topic_rates_.Sample(*log_, now_ms);
+  }
+
  private:
   HttpResponse HandlePipelines(const HttpRequest& req, const std::string& name) const;
   HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
@@ -97,6 +104,7 @@ class RestApi {
   std::shared_ptr<connectors::kafka::LocalTopics> topics_;
   kafka::GroupCoordinator* groups_;
   ServerInfo info_;
+  TopicRates topic_rates_;
 };
 
 /// The JSON error body {"error_code": status, "message": message} with that status.

@@ -77,6 +77,15 @@ for _ in $(seq 1 100); do
   [[ $(curl -s "$H/v1/topics/flights" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["records"])') -gt 0 ]] && break
   sleep 0.1
 done
+# GET /v1/topics: records/s in, over the last 10 s, sampled by the server once a second.
+rate=0
+for _ in $(seq 1 50); do
+  rate=$(curl -s "$H/v1/topics/flights" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["records_per_second"] or 0)')
+  "$PY" -c "import sys; sys.exit(0 if $rate > 0 else 1)" && break
+  sleep 0.1
+done
+"$PY" -c "import sys; sys.exit(0 if 0 < $rate < 8000 else 1)" &&
+  ok "GET /v1/topics/flights: $rate records/s in while the replay sends 4,000/s" || bad "records_per_second: $rate"
 # A consumer group that read a little and stopped: its lag grows with the replay.
 "$EDDY" consume flights --group dash-readers --max-messages 10 --bootstrap-server "$BS" >/dev/null 2>&1 ||
   bad "eddy consume --group dash-readers failed"

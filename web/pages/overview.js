@@ -1,17 +1,18 @@
 // Overview: the server (version, uptime, Kafka listener, what runs), its topics with their live
 // rates of records in, and its pipelines.
 import { h, getJSON, every, liveTable, fmtInt, fmtBytes, fmtRate, fmtDuration, stateBadge } from '../api.js';
-import { rateOf, record, history, sparkline } from '../charts.js';
+import { record, history, sparkline } from '../charts.js';
 
-/** Polls GET /v1/topics and records each topic's rate of records in (shared with the topics page). */
+/**
+ * Polls GET /v1/topics and records each topic's records/s in (the server's rate over the last
+ * 10 s) for the charts (shared with the topics page).
+ */
 export async function sampleTopics() {
   const { topics } = await getJSON('/v1/topics');
   const t = Date.now();
   for (const x of topics) {
-    // records = end offsets minus start offsets: its growth is the rate of appends (retention
-    // removing segments meanwhile only makes it look slower for one second).
-    x.rate = rateOf(`topic:${x.name}:records`, x.records, t);
-    if (x.rate !== null) record(`topic:${x.name}:rate`, x.rate, t);
+    x.rate = x.records_per_second;
+    if (x.rate !== null && x.rate !== undefined) record(`topic:${x.name}:rate`, x.rate, t);
   }
   return topics;
 }

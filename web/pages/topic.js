@@ -1,7 +1,7 @@
 // One topic: its partitions with their offsets and sizes, its rate in, and a live tail of its
 // messages through a push query over the topic (POST /v1/query on a kafka table of this server).
 import { h, getJSON, every, liveTable, pushQuery, sqlString, fmtInt, fmtBytes, fmtRate, showError } from '../api.js';
-import { rateOf, record, history, lineChart } from '../charts.js';
+import { record, history, lineChart } from '../charts.js';
 
 const MAX_TAIL = 200;
 
@@ -92,8 +92,8 @@ export function render(main, name) {
   const stopPoll = every(1000, async () => {
     const t = await getJSON(`/v1/topics/${encodeURIComponent(name)}`);
     const now = Date.now();
-    const rate = rateOf(`topic:${name}:records`, t.records, now);
-    if (rate !== null) record(`topic:${name}:rate`, rate, now);
+    const rate = t.records_per_second;
+    if (rate !== null && rate !== undefined) record(`topic:${name}:rate`, rate, now);
     facts.textContent = `${t.partitions.length} partitions · ${fmtInt(t.records)} records · ${fmtBytes(t.bytes)} · ${fmtRate(rate)} records/s in`;
     chartBox.replaceChildren(lineChart('Records/s in', history(`topic:${name}:rate`), 'records/s', { id: 'chart-topic-rate' }));
     parts.update(t.partitions.map((p) => ({
