@@ -150,6 +150,11 @@ int RunServer(const ServerOptions& o) {
     spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
   // The REST API, /metrics and health.
   server::RestApi api(&pipelines, log->get(), local_topics, groups->get());
+  api.SetServerInfo(
+      {EDDY_VERSION,
+       fmt::format("{}:{}", bo.advertised_host == "0.0.0.0" ? "127.0.0.1" : bo.advertised_host,
+                   bo.advertised_port),
+       log::WallClockMs()});
   std::unique_ptr<server::HttpServer> http;
   if (o.http_listen != "off") {
     std::string http_host;
@@ -200,6 +205,8 @@ int RunServer(const ServerOptions& o) {
     auto now = std::chrono::steady_clock::now();
     if (now - last_flush >= std::chrono::seconds(1)) {
       last_flush = now;
+      api.SampleTopicRates(
+          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
       absl::Status st = (*log)->FlushIfDue(log::WallClockMs());
       if (!st.ok()) spdlog::error("eddy server: flush failed: {}", st.ToString());
     }

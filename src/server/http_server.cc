@@ -191,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.target = std::string(req.target());
     r.content_type = std::string(req[http::field::content_type]);
     r.accept = std::string(req[http::field::accept]);
+    r.if_none_match = std::string(req[http::field::if_none_match]);
     r.body = req.body();
     spdlog::debug("http: {} {} ({} bytes)", r.method, r.target, r.body.size());
     HttpResponse resp;
@@ -286,6 +287,7 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(resp.status), version);
     res->set(http::field::server, "eddy");
     res->set(http::field::content_type, resp.content_type);
+    for (const auto& [name, value] : resp.headers) res->set(name, value);
     res->keep_alive(keep_alive);
     res->body() = resp.body;
     res->prepare_payload();

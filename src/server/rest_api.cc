@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "log/partition.h"
+#include "server/web_assets.h"
 
 namespace eddy::server {
 
@@ -187,6 +190,7 @@ HttpResponse ErrorResponse(int status, const std::string& message) {
 HttpResponse RestApi::Handle(const HttpRequest& req) const {
   std::string path = req.target.substr(0, req.target.find('?'));
   while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (HttpResponse page; ServeDashboard(req, path, &page)) return page;
   if (path == "/v1/pipelines") return HandlePipelines(req, "");
   if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
   if (path == "/v1/explain") return HandleExplain(req);
@@ -202,9 +206,17 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   }
   if (path == "/v1/health" || path == "/health") {
     if (req.method != "GET") return ErrorResponse(405, "use GET on " + path);
-    return Json(200, {{"status", "ok"},
-                      {"pipelines_running", pipelines_->running()},
-                      {"push_queries_running", RunningPushQueries()}});
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    return Json(200,
+                {{"status", "ok"},
+                 {"pipelines_running", pipelines_->running()},
+                 {"push_queries_running", RunningPushQueries()},
+                 {"version", info_.version},
+                 {"kafka_bootstrap", info_.kafka_bootstrap},
+                 {"start_time", IsoTime(info_.start_ms)},
+                 {"uptime_seconds", info_.start_ms > 0 ? (now_ms - info_.start_ms) / 1000 : 0}});
   }
   return ErrorResponse(404, fmt::format("no route for {} {}", req.method, path));
 }
@@ -268,6 +280,10 @@ HttpResponse RestApi::HandleExplain(const HttpRequest& req) const {
 HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& name) const {
   if (req.method != "GET") return ErrorResponse(405, "use GET on /v1/topics");
   if (!log_) return ErrorResponse(404, "this server has no log");
+  auto rate_of = [&](const std::string& topic) -> json {
+    std::optional<double> r = topic_rates_.RecordsPerSecond(topic);
+    return r ? json(std::round(*r * 10) / 10) : json(nullptr);
+  };
   auto partitions = [&](const log::TopicInfo& t, json* out, int64_t* bytes, int64_t* records) {
     for (int32_t i = 0; i < t.partition_count; ++i) {
       auto p = log_->GetPartition(t.name, PartitionId(i));
@@ -290,7 +306,8 @@ HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& na
       list.push_back({{"name", t.name},
                       {"partitions", t.partition_count},
                       {"bytes", bytes},
-                      {"records", records}});
+                      {"records", records},
+                      {"records_per_second", rate_of(t.name)}});
     }
     return Json(200, {{"topics", list}});
   }
@@ -303,6 +320,7 @@ HttpResponse RestApi::HandleTopics(const HttpRequest& req, const std::string& na
                     {"partitions", parts},
                     {"bytes", bytes},
                     {"records", records},
+                    {"records_per_second", rate_of(t->name)},
                     {"configs", t->overrides}});
 }
 

@@ -7,11 +7,14 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "connectors/kafka/local_topics.h"
 #include "kafka/group_coordinator.h"
 #include "log/log_manager.h"
 #include "server/pipelines.h"
+#include "server/topic_rates.h"
 
 namespace eddy::server {
 
@@ -20,7 +23,8 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", "DELETE", ...
   std::string target;  // "/v1/pipelines/orders?x=1"
   std::string content_type;
-  std::string accept;  // the Accept header ("text/event-stream" asks for Server-Sent Events)
+  std::string accept;         // the Accept header ("text/event-stream" asks for Server-Sent Events)
+  std::string if_none_match;  // the If-None-Match header (ETags of a cached copy), "" when none
   std::string body;
 };
 
@@ -47,7 +51,15 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::shared_ptr<ResponseStream> stream;  // when set, `body` is ignored
+  std::shared_ptr<ResponseStream> stream;                    // when set, `body` is ignored
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers: ETag, Cache-Control
+};
+
+/// What GET /v1/health tells of the server beside its health (the dashboard's overview).
+struct ServerInfo {
+  std::string version;          // "0.1.0"
+  std::string kafka_bootstrap;  // the Kafka listener as clients and kafka tables name it
+  int64_t start_ms = 0;         // wall clock, ms since the epoch, when the server started
 };
 
 /// Push queries running now (POST /v1/query whose client has not gone away). Thread-safe.
@@ -67,6 +79,15 @@ class RestApi {
   /// use, 415 a body that is not application/json.
   HttpResponse Handle(const HttpRequest& req) const;
 
+  /// Sets what GET /v1/health reports of the server. Call before serving (not thread-safe).
+  void SetServerInfo(ServerInfo info) { info_ = std::move(info); }
+
+  /// Samples the topics' end offsets for their records/s in (`now_ms`: a steady clock in ms).
+  /// `eddy server` calls it once a second; without it the rates are null. Thread-safe.
+  void SampleTopicRates(int64_t now_ms) {
+    if (log_) topic_rates_.Sample(*log_, now_ms);
+  }
+
  private:
   HttpResponse HandlePipelines(const HttpRequest& req, const std::string& name) const;
   HttpResponse HandleTopics(const HttpRequest& req, const std::string& name) const;
@@ -82,6 +103,8 @@ class RestApi {
   log::LogManager* log_;
   std::shared_ptr<connectors::kafka::LocalTopics> topics_;
   kafka::GroupCoordinator* groups_;
+  ServerInfo info_;
+  TopicRates topic_rates_;
 };
 
 /// The JSON error body {"error_code": status, "message": message} with that status.
