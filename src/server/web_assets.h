@@ -1,4 +1,4 @@
-// The web dashboard's files (web/), compiled into the binary at build time by
+// The web dashboard's files (ui/), compiled into the binary at build time by
 // src/server/embed_assets.py (docs/dashboard.md), and the HTTP route that serves them.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace eddy::server {
 
-/// One embedded file of web/: served at `path` ("/ui/app.js"; web/index.html also at "/").
+/// One embedded file of ui/: served at `path` ("/ui/app.js"; ui/index.html also at "/").
 struct WebAsset {
   std::string_view path;
   std::string_view content_type;  // "text/javascript; charset=utf-8", ...

@@ -43,12 +43,12 @@ BS="127.0.0.1:$PORT"
 
 section "the dashboard is served from the binary"
 curl -s -D "$WORK/index.h" -o "$WORK/index.html" "$H/"
-grep -qi '^content-type: text/html; charset=utf-8' "$WORK/index.h" && cmp -s "$WORK/index.html" "$ROOT/web/index.html" &&
-  ok "GET / is web/index.html as text/html" || bad "GET /: $(tr '\r\n' '  ' <"$WORK/index.h")"
+grep -qi '^content-type: text/html; charset=utf-8' "$WORK/index.h" && cmp -s "$WORK/index.html" "$ROOT/ui/index.html" &&
+  ok "GET / is ui/index.html as text/html" || bad "GET /: $(tr '\r\n' '  ' <"$WORK/index.h")"
 for f in app.js api.js style.css pages/sql.js; do
   want=$(case $f in *.js) echo text/javascript ;; *.css) echo text/css ;; esac)
   code=$(curl -s -D "$WORK/f.h" -o "$WORK/f.body" -w '%{http_code}' "$H/ui/$f")
-  [[ $code == 200 ]] && grep -qi "^content-type: $want" "$WORK/f.h" && cmp -s "$WORK/f.body" "$ROOT/web/$f" &&
+  [[ $code == 200 ]] && grep -qi "^content-type: $want" "$WORK/f.h" && cmp -s "$WORK/f.body" "$ROOT/ui/$f" &&
     ok "/ui/$f: 200, $want, the file's bytes" || bad "/ui/$f: $code $(tr '\r\n' '  ' <"$WORK/f.h")"
 done
 etag=$(awk 'tolower($1) == "etag:" { print $2 }' "$WORK/index.h" | tr -d '\r')
@@ -59,10 +59,10 @@ grep -qi '^cache-control: no-cache' "$WORK/index.h" && ok "Cache-Control: no-cac
 code=$(curl -s -o /dev/null -w '%{http_code}' "$H/ui/nope.js")
 [[ $code == 404 ]] && ok "an unknown file is 404" || bad "/ui/nope.js: $code"
 # (www.w3.org is the SVG namespace's name, which no browser fetches.)
-if grep -rhoE "(https?:)?//[a-zA-Z0-9.-]+\.[a-z]{2,}" "$ROOT/web" | grep -vx 'http://www.w3.org' >"$WORK/urls.txt"; then
-  bad "web/ names other origins: $(sort -u "$WORK/urls.txt" | tr '\n' ' ')"
+if grep -rhoE "(https?:)?//[a-zA-Z0-9.-]+\.[a-z]{2,}" "$ROOT/ui" | grep -vx 'http://www.w3.org' >"$WORK/urls.txt"; then
+  bad "ui/ names other origins: $(sort -u "$WORK/urls.txt" | tr '\n' ' ')"
 else
-  ok "web/ names no other origin (no CDN)"
+  ok "ui/ names no other origin (no CDN)"
 fi
 
 section "the dashboard in headless chromium ($("$CHROMIUM" --version 2>/dev/null | head -1))"

@@ -1,5 +1,5 @@
 // The web dashboard's files compiled into the binary (src/server/web_assets.h) as the REST API
-// serves them: every file of web/ is embedded byte for byte (compared with the file on disk),
+// serves them: every file of ui/ is embedded byte for byte (compared with the file on disk),
 // with the Content-Type of its extension, an ETag that changes with the content and a 304 for a
 // matching If-None-Match; "/" is index.html; unknown files, other methods and paths outside the
 // dashboard are told apart; index.html and the modules' imports name only embedded files (no
@@ -42,7 +42,7 @@ HttpRequest Get(const std::string& target, const std::string& if_none_match = ""
 }
 
 TEST(WebAssets, EveryFileOfWebIsEmbeddedByteForByte) {
-  const std::filesystem::path web = std::filesystem::path(EDDY_SOURCE_DIR) / "web";
+  const std::filesystem::path web = std::filesystem::path(EDDY_SOURCE_DIR) / "ui";
   std::set<std::string> on_disk;
   for (const auto& e : std::filesystem::recursive_directory_iterator(web)) {
     if (!e.is_regular_file()) continue;
@@ -79,7 +79,7 @@ TEST(WebAssets, ServesIndexAtRootWithCachingAndSecurityHeaders) {
   ASSERT_TRUE(ServeDashboard(Get("/"), "/", &r));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
-  EXPECT_EQ(r.body, ReadFile(std::filesystem::path(EDDY_SOURCE_DIR) / "web/index.html"));
+  EXPECT_EQ(r.body, ReadFile(std::filesystem::path(EDDY_SOURCE_DIR) / "ui/index.html"));
   EXPECT_EQ(Header(r, "Cache-Control"), "no-cache");
   EXPECT_EQ(Header(r, "ETag"), FindWebAsset("/ui/index.html")->etag);
   EXPECT_NE(Header(r, "Content-Security-Policy").find("default-src 'self'"), std::string::npos);
