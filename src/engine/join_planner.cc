@@ -238,12 +238,14 @@ absl::StatusOr<PlanPtr> PlanLogicalJoin(const PlanNode& join, PlanPtr left, Plan
     cfg->left_outer = left_outer;
     cfg->right_outer = right_outer;
     n->kind = PlanNode::Kind::kRegularJoin;
-    n->updating = true;
+    // An inner join of insert-only inputs only ever adds pairs (Flink: append-only); outer
+    // joins retract their NULL-padded rows, and retractions of an input retract its pairs.
+    n->updating = left_outer || right_outer || left->updating || right->updating;
     for (int side = 0; side < 2; ++side) {
       const Schema& s = side == 0 ? ls : rs;
       for (int i = 0; i < (side == 0 ? lv : rv); ++i) {
         DataType t = s.fields[i].type;
-        t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
+        t.time_attr = TimeAttr::kNone;  // a regular join's output has no time attribute
         (side == 0 ? cfg->left_types : cfg->right_types).push_back(t);
         n->schema.fields.push_back({s.fields[i].name, t});
       }
