@@ -3,6 +3,7 @@
 //
 //   statement ok | statement error        SQL, then for errors `----` and expected substrings
 //   query <types> [rowsort|nosort|changelog|final]   SQL, `----`, expected rows (TAB-separated)
+//   explain                               a query, `----`, its optimized logical plan (EXPLAIN)
 //
 // plus the directives `matrix`, `mode skip`/`mode unskip`, `halt` and `#` comments. Each file runs
 // once per combination of its matrix with a fresh Engine; a failure prints file:line, the SQL, the
@@ -34,7 +35,7 @@ namespace {
 // Relative tolerance for columns typed R.
 constexpr double kRealTolerance = 1e-9;
 
-enum class RecordKind { kStatementOk, kStatementError, kQuery, kHalt, kSkip, kUnskip };
+enum class RecordKind { kStatementOk, kStatementError, kQuery, kExplain, kHalt, kSkip, kUnskip };
 enum class SortMode { kRowSort, kNoSort, kChangelog, kFinal };
 
 // One record of a test file.
@@ -363,6 +364,8 @@ std::optional<ParseError> ParseFile(const std::string& path, TestFile* out) {
         else
           return ParseError{lineno, fmt::format("unknown sort mode '{}'", words[2])};
       }
+    } else if (words[0] == "explain" && words.size() == 1) {
+      r.kind = RecordKind::kExplain;
     } else {
       return ParseError{lineno, fmt::format("unknown record '{}'", words[0])};
     }
@@ -383,6 +386,9 @@ std::optional<ParseError> ParseFile(const std::string& path, TestFile* out) {
     }
     if (r.kind == RecordKind::kQuery && !separator) {
       return ParseError{lineno, "a query needs '----' and its expected rows"};
+    }
+    if (r.kind == RecordKind::kExplain && !separator) {
+      return ParseError{lineno, "an explain record needs '----' and the expected plan"};
     }
     std::vector<std::string>* dest =
         r.kind == RecordKind::kStatementError ? &r.error_substrings : &r.expected;
@@ -551,6 +557,8 @@ class FileRunner {
       }
       case RecordKind::kQuery:
         return RunQuery(engine, r, sql);
+      case RecordKind::kExplain:
+        return RunExplain(engine, r, sql);
       default:
         return "";
     }
@@ -563,6 +571,43 @@ class FileRunner {
     absl::Status st = engine->ExecuteScript(sql, out);
     if (devnull) std::fclose(devnull);
     return st;
+  }
+
+  // EXPLAIN of the record's query: its optimized logical plan (the lines between EXPLAIN's first
+  // header and the blank line before the job graph) must equal the expected lines exactly
+  // (trailing spaces ignored).
+  std::string RunExplain(Engine* engine, const Record& r, const std::string& sql) {
+    char* buf = nullptr;
+    size_t len = 0;
+    FILE* mem = open_memstream(&buf, &len);
+    if (!mem) return "  open_memstream failed\n";
+    OutputOptions out;
+    out.out = mem;
+    absl::Status st = engine->ExecuteScript("EXPLAIN " + sql, out);
+    std::fclose(mem);
+    std::string text(buf ? buf : "", len);
+    std::free(buf);
+    if (!st.ok()) {
+      return fmt::format("  expected a plan, got the error:\n{}",
+                         Indent(std::string(st.message())));
+    }
+    std::vector<std::string> plan;
+    bool in_plan = false;
+    for (const auto& l : Split(text, '\n')) {
+      if (l.rfind("== ", 0) == 0) {
+        in_plan = plan.empty() && !in_plan;
+        continue;
+      }
+      if (in_plan && TrimRight(l).empty()) break;
+      if (in_plan) plan.push_back(TrimRight(l));
+    }
+    std::vector<std::string> want;
+    for (const auto& l : r.expected) want.push_back(TrimRight(l));
+    if (plan == want) return "";
+    std::string e, a;
+    for (const auto& l : want) e += l + "\n";
+    for (const auto& l : plan) a += l + "\n";
+    return fmt::format("  plans differ\n  expected:\n{}  actual:\n{}", Indent(e), Indent(a));
   }
 
   std::string RunQuery(Engine* engine, const Record& r, const std::string& sql) {

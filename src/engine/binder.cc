@@ -89,6 +89,16 @@ std::string PlanNode::Describe() const {
       return rank->name + fmt::format(", rankRange=[rankStart=1, rankEnd={}])", rank->limit);
     case Kind::kWindowRank:
       return window_rank->name;
+    case Kind::kJoin: {
+      std::vector<std::string> c;
+      for (const auto& p : condition) c.push_back(p.expr->ToString());
+      const char* type = join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
+                         : join_type == sql::JoinType::kRight ? "RightOuterJoin"
+                         : join_type == sql::JoinType::kFull  ? "FullOuterJoin"
+                         : join_type == sql::JoinType::kCross ? "CrossJoin"
+                                                              : "InnerJoin";
+      return fmt::format("LogicalJoin(joinType=[{}], condition=[{}])", type, fmt::join(c, " AND "));
+    }
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

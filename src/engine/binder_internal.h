@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/connector.h"
 #include "engine/plan.h"
 
 namespace eddy {
@@ -21,5 +22,11 @@ struct Binder::FromResult {
   std::vector<sql::ExprPtr> session_keys;
   sql::Pos pos;
 };
+
+/// The conjuncts of an AND tree of the AST.
+void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out);
+
+/// The connectors' identifiers (those `pred` accepts, all when null), for hints.
+std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::ConnectorFactory&));
 
 }  // namespace eddy

@@ -253,6 +253,7 @@ absl::StatusOr<sql::ExprPtr> Binder::RewriteNavigation(const Expr& e, void* vctx
 absl::StatusOr<Binder::FromResult> Binder::BindMatchRecognize(const sql::TableRef& ref) {
   const sql::MatchRecognize& mr = *ref.match;
   EDDY_ASSIGN_OR_RETURN(FromResult in, BindFrom(*ref.tvf_input));
+  EDDY_RETURN_IF_ERROR(PlanJoins(&in));
   if (in.window) {
     return Error(ref.tvf_input->pos,
                  "MATCH_RECOGNIZE over a window TVF needs the window aggregation first: put it "

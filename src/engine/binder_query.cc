@@ -8,6 +8,7 @@
 #include "catalog/options.h"
 #include "connectors/connector.h"
 #include "engine/binder_internal.h"
+#include "engine/optimizer.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
 #include "sql/parser.h"
@@ -20,8 +21,6 @@ using sql::Expr;
 using sql::ExprKind;
 using sql::Pos;
 
-namespace {
-// The connectors' identifiers, for hints.
 std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::ConnectorFactory&)) {
   std::vector<std::string> names;
   for (const connectors::ConnectorFactory* f : connectors::Connectors()) {
@@ -29,6 +28,8 @@ std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::Connector
   }
   return names;
 }
+
+namespace {
 
 // Bounds of window TVF arguments: every interval at most 100 years, so window_start and
 // window_end of any TIMESTAMP (years 0000-9999) stay far inside int64 µs, and at most 100,000
@@ -341,6 +342,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   const sql::TableRef& in = *ref.tvf_input;
   EDDY_ASSIGN_OR_RETURN(FromResult inner, BindFrom(in));
   if (inner.window) return Error(in.pos, "a window TVF cannot take another window TVF as input");
+  EDDY_RETURN_IF_ERROR(PlanJoins(&inner));
   r.node = inner.node;
   if (r.node->updating) {
     return Error(ref.pos,
@@ -489,537 +491,6 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   return r;
 }
 
-absl::StatusOr<Binder::FromResult> Binder::BindJoin(const sql::TableRef& ref) {
-  if (ref.right && ref.right->kind == sql::TableRefKind::kNamed && ref.right->system_time) {
-    return BindLookupJoin(ref);
-  }
-  return BindIntervalJoin(ref);
-}
-
-namespace {
-// Casts two join key expressions to one type: equal types and two strings stay as they are;
-// numbers become BIGINT, or DOUBLE when either is DOUBLE or DECIMAL. False when the types
-// cannot be compared.
-bool AlignKeyTypes(BoundExprPtr* l, BoundExprPtr* r) {
-  DataType lt = (*l)->type(), rt = (*r)->type();
-  if (lt.SameAs(rt) || (lt.is_string() && rt.is_string())) return true;
-  if (!lt.is_numeric() || !rt.is_numeric()) return false;
-  DataType common = lt.id == TypeId::kDouble || rt.id == TypeId::kDouble ||
-                            lt.id == TypeId::kDecimal || rt.id == TypeId::kDecimal
-                        ? DataType::Double()
-                        : DataType::Bigint();
-  if (!lt.SameAs(common)) *l = MakeCast(*l, common, false);
-  if (!rt.SameAs(common)) *r = MakeCast(*r, common, false);
-  return true;
-}
-
-// The conjuncts of an AND tree.
-void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out) {
-  if (e->kind == ExprKind::kBinary && ToUpper(e->op) == "AND") {
-    Conjuncts(e->args[0], out);
-    Conjuncts(e->args[1], out);
-    return;
-  }
-  out->push_back(e);
-}
-}  // namespace
-
-namespace {
-// `col`, `col + INTERVAL …` or `col - INTERVAL …` over a time attribute: (scope column, µs).
-struct TimeTerm {
-  const sql::Expr* col = nullptr;
-  int64_t offset = 0;
-};
-}  // namespace
-
-absl::StatusOr<std::optional<Binder::JoinKey>> Binder::BindJoinKey(const sql::Expr& c,
-                                                                   const Scope& ls,
-                                                                   const Scope& rs) {
-  if (c.kind != ExprKind::kBinary || c.op != "=") return std::optional<JoinKey>();
-  for (int flip = 0; flip < 2; ++flip) {
-    auto lk = Bind(*c.args[flip], ls, nullptr);
-    auto rk = Bind(*c.args[1 - flip], rs, nullptr);
-    if (!lk.ok() || !rk.ok()) continue;
-    JoinKey key{*lk, *rk, fmt::format("{} = {}", (*lk)->ToString(), (*rk)->ToString()),
-                (*rk)->column_index()};
-    if (!AlignKeyTypes(&key.left, &key.right)) {
-      return Error(c.pos, fmt::format("cannot compare {} with {} in a join condition",
-                                      key.left->type().ToString(), key.right->type().ToString()));
-    }
-    return std::optional<JoinKey>(std::move(key));
-  }
-  return std::optional<JoinKey>();
-}
-
-// The extra ON conditions of a join (those that are not keys or time bounds), bound over the
-// joined scope and ANDed; null when there are none.
-absl::StatusOr<BoundExprPtr> Binder::BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
-                                                    const Scope& scope) {
-  std::vector<BoundExprPtr> filters;
-  for (const auto& c : rest) {
-    EDDY_ASSIGN_OR_RETURN(auto f, Bind(*c, scope, nullptr));
-    if (f->type().id != TypeId::kBoolean && f->type().id != TypeId::kNull) {
-      return Error(c->pos,
-                   fmt::format("ON needs BOOLEAN conditions, got {}", f->type().ToString()));
-    }
-    filters.push_back(f);
-  }
-  if (filters.empty()) return BoundExprPtr();
-  if (filters.size() == 1) return filters[0];
-  return MakeAnd(filters);
-}
-
-// A regular join (no time bounds): an updating result whose rows lose their time attributes.
-absl::StatusOr<Binder::FromResult> Binder::MakeRegularJoin(
-    const sql::TableRef& ref, const FromResult& left, const FromResult& right, FromResult r,
-    const runtime::IntervalJoinConfig& keys, const std::vector<std::string>& key_texts,
-    const std::vector<sql::ExprPtr>& rest) {
-  auto cfg = std::make_shared<runtime::RegularJoinConfig>();
-  cfg->left_keys = keys.left_keys;
-  cfg->right_keys = keys.right_keys;
-  cfg->left_outer = ref.join_type == sql::JoinType::kLeft || ref.join_type == sql::JoinType::kFull;
-  cfg->right_outer =
-      ref.join_type == sql::JoinType::kRight || ref.join_type == sql::JoinType::kFull;
-  auto n = std::make_shared<PlanNode>();
-  n->kind = PlanNode::Kind::kRegularJoin;
-  n->input = left.node;
-  n->right = right.node;
-  n->updating = true;
-  for (int side = 0; side < 2; ++side) {
-    const Schema& s = (side == 0 ? left : right).node->schema;
-    int cols = side == 0 ? keys.left_columns : keys.right_columns;
-    for (int i = 0; i < cols; ++i) {
-      DataType t = s.fields[i].type;
-      t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute
-      (side == 0 ? cfg->left_types : cfg->right_types).push_back(t);
-      n->schema.fields.push_back({s.fields[i].name, t});
-    }
-  }
-  for (auto& c : r.scope.cols) c.type.time_attr = TimeAttr::kNone;
-  r.node = n;
-  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
-  const char* type = ref.join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
-                     : ref.join_type == sql::JoinType::kRight ? "RightOuterJoin"
-                     : ref.join_type == sql::JoinType::kFull  ? "FullOuterJoin"
-                                                              : "InnerJoin";
-  cfg->name =
-      fmt::format("Join(joinType=[{}], on=[{}]{})", type, fmt::join(key_texts, " AND "),
-                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
-  n->regular_join = cfg;
-  return r;
-}
-
-// Flink SQL interval join: `l JOIN r ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL … AND r.ts +
-// INTERVAL …` (or the same bounds as >=, >, <=, < comparisons); inner, LEFT, RIGHT and FULL.
-absl::StatusOr<Binder::FromResult> Binder::BindIntervalJoin(const sql::TableRef& ref) {
-  if (ref.join_type == sql::JoinType::kCross) {
-    return Error(ref.pos, "CROSS JOIN and comma joins of streams are not supported; use JOIN … ON");
-  }
-  if (!ref.on) return Error(ref.pos, "a join needs ON with an equality of the two sides");
-  EDDY_ASSIGN_OR_RETURN(FromResult left, BindFrom(*ref.left));
-  EDDY_ASSIGN_OR_RETURN(FromResult right, BindFrom(*ref.right));
-  if (left.window || right.window) {
-    return Error(ref.pos, "window joins are not supported yet; join the windowed views instead");
-  }
-
-  auto visible = [](const Schema& s) {
-    int v = 0;
-    while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
-    return v;
-  };
-  int lv = visible(left.node->schema), rv = visible(right.node->schema);
-  FromResult r;
-  r.pos = ref.pos;
-  r.scope = left.scope;
-  for (auto c : right.scope.cols) {
-    c.index += lv;
-    r.scope.cols.push_back(c);
-  }
-  auto cfg = std::make_shared<runtime::IntervalJoinConfig>();
-  cfg->left_columns = lv;
-  cfg->right_columns = rv;
-  // Which side a time term reads: 0 left, 1 right, -1 neither (not an event-time column).
-  auto time_term = [&](const sql::Expr& e, TimeTerm* t, int* side, int* col) -> absl::Status {
-    *side = -1;
-    const sql::Expr* c = &e;
-    int64_t off = 0;
-    if (e.kind == ExprKind::kBinary && (e.op == "+" || e.op == "-") &&
-        e.args[1]->kind == ExprKind::kInterval) {
-      EDDY_ASSIGN_OR_RETURN(off, IntervalMicros(*e.args[1]));
-      if (e.op == "-") off = -off;
-      c = e.args[0].get();
-    }
-    if (c->kind != ExprKind::kColumn) return absl::OkStatus();
-    for (int s = 0; s < 2; ++s) {
-      auto b = Bind(*c, s == 0 ? left.scope : right.scope, nullptr);
-      if (!b.ok()) continue;
-      if ((*b)->type().time_attr != TimeAttr::kRowtime || (*b)->column_index() < 0) continue;
-      if (c != &e) {
-        EDDY_RETURN_IF_ERROR(TimeBoundMicros(*e.args[1], "a time bound of a join").status());
-      }
-      *side = s;
-      *col = (*b)->column_index();
-      t->col = c;
-      t->offset = off;
-    }
-    return absl::OkStatus();
-  };
-  int64_t lower = INT64_MIN, upper = INT64_MAX;
-  int ltime = -1, rtime = -1;
-  bool window_ends_equal = false;  // ON … L.window_end = R.window_end (a window join)
-  // `a OP b` on time terms of the two sides: a bound on l.ts - r.ts (`*used` false otherwise).
-  auto add_bound = [&](const sql::Expr& a, const std::string& op, const sql::Expr& b,
-                       bool* used) -> absl::Status {
-    *used = false;
-    TimeTerm ta, tb;
-    int sa, sb, ca = -1, cb = -1;
-    EDDY_RETURN_IF_ERROR(time_term(a, &ta, &sa, &ca));
-    EDDY_RETURN_IF_ERROR(time_term(b, &tb, &sb, &cb));
-    if (sa < 0 || sb < 0 || sa == sb) return absl::OkStatus();
-    int lc = sa == 0 ? ca : cb, rc = sa == 0 ? cb : ca;
-    if ((ltime >= 0 && ltime != lc) || (rtime >= 0 && rtime != rc)) {
-      return Error(a.pos,
-                   "all time bounds of an interval join must use the same two time attributes");
-    }
-    ltime = lc;
-    rtime = rc;
-    // ta + oa OP tb + ob  <=>  (l - r) OP' k
-    std::string o = op;
-    int64_t k;
-    if (sa == 0) {
-      k = tb.offset - ta.offset;
-    } else {
-      k = ta.offset - tb.offset;
-      o = op == "<" ? ">" : op == "<=" ? ">=" : op == ">" ? "<" : op == ">=" ? "<=" : op;
-    }
-    if (o == "<=") upper = std::min(upper, k);
-    if (o == "<") upper = std::min(upper, k - 1);
-    if (o == ">=") lower = std::max(lower, k);
-    if (o == ">") lower = std::max(lower, k + 1);
-    if (o == "=") {
-      lower = std::max(lower, k);
-      upper = std::min(upper, k);
-    }
-    *used = true;
-    return absl::OkStatus();
-  };
-  std::vector<sql::ExprPtr> conj;
-  Conjuncts(ref.on, &conj);
-  std::vector<sql::ExprPtr> rest;
-  std::vector<std::string> key_texts;
-  for (const auto& c : conj) {
-    bool used = false;
-    if (c->kind == ExprKind::kBetween && !c->negated) {
-      bool u1 = false, u2 = false;
-      EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], ">=", *c->args[1], &u1));
-      if (u1) EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], "<=", *c->args[2], &u2));
-      used = u1 && u2;
-    } else if (c->kind == ExprKind::kBinary &&
-               (c->op == "<" || c->op == "<=" || c->op == ">" || c->op == ">=" || c->op == "=")) {
-      EDDY_RETURN_IF_ERROR(add_bound(*c->args[0], c->op, *c->args[1], &used));
-    }
-    if (!used) {
-      EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right.scope));
-      if (key) {
-        cfg->left_keys.push_back(key->left);
-        cfg->right_keys.push_back(key->right);
-        key_texts.push_back(key->text);
-        window_ends_equal |= ToLower(key->text) == "window_end = window_end";
-        used = true;
-      }
-    }
-    if (!used) rest.push_back(c);
-  }
-  // Window join (Flink SQL): two window aggregations joined on window_start and window_end. Each
-  // side's rows of a window carry window_time = window_end - 1 ms, so equal window ends mean equal
-  // window times: an interval join with both bounds 0 on window_time.
-  if (lower == INT64_MIN && upper == INT64_MAX && window_ends_equal) {
-    int lw = -1, rw = -1;
-    for (int i = 0; i < lv; ++i) {
-      const Field& f = left.node->schema.fields[i];
-      if (ToLower(f.name) == "window_time" && f.type.time_attr == TimeAttr::kRowtime) lw = i;
-    }
-    for (int i = 0; i < rv; ++i) {
-      const Field& f = right.node->schema.fields[i];
-      if (ToLower(f.name) == "window_time" && f.type.time_attr == TimeAttr::kRowtime) rw = i;
-    }
-    if (lw < 0 || rw < 0) {
-      return Error(ref.on->pos,
-                   "a window join needs window_time in the SELECT list of both windowed inputs "
-                   "(it is their event-time attribute)");
-    }
-    ltime = lw;
-    rtime = rw;
-    lower = upper = 0;
-  }
-  bool regular = lower == INT64_MIN || upper == INT64_MAX;
-  if (regular && (lower != INT64_MIN || upper != INT64_MAX)) {
-    return Error(ref.on->pos,
-                 "an interval join needs both time bounds between the sides' event-time "
-                 "attributes: ON l.k = r.k AND l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts + "
-                 "INTERVAL '1' HOUR");
-  }
-  if (!regular && (left.node->updating || right.node->updating)) {
-    return Error(ref.pos, "an interval join takes insert-only inputs, not updating results");
-  }
-  if (regular) return MakeRegularJoin(ref, left, right, std::move(r), *cfg, key_texts, rest);
-  if (cfg->left_keys.empty()) {
-    return Error(ref.on->pos,
-                 "an interval join needs an equality between the two sides (ON l.k = r.k)");
-  }
-  if (lower > upper) return Error(ref.on->pos, "the time bounds of this join can never hold");
-  cfg->left_time = ltime;
-  cfg->right_time = rtime;
-  cfg->lower = lower;
-  cfg->upper = upper;
-  // One µs more than the bound: a kept row expires at the first watermark past its reach, so the
-  // output watermark before it stood at most at its time minus the bound; with the extra µs an
-  // expired outer row is never at or behind the output watermark (late downstream) whichever
-  // input's watermark happened to arrive first.
-  cfg->watermark_delay = std::max<int64_t>({0, -lower, upper}) + 1;
-  auto n = std::make_shared<PlanNode>();
-  n->kind = PlanNode::Kind::kIntervalJoin;
-  n->input = left.node;
-  n->right = right.node;
-  // Outer joins: the padded side's columns are NULL in some rows, so its time column is no time
-  // attribute there; the output's time attribute is the preserved side's (none for FULL).
-  cfg->left_outer = ref.join_type == sql::JoinType::kLeft || ref.join_type == sql::JoinType::kFull;
-  cfg->right_outer =
-      ref.join_type == sql::JoinType::kRight || ref.join_type == sql::JoinType::kFull;
-  for (int side = 0; side < 2; ++side) {
-    const Schema& s = (side == 0 ? left : right).node->schema;
-    bool padded = side == 0 ? cfg->right_outer : cfg->left_outer;
-    for (int i = 0; i < (side == 0 ? lv : rv); ++i) {
-      Field f = s.fields[i];
-      if (padded) {
-        f.type.nullable = true;
-        f.type.time_attr = TimeAttr::kNone;
-      }
-      (side == 0 ? cfg->left_types : cfg->right_types).push_back(f.type);
-      n->schema.fields.push_back(f);
-    }
-  }
-  n->schema.rowtime_index = cfg->right_outer ? (cfg->left_outer ? -1 : lv + rtime) : ltime;
-  for (auto& c : r.scope.cols) {
-    if (c.index >= 0 && c.index < static_cast<int>(n->schema.fields.size()))
-      c.type = n->schema.fields[c.index].type;
-  }
-  r.node = n;
-  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
-  auto human = [](int64_t us) { return fmt::format("{} ms", us / 1000); };
-  const char* type = ref.join_type == sql::JoinType::kLeft    ? "LeftOuterJoin"
-                     : ref.join_type == sql::JoinType::kRight ? "RightOuterJoin"
-                     : ref.join_type == sql::JoinType::kFull  ? "FullOuterJoin"
-                                                              : "InnerJoin";
-  cfg->name =
-      fmt::format("IntervalJoin(joinType=[{}], on=[{}], time=[{} - {} BETWEEN {} AND {}]{})", type,
-                  fmt::join(key_texts, " AND "), left.node->schema.fields[ltime].name,
-                  right.node->schema.fields[rtime].name, human(lower), human(upper),
-                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
-  n->interval = cfg;
-  return r;
-}
-
-// Flink SQL event-time temporal join: `l JOIN v FOR SYSTEM_TIME AS OF l.ts AS r ON l.k = r.pk`
-// where `v` is a versioned table (PRIMARY KEY … NOT ENFORCED and a WATERMARK).
-absl::StatusOr<Binder::FromResult> Binder::BindTemporalJoin(const sql::TableRef& ref,
-                                                            FromResult left,
-                                                            std::shared_ptr<const TableDef> table,
-                                                            int left_time) {
-  const sql::TableRef& rt = *ref.right;
-  if (table->primary_key.empty() || !table->has_watermark) {
-    return Error(rt.pos, fmt::format("an event-time temporal join needs a versioned table: '{}' "
-                                     "must declare a PRIMARY KEY (… NOT ENFORCED) and a WATERMARK",
-                                     table->name));
-  }
-  if (left.window) return Error(ref.left->pos, "a window TVF cannot be joined here");
-  if (left.node->updating) {
-    return Error(ref.pos, "a temporal join takes an insert-only left input");
-  }
-  EDDY_ASSIGN_OR_RETURN(PlanPtr right_plan, ScanTable(table, rt.pos));
-  std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
-  auto visible = [](const Schema& s) {
-    int v = 0;
-    while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
-    return v;
-  };
-  int lv = visible(left.node->schema), rv = visible(right_plan->schema);
-  Scope right;
-  for (int i = 0; i < rv; ++i) {
-    right.cols.push_back(
-        {qual, right_plan->schema.fields[i].name, i, right_plan->schema.fields[i].type});
-  }
-  FromResult r;
-  r.pos = ref.pos;
-  r.scope = left.scope;
-  for (auto c : right.cols) {
-    c.index += lv;
-    c.type.time_attr = TimeAttr::kNone;
-    r.scope.cols.push_back(c);
-  }
-  auto cfg = std::make_shared<runtime::TemporalJoinConfig>();
-  cfg->left_outer = ref.join_type == sql::JoinType::kLeft;
-  if (ref.join_type != sql::JoinType::kInner && !cfg->left_outer) {
-    return Error(ref.pos, "a temporal join is an INNER JOIN or LEFT JOIN");
-  }
-  if (!ref.on) return Error(ref.pos, "a temporal join needs ON with the versioned table's key");
-  std::vector<sql::ExprPtr> conj;
-  Conjuncts(ref.on, &conj);
-  std::vector<sql::ExprPtr> rest;
-  std::vector<std::string> key_texts, pk_seen;
-  for (const auto& c : conj) {
-    bool used = false;
-    EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right));
-    if (key && key->right_column >= 0) {
-      std::string rname = ToLower(right_plan->schema.fields[key->right_column].name);
-      bool is_pk = false;
-      for (const auto& pk : table->primary_key) is_pk |= ToLower(pk) == rname;
-      if (is_pk) {
-        cfg->left_keys.push_back(key->left);
-        cfg->right_keys.push_back(key->right);
-        key_texts.push_back(key->text);
-        pk_seen.push_back(rname);
-        used = true;
-      }
-    }
-    if (!used) rest.push_back(c);
-  }
-  for (const auto& pk : table->primary_key) {
-    if (std::find(pk_seen.begin(), pk_seen.end(), ToLower(pk)) == pk_seen.end()) {
-      return Error(ref.on->pos,
-                   fmt::format("a temporal join must equate every primary key column of '{}' "
-                               "with the left side; '{}' is missing",
-                               table->name, pk));
-    }
-  }
-  cfg->left_time = left_time;
-  cfg->right_time = table->rowtime;
-  for (int i = 0; i < lv; ++i) cfg->left_types.push_back(left.node->schema.fields[i].type);
-  auto n = std::make_shared<PlanNode>();
-  n->kind = PlanNode::Kind::kTemporalJoin;
-  n->input = left.node;
-  n->right = right_plan;
-  for (int i = 0; i < lv; ++i) n->schema.fields.push_back(left.node->schema.fields[i]);
-  for (int i = 0; i < rv; ++i) {
-    DataType t = right_plan->schema.fields[i].type;
-    t.time_attr = TimeAttr::kNone;
-    cfg->right_types.push_back(t);
-    n->schema.fields.push_back({right_plan->schema.fields[i].name, t});
-  }
-  n->schema.rowtime_index = left.node->schema.rowtime_index;
-  r.node = n;
-  EDDY_ASSIGN_OR_RETURN(cfg->residual, BindJoinFilter(rest, r.scope));
-  cfg->name =
-      fmt::format("TemporalJoin(table=[{}], joinType=[{}], on=[{}], time=[{}]{})", table->name,
-                  cfg->left_outer ? "LeftOuterJoin" : "InnerJoin", fmt::join(key_texts, " AND "),
-                  left.node->schema.fields[left_time].name,
-                  cfg->residual ? fmt::format(", where=[{}]", cfg->residual->ToString()) : "");
-  n->temporal = cfg;
-  return r;
-}
-
-// Flink SQL lookup join: `l JOIN t FOR SYSTEM_TIME AS OF l.proc_time [AS] r ON l.k = r.k [AND …]`
-// with INNER or LEFT join; the table (of a connector that can serve lookups) is read when the job
-// starts.
-absl::StatusOr<Binder::FromResult> Binder::BindLookupJoin(const sql::TableRef& ref) {
-  const sql::TableRef& rt = *ref.right;
-  if (ref.join_type != sql::JoinType::kInner && ref.join_type != sql::JoinType::kLeft) {
-    return Error(ref.pos, "a lookup join (FOR SYSTEM_TIME AS OF) is an INNER JOIN or LEFT JOIN");
-  }
-  if (!ref.on) return Error(ref.pos, "a lookup join needs ON with an equality of the two tables");
-  EDDY_ASSIGN_OR_RETURN(FromResult left, BindFrom(*ref.left));
-  if (left.window) {
-    return Error(ref.left->pos, "a window TVF cannot be the left side of a lookup join");
-  }
-  auto it = tables_.find(ToLower(rt.name));
-  if (it == tables_.end()) {
-    return Error(rt.pos,
-                 fmt::format("FOR SYSTEM_TIME AS OF needs a table; '{}' is not one", rt.name));
-  }
-  std::shared_ptr<const TableDef> table = it->second;
-  // FOR SYSTEM_TIME AS OF the left side's event-time attribute: a temporal join against a
-  // versioned table; its processing-time attribute: a lookup join.
-  EDDY_ASSIGN_OR_RETURN(auto st, Bind(*rt.system_time, left.scope, nullptr));
-  if (st->type().time_attr == TimeAttr::kRowtime) {
-    return BindTemporalJoin(ref, std::move(left), table, st->column_index());
-  }
-  if (st->type().time_attr != TimeAttr::kProctime) {
-    return Error(rt.system_time->pos,
-                 "FOR SYSTEM_TIME AS OF takes a time attribute of the left side: its "
-                 "processing-time attribute for a lookup join (`proc_time AS PROCTIME()`) or its "
-                 "event-time attribute for a temporal join against a versioned table");
-  }
-  const connectors::ConnectorFactory* factory =
-      connectors::FindConnector(table->Option("connector"));
-  if (!factory || !factory->capabilities().lookup) {
-    return Error(rt.pos,
-                 fmt::format("lookup joins read a table of a lookup connector ({}); "
-                             "table '{}' uses connector '{}' (for a table that changes, use an "
-                             "event-time temporal join: FOR SYSTEM_TIME AS OF l.rowtime)",
-                             fmt::join(ConnectorNames([](const connectors::ConnectorFactory& f) {
-                                         return f.capabilities().lookup;
-                                       }),
-                                       ", "),
-                             table->name, table->Option("connector")));
-  }
-  std::string qual = ToLower(rt.alias.empty() ? rt.name : rt.alias);
-  Scope right;
-  for (size_t i = 0; i < table->columns.size(); ++i) {
-    DataType t = table->columns[i].type;
-    t.time_attr = TimeAttr::kNone;
-    right.cols.push_back({qual, table->columns[i].name, static_cast<int>(i), t});
-  }
-  // Output layout: left visible, table columns, left hidden.
-  const Schema& ls = left.node->schema;
-  int left_visible = 0;
-  while (left_visible < static_cast<int>(ls.fields.size()) &&
-         ls.fields[left_visible].name.rfind("$", 0) != 0) {
-    ++left_visible;
-  }
-  auto n = std::make_shared<PlanNode>();
-  n->kind = PlanNode::Kind::kLookupJoin;
-  n->input = left.node;
-  n->table = table;
-  n->pos = rt.pos;
-  n->script = script_;
-  n->updating = left.node->updating;
-  n->left_outer = ref.join_type == sql::JoinType::kLeft;
-  for (int i = 0; i < left_visible; ++i) n->schema.fields.push_back(ls.fields[i]);
-  for (const auto& c : right.cols) n->schema.fields.push_back({c.name, c.type});
-  for (size_t i = left_visible; i < ls.fields.size(); ++i) n->schema.fields.push_back(ls.fields[i]);
-  n->schema.rowtime_index = ls.rowtime_index;
-  FromResult r;
-  r.pos = ref.pos;
-  r.node = n;
-  r.scope = left.scope;
-  for (auto c : right.cols) {
-    c.index += left_visible;
-    r.scope.cols.push_back(c);
-  }
-  // ON: equalities between one side and the other are the key; the rest filters the pairs.
-  std::vector<sql::ExprPtr> conj;
-  Conjuncts(ref.on, &conj);
-  std::vector<sql::ExprPtr> rest;
-  std::vector<std::string> key_texts;
-  for (const auto& c : conj) {
-    EDDY_ASSIGN_OR_RETURN(auto key, BindJoinKey(*c, left.scope, right));
-    if (key) {
-      n->left_keys.push_back(key->left);
-      n->right_keys.push_back(key->right);
-      key_texts.push_back(key->text);
-    }
-    if (!key) rest.push_back(c);
-  }
-  if (n->left_keys.empty()) {
-    return Error(ref.on->pos,
-                 "a lookup join needs an equality between a column of each side in ON "
-                 "(ON f.origin = a.iata)");
-  }
-  n->join_text = fmt::format("{}", fmt::join(key_texts, " AND "));
-  EDDY_ASSIGN_OR_RETURN(n->join_filter, BindJoinFilter(rest, r.scope));
-  return r;
-}
-
 absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* order) {
   if (++depth_ > 64) {
     --depth_;
@@ -1072,11 +543,24 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       return Error(q.where->pos,
                    fmt::format("WHERE needs a BOOLEAN condition, got {}", f->type().ToString()));
     }
+    // Its conjuncts with their positions, for the optimizer (push-down, join conditions).
+    std::vector<Predicate> preds;
+    std::vector<sql::ExprPtr> conj;
+    Conjuncts(q.where, &conj);
+    for (const auto& c : conj) {
+      EDDY_ASSIGN_OR_RETURN(auto b, Bind(*c, wscope, nullptr));
+      preds.push_back({b, c->pos});
+    }
     std::vector<BoundExprPtr> proj;
     std::vector<std::string> names;
     identity(node, &proj, &names);
     node = MakeCalc(node, f, proj, names);
+    node->predicates = std::move(preds);
   }
+  // Optimizer rules over FROM and WHERE: the WHERE's conditions pushed into and below joins,
+  // logical joins planned (the enclosing query sees their output types: time attributes).
+  EDDY_ASSIGN_OR_RETURN(node, PushDownFilters(node));
+  RefreshScope(node, &scope);
 
   // OVER aggregation in the SELECT list (Flink SQL: Over Aggregation): an OVER node on top of
   // the input, and the SELECT list with each OVER call replaced by its result column.

@@ -208,6 +208,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
       lk.push_back(a);
       rk.push_back(b);
     }
+    hashed &= !left_keys.empty();  // a join without keys (a cross product) runs in one subtask
     VertexDraft d;
     d.spec.name = node->Describe();
     d.spec.parallelism = hashed ? n : 1;
@@ -278,6 +279,8 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
                              return runtime::MakeIntervalJoin(x);
                            }));
       }
+      case PlanNode::Kind::kJoin:
+        return absl::InternalError("a logical join reached the job builder unplanned");
       default:
         break;
     }

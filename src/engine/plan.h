@@ -30,6 +30,13 @@ inline constexpr const char* kRowWatermarkColumn = "$wm";
 struct PlanNode;
 using PlanPtr = std::shared_ptr<PlanNode>;
 
+/// One conjunct of a filter or join condition and where it is written in the SQL (its errors
+/// point there; `pos` is empty for conditions the optimizer derived).
+struct Predicate {
+  BoundExprPtr expr;
+  sql::Pos pos;
+};
+
 /// One node of a logical plan. A scan has no input, an interval join two (`input`, `right`),
 /// every other node one.
 struct PlanNode {
@@ -45,7 +52,8 @@ struct PlanNode {
     kRank,
     kWindowRank,
     kRegularJoin,
-    kTemporalJoin
+    kTemporalJoin,
+    kJoin
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -59,6 +67,8 @@ struct PlanNode {
   // kCalc
   BoundExprPtr filter;
   std::vector<BoundExprPtr> projections;
+  /// The conjuncts of `filter` with their positions, when the binder knows them (a WHERE).
+  std::vector<Predicate> predicates;
   // kWindowAgg / kGroupAgg
   runtime::AggregateConfig agg;
   bool proctime_window = false;
@@ -90,6 +100,12 @@ struct PlanNode {
   std::shared_ptr<const runtime::RegularJoinConfig> regular_join;
   // kTemporalJoin: `input` (left) joined with the versioned table scanned by `right`.
   std::shared_ptr<const runtime::TemporalJoinConfig> temporal;
+  // kJoin: a logical join of `input` (left) and `right` as written (JOIN … ON, CROSS JOIN, comma),
+  // before the optimizer (engine/optimizer.h) pushes filters into it and below it and plans it as
+  // an interval join or a regular join. Output: left's visible columns, then right's; `condition`
+  // is over that output (kCross: none). `pos` is the join's position (errors of planning it).
+  sql::JoinType join_type = sql::JoinType::kInner;
+  std::vector<Predicate> condition;
 
   /// Where in the SQL the construct this node comes from is (the FROM item of a scan, the table
   /// of a lookup join, the ROW_NUMBER() call of a rank, the SELECT of a query's last node) and
@@ -102,6 +118,13 @@ struct PlanNode {
   /// One-line description for EXPLAIN and logs.
   std::string Describe() const;
 };
+
+/// The number of visible columns of `s` (hidden columns, named '$…', come last).
+inline int VisibleColumns(const Schema& s) {
+  int v = 0;
+  while (v < static_cast<int>(s.fields.size()) && s.fields[v].name.rfind("$", 0) != 0) ++v;
+  return v;
+}
 
 /// The largest window size, slide, step, gap, offset and time bound (watermark delay, interval
 /// join bound, OVER RANGE, WITHIN) the binder accepts: 36,500 days (100 years) in µs. Event times
@@ -165,7 +188,6 @@ class Binder {
   absl::StatusOr<FromResult> BindJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindLookupJoin(const sql::TableRef& ref);
   absl::StatusOr<FromResult> BindMatchRecognize(const sql::TableRef& ref);
-  absl::StatusOr<FromResult> BindIntervalJoin(const sql::TableRef& ref);
   absl::StatusOr<BoundExprPtr> BindJoinFilter(const std::vector<sql::ExprPtr>& rest,
                                               const Scope& scope);
   /// A join key: `left = right` with one side over each input, types aligned.
@@ -180,11 +202,11 @@ class Binder {
                                                      const Scope& rs);
   absl::StatusOr<FromResult> BindTemporalJoin(const sql::TableRef& ref, FromResult left,
                                               std::shared_ptr<const TableDef> table, int left_time);
-  absl::StatusOr<FromResult> MakeRegularJoin(const sql::TableRef& ref, const FromResult& left,
-                                             const FromResult& right, FromResult joined,
-                                             const runtime::IntervalJoinConfig& keys,
-                                             const std::vector<std::string>& key_texts,
-                                             const std::vector<sql::ExprPtr>& rest);
+  /// Plans the logical joins of `r` (optimizer rules: filter push-down, join planning) and
+  /// updates its scope's types to the planned output's (a regular join's has no time attribute).
+  absl::Status PlanJoins(FromResult* r);
+  /// The types of `scope`'s columns set to `node`'s output types.
+  static void RefreshScope(const PlanPtr& node, Scope* scope);
   /// OVER aggregation in the SELECT list of `q`: when there is one, adds the OVER node on top of
   /// `*node`, extends `*scope` with its results and sets `*rewritten` to `q` with each OVER call
   /// replaced by a reference to its result. Returns whether `q` has OVER calls.

@@ -195,6 +195,11 @@ class CastExpr final : public BoundExpr {
     return fmt::format("{}({} AS {})", try_ ? "TRY_CAST" : "CAST", e_->ToString(),
                        type_.ToString());
   }
+  std::vector<BoundExprPtr> children() const override { return {e_}; }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr> c) const override {
+    return std::make_shared<CastExpr>(c[0], type_, try_);
+  }
+  std::string_view function_name() const override { return try_ ? "TRY_CAST" : "CAST"; }
 
  private:
   BoundExprPtr e_;

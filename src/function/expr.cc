@@ -32,6 +32,9 @@ class ColumnRef final : public BoundExpr {
     return name_.empty() ? fmt::format("${}", index_) : name_;
   }
   int column_index() const override { return index_; }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr>) const override {
+    return std::make_shared<ColumnRef>(*this);
+  }
 
  private:
   int index_;
@@ -65,6 +68,9 @@ class Literal final : public BoundExpr {
     return FormatValue(v_);
   }
   const Value* literal() const override { return &v_; }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr>) const override {
+    return std::make_shared<Literal>(*this);
+  }
 
  private:
   Value v_;
@@ -96,6 +102,11 @@ class Call final : public BoundExpr {
     for (size_t i = 0; i < args_.size(); ++i) s += (i ? ", " : "") + args_[i]->ToString();
     return s + ")";
   }
+  std::vector<BoundExprPtr> children() const override { return args_; }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr> c) const override {
+    return std::make_shared<Call>(name_, kernel_, type_, std::move(c));
+  }
+  std::string_view function_name() const override { return name_; }
 
  private:
   std::string name_;
@@ -149,6 +160,11 @@ class AndOr final : public BoundExpr {
     }
     return s + ")";
   }
+  std::vector<BoundExprPtr> children() const override { return args_; }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr> c) const override {
+    return std::make_shared<AndOr>(is_and_, std::move(c));
+  }
+  std::string_view function_name() const override { return is_and_ ? "AND" : "OR"; }
 
  private:
   bool is_and_;
@@ -195,6 +211,21 @@ class CaseExpr final : public BoundExpr {
     if (else_) s += " ELSE " + else_->ToString();
     return s + " END";
   }
+  // Operands: the conditions, the values, then the ELSE value when there is one.
+  std::vector<BoundExprPtr> children() const override {
+    std::vector<BoundExprPtr> c = conds_;
+    c.insert(c.end(), values_.begin(), values_.end());
+    if (else_) c.push_back(else_);
+    return c;
+  }
+  BoundExprPtr WithChildren(std::vector<BoundExprPtr> c) const override {
+    size_t n = conds_.size();
+    std::vector<BoundExprPtr> conds(c.begin(), c.begin() + n),
+        values(c.begin() + n, c.begin() + 2 * n);
+    BoundExprPtr els = else_ ? c[2 * n] : nullptr;
+    return std::make_shared<CaseExpr>(std::move(conds), std::move(values), std::move(els), type_);
+  }
+  std::string_view function_name() const override { return "CASE"; }
 
  private:
   std::vector<BoundExprPtr> conds_, values_;

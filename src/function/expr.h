@@ -47,6 +47,14 @@ class BoundExpr {
   virtual int column_index() const { return -1; }
   /// The literal when this is a constant, else nullptr.
   virtual const Value* literal() const { return nullptr; }
+  /// The operands of this expression in order (none for columns and literals). With
+  /// WithChildren, what plan rewrites (optimizer rules) walk and rebuild expressions by.
+  virtual std::vector<BoundExprPtr> children() const { return {}; }
+  /// This expression with `children` (as many as children(), of the same types) in place of its
+  /// operands; a column reference or literal (no operands) returns a copy of itself.
+  virtual BoundExprPtr WithChildren(std::vector<BoundExprPtr> children) const = 0;
+  /// The function's upper-case name for a call ("=", "+", "UPPER", "AND", "CAST"), else empty.
+  virtual std::string_view function_name() const { return {}; }
 
  protected:
   DataType type_;

@@ -67,3 +67,21 @@ CREATE TABLE bools (id INTEGER, a INTEGER, b INTEGER, x INTEGER);
 UPDATE bools SET a = CASE a WHEN 'true' THEN 1 WHEN 'false' THEN 0 END;
 UPDATE bools SET b = CASE b WHEN 'true' THEN 1 WHEN 'false' THEN 0 END;
 UPDATE bools SET x = NULL WHERE x = '';
+-- Interval join inputs (joins/*.test) and a small Nexmark-like auction (joins/comma_join.test);
+-- timestamps get '.000' so that they print and compare as eddy's TIMESTAMP(3).
+CREATE TABLE orders_ij (id INTEGER, ts TEXT, customer TEXT);
+.import --csv --skip 1 tests/sql/data/orders_ij.csv orders_ij
+UPDATE orders_ij SET ts = ts || '.000';
+CREATE TABLE shipments_ij (order_id INTEGER, ts TEXT);
+.import --csv --skip 1 tests/sql/data/shipments_ij.csv shipments_ij
+UPDATE shipments_ij SET ts = ts || '.000';
+CREATE TABLE nx_auction (id INTEGER, seller INTEGER, category INTEGER, initialBid INTEGER,
+  dateTime TEXT, expires TEXT);
+.import --csv --skip 1 tests/sql/data/nx_auction.csv nx_auction
+UPDATE nx_auction SET dateTime = dateTime || '.000', expires = expires || '.000';
+CREATE TABLE nx_bid (auction INTEGER, bidder INTEGER, price INTEGER, dateTime TEXT);
+.import --csv --skip 1 tests/sql/data/nx_bid.csv nx_bid
+UPDATE nx_bid SET dateTime = dateTime || '.000';
+CREATE TABLE nx_person (id INTEGER, name TEXT, city TEXT, state TEXT, dateTime TEXT);
+.import --csv --skip 1 tests/sql/data/nx_person.csv nx_person
+UPDATE nx_person SET dateTime = dateTime || '.000';
