@@ -55,6 +55,7 @@ bench: build
 	@bash bench/run-checkpoint-bench.sh $(BUILD)/eddy
 	@bash bench/run-http-sink-bench.sh $(BUILD)/eddy
 	@bash bench/e2e-latency.sh $(BUILD)/eddy 10
+	@E2E_RECEIVER=push bash bench/e2e-latency.sh $(BUILD)/eddy 10 10000
 	@bash bench/run-datagen-bench.sh $(BUILD)/eddy
 
 # libFuzzer targets and the grammar-aware SQL fuzzer (clang, ASan+UBSan) for FUZZ_SECONDS each

@@ -4,6 +4,10 @@ them to topic `dst`, and a confluent-kafka consumer of `dst` measures, per recor
 the producer call (t, in µs, carried in the record) to its receipt. Prints one JSON line with
 p50/p99/p99.9/max in ms, the number of records received and the rate reached.
 
+With PUSH_URL set (the server's HTTP address), the receiver is a push query instead
+(POST /v1/query with `SELECT k, t FROM src`, rows as newline-delimited JSON): producer call →
+the row on the HTTP client, no pipeline and no `dst`.
+
 Usage: python3 latency.py BOOTSTRAP RATE SECONDS
 """
 import json
@@ -16,6 +20,26 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 bootstrap, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 total = int(rate * seconds)
+
+
+def push_consume(done, results, url):
+    # The push query reads `src` from its end; each NDJSON row carries t.
+    import urllib.request
+    sql = ("CREATE TABLE src (k STRING, t BIGINT) WITH ('connector' = 'kafka', 'topic' = 'src', "
+           f"'properties.bootstrap.servers' = '{bootstrap}', 'scan.startup.mode' = 'latest-offset', "
+           "'format' = 'csv'); SELECT k, t FROM src")
+    req = urllib.request.Request(url + "/v1/query", data=json.dumps({"sql": sql}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    lat_us = []
+    with urllib.request.urlopen(req) as r:
+        ready.set()
+        for line in r:
+            now = time.time_ns() // 1000
+            row = json.loads(line)
+            lat_us.append(now - int(row["t"]))
+            if len(lat_us) >= total:
+                break
+    results.send((lat_us, []))
 
 
 def consume(done, results):
@@ -51,8 +75,12 @@ def consume(done, results):
 
 
 done = multiprocessing.Event()
+ready = multiprocessing.Event()
 results, child_end = multiprocessing.Pipe(duplex=False)
-th = multiprocessing.Process(target=consume, args=(done, child_end))
+if os.environ.get("PUSH_URL"):
+    th = multiprocessing.Process(target=push_consume, args=(done, child_end, os.environ["PUSH_URL"]))
+else:
+    th = multiprocessing.Process(target=consume, args=(done, child_end))
 th.start()
 time.sleep(2)  # the consumer's assignment is in place before the first record
 p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "acks": os.environ.get("ACKS", "all")})
