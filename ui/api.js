@@ -24,8 +24,23 @@ async function answer(res) {
   return body;
 }
 
-/** GET a JSON document. */
+// While a live page's update runs (every(), below): the JSON of the paths its stream pushed, and
+// every path it read.
+let live = null;
+
+/**
+ * GET a JSON document. Inside a live page's update, a path its Server-Sent Events stream
+ * carries is answered from the last event instead of a request.
+ */
 export async function getJSON(path, signal) {
+  if (live) {
+    live.seen.add(path);
+    const v = live.values && live.values[path];
+    if (v) {
+      if (v.status >= 400) throw new ApiError(v.status, (v.body && v.body.message) || `HTTP ${v.status}`);
+      return v.body;
+    }
+  }
   return answer(await fetch(path, { signal, headers: { Accept: 'application/json' } }));
 }
 
@@ -169,33 +184,72 @@ export function stateBadge(state) {
 }
 
 /**
- * Calls `fn` now and then every `ms` (never two at once), until the returned stop() is called.
- * A failed call shows the error in the header's connection status and polling continues.
+ * Runs `fn` now and then every `ms`, live, until the returned stop() is called. The first run
+ * reads the API with plain GETs; the /v1/ paths it read are then watched over one Server-Sent
+ * Events stream (GET /v1/watch?path=...&interval_ms=ms, which pushes their JSON together every
+ * `ms`), and each event runs `fn` again with its getJSON calls answered from the event. A path
+ * read for the first time is fetched, and the stream reopened to carry it too. Never two runs at
+ * once (an event that arrives during a run waits for it; later ones replace it). A failed run or
+ * a broken stream shows in the header's connection status; EventSource reconnects by itself.
  */
 export function every(ms, fn) {
   let stopped = false;
+  let source = null;
+  let watched = '';
+  let running = false;
+  let waiting = null;
   let timer = null;
   const conn = document.getElementById('conn');
-  const tick = async () => {
+  const status = (ok, text) => {
+    if (!conn) return;
+    conn.textContent = ok ? '● live' : `● ${text}`;
+    conn.className = ok ? 'conn ok' : 'conn err';
+  };
+  const watch = (paths) => {
+    const want = [...paths].filter((p) => p.startsWith('/v1/')).sort();
+    if (want.join('\n') === watched && (source || !want.length)) return;
+    if (source) source.close();
+    source = null;
+    watched = want.join('\n');
+    if (!want.length) return;
+    const q = want.map((p) => `path=${encodeURIComponent(p)}`).join('&');
+    source = new EventSource(`/v1/watch?${q}&interval_ms=${ms}`);
+    source.onmessage = (ev) => run(JSON.parse(ev.data));
+    source.onerror = () => status(false, 'reconnecting…');
+  };
+  const run = async (values) => {
     if (stopped) return;
+    if (running) {
+      waiting = values;
+      return;
+    }
+    running = true;
+    const ctx = { values, seen: new Set() };
+    live = ctx;
     try {
       await fn();
-      if (conn) {
-        conn.textContent = '● live';
-        conn.className = 'conn ok';
-      }
+      status(true);
     } catch (e) {
-      if (conn) {
-        conn.textContent = `● ${e.message}`;
-        conn.className = 'conn err';
-      }
+      status(false, e.message);
+    } finally {
+      if (live === ctx) live = null;
+      running = false;
     }
-    if (!stopped) timer = setTimeout(tick, ms);
+    if (stopped) return;
+    watch(ctx.seen);
+    // Nothing to watch (or the run failed before reading anything): poll.
+    if (!source) timer = setTimeout(() => run(null), ms);
+    if (waiting) {
+      const next = waiting;
+      waiting = null;
+      run(next);
+    }
   };
-  tick();
+  run(null);
   return () => {
     stopped = true;
     clearTimeout(timer);
+    if (source) source.close();
   };
 }
 

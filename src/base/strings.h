@@ -25,5 +25,8 @@ std::string ToUpper(std::string_view s);
 /// after 64 bytes with "...". For strings that come from the network or from files.
 std::string QuoteForLog(std::string_view s);
 std::string ToLower(std::string_view s);
+/// Decodes %XX escapes (URLs: query strings, jdbc URLs); '+' stays '+', a bad escape stays as
+/// it is.
+std::string PercentDecode(std::string_view s);
 
 }  // namespace eddy

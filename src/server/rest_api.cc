@@ -195,6 +195,7 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   if (absl::StartsWith(path, "/v1/pipelines/")) return HandlePipelines(req, path.substr(14));
   if (path == "/v1/explain") return HandleExplain(req);
   if (path == "/v1/query") return HandleQuery(req);
+  if (path == "/v1/watch") return HandleWatch(req);
   if (path == "/v1/groups") return HandleGroups(req, "");
   if (absl::StartsWith(path, "/v1/groups/")) return HandleGroups(req, path.substr(11));
   if (path == "/v1/topics") return HandleTopics(req, "");

@@ -96,6 +96,9 @@ class RestApi {
   HttpResponse HandleGroups(const HttpRequest& req, const std::string& name) const;
   /// POST /v1/query: a push query (push_query.cc).
   HttpResponse HandleQuery(const HttpRequest& req) const;
+  // GET /v1/watch?path=...&interval_ms=...: the JSON of GET routes as Server-Sent Events
+  // (watch.cc).
+  HttpResponse HandleWatch(const HttpRequest& req) const;
   /// Confluent REST Proxy v2: POST /topics/{topic} (rest_proxy.cc).
   HttpResponse HandleProduce(const HttpRequest& req, const std::string& topic) const;
 

@@ -73,8 +73,13 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const foreign = [];
   const errors = [];
+  const watches = [];  // GET /v1/watch streams the pages opened (live updates over SSE)
+  const gets = [];     // plain GETs of /v1/pipelines (a page that polled would repeat them)
   page.on('request', (r) => {
     if (!r.url().startsWith(`${base}/`) && !r.url().startsWith('data:')) foreign.push(r.url());
+    const u = new URL(r.url());
+    if (u.pathname === '/v1/watch') watches.push(u.searchParams.getAll('path'));
+    if (u.pathname === '/v1/pipelines' && r.method() === 'GET') gets.push(Date.now());
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('console', (m) => {
@@ -212,6 +217,12 @@ try {
   check(lag, `the groups page shows group ${group} with lag ${lag}`);
   await shot('groups');
 
+  check(watches.some((p) => p.includes('/v1/topics')) && watches.some((p) => p.some((x) => x.startsWith('/v1/pipelines/'))),
+    `live pages are fed by Server-Sent Events (${watches.length} /v1/watch streams opened)`,
+    JSON.stringify(watches));
+  // The overview reads /v1/pipelines once over GET and then only through its stream: over its
+  // whole visit, far fewer GETs than seconds spent on pages that show the list.
+  check(gets.length < 10, `the pipeline list was fetched ${gets.length} times over plain GET, not polled`);
   check(foreign.length === 0, 'no request left the server\'s origin', foreign.join(' '));
   check(errors.length === 0, 'no script error', errors.join(' | '));
 } catch (e) {

@@ -177,7 +177,32 @@ state=$(json_field "$WORK/d.json" 'j.get("state")')
 [[ $code == 200 && $state == CANCELED ]] && ok "DELETE tail2: 200, CANCELED" || bad "DELETE: $code $state"
 [[ ! -e "$WORK/data/pipelines/tail2.json" && ! -e "$WORK/data/checkpoints/tail2" ]] &&
   ok "its definition and checkpoints are gone" || bad "tail2's files remain: $(ls "$WORK/data/pipelines" "$WORK/data/checkpoints")"
+
+section "live updates over Server-Sent Events: GET /v1/watch"
+curl -sN --max-time 2.2 "$H/v1/watch?path=%2Fv1%2Fhealth&path=/v1/topics&interval_ms=500" >"$WORK/watch.txt" || true
+curl -s "$H/v1/topics" >"$WORK/topics-now.json"
+"$PY" - "$WORK/watch.txt" "$WORK/topics-now.json" <<'PY' && ok "$(tail -1 "$WORK/watch.py.out" 2>/dev/null)" || bad "watch stream: $(head -c 300 "$WORK/watch.txt")"
+import json, sys
+events = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("data: ")]
+topics = sorted(t["name"] for t in json.load(open(sys.argv[2]))["topics"])
+assert 3 <= len(events) <= 7, f"{len(events)} events in 2.2 s at 500 ms"
+ups = []
+for e in events:
+    assert set(e) == {"/v1/health", "/v1/topics"}, e.keys()
+    assert e["/v1/health"]["status"] == 200 and e["/v1/topics"]["status"] == 200
+    assert sorted(t["name"] for t in e["/v1/topics"]["body"]["topics"]) == topics
+    ups.append(e["/v1/health"]["body"]["uptime_seconds"])
+assert ups == sorted(ups), ups
+open(sys.argv[1].replace("watch.txt", "watch.py.out"), "w").write(
+    f"{len(events)} events in 2.2 s, each with both routes (the topics as GET /v1/topics lists them), uptime non-decreasing\n")
+PY
+for q in "path=/v1/query" "path=/v1/watch" "path=/metrics" "interval_ms=5&path=/v1/health" "x=1&path=/v1/health" ""; do
+  code=$(curl -s -o "$WORK/w.json" -w '%{http_code}' "$H/v1/watch?$q")
+  [[ $code == 400 ]] && ok "/v1/watch?$q: 400 $(json_field "$WORK/w.json" 'j["message"]' | cut -c1-70)" || bad "/v1/watch?$q: $code"
+done
+
 stop_server
+
 
 section "HTTP port in use: the default is skipped with a warning, an explicit one is an error"
 "$PY" -c 'import socket, time, sys

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "base/status.h"
+#include "base/strings.h"
 #include "catalog/options.h"
 #include "types/text_codec.h"
 #include "types/time_util.h"
@@ -103,21 +104,6 @@ const auto kLookupRetries = catalog::TableOption(kJdbc, "lookup.max-retries")
                                 .Range(0, 100)
                                 .Doc("Retries of a lookup query after a lost connection.");
 
-std::string PercentDecode(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    int v = 0;
-    if (s[i] == '%' && i + 3 <= s.size() &&
-        std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16).ptr == s.data() + i + 3) {
-      out += static_cast<char>(v);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // 'url' → libpq keywords. Errors name the table and the part of the URL.
 absl::Status ParseUrl(const std::string& table, const std::string& url,
                       std::map<std::string, std::string>* kv) {
@@ -162,9 +148,10 @@ absl::Status ParseUrl(const std::string& table, const std::string& url,
     }
     (*kv)["host"] = std::string(host);
     if (!port.empty()) (*kv)["port"] = std::string(port);
-    if (!db.empty()) (*kv)["dbname"] = PercentDecode(db);
+    if (!db.empty()) (*kv)["dbname"] = PercentDecode(std::string_view(db.data(), db.size()));
   } else if (!rest.empty()) {
-    (*kv)["dbname"] = PercentDecode(rest);  // jdbc:postgresql:database (localhost)
+    (*kv)["dbname"] = PercentDecode(
+        std::string_view(rest.data(), rest.size()));  // jdbc:postgresql:database (localhost)
   }
   static const std::map<std::string, std::string> kParams = {
       {"sslmode", "sslmode"},
