@@ -42,7 +42,7 @@ HttpResponse Error(int status, int code, const std::string& message) {
   r.status = status;
   r.content_type = "application/vnd.kafka.v2+json";
   r.body = json{{"error_code", code}, {"message", message}}.dump(-1, ' ', false,
-                                                                  json::error_handler_t::replace) +
+                                                                 json::error_handler_t::replace) +
            "\n";
   return r;
 }
@@ -117,10 +117,10 @@ bool PartitionList(const json& body, const char* key, bool with_offset,
   }
   for (const json& e : *it) {
     auto t = e.find("topic"), p = e.find("partition"), o = e.find("offset");
-    bool good = e.is_object() && t != e.end() && t->is_string() && p != e.end() &&
-                p->is_number_integer() && p->get<int64_t>() >= 0 &&
-                p->get<int64_t>() <= INT32_MAX &&
-                (!with_offset || (o != e.end() && o->is_number_integer() && o->get<int64_t>() >= 0));
+    bool good =
+        e.is_object() && t != e.end() && t->is_string() && p != e.end() && p->is_number_integer() &&
+        p->get<int64_t>() >= 0 && p->get<int64_t>() <= INT32_MAX &&
+        (!with_offset || (o != e.end() && o->is_number_integer() && o->get<int64_t>() >= 0));
     if (!good) {
       *error = Error(422, kInvalidConfig, fmt::format("'{}' must be {}", key, shape));
       return false;
@@ -136,12 +136,12 @@ bool PartitionList(const json& body, const char* key, bool with_offset,
 struct RestConsumers::Instance {
   std::string group;
   std::string name;
-  bool binary = true;                          // format: binary (default) or json
-  std::string auto_offset_reset = "earliest";  // earliest | latest | none
-  bool auto_commit = false;                    // auto.commit.enable
-  int64_t fetch_min_bytes = 0;                 // fetch.min.bytes
-  int64_t request_timeout_ms = 1000;           // consumer.request.timeout.ms
-  std::vector<std::string> topics;             // the subscription, sorted
+  bool binary = true;                           // format: binary (default) or json
+  std::string auto_offset_reset = "earliest";   // earliest | latest | none
+  bool auto_commit = false;                     // auto.commit.enable
+  int64_t fetch_min_bytes = 0;                  // fetch.min.bytes
+  int64_t request_timeout_ms = 1000;            // consumer.request.timeout.ms
+  std::vector<std::string> topics;              // the subscription, sorted
   std::map<TopicPartition, int64_t> positions;  // next offset to read, per assigned partition
   int64_t last_used_ms = 0;
   bool deleted = false;
@@ -270,9 +270,9 @@ HttpResponse RestConsumers::Create(const HttpRequest& req, const std::string& gr
     }
     in->auto_commit = v == "true";
   }
-  for (auto [key, field, max] : {std::tuple{"fetch.min.bytes", &in->fetch_min_bytes, 1 << 30},
-                                 std::tuple{"consumer.request.timeout.ms",
-                                            &in->request_timeout_ms, 3600000}}) {
+  for (auto [key, field, max] :
+       {std::tuple{"fetch.min.bytes", &in->fetch_min_bytes, 1 << 30},
+        std::tuple{"consumer.request.timeout.ms", &in->request_timeout_ms, 3600000}}) {
     if (!ConfigText(body, key, &v)) continue;
     int64_t n = 0;
     if (!absl::SimpleAtoi(v, &n) || n < 0 || n > max) {
@@ -382,7 +382,8 @@ HttpResponse RestConsumers::Records(const HttpRequest& req, const std::string& q
                  "consumer instance");
   }
   int64_t timeout_ms = in->request_timeout_ms, max_bytes = 64 << 20;
-  for (auto [name, field] : {std::pair{"timeout", &timeout_ms}, std::pair{"max_bytes", &max_bytes}}) {
+  for (auto [name, field] :
+       {std::pair{"timeout", &timeout_ms}, std::pair{"max_bytes", &max_bytes}}) {
     std::string v = QueryParam(query, name);
     if (v.empty()) continue;
     if (!absl::SimpleAtoi(v, field) || *field < 0) {
@@ -449,7 +450,8 @@ HttpResponse RestConsumers::Records(const HttpRequest& req, const std::string& q
         nlohmann::ordered_json key = nullptr, value = nullptr;
         if (want_binary) {
           if (r.has_key) key = absl::Base64Escape(absl::string_view(r.key.data(), r.key.size()));
-          if (r.has_value) value = absl::Base64Escape(absl::string_view(r.value.data(), r.value.size()));
+          if (r.has_value)
+            value = absl::Base64Escape(absl::string_view(r.value.data(), r.value.size()));
         } else {
           if (r.has_key) key = nlohmann::ordered_json::parse(r.key, nullptr, false);
           if (r.has_value) value = nlohmann::ordered_json::parse(r.value, nullptr, false);
@@ -458,11 +460,11 @@ HttpResponse RestConsumers::Records(const HttpRequest& req, const std::string& q
               full = true;
               break;
             }
-            return Error(500, kKafkaError,
-                         fmt::format("the {} of record {}-{}@{} is not JSON: read it with a "
-                                     "consumer of format binary",
-                                     key.is_discarded() ? "key" : "value", topic, partition,
-                                     r.offset));
+            return Error(
+                500, kKafkaError,
+                fmt::format("the {} of record {}-{}@{} is not JSON: read it with a "
+                            "consumer of format binary",
+                            key.is_discarded() ? "key" : "value", topic, partition, r.offset));
           }
         }
         out.push_back({{"topic", topic},
@@ -562,8 +564,8 @@ HttpResponse RestConsumers::Seek(const HttpRequest& req, Instance* in, const std
     TopicPartition tp{it.topic, it.partition};
     if (std::find(assigned.begin(), assigned.end(), tp) == assigned.end()) {
       return Error(409, kIllegalState,
-                   fmt::format("Illegal state: No current assignment for partition {}-{}",
-                               it.topic, it.partition));
+                   fmt::format("Illegal state: No current assignment for partition {}-{}", it.topic,
+                               it.partition));
     }
   }
   for (const PartitionItem& it : items) {
