@@ -83,8 +83,9 @@ namespace {
     catalog::SessionOption("sql-client.execution.result-mode")
         .Enum("tableau", {"tableau", "table", "changelog"})
         .Doc(
-            "Accepted for Flink SQL client scripts, no effect: eddy prints results as a table "
-            "('--format' of `eddy run` chooses table, csv or json).");
+            "How `eddy sql` shows a SELECT's result, as Flink's SQL client: 'tableau' (rows as "
+            "they arrive), 'changelog' (each change with its kind), 'table' (the result table, "
+            "updated in place on a terminal). No effect in `eddy run` (its '--format' chooses).");
 
 [[maybe_unused]] const auto kRuntimeMode =
     catalog::SessionOption("execution.runtime-mode")

@@ -34,6 +34,8 @@ struct ServerOptions {
   std::string http_port_file;
   /// group.initial.rebalance.delay.ms (ms; default in kafka::GroupOptions).
   int group_initial_rebalance_delay_ms = 1000;
+  /// consumer.instance.timeout.ms of REST Proxy consumer instances (ms).
+  int consumer_instance_timeout_ms = 300000;
   /// transaction.max.timeout.ms (ms; default in kafka::TxnOptions).
   int transaction_max_timeout_ms = 900000;
   /// transactional.id.expiration.ms (ms; default in kafka::TxnOptions; 0: never).

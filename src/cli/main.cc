@@ -216,6 +216,13 @@ const auto kServerRebalanceDelay =
         .Doc(
             "How long the first rebalance of an empty consumer group waits for more members, in "
             "ms (Kafka's group.initial.rebalance.delay.ms, default 3000 there).");
+const auto kServerConsumerInstanceTimeout =
+    eddy::catalog::CommandFlag("eddy server", "--consumer-instance-timeout-ms")
+        .Int(300000)
+        .Range(1000, 86400000)
+        .Doc(
+            "How long a REST Proxy consumer instance (POST /consumers/{group}) lives without a "
+            "request, in ms (Confluent's consumer.instance.timeout.ms).");
 const auto kServerSocketRequestMax =
     eddy::catalog::CommandFlag("eddy server", "--socket-request-max-bytes")
         .Int(100 << 20)
@@ -588,6 +595,7 @@ int main(int argc, char** argv) {
   CLI::Option* http_listen_flag = AddFlag(server, kServerHttpListen, &server_opts.http_listen);
   AddFlag(server, kServerHttpPortFile, &server_opts.http_port_file);
   AddFlag(server, kServerRebalanceDelay, &server_opts.group_initial_rebalance_delay_ms);
+  AddFlag(server, kServerConsumerInstanceTimeout, &server_opts.consumer_instance_timeout_ms);
   AddFlag(server, kServerSocketRequestMax, &server_opts.socket_request_max_bytes);
   AddFlag(server, kServerQueuedRequestMax, &server_opts.queued_max_request_bytes);
   AddFlag(server, kServerConnectionQueuedMax, &server_opts.connection_max_queued_bytes);

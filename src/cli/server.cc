@@ -150,6 +150,7 @@ int RunServer(const ServerOptions& o) {
     spdlog::info("eddy server: restarted {} pipelines created through the REST API", persisted);
   // The REST API, /metrics and health.
   server::RestApi api(&pipelines, log->get(), local_topics, groups->get());
+  api.SetConsumerInstanceTimeoutMs(o.consumer_instance_timeout_ms);
   api.SetServerInfo(
       {EDDY_VERSION,
        fmt::format("{}:{}", bo.advertised_host == "0.0.0.0" ? "127.0.0.1" : bo.advertised_host,

@@ -25,6 +25,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "cli/commands.h"
+#include "cli/result_view.h"
 #include "eddy/engine.h"
 #include "sql/lexer.h"
 
@@ -34,6 +35,7 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 std::atomic<Engine*> g_shell_engine{nullptr};
+std::atomic<ResultView*> g_view{nullptr};  // the result being shown (table mode redraws)
 
 void OnShellSigint(int) {
   g_interrupted = true;
@@ -104,6 +106,7 @@ const char* kHelp =
     "  HELP;                 this text\n"
     "  QUIT; or EXIT;        leave (Ctrl-D too)\n"
     "  Ctrl-C                cancel the running statement (an unbounded SELECT ends cleanly)\n"
+    "  SET 'sql-client.execution.result-mode' = 'tableau' | 'changelog' | 'table';\n"
     "With --server:\n"
     "  CREATE PIPELINE name AS INSERT INTO ...;   run an INSERT as a server pipeline\n"
     "  SHOW PIPELINES;  DESCRIBE PIPELINE name;  DROP PIPELINE name;\n";
@@ -137,7 +140,13 @@ class EmbeddedSession {
       return false;
     }
     g_shell_engine = &engine_;
-    absl::Status st = engine_.ExecuteScript(stmt, out_);
+    std::string h1 = Head(stmt, 1);
+    absl::Status st;
+    if (mode_ != ResultMode::kTableau && (h1 == "SELECT" || h1 == "WITH")) {
+      st = RunInView(stmt);
+    } else {
+      st = engine_.ExecuteScript(stmt, out_);
+    }
     g_shell_engine = nullptr;
     g_interrupted = false;
     std::fflush(stdout);
@@ -145,6 +154,7 @@ class EmbeddedSession {
       std::fprintf(stderr, "[ERROR] %s\n", std::string(st.message()).c_str());
       return false;
     }
+    if (auto m = ResultModeSetBy(stmt)) mode_ = *m;
     std::string k = Head(stmt, 1);
     if (interactive_ && (k == "CREATE" || k == "DROP" || k == "SET" || k == "RESET")) {
       std::fprintf(stderr, "[INFO] Execute statement succeed.\n");
@@ -153,14 +163,41 @@ class EmbeddedSession {
   }
 
  private:
+  // A SELECT in table or changelog mode: the engine prints its changelog as JSON lines (with
+  // each row's kind) into a FILE whose writes feed the view.
+  absl::Status RunInView(const std::string& stmt) {
+    ResultView view(mode_, stdout, isatty(STDOUT_FILENO));
+    cookie_io_functions_t io{};
+    io.write = [](void* cookie, const char* buf, size_t size) -> ssize_t {
+      static_cast<ResultView*>(cookie)->Feed(buf, size);
+      return static_cast<ssize_t>(size);
+    };
+    FILE* f = fopencookie(&view, "w", io);
+    if (!f) return absl::InternalError("fopencookie failed");
+    OutputOptions o = out_;
+    o.format = OutputOptions::Format::kJson;
+    o.always_kind = true;
+    o.out = f;
+    o.on_progress = [this, &view](const Progress&) {
+      if (g_interrupted) engine_.Cancel();
+      view.Tick();
+    };
+    absl::Status st = engine_.ExecuteScript(stmt, o);
+    std::fclose(f);
+    if (st.ok()) view.Finish(g_interrupted);
+    return st;
+  }
+
   bool interactive_;
   Engine engine_;
   OutputOptions out_;
+  ResultMode mode_ = ResultMode::kTableau;
 };
 
 // ---- With --server: statements go to the REST API. ----
 
 int OnProgress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  if (ResultView* v = g_view.load()) v->Tick();
   return g_interrupted.load() ? 1 : 0;  // aborts the transfer: the server cancels the query
 }
 
@@ -224,6 +261,7 @@ class RemoteSession {
       if (!Request("POST", "/v1/explain", req.dump(), &code, &body)) return false;
       if (code != 200) return Error(body);
       ddl_ = std::move(next);
+      if (auto m = ResultModeSetBy(stmt)) mode_ = *m;
       std::fprintf(stderr, "[INFO] Execute statement succeed.\n");
       return true;
     }
@@ -347,6 +385,7 @@ class RemoteSession {
   // A push query: rows print as they arrive, "op | col | col" (the kind first, as Flink's
   // changelog mode shows it).
   bool Query(const std::string& stmt) {
+    if (mode_ != ResultMode::kTableau) return QueryInView(stmt);
     nlohmann::json req = {{"sql", Script(stmt)}};
     long code = 0;
     std::string body;
@@ -382,7 +421,26 @@ class RemoteSession {
     return true;
   }
 
+  // A push query in table or changelog mode: its JSON lines feed the view.
+  bool QueryInView(const std::string& stmt) {
+    nlohmann::json req = {{"sql", Script(stmt)}};
+    long code = 0;
+    std::string body;
+    ResultView view(mode_, stdout, isatty(STDOUT_FILENO));
+    g_view = &view;
+    bool ok = Request("POST", "/v1/query", req.dump(), &code, &body, [&](const std::string& l) {
+      std::string line = l + "\n";
+      view.Feed(line.data(), line.size());
+    });
+    g_view = nullptr;
+    if (!ok) return false;
+    if (code != 200 && code != 0) return Error(body.empty() ? fmt::format("HTTP {}", code) : body);
+    view.Finish(g_interrupted);
+    return true;
+  }
+
   std::string url_;
+  ResultMode mode_ = ResultMode::kTableau;
   std::vector<std::string> ddl_;  // the session's CREATE/SET/DROP statements, sent with each query
   int inserts_ = 0;
 };

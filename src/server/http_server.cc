@@ -192,6 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
     r.content_type = std::string(req[http::field::content_type]);
     r.accept = std::string(req[http::field::accept]);
     r.if_none_match = std::string(req[http::field::if_none_match]);
+    r.host = std::string(req[http::field::host]);
     r.body = req.body();
     spdlog::debug("http: {} {} ({} bytes)", r.method, r.target, r.body.size());
     HttpResponse resp;

@@ -201,6 +201,13 @@ HttpResponse RestApi::Handle(const HttpRequest& req) const {
   if (path == "/v1/topics") return HandleTopics(req, "");
   if (absl::StartsWith(path, "/v1/topics/")) return HandleTopics(req, path.substr(11));
   if (absl::StartsWith(path, "/topics/")) return HandleProduce(req, path.substr(8));
+  if (absl::StartsWith(path, "/consumers/")) {
+    if (!consumers_) return ErrorResponse(404, "this server has no topics");
+    int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    return consumers_->Handle(req, path.substr(11), now_ms);
+  }
   if (path == "/metrics") {
     if (req.method != "GET") return ErrorResponse(405, "use GET on /metrics");
     return HandleMetrics();

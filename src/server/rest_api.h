@@ -14,6 +14,7 @@
 #include "kafka/group_coordinator.h"
 #include "log/log_manager.h"
 #include "server/pipelines.h"
+#include "server/rest_consumers.h"
 #include "server/topic_rates.h"
 
 namespace eddy::server {
@@ -25,6 +26,7 @@ struct HttpRequest {
   std::string content_type;
   std::string accept;         // the Accept header ("text/event-stream" asks for Server-Sent Events)
   std::string if_none_match;  // the If-None-Match header (ETags of a cached copy), "" when none
+  std::string host;           // the Host header ("127.0.0.1:8080"), "" when none
   std::string body;
 };
 
@@ -72,7 +74,15 @@ class RestApi {
   RestApi(Pipelines* pipelines, log::LogManager* log,
           std::shared_ptr<connectors::kafka::LocalTopics> topics = nullptr,
           kafka::GroupCoordinator* groups = nullptr)
-      : pipelines_(pipelines), log_(log), topics_(std::move(topics)), groups_(groups) {}
+      : pipelines_(pipelines), log_(log), topics_(std::move(topics)), groups_(groups) {
+    if (topics_) consumers_ = std::make_shared<RestConsumers>(topics_);
+  }
+
+  /// Sets consumer.instance.timeout.ms of the REST Proxy's consumer instances (default 300000).
+  /// Call before serving (not thread-safe); drops existing instances.
+  void SetConsumerInstanceTimeoutMs(int64_t ms) {
+    if (topics_) consumers_ = std::make_shared<RestConsumers>(topics_, ms);
+  }
 
   /// Answers one request: 200/201 with JSON (or text/plain for /metrics), 400 bad JSON or SQL
   /// (the message names line:column), 404 unknown path or name, 405 wrong method, 409 name in
@@ -106,6 +116,7 @@ class RestApi {
   log::LogManager* log_;
   std::shared_ptr<connectors::kafka::LocalTopics> topics_;
   kafka::GroupCoordinator* groups_;
+  std::shared_ptr<RestConsumers> consumers_;  // REST Proxy consumer instances (with topics_)
   ServerInfo info_;
   TopicRates topic_rates_;
 };

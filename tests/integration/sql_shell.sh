@@ -37,6 +37,38 @@ printf 'SELECT nope FROM f;\nSHOW TABLES;\n' | { RC=0; "$EDDY" sql >"$WORK/e.out
   ok "the first error stops a script: exit 1, [ERROR] with line:column, nothing after it ran" ||
   bad "error: exit $(cat "$WORK/e.rc") $(cat "$WORK/e.err")"
 
+section "result modes: changelog and table (Flink's sql-client.execution.result-mode)"
+"$PY" - "$WORK/k.csv" "$WORK/k.want" <<'PY'
+import collections, random, sys
+random.seed(12)
+rows = [(random.choice("pqrst"), random.randint(1, 9)) for _ in range(60)]
+open(sys.argv[1], "w").write("".join(f"{k},{v}\n" for k, v in rows))
+c, s = collections.Counter(k for k, _ in rows), collections.Counter()
+for k, v in rows: s[k] += v
+open(sys.argv[2], "w").write("".join(f"{k} {c[k]} {s[k]}\n" for k in sorted(c)))
+PY
+KDDL="CREATE TABLE k (name STRING, v INT) WITH ('connector' = 'filesystem', 'path' = '$WORK/k.csv', 'format' = 'csv');"
+# table_rows FILE: the "| name | n | s |" rows of a printed table, as "name n s", sorted.
+table_rows() { awk -F'|' 'NF == 5 && $2 !~ /name/ { gsub(/ /, ""); print $2, $3, $4 }' "$1" | sort; }
+modes_check() {  # modes_check LABEL OUT
+  if grep -Eq '^\| -U \| [p-t] +\| +[0-9]+ +\|' "$2" && grep -Eq '^\| \+U \| [p-t] +\| +[0-9]+ +\|' "$2"; then
+    ok "$1 changelog mode: rows with their kinds, -U and +U among them ($(grep -c '^| [-+][IUD] |' "$2") changes)"
+  else
+    bad "$1 changelog mode: $(head -12 "$2")"
+  fi
+  sed -n '/^| name/,$p' "$2" >"$2.table"  # from the table mode's header on
+  awk '/in the result/ { found = 1 } END { exit !found }' "$2" &&
+    diff <(table_rows "$2.table" | grep -v '^op ') "$WORK/k.want" >/dev/null &&
+    ok "$1 table mode: the final table is the counts and sums computed by Python ($(wc -l <"$WORK/k.want") keys)" ||
+    bad "$1 table mode: $(tail -9 "$2") vs $(cat "$WORK/k.want")"
+}
+printf '%s\n' "$KDDL" "SET 'sql-client.execution.result-mode' = 'changelog';" \
+  "SELECT name, COUNT(*) AS n FROM k GROUP BY name;" \
+  "SET 'sql-client.execution.result-mode' = 'table';" \
+  "SELECT name, COUNT(*) AS n, SUM(v) AS s FROM k GROUP BY name;" >"$WORK/modes.sql"
+"$EDDY" sql -f "$WORK/modes.sql" >"$WORK/modes.out" 2>&1 || bad "modes script failed: $(tail -3 "$WORK/modes.out")"
+modes_check "embedded:" "$WORK/modes.out"
+
 section "interactive, through tmux"
 start_server "$WORK/data" --http-listen 127.0.0.1:0 --http-port-file "$WORK/http-port"
 for _ in $(seq 1 100); do [[ -s "$WORK/http-port" ]] && break; sleep 0.1; done
@@ -70,6 +102,17 @@ wait_pane "Received a total of 2 rows" 10 && ok "Ctrl-C ends the query: 'Receive
 sleep 0.3
 type_line "SHOW TABLES;"
 wait_pane "| ev         |" 10 && ok "the shell is still there after Ctrl-C (SHOW TABLES answers)" || bad "after Ctrl-C the shell: $(pane | tail -5)"
+type_line "$KDDL"
+type_line "SET 'sql-client.execution.result-mode' = 'table';"
+type_line "SELECT name, COUNT(*) AS n, SUM(v) AS s FROM k GROUP BY name;"
+if wait_pane "rows in the result" 20; then
+  pane >"$WORK/tty.out"
+  [[ $(grep -c '^| name' "$WORK/tty.out") == 1 ]] && diff <(table_rows "$WORK/tty.out") "$WORK/k.want" >/dev/null &&
+    ok "table mode on a terminal: one table redrawn in place, ending with the Python counts" ||
+    bad "table mode on a terminal: $(tail -12 "$WORK/tty.out")"
+else
+  bad "table mode on a terminal: $(pane | tail -8)"
+fi
 type_line "QUIT;"
 wait_pane "SHELL-EXITED-0" 10 && ok "QUIT; leaves with exit code 0" || bad "QUIT: $(pane | tail -3)"
 grep -q "SHOW.040TABLES;" "$WORK/.eddy_history" 2>/dev/null && ok "history written to ~/.eddy_history (libedit encodes spaces as \\040)" ||
@@ -101,5 +144,7 @@ RC=0
 echo "CREATE TABLE bad (x INT) WITH ('connector' = 'nope');" | "$EDDY" sql --server "$H" >/dev/null 2>"$WORK/b.err" || RC=$?
 [[ $RC == 1 ]] && grep -q "\[ERROR\].*unknown connector 'nope'" "$WORK/b.err" && ok "a bad CREATE TABLE is refused by the server: exit 1" ||
   bad "bad table: exit $RC $(cat "$WORK/b.err")"
+"$EDDY" sql --server "$H" -f "$WORK/modes.sql" >"$WORK/rmodes.out" 2>&1 || bad "--server modes script failed: $(tail -3 "$WORK/rmodes.out")"
+modes_check "--server:" "$WORK/rmodes.out"
 stop_server
 finish
