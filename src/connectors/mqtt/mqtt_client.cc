@@ -402,8 +402,14 @@ void Connection::OnConnect(mosquitto* mosq, void* self_ptr, int rc, int flags) {
     first = self->connack_rc_ < 0;
     if (first) self->connack_rc_ = rc;
     if (rc != 0) {
-      self->last_error_ =
-          fmt::format("the broker refused the connection: {}", mosquitto_connack_string(rc));
+      // CONNACK 4 and 5 (MQTT 3.1.1 §3.2.2.3) are the broker's answers to bad credentials.
+      self->last_error_ = fmt::format(
+          "the broker refused the connection: {}{}", mosquitto_connack_string(rc),
+          rc == 4 || rc == 5
+              ? fmt::format(" (authentication failed for user '{}': check 'username' and "
+                            "'password')",
+                            o.username)
+              : "");
     } else {
       self->last_error_.clear();
       if (self->down_since_ms_ > 0) down_ms = SteadyMs() - self->down_since_ms_;

@@ -1,0 +1,103 @@
+#include "base/secrets.h"
+
+#include <array>
+#include <cctype>
+
+#include "base/strings.h"
+
+namespace eddy {
+
+bool IsSecretOption(std::string_view key) {
+  static constexpr std::array<std::string_view, 12> kSensitive = {
+      "password", "secret",     "fs.azure.account.key", "apikey",      "api-key",     "auth-params",
+      "service-key", "token", "basic-auth",          "jaas.config", "http-headers", "headers"};
+  std::string k = ToLower(key);
+  for (std::string_view s : kSensitive) {
+    if (k.find(s) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string ShownOptionValue(std::string_view key, std::string_view value) {
+  return IsSecretOption(key) ? std::string(kHiddenSecret) : std::string(value);
+}
+
+std::string HideSecretsInSql(std::string_view sql, size_t* pos) {
+  std::string out;
+  out.reserve(sql.size());
+  size_t i = 0;
+  size_t prev_end = std::string_view::npos;  // end of the last literal, if it named a secret key
+  size_t new_pos = pos ? *pos : 0;
+  while (i < sql.size()) {
+    if (sql[i] != '\'') {
+      out += sql[i++];
+      continue;
+    }
+    // A string literal from i to end (exclusive; '' is an escaped quote inside).
+    size_t start = i;
+    std::string content;
+    size_t j = i + 1;
+    bool closed = false;
+    while (j < sql.size()) {
+      if (sql[j] == '\'') {
+        if (j + 1 < sql.size() && sql[j + 1] == '\'') {
+          content += '\'';
+          j += 2;
+          continue;
+        }
+        closed = true;
+        ++j;
+        break;
+      }
+      content += sql[j++];
+    }
+    size_t end = j;
+    bool is_value = false;
+    if (prev_end != std::string_view::npos) {
+      // Only blanks and one '=' between the secret key's literal and this one.
+      bool eq = false, other = false;
+      for (size_t k = prev_end; k < start; ++k) {
+        char c = sql[k];
+        if (c == '=' && !eq) {
+          eq = true;
+        } else if (!std::isspace(static_cast<unsigned char>(c))) {
+          other = true;
+        }
+      }
+      is_value = eq && !other;
+    }
+    if (is_value) {
+      std::string hidden = "'" + std::string(kHiddenSecret) + (closed ? "'" : "");
+      if (pos && *pos >= end) {
+        new_pos = new_pos + hidden.size() - (end - start);
+      } else if (pos && *pos > start) {
+        new_pos = out.size();
+      }
+      out += hidden;
+      prev_end = std::string_view::npos;
+    } else {
+      out.append(sql.substr(start, end - start));
+      prev_end = IsSecretOption(content) ? end : std::string_view::npos;
+    }
+    i = end;
+  }
+  if (pos) *pos = new_pos;
+  return out;
+}
+
+std::string HideUrlPassword(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  size_t host_start = scheme + 3;
+  size_t authority_end = url.find_first_of("/?#", host_start);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  std::string_view authority = url.substr(host_start, authority_end - host_start);
+  size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  size_t colon = authority.find(':');
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, host_start + colon + 1)) + std::string(kHiddenSecret) +
+         std::string(url.substr(host_start + at));
+}
+
+}  // namespace eddy
