@@ -9,8 +9,8 @@ namespace eddy {
 
 bool IsSecretOption(std::string_view key) {
   static constexpr std::array<std::string_view, 12> kSensitive = {
-      "password", "secret",     "fs.azure.account.key", "apikey",      "api-key",     "auth-params",
-      "service-key", "token", "basic-auth",          "jaas.config", "http-headers", "headers"};
+      "password",    "secret", "fs.azure.account.key", "apikey",      "api-key",      "auth-params",
+      "service-key", "token",  "basic-auth",           "jaas.config", "http-headers", "headers"};
   std::string k = ToLower(key);
   for (std::string_view s : kSensitive) {
     if (k.find(s) != std::string::npos) return true;
