@@ -66,19 +66,22 @@ std::string HideSecretsInSql(std::string_view sql, size_t* pos) {
       }
       is_value = eq && !other;
     }
+    std::string literal(sql.substr(start, end - start));
+    std::string shown = literal;
     if (is_value) {
-      std::string hidden = "'" + std::string(kHiddenSecret) + (closed ? "'" : "");
+      shown = "'" + std::string(kHiddenSecret) + (closed ? "'" : "");
+    } else if (literal.find("://") != std::string::npos) {
+      shown = HideUrlPassword(literal);  // 'url' = 'http://user:pw@host/…'
+    }
+    if (shown != literal) {
       if (pos && *pos >= end) {
-        new_pos = new_pos + hidden.size() - (end - start);
+        new_pos = new_pos + shown.size() - literal.size();
       } else if (pos && *pos > start) {
         new_pos = out.size();
       }
-      out += hidden;
-      prev_end = std::string_view::npos;
-    } else {
-      out.append(sql.substr(start, end - start));
-      prev_end = IsSecretOption(content) ? end : std::string_view::npos;
     }
+    out += shown;
+    prev_end = !is_value && IsSecretOption(content) ? end : std::string_view::npos;
     i = end;
   }
   if (pos) *pos = new_pos;

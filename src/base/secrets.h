@@ -22,7 +22,8 @@ std::string ShownOptionValue(std::string_view key, std::string_view value);
 
 /// `sql` with the value of every secret option in a WITH list hidden: in `'password' = 'x'` the
 /// literal 'x' becomes '******' (a literal after a secret key's literal and '='). A value that
-/// runs past the end of `sql` (a literal not closed on this line) is hidden to the end.
+/// runs past the end of `sql` (a literal not closed on this line) is hidden to the end; a URL's
+/// user-info password in any literal is hidden as HideUrlPassword does.
 /// `*pos`, when given, is a byte offset into `sql` (a caret) and is moved to the same place in
 /// the result. Works on one line of SQL text; comments are not recognised.
 std::string HideSecretsInSql(std::string_view sql, size_t* pos = nullptr);

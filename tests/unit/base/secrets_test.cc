@@ -25,6 +25,8 @@ TEST(Secrets, HidesValuesAfterSecretKeysInSql) {
   // Not a value: no '=' between, or the key is not a secret.
   EXPECT_EQ(HideSecretsInSql("SELECT 'password', 'pw'"), "SELECT 'password', 'pw'");
   EXPECT_EQ(HideSecretsInSql("('topic'='password')"), "('topic'='password')");
+  EXPECT_EQ(HideSecretsInSql("('url' = 'http://u:pw@h/x', 'k' = 'v')"),
+            "('url' = 'http://u:******@h/x', 'k' = 'v')");
   // A value not closed on this line is hidden to the end.
   EXPECT_EQ(HideSecretsInSql("'password' = 'abc"), "'password' = '******");
 }
