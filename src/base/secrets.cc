@@ -88,6 +88,34 @@ std::string HideSecretsInSql(std::string_view sql, size_t* pos) {
   return out;
 }
 
+namespace {
+
+// `url` with the values of secret query parameters hidden ('?password=x' → '?password=******').
+std::string HideQuerySecrets(std::string url) {
+  size_t q = url.find('?');
+  if (q == std::string::npos) return url;
+  size_t end = url.find('#', q);
+  if (end == std::string::npos) end = url.size();
+  std::string out = url.substr(0, q + 1);
+  size_t p = q + 1;
+  while (p <= end) {
+    size_t amp = url.find('&', p);
+    if (amp == std::string::npos || amp > end) amp = end;
+    std::string_view param(url.data() + p, amp - p);
+    size_t eq = param.find('=');
+    if (eq != std::string_view::npos && IsSecretOption(param.substr(0, eq))) {
+      out += std::string(param.substr(0, eq + 1)) + std::string(kHiddenSecret);
+    } else {
+      out += std::string(param);
+    }
+    if (amp < end) out += '&';
+    p = amp + 1;
+  }
+  return out + url.substr(end);
+}
+
+}  // namespace
+
 std::string HideUrlPassword(std::string_view url) {
   size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
@@ -96,11 +124,12 @@ std::string HideUrlPassword(std::string_view url) {
   if (authority_end == std::string_view::npos) authority_end = url.size();
   std::string_view authority = url.substr(host_start, authority_end - host_start);
   size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
   size_t colon = authority.find(':');
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, host_start + colon + 1)) + std::string(kHiddenSecret) +
-         std::string(url.substr(host_start + at));
+  if (at == std::string_view::npos || colon == std::string_view::npos || colon > at) {
+    return HideQuerySecrets(std::string(url));
+  }
+  return HideQuerySecrets(std::string(url.substr(0, host_start + colon + 1)) +
+                          std::string(kHiddenSecret) + std::string(url.substr(host_start + at)));
 }
 
 }  // namespace eddy

@@ -28,8 +28,9 @@ std::string ShownOptionValue(std::string_view key, std::string_view value);
 /// the result. Works on one line of SQL text; comments are not recognised.
 std::string HideSecretsInSql(std::string_view sql, size_t* pos = nullptr);
 
-/// `url` with the password of its user info hidden: 'http://u:pw@host/x' →
-/// 'http://u:******@host/x'; other URLs unchanged.
+/// `url` with the password of its user info and secret query parameters hidden:
+/// 'http://u:pw@host/x' → 'http://u:******@host/x', 'jdbc:postgresql://h/db?password=pw' →
+/// 'jdbc:postgresql://h/db?password=******'; other URLs unchanged.
 std::string HideUrlPassword(std::string_view url);
 
 }  // namespace eddy

@@ -50,6 +50,10 @@ TEST(Secrets, HidesTheUrlPassword) {
   EXPECT_EQ(HideUrlPassword("http://user@example.com/a"), "http://user@example.com/a");
   EXPECT_EQ(HideUrlPassword("http://example.com/a@b:c"), "http://example.com/a@b:c");
   EXPECT_EQ(HideUrlPassword("not a url"), "not a url");
+  EXPECT_EQ(HideUrlPassword("jdbc:postgresql://h:5432/db?user=u&password=pw&sslmode=require#f"),
+            "jdbc:postgresql://h:5432/db?user=u&password=******&sslmode=require#f");
+  EXPECT_EQ(HideUrlPassword("http://a:b@h/x?token=t"), "http://a:******@h/x?token=******");
+  EXPECT_EQ(HideUrlPassword("http://h/x?a=1&&b"), "http://h/x?a=1&&b");
 }
 
 }  // namespace
