@@ -54,6 +54,7 @@ bench: build
 	@bash bench/run-local-log-bench.sh $(BUILD)/eddy
 	@bash bench/run-checkpoint-bench.sh $(BUILD)/eddy
 	@bash bench/run-http-sink-bench.sh $(BUILD)/eddy
+	@bash bench/run-mqtt-bench.sh $(BUILD)/eddy
 	@bash bench/e2e-latency.sh $(BUILD)/eddy 10
 	@E2E_RECEIVER=push bash bench/e2e-latency.sh $(BUILD)/eddy 10 10000
 	@bash bench/run-datagen-bench.sh $(BUILD)/eddy

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/secrets.h"
 #include "cli/commands.h"
 #include "connectors/kafka/client_log.h"
 
@@ -50,7 +51,7 @@ KafkaHandle Connect(rd_kafka_type_t type, const KafkaToolOptions& o,
   }
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-      fmt::print(stderr, "eddy: client property {}={}: {}\n", k, v, err);
+      fmt::print(stderr, "eddy: client property {}={}: {}\n", k, ShownOptionValue(k, v), err);
       rd_kafka_conf_destroy(conf);
       return nullptr;
     }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/secrets.h"
+
 namespace eddy::sql {
 
 absl::Status SqlError(std::string_view script, Pos pos, std::string_view message,
@@ -10,8 +12,10 @@ absl::Status SqlError(std::string_view script, Pos pos, std::string_view message
   while (begin > 0 && script[begin - 1] != '\n') --begin;
   size_t end = script.find('\n', begin);
   if (end == std::string_view::npos) end = script.size();
-  std::string line(script.substr(begin, end - begin));
-  std::string caret(pos.col > 1 ? pos.col - 1 : 0, ' ');
+  // The shown line never carries a secret option's value ('password' = '******').
+  size_t caret_at = pos.col > 1 ? pos.col - 1 : 0;
+  std::string line = HideSecretsInSql(script.substr(begin, end - begin), &caret_at);
+  std::string caret(caret_at, ' ');
   // Keep tabs so the caret lines up under the offending text.
   for (size_t i = 0; i < caret.size() && i < line.size(); ++i) {
     if (line[i] == '\t') caret[i] = '\t';

@@ -9,7 +9,8 @@
 
 namespace eddy::sql {
 
-/// Builds an InvalidArgument status whose message is
+/// Builds an InvalidArgument status whose message is (secret option values in the line hidden,
+/// base/secrets.h)
 ///   "SQL error at line L, column C: <message>\n<source line>\n<spaces>^"
 /// `script` is the full text the positions refer to. `hint` (e.g. "did you mean 'origin'?") is
 /// appended on its own line when non-empty.

@@ -28,6 +28,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/utf8.h"
@@ -492,8 +493,8 @@ class HttpSink final : public runtime::OneInputOperator {
         return absl::OkStatus();
       }
       if (Misconfigured(r)) {
-        return absl::FailedPreconditionError(
-            fmt::format("table '{}': {} {}: {}", o_->table, o_->method, url, Describe(r)));
+        return absl::FailedPreconditionError(fmt::format(
+            "table '{}': {} {}: {}", o_->table, o_->method, HideUrlPassword(url), Describe(r)));
       }
       if (!Retryable(r) || attempt >= o_->max_retries) break;
       Warn(
@@ -506,15 +507,16 @@ class HttpSink final : public runtime::OneInputOperator {
     std::string reason =
         Retryable(r) ? fmt::format("{} (after {} retries)", what, o_->max_retries) : what;
     if (o_->error_policy == "fail") {
-      return absl::UnavailableError(
-          fmt::format("table '{}': {} {}: {}", o_->table, o_->method, url, reason));
+      return absl::UnavailableError(fmt::format("table '{}': {} {}: {}", o_->table, o_->method,
+                                                HideUrlPassword(url), reason));
     }
     Warn(url, r,
          fmt::format("{} rows {} ", to - from,
                      o_->error_policy == "skip" ? "skipped" : "dead-lettered"));
     if (o_->error_policy == "dead-letter") {
       for (size_t i = from; i < to; ++i) {
-        o_->dead_letter->Write(fmt::format("{} {}", o_->method, url), 0, reason, rows[i]);
+        o_->dead_letter->Write(fmt::format("{} {}", o_->method, HideUrlPassword(url)), 0, reason,
+                               rows[i]);
       }
     }
     return absl::OkStatus();
@@ -529,8 +531,8 @@ class HttpSink final : public runtime::OneInputOperator {
 
   void Warn(const std::string& url, const Response& r, const std::string& then) {
     static LogRateLimiter limiter;
-    std::string line =
-        fmt::format("table '{}': {} {}: {}; {}", o_->table, o_->method, url, Describe(r), then);
+    std::string line = fmt::format("table '{}': {} {}: {}; {}", o_->table, o_->method,
+                                   HideUrlPassword(url), Describe(r), then);
     int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now().time_since_epoch())
                          .count();
@@ -591,7 +593,7 @@ class HttpFactory final : public ConnectorFactory {
         url += "{" + schema.fields[static_cast<size_t>(opts->url.columns[i])].name + "}";
       }
     }
-    plan.description = fmt::format("http {} {}", opts->method, url);
+    plan.description = fmt::format("http {} {}", opts->method, HideUrlPassword(url));
     return plan;
   }
 };

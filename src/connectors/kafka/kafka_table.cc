@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/secrets.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "catalog/options.h"
@@ -358,7 +359,8 @@ absl::StatusOr<Client> NewClient(rd_kafka_type_t type, const KafkaTableOptions& 
   auto set = [&](const std::string& k, const std::string& v) -> absl::Status {
     if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof(err)) != RD_KAFKA_CONF_OK) {
       return absl::InvalidArgumentError(
-          fmt::format("table '{}': Kafka client property '{}' = '{}': {}", o.table, k, v, err));
+          fmt::format("table '{}': Kafka client property '{}' = '{}': {}", o.table, k,
+                      ShownOptionValue(k, v), err));
     }
     return absl::OkStatus();
   };

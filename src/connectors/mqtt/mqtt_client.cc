@@ -401,9 +401,18 @@ void Connection::OnConnect(mosquitto* mosq, void* self_ptr, int rc, int flags) {
     std::lock_guard<std::mutex> l(self->mu_);
     first = self->connack_rc_ < 0;
     if (first) self->connack_rc_ = rc;
+    self->connack_refused_ = rc != 0;
     if (rc != 0) {
-      self->last_error_ =
-          fmt::format("the broker refused the connection: {}", mosquitto_connack_string(rc));
+      // CONNACK 4 and 5 (MQTT 3.1.1 §3.2.2.3) are the broker's answers to bad credentials.
+      std::string auth;
+      if ((rc == 4 || rc == 5) && o.username.empty()) {
+        auth = " (authentication failed: no 'username' and 'password' were given)";
+      } else if (rc == 4 || rc == 5) {
+        auth = fmt::format(
+            " (authentication failed for user '{}': check 'username' and 'password')", o.username);
+      }
+      self->last_error_ = fmt::format("the broker refused the connection: {}{}",
+                                      mosquitto_connack_string(rc), auth);
     } else {
       self->last_error_.clear();
       if (self->down_since_ms_ > 0) down_ms = SteadyMs() - self->down_since_ms_;
@@ -448,11 +457,20 @@ void Connection::OnDisconnect(mosquitto*, void* self_ptr, int rc) {
   self->connected_ = false;
   if (rc == 0 || self->stopping_) return;  // our own disconnect
   std::string why = ErrorText(rc);
+  bool opening = false;
   {
     std::lock_guard<std::mutex> l(self->mu_);
-    self->last_error_ = why;
+    // A refused CONNACK says why better than the disconnect that follows it.
+    if (self->connack_refused_) {
+      why = self->last_error_;
+    } else {
+      self->last_error_ = why;
+    }
     if (self->down_since_ms_ == 0) self->down_since_ms_ = SteadyMs();
+    opening = self->connack_rc_ != 0;  // Open reports the failure of the first connection
   }
+  self->connack_cv_.notify_all();
+  if (opening) return;
   const MqttOptions& o = *self->o_;
   self->Log(fmt::format(
       "table '{}': lost the connection to the MQTT broker {} (client '{}'): {}; reconnecting "
@@ -482,6 +500,18 @@ void Connection::OnSubscribe(mosquitto*, void* self_ptr, int, int count, const i
   self->connack_cv_.notify_all();
 }
 
+void Connection::OnLog(mosquitto*, void* self_ptr, int level, const char* line) {
+  // libmosquitto reports why a TLS handshake failed only here ("OpenSSL Error[0]: error:…:
+  // certificate verify failed"); its return code says "A TLS error occurred".
+  if (level != MOSQ_LOG_ERR || line == nullptr || !absl::StartsWith(line, "OpenSSL Error")) return;
+  auto* self = static_cast<Connection*>(self_ptr);
+  {
+    std::lock_guard<std::mutex> l(self->mu_);
+    if (self->tls_error_.empty()) self->tls_error_ = line;
+  }
+  self->connack_cv_.notify_all();
+}
+
 int Connection::Publish(const std::string& topic, std::string_view payload, int qos, bool retain,
                         int* mid) {
   return mosquitto_publish(mosq_, mid, topic.c_str(), static_cast<int>(payload.size()),
@@ -496,7 +526,14 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   const MqttOptions& o = *opts;
   std::unique_ptr<Connection> c(
       new Connection(opts, client_id, std::move(subscriptions), std::move(callbacks)));
-  auto fail = [&](const std::string& why) {
+  auto fail = [&](std::string why) {
+    if (c->mosq_) {
+      std::lock_guard<std::mutex> l(c->mu_);
+      if (!c->tls_error_.empty()) {
+        why += fmt::format(" ({}; 'ssl.ca-file' is '{}')", c->tls_error_,
+                           o.ca_file.empty() ? "unset: the system's CA certificates" : o.ca_file);
+      }
+    }
     return absl::UnavailableError(
         fmt::format("table '{}': cannot connect to the MQTT broker {} "
                     "as '{}': {}",
@@ -533,6 +570,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   mosquitto_message_callback_set(m, &Connection::OnMessage);
   mosquitto_publish_callback_set(m, &Connection::OnPublish);
   mosquitto_subscribe_callback_set(m, &Connection::OnSubscribe);
+  mosquitto_log_callback_set(m, &Connection::OnLog);
   int rc = mosquitto_connect(m, o.host.c_str(), o.port, o.keep_alive_s);
   if (rc != MOSQ_ERR_SUCCESS) return fail(ErrorText(rc));
   rc = mosquitto_loop_start(m);
@@ -540,8 +578,13 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   c->loop_started_ = true;
   std::unique_lock<std::mutex> l(c->mu_);
   bool answered = c->connack_cv_.wait_for(l, std::chrono::milliseconds(o.connect_timeout_ms), [&] {
-    return c->connack_rc_ > 0 || (c->connected_ && c->subacks_ >= c->subscribed_);
+    return c->connack_rc_ > 0 || (c->connected_ && c->subacks_ >= c->subscribed_) ||
+           (c->connack_rc_ < 0 && !c->tls_error_.empty());  // retrying will not mend TLS
   });
+  if (c->connack_rc_ < 0 && !c->tls_error_.empty()) {
+    l.unlock();
+    return fail("the TLS handshake failed");
+  }
   if (!answered) {
     std::string why = c->last_error_;
     l.unlock();

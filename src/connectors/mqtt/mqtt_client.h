@@ -130,6 +130,7 @@ class Connection {
   static void OnMessage(mosquitto*, void* self, const mosquitto_message* m);
   static void OnPublish(mosquitto*, void* self, int mid);
   static void OnSubscribe(mosquitto*, void* self, int mid, int count, const int* granted);
+  static void OnLog(mosquitto*, void* self, int level, const char* line);
   void Log(const std::string& line);
 
   const std::shared_ptr<const MqttOptions> o_;
@@ -142,12 +143,14 @@ class Connection {
   bool loop_started_ = false;
   mutable std::mutex mu_;
   std::condition_variable connack_cv_;
-  std::string last_error_;     // guarded by mu_
-  int connack_rc_ = -1;        // the first CONNACK's code, -1 before it; guarded by mu_
-  size_t subacks_ = 0;         // SUBACKs received; guarded by mu_
-  size_t subscribed_ = 0;      // SUBSCRIBEs sent; guarded by mu_
-  std::string refused_;        // a filter the broker refused, ""; guarded by mu_
-  int64_t down_since_ms_ = 0;  // steady ms when the connection was lost; guarded by mu_
+  std::string last_error_;        // guarded by mu_
+  int connack_rc_ = -1;           // the first CONNACK's code, -1 before it; guarded by mu_
+  size_t subacks_ = 0;            // SUBACKs received; guarded by mu_
+  size_t subscribed_ = 0;         // SUBSCRIBEs sent; guarded by mu_
+  std::string refused_;           // a filter the broker refused, ""; guarded by mu_
+  bool connack_refused_ = false;  // the last CONNACK refused the connection; guarded by mu_
+  std::string tls_error_;         // libmosquitto's last OpenSSL error line; guarded by mu_
+  int64_t down_since_ms_ = 0;     // steady ms when the connection was lost; guarded by mu_
 };
 
 /// Milliseconds of a steady clock.
