@@ -13,6 +13,9 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/secrets.h"
 #include "log/partition.h"
 #include "server/web_assets.h"
 
@@ -136,7 +139,12 @@ json PipelineSummaryJson(const PipelineInfo& p) {
 
 json PipelineJson(const PipelineInfo& p) {
   json j = PipelineSummaryJson(p);
-  j["sql"] = p.sql;
+  // As every SQL text eddy shows (errors, logs): secret option values hidden, line by line.
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(p.sql, '\n')) {
+    lines.push_back(HideSecretsInSql(std::string_view(line.data(), line.size())));
+  }
+  j["sql"] = absl::StrJoin(lines, "\n");
   j["properties"] = p.properties;
   j["persisted"] = p.persisted;
   const Progress& pr = p.progress;
