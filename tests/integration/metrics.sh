@@ -115,7 +115,7 @@ grep -c '^eddy_source_kafka_lag_records{pipeline="all",.*} 0$' "$WORK/m1.txt" | 
   ok "/metrics: eddy_source_kafka_lag_records 0 for both partitions" ||
   bad "/metrics lag: $(grep eddy_source_kafka_lag "$WORK/m1.txt")"
 last=$(json_field "$WORK/all.json" 'len(j["job"]["vertices"]) - 1')
-sum=$(grep -F "eddy_subtask_rows_in_total{pipeline=\"all\",vertex_id=\"$last\"," "$WORK/m1.txt" | awk '{ s += $2 } END { print s }')
+sum=$(grep -F "eddy_subtask_rows_in_total{pipeline=\"all\",vertex_id=\"$last\"," "$WORK/m1.txt" | awk '{ s += $NF } END { print s }')
 [[ $sum == "$N" ]] && ok "/metrics: eddy_subtask_rows_in_total of the sink's subtasks sums to $N" ||
   bad "/metrics subtask rows in: '$sum'"
 
