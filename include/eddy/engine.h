@@ -59,6 +59,32 @@ struct JobSummary {
   std::string restored_from;  // the checkpoint or savepoint the job restored, or ""
 };
 
+/// One parallel subtask of a vertex: its counters so far and live figures.
+struct SubtaskProgress {
+  int64_t rows_in = 0;   // rows received (0 for sources)
+  int64_t rows_out = 0;  // rows emitted to its consumers
+  /// The last watermark it emitted, µs since the epoch; INT64_MIN: none yet, INT64_MAX: its
+  /// input ended.
+  int64_t watermark = INT64_MIN;
+  int64_t state_bytes = 0;  // approximate bytes of its operators' state (about 1 s old)
+  int64_t state_keys = 0;   // keys in its operators' keyed state (0 when not counted)
+  int64_t busy_ns = 0;      // time spent working, steady-clock ns since the job started
+  /// Time spent waiting for room in a full output channel (backpressure), ns since the job
+  /// started, up to `sampled_ns`.
+  int64_t backpressured_ns = 0;
+  int64_t sampled_ns = 0;  // steady-clock ns when these figures were read
+};
+
+/// The read position of a kafka source in one partition (what it will read next) and the
+/// partition's end offset (high watermark) as last seen; lag = end_offset - position.
+struct PartitionLag {
+  std::string table;  // the source table
+  std::string topic;
+  int32_t partition = 0;
+  int64_t position = 0;
+  int64_t end_offset = 0;
+};
+
 /// One vertex of the running job's graph (operators chained together) and its counters so far,
 /// summed over its subtasks.
 struct VertexProgress {
@@ -68,6 +94,9 @@ struct VertexProgress {
   int64_t rows_in = 0;      // rows received (0 for sources)
   int64_t rows_out = 0;     // rows emitted to its consumers
   int64_t late_rows = 0;    // rows dropped or set aside as late by its operators
+  std::vector<SubtaskProgress> subtasks;  // by subtask index
+  /// Kafka sources: the lag of each partition read by this vertex's source.
+  std::vector<PartitionLag> source_lag;
 };
 
 /// Progress of the running job: rows read so far, input bytes read and total (0 when unknown).

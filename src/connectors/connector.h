@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +31,29 @@ struct SourceMetrics {
   std::atomic<int64_t> bad_dead_lettered{0};  // bad rows written to the dead-letter file
   std::atomic<uint64_t> bytes_read{0};        // input bytes consumed (compressed bytes for .gz)
   std::atomic<uint64_t> bytes_total{0};       // input size in bytes, 0 when unknown
+
+  /// Kafka sources: a partition's read position (the next offset) and end offset (high
+  /// watermark), set by the subtask reading it about once a second.
+  struct PartitionLag {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t position = 0;
+    int64_t end_offset = 0;
+  };
+  void SetPartitionLag(const std::string& topic, int32_t partition, int64_t position,
+                       int64_t end_offset) {
+    std::lock_guard<std::mutex> l(lag_mu);
+    auto& x = lag[{topic, partition}];
+    x = {topic, partition, position, end_offset};
+  }
+  std::vector<PartitionLag> PartitionLags() const {
+    std::lock_guard<std::mutex> l(lag_mu);
+    std::vector<PartitionLag> out;
+    for (const auto& [k, v] : lag) out.push_back(v);
+    return out;
+  }
+  mutable std::mutex lag_mu;
+  std::map<std::pair<std::string, int32_t>, PartitionLag> lag;  // guarded by lag_mu
 };
 
 /// What a scan must produce: every column of the table (physical then computed in declaration

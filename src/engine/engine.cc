@@ -1024,7 +1024,31 @@ class EngineImpl {
             vp.rows_in = v.metrics->rows_in.load();
             vp.rows_out = v.metrics->rows_out.load();
             vp.late_rows = v.metrics->late_rows.load();
+            int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+            v.metrics->ForEachSubtask([&](int i, const runtime::SubtaskMetrics& m) {
+              if (static_cast<size_t>(i) >= vp.subtasks.size()) vp.subtasks.resize(i + 1);
+              SubtaskProgress& sp = vp.subtasks[i];
+              constexpr auto r = std::memory_order_relaxed;
+              sp.rows_in = m.rows_in.load(r);
+              sp.rows_out = m.rows_out.load(r);
+              sp.watermark = m.watermark.load(r);
+              sp.state_bytes = m.state_bytes.load(r);
+              sp.state_keys = m.state_keys.load(r);
+              sp.busy_ns = m.busy_ns.load(r);
+              sp.backpressured_ns = m.BackpressuredUntil(now_ns);
+              sp.sampled_ns = now_ns;
+            });
             p.vertices.push_back(std::move(vp));
+          }
+          for (size_t s = 0; s < job.sources.size() && s < job.source_vertices.size(); ++s) {
+            size_t v = static_cast<size_t>(job.source_vertices[s]);
+            if (v >= p.vertices.size()) continue;
+            for (const auto& l : job.sources[s]->PartitionLags()) {
+              p.vertices[v].source_lag.push_back(
+                  {job.sources[s]->table, l.topic, l.partition, l.position, l.end_offset});
+            }
           }
           output.on_progress(p);
         }

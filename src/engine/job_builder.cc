@@ -147,6 +147,7 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
     ss.checkpointing = config.Get(options::kCheckpointInterval) > absl::ZeroDuration();
     EDDY_ASSIGN_OR_RETURN(auto factory, connectors::MakeSourceFactory(ss));
     job.sources.push_back(factory->metrics);
+    job.source_vertices.push_back(static_cast<int>(drafts.size()));
     VertexDraft d;
     d.spec.name = fmt::format("Source: {}", scan->table->name);
     d.spec.parallelism = n;

@@ -23,6 +23,7 @@ using SinkFactory = std::function<absl::StatusOr<std::unique_ptr<runtime::Stream
 struct BuiltJob {
   runtime::JobGraph graph;
   std::vector<std::shared_ptr<connectors::SourceMetrics>> sources;
+  std::vector<int> source_vertices;  // the vertex of each of `sources`
   std::vector<std::shared_ptr<connectors::SinkMetrics>> sinks;
   std::vector<std::shared_ptr<runtime::OperatorMetrics>> windows;  // for late-row counts
   /// The job graph as text (EXPLAIN).

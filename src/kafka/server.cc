@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "kafka/broker_metrics.h"
 
 namespace eddy::kafka {
 
@@ -354,6 +355,15 @@ struct KafkaServer::State {
         }
         req->client_host = c->host;
         c->handling = true;
+        auto request_start = SteadyClock::now();
+        int16_t api_key = req->api_key;
+        // The request's latency, when its answer is ready (after the fsync of acks=all).
+        auto observe = [request_start, api_key] {
+          BrokerMetrics::Get().ObserveRequest(
+              api_key, std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() -
+                                                                            request_start)
+                           .count());
+        };
         absl::StatusOr<Reply> reply = co_await Answer(*req);
         c->handling = false;
         c->last_io = SteadyClock::now();
@@ -371,6 +381,7 @@ struct KafkaServer::State {
           break;
         }
         if (!reply->respond) {
+          observe();
           Release(*c, request_bytes, 0);
           continue;
         }
@@ -386,8 +397,9 @@ struct KafkaServer::State {
           wait->remaining = reply->sync_steps.size();
           wait->finish = std::move(reply->finish);
           ++c->durable_pending;
-          auto complete_answer = [this, c, slot, wait, request_bytes] {
+          auto complete_answer = [this, c, slot, wait, request_bytes, observe] {
             std::string f = wait->finish();
+            observe();
             asio::post(io, [this, c, slot, request_bytes, f = std::move(f)]() mutable {
               --c->durable_pending;
               Release(*c, request_bytes, 0);
@@ -402,6 +414,7 @@ struct KafkaServer::State {
             });
           }
         } else {
+          observe();
           Release(*c, request_bytes, 0);
           SetAnswer(*c, *slot, std::move(reply->frame));
         }
@@ -432,6 +445,7 @@ struct KafkaServer::State {
     }
     c->socket->close(ec);
     conns.erase(c->id);
+    BrokerMetrics::Get().ConnectionClosed();
     if (--conns_per_ip[c->host] <= 0) conns_per_ip.erase(c->host);
     WakeParked();
   }
@@ -477,6 +491,7 @@ struct KafkaServer::State {
         continue;
       }
       conns[c->id] = c;
+      BrokerMetrics::Get().ConnectionOpened();
       ++conns_per_ip[c->host];
       asio::co_spawn(io, Session(c), asio::detached);
     }

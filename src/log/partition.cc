@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "base/status.h"
 #include "log/log_error.h"
+#include "log/log_metrics.h"
 
 namespace eddy::log {
 namespace {
@@ -482,7 +483,11 @@ absl::Status Partition::SyncUpToImpl(Offset offset, bool force) {
   // The fsync runs without any lock: appends and reads go on meanwhile, and callers arriving
   // now wait above and then share the next fsync.
   Offset end;
+  auto sync_start = std::chrono::steady_clock::now();
   absl::Status st = SyncOnce(&end);
+  FsyncLatency().ObserveNs(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - sync_start)
+                               .count());
 
   sync_lock.lock();
   sync_running_ = false;

@@ -427,6 +427,7 @@ class WindowAggregate final : public OneInputOperator {
     return keys_.ApproximateMemoryBytes() + sessions_.ApproximateMemoryBytes() +
            slots_.ApproximateMemoryBytes();
   }
+  size_t StateKeys() const override { return keys_.size() + sessions_.size(); }
 
  private:
   // State of one group key: its open (not yet fired) windows. Usually one or a few.
@@ -725,6 +726,7 @@ class GroupAggregate final : public OneInputOperator {
   size_t StateBytes() const override {
     return index_.ApproximateMemoryBytes() + slots_.ApproximateMemoryBytes();
   }
+  size_t StateKeys() const override { return index_.size(); }
 
  private:
   struct Group {

@@ -57,6 +57,7 @@ class Subtask final : public Task {
   std::unique_ptr<CoalescingOutput> coalesce;       // sources: gathers small batches, or null
   std::vector<std::pair<InputGate*, int>> targets;  // every channel this subtask writes to
   int64_t current_wm = INT64_MIN;
+  SubtaskMetrics* metrics = nullptr;  // this subtask's live figures (never null once built)
 
   /// Input-side state (consumers).
   void InitInput();
@@ -82,9 +83,11 @@ class Subtask final : public Task {
   /// `force`: check now, not only once a second (at the end of the input, when a short job may
   /// never have reached a timed check).
   absl::Status CheckStateSize(bool force = false);
-  bool OutputFull() const {
+  // Publishes the operators' state size to `metrics`, at most once a second (`now_ns`: steady).
+  void UpdateStateMetrics(int64_t now_ns);
+  bool OutputFull() {
     for (const auto& [g, ch] : targets) {
-      if (g->Full(ch)) return true;
+      if (g->Full(ch)) return output_full_ = true;
     }
     return false;
   }
@@ -141,6 +144,8 @@ class Subtask final : public Task {
   std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
   int64_t notified_ = 0;       // last completed checkpoint the operators were told of
   int64_t last_state_check_ms_ = 0;
+  int64_t last_state_metrics_ns_ = 0;
+  bool output_full_ = false;  // the current slice stopped at a full output channel
   // Asynchronous parts of the snapshot being taken (TakeAsyncPreCommit), and the thread that
   // runs the last checkpoint's parts and then acknowledges it.
   std::vector<std::function<absl::Status()>> async_parts_;
@@ -200,8 +205,9 @@ class Job {
             offset += ChannelsOf(edge);
           }
         }
-        st->out =
-            std::make_unique<FanOutput>(std::move(main), g_.vertices[v].metrics.get(), cancel_);
+        st->metrics = g_.vertices[v].metrics->Subtask(st->info.index);
+        st->out = std::make_unique<FanOutput>(std::move(main), g_.vertices[v].metrics.get(),
+                                              cancel_, st->metrics);
         st->out->CollectTargets(&st->targets);
         if (!late.empty()) {
           st->late_out = std::make_unique<FanOutput>(std::move(late), &late_metrics_, cancel_);
@@ -639,15 +645,36 @@ int64_t Subtask::NextProcessingTime() const {
   return t;
 }
 
+namespace {
+int64_t SteadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 Task::Slice Subtask::RunSlice() {
+  // Busy and backpressured time (two clock reads per slice, relaxed stores).
+  int64_t start_ns = SteadyNs();
+  if (int64_t since = metrics->backpressured_since_ns.load(std::memory_order_relaxed); since > 0) {
+    metrics->backpressured_since_ns.store(0, std::memory_order_relaxed);
+    metrics->backpressured_ns.fetch_add(start_ns - since, std::memory_order_relaxed);
+  }
+  output_full_ = false;
   Slice result = Slice::kBlocked;
   absl::Status st =
       cancel->cancelled.load() ? absl::CancelledError("job cancelled") : Slice1(&result);
+  int64_t end_ns = SteadyNs();
+  metrics->busy_ns.fetch_add(end_ns - start_ns, std::memory_order_relaxed);
   if (!st.ok()) {
     job_->Fail(st);
     return Slice::kDone;
   }
+  if (result == Slice::kBlocked && output_full_) {
+    metrics->backpressured_since_ns.store(end_ns, std::memory_order_relaxed);
+  }
   if (result != Slice::kDone) {
+    UpdateStateMetrics(end_ns);
     int64_t next = NextProcessingTime();
     if (next != INT64_MAX) job_->WakeAt(this, next);
     st = CheckStateSize();
@@ -657,6 +684,18 @@ Task::Slice Subtask::RunSlice() {
     }
   }
   return result;
+}
+
+void Subtask::UpdateStateMetrics(int64_t now_ns) {
+  if (now_ns - last_state_metrics_ns_ < 1'000'000'000) return;
+  last_state_metrics_ns_ = now_ns;
+  size_t bytes = source ? source->StateBytes() : 0, keys = source ? source->StateKeys() : 0;
+  for (const auto& op : chain) {
+    bytes += op->StateBytes();
+    keys += op->StateKeys();
+  }
+  metrics->state_bytes.store(static_cast<int64_t>(bytes), std::memory_order_relaxed);
+  metrics->state_keys.store(static_cast<int64_t>(keys), std::memory_order_relaxed);
 }
 
 // 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
@@ -827,6 +866,7 @@ absl::Status Subtask::SourceSlice(Slice* result) {
 
 absl::Status Subtask::Process(StreamElement& e, int ch) {
   spec->metrics->rows_in += static_cast<int64_t>(e.batch.num_rows());
+  metrics->rows_in.fetch_add(static_cast<int64_t>(e.batch.num_rows()), std::memory_order_relaxed);
   RowWatermarks rw;
   rw.base = ordered_ ? base_wm_ : current_wm;
   if (wm_col_ >= 0) rw.local = e.batch.columns[wm_col_].i64.data();

@@ -274,6 +274,7 @@ class IntervalJoin final : public TwoInputOperator {
 
   // The hash maps, and the stored rows (walked: O(rows)).
   size_t StateBytes() const override { return SideRowsStateBytes(state_, sizeof(StoredRow)); }
+  size_t StateKeys() const override { return state_.size(); }
 
  private:
   // The last event time of the other side that a row of `side` at time `t` can match: l.ts -

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,13 +47,61 @@ struct RowWatermarks {
   int64_t At(size_t i) const { return local && local[i] > base ? local[i] : base; }
 };
 
-/// Counters a job exposes in its end-of-run summary. Thread-safe (atomics).
+/// Live figures of one subtask, written by the executor from the subtask's thread (relaxed
+/// atomics, updated per batch or per slice, never per row) and read by any thread (metrics,
+/// REST API). Times are steady-clock nanoseconds.
+struct SubtaskMetrics {
+  std::atomic<int64_t> rows_in{0};   // rows received from input channels
+  std::atomic<int64_t> rows_out{0};  // rows emitted to consumers
+  /// The last watermark the subtask emitted (µs since the epoch; INT64_MIN: none yet).
+  std::atomic<int64_t> watermark{INT64_MIN};
+  /// State held by the subtask's operators (StateBytes/StateKeys), refreshed about once a second.
+  std::atomic<int64_t> state_bytes{0};
+  std::atomic<int64_t> state_keys{0};
+  /// Total time the subtask waited for room in a full output channel (backpressure), ns, and
+  /// when the current wait began (0: not waiting now).
+  std::atomic<int64_t> backpressured_ns{0};
+  std::atomic<int64_t> backpressured_since_ns{0};
+  /// Total time spent running slices, ns.
+  std::atomic<int64_t> busy_ns{0};
+
+  /// Backpressured time up to `now_ns` (steady clock), the current wait included.
+  int64_t BackpressuredUntil(int64_t now_ns) const {
+    int64_t since = backpressured_since_ns.load(std::memory_order_relaxed);
+    int64_t total = backpressured_ns.load(std::memory_order_relaxed);
+    return since > 0 && now_ns > since ? total + (now_ns - since) : total;
+  }
+};
+
+/// Counters a job exposes in its end-of-run summary, and its vertices' per-subtask figures.
+/// Thread-safe (atomics; the subtask list under a mutex).
 struct OperatorMetrics {
   std::string name;
   std::atomic<int64_t> rows_in{0};
   std::atomic<int64_t> rows_out{0};
   std::atomic<int64_t> late_rows{0};
   std::atomic<int64_t> expired_keys{0};  // keys dropped by 'table.exec.state.ttl'
+
+  /// The figures of subtask `index` of the vertex (created on first use; the pointer stays valid
+  /// as long as this object). Called by the executor when it builds a job.
+  SubtaskMetrics* Subtask(int index) {
+    std::lock_guard<std::mutex> l(subtasks_mu_);
+    if (static_cast<size_t>(index) >= subtasks_.size()) subtasks_.resize(index + 1);
+    if (!subtasks_[index]) subtasks_[index] = std::make_unique<SubtaskMetrics>();
+    return subtasks_[index].get();
+  }
+  /// Calls `fn(index, metrics)` for every subtask created so far, in index order.
+  template <class Fn>
+  void ForEachSubtask(Fn&& fn) const {
+    std::lock_guard<std::mutex> l(subtasks_mu_);
+    for (size_t i = 0; i < subtasks_.size(); ++i) {
+      if (subtasks_[i]) fn(static_cast<int>(i), *subtasks_[i]);
+    }
+  }
+
+ private:
+  mutable std::mutex subtasks_mu_;
+  std::vector<std::unique_ptr<SubtaskMetrics>> subtasks_;
 };
 
 /// 'table.exec.state.ttl' of an operator with unbounded state (GROUP BY, Top-N, regular joins):
@@ -167,6 +216,9 @@ class OperatorBase {
   virtual std::function<absl::Status()> TakeAsyncPreCommit() { return nullptr; }
   /// Bytes of state held (approximate), for 'table.exec.state.max-bytes' and metrics.
   virtual size_t StateBytes() const { return 0; }
+  /// Keys held in keyed state (group keys, join keys), for metrics; 0 when not counted. Must be
+  /// cheap (O(1)): called about once a second from the subtask's thread.
+  virtual size_t StateKeys() const { return 0; }
 
   /// Whether the job was cancelled (see OperatorContext::cancelled). Cheap: one relaxed load.
   bool cancelled() const {

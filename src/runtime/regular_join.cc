@@ -245,6 +245,7 @@ class RegularJoin final : public TwoInputOperator {
 
   // The hash maps, and the stored rows (walked: O(rows)).
   size_t StateBytes() const override { return SideRowsStateBytes(state_, sizeof(StoredRow)); }
+  size_t StateKeys() const override { return state_.size(); }
 
  private:
   // When the oldest row of `ks` expires (ms).

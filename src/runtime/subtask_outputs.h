@@ -105,9 +105,10 @@ class EdgeOutput {
 // The output of the last operator of a chain: fans out to every consumer edge.
 class FanOutput : public SourceOutput {
  public:
+  /// `subtask` (optional): the producing subtask's figures (rows out, last watermark).
   FanOutput(std::vector<std::unique_ptr<EdgeOutput>> edges, OperatorMetrics* metrics,
-            CancelFlag* cancel)
-      : edges_(std::move(edges)), metrics_(metrics), cancel_(cancel) {}
+            CancelFlag* cancel, SubtaskMetrics* subtask = nullptr)
+      : edges_(std::move(edges)), metrics_(metrics), subtask_(subtask), cancel_(cancel) {}
   absl::Status Emit(Batch batch) override {
     // A cancelled job stops even an operator in the middle of a long burst of output (a join
     // producing millions of rows for one batch): Ctrl-C takes effect within one batch.
@@ -116,6 +117,10 @@ class FanOutput : public SourceOutput {
     }
     if (batch.num_rows() == 0) return absl::OkStatus();
     metrics_->rows_out += static_cast<int64_t>(batch.num_rows());
+    if (subtask_) {
+      subtask_->rows_out.fetch_add(static_cast<int64_t>(batch.num_rows()),
+                                   std::memory_order_relaxed);
+    }
     if (edges_.size() == 1) {
       edges_[0]->Emit(std::move(batch));
       return absl::OkStatus();
@@ -127,10 +132,16 @@ class FanOutput : public SourceOutput {
     return absl::OkStatus();
   }
   absl::Status EmitWatermark(int64_t wm) override {
+    if (subtask_ && wm > subtask_->watermark.load(std::memory_order_relaxed)) {
+      subtask_->watermark.store(wm, std::memory_order_relaxed);
+    }
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kWatermark, wm, 0);
     return absl::OkStatus();
   }
   absl::Status EmitChunkEnd(int64_t chunk, int64_t wm) override {
+    if (subtask_ && wm > subtask_->watermark.load(std::memory_order_relaxed)) {
+      subtask_->watermark.store(wm, std::memory_order_relaxed);
+    }
     for (auto& e : edges_) e->Broadcast(StreamElement::Kind::kChunkEnd, wm, chunk);
     return absl::OkStatus();
   }
@@ -155,6 +166,7 @@ class FanOutput : public SourceOutput {
  private:
   std::vector<std::unique_ptr<EdgeOutput>> edges_;
   OperatorMetrics* metrics_;
+  SubtaskMetrics* subtask_;
   CancelFlag* cancel_;
 };
 

@@ -267,12 +267,27 @@ PipelineInfo Pipelines::InfoOf(const Pipeline& p) {
   i.jobs_finished = p.jobs_finished;
   i.last_summary = p.last_summary;
   i.vertex_rows_per_second.assign(i.progress.vertices.size(), 0.0);
-  if (p.samples.size() >= 2 && SteadyMs() - p.samples.back().first < 1000) {
-    const auto& [t0, first] = p.samples.front();
-    const auto& [t1, last] = p.samples.back();
-    for (size_t v = 0; v < i.progress.vertices.size() && v < first.size() && t1 > t0; ++v) {
+  i.subtask_rows_per_second.resize(i.progress.vertices.size());
+  i.subtask_backpressure.resize(i.progress.vertices.size());
+  if (p.samples.size() >= 2 && SteadyMs() - p.samples.back().ms < 1000) {
+    const Pipeline::Sample& a = p.samples.front();
+    const Pipeline::Sample& b = p.samples.back();
+    int64_t t0 = a.ms, t1 = b.ms;
+    for (size_t v = 0; v < i.progress.vertices.size() && v < a.outs.size() && t1 > t0; ++v) {
       i.vertex_rows_per_second[v] =
-          static_cast<double>(last[v] - first[v]) * 1000.0 / static_cast<double>(t1 - t0);
+          static_cast<double>(b.outs[v] - a.outs[v]) * 1000.0 / static_cast<double>(t1 - t0);
+      if (v >= a.subtasks.size() || v >= b.subtasks.size()) continue;
+      size_t n = std::min(a.subtasks[v].size(), b.subtasks[v].size());
+      for (size_t s = 0; s < n; ++s) {
+        const auto& x = a.subtasks[v][s];
+        const auto& y = b.subtasks[v][s];
+        i.subtask_rows_per_second[v].push_back(
+            static_cast<double>(std::max<int64_t>(0, y[0] - x[0])) * 1000.0 /
+            static_cast<double>(t1 - t0));
+        double span = static_cast<double>(y[2] - x[2]);
+        double ratio = span > 0 ? static_cast<double>(y[1] - x[1]) / span : 0.0;
+        i.subtask_backpressure[v].push_back(std::clamp(ratio, 0.0, 1.0));
+      }
     }
   }
   return i;
@@ -414,14 +429,20 @@ void Pipelines::Run(Pipeline* p) {
     };
     out.on_progress = [p](const Progress& pr) {
       int64_t now = SteadyMs();
-      std::vector<int64_t> outs;
-      for (const auto& v : pr.vertices) outs.push_back(v.rows_out);
+      Pipeline::Sample sample;
+      sample.ms = now;
+      for (const auto& v : pr.vertices) {
+        sample.outs.push_back(v.rows_out);
+        auto& subs = sample.subtasks.emplace_back();
+        for (const auto& s : v.subtasks)
+          subs.push_back({s.rows_out, s.backpressured_ns, s.sampled_ns});
+      }
       std::lock_guard<std::mutex> l(p->mu);
-      if (!p->samples.empty() && p->samples.back().second.size() != outs.size()) {
+      if (!p->samples.empty() && p->samples.back().outs.size() != sample.outs.size()) {
         p->samples.clear();  // another job of the script
       }
-      p->samples.emplace_back(now, std::move(outs));
-      while (p->samples.size() > 1 && p->samples.front().first < now - 10'000) {
+      p->samples.push_back(std::move(sample));
+      while (p->samples.size() > 1 && p->samples.front().ms < now - 10'000) {
         p->samples.pop_front();
       }
       p->progress = pr;

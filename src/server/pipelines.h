@@ -4,6 +4,7 @@
 // (connectors/kafka/local_topics.h).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -57,6 +58,11 @@ struct PipelineInfo {
   /// Per vertex of `progress`: rows/s out over the last 10 s (0 when the job has not reported
   /// for a second: it ended).
   std::vector<double> vertex_rows_per_second;
+  /// Per vertex and subtask of `progress` (same shape as VertexProgress::subtasks): rows/s out
+  /// over the last 10 s, and the share of that time the subtask waited on a full output channel
+  /// (backpressure, 0 to 1). Empty rows when the job has not reported for a second.
+  std::vector<std::vector<double>> subtask_rows_per_second;
+  std::vector<std::vector<double>> subtask_backpressure;
 };
 
 class Pipelines {
@@ -125,8 +131,14 @@ class Pipelines {
     std::string error;
     int restarts = 0;
     Progress progress;
-    // Samples of the vertices' rows out (steady ms, counts), the last 10 s, for rows/s.
-    std::deque<std::pair<int64_t, std::vector<int64_t>>> samples;
+    // Samples of the vertices' rows out (steady ms, counts) and of each subtask's rows out and
+    // backpressured ns, the last 10 s, for rows/s and backpressure ratios.
+    struct Sample {
+      int64_t ms = 0;
+      std::vector<int64_t> outs;                                  // per vertex
+      std::vector<std::vector<std::array<int64_t, 3>>> subtasks;  // rows out, bp ns, sampled ns
+    };
+    std::deque<Sample> samples;
     int64_t jobs_finished = 0;
     JobSummary last_summary;
     std::thread thread;

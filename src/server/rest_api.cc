@@ -16,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/secrets.h"
+#include "kafka/broker_metrics.h"
+#include "log/log_metrics.h"
 #include "log/partition.h"
 #include "server/web_assets.h"
 
@@ -137,6 +139,63 @@ json PipelineSummaryJson(const PipelineInfo& p) {
           {"error", p.error.empty() ? json(nullptr) : json(p.error)}};
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A watermark (µs) as JSON: null before the first one and after the end of the input.
+json WatermarkJson(int64_t wm) {
+  if (wm == INT64_MIN || wm == INT64_MAX) return nullptr;
+  return wm;
+}
+
+// How far a watermark (µs) is behind the wall clock `now_ms`, in ms; null when there is none.
+json WatermarkLagMs(int64_t wm, int64_t now_ms) {
+  if (wm == INT64_MIN || wm == INT64_MAX) return nullptr;
+  return now_ms - wm / 1000;
+}
+
+// A value of a per-vertex, per-subtask table, 0 when missing.
+double At(const std::vector<std::vector<double>>& t, size_t v, size_t s) {
+  return v < t.size() && s < t[v].size() ? t[v][s] : 0.0;
+}
+
+// The subtasks of vertex `v`: counters, rates, watermark, state and backpressure.
+json SubtasksJson(const PipelineInfo& p, size_t v, int64_t now_ms) {
+  json subtasks = json::array();
+  const auto& subs = p.progress.vertices[v].subtasks;
+  for (size_t s = 0; s < subs.size(); ++s) {
+    const SubtaskProgress& x = subs[s];
+    subtasks.push_back({{"subtask", s},
+                        {"rows_in", x.rows_in},
+                        {"rows_out", x.rows_out},
+                        {"rows_out_per_second", At(p.subtask_rows_per_second, v, s)},
+                        {"watermark", WatermarkJson(x.watermark)},
+                        {"watermark_lag_ms", WatermarkLagMs(x.watermark, now_ms)},
+                        {"state_bytes", x.state_bytes},
+                        {"state_keys", x.state_keys},
+                        {"backpressure_ratio", At(p.subtask_backpressure, v, s)},
+                        {"busy_ms", x.busy_ns / 1'000'000},
+                        {"backpressured_ms", x.backpressured_ns / 1'000'000}});
+  }
+  return subtasks;
+}
+
+json SourceLagJson(const VertexProgress& x) {
+  json lag = json::array();
+  for (const PartitionLag& l : x.source_lag) {
+    lag.push_back({{"table", l.table},
+                   {"topic", l.topic},
+                   {"partition", l.partition},
+                   {"position", l.position},
+                   {"end_offset", l.end_offset},
+                   {"lag", std::max<int64_t>(0, l.end_offset - l.position)}});
+  }
+  return lag;
+}
+
 json PipelineJson(const PipelineInfo& p) {
   json j = PipelineSummaryJson(p);
   // As every SQL text eddy shows (errors, logs): secret option values hidden, line by line.
@@ -157,8 +216,20 @@ json PipelineJson(const PipelineInfo& p) {
   // The running job's graph: vertices (operators chained together) and their edges, with
   // counters summed over subtasks.
   json vertices = json::array();
+  int64_t now_ms = NowMs();
   for (size_t v = 0; v < pr.vertices.size(); ++v) {
     const VertexProgress& x = pr.vertices[v];
+    // The vertex's figures over its subtasks: the lowest watermark (what its consumers see),
+    // summed state, the highest backpressure.
+    int64_t wm = x.subtasks.empty() ? INT64_MIN : INT64_MAX;
+    int64_t state_bytes = 0, state_keys = 0;
+    double backpressure = 0;
+    for (size_t s = 0; s < x.subtasks.size(); ++s) {
+      wm = std::min(wm, x.subtasks[s].watermark);
+      state_bytes += x.subtasks[s].state_bytes;
+      state_keys += x.subtasks[s].state_keys;
+      backpressure = std::max(backpressure, At(p.subtask_backpressure, v, s));
+    }
     vertices.push_back({{"id", v},
                         {"name", x.name},
                         {"parallelism", x.parallelism},
@@ -167,7 +238,14 @@ json PipelineJson(const PipelineInfo& p) {
                         {"rows_out", x.rows_out},
                         {"late_rows", x.late_rows},
                         {"rows_out_per_second",
-                         v < p.vertex_rows_per_second.size() ? p.vertex_rows_per_second[v] : 0.0}});
+                         v < p.vertex_rows_per_second.size() ? p.vertex_rows_per_second[v] : 0.0},
+                        {"watermark", WatermarkJson(wm)},
+                        {"watermark_lag_ms", WatermarkLagMs(wm, now_ms)},
+                        {"state_bytes", state_bytes},
+                        {"state_keys", state_keys},
+                        {"backpressure_ratio", backpressure},
+                        {"subtasks", SubtasksJson(p, v, now_ms)},
+                        {"source_lag", SourceLagJson(x)}});
   }
   j["job"]["vertices"] = vertices;
   j["jobs_finished"] = p.jobs_finished;
@@ -370,6 +448,77 @@ HttpResponse RestApi::HandleGroups(const HttpRequest& req, const std::string& na
 
 namespace {
 
+// The per-subtask metric families of the pipelines' running jobs, gathered vertex by vertex and
+// written family by family (the text format wants each family's samples together).
+class SubtaskFamilies {
+ public:
+  // Adds the subtasks and kafka partitions of vertex `v` of `p`; `labels`: the vertex's labels.
+  void Add(const PipelineInfo& p, size_t v, const std::string& labels, int64_t now_ms) {
+    const VertexProgress& x = p.progress.vertices[v];
+    for (size_t s = 0; s < x.subtasks.size(); ++s) {
+      const SubtaskProgress& st = x.subtasks[s];
+      std::string l = fmt::format("{{{},subtask=\"{}\"}}", labels, s);
+      auto add = [&](int f, auto value) {
+        rows_[f] += fmt::format("{}{} {}\n", kNames[f], l, value);
+      };
+      add(0, st.rows_in);
+      add(1, st.rows_out);
+      add(2, fmt::format("{:.3f}", At(p.subtask_rows_per_second, v, s)));
+      if (st.watermark != INT64_MIN && st.watermark != INT64_MAX) {
+        add(3, fmt::format("{:.6f}", static_cast<double>(st.watermark) / 1e6));
+        add(4, fmt::format("{:.3f}", static_cast<double>(now_ms - st.watermark / 1000) / 1e3));
+      }
+      add(5, st.state_bytes);
+      add(6, st.state_keys);
+      add(7, fmt::format("{:.4f}", At(p.subtask_backpressure, v, s)));
+      add(8, fmt::format("{:.6f}", static_cast<double>(st.backpressured_ns) / 1e9));
+      add(9, fmt::format("{:.6f}", static_cast<double>(st.busy_ns) / 1e9));
+    }
+    for (const PartitionLag& g : x.source_lag) {
+      rows_[10] += fmt::format("{}{{{},table=\"{}\",topic=\"{}\",partition=\"{}\"}} {}\n",
+                               kNames[10], labels, Label(g.table), Label(g.topic), g.partition,
+                               std::max<int64_t>(0, g.end_offset - g.position));
+    }
+  }
+  void Append(std::string* out) const {
+    for (int f = 0; f < kFamilies; ++f) {
+      *out +=
+          fmt::format("# HELP {} {}\n# TYPE {} {}\n", kNames[f], kHelp[f], kNames[f], kTypes[f]);
+      *out += rows_[f];
+    }
+  }
+
+ private:
+  static constexpr int kFamilies = 11;
+  static constexpr const char* kNames[kFamilies] = {"eddy_subtask_rows_in_total",
+                                                    "eddy_subtask_rows_out_total",
+                                                    "eddy_subtask_rows_out_per_second",
+                                                    "eddy_subtask_watermark_seconds",
+                                                    "eddy_subtask_watermark_lag_seconds",
+                                                    "eddy_subtask_state_bytes",
+                                                    "eddy_subtask_state_keys",
+                                                    "eddy_subtask_backpressure_ratio",
+                                                    "eddy_subtask_backpressured_seconds_total",
+                                                    "eddy_subtask_busy_seconds_total",
+                                                    "eddy_source_kafka_lag_records"};
+  static constexpr const char* kTypes[kFamilies] = {"counter", "counter", "gauge", "gauge",
+                                                    "gauge",   "gauge",   "gauge", "gauge",
+                                                    "counter", "counter", "gauge"};
+  static constexpr const char* kHelp[kFamilies] = {
+      "Rows a subtask of a pipeline's vertex received.",
+      "Rows a subtask of a pipeline's vertex emitted.",
+      "Rows a subtask emitted per second over the last 10 s.",
+      "The last watermark a subtask emitted, as seconds since the epoch.",
+      "How far a subtask's watermark is behind the wall clock, in seconds.",
+      "Approximate bytes of a subtask's operator state.",
+      "Keys in a subtask's keyed state.",
+      "Share of the last 10 s a subtask waited on a full output channel (0 to 1).",
+      "Time a subtask waited on a full output channel (backpressure).",
+      "Time a subtask spent working.",
+      "Records of a partition a kafka source has not read yet (end offset - position)."};
+  std::string rows_[kFamilies];
+};
+
 // The process metrics every Prometheus client library exports (their standard names), from
 // /proc/self: resident memory, CPU seconds, open file descriptors, start time.
 std::string ProcessMetrics() {
@@ -431,6 +580,8 @@ HttpResponse RestApi::HandleMetrics() const {
                        p.progress.rows);
   }
   std::string vin, vout, vlate;
+  SubtaskFamilies sub;
+  int64_t now_ms = NowMs();
   for (const auto& p : list) {
     const auto& vertices = p.progress.vertices;
     for (size_t v = 0; v < vertices.size(); ++v) {
@@ -439,6 +590,7 @@ HttpResponse RestApi::HandleMetrics() const {
       vin += fmt::format("eddy_vertex_rows_in_total{{{}}} {}\n", labels, vertices[v].rows_in);
       vout += fmt::format("eddy_vertex_rows_out_total{{{}}} {}\n", labels, vertices[v].rows_out);
       vlate += fmt::format("eddy_vertex_late_rows_total{{{}}} {}\n", labels, vertices[v].late_rows);
+      sub.Add(p, v, labels, now_ms);
     }
   }
   out += "# HELP eddy_vertex_rows_in_total Rows received by a vertex of a pipeline's job.\n";
@@ -447,6 +599,7 @@ HttpResponse RestApi::HandleMetrics() const {
   out += "# TYPE eddy_vertex_rows_out_total counter\n" + vout;
   out += "# HELP eddy_vertex_late_rows_total Late rows of a vertex of a pipeline's job.\n";
   out += "# TYPE eddy_vertex_late_rows_total counter\n" + vlate;
+  sub.Append(&out);
   out += "# HELP eddy_pipeline_restarts_total Restarts of the pipeline after failures.\n";
   out += "# TYPE eddy_pipeline_restarts_total counter\n";
   for (const auto& p : list) {
@@ -486,6 +639,10 @@ HttpResponse RestApi::HandleMetrics() const {
     out += "# TYPE eddy_topic_partition_end_offset gauge\n" + end;
     out += "# HELP eddy_topic_partition_bytes Bytes of the partition's segments.\n";
     out += "# TYPE eddy_topic_partition_bytes gauge\n" + size;
+    kafka::BrokerMetrics::Get().AppendPrometheus(&out, &Label);
+    out += "# HELP eddy_log_fsync_duration_seconds Time of each fsync of a partition's data.\n";
+    out += "# TYPE eddy_log_fsync_duration_seconds histogram\n";
+    log::FsyncLatency().AppendPrometheus("eddy_log_fsync_duration_seconds", "", &out);
   }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";

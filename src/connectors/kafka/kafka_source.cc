@@ -43,6 +43,8 @@ constexpr int kMetadataTimeoutMs = 10'000;
 constexpr int64_t kCommitIntervalMs = 5'000;
 // A gap between two polls longer than this is a pause (backpressure), not time without records.
 constexpr int64_t kPollPauseMs = 50;
+// How often a subtask publishes its partitions' lag (SourceMetrics::SetPartitionLag).
+constexpr int64_t kLagIntervalMs = 1000;
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -185,6 +187,15 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
     last_poll_ms_ = now;
     EDDY_ASSIGN_OR_RETURN(size_t n, ProcessRecords(out));
     EDDY_RETURN_IF_ERROR(UpdateWatermark(out));
+    if (now - last_lag_ms_ >= kLagIntervalMs) {
+      last_lag_ms_ = now;
+      for (const auto& p : parts_) {
+        std::optional<int64_t> end = transport_->KnownEndOffset(p.id);
+        if (end && p.position >= 0) {
+          sh_->metrics->SetPartitionLag(sh_->opt.topic, p.id, p.position, *end);
+        }
+      }
+    }
     if (!sh_->opt.group_id.empty() && !sh_->spec.checkpointing &&
         WallMs() - last_commit_ms_ >= kCommitIntervalMs) {
       Commit(false);
@@ -552,6 +563,7 @@ class KafkaSourceSubtask final : public runtime::SourceOperator {
   int64_t emitted_wm_ = INT64_MIN;
   bool idle_emitted_ = false;
   int64_t last_poll_ms_ = -1;  // steady clock ms of the previous poll, -1 before the first
+  int64_t last_lag_ms_ = INT64_MIN / 2;  // steady clock ms of the last SetPartitionLag
   int64_t last_commit_ms_ = 0;
   bool started_ = false;  // offsets resolved and partitions assigned (at the first step)
   // With checkpoints and a group id: the offsets of each checkpoint taken and not yet complete.

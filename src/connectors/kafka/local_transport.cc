@@ -46,6 +46,12 @@ class LocalConsumer final : public ConsumerTransport {
     return r;
   }
 
+  std::optional<int64_t> KnownEndOffset(int32_t p) override {
+    auto r = Offsets(p);
+    if (!r.ok()) return std::nullopt;
+    return r->high_watermark;
+  }
+
   absl::StatusOr<std::optional<int64_t>> OffsetForTimestamp(int32_t p, int64_t ts_ms) override {
     auto r = local_->OffsetForTimestamp(o_.topic, p, ts_ms);
     if (!r.ok()) {

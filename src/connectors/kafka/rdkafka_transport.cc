@@ -59,6 +59,16 @@ class RdKafkaConsumer final : public ConsumerTransport {
     return r;
   }
 
+  std::optional<int64_t> KnownEndOffset(int32_t p) override {
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), o_.topic.c_str(), p, &low, &high) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0) {
+      return std::nullopt;
+    }
+    return high;
+  }
+
   absl::StatusOr<std::optional<int64_t>> OffsetForTimestamp(int32_t p, int64_t ts_ms) override {
     TopicPartitionList list(1);
     rd_kafka_topic_partition_list_add(list.list, o_.topic.c_str(), p)->offset = ts_ms;

@@ -49,6 +49,10 @@ class ConsumerTransport {
   virtual const char* name() const = 0;
   /// Log start offset and high watermark of a partition. Errors: Unavailable naming the table.
   virtual absl::StatusOr<OffsetRange> Offsets(int32_t partition) = 0;
+  /// The high watermark of a partition as known without asking the broker (the last fetch
+  /// response's; the log itself for the local log), nullopt when not known yet. For metrics
+  /// (source lag): cheap, called about once a second.
+  virtual std::optional<int64_t> KnownEndOffset(int32_t partition) { return std::nullopt; }
   /// The first offset with a timestamp >= `timestamp_ms`, nullopt when none (ListOffsets).
   virtual absl::StatusOr<std::optional<int64_t>> OffsetForTimestamp(int32_t partition,
                                                                     int64_t timestamp_ms) = 0;

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "kafka/broker_metrics.h"
 #include "kafka/handlers/handler.h"
 #include "log/record_batch.h"
 
@@ -17,6 +18,18 @@ Offset EndOfBatches(std::string_view records) {
     records.remove_prefix(static_cast<size_t>(h->size_bytes()));
   }
   return Offset(end);
+}
+
+// Records of the whole data batches in `records` (control batches are not counted).
+int64_t RecordsOf(std::string_view records) {
+  int64_t n = 0;
+  while (records.size() >= log::kBatchHeaderSize) {
+    auto h = log::DecodeBatchHeader(records);
+    if (!h.ok() || h->size_bytes() > static_cast<int64_t>(records.size())) break;
+    if (!h->is_control()) n += h->records_count;
+    records.remove_prefix(static_cast<size_t>(h->size_bytes()));
+  }
+  return n;
 }
 
 }  // namespace
@@ -82,6 +95,8 @@ absl::StatusOr<Reply> HandleFetch(HandlerContext& ctx, const RequestFrame& req,
         }
       }
       total += static_cast<int64_t>(rr->records.size());
+      BrokerMetrics::Get().Fetched(ft.topic, RecordsOf(rr->records),
+                                   static_cast<int64_t>(rr->records.size()));
       pr.records = std::move(rr->records);
     }
   }

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "kafka/broker_metrics.h"
 #include "kafka/handlers/handler.h"
 #include "log/record_batch.h"
 
@@ -141,6 +142,7 @@ absl::StatusOr<Reply> HandleProduce(HandlerContext& ctx, const RequestFrame& req
         continue;
       }
       appended = true;
+      BrokerMetrics::Get().Produced(td.name, res->record_count, res->size_bytes);
       if (p.acks == -1) {
         // acks=all: answered only once the data is on disk (see Reply::finish).
         durable.push_back({*part, res->last_offset, resp.responses.size() - 1,
