@@ -69,13 +69,22 @@ export function jobGraph(vertices) {
     // A sink emits nothing: its live figure is the rate of rows it receives.
     const rate = (kind === 'sink' ? v.rows_in_per_second : v.rows_out_per_second) || 0;
     const lines = labelLines(v.name);
-    const g = s('g', { class: `vertex ${kind}${rate > 0 ? ' busy' : ''}`, 'data-name': v.name, 'data-rate': rate, 'data-id': v.id },
-      s('title', {}, `${v.name}\nparallelism ${v.parallelism}\nrows in ${fmtInt(v.rows_in)}, out ${fmtInt(v.rows_out)}, late ${fmtInt(v.late_rows)}\n${fmtRate(rate)} rows/s ${kind === 'sink' ? 'in' : 'out'}`),
+    // Backpressure: the share of the last 10 s its busiest subtask waited for room downstream.
+    const bp = v.backpressure_ratio || 0;
+    const lag = v.watermark_lag_ms;
+    const g = s('g', {
+      class: `vertex ${kind}${rate > 0 ? ' busy' : ''}${bp >= 0.5 ? ' backpressured' : ''}`,
+      'data-name': v.name, 'data-rate': rate, 'data-id': v.id, 'data-backpressure': bp,
+    },
+      s('title', {}, `${v.name}\nparallelism ${v.parallelism}\nrows in ${fmtInt(v.rows_in)}, out ${fmtInt(v.rows_out)}, late ${fmtInt(v.late_rows)}\n${fmtRate(rate)} rows/s ${kind === 'sink' ? 'in' : 'out'}` +
+        `\nbackpressure ${Math.round(bp * 100)} %` +
+        (lag === null || lag === undefined ? '' : `\nwatermark lag ${(lag / 1000).toFixed(1)} s`) +
+        `\nstate ${fmtInt(v.state_keys || 0)} keys, ${fmtInt(v.state_bytes || 0)} bytes`),
       s('rect', { x, y, width: W, height: H, rx: 6 }),
       lines.map((t, k) => s('text', { x: x + 8, y: y + 16 + k * 15, class: k ? 'vname2' : 'vname' }, t)),
       s('text', { x: x + 8, y: y + H - 24, class: 'vstat' }, `×${v.parallelism} · in ${fmtInt(v.rows_in)} · out ${fmtInt(v.rows_out)}`),
       s('text', { x: x + 8, y: y + H - 8, class: 'vrate' },
-        `${fmtRate(rate)} rows/s ${kind === 'sink' ? 'in' : 'out'}${v.late_rows ? ` · late ${fmtInt(v.late_rows)}` : ''}`));
+        `${fmtRate(rate)} rows/s ${kind === 'sink' ? 'in' : 'out'}${v.late_rows ? ` · late ${fmtInt(v.late_rows)}` : ''}${bp >= 0.05 ? ` · bp ${Math.round(bp * 100)}%` : ''}`));
     svg.append(g);
   });
   return h('div', { class: 'graph-scroll' }, svg);

@@ -176,6 +176,14 @@ try {
   const busy = await until(async () => (await page.locator('svg.graph g.vertex').evaluateAll(
     (gs) => gs.filter((g) => Number(g.dataset.rate) > 0).length)) > 0);
   check(busy, 'a vertex shows a live rows/s figure above zero');
+  // Backpressure per vertex is what the API reports for it (a ratio from 0 to 1).
+  const bps = await page.locator('svg.graph g.vertex').evaluateAll((gs) => gs.map((g) => Number(g.dataset.backpressure)));
+  check(bps.length && bps.every((b) => b >= 0 && b <= 1), `each vertex carries its backpressure ratio: ${bps.join(', ')}`);
+  const stateChart = await until(async () => {
+    const v = Number(await page.locator('#chart-state').getAttribute('data-current', { timeout: 500 }));
+    return v > 0 ? v : null;
+  }, 15000);
+  check(stateChart, `the state size chart shows the pipeline's state: ${stateChart} bytes`);
   await shot('pipeline');
 
   console.log('== the pipeline list; cancel from the UI');

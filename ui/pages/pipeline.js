@@ -45,7 +45,9 @@ export function render(main, name) {
     charts.replaceChildren(
       lineChart('Rows/s read', history(`pipe:${name}:read`), 'rows/s', { id: 'chart-read' }),
       lineChart('Rows/s written', history(`pipe:${name}:written`), 'rows/s', { id: 'chart-written' }),
-      lineChart('Late rows (total)', history(`pipe:${name}:late`), 'rows', { id: 'chart-late' }));
+      lineChart('Late rows (total)', history(`pipe:${name}:late`), 'rows', { id: 'chart-late' }),
+      lineChart('Watermark lag (s, the most behind vertex)', history(`pipe:${name}:wmlag`), 's', { id: 'chart-wmlag' }),
+      lineChart('State size', history(`pipe:${name}:state`), 'bytes', { id: 'chart-state' }));
     graph.replaceChildren(jobGraph(p.job.vertices));
     if (!sqlShown) {
       sqlBox.textContent = p.sql;

@@ -13,8 +13,10 @@ export async function samplePipeline(name) {
   const vertices = (p.job && p.job.vertices) || [];
   if (p.state !== 'RUNNING' || !vertices.length) return p;
   const fed = new Set(vertices.flatMap((v) => v.inputs || []));
-  let read = 0, written = 0, late = 0;
+  let read = 0, written = 0, late = 0, wmLag = null, state = 0;
   for (const v of vertices) {
+    if (v.watermark_lag_ms !== null && v.watermark_lag_ms !== undefined) wmLag = Math.max(wmLag ?? 0, v.watermark_lag_ms);
+    state += v.state_bytes || 0;
     v.rows_in_per_second = rateOf(`pipe:${name}:v${v.id}:in`, v.rows_in, t) || 0;
     if (!(v.inputs || []).length) read += v.rows_out_per_second || 0;
     if (!fed.has(v.id) && (v.inputs || []).length) written += v.rows_in_per_second;
@@ -26,6 +28,8 @@ export async function samplePipeline(name) {
   record(`pipe:${name}:read`, read, t);
   record(`pipe:${name}:written`, written, t);
   record(`pipe:${name}:late`, late, t);
+  if (wmLag !== null) record(`pipe:${name}:wmlag`, wmLag / 1000, t);
+  record(`pipe:${name}:state`, state, t);
   return p;
 }
 
