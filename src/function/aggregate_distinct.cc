@@ -206,7 +206,8 @@ class RecomputeDistinct final : public AggregateFunction {
     return *reinterpret_cast<const RecomputeState*>(s)->values;
   }
   void Init(char* s) const override {
-    reinterpret_cast<RecomputeState*>(s)->values = new std::map<std::string, int64_t, std::less<>>();
+    reinterpret_cast<RecomputeState*>(s)->values =
+        new std::map<std::string, int64_t, std::less<>>();
   }
   void Destroy(char* s) const override { delete reinterpret_cast<RecomputeState*>(s)->values; }
   void Accumulate(char* s, const Column* a, size_t i) const override {
