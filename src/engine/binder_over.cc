@@ -122,6 +122,13 @@ absl::Status Binder::ApplyRankLimit(const PlanPtr& from, const Scope& scope, con
         "t) WHERE rn <= 3");
   }
   bound = limit;
+  if (rank->kind == PlanNode::Kind::kRank) {
+    // Flink SQL "Deduplication": rn = 1 ordered by one time attribute (rowtime or proctime)
+    // keeps the first row (ASC: a later row replaces it only with a strictly earlier time) or the
+    // last row (DESC: a later row of equal or later time replaces it).
+    runtime::RankConfig& c = *rank->rank;
+    c.ties_to_last = limit == 1 && rank->rank_by_time && c.order[0].second;
+  }
   if (rank->kind == PlanNode::Kind::kWindowRank) {
     // Flink SQL "Window Deduplication": rn = 1 ordered by a time attribute keeps the first row
     // (ASC) or the last row (DESC) of each partition and window; keeping the last row, a later
@@ -328,6 +335,7 @@ absl::StatusOr<bool> Binder::BindOver(const sql::Query& q, PlanPtr* node, Scope*
       n->pos = calls[0]->pos;
       n->script = script_;
       n->updating = true;
+      n->rank_by_time = by_time && order.size() == 1;
       for (int i = 0; i < visible; ++i) {
         DataType t = is.fields[i].type;
         t.time_attr = TimeAttr::kNone;  // an updating result has no time attribute

@@ -4,9 +4,9 @@
 
 #include <cmath>
 #include <limits>
-#include <map>
 #include <new>
 
+#include "function/aggregate_distinct.h"
 #include "function/numeric.h"
 #include "state/serializer.h"
 #include "state/value_serializer.h"
@@ -457,100 +457,6 @@ class Variance final : public AggregateFunction {
   DataType arg_;
 };
 
-// DISTINCT wrapper: keeps each distinct non-NULL value with its multiplicity and recomputes the
-// inner aggregate from the distinct values when asked for the result.
-struct DistinctState {
-  std::map<std::string, std::pair<int64_t, Value>>* values;
-};
-
-class Distinct final : public AggregateFunction {
- public:
-  explicit Distinct(std::shared_ptr<const AggregateFunction> inner, DataType arg)
-      : inner_(std::move(inner)), arg_(arg) {
-    result_type_ = inner_->result_type();
-    state_size_ = sizeof(DistinctState);
-  }
-  void Init(char* s) const override {
-    reinterpret_cast<DistinctState*>(s)->values =
-        new std::map<std::string, std::pair<int64_t, Value>>();
-  }
-  void Destroy(char* s) const override { delete reinterpret_cast<DistinctState*>(s)->values; }
-  static std::string Key(const Column* a, size_t i) {
-    switch (a->type.physical()) {
-      case Physical::kInt64:
-        return std::string(reinterpret_cast<const char*>(&a->i64[i]), 8);
-      case Physical::kDouble:
-        return std::string(reinterpret_cast<const char*>(&a->f64[i]), 8);
-      case Physical::kString:
-        return std::string(a->str[i]);
-    }
-    return "";
-  }
-  void Accumulate(char* s, const Column* a, size_t i) const override {
-    if (!a->valid[i]) return;
-    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
-    auto [it, inserted] = m.try_emplace(Key(a, i));
-    if (inserted) it->second.second = Value::FromColumn(*a, i);
-    it->second.first++;
-  }
-  void Retract(char* s, const Column* a, size_t i) const override {
-    if (!a->valid[i]) return;
-    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
-    auto it = m.find(Key(a, i));
-    if (it != m.end() && --it->second.first <= 0) m.erase(it);
-  }
-  void Merge(char* d, const char* s) const override {
-    auto& dm = *reinterpret_cast<DistinctState*>(d)->values;
-    for (const auto& [k, v] : *reinterpret_cast<const DistinctState*>(s)->values) {
-      auto [it, inserted] = dm.try_emplace(k, v);
-      if (!inserted) it->second.first += v.first;
-    }
-  }
-  void SerializeState(const char* s, std::string* out) const override {
-    const auto& m = *reinterpret_cast<const DistinctState*>(s)->values;
-    state::StateWriter w(out);
-    w.PutVarint(m.size());
-    for (const auto& [k, v] : m) {
-      w.PutString(k);
-      w.PutInt64(v.first);
-      state::StateSerializer<Value>::Write(v.second, &w);
-    }
-  }
-  absl::Status DeserializeState(char* s, std::string_view* in) const override {
-    auto& m = *reinterpret_cast<DistinctState*>(s)->values;
-    return ReadFrom(in, [&](state::StateReader& r) -> absl::Status {
-      uint64_t n = 0;
-      if (absl::Status x = r.GetCount(&n); !x.ok()) return x;
-      m.clear();
-      for (uint64_t i = 0; i < n; ++i) {
-        std::string k;
-        std::pair<int64_t, Value> v;
-        if (absl::Status x = r.GetString(&k); !x.ok()) return x;
-        if (absl::Status x = r.GetInt64(&v.first); !x.ok()) return x;
-        if (absl::Status x = state::StateSerializer<Value>::Read(&r, &v.second); !x.ok()) return x;
-        m.emplace(std::move(k), std::move(v));
-      }
-      return absl::OkStatus();
-    });
-  }
-  Value Result(const char* s) const override {
-    const auto& m = *reinterpret_cast<const DistinctState*>(s)->values;
-    std::vector<char> st(inner_->state_size());
-    inner_->Init(st.data());
-    Column c(arg_);
-    Arena arena;
-    for (const auto& [k, v] : m) v.second.AppendTo(&c, &arena);
-    for (size_t i = 0; i < c.size(); ++i) inner_->Accumulate(st.data(), &c, i);
-    Value r = inner_->Result(st.data());
-    inner_->Destroy(st.data());
-    return r;
-  }
-
- private:
-  std::shared_ptr<const AggregateFunction> inner_;
-  DataType arg_;
-};
-
 const std::vector<std::string>& Names() {
   static const std::vector<std::string> kNames = {"AVG",        "COUNT",       "MAX",   "MIN",
                                                   "STDDEV_POP", "STDDEV_SAMP", "SUM",   "VAR_POP",
@@ -622,7 +528,9 @@ absl::StatusOr<std::shared_ptr<const AggregateFunction>> ResolveAggregate(
   if (distinct && !args.empty()) {
     DataType a = args[0];
     a.time_attr = TimeAttr::kNone;
-    f = std::make_shared<Distinct>(f, a);
+    // COUNT, SUM and AVG retract exactly: their distinct form keeps its result up to date.
+    bool incremental = name == "COUNT" || name == "SUM" || name == "AVG";
+    f = MakeDistinctAggregate(std::move(f), a, incremental);
   }
   return f;
 }

@@ -75,11 +75,6 @@ int CompareRankOrder(const std::vector<Value>& a, const std::vector<Value>& b,
 
 namespace {
 
-// a < b in the ORDER BY order (NULL lowest).
-bool Before(const Row& a, const Row& b, const std::vector<std::pair<int, bool>>& order) {
-  return CompareRankOrder(a, b, order) < 0;
-}
-
 class Rank final : public OneInputOperator {
  public:
   explicit Rank(RankConfig c)
@@ -137,9 +132,14 @@ class Rank final : public OneInputOperator {
       RankPartition& part = *keys_.FindOrInsert(key_groups_[r], key).first;
       part.last_access_ms = now;
       std::vector<Row>& top = part.top;
-      // Position after every row that is not after it (ties keep arrival order).
+      // Position after every row that is not after it (ties keep arrival order), or, with
+      // ties_to_last, before every row that is not before it.
       size_t p = top.size();
-      while (p > 0 && Before(row, top[p - 1], c_.order)) --p;
+      while (p > 0) {
+        int cmp = CompareRankOrder(row, top[p - 1], c_.order);
+        if (cmp > 0 || (cmp == 0 && !c_.ties_to_last)) break;
+        --p;
+      }
       if (static_cast<int64_t>(p) >= c_.limit) continue;  // never enters the top N
       size_t old = top.size();
       top.insert(top.begin() + static_cast<std::ptrdiff_t>(p), std::move(row));

@@ -24,6 +24,11 @@ struct RankConfig {
   std::vector<std::pair<int, bool>> order;  // (column, descending); NULL sorts lowest
   int input_columns = 0;                    // visible input columns copied to the output
   int64_t limit = 1;                        // N
+  /// Rows that tie in the ORDER BY order: false keeps them in arrival order (a later row ranks
+  /// after the earlier ones), true ranks the later row first. Flink SQL "Deduplication" keeping
+  /// the last row (ORDER BY a time attribute DESC, rn = 1) keeps the later-arriving row of equal
+  /// time (Flink's DeduplicateFunctionHelper.shouldKeepCurrentRow: previous <= current).
+  bool ties_to_last = false;
   /// 'table.exec.state.ttl' in ms (0 = forever): a partition not updated for this long
   /// (processing time) is dropped; later rows of its key start a new top N, as in Flink.
   int64_t state_ttl_ms = 0;

@@ -82,6 +82,11 @@ UPDATE nx_auction SET dateTime = dateTime || '.000', expires = expires || '.000'
 CREATE TABLE nx_bid (auction INTEGER, bidder INTEGER, price INTEGER, dateTime TEXT);
 .import --csv --skip 1 tests/sql/data/nx_bid.csv nx_bid
 UPDATE nx_bid SET dateTime = dateTime || '.000';
+CREATE TABLE distinct_bids (auction INTEGER, bidder INTEGER, price INTEGER, channel TEXT);
+.import --csv --skip 1 tests/sql/data/distinct_bids.csv distinct_bids
+UPDATE distinct_bids SET bidder = NULL WHERE bidder = 'NULL';
+UPDATE distinct_bids SET price = NULL WHERE price = 'NULL';
+UPDATE distinct_bids SET channel = NULL WHERE channel = 'NULL';
 CREATE TABLE nx_person (id INTEGER, name TEXT, city TEXT, state TEXT, dateTime TEXT);
 .import --csv --skip 1 tests/sql/data/nx_person.csv nx_person
 UPDATE nx_person SET dateTime = dateTime || '.000';
