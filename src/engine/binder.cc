@@ -99,6 +99,16 @@ std::string PlanNode::Describe() const {
                                                               : "InnerJoin";
       return fmt::format("LogicalJoin(joinType=[{}], condition=[{}])", type, fmt::join(c, " AND "));
     }
+    case Kind::kValues: {
+      std::vector<std::string> rows;
+      for (const auto& row : values->rows) {
+        std::vector<std::string> v;
+        for (const auto& e : row) v.push_back(e->ToString());
+        rows.push_back(v.empty() ? "{ }" : fmt::format("{{ {} }}", fmt::join(v, ", ")));
+      }
+      return fmt::format("Values(tuples=[[{}]], fields=[{}])", fmt::join(rows, ", "),
+                         cols(schema));
+    }
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
                          left_outer ? "LeftOuterJoin" : "InnerJoin", join_text,

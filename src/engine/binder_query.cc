@@ -323,11 +323,13 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
                      "FOR SYSTEM_TIME AS OF (temporal and lookup joins) is not supported yet");
       }
       EDDY_ASSIGN_OR_RETURN(r.node, BindNamed(ref.name, ref.pos));
+      EDDY_ASSIGN_OR_RETURN(r.node, ApplyColumnAliases(ref, r.node));
       r.scope = scope_of(r.node, ref.alias.empty() ? last_part(ref.name) : ref.alias);
       return r;
     }
     case sql::TableRefKind::kSubquery: {
       EDDY_ASSIGN_OR_RETURN(r.node, BindQuery(*ref.subquery, nullptr));
+      EDDY_ASSIGN_OR_RETURN(r.node, ApplyColumnAliases(ref, r.node));
       r.scope = scope_of(r.node, ref.alias);
       return r;
     }
@@ -509,14 +511,14 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   for (const auto& [name, cq] : q.with) ctes_[ToLower(name)] = cq;
 
   if (!q.union_all.empty()) {
+    if (IsValuesList(q)) return BindValuesList(q);
     if (q.union_all.size() > 1) return Error(q.pos, "UNION ALL is not supported yet");
     if (!q.order_by.empty() || q.limit) {
       return Error(q.pos, "ORDER BY / LIMIT on a parenthesized query is not supported");
     }
     return BindQuery(*q.union_all[0], order);
   }
-  if (!q.from) return Error(q.pos, "SELECT without FROM is not supported yet");
-  EDDY_ASSIGN_OR_RETURN(FromResult from, BindFrom(*q.from));
+  EDDY_ASSIGN_OR_RETURN(FromResult from, q.from ? BindFrom(*q.from) : BindNoFrom(q));
   PlanPtr node = from.node;
   Scope scope = from.scope;
 
@@ -531,7 +533,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   };
 
   // Top-N: a ROW_NUMBER() in the FROM item takes its limit from this WHERE.
-  if (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed) {
+  if (q.from && (q.from->kind == sql::TableRefKind::kSubquery ||
+                 q.from->kind == sql::TableRefKind::kNamed)) {
     EDDY_RETURN_IF_ERROR(ApplyRankLimit(node, scope, q.where.get(), q.from->pos));
   }
   // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.
