@@ -106,8 +106,7 @@ std::string PlanNode::Describe() const {
         for (const auto& e : row) v.push_back(e->ToString());
         rows.push_back(v.empty() ? "{ }" : fmt::format("{{ {} }}", fmt::join(v, ", ")));
       }
-      return fmt::format("Values(tuples=[[{}]], fields=[{}])", fmt::join(rows, ", "),
-                         cols(schema));
+      return fmt::format("Values(tuples=[[{}]], fields=[{}])", fmt::join(rows, ", "), cols(schema));
     }
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,

@@ -533,8 +533,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   };
 
   // Top-N: a ROW_NUMBER() in the FROM item takes its limit from this WHERE.
-  if (q.from && (q.from->kind == sql::TableRefKind::kSubquery ||
-                 q.from->kind == sql::TableRefKind::kNamed)) {
+  if (q.from &&
+      (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed)) {
     EDDY_RETURN_IF_ERROR(ApplyRankLimit(node, scope, q.where.get(), q.from->pos));
   }
   // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.

@@ -73,8 +73,8 @@ absl::StatusOr<PlanPtr> Binder::BindValuesList(const sql::Query& q) {
       EDDY_ASSIGN_OR_RETURN(BoundExprPtr e, Bind(*it.expr, empty, nullptr));
       std::optional<DataType> common = CommonType(types[c], e->type());
       // Flink (Calcite) requires compatible types: no implicit STRING ↔ number conversion.
-      if (common && (!CanImplicitlyCast(e->type(), *common) ||
-                     !CanImplicitlyCast(types[c], *common))) {
+      if (common &&
+          (!CanImplicitlyCast(e->type(), *common) || !CanImplicitlyCast(types[c], *common))) {
         common.reset();
       }
       if (!common) {
@@ -90,10 +90,9 @@ absl::StatusOr<PlanPtr> Binder::BindValuesList(const sql::Query& q) {
   auto cfg = std::make_shared<runtime::ValuesConfig>();
   for (size_t c = 0; c < width; ++c) {
     const sql::SelectItem& first = q.union_all[0]->items[c];
-    std::string name = !first.alias.empty() ? first.alias
-                       : first.expr->kind == sql::ExprKind::kColumn
-                           ? first.expr->name
-                           : fmt::format("EXPR${}", c);
+    std::string name = !first.alias.empty()                         ? first.alias
+                       : first.expr->kind == sql::ExprKind::kColumn ? first.expr->name
+                                                                    : fmt::format("EXPR${}", c);
     DataType t = types[c];
     t.time_attr = TimeAttr::kNone;
     cfg->schema.fields.push_back({name, t});
@@ -119,9 +118,8 @@ absl::StatusOr<PlanPtr> Binder::ApplyColumnAliases(const sql::TableRef& ref, Pla
   if (ref.column_aliases.empty()) return node;
   int visible = VisibleColumns(node->schema);
   if (static_cast<int>(ref.column_aliases.size()) != visible) {
-    return Error(ref.column_aliases_pos,
-                 fmt::format("{} column aliases for {} columns", ref.column_aliases.size(),
-                             visible));
+    return Error(ref.column_aliases_pos, fmt::format("{} column aliases for {} columns",
+                                                     ref.column_aliases.size(), visible));
   }
   for (size_t i = 0; i < ref.column_aliases.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
