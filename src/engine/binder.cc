@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
 #include "function/numeric.h"
@@ -516,6 +517,14 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       }
       if (e.over) return Error(e.pos, "OVER windows are not supported yet");
       if (e.filter) return Error(e.pos, "FILTER (WHERE …) is only allowed on aggregate functions");
+      // TUMBLE_START(ts, …) and the like: window columns of the aggregation once it is planned
+      // (BindGroupWindow checks them against the GROUP BY's window).
+      if (IsGroupWindowAuxiliary(name)) {
+        if (agg && agg->collecting) return MakeLiteral(Value::Null());
+        return Error(e.pos, fmt::format("{}(…) is only allowed in the SELECT list or HAVING of a "
+                                        "query grouped by its window ({}(…))",
+                                        name, name.substr(0, name.find('_'))));
+      }
       if (name == "PROCTIME" && !e.args.empty())
         return Error(e.pos, "PROCTIME() takes no arguments");
       std::vector<BoundExprPtr> args;

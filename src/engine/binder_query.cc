@@ -378,6 +378,21 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   }
   r.time_col = tc;
   r.proctime = tt.time_attr == TimeAttr::kProctime;
+  EDDY_RETURN_IF_ERROR(BindWindowArgs(ref, &r));
+  r.window = true;
+  // The TVF adds window_start, window_end, window_time after the input's columns.
+  r.scope.cols.push_back({ToLower(qual), "window_start", n, DataType::Timestamp(3)});
+  r.scope.cols.push_back({ToLower(qual), "window_end", n + 1, DataType::Timestamp(3)});
+  DataType wt = DataType::Timestamp(3);
+  wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
+  r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
+  return r;
+}
+
+// The window of a window TVF (or of a group window, binder_group_window.cc) from `ref.tvf` and
+// its interval arguments `ref.tvf_args`: r->spec, r->window_text (and r->session_keys).
+absl::Status Binder::BindWindowArgs(const sql::TableRef& ref, FromResult* rp) {
+  FromResult& r = *rp;
   std::vector<int64_t> iv;
   for (const auto& a : ref.tvf_args) {
     EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*a));
@@ -483,14 +498,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   } else {
     return Error(ref.pos, fmt::format("unknown window function {}", ref.tvf));
   }
-  r.window = true;
-  // The TVF adds window_start, window_end, window_time after the input's columns.
-  r.scope.cols.push_back({ToLower(qual), "window_start", n, DataType::Timestamp(3)});
-  r.scope.cols.push_back({ToLower(qual), "window_end", n + 1, DataType::Timestamp(3)});
-  DataType wt = DataType::Timestamp(3);
-  wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
-  r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
-  return r;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* order) {
@@ -569,6 +577,12 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   // the input, and the SELECT list with each OVER call replaced by its result column.
   // Over a window TVF only a window Top-N (ROW_NUMBER() partitioned by window_start and
   // window_end, Flink SQL "Window Top-N") is bound here; it assigns the windows itself.
+  // Group windows (GROUP BY TUMBLE(ts, …)): the aggregation's window, as a window TVF's.
+  int group_window = -1;
+  if (!from.window) {
+    from.node = node;
+    EDDY_ASSIGN_OR_RETURN(group_window, BindGroupWindow(q, &scope, &from));
+  }
   std::unique_ptr<sql::Query> over_rewritten;
   bool window_ranked = false;
   if (!from.window) {
@@ -613,7 +627,11 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     Scope kscope = scope;
     if (from.window) kscope.cols.resize(kscope.cols.size() - 3);
     for (const auto& g : qq.group_by) {
-      if (from.window && g->kind == ExprKind::kColumn) {
+      if (group_window >= 0 && g == qq.group_by[group_window]) {
+        ws = we = true;
+        continue;
+      }
+      if (from.window && group_window < 0 && g->kind == ExprKind::kColumn) {
         std::string n = ToLower(g->name);
         if (n == "window_start" || n == "window_end" || n == "window_time") {
           ws |= n == "window_start";
@@ -740,9 +758,16 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       agg->schema.fields.push_back({"window_end", DataType::Timestamp(3)});
       agg->schema.fields.push_back({"window_time", wt});
       agg->schema.rowtime_index = base + 2;
+      if (group_window >= 0) {
+        for (const auto& [key, off] :
+             GroupWindowAuxiliaries(*qq.group_by[group_window], from.proctime)) {
+          post.keys[key] = {base + off, agg->schema.fields[base + off].type};
+        }
+      }
       Expr col;
       col.kind = ExprKind::kColumn;
       for (const char* n : {"window_start", "window_end", "window_time"}) {
+        if (group_window >= 0) break;
         col.name = n;
         int off = std::string(n) == "window_start" ? 0 : std::string(n) == "window_end" ? 1 : 2;
         post.keys[AstKey(col)] = {base + off, agg->schema.fields[base + off].type};

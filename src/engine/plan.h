@@ -237,6 +237,17 @@ class Binder {
   absl::StatusOr<FromResult> BindNoFrom(const sql::Query& q);
   absl::StatusOr<PlanPtr> BindValuesList(const sql::Query& q);
   absl::StatusOr<PlanPtr> ApplyColumnAliases(const sql::TableRef& ref, PlanPtr node);
+  /// The window (spec, EXPLAIN text) of a window TVF or group window `ref` (tvf, tvf_args, pos).
+  absl::Status BindWindowArgs(const sql::TableRef& ref, FromResult* r);
+  /// binder_group_window.cc: Flink's group windows. When `q` groups by TUMBLE(ts, size),
+  /// HOP(ts, slide, size) or SESSION(ts, gap), makes `*from` that window over `ts` (as a window
+  /// TVF would) and returns the GROUP BY index of the window call, else -1. Errors: a second
+  /// window, bad arguments, ts not a time attribute of `scope`.
+  absl::StatusOr<int> BindGroupWindow(const sql::Query& q, Scope* scope, FromResult* from);
+  /// The AstKeys of the auxiliary functions of group window `w` (TUMBLE_START(ts, size) …) and
+  /// the window column each one is: 0 start, 1 end, 2 the time attribute.
+  static std::vector<std::pair<std::string, int>> GroupWindowAuxiliaries(const sql::Expr& w,
+                                                                         bool proctime);
   absl::StatusOr<BoundExprPtr> Bind(const sql::Expr& e, const Scope& scope, AggContext* agg);
   absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,
                                         const std::vector<sql::Pos>& arg_pos, sql::Pos pos);
