@@ -10,6 +10,7 @@
 #include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
+#include "function/function_registry.h"
 #include "function/numeric.h"
 #include "sql/sql_error.h"
 #include "types/text_codec.h"
@@ -529,6 +530,19 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
         return Error(e.pos, "PROCTIME() takes no arguments");
       std::vector<BoundExprPtr> args;
       std::vector<Pos> pos;
+      const ScalarFunctionEntry* entry = FindScalarFunction(name);
+      if (entry && entry->unit_first && !e.args.empty() && e.args[0]->kind == ExprKind::kColumn &&
+          e.args[0]->qualifier.empty()) {
+        // TIMESTAMPDIFF(DAY, …): the unit keyword is read as a column name; pass it as text.
+        args.push_back(MakeLiteral(Value::String(ToUpper(e.args[0]->name))));
+        pos.push_back(e.args[0]->pos);
+        for (size_t k = 1; k < e.args.size(); ++k) {
+          EDDY_ASSIGN_OR_RETURN(auto a, Bind(*e.args[k], scope, agg));
+          args.push_back(a);
+          pos.push_back(e.args[k]->pos);
+        }
+        return BindCall(name, args, pos, e.pos);
+      }
       EDDY_RETURN_IF_ERROR(bind_args(&args, &pos));
       if (name == "CEILING") name = "CEIL";
       if (name == "TRIM") {
