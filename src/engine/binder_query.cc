@@ -5,6 +5,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "catalog/legacy_options.h"
 #include "catalog/options.h"
 #include "connectors/connector.h"
 #include "engine/binder_internal.h"
@@ -91,6 +92,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       return Error(s.name_pos, fmt::format("option '{}' is set twice in WITH (…)", k));
     }
     t->options[k] = v;
+  }
+  // Flink's old keys ('connector.type' = 'filesystem', 'format.type' = 'csv'): read as the new.
+  {
+    std::string hint;
+    absl::Status legacy = catalog::MapLegacyTableOptions(&t->options, &hint);
+    if (!legacy.ok()) return Error(s.name_pos, std::string(legacy.message()), hint);
   }
   std::string conn = t->Option("connector");
   if (conn.empty()) {
