@@ -8,8 +8,8 @@ namespace eddy {
 
 namespace {
 
-std::span<const ScalarFunctionEntry> (*const kFamilies[])() = {StringFunctions, MathFunctions,
-                                                               TemporalFunctions};
+std::span<const ScalarFunctionEntry> (*const kFamilies[])() = {
+    StringFunctions, MathFunctions, TemporalFunctions, ConditionalFunctions};
 
 }  // namespace
 

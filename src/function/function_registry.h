@@ -1,6 +1,7 @@
 // The table of built-in scalar functions registered by family (DESIGN.md §2 "Registries, not
 // lists"; DuckDB's per-family function sets): one entry per function, next to its code, in
-// string_functions.cc, math_functions.cc and temporal_functions.cc. ResolveScalarFunction
+// string_functions.cc, math_functions.cc, temporal_functions.cc and
+// conditional_functions.cc. ResolveScalarFunction
 // (function/expr.h) looks a name up here first; the older functions and the operators are still
 // resolved by the if-chain of scalar_functions.cc, to be moved into entries family by family.
 #pragma once
@@ -34,6 +35,7 @@ struct ScalarFunctionEntry {
 std::span<const ScalarFunctionEntry> StringFunctions();
 std::span<const ScalarFunctionEntry> MathFunctions();
 std::span<const ScalarFunctionEntry> TemporalFunctions();
+std::span<const ScalarFunctionEntry> ConditionalFunctions();
 
 /// The entry named `upper_name` in any family, or null.
 const ScalarFunctionEntry* FindScalarFunction(std::string_view upper_name);

@@ -103,11 +103,31 @@ absl::StatusOr<ResolvedFunction> Sign(const std::vector<DataType>& t, const Lits
       {r}};
 }
 
+// BIN(n): n in binary, two's complement for negative numbers (Java's Long.toBinaryString).
+absl::StatusOr<ResolvedFunction> Bin(const std::vector<DataType>& t, const Lits&) {
+  EDDY_RETURN_IF_ERROR(fn::WantArgs("BIN", t, 1, 1));
+  if (!fn::IsInt(t[0])) return fn::BadArgs("BIN", t);
+  return ResolvedFunction{fn::PerRow([](const Args& a, size_t i, EvalContext* ctx, Column* out) {
+                            uint64_t v = static_cast<uint64_t>(a[0]->i64[i]);
+                            char buf[64];
+                            size_t n = 0;
+                            do {
+                              buf[63 - n++] = static_cast<char>('0' + (v & 1));
+                              v >>= 1;
+                            } while (v != 0);
+                            out->AppendString(ctx->arena->Add({buf + 64 - n, n}));
+                            return absl::OkStatus();
+                          }),
+                          DataType::String(),
+                          {DataType::Bigint()}};
+}
+
 constexpr ScalarFunctionEntry kMathFunctions[] = {
     {"ACOS", "ACOS(numeric)", Acos},
     {"ASIN", "ASIN(numeric)", Asin},
     {"ATAN", "ATAN(numeric)", Atan},
     {"ATAN2", "ATAN2(numeric, numeric)", Atan2},
+    {"BIN", "BIN(integer)", Bin},
     {"COS", "COS(numeric)", Cos},
     {"COSH", "COSH(numeric)", Cosh},
     {"COT", "COT(numeric)", Cot},
