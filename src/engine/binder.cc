@@ -7,8 +7,10 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "engine/binder_internal.h"
 #include "engine/plan.h"
 #include "function/aggregate.h"
+#include "function/function_registry.h"
 #include "function/numeric.h"
 #include "sql/sql_error.h"
 #include "types/text_codec.h"
@@ -98,6 +100,15 @@ std::string PlanNode::Describe() const {
                          : join_type == sql::JoinType::kCross ? "CrossJoin"
                                                               : "InnerJoin";
       return fmt::format("LogicalJoin(joinType=[{}], condition=[{}])", type, fmt::join(c, " AND "));
+    }
+    case Kind::kValues: {
+      std::vector<std::string> rows;
+      for (const auto& row : values->rows) {
+        std::vector<std::string> v;
+        for (const auto& e : row) v.push_back(e->ToString());
+        rows.push_back(v.empty() ? "{ }" : fmt::format("{{ {} }}", fmt::join(v, ", ")));
+      }
+      return fmt::format("Values(tuples=[[{}]], fields=[{}])", fmt::join(rows, ", "), cols(schema));
     }
     case Kind::kLookupJoin:
       return fmt::format("LookupJoin(table=[{}], joinType=[{}], on=[{}]{})", table->name,
@@ -507,10 +518,31 @@ absl::StatusOr<BoundExprPtr> Binder::Bind(const Expr& e, const Scope& scope, Agg
       }
       if (e.over) return Error(e.pos, "OVER windows are not supported yet");
       if (e.filter) return Error(e.pos, "FILTER (WHERE …) is only allowed on aggregate functions");
+      // TUMBLE_START(ts, …) and the like: window columns of the aggregation once it is planned
+      // (BindGroupWindow checks them against the GROUP BY's window).
+      if (IsGroupWindowAuxiliary(name)) {
+        if (agg && agg->collecting) return MakeLiteral(Value::Null());
+        return Error(e.pos, fmt::format("{}(…) is only allowed in the SELECT list or HAVING of a "
+                                        "query grouped by its window ({}(…))",
+                                        name, name.substr(0, name.find('_'))));
+      }
       if (name == "PROCTIME" && !e.args.empty())
         return Error(e.pos, "PROCTIME() takes no arguments");
       std::vector<BoundExprPtr> args;
       std::vector<Pos> pos;
+      const ScalarFunctionEntry* entry = FindScalarFunction(name);
+      if (entry && entry->unit_first && !e.args.empty() && e.args[0]->kind == ExprKind::kColumn &&
+          e.args[0]->qualifier.empty()) {
+        // TIMESTAMPDIFF(DAY, …): the unit keyword is read as a column name; pass it as text.
+        args.push_back(MakeLiteral(Value::String(ToUpper(e.args[0]->name))));
+        pos.push_back(e.args[0]->pos);
+        for (size_t k = 1; k < e.args.size(); ++k) {
+          EDDY_ASSIGN_OR_RETURN(auto a, Bind(*e.args[k], scope, agg));
+          args.push_back(a);
+          pos.push_back(e.args[k]->pos);
+        }
+        return BindCall(name, args, pos, e.pos);
+      }
       EDDY_RETURN_IF_ERROR(bind_args(&args, &pos));
       if (name == "CEILING") name = "CEIL";
       if (name == "TRIM") {

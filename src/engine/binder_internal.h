@@ -26,6 +26,10 @@ struct Binder::FromResult {
 /// The conjuncts of an AND tree of the AST.
 void Conjuncts(const sql::ExprPtr& e, std::vector<sql::ExprPtr>* out);
 
+/// Whether `upper_name` is an auxiliary function of a group window (TUMBLE_START …
+/// SESSION_PROCTIME, binder_group_window.cc).
+bool IsGroupWindowAuxiliary(const std::string& upper_name);
+
 /// The connectors' identifiers (those `pred` accepts, all when null), for hints.
 std::vector<std::string> ConnectorNames(bool (*pred)(const connectors::ConnectorFactory&));
 

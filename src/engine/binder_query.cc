@@ -5,6 +5,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "catalog/legacy_options.h"
 #include "catalog/options.h"
 #include "connectors/connector.h"
 #include "engine/binder_internal.h"
@@ -91,6 +92,12 @@ absl::StatusOr<std::shared_ptr<TableDef>> Binder::BindTable(const sql::Statement
       return Error(s.name_pos, fmt::format("option '{}' is set twice in WITH (…)", k));
     }
     t->options[k] = v;
+  }
+  // Flink's old keys ('connector.type' = 'filesystem', 'format.type' = 'csv'): read as the new.
+  {
+    std::string hint;
+    absl::Status legacy = catalog::MapLegacyTableOptions(&t->options, &hint);
+    if (!legacy.ok()) return Error(s.name_pos, std::string(legacy.message()), hint);
   }
   std::string conn = t->Option("connector");
   if (conn.empty()) {
@@ -323,11 +330,13 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
                      "FOR SYSTEM_TIME AS OF (temporal and lookup joins) is not supported yet");
       }
       EDDY_ASSIGN_OR_RETURN(r.node, BindNamed(ref.name, ref.pos));
+      EDDY_ASSIGN_OR_RETURN(r.node, ApplyColumnAliases(ref, r.node));
       r.scope = scope_of(r.node, ref.alias.empty() ? last_part(ref.name) : ref.alias);
       return r;
     }
     case sql::TableRefKind::kSubquery: {
       EDDY_ASSIGN_OR_RETURN(r.node, BindQuery(*ref.subquery, nullptr));
+      EDDY_ASSIGN_OR_RETURN(r.node, ApplyColumnAliases(ref, r.node));
       r.scope = scope_of(r.node, ref.alias);
       return r;
     }
@@ -376,6 +385,21 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   }
   r.time_col = tc;
   r.proctime = tt.time_attr == TimeAttr::kProctime;
+  EDDY_RETURN_IF_ERROR(BindWindowArgs(ref, &r));
+  r.window = true;
+  // The TVF adds window_start, window_end, window_time after the input's columns.
+  r.scope.cols.push_back({ToLower(qual), "window_start", n, DataType::Timestamp(3)});
+  r.scope.cols.push_back({ToLower(qual), "window_end", n + 1, DataType::Timestamp(3)});
+  DataType wt = DataType::Timestamp(3);
+  wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
+  r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
+  return r;
+}
+
+// The window of a window TVF (or of a group window, binder_group_window.cc) from `ref.tvf` and
+// its interval arguments `ref.tvf_args`: r->spec, r->window_text (and r->session_keys).
+absl::Status Binder::BindWindowArgs(const sql::TableRef& ref, FromResult* rp) {
+  FromResult& r = *rp;
   std::vector<int64_t> iv;
   for (const auto& a : ref.tvf_args) {
     EDDY_ASSIGN_OR_RETURN(int64_t us, IntervalMicros(*a));
@@ -481,14 +505,7 @@ absl::StatusOr<Binder::FromResult> Binder::BindFrom(const sql::TableRef& ref) {
   } else {
     return Error(ref.pos, fmt::format("unknown window function {}", ref.tvf));
   }
-  r.window = true;
-  // The TVF adds window_start, window_end, window_time after the input's columns.
-  r.scope.cols.push_back({ToLower(qual), "window_start", n, DataType::Timestamp(3)});
-  r.scope.cols.push_back({ToLower(qual), "window_end", n + 1, DataType::Timestamp(3)});
-  DataType wt = DataType::Timestamp(3);
-  wt.time_attr = r.proctime ? TimeAttr::kProctime : TimeAttr::kRowtime;
-  r.scope.cols.push_back({ToLower(qual), "window_time", n + 2, wt});
-  return r;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* order) {
@@ -509,14 +526,14 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   for (const auto& [name, cq] : q.with) ctes_[ToLower(name)] = cq;
 
   if (!q.union_all.empty()) {
+    if (IsValuesList(q)) return BindValuesList(q);
     if (q.union_all.size() > 1) return Error(q.pos, "UNION ALL is not supported yet");
     if (!q.order_by.empty() || q.limit) {
       return Error(q.pos, "ORDER BY / LIMIT on a parenthesized query is not supported");
     }
     return BindQuery(*q.union_all[0], order);
   }
-  if (!q.from) return Error(q.pos, "SELECT without FROM is not supported yet");
-  EDDY_ASSIGN_OR_RETURN(FromResult from, BindFrom(*q.from));
+  EDDY_ASSIGN_OR_RETURN(FromResult from, q.from ? BindFrom(*q.from) : BindNoFrom(q));
   PlanPtr node = from.node;
   Scope scope = from.scope;
 
@@ -531,7 +548,8 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   };
 
   // Top-N: a ROW_NUMBER() in the FROM item takes its limit from this WHERE.
-  if (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed) {
+  if (q.from &&
+      (q.from->kind == sql::TableRefKind::kSubquery || q.from->kind == sql::TableRefKind::kNamed)) {
     EDDY_RETURN_IF_ERROR(ApplyRankLimit(node, scope, q.where.get(), q.from->pos));
   }
   // Hidden columns ($wm) are always last, so a filter's identity projection keeps every index.
@@ -566,6 +584,12 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
   // the input, and the SELECT list with each OVER call replaced by its result column.
   // Over a window TVF only a window Top-N (ROW_NUMBER() partitioned by window_start and
   // window_end, Flink SQL "Window Top-N") is bound here; it assigns the windows itself.
+  // Group windows (GROUP BY TUMBLE(ts, …)): the aggregation's window, as a window TVF's.
+  int group_window = -1;
+  if (!from.window) {
+    from.node = node;
+    EDDY_ASSIGN_OR_RETURN(group_window, BindGroupWindow(q, &scope, &from));
+  }
   std::unique_ptr<sql::Query> over_rewritten;
   bool window_ranked = false;
   if (!from.window) {
@@ -610,7 +634,11 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
     Scope kscope = scope;
     if (from.window) kscope.cols.resize(kscope.cols.size() - 3);
     for (const auto& g : qq.group_by) {
-      if (from.window && g->kind == ExprKind::kColumn) {
+      if (group_window >= 0 && g == qq.group_by[group_window]) {
+        ws = we = true;
+        continue;
+      }
+      if (from.window && group_window < 0 && g->kind == ExprKind::kColumn) {
         std::string n = ToLower(g->name);
         if (n == "window_start" || n == "window_end" || n == "window_time") {
           ws |= n == "window_start";
@@ -737,9 +765,16 @@ absl::StatusOr<PlanPtr> Binder::BindQuery(const sql::Query& q, ResultOrder* orde
       agg->schema.fields.push_back({"window_end", DataType::Timestamp(3)});
       agg->schema.fields.push_back({"window_time", wt});
       agg->schema.rowtime_index = base + 2;
+      if (group_window >= 0) {
+        for (const auto& [key, off] :
+             GroupWindowAuxiliaries(*qq.group_by[group_window], from.proctime)) {
+          post.keys[key] = {base + off, agg->schema.fields[base + off].type};
+        }
+      }
       Expr col;
       col.kind = ExprKind::kColumn;
       for (const char* n : {"window_start", "window_end", "window_time"}) {
+        if (group_window >= 0) break;
         col.name = n;
         int off = std::string(n) == "window_start" ? 0 : std::string(n) == "window_end" ? 1 : 2;
         post.keys[AstKey(col)] = {base + off, agg->schema.fields[base + off].type};

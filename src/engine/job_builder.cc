@@ -258,6 +258,18 @@ absl::StatusOr<BuiltJob> BuildJob(const PlanPtr& plan, const SessionConfig& conf
         EDDY_ASSIGN_OR_RETURN(bool chunked, add_source(node));
         return Built{static_cast<int>(drafts.size()) - 1, chunked};
       }
+      case PlanNode::Kind::kValues: {
+        VertexDraft d;
+        d.spec.name = "Source: Values";
+        d.spec.parallelism = n;
+        auto values = node->values;
+        d.spec.make_source = [values, batch](const runtime::SubtaskInfo& info)
+            -> absl::StatusOr<std::unique_ptr<runtime::SourceOperator>> {
+          return runtime::MakeValuesSource(values, info, batch);
+        };
+        drafts.push_back(std::move(d));
+        return Built{static_cast<int>(drafts.size()) - 1, false};
+      }
       case PlanNode::Kind::kTemporalJoin: {
         const auto& c = *node->temporal;
         return join_vertex(node, c.left_keys, c.right_keys, c.name, true,

@@ -19,6 +19,7 @@
 #include "runtime/rank.h"
 #include "runtime/regular_join.h"
 #include "runtime/temporal_join.h"
+#include "runtime/values_source.h"
 #include "runtime/window_rank.h"
 #include "sql/ast.h"
 
@@ -53,7 +54,8 @@ struct PlanNode {
     kWindowRank,
     kRegularJoin,
     kTemporalJoin,
-    kJoin
+    kJoin,
+    kValues
   };
   Kind kind = Kind::kScan;
   PlanPtr input;
@@ -106,6 +108,9 @@ struct PlanNode {
   // is over that output (kCross: none). `pos` is the join's position (errors of planning it).
   sql::JoinType join_type = sql::JoinType::kInner;
   std::vector<Predicate> condition;
+  // kValues: constant rows (a VALUES list, or the one row without columns a SELECT without FROM
+  // reads); no input.
+  std::shared_ptr<const runtime::ValuesConfig> values;
 
   /// Where in the SQL the construct this node comes from is (the FROM item of a scan, the table
   /// of a lookup join, the ROW_NUMBER() call of a rank, the SELECT of a query's last node) and
@@ -224,6 +229,25 @@ class Binder {
   /// MATCH_RECOGNIZE: `e` with navigation replaced by slot references (ctx: a SlotContext).
   absl::StatusOr<sql::ExprPtr> RewriteNavigation(const sql::Expr& e, void* ctx);
   absl::StatusOr<PlanPtr> BindNamed(const std::string& name, sql::Pos pos);
+  /// binder_values.cc: whether `q` is a VALUES list of several rows (a UNION ALL of SELECTs
+  /// without FROM or clauses); the FROM of a SELECT without FROM (one row of no columns);
+  /// a VALUES list of several rows (column types: the rows' common types); `node` with its
+  /// visible columns renamed by `ref`'s column aliases (`AS t(x, y)`).
+  static bool IsValuesList(const sql::Query& q);
+  absl::StatusOr<FromResult> BindNoFrom(const sql::Query& q);
+  absl::StatusOr<PlanPtr> BindValuesList(const sql::Query& q);
+  absl::StatusOr<PlanPtr> ApplyColumnAliases(const sql::TableRef& ref, PlanPtr node);
+  /// The window (spec, EXPLAIN text) of a window TVF or group window `ref` (tvf, tvf_args, pos).
+  absl::Status BindWindowArgs(const sql::TableRef& ref, FromResult* r);
+  /// binder_group_window.cc: Flink's group windows. When `q` groups by TUMBLE(ts, size),
+  /// HOP(ts, slide, size) or SESSION(ts, gap), makes `*from` that window over `ts` (as a window
+  /// TVF would) and returns the GROUP BY index of the window call, else -1. Errors: a second
+  /// window, bad arguments, ts not a time attribute of `scope`.
+  absl::StatusOr<int> BindGroupWindow(const sql::Query& q, Scope* scope, FromResult* from);
+  /// The AstKeys of the auxiliary functions of group window `w` (TUMBLE_START(ts, size) …) and
+  /// the window column each one is: 0 start, 1 end, 2 the time attribute.
+  static std::vector<std::pair<std::string, int>> GroupWindowAuxiliaries(const sql::Expr& w,
+                                                                         bool proctime);
   absl::StatusOr<BoundExprPtr> Bind(const sql::Expr& e, const Scope& scope, AggContext* agg);
   absl::StatusOr<BoundExprPtr> BindCall(const std::string& name, std::vector<BoundExprPtr> args,
                                         const std::vector<sql::Pos>& arg_pos, sql::Pos pos);

@@ -16,6 +16,7 @@
 #include "base/strings.h"
 #include "base/utf8.h"
 #include "function/expr.h"
+#include "function/function_registry.h"
 #include "function/numeric.h"
 #include "types/time_util.h"
 
@@ -537,6 +538,8 @@ const std::vector<std::string>& Names() {
                                                   "CURRENT_WATERMARK",
                                                   "DATE_FORMAT",
                                                   "DAYOFMONTH",
+                                                  "DAYOFWEEK",
+                                                  "DAYOFYEAR",
                                                   "EXP",
                                                   "EXTRACT",
                                                   "FLOOR",
@@ -556,6 +559,7 @@ const std::vector<std::string>& Names() {
                                                   "POSITION",
                                                   "POWER",
                                                   "PROCTIME",
+                                                  "QUARTER",
                                                   "REGEXP_EXTRACT",
                                                   "REGEXP_REPLACE",
                                                   "REPEAT",
@@ -571,17 +575,25 @@ const std::vector<std::string>& Names() {
                                                   "TO_TIMESTAMP_LTZ",
                                                   "TRIM",
                                                   "UPPER",
+                                                  "WEEK",
                                                   "YEAR"};
   return kNames;
 }
 
 }  // namespace
 
-std::vector<std::string> ScalarFunctionNames() { return Names(); }
+std::vector<std::string> ScalarFunctionNames() {
+  std::vector<std::string> names = Names();
+  for (const ScalarFunctionEntry* e : RegisteredScalarFunctions()) names.emplace_back(e->name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
                                                        const std::vector<DataType>& t,
                                                        const std::vector<const Value*>& lits) {
+  // Functions registered as table entries by family (function_registry.h).
+  if (const ScalarFunctionEntry* e = FindScalarFunction(name)) return e->resolve(t, lits);
   const size_t n = t.size();
   auto bad = [&]() {
     return Err(fmt::format("cannot apply {} to argument types {}", name, Sig(name, t)));
@@ -1255,9 +1267,14 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
 
   // ---- time ----
   if (name == "EXTRACT" || name == "YEAR" || name == "MONTH" || name == "DAYOFMONTH" ||
-      name == "HOUR" || name == "MINUTE" || name == "SECOND") {
+      name == "HOUR" || name == "MINUTE" || name == "SECOND" || name == "QUARTER" ||
+      name == "WEEK" || name == "DAYOFWEEK" || name == "DAYOFYEAR") {
     // EXTRACT is bound as EXTRACT('UNIT', x).
-    std::string unit = name == "EXTRACT" ? UnitOf(lits, 0) : (name == "DAYOFMONTH" ? "DAY" : name);
+    std::string unit = name == "EXTRACT"      ? UnitOf(lits, 0)
+                       : name == "DAYOFMONTH" ? "DAY"
+                       : name == "DAYOFWEEK"  ? "DOW"
+                       : name == "DAYOFYEAR"  ? "DOY"
+                                              : name;
     size_t xi = name == "EXTRACT" ? 1 : 0;
     EDDY_RETURN_IF_ERROR(want(xi + 1, xi + 1));
     if (!is_ts(xi) && t[xi].id != TypeId::kDate) return bad();

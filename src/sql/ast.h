@@ -119,6 +119,9 @@ struct TableRef {
   Pos pos;
   std::string name;   // kNamed
   std::string alias;  // any kind
+  // `[AS] alias (c1, c2, …)`: new names of the columns, in order (kNamed, kSubquery); empty: none
+  std::vector<std::string> column_aliases;
+  Pos column_aliases_pos;
   QueryPtr subquery;  // kSubquery
   // kWindowTvf
   std::string tvf;                    // "TUMBLE", "HOP", "CUMULATE", "SESSION" (upper case)

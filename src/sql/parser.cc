@@ -1355,7 +1355,10 @@ absl::Status Parser::ParseTableAlias(TableRef* ref) {
   } else {
     return absl::OkStatus();
   }
-  if (PeekOp("(")) return ErrorAt(Peek(), "column aliases on a table reference are not supported");
+  if (PeekOp("(")) {
+    ref->column_aliases_pos = Peek().pos;
+    EDDY_RETURN_IF_ERROR(IdentifierList(&ref->column_aliases));
+  }
   return absl::OkStatus();
 }
 
