@@ -12,20 +12,6 @@ namespace {
 using Args = std::vector<const Column*>;
 using Lits = std::vector<const Value*>;
 
-int CompareRows(const Column& x, size_t i, const Column& y, size_t j) {
-  switch (x.type.physical()) {
-    case Physical::kInt64:
-      return x.i64[i] < y.i64[j] ? -1 : x.i64[i] > y.i64[j];
-    case Physical::kDouble:
-      return x.f64[i] < y.f64[j] ? -1 : x.f64[i] > y.f64[j];
-    case Physical::kString: {
-      int c = x.str[i].compare(y.str[j]);
-      return c < 0 ? -1 : c > 0;
-    }
-  }
-  return 0;
-}
-
 // The common type of every argument, or an error naming the function.
 absl::StatusOr<DataType> Common(std::string_view name, const std::vector<DataType>& t) {
   DataType c = t[0];
@@ -49,7 +35,7 @@ absl::StatusOr<ResolvedFunction> Extreme(const std::vector<DataType>& t, const L
   return ResolvedFunction{fn::PerRow([](const Args& a, size_t i, EvalContext*, Column* out) {
                             size_t best = 0;
                             for (size_t k = 1; k < a.size(); ++k) {
-                              int cmp = CompareRows(*a[k], i, *a[best], i);
+                              int cmp = fn::CompareCells(*a[k], i, *a[best], i);
                               if (kGreatest ? cmp > 0 : cmp < 0) best = k;
                             }
                             out->AppendFrom(*a[best], i);

@@ -78,6 +78,9 @@ ScalarKernel PerRow(F f) {
 uint32_t NextCodePoint(std::string_view s, size_t* i);
 /// Appends the UTF-8 encoding of `cp` to `out`.
 void AppendUtf8(uint32_t cp, std::string* out);
+/// Compares row `i` of `x` with row `j` of `y` (same physical type, both non-NULL): -1, 0 or 1
+/// (strings bytewise).
+int CompareCells(const Column& x, size_t i, const Column& y, size_t j);
 }  // namespace fn
 
 }  // namespace eddy

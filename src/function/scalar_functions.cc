@@ -81,20 +81,6 @@ ScalarKernel RowKernel(F f, bool null_aware = false) {
   };
 }
 
-int Compare(const Column& x, size_t i, const Column& y, size_t j) {
-  switch (x.type.physical()) {
-    case Physical::kInt64:
-      return x.i64[i] < y.i64[j] ? -1 : x.i64[i] > y.i64[j];
-    case Physical::kDouble:
-      return x.f64[i] < y.f64[j] ? -1 : x.f64[i] > y.f64[j];
-    case Physical::kString: {
-      int c = x.str[i].compare(y.str[j]);
-      return c < 0 ? -1 : c > 0;
-    }
-  }
-  return 0;
-}
-
 template <class Pred>
 ScalarKernel CompareKernel(Physical p, Pred pred) {
   return [p, pred](const Args& a, size_t n, EvalContext*, Column* out) -> absl::Status {
@@ -109,7 +95,7 @@ ScalarKernel CompareKernel(Physical p, Pred pred) {
     } else {
       for (size_t i = 0; i < n; ++i) {
         if (x.valid[i] && y.valid[i])
-          out->AppendInt(pred(Compare(x, i, y, i)));
+          out->AppendInt(pred(fn::CompareCells(x, i, y, i)));
         else
           out->AppendNull();
       }
@@ -896,7 +882,8 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
     return ResolvedFunction{
         RowKernel(
             [](const Args& a, size_t i, EvalContext*, Column* out) {
-              if (!a[0]->valid[i] || (a[1]->valid[i] && Compare(*a[0], i, *a[1], i) == 0)) {
+              if (!a[0]->valid[i] ||
+                  (a[1]->valid[i] && fn::CompareCells(*a[0], i, *a[1], i) == 0)) {
                 out->AppendNull();
               } else {
                 out->AppendFrom(*a[0], i);
@@ -1428,5 +1415,23 @@ absl::StatusOr<ResolvedFunction> ResolveScalarFunction(const std::string& name,
   }
   return absl::NotFoundError(fmt::format("no function named {}", name));
 }
+
+namespace fn {
+
+int CompareCells(const Column& x, size_t i, const Column& y, size_t j) {
+  switch (x.type.physical()) {
+    case Physical::kInt64:
+      return x.i64[i] < y.i64[j] ? -1 : x.i64[i] > y.i64[j];
+    case Physical::kDouble:
+      return x.f64[i] < y.f64[j] ? -1 : x.f64[i] > y.f64[j];
+    case Physical::kString: {
+      int c = x.str[i].compare(y.str[j]);
+      return c < 0 ? -1 : c > 0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace fn
 
 }  // namespace eddy

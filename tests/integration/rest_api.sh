@@ -216,17 +216,22 @@ run_eddy "$WORK/busy-run" server --data-dir "$WORK/data2" --kafka-listen 127.0.0
   bad "explicit busy port: exit $RC $(tail -2 "$WORK/busy-run.err")"
 kill $BUSY 2>/dev/null || true
 # The default 127.0.0.1:8080: held here when free (else something else holds it, as good).
-"$PY" -c 'import socket, time
+"$PY" -c 'import socket, sys, time
 s = socket.socket()
 try:
     s.bind(("127.0.0.1", 8080)); s.listen()
 except OSError:
     pass
-time.sleep(30)' &
+open(sys.argv[1], "w").write("held")
+time.sleep(30)' "$WORK/held8080" &
 BUSY=$!
-sleep 0.5
+for _ in $(seq 1 100); do [[ -s "$WORK/held8080" ]] && break; sleep 0.1; done
 start_server "$WORK/data3"
-sleep 0.5
+# The warning is logged while the server starts: wait for it (a loaded machine is slow).
+for _ in $(seq 1 100); do
+  grep -q "no REST API: cannot listen for HTTP" "$WORK/server.err" && break
+  sleep 0.1
+done
 kill -0 "$SERVER_PID" 2>/dev/null && grep -q "no REST API: cannot listen for HTTP on 127.0.0.1:8080" "$WORK/server.err" &&
   ok "default port busy: the server runs and says '$(grep -o "no REST API: [^(]*" "$WORK/server.err" | head -1)'" ||
   bad "default port busy: $(tail -3 "$WORK/server.err")"
