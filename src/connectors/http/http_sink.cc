@@ -34,8 +34,8 @@
 #include "base/utf8.h"
 #include "connectors/connector.h"
 #include "connectors/dead_letter.h"
+#include "connectors/flush_timer.h"
 #include "formats/row_encoder.h"
-#include "runtime/timer_service.h"
 #include "types/value.h"
 
 namespace eddy::connectors {
@@ -275,8 +275,7 @@ class HttpSink final : public runtime::OneInputOperator {
 
   absl::Status Open(runtime::OperatorContext& ctx) override {
     EDDY_RETURN_IF_ERROR(OneInputOperator::Open(ctx));
-    timers_ = ctx.timers;
-    timer_kg_ = ctx.key_groups.first();
+    flush_timer_.Open(ctx.timers, ctx.key_groups.first());
     clock_ms_ = ctx.clock_ms;
     EDDY_ASSIGN_OR_RETURN(encoder_, MakeJsonEncoder(schema_));
     CurlGlobalInit();
@@ -306,22 +305,14 @@ class HttpSink final : public runtime::OneInputOperator {
     }
     if (pending_rows_ == 0) return absl::OkStatus();
     if (o_->batch_interval_ms == 0) return FlushAll();
-    if (timer_ms_ < 0) {
-      timer_ms_ = Now() + o_->batch_interval_ms;
-      timers_->RegisterProcessingTimer(timer_kg_, "", 0, timer_ms_);
-    }
+    if (!flush_timer_.armed()) flush_timer_.Arm(Now() + o_->batch_interval_ms);
     return absl::OkStatus();
   }
 
   absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
 
   absl::Status OnProcessingTime(int64_t now_ms, runtime::Output*) override {
-    runtime::Timer t;
-    bool due = false;
-    while (timers_->PopProcessingTimer(now_ms, &t)) due = true;
-    if (!due) return absl::OkStatus();
-    timer_ms_ = -1;
-    return FlushAll();
+    return flush_timer_.Fired(now_ms) ? FlushAll() : absl::OkStatus();
   }
 
   // At a checkpoint barrier: every buffered row is sent before the checkpoint is taken, so a
@@ -356,10 +347,7 @@ class HttpSink final : public runtime::OneInputOperator {
   // Sends every waiting row; the flush timer, if any, is no longer needed (and so is not part of
   // a checkpoint: the sink holds no state).
   absl::Status FlushAll() {
-    if (timer_ms_ >= 0) {
-      timers_->DeleteProcessingTimer(timer_kg_, "", 0, timer_ms_);
-      timer_ms_ = -1;
-    }
+    flush_timer_.Cancel();
     for (auto& [url, rows] : pending_) EDDY_RETURN_IF_ERROR(SendRows(url, &rows));
     pending_.clear();
     pending_rows_ = 0;
@@ -542,7 +530,6 @@ class HttpSink final : public runtime::OneInputOperator {
   std::shared_ptr<const HttpSinkOptions> o_;
   Schema schema_;
   std::shared_ptr<SinkMetrics> metrics_;
-  runtime::TimerService* timers_ = nullptr;
   std::function<int64_t()> clock_ms_;
   std::unique_ptr<RowEncoder> encoder_;
   CURL* curl_ = nullptr;
@@ -550,8 +537,7 @@ class HttpSink final : public runtime::OneInputOperator {
   // Rows waiting, by target URL (ordered: requests go out in URL order at a flush).
   std::map<std::string, std::vector<std::string>> pending_;
   int64_t pending_rows_ = 0;
-  KeyGroup timer_kg_{0};
-  int64_t timer_ms_ = -1;  // when the flush timer is due, -1 when none is set
+  FlushTimer flush_timer_;
   std::chrono::steady_clock::time_point next_request_{};
 };
 

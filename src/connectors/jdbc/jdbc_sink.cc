@@ -23,8 +23,8 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "connectors/connector.h"
+#include "connectors/flush_timer.h"
 #include "connectors/jdbc/postgres.h"
-#include "runtime/timer_service.h"
 
 namespace eddy::connectors {
 
@@ -75,8 +75,7 @@ class JdbcSink final : public runtime::OneInputOperator {
 
   absl::Status Open(runtime::OperatorContext& ctx) override {
     EDDY_RETURN_IF_ERROR(OneInputOperator::Open(ctx));
-    timers_ = ctx.timers;
-    timer_kg_ = ctx.key_groups.first();
+    flush_timer_.Open(ctx.timers, ctx.key_groups.first());
     clock_ms_ = ctx.clock_ms;
     EDDY_ASSIGN_OR_RETURN(conn_, PgConnection::Connect(sh_->o));
     return absl::OkStatus();
@@ -141,23 +140,16 @@ class JdbcSink final : public runtime::OneInputOperator {
         EDDY_RETURN_IF_ERROR(Flush());
       }
     }
-    if (pending_ == 0 || sh_->o.flush_interval_ms == 0 || timer_ms_ >= 0) {
-      return absl::OkStatus();
+    if (pending_ > 0 && sh_->o.flush_interval_ms > 0 && !flush_timer_.armed()) {
+      flush_timer_.Arm(Now() + sh_->o.flush_interval_ms);
     }
-    timer_ms_ = Now() + sh_->o.flush_interval_ms;
-    timers_->RegisterProcessingTimer(timer_kg_, "", 0, timer_ms_);
     return absl::OkStatus();
   }
 
   absl::Status ProcessWatermark(int64_t, runtime::Output*) override { return absl::OkStatus(); }
 
   absl::Status OnProcessingTime(int64_t now_ms, runtime::Output*) override {
-    runtime::Timer t;
-    bool due = false;
-    while (timers_->PopProcessingTimer(now_ms, &t)) due = true;
-    if (!due) return absl::OkStatus();
-    timer_ms_ = -1;
-    return Flush();
+    return flush_timer_.Fired(now_ms) ? Flush() : absl::OkStatus();
   }
 
   // At a checkpoint barrier every buffered row is written (and committed) before the checkpoint
@@ -190,10 +182,7 @@ class JdbcSink final : public runtime::OneInputOperator {
 
   // Writes the buffer in one transaction, retrying on a lost connection.
   absl::Status Flush() {
-    if (timer_ms_ >= 0) {
-      timers_->DeleteProcessingTimer(timer_kg_, "", 0, timer_ms_);
-      timer_ms_ = -1;
-    }
+    flush_timer_.Cancel();
     if (pending_ == 0) return absl::OkStatus();
     absl::Status st;
     for (int64_t attempt = 0;; ++attempt) {
@@ -304,12 +293,10 @@ class JdbcSink final : public runtime::OneInputOperator {
 
   std::shared_ptr<const JdbcSinkShared> sh_;
   std::unique_ptr<PgConnection> conn_;
-  runtime::TimerService* timers_ = nullptr;
   std::function<int64_t()> clock_ms_;
-  KeyGroup timer_kg_{0};
-  int64_t timer_ms_ = -1;  // when the flush timer is due, -1 when none is set
-  int64_t pending_ = 0;    // input rows buffered since the last flush
-  std::string copy_;       // append mode: COPY text rows
+  FlushTimer flush_timer_;
+  int64_t pending_ = 0;  // input rows buffered since the last flush
+  std::string copy_;     // append mode: COPY text rows
   std::string cell_;
   std::map<std::string, Change> changes_;  // upsert mode: the last change per key
 };
