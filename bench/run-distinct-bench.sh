@@ -6,6 +6,7 @@
 # -U/+U pair per row: the cost per row of the distinct state decides the time.
 # Usage: bench/run-distinct-bench.sh EDDY [EDDY_BEFORE]  (best of EDDY_BENCH_REPEATS, 3)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 after=$1
 before=${2:-}
 rows=${EDDY_BENCH_ROWS:-1000000}
@@ -49,15 +50,8 @@ CREATE TABLE out (d STRING, total BIGINT, r1 BIGINT) WITH ('connector' = 'blackh
 INSERT INTO out SELECT d, COUNT(*), COUNT(*) FILTER (WHERE price < 10000) FROM bid GROUP BY d;
 SQL
 run() {  # binary label query-file
-  local best=
-  for _ in $(seq "$repeats"); do
-    local t0 t1 s
-    t0=$(date +%s.%N)
-    "$1" sql -f "$3" >/dev/null
-    t1=$(date +%s.%N)
-    s=$(echo "$t1 - $t0" | bc)
-    if [[ -z $best ]] || (($(echo "$s < $best" | bc))); then best=$s; fi
-  done
+  local best
+  best=$(best_seconds "$repeats" "$1" sql -f "$3")
   printf '%s\t%.3f s (best of %d, %d rows)\n' "$2" "$best" "$repeats" "$rows" >&2
   echo "$best"
 }

@@ -7,6 +7,7 @@
 # deterministic, so the optimizer keeps it above the join): the plan eddy made before push-down.
 # Usage: bench/run-join-pushdown-bench.sh EDDY [EDDY_BEFORE]  (best of EDDY_BENCH_REPEATS, 3)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/timing.sh"
 after=$1
 before=${2:-}
 rows=${EDDY_BENCH_ROWS:-500000}
@@ -36,15 +37,8 @@ SQL
 sed "s/WHERE o.customer = 'c7'/WHERE (o.customer = 'c7' OR PROCTIME() IS NULL)/" "$dir/q.sql" \
   >"$dir/q_above.sql"
 run() {  # binary label [query file]
-  local best=
-  for _ in $(seq "$repeats"); do
-    local t0 t1 s
-    t0=$(date +%s.%N)
-    "$1" sql -f "${3:-$dir/q.sql}" >/dev/null
-    t1=$(date +%s.%N)
-    s=$(echo "$t1 - $t0" | bc)
-    if [[ -z $best ]] || (($(echo "$s < $best" | bc))); then best=$s; fi
-  done
+  local best
+  best=$(best_seconds "$repeats" "$1" sql -f "${3:-$dir/q.sql}")
   printf '%s\t%.3f s (best of %d, %d rows per side)\n' "$2" "$best" "$repeats" "$rows" >&2
   echo "$best"
 }
