@@ -80,11 +80,10 @@ class Subtask final : public Task {
   absl::Status SourceSlice(Slice* result);
   absl::Status InputSlice(Slice* result);
   absl::Status Housekeeping();
-  /// `force`: check now, not only once a second (at the end of the input, when a short job may
-  /// never have reached a timed check).
-  absl::Status CheckStateSize(bool force = false);
-  // Publishes the operators' state size to `metrics`, at most once a second (`now_ns`: steady).
-  void UpdateStateMetrics(int64_t now_ns);
+  /// Publishes the operators' state size and keys to `metrics` and checks
+  /// 'table.exec.state.max-bytes', at most once a second (`now_ns`: steady clock) or now with
+  /// `force` (at the end of the input, when a short job may never have reached a timed check).
+  absl::Status CheckState(int64_t now_ns, bool force);
   bool OutputFull() {
     for (const auto& [g, ch] : targets) {
       if (g->Full(ch)) return output_full_ = true;
@@ -143,8 +142,7 @@ class Subtask final : public Task {
   int64_t aligning_ = 0;       // checkpoint whose barriers are being aligned, 0 when none
   std::vector<char> blocked_;  // channels whose barrier of `aligning_` has arrived
   int64_t notified_ = 0;       // last completed checkpoint the operators were told of
-  int64_t last_state_check_ms_ = 0;
-  int64_t last_state_metrics_ns_ = 0;
+  int64_t last_state_check_ns_ = 0;
   bool output_full_ = false;  // the current slice stopped at a full output channel
   // Asynchronous parts of the snapshot being taken (TakeAsyncPreCommit), and the thread that
   // runs the last checkpoint's parts and then acknowledges it.
@@ -674,10 +672,9 @@ Task::Slice Subtask::RunSlice() {
     metrics->backpressured_since_ns.store(end_ns, std::memory_order_relaxed);
   }
   if (result != Slice::kDone) {
-    UpdateStateMetrics(end_ns);
     int64_t next = NextProcessingTime();
     if (next != INT64_MAX) job_->WakeAt(this, next);
-    st = CheckStateSize();
+    st = CheckState(end_ns, /*force=*/false);
     if (!st.ok()) {
       job_->Fail(st);
       return Slice::kDone;
@@ -686,38 +683,30 @@ Task::Slice Subtask::RunSlice() {
   return result;
 }
 
-void Subtask::UpdateStateMetrics(int64_t now_ns) {
-  if (now_ns - last_state_metrics_ns_ < 1'000'000'000) return;
-  last_state_metrics_ns_ = now_ns;
+// About once a second (or now, `force`): the state of this subtask's operators, walked once
+// (a join's StateBytes visits every stored row) for both the metrics and
+// 'table.exec.state.max-bytes'.
+absl::Status Subtask::CheckState(int64_t now_ns, bool force) {
+  if (!force && now_ns - last_state_check_ns_ < 1'000'000'000) return absl::OkStatus();
+  last_state_check_ns_ = now_ns;
+  int64_t limit = job_->max_state_bytes();
   size_t bytes = source ? source->StateBytes() : 0, keys = source ? source->StateKeys() : 0;
+  absl::Status over;
   for (const auto& op : chain) {
-    bytes += op->StateBytes();
+    size_t b = op->StateBytes();
+    bytes += b;
     keys += op->StateKeys();
+    if (limit > 0 && over.ok() && static_cast<int64_t>(b) > limit) {
+      over = absl::ResourceExhaustedError(fmt::format(
+          "{} (subtask {} of {}) holds {:.1f} MiB of state, more than 'table.exec.state.max-bytes' "
+          "= {:.1f} MiB: the job stops instead of exhausting the machine's memory (raise the "
+          "limit, set 'table.exec.state.ttl', or bound the state with a window)",
+          spec->name, info.index + 1, info.parallelism, b / 1048576.0, limit / 1048576.0));
+    }
   }
   metrics->state_bytes.store(static_cast<int64_t>(bytes), std::memory_order_relaxed);
   metrics->state_keys.store(static_cast<int64_t>(keys), std::memory_order_relaxed);
-}
-
-// 'table.exec.state.max-bytes': about once a second, the state this subtask's operators hold.
-absl::Status Subtask::CheckStateSize(bool force) {
-  int64_t limit = job_->max_state_bytes();
-  if (limit <= 0 || chain.empty()) return absl::OkStatus();
-  int64_t now = Job::NowMs();
-  if (!force && now - last_state_check_ms_ < 1000) return absl::OkStatus();
-  last_state_check_ms_ = now;
-  for (const auto& op : chain) {
-    int64_t bytes = static_cast<int64_t>(op->StateBytes());
-    if (bytes > limit) {
-      return absl::ResourceExhaustedError(fmt::format(
-          "{} (subtask {} of {}) holds {:.1f} MiB of state, more than 'table.exec.state.max-bytes' "
-          "= "
-          "{:.1f} MiB: the job stops instead of exhausting the machine's memory (raise the limit, "
-          "set "
-          "'table.exec.state.ttl', or bound the state with a window)",
-          spec->name, info.index + 1, info.parallelism, bytes / 1048576.0, limit / 1048576.0));
-    }
-  }
-  return absl::OkStatus();
+  return over;
 }
 
 void Subtask::OnDone() {
@@ -1019,7 +1008,7 @@ absl::Status Subtask::InputSlice(Slice* result) {
 }
 
 absl::Status Subtask::End() {
-  EDDY_RETURN_IF_ERROR(CheckStateSize(/*force=*/true));
+  EDDY_RETURN_IF_ERROR(CheckState(SteadyNs(), /*force=*/true));
   // End of all inputs: the maximum watermark fires every open window.
   EDDY_RETURN_IF_ERROR(Advance(INT64_MAX));
   EDDY_RETURN_IF_ERROR(FinishChain());
