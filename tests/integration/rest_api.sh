@@ -180,13 +180,14 @@ state=$(json_field "$WORK/d.json" 'j.get("state")')
   ok "its definition and checkpoints are gone" || bad "tail2's files remain: $(ls "$WORK/data/pipelines" "$WORK/data/checkpoints")"
 
 section "live updates over Server-Sent Events: GET /v1/watch"
-curl -sN --max-time 2.2 "$H/v1/watch?path=%2Fv1%2Fhealth&path=/v1/topics&interval_ms=500" >"$WORK/watch.txt" || true
+curl -sN --max-time 3 "$H/v1/watch?path=%2Fv1%2Fhealth&path=/v1/topics&interval_ms=500" >"$WORK/watch.txt" || true
 curl -s "$H/v1/topics" >"$WORK/topics-now.json"
 "$PY" - "$WORK/watch.txt" "$WORK/topics-now.json" <<'PY' && ok "$(tail -1 "$WORK/watch.py.out" 2>/dev/null)" || bad "watch stream: $(head -c 300 "$WORK/watch.txt")"
 import json, sys
 events = [json.loads(l[6:]) for l in open(sys.argv[1]) if l.startswith("data: ")]
 topics = sorted(t["name"] for t in json.load(open(sys.argv[2]))["topics"])
-assert 3 <= len(events) <= 7, f"{len(events)} events in 2.2 s at 500 ms"
+# At least the first event and one pushed 500 ms later (fewer than 6 on a loaded machine).
+assert 2 <= len(events) <= 7, f"{len(events)} events in 3 s at 500 ms"
 ups = []
 for e in events:
     assert set(e) == {"/v1/health", "/v1/topics"}, e.keys()
@@ -195,7 +196,7 @@ for e in events:
     ups.append(e["/v1/health"]["body"]["uptime_seconds"])
 assert ups == sorted(ups), ups
 open(sys.argv[1].replace("watch.txt", "watch.py.out"), "w").write(
-    f"{len(events)} events in 2.2 s, each with both routes (the topics as GET /v1/topics lists them), uptime non-decreasing\n")
+    f"{len(events)} events in 3 s, each with both routes (the topics as GET /v1/topics lists them), uptime non-decreasing\n")
 PY
 for q in "path=/v1/query" "path=/v1/watch" "path=/metrics" "interval_ms=5&path=/v1/health" "x=1&path=/v1/health" ""; do
   code=$(curl -s -o "$WORK/w.json" -w '%{http_code}' "$H/v1/watch?$q")
